@@ -1,0 +1,1 @@
+"""Data set readers, writers and the synthetic video generator; all produce VideoRecord."""

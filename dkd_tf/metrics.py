@@ -1,0 +1,346 @@
+"""PCK, the paper's evaluation protocol (sec. 4.1), in plain numpy.
+
+A joint is correct when its predicted position lies within alpha * L pixels of the ground truth
+(distance <= alpha * L). Two reference distances L are used:
+  - 'person': max(H, W) of the person box (the convention of [20, 25]);
+  - 'torso':  the ground-truth distance between the joint set's torso pair, or the predicted one
+              where the ground-truth torso is shorter than 1 px (a degenerate label would otherwise
+              make every prediction a miss).
+Hits are pooled per joint over all frames of all videos; only visible joints count. Per-joint PCK
+is hits / visible instances; a group (Head, Sho., ... Ank.) is the mean of its evaluated joints'
+PCKs (left and right weigh the same, as in the MPII protocol); 'mean' is the mean over evaluated
+joints (joints never visible are left out). All PCK values are percentages (0..100), the unit of
+the paper's tables.
+
+Also here: the keypoint-prediction files used by `--predictions` (.npz / .json).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import zipfile
+
+import numpy as np
+
+from dkd_tf import joints as joints_lib
+from dkd_tf.data.records import DatasetError
+
+NORMS = ("person", "torso")
+DEFAULT_ALPHA = 0.2
+# Fig. 4a: alpha from 0 to 0.2 with step 0.01 (21 points). Rounded so the values print cleanly.
+CURVE_ALPHAS = tuple(round(0.01 * i, 2) for i in range(21))
+
+
+def person_size(bboxes) -> np.ndarray:
+    """max(x2 - x1, y2 - y1) of (x1, y1, x2, y2) boxes: [N, 4] -> [N]."""
+    b = np.asarray(bboxes, dtype=np.float64)
+    if b.ndim != 2 or b.shape[1] != 4:
+        raise ValueError(f"bboxes must have shape [N, 4], got {b.shape}")
+    return np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+
+
+def torso_size(gt, pred, joint_set) -> np.ndarray:
+    """Per-frame torso length [N] from gt [N, K, 2]; the predicted torso where gt's is < 1 px."""
+    js = _joint_set(joint_set)
+    gt = np.asarray(gt, dtype=np.float64)
+    pred = np.asarray(pred, dtype=np.float64)
+    a, b = js.torso
+    gt_len = np.linalg.norm(gt[:, a] - gt[:, b], axis=-1)
+    pred_len = np.linalg.norm(pred[:, a] - pred[:, b], axis=-1)
+    return np.where(gt_len < 1.0, pred_len, gt_len)
+
+
+def _joint_set(joint_set) -> joints_lib.JointSet:
+    return joint_set if isinstance(joint_set, joints_lib.JointSet) else joints_lib.get(joint_set)
+
+
+def _nanmean(values) -> float:
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if v.size else float("nan")
+
+
+class PCKAccumulator:
+    """Collects per-frame joint distances and reference sizes over videos; PCK at any alpha.
+
+    Storing distances (not hits) lets one pass over the test set give both normalizations and the
+    whole PCK-alpha curve.
+    """
+
+    def __init__(self, joint_set):
+        self.joint_set = _joint_set(joint_set)
+        self._dist = []      # [T, K] per video
+        self._visible = []   # [T, K] bool
+        self._person = []    # [T]
+        self._torso = []     # [T]
+        self.num_videos = 0
+
+    # ------------------------------------------------------------------ accumulation
+    def add(self, pred, gt, visible, bboxes) -> None:
+        """Add one video: pred, gt [T, K, 2] (x, y pixels), visible [T, K], bboxes [T, 4]."""
+        pred = np.asarray(pred, dtype=np.float64)
+        gt = np.asarray(gt, dtype=np.float64)
+        visible = np.asarray(visible)
+        bboxes = np.asarray(bboxes, dtype=np.float64)
+        k = self.joint_set.num_joints
+        if gt.ndim != 3 or gt.shape[1:] != (k, 2):
+            raise ValueError(f"gt must have shape [T, {k}, 2] for joint set "
+                             f"{self.joint_set.name!r}, got {gt.shape}")
+        t = gt.shape[0]
+        if pred.shape != gt.shape:
+            raise ValueError(f"pred has shape {pred.shape}, gt has {gt.shape}")
+        if visible.shape != (t, k):
+            raise ValueError(f"visible must have shape {(t, k)}, got {visible.shape}")
+        if bboxes.shape != (t, 4):
+            raise ValueError(f"bboxes must have shape {(t, 4)}, got {bboxes.shape}")
+        dist = np.linalg.norm(pred - gt, axis=-1)
+        # A NaN/inf prediction is a miss, never a hit.
+        dist = np.where(np.isfinite(dist), dist, np.inf)
+        self._dist.append(dist)
+        self._visible.append(visible > 0)
+        self._person.append(person_size(bboxes))
+        self._torso.append(torso_size(gt, pred, self.joint_set))
+        self.num_videos += 1
+
+    def add_record(self, record, pred) -> None:
+        """Add a VideoRecord with its predictions [T, K, 2]."""
+        if record.joint_set != self.joint_set.name:
+            raise ValueError(f"video {record.video_id!r} is labelled with joint set "
+                             f"{record.joint_set!r}, accumulator uses {self.joint_set.name!r}")
+        self.add(pred, record.joints, record.visibility, record.bboxes)
+
+    @property
+    def num_frames(self) -> int:
+        return int(sum(d.shape[0] for d in self._dist))
+
+    def _stacked(self, norm):
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        k = self.joint_set.num_joints
+        if not self._dist:
+            return np.zeros((0, k)), np.zeros((0, k), bool), np.zeros((0,))
+        ref = self._person if norm == "person" else self._torso
+        return (np.concatenate(self._dist), np.concatenate(self._visible), np.concatenate(ref))
+
+    # ------------------------------------------------------------------ results
+    def _per_joint(self, alphas, norm) -> tuple[np.ndarray, np.ndarray]:
+        """PCK [A, K] in percent (NaN for joints never visible) and visible counts [K]."""
+        dist, vis, ref = self._stacked(norm)
+        counts = vis.sum(axis=0)
+        alphas = np.asarray(alphas, dtype=np.float64).reshape(-1)
+        hits = dist[None] <= alphas[:, None, None] * ref[None, :, None]   # [A, N, K]
+        hits = (hits & vis[None]).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pck = np.where(counts > 0, 100.0 * hits / np.maximum(counts, 1), np.nan)
+        return pck, counts
+
+    def result(self, alpha: float = DEFAULT_ALPHA, norm: str = "person") -> dict:
+        """PCK at one alpha: {'alpha', 'norm', 'joints': {evaluated joint name: pck},
+        'groups': {group: pck}, 'mean': pck, 'counts': {evaluated joint name: visible instances}};
+        percentages, NaN where undefined (no visible instance)."""
+        js = self.joint_set
+        pck, counts = self._per_joint([alpha], norm)
+        pck = pck[0]
+        evaluated = set(js.evaluated)
+        groups = {g: _nanmean([pck[i] for i in members if i in evaluated])
+                  for g, members in js.groups.items()}
+        return {
+            "alpha": float(alpha),
+            "norm": norm,
+            "joints": {js.names[i]: float(pck[i]) for i in js.evaluated},
+            "groups": groups,
+            "mean": _nanmean(pck[list(js.evaluated)]),
+            "counts": {js.names[i]: int(counts[i]) for i in js.evaluated},
+        }
+
+    def curve(self, alphas=CURVE_ALPHAS, norm: str = "person") -> np.ndarray:
+        """Mean PCK (percent) over evaluated joints at each alpha: [len(alphas)]."""
+        pck, _ = self._per_joint(alphas, norm)
+        ev = pck[:, list(self.joint_set.evaluated)]
+        return np.array([_nanmean(row) for row in ev])
+
+    def to_json(self) -> dict:
+        """Every number: both norms at alpha 0.2 and both PCK-alpha curves (NaN -> null)."""
+        out = {
+            "joint_set": self.joint_set.name,
+            "num_videos": self.num_videos,
+            "num_frames": self.num_frames,
+            "alpha": DEFAULT_ALPHA,
+            "curves": {"alphas": list(CURVE_ALPHAS)},
+        }
+        for norm in NORMS:
+            out[norm] = self.result(DEFAULT_ALPHA, norm)
+            out["curves"][norm] = [float(v) for v in self.curve(CURVE_ALPHAS, norm)]
+        return _json_safe(out)
+
+
+def _json_safe(obj):
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+# ---------------------------------------------------------------------- tables and plots
+def _fmt(v) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1f}"
+
+
+def format_table(results: dict, title: str | None = None) -> str:
+    """The paper's Tables 3/4 layout: one row per model, Head ... Ank. and PCK (percent, 1 dp).
+
+    results: {model name: PCKAccumulator.result(...) dict}, printed in the dict's order.
+    """
+    cols = list(joints_lib.GROUP_NAMES) + ["PCK"]
+    name_w = max([len("Methods")] + [len(str(n)) for n in results])
+    lines = []
+    if title:
+        lines.append(title)
+    lines.append("  ".join(["Methods".ljust(name_w)] + [c.rjust(5) for c in cols]))
+    for name, res in results.items():
+        vals = [res["groups"].get(g, float("nan")) for g in joints_lib.GROUP_NAMES]
+        vals.append(res["mean"])
+        lines.append("  ".join([str(name).ljust(name_w)] + [_fmt(v).rjust(5) for v in vals]))
+    return "\n".join(lines)
+
+
+def format_paper_table(accumulators: dict, alpha: float = DEFAULT_ALPHA) -> str:
+    """Both sections of Table 3/4: normalized by person size, then by torso size."""
+    sections = []
+    for norm, title in (("person", "Normalized by Person Size"),
+                        ("torso", "Normalized by Torso Size")):
+        res = {name: acc.result(alpha, norm) for name, acc in accumulators.items()}
+        sections.append(format_table(res, f"{title} (alpha={alpha:g})"))
+    return "\n\n".join(sections)
+
+
+def plot_curves(accumulators: dict, path, alphas=CURVE_ALPHAS) -> None:
+    """Write a PNG of mean PCK vs alpha (Fig. 4a), one panel per normalization.
+
+    Uses the Agg canvas directly so the global matplotlib backend of the caller is untouched.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4))
+    FigureCanvasAgg(fig)
+    for ax, norm, title in zip(fig.subplots(1, 2), NORMS,
+                               ("Normalized by person size", "Normalized by torso size")):
+        for name, acc in accumulators.items():
+            ax.plot(alphas, acc.curve(alphas, norm), marker="o", markersize=3, label=str(name))
+        ax.set_title(title)
+        ax.set_xlabel("alpha")
+        ax.set_ylabel("PCK (%)")
+        ax.set_xlim(min(alphas), max(alphas))
+        ax.set_ylim(0, 100)
+        ax.grid(True, alpha=0.3)
+        if accumulators:
+            ax.legend(loc="lower right")
+    fig.tight_layout()
+    path = os.fspath(path)
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    fig.savefig(path, format="png", dpi=100)
+
+
+# ---------------------------------------------------------------------- prediction files
+_NPZ_NAME_KEY = "joint_set"
+
+
+def _check_array(path, video_id, arr, num_joints=None) -> np.ndarray:
+    try:
+        a = np.asarray(arr, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise DatasetError(path, f"video {video_id!r}: predictions are not a numeric "
+                                 f"[T, K, 2] array ({e})") from None
+    if a.ndim != 3 or a.shape[2] != 2 or a.shape[0] == 0:
+        raise DatasetError(path, f"video {video_id!r}: predictions have shape {a.shape}, "
+                                 f"expected [T, K, 2]")
+    if num_joints is not None and a.shape[1] != num_joints:
+        raise DatasetError(path, f"video {video_id!r}: predictions have {a.shape[1]} joints, "
+                                 f"the joint set has {num_joints}")
+    return a
+
+
+def save_predictions(path, predictions: dict, joint_set_name: str) -> None:
+    """Write {video_id: pred [T, K, 2]} as .npz (one array per video) or .json."""
+    path = os.fspath(path)
+    js = joints_lib.get(joint_set_name)
+    arrays = {str(v): _check_array(path, v, p, js.num_joints) for v, p in predictions.items()}
+    ext = os.path.splitext(path)[1].lower()
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    if ext == ".npz":
+        if _NPZ_NAME_KEY in arrays:
+            raise ValueError(f"{path}: video id {_NPZ_NAME_KEY!r} clashes with the .npz key "
+                             f"that stores the joint set name")
+        # Written like np.savez, but any video id is a valid key (np.savez's own keyword
+        # arguments 'file' and 'allow_pickle' would clash with ids of those names).
+        entries = {_NPZ_NAME_KEY: np.array(js.name), **arrays}
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for key, arr in entries.items():
+                with zf.open(key + ".npy", "w", force_zip64=True) as fh:
+                    np.lib.format.write_array(fh, arr, allow_pickle=False)
+    elif ext == ".json":
+        doc = {"joint_set": js.name, "videos": {v: a.tolist() for v, a in arrays.items()}}
+        with open(path, "w") as f:
+            json.dump(doc, f)
+    else:
+        raise ValueError(f"{path}: predictions file must end in .npz or .json, got {ext!r}")
+
+
+def load_predictions(path) -> tuple[str, dict]:
+    """Read a file written by save_predictions -> (joint_set_name, {video_id: float32 [T,K,2]})."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DatasetError(path, "predictions file does not exist")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                raw = {k: z[k] for k in z.files}
+        except Exception as e:  # zipfile/pickle/format errors all mean the same: unreadable
+            raise DatasetError(path, f"cannot read .npz predictions ({type(e).__name__}: {e})"
+                               ) from None
+        if _NPZ_NAME_KEY not in raw:
+            raise DatasetError(path, f"missing the {_NPZ_NAME_KEY!r} entry naming the joint set")
+        name = str(raw.pop(_NPZ_NAME_KEY))
+        videos = raw
+    elif ext == ".json":
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DatasetError(path, f"malformed JSON ({e})") from None
+        if not isinstance(doc, dict) or "joint_set" not in doc or not isinstance(
+                doc.get("videos"), dict):
+            raise DatasetError(path, 'expected {"joint_set": name, "videos": {video_id: '
+                                     '[[[x, y], ...], ...]}}')
+        name = str(doc["joint_set"])
+        videos = doc["videos"]
+    else:
+        raise DatasetError(path, f"predictions file must end in .npz or .json, got {ext!r}")
+    try:
+        js = joints_lib.get(name)
+    except ValueError as e:
+        raise DatasetError(path, str(e)) from None
+    return name, {str(v): _check_array(path, v, a, js.num_joints) for v, a in videos.items()}
+
+
+def prediction_for(predictions: dict, record, source) -> np.ndarray:
+    """The [T, K, 2] prediction for a VideoRecord; DatasetError naming `source` (the predictions
+    file) when the video is missing or its frame/joint count differs from the labels."""
+    if record.video_id not in predictions:
+        raise DatasetError(source, f"no predictions for video {record.video_id!r}")
+    p = np.asarray(predictions[record.video_id])
+    expected = (record.num_frames, np.asarray(record.joints).shape[1], 2)
+    if p.shape != expected:
+        raise DatasetError(source, f"video {record.video_id!r}: predictions have shape "
+                                   f"{p.shape}, the labels need {expected}")
+    return p

@@ -1,0 +1,26 @@
+"""Pose kernel distillator Phi (paper eq. 1, Fig. 2c).
+
+concat(f_t, h_t) -> 3 x (3x3 conv, BN, ReLU) with a 2x2 max-pool after the first two -> resized to
+S x S: the kernel bases k'_t [B, S, S, C]. The final bilinear resize makes S independent of the
+input size (the paper's 256 px input gives 8 x 8 after the pools; S = 7).
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def build_distillator(feature_channels: int, num_joints: int, kernel_size: int = 7,
+                      channels: int = 256, name: str = "distillator") -> keras.Model:
+    features = keras.Input((None, None, feature_channels), name="features")
+    heatmaps = keras.Input((None, None, num_joints), name="heatmaps")
+    x = layers.Concatenate(name=f"{name}_concat")([features, heatmaps])
+    for i in range(3):
+        x = layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"{name}_conv{i + 1}")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn{i + 1}")(x)
+        x = layers.ReLU(name=f"{name}_relu{i + 1}")(x)
+        if i < 2:
+            x = layers.MaxPooling2D(2, padding="same", name=f"{name}_pool{i + 1}")(x)
+    x = layers.Resizing(kernel_size, kernel_size, interpolation="bilinear",
+                        name=f"{name}_to_kernel_size")(x)
+    return keras.Model([features, heatmaps], x, name=name)

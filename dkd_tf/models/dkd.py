@@ -1,0 +1,274 @@
+"""The Dynamic Kernel Distillation model (paper sec. 3, Algorithm 1).
+
+Inference is two graphs, the streaming contract of DESIGN.md:
+  initialize(frame)        -> (h_1, state)    h_1 = P(I_1); state = k'_1 = Phi(F(I_1), h_1)
+  step(frame, state)       -> (h_t, state')   f = F(I_t); h_t = match(f, k'_{t-1}); state' = Phi(f, h_t)
+`call(clip)` unrolls them over the T frames of a training clip, so training sees exactly the
+computation deployment runs. `train_step` is Algorithm 1: one forward pass, then the temporal
+discriminator D takes a step on -L_D (eq. 4), the generator (P, F, Phi, matching head) a step on
+L_G + eta * L_fake (eq. 3, 5), and lambda moves by eq. 7.
+
+Variants (Table 1): 'dkd' (PKD + TAT), 'wo_tat' (PKD only), 'wo_pkd' (single-frame network
+trained with TAT), 'baseline' (single-frame network). Single-frame variants run one pose network,
+built from `encoder_backbone` as Baseline(ResNet-x) is in the paper, on every frame; their state
+is a [B, 1, 1, 1] zero tensor so every variant exports with the same two signatures.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from dkd_tf.models.discriminator import build_discriminator
+from dkd_tf.models.distillator import build_distillator
+from dkd_tf.models.matching import PoseKernelMatching
+from dkd_tf.models.pose_net import STRIDE, build_pose_net
+
+VARIANTS = ("dkd", "wo_tat", "wo_pkd", "baseline")
+
+
+def weighted_mse(pred, target, weights):
+    """Mean squared error over [B, h, w, K], each joint channel weighted by weights [B, K]."""
+    w = ops.cast(weights, pred.dtype)[:, None, None, :]
+    return ops.mean(w * ops.square(pred - target))
+
+
+def _scale_for_replicas(loss):
+    """Gradients are summed across replicas, so each replica contributes loss / replicas."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / float(replicas) if replicas > 1 else loss
+
+
+@keras.saving.register_keras_serializable(package="dkd_tf")
+class DKD(keras.Model):
+    """DKD pose estimator for videos.
+
+    Args:
+      num_joints: K, heatmap channels.
+      variant: one of VARIANTS.
+      initializer_backbone: backbone of the pose initializer P (temporal variants).
+      encoder_backbone: backbone of the frame encoder F and of D; the per-frame network of the
+        single-frame variants.
+      initializer_width, encoder_width: first-stage width of ResNet-18/34 backbones.
+      deconv_filters: channels of the two deconvolutions (256 in the paper).
+      kernel_size: S of the distilled kernels (7). kernel_channels: C (256).
+      eta: weight of the adversarial term in L_G (0.1); 0 leaves D out.
+      gamma: lambda's update rate in eq. 7 (0.1).
+      discriminator_scale: input scale of D (1.0 as in the paper; 0.5 for CPU training).
+      initializer_weights, encoder_weights: backbone weights at construction ('imagenet' or a
+        file); not stored in the config, since a saved model carries its trained weights.
+    """
+
+    def __init__(self, num_joints=13, variant="dkd", initializer_backbone="resnet101",
+                 encoder_backbone="resnet18", initializer_width=64, encoder_width=64,
+                 deconv_filters=256, kernel_size=7, kernel_channels=256, eta=0.1, gamma=0.1,
+                 discriminator_scale=1.0, initializer_weights=None, encoder_weights=None, **kwargs):
+        super().__init__(**kwargs)
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; choose one of {VARIANTS}")
+        self.num_joints = int(num_joints)
+        self.variant = variant
+        self.initializer_backbone = initializer_backbone
+        self.encoder_backbone = encoder_backbone
+        self.initializer_width = int(initializer_width)
+        self.encoder_width = int(encoder_width)
+        self.deconv_filters = int(deconv_filters)
+        self.kernel_size = int(kernel_size)
+        self.kernel_channels = int(kernel_channels)
+        self.eta = float(eta)
+        self.gamma = float(gamma)
+        self.discriminator_scale = float(discriminator_scale)
+        self.temporal = variant in ("dkd", "wo_tat")
+        self.adversarial = variant in ("dkd", "wo_pkd") and self.eta > 0
+
+        k = self.num_joints
+        if self.temporal:
+            self.initializer = build_pose_net(initializer_backbone, k, deconv_filters,
+                                              initializer_weights, initializer_width,
+                                              name="initializer")
+            self.encoder = build_pose_net(encoder_backbone, None, deconv_filters,
+                                          encoder_weights, encoder_width, name="encoder")
+            self.distillator = build_distillator(deconv_filters, k, kernel_size,
+                                                 kernel_channels)
+            self.matcher = PoseKernelMatching(k, kernel_channels, name="matcher")
+            self.matcher.build(((None, None, None, deconv_filters),
+                                (None, kernel_size, kernel_size, kernel_channels)))
+        else:
+            self.initializer = build_pose_net(encoder_backbone, k, deconv_filters,
+                                              encoder_weights, encoder_width, name="pose_net")
+        if self.adversarial:
+            self.discriminator = build_discriminator(encoder_backbone, k, deconv_filters,
+                                                     encoder_width,
+                                                     input_scale=self.discriminator_scale)
+        self.lam = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                   name="lambda", aggregation="mean")
+        self.d_optimizer = None
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in
+                          ("loss", "pose_loss", "adv_fake_loss", "adv_real_loss", "d_loss")}
+
+    # ------------------------------------------------------------------ inference graphs
+    @property
+    def state_shape(self) -> tuple:
+        """Per-sample state shape: the kernel bases [S, S, C], or [1, 1, 1] when single-frame."""
+        if self.temporal:
+            return (self.kernel_size, self.kernel_size, self.kernel_channels)
+        return (1, 1, 1)
+
+    def _empty_state(self, frame):
+        return ops.zeros((ops.shape(frame)[0], 1, 1, 1), dtype=self.compute_dtype)
+
+    def initialize(self, frame, training=False):
+        """frame [B, H, W, 3] RGB 0..255 -> (heatmaps [B, H/8, W/8, K], state)."""
+        heatmaps = self.initializer(frame, training=training)
+        if not self.temporal:
+            return heatmaps, self._empty_state(frame)
+        features = self.encoder(frame, training=training)
+        return heatmaps, self.distillator([features, heatmaps], training=training)
+
+    def step(self, frame, state, training=False):
+        """frame [B, H, W, 3], state from the previous frame -> (heatmaps, next state)."""
+        if not self.temporal:
+            return self.initializer(frame, training=training), self._empty_state(frame)
+        features = self.encoder(frame, training=training)
+        return self._match_and_distill(features, state, training)
+
+    def _match_and_distill(self, features, state, training):
+        heatmaps = self.matcher([features, state], training=training)
+        return heatmaps, self.distillator([features, heatmaps], training=training)
+
+    def call(self, clip, training=None):
+        """clip [B, T, H, W, 3] -> heatmaps [B, T, H/8, W/8, K], frame 1 from P, then steps.
+
+        F runs once on all T frames (one large batch is faster than T small ones); the result is
+        the same as calling initialize/step frame by frame (tested).
+        """
+        t = clip.shape[1]
+        if not self.temporal:
+            flat = ops.reshape(clip, (-1,) + tuple(clip.shape[2:]))
+            out = self.initializer(flat, training=training)
+            return ops.reshape(out, (-1, t) + tuple(out.shape[1:]))
+        heatmaps = self.initializer(clip[:, 0], training=training)
+        flat = ops.reshape(clip, (-1,) + tuple(clip.shape[2:]))
+        feats = self.encoder(flat, training=training)
+        feats = ops.reshape(feats, (-1, t) + tuple(feats.shape[1:]))
+        state = self.distillator([feats[:, 0], heatmaps], training=training)
+        outputs = [heatmaps]
+        for i in range(1, t):
+            heatmaps, state = self._match_and_distill(feats[:, i], state, training)
+            outputs.append(heatmaps)
+        return ops.stack(outputs, axis=1)
+
+    # ------------------------------------------------------------------ training
+    def compile(self, optimizer="rmsprop", d_optimizer=None, **kwargs):
+        """optimizer updates the generator (P, F, Phi, matching head); d_optimizer updates D."""
+        super().compile(optimizer=optimizer, **kwargs)
+        self.optimizer.build(self.generator_variables)
+        if self.adversarial:
+            if d_optimizer is None:
+                raise ValueError(f"variant {self.variant!r} with eta={self.eta} trains a "
+                                 "discriminator: pass d_optimizer")
+            self.d_optimizer = keras.optimizers.get(d_optimizer)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def generator_variables(self):
+        nets = [self.initializer]
+        if self.temporal:
+            nets += [self.encoder, self.distillator, self.matcher]
+        return [v for n in nets for v in n.trainable_variables]
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def pose_loss(self, heatmaps, targets, weights):
+        """Eq. 3: sum over frames of the (visibility-weighted) heatmap MSE."""
+        t = heatmaps.shape[1]
+        return sum(weighted_mse(heatmaps[:, i], targets[:, i], weights[:, i]) for i in range(t))
+
+    def adversarial_losses(self, frames, heatmaps, targets):
+        """Sums over t of l2(d_real_t, d_hat_t) and l2(d_fake_t, d_t) (eq. 4, 7)."""
+        t = heatmaps.shape[1]
+
+        def pairs(x, offset):  # frames/maps t (offset 0) or t+1 (offset 1), folded into batch
+            return ops.reshape(x[:, offset:offset + t - 1], (-1,) + tuple(x.shape[2:]))
+
+        def summed_mse(a, b):  # mean over each pair's elements, summed over the T-1 pairs
+            return ops.mean(ops.square(a - b)) * (t - 1)
+
+        i0, i1 = pairs(frames, 0), pairs(frames, 1)
+        g0, g1 = pairs(targets, 0), pairs(targets, 1)
+        h0, h1 = pairs(heatmaps, 0), pairs(heatmaps, 1)
+        d_real = self.discriminator([i0, g0, i1, g1], training=True)
+        d_fake = self.discriminator([i0, h0, i1, h1], training=True)
+        return summed_mse(d_real, g1 - g0), summed_mse(d_fake, h1 - h0)
+
+    def train_step(self, data):
+        frames, targets, weights = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape(persistent=True) as tape:
+            heatmaps = self(frames, training=True)
+            pose_loss = self.pose_loss(heatmaps, targets, weights)
+            g_loss = pose_loss
+            if self.adversarial:
+                real_loss, fake_loss = self.adversarial_losses(frames, heatmaps, targets)
+                d_loss = self.lam * fake_loss - real_loss  # eq. 4
+                g_loss = pose_loss + self.eta * fake_loss  # eq. 5, generator side
+            scaled_g = _scale_for_replicas(g_loss)
+            if self.adversarial:
+                scaled_d = _scale_for_replicas(-d_loss)  # D maximizes L_D
+        if self.adversarial:
+            d_vars = self.discriminator.trainable_variables
+            self.d_optimizer.apply_gradients(zip(tape.gradient(scaled_d, d_vars), d_vars))
+        g_vars = self.generator_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled_g, g_vars), g_vars))
+        del tape
+        self._trackers["loss"].update_state(g_loss)
+        self._trackers["pose_loss"].update_state(pose_loss)
+        if self.adversarial:
+            # Eq. 7, after both updates as in Algorithm 1; lambda stays in [0, 1].
+            self.lam.assign(ops.clip(self.lam + self.gamma * (real_loss - fake_loss), 0.0, 1.0))
+            self._trackers["adv_fake_loss"].update_state(fake_loss)
+            self._trackers["adv_real_loss"].update_state(real_loss)
+            self._trackers["d_loss"].update_state(d_loss)
+        return self._logs()
+
+    def test_step(self, data):
+        frames, targets, weights = keras.utils.unpack_x_y_sample_weight(data)
+        heatmaps = self(frames, training=False)
+        pose_loss = self.pose_loss(heatmaps, targets, weights)
+        self._trackers["loss"].update_state(pose_loss)
+        self._trackers["pose_loss"].update_state(pose_loss)
+        return {n: self._trackers[n].result() for n in ("loss", "pose_loss")}
+
+    def _logs(self):
+        names = ["loss", "pose_loss"]
+        if self.adversarial:
+            names += ["adv_fake_loss", "adv_real_loss", "d_loss"]
+        logs = {n: self._trackers[n].result() for n in names}
+        logs["g_steps"] = ops.cast(self.optimizer.iterations, "float32")
+        if self.adversarial:
+            logs["lambda"] = ops.convert_to_tensor(self.lam)
+            logs["d_steps"] = ops.cast(self.d_optimizer.iterations, "float32")
+        return logs
+
+    # ------------------------------------------------------------------ serialization
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_joints": self.num_joints, "variant": self.variant,
+            "initializer_backbone": self.initializer_backbone,
+            "encoder_backbone": self.encoder_backbone,
+            "initializer_width": self.initializer_width, "encoder_width": self.encoder_width,
+            "deconv_filters": self.deconv_filters, "kernel_size": self.kernel_size,
+            "kernel_channels": self.kernel_channels, "eta": self.eta, "gamma": self.gamma,
+            "discriminator_scale": self.discriminator_scale,
+        }
+
+    def get_compile_config(self):
+        # Training state (both optimizers, lambda, epoch) lives in the training checkpoints;
+        # a saved .keras model is for inference and loads without compiling.
+        return None
+
+    @property
+    def stride(self) -> int:
+        return STRIDE

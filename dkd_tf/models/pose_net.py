@@ -1,0 +1,38 @@
+"""SimpleBaseline-style pose network (Xiao et al. 2018; paper sec. 3.2, Fig. 2b).
+
+backbone (stride 32) -> 2 x (Conv2DTranspose 4x4 stride 2, BN, ReLU) -> stride 8 features.
+The pose initializer P adds a 1x1 joint classifier; the frame encoder F stops at the features.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from dkd_tf.models import backbones
+from dkd_tf.models.preprocessing import ImagePreprocess
+
+STRIDE = 8
+
+
+def deconv_head(x, filters: int, name: str):
+    """Two 4x4 stride-2 deconvolutions take stride 32 to stride 8."""
+    for i in range(2):
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
+                                   name=f"{name}_deconv{i + 1}")(x)
+        x = layers.BatchNormalization(name=f"{name}_deconv{i + 1}_bn")(x)
+        x = layers.ReLU(name=f"{name}_deconv{i + 1}_relu")(x)
+    return x
+
+
+def build_pose_net(backbone: str, num_joints: int | None, deconv_filters: int = 256,
+                   weights=None, width: int = 64, name: str = "pose_net") -> keras.Model:
+    """[B, H, W, 3] float RGB 0..255 -> [B, H/8, W/8, num_joints] heatmaps (P), or
+    -> [B, H/8, W/8, deconv_filters] features when num_joints is None (F).
+    """
+    inputs = keras.Input((None, None, 3), name="frame")
+    x = ImagePreprocess(backbones.preprocessing_mode(backbone), name=f"{name}_preprocess")(inputs)
+    x = backbones.build_backbone(backbone, 3, weights, width, model_name=f"{name}_backbone")(x)
+    x = deconv_head(x, deconv_filters, name)
+    if num_joints is not None:
+        x = layers.Conv2D(num_joints, 1, name=f"{name}_classifier")(x)
+    return keras.Model(inputs, x, name=name)

@@ -1,0 +1,644 @@
+"""Streaming pose estimation on a video, a folder of frames or a camera, through any backend.
+
+    python -m dkd_tf.stream --model_dir E --video IN [--backend tflite|onnx|keras]
+        [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
+        [--reinit_threshold F] [--reinit_every N]
+
+--model_dir: for tflite and onnx an export directory (manifest.json + the graph files written by
+`python -m export.tflite` / `python -m export.onnx`). For keras it may be the training model
+directory itself (model.keras + config.json) or an export directory: the manifest records the
+source model directory and the checksum of its model.keras, and the runner loads that model
+(refusing it if the file changed since the export). Every constant (input size, stride, state
+shape, joints, skeleton, decoding rule) comes from the manifest.
+
+Per frame: crop a square around the current person box (dkd_tf.data.transforms, the crops of
+training and evaluation), run the initializer on the first frame and the stepper after it with the
+state carried, decode keypoints with the manifest's rule (dkd_tf.codec) and map them back to the
+frame. The person is followed: the box for frame t+1 is the bounding box of frame t's confident
+keypoints (conf >= --keypoint_threshold, at least a third of the joints), expanded by
+--follow_margin of its size on each side; the first box is --bbox or the whole frame.
+
+Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
+confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every
+--reinit_every frames, and after a frame that could not be read. Unreadable frames (a corrupt
+or missing image in a folder, a frame a video decoder rejects) are skipped, written to the
+overlay as a black frame and to the JSON with status 'bad_frame', and counted in the summary; a
+file that cannot be opened at all is an error. A video that ends before its declared frame count
+is reported as truncated.
+
+Outputs: an overlay video (skeleton drawn with OpenCV; .mp4 -> mp4v, .avi -> MJPG), a JSON with
+one entry per input frame (keypoints as [x, y, confidence] in frame pixels), and a summary with
+per-graph latency (median, p90), frames per second and re-initialization counts.
+
+Library use (e.g. from a demo): `stream_video(...)` returns the same dict as the JSON;
+`PoseTracker(runner)` processes frames one at a time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from dkd_tf import codec
+from dkd_tf.data import transforms
+from dkd_tf.data.frames import load_frame
+from dkd_tf.data.records import DatasetError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+MAX_CONSECUTIVE_FAILURES = 25  # read failures before a video counts as ended
+DEFAULT_REINIT_THRESHOLD = 0.1
+DEFAULT_KEYPOINT_THRESHOLD = 0.2
+DEFAULT_FOLLOW_MARGIN = 0.15
+
+
+class StreamError(ValueError):
+    """An input that cannot be streamed (unreadable file, bad flag value)."""
+
+
+# ---------------------------------------------------------------------------------- frame input
+@dataclasses.dataclass
+class FrameItem:
+    index: int
+    image: np.ndarray | None  # uint8 RGB [H, W, 3], None when the frame could not be read
+    error: str = ""
+
+
+def _natural_key(name):
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+class FrameSource:
+    """Frames of a video file, a folder of images or a camera index, as FrameItems in order.
+
+    Raises StreamError when the input cannot be opened or yields no frame at all. After
+    iteration: `frames_read`, `bad_frames`, `declared_frames` (None when unknown) and
+    `truncated` (a video that ended before its declared frame count).
+    """
+
+    def __init__(self, spec, max_frames: int | None = None):
+        self.spec = str(spec)
+        self.max_frames = max_frames
+        self.fps = 25.0
+        self.declared_frames = None
+        self.truncated = False
+        self.frames_read = 0
+        self.bad_frames = 0
+        self._cap = None
+        self._files = None
+        if self.spec.isdigit() and not os.path.exists(self.spec):
+            self.kind = "camera"
+            self._cap = cv2.VideoCapture(int(self.spec))
+            if not self._cap.isOpened():
+                raise StreamError(f"camera {self.spec}: cannot open the device")
+        elif os.path.isdir(self.spec):
+            self.kind = "folder"
+            self._files = self._list_folder(self.spec)
+            self.declared_frames = len(self._files)
+        elif os.path.isfile(self.spec):
+            self.kind = "video"
+            if os.path.getsize(self.spec) == 0:
+                raise StreamError(f"{self.spec}: the video file is empty")
+            self._cap = cv2.VideoCapture(self.spec)
+            if not self._cap.isOpened():
+                raise StreamError(f"{self.spec}: OpenCV cannot open this video (unreadable, "
+                                  "truncated or an unsupported format)")
+            n = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+            self.declared_frames = n if n > 0 else None
+            fps = self._cap.get(cv2.CAP_PROP_FPS)
+            if fps and np.isfinite(fps) and 1.0 <= fps <= 240.0:
+                self.fps = float(fps)
+        else:
+            raise StreamError(f"{self.spec}: no such video file, frame folder or camera index")
+
+    @staticmethod
+    def _list_folder(path):
+        names = [n for n in os.listdir(path) if n.lower().endswith(IMAGE_EXTENSIONS)]
+        if not names:
+            raise StreamError(f"{path}: the folder holds no image files "
+                              f"({', '.join(IMAGE_EXTENSIONS)})")
+        names.sort(key=_natural_key)
+        numbers = [re.findall(r"\d+", os.path.splitext(n)[0]) for n in names]
+        if all(numbers):
+            # Numbered frames: a gap in the numbering is a missing frame.
+            idx = [int(m[-1]) for m in numbers]
+            if len(set(idx)) == len(idx):
+                by_number = dict(zip(idx, names))
+                return [(os.path.join(path, by_number[i]) if i in by_number else None)
+                        for i in range(min(idx), max(idx) + 1)]
+        return [os.path.join(path, n) for n in names]
+
+    @property
+    def total(self) -> int | None:
+        if self.max_frames and self.declared_frames:
+            return min(self.max_frames, self.declared_frames)
+        return self.max_frames or self.declared_frames
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def __iter__(self):
+        gen = self._iter_folder() if self.kind == "folder" else self._iter_capture()
+        for item in gen:
+            if self.max_frames and item.index >= self.max_frames:
+                break
+            if item.image is None:
+                self.bad_frames += 1
+            else:
+                self.frames_read += 1
+            yield item
+        if self.frames_read == 0:
+            raise StreamError(f"{self.spec}: no frame could be decoded")
+
+    def _iter_folder(self):
+        for i, path in enumerate(self._files):
+            if path is None:
+                yield FrameItem(i, None, f"frame {i} is missing from the numbered sequence")
+                continue
+            try:
+                yield FrameItem(i, load_frame(path))
+            except DatasetError as e:
+                yield FrameItem(i, None, str(e))
+
+    def _iter_capture(self):
+        index, failed = 0, []
+        while True:
+            ok, bgr = self._cap.read()
+            if ok and bgr is not None and bgr.size:
+                # Failures followed by a good frame were corrupt frames, not the end.
+                for j in failed:
+                    yield FrameItem(j, None, f"frame {j} could not be decoded")
+                failed = []
+                yield FrameItem(index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            else:
+                if self.kind == "camera" or self.declared_frames is None:
+                    break
+                if index >= self.declared_frames or len(failed) >= MAX_CONSECUTIVE_FAILURES:
+                    break
+                failed.append(index)
+            index += 1
+            if self.max_frames and index >= self.max_frames:
+                break
+        if failed and self.declared_frames and not self.max_frames:
+            self.truncated = True
+        elif (self.declared_frames and self.kind == "video" and not self.max_frames
+              and self.frames_read + self.bad_frames < self.declared_frames):
+            self.truncated = True
+
+
+def full_frame_box(height: int, width: int) -> np.ndarray:
+    """The person box whose crop (box side * CROP_MARGIN) just covers the whole frame."""
+    side = max(height, width) / transforms.CROP_MARGIN
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    return np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2], np.float32)
+
+
+def parse_bbox(text: str) -> np.ndarray | None:
+    if not text:
+        return None
+    try:
+        box = np.array([float(v) for v in text.split(",")], np.float32)
+    except ValueError:
+        raise StreamError(f"--bbox {text!r}: expected four numbers x1,y1,x2,y2") from None
+    if box.shape != (4,) or not np.all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
+        raise StreamError(f"--bbox {text!r}: expected x1,y1,x2,y2 with x2 > x1 and y2 > y1")
+    return box
+
+
+# ---------------------------------------------------------------------------------- tracking
+@dataclasses.dataclass
+class FrameResult:
+    index: int
+    status: str  # 'ok' | 'bad_frame'
+    graph: str = ""  # 'initializer' | 'stepper'
+    reinit_reason: str = ""  # why the initializer ran: start | confidence | periodic | bad_frame
+    keypoints: np.ndarray | None = None  # [K, 2] frame pixels
+    confidence: np.ndarray | None = None  # [K]
+    mean_confidence: float = float("nan")
+    box: np.ndarray | None = None  # person box the crop was built from (x1, y1, x2, y2)
+    crop: np.ndarray | None = None  # region the crop covers (x1, y1, x2, y2)
+    latency_ms: float = float("nan")
+    error: str = ""
+
+    def to_json(self) -> dict:
+        out = {"index": self.index, "status": self.status}
+        if self.status == "ok":
+            kp = np.concatenate([self.keypoints, self.confidence[:, None]], axis=1)
+            out.update({
+                "graph": self.graph,
+                "keypoints": [[round(float(v), 3) for v in row] for row in kp],
+                "mean_confidence": round(float(self.mean_confidence), 5),
+                "box": [round(float(v), 2) for v in self.box],
+                "crop": [round(float(v), 2) for v in self.crop],
+                "latency_ms": round(float(self.latency_ms), 3),
+            })
+            if self.reinit_reason:
+                out["reinit_reason"] = self.reinit_reason
+        else:
+            out["error"] = self.error
+        return out
+
+
+class PoseTracker:
+    """Runs a runner (export.runtimes) frame by frame: crops, state, decoding, following, re-init.
+
+    Args:
+      runner: an export.runtimes Runner (its manifest gives input size, stride, joints).
+      reinit_threshold: re-run the initializer on the next frame when a frame's mean peak
+        confidence is below this (0 disables).
+      reinit_every: re-run the initializer every N frames (0 disables).
+      keypoint_threshold: confidence from which a keypoint counts for following the person.
+      follow: move the crop with the keypoints (False keeps the start box, or the per-frame box
+        passed to process()).
+      follow_margin: the keypoint box grows by this fraction of its size on each side.
+    """
+
+    def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
+                 keypoint_threshold=DEFAULT_KEYPOINT_THRESHOLD, follow=True,
+                 follow_margin=DEFAULT_FOLLOW_MARGIN):
+        from export import manifest as manifest_lib
+        if reinit_every < 0:
+            raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
+        if follow_margin < 0:
+            raise StreamError(f"follow_margin must be >= 0, got {follow_margin}")
+        self.runner = runner
+        self.manifest = runner.manifest
+        if self.manifest["decoding"] != manifest_lib.DECODING:
+            raise StreamError(f"decoding rule {self.manifest['decoding']!r} is not implemented")
+        self.input_size = manifest_lib.input_size(self.manifest)
+        self.stride = int(self.manifest["stride"])
+        self.num_joints = int(self.manifest["heatmap_shape"][3])
+        self.edges = [tuple(e) for e in self.manifest["joints"]["edges"]]
+        self.names = list(self.manifest["joints"]["names"])
+        self.reinit_threshold = float(reinit_threshold)
+        self.reinit_every = int(reinit_every)
+        self.keypoint_threshold = float(keypoint_threshold)
+        self.follow = bool(follow)
+        self.follow_margin = float(follow_margin)
+        self.min_follow_joints = max(2, -(-self.num_joints // 3))
+        self.latencies = {"initializer": [], "stepper": []}
+        self.reinit_counts = {"start": 0, "confidence": 0, "periodic": 0, "bad_frame": 0}
+        self.bad_frames = 0
+        self.reset()
+
+    def reset(self, box=None):
+        """Forget the state; the next frame runs the initializer in `box` (None: whole frame)."""
+        self.state = None
+        self.box = None if box is None else np.asarray(box, np.float32)
+        self._pending = "start"
+        self._since_init = 0
+
+    def mark_bad_frame(self, index: int, error: str = "") -> FrameResult:
+        """A frame that could not be read: skip it and re-initialize on the next good one."""
+        self.bad_frames += 1
+        if self.state is not None:
+            self._pending = "bad_frame"
+        self.state = None
+        return FrameResult(index, "bad_frame", error=error or "unreadable frame")
+
+    def _next_graph(self):
+        if self.state is None:
+            return "initializer", self._pending or "start"
+        if self._pending:
+            return "initializer", self._pending
+        if self.reinit_every and self._since_init >= self.reinit_every:
+            return "initializer", "periodic"
+        return "stepper", ""
+
+    def process(self, image: np.ndarray, index: int = 0, box=None) -> FrameResult:
+        """One uint8 RGB frame -> FrameResult. `box` overrides the tracked box for this frame."""
+        h, w = image.shape[:2]
+        if box is not None:
+            self.box = np.asarray(box, np.float32)
+        elif self.box is None:
+            self.box = full_frame_box(h, w)
+        used_box = self.box.copy()
+        center, size = transforms.box_center_size(used_box)
+        matrix = transforms.crop_matrix(center, size, self.input_size)
+        crop = transforms.warp_image(image, matrix, self.input_size).numpy()[None]
+        matrix = matrix.numpy().astype(np.float64)
+        graph, reason = self._next_graph()
+        start = time.perf_counter()
+        if graph == "initializer":
+            heatmaps, self.state = self.runner.initialize(crop)
+        else:
+            heatmaps, self.state = self.runner.step(crop, self.state)
+        latency = (time.perf_counter() - start) * 1e3
+        self.latencies[graph].append(latency)
+        if graph == "initializer":
+            self.reinit_counts[reason] += 1
+            self._since_init = 0
+            self._pending = ""
+        self._since_init += 1
+        xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride)
+        keypoints = transforms.invert_points(matrix, xy)
+        mean_conf = float(np.mean(conf))
+        low = self.reinit_threshold > 0 and mean_conf < self.reinit_threshold
+        if low:
+            self._pending = "confidence"  # keep the box: low-confidence keypoints mislead
+        elif self.follow:
+            self.box = self._follow_box(keypoints, conf, self.box)
+        half = float(size) * transforms.CROP_MARGIN / 2.0
+        cx, cy = float(center[0]), float(center[1])
+        return FrameResult(index, "ok", graph, reason, keypoints, conf, mean_conf, used_box,
+                           np.array([cx - half, cy - half, cx + half, cy + half], np.float32),
+                           latency)
+
+    def _follow_box(self, keypoints, conf, box):
+        good = conf >= self.keypoint_threshold
+        if int(good.sum()) < self.min_follow_joints:
+            return box
+        pts = keypoints[good]
+        lo, hi = pts.min(0), pts.max(0)
+        extent = np.maximum(hi - lo, 1.0)
+        # A box from a few joints can be a sliver: make it at least half as wide as tall.
+        side = float(extent.max())
+        extent = np.maximum(extent, 0.5 * side)
+        mid = (lo + hi) / 2.0
+        half = extent * (0.5 + self.follow_margin)
+        new = np.concatenate([mid - half, mid + half]).astype(np.float32)
+        return new if np.all(np.isfinite(new)) else box
+
+    def latency_summary(self) -> dict:
+        return {g: _stats(v) for g, v in self.latencies.items()}
+
+
+def _stats(values) -> dict:
+    if not values:
+        return {"runs": 0, "median_ms": None, "p90_ms": None, "mean_ms": None}
+    v = np.asarray(values, np.float64)
+    return {"runs": int(v.size), "median_ms": round(float(np.median(v)), 3),
+            "p90_ms": round(float(np.percentile(v, 90)), 3), "mean_ms": round(float(v.mean()), 3)}
+
+
+# ---------------------------------------------------------------------------------- drawing
+def _joint_color(name: str):
+    if name.startswith("l_"):
+        return (255, 140, 0)  # BGR: blue-ish for the left side
+    if name.startswith("r_"):
+        return (0, 140, 255)  # orange for the right side
+    return (0, 220, 0)
+
+
+def draw_pose(bgr: np.ndarray, result: FrameResult, names, edges, keypoint_threshold,
+              label: str = "") -> np.ndarray:
+    """Skeleton, joints, crop square and a label, drawn in place on a BGR frame."""
+    h, w = bgr.shape[:2]
+    thick = max(1, int(round(max(h, w) / 320)))
+    if result.status != "ok":
+        cv2.putText(bgr, f"frame {result.index}: unreadable", (8, 20), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.5, (0, 0, 255), 1, cv2.LINE_AA)
+        return bgr
+    kp, conf = result.keypoints, result.confidence
+    ok = conf >= keypoint_threshold
+
+    def pt(i):
+        return int(round(float(kp[i, 0]))), int(round(float(kp[i, 1])))
+
+    x1, y1, x2, y2 = (int(round(float(v))) for v in result.crop)
+    cv2.rectangle(bgr, (x1, y1), (x2, y2), (200, 200, 200), 1, cv2.LINE_AA)
+    for a, b in edges:
+        if ok[a] and ok[b]:
+            color = _joint_color(names[a]) if names[a][:2] == names[b][:2] else (0, 220, 0)
+            cv2.line(bgr, pt(a), pt(b), color, thick + 1, cv2.LINE_AA)
+    for i in range(len(kp)):
+        color = _joint_color(names[i]) if ok[i] else (128, 128, 128)
+        cv2.circle(bgr, pt(i), thick + 2, color, -1, cv2.LINE_AA)
+    tag = "I" if result.graph == "initializer" else "S"
+    text = f"{result.index} {tag} conf {result.mean_confidence:.2f} {label}".strip()
+    cv2.putText(bgr, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(bgr, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    return bgr
+
+
+class OverlayWriter:
+    """cv2.VideoWriter opened at the first frame; every later frame is resized to that size."""
+
+    def __init__(self, path: str, fps: float):
+        self.path, self.fps = path, fps
+        self.writer, self.size, self.frames = None, None, 0
+        ext = os.path.splitext(path)[1].lower()
+        codecs = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+        if ext not in codecs:
+            raise StreamError(f"--out_video {path}: use .mp4, .avi, .mov or .mkv")
+        self.fourcc = cv2.VideoWriter_fourcc(*codecs[ext])
+
+    def write(self, bgr):
+        if self.writer is None:
+            parent = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(parent, exist_ok=True)
+            self.size = (bgr.shape[1], bgr.shape[0])
+            self.writer = cv2.VideoWriter(self.path, self.fourcc, self.fps, self.size)
+            if not self.writer.isOpened():
+                raise StreamError(f"{self.path}: OpenCV cannot write this video")
+        if (bgr.shape[1], bgr.shape[0]) != self.size:
+            bgr = cv2.resize(bgr, self.size)
+        self.writer.write(bgr)
+        self.frames += 1
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.release()
+            self.writer = None
+
+
+# ---------------------------------------------------------------------------------- driver
+def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str | None = None,
+                 out_json: str | None = None, bbox=None,
+                 reinit_threshold: float = DEFAULT_REINIT_THRESHOLD, reinit_every: int = 0,
+                 keypoint_threshold: float = DEFAULT_KEYPOINT_THRESHOLD,
+                 follow_margin: float = DEFAULT_FOLLOW_MARGIN, num_threads: int | None = None,
+                 max_frames: int | None = None, progress: bool = True, runner=None,
+                 log=print) -> dict:
+    """Stream `video` (file, frame folder or camera index) and return the JSON dict.
+
+    Returns {'video', 'backend', 'model', 'joints', 'edges', 'input_size', 'frames': [one entry
+    per input frame], 'summary': {...}}; writes it to out_json and the overlay to out_video when
+    given. `runner` (an export.runtimes Runner) replaces opening one from model_dir.
+    """
+    from export import runtimes
+    if isinstance(bbox, str):
+        bbox = parse_bbox(bbox)
+    source = FrameSource(video, max_frames)  # fails early on an unreadable input
+    if runner is None:
+        runner = runtimes.open_runner(backend, model_dir, num_threads)
+    tracker = PoseTracker(runner, reinit_threshold, reinit_every, keypoint_threshold,
+                          follow_margin=follow_margin)
+    tracker.reset(bbox)
+    writer = OverlayWriter(out_video, source.fps) if out_video else None
+    entries, last_shape = [], None
+    bar = None
+    if progress and source.kind != "camera":
+        from tqdm import tqdm
+        bar = tqdm(total=source.total, unit="frame", desc=os.path.basename(str(video)),
+                   file=sys.stderr, dynamic_ncols=True)
+    start = time.perf_counter()
+    interrupted = False
+    try:
+        with source:
+            for item in source:
+                if item.image is None:
+                    result = tracker.mark_bad_frame(item.index, item.error)
+                    log(f"warning: skipping frame {item.index}: {result.error}")
+                    image_shape = last_shape
+                else:
+                    result = tracker.process(item.image, item.index)
+                    image_shape = item.image.shape
+                    last_shape = image_shape
+                entries.append(result.to_json())
+                if writer is not None and image_shape is not None:
+                    if item.image is None:
+                        bgr = np.zeros(image_shape, np.uint8)
+                    else:
+                        bgr = cv2.cvtColor(item.image, cv2.COLOR_RGB2BGR)
+                    label = f"{runner.backend}"
+                    writer.write(draw_pose(bgr, result, tracker.names, tracker.edges,
+                                           keypoint_threshold, label))
+                if bar is not None:
+                    bar.update(1)
+                    elapsed = time.perf_counter() - start
+                    bar.set_postfix(fps=f"{len(entries) / max(elapsed, 1e-9):.1f}", refresh=False)
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted: writing what was processed")
+    finally:
+        if bar is not None:
+            bar.close()
+        if writer is not None:
+            writer.close()
+    wall = time.perf_counter() - start
+    lat = tracker.latency_summary()
+    model_ms = sum(sum(v) for v in tracker.latencies.values())
+    n_ok = sum(1 for e in entries if e["status"] == "ok")
+    reinits = {k: v for k, v in tracker.reinit_counts.items()}
+    summary = {
+        "frames": len(entries), "frames_ok": n_ok, "bad_frames": tracker.bad_frames,
+        "bad_frame_indices": [e["index"] for e in entries if e["status"] != "ok"],
+        "declared_frames": source.declared_frames, "truncated": source.truncated,
+        "interrupted": interrupted,
+        "initializer_runs": reinits["start"] + reinits["confidence"] + reinits["periodic"]
+        + reinits["bad_frame"],
+        "reinitializations": reinits["confidence"] + reinits["periodic"] + reinits["bad_frame"],
+        "reinit_reasons": reinits,
+        "latency": lat,
+        "wall_seconds": round(wall, 3),
+        "fps": round(len(entries) / wall, 2) if wall > 0 else None,
+        "model_fps": round(n_ok / (model_ms / 1e3), 2) if model_ms > 0 else None,
+    }
+    manifest = runner.manifest
+    out = {
+        "video": str(video), "backend": runner.backend, "runner": runner.describe(),
+        "model": {k: manifest["model"].get(k) for k in ("variant", "sha256", "dataset")},
+        "quantization": getattr(runner, "quantization", "none" if runner.backend != "onnx"
+                                else "fp32"),
+        "input_size": tracker.input_size, "joints": tracker.names,
+        "edges": [list(e) for e in tracker.edges],
+        "keypoint_format": "[x, y, confidence] in frame pixels (0-based pixel centres)",
+        "settings": {"reinit_threshold": tracker.reinit_threshold,
+                     "reinit_every": tracker.reinit_every,
+                     "keypoint_threshold": tracker.keypoint_threshold,
+                     "follow_margin": tracker.follow_margin,
+                     "start_box": None if bbox is None else [float(v) for v in bbox]},
+        "frames": entries, "summary": summary,
+    }
+    if out_json:
+        parent = os.path.dirname(os.path.abspath(out_json))
+        os.makedirs(parent, exist_ok=True)
+        with open(out_json, "w") as f:
+            json.dump(out, f, indent=1)
+    log(format_summary(out))
+    return out
+
+
+def format_summary(out: dict) -> str:
+    s = out["summary"]
+    lines = [f"{out['video']}: {s['frames']} frames through {out['runner']}"]
+    for g in ("initializer", "stepper"):
+        st = s["latency"][g]
+        if st["runs"]:
+            lines.append(f"  {g:11s} {st['runs']:5d} runs  median {st['median_ms']:8.2f} ms  "
+                         f"p90 {st['p90_ms']:8.2f} ms")
+        else:
+            lines.append(f"  {g:11s}     0 runs")
+    fps = f"{s['fps']:.1f}" if s["fps"] else "n/a"
+    mfps = f"{s['model_fps']:.1f}" if s["model_fps"] else "n/a"
+    lines.append(f"  {fps} frames/s end to end ({mfps} frames/s model only)")
+    r = s["reinit_reasons"]
+    lines.append(f"  re-initialized {s['reinitializations']}x (confidence {r['confidence']}, "
+                 f"periodic {r['periodic']}, after bad frames {r['bad_frame']}); "
+                 f"bad frames skipped: {s['bad_frames']}")
+    if s["truncated"]:
+        lines.append(f"  warning: the video ended early: {s['frames']} of "
+                     f"{s['declared_frames']} declared frames (truncated file?)")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------- CLI
+
+def main(argv):
+    from absl import flags
+    from export.manifest import ManifestError
+    del argv
+    f = flags.FLAGS
+    from export.graphs import quiet_tf_logging
+    quiet_tf_logging(f)
+    try:
+        stream_video(f.model_dir, f.video, f.backend, f.out_video or None, f.out_json or None,
+                     parse_bbox(f.bbox), f.reinit_threshold, f.reinit_every,
+                     f.keypoint_threshold, f.follow_margin, f.num_threads or None,
+                     f.max_frames or None, f.progress)
+    except (StreamError, ManifestError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _define_flags():
+    from absl import flags
+    flags.DEFINE_string("model_dir", None, "Export dir (manifest.json + graphs) for tflite/onnx; "
+                        "for keras also a training model dir (model.keras + config.json).")
+    flags.DEFINE_string("video", None, "Input: a video file OpenCV reads, a folder of frames "
+                        "(sorted by name; gaps in numbering count as missing frames), or a camera "
+                        "index such as 0.")
+    flags.DEFINE_enum("backend", "tflite", ["tflite", "onnx", "keras"], "Runtime that executes "
+                      "the initializer and stepper graphs.")
+    flags.DEFINE_string("out_video", "", "Overlay video to write (.mp4 or .avi); empty: none.")
+    flags.DEFINE_string("out_json", "", "JSON of per-frame keypoints [x, y, conf] and the "
+                        "summary; empty: none.")
+    flags.DEFINE_string("bbox", "", "Start box x1,y1,x2,y2 in frame pixels around the person; "
+                        "empty: the whole frame.")
+    flags.DEFINE_float("reinit_threshold", DEFAULT_REINIT_THRESHOLD, "Re-run the initializer "
+                       "when a frame's mean peak confidence is below this; 0 disables.",
+                       lower_bound=0.0)
+    flags.DEFINE_integer("reinit_every", 0, "Re-run the initializer every N frames; 0 disables.",
+                         lower_bound=0)
+    flags.DEFINE_float("keypoint_threshold", DEFAULT_KEYPOINT_THRESHOLD, "Confidence from which "
+                       "a keypoint is drawn and used to move the crop.")
+    flags.DEFINE_float("follow_margin", DEFAULT_FOLLOW_MARGIN, "The box from the keypoints grows "
+                       "by this fraction of its size on each side.", lower_bound=0.0)
+    flags.DEFINE_integer("num_threads", 0, "Runtime threads (tflite/onnx); 0: the runtime's "
+                         "default.", lower_bound=0)
+    flags.DEFINE_integer("max_frames", 0, "Stop after this many frames; 0: all (camera: until "
+                         "Ctrl-C).", lower_bound=0)
+    flags.DEFINE_boolean("progress", True, "Show a progress bar (files and folders).")
+    flags.mark_flags_as_required(["model_dir", "video"])
+
+
+if __name__ == "__main__":
+    from absl import app
+    _define_flags()
+    app.run(lambda argv: sys.exit(main(argv)))

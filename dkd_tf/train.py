@@ -1,0 +1,93 @@
+"""Train a DKD model: `python -m dkd_tf.train --flagfile configs/subjhmdb.flags`.
+
+Every TrainConfig field is a flag of the same name. Re-running the same command after a kill
+resumes from the last finished epoch (see dkd_tf.training).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from absl import app, flags
+
+from dkd_tf import training
+
+HELP = {
+    "model_dir": "Directory for config.json, checkpoints/, logs/ (TensorBoard) and model.keras.",
+    "dataset": "Data set reader: synthetic | penn_action | sub_jhmdb | mpii.",
+    "data_dir": "Root of the data set in its official layout (README, 'Data sets').",
+    "split": "Sub-JHMDB split (1, 2 or 3).",
+    "synthetic_videos": "Videos to generate when --dataset=synthetic and data_dir is empty.",
+    "synthetic_frames": "Frames per generated synthetic video.",
+    "variant": "dkd | wo_tat | wo_pkd | baseline (Table 1 rows).",
+    "initializer_backbone": "Backbone of the pose initializer P: resnet18|34|50|101, "
+                            "mobilenetv3_small|large.",
+    "encoder_backbone": "Backbone of the frame encoder F and of D (and of the single-frame "
+                        "network of baseline / wo_pkd).",
+    "initializer_width": "First-stage width of a ResNet-18/34 initializer (64 = standard).",
+    "encoder_width": "First-stage width of a ResNet-18/34 encoder (64 = standard).",
+    "backbone_weights": "'' (random), 'imagenet' (keras.applications backbones) or a file.",
+    "init_initializer_from": "A pretrained .keras model (e.g. MPII) whose pose network seeds P.",
+    "init_encoder_from": "A pretrained .keras model whose backbone and deconvolutions seed F.",
+    "deconv_filters": "Channels of the two deconvolution layers (256 in the paper).",
+    "kernel_size": "S, spatial size of the distilled pose kernels (7).",
+    "kernel_channels": "C, channels of the distilled kernel bases (256).",
+    "eta": "Weight of the adversarial term in L_G, eq. 5 (0.1); 0 disables TAT.",
+    "gamma": "Update rate of lambda, eq. 7 (0.1).",
+    "discriminator_scale": "Input scale of the temporal discriminator: 1.0 as in the paper, "
+                           "0.5 or 0.25 to cut its cost on CPUs.",
+    "input_size": "Side of the square person crop fed to the network (256).",
+    "clip_length": "T, consecutive frames per training clip (5).",
+    "sigma": "Std of the Gaussian heatmap targets, in heatmap cells (stride 8).",
+    "batch_size": "Clips per replica per step.",
+    "epochs": "Training epochs (40).",
+    "clips_per_epoch": "Clips per epoch; 0 = every clip of every training video once.",
+    "learning_rate": "Initial RMSprop learning rate of both optimizers (5e-4).",
+    "lr_decay_epochs": "Epochs at which the learning rate is multiplied by lr_decay_factor.",
+    "lr_decay_factor": "Learning-rate multiplier at each decay epoch (0.1).",
+    "scale_min": "Smallest random scale factor (0.8).",
+    "scale_max": "Largest random scale factor (1.4).",
+    "max_rotation": "Random rotation range in degrees, +- (40).",
+    "rotation_prob": "Probability that a clip is rotated at all.",
+    "flip_prob": "Probability of a horizontal flip (joints are swapped left/right).",
+    "strategy": "tf.distribute strategy: default | mirrored | multi_worker (TF_CONFIG) | tpu.",
+    "tpu": "TPU name or address for --strategy=tpu ('' = local).",
+    "seed": "Random seed (data order, augmentation, initialization, synthetic data).",
+    "verbose": "Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.",
+}
+
+
+def define_flags():
+    for field in dataclasses.fields(training.TrainConfig):
+        if field.name in flags.FLAGS:  # already defined (evaluate imports these too)
+            continue
+        default, name, help_ = field.default, field.name, HELP[field.name]
+        if isinstance(default, bool):
+            flags.DEFINE_bool(name, default, help_)
+        elif isinstance(default, int):
+            flags.DEFINE_integer(name, default, help_)
+        elif isinstance(default, float):
+            flags.DEFINE_float(name, default, help_)
+        elif isinstance(default, tuple):
+            flags.DEFINE_list(name, [str(v) for v in default], help_)
+        else:
+            flags.DEFINE_string(name, default, help_)
+
+
+def config_from_flags() -> training.TrainConfig:
+    values = {}
+    for field in dataclasses.fields(training.TrainConfig):
+        value = flags.FLAGS[field.name].value
+        if isinstance(field.default, tuple):
+            value = tuple(int(v) for v in value)
+        values[field.name] = value
+    return training.TrainConfig(**values)
+
+
+def main(argv):
+    del argv
+    training.run_training(config_from_flags())
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

@@ -1,0 +1,223 @@
+"""Training: data set loading, model construction, resumable fit under a tf.distribute strategy.
+
+`model_dir` holds everything a run produces:
+  config.json         the TrainConfig (evaluation and export read the data/model settings here)
+  checkpoints/        tf.train.Checkpoint per epoch: model (with lambda), both optimizers, epoch
+  logs/               TensorBoard
+  model.keras         the latest model, for inference (loads with safe_mode=True)
+Running the same command again after a kill restores the newest checkpoint and continues from the
+epoch after it, with both optimizers' step counts and lambda as they were.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from dkd_tf import joints as joints_lib
+from dkd_tf.data import datasets, pipeline
+from dkd_tf.models.dkd import DKD
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.keras"
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every setting of a training run (the absl flags of dkd_tf.train mirror these fields)."""
+
+    model_dir: str = "runs/dkd"
+    dataset: str = "synthetic"  # synthetic | penn_action | sub_jhmdb
+    data_dir: str = "data/synthetic"
+    split: int = 1  # Sub-JHMDB split
+    synthetic_videos: int = 64
+    synthetic_frames: int = 40
+    variant: str = "dkd"
+    initializer_backbone: str = "resnet101"
+    encoder_backbone: str = "resnet18"
+    initializer_width: int = 64
+    encoder_width: int = 64
+    backbone_weights: str = ""  # '' | imagenet | path of a weights file
+    init_initializer_from: str = ""  # a pretrained .keras model whose pose network seeds P
+    init_encoder_from: str = ""  # ... whose backbone and deconvolutions seed F
+    deconv_filters: int = 256
+    kernel_size: int = 7
+    kernel_channels: int = 256
+    eta: float = 0.1
+    gamma: float = 0.1
+    discriminator_scale: float = 1.0
+    input_size: int = 256
+    clip_length: int = 5
+    sigma: float = 1.0
+    batch_size: int = 8
+    epochs: int = 40
+    clips_per_epoch: int = 0  # 0: every clip once per epoch
+    learning_rate: float = 5e-4
+    lr_decay_epochs: tuple = (15, 25)
+    lr_decay_factor: float = 0.1
+    scale_min: float = 0.8
+    scale_max: float = 1.4
+    max_rotation: float = 40.0
+    rotation_prob: float = 0.6
+    flip_prob: float = 0.5
+    strategy: str = "default"
+    tpu: str = ""
+    seed: int = 0
+    verbose: int = 1
+
+    def save(self, model_dir):
+        os.makedirs(model_dir, exist_ok=True)
+        with open(os.path.join(model_dir, CONFIG_FILE), "w") as f:
+            json.dump(dataclasses.asdict(self), f, indent=2)
+
+    @classmethod
+    def load(cls, model_dir) -> "TrainConfig":
+        path = os.path.join(model_dir, CONFIG_FILE)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no training config; is {model_dir!r} a model "
+                                    "directory written by dkd_tf.train?")
+        with open(path) as f:
+            raw = json.load(f)
+        known = {f.name for f in dataclasses.fields(cls)}
+        raw = {k: v for k, v in raw.items() if k in known}
+        if "lr_decay_epochs" in raw:
+            raw["lr_decay_epochs"] = tuple(raw["lr_decay_epochs"])
+        return cls(**raw)
+
+
+def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
+    """default: one device; mirrored: all local GPUs (or logical CPUs); multi_worker: the cluster
+    in TF_CONFIG; tpu: the TPU named by `tpu` ('' for the local one)."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            logging.warning("--strategy=multi_worker without TF_CONFIG runs a one-worker cluster")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    raise ValueError(f"unknown strategy {name!r}; choose default|mirrored|multi_worker|tpu")
+
+
+def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
+    weights = cfg.backbone_weights or None
+    model = DKD(num_joints=num_joints, variant=cfg.variant,
+                initializer_backbone=cfg.initializer_backbone,
+                encoder_backbone=cfg.encoder_backbone,
+                initializer_width=cfg.initializer_width, encoder_width=cfg.encoder_width,
+                deconv_filters=cfg.deconv_filters, kernel_size=cfg.kernel_size,
+                kernel_channels=cfg.kernel_channels, eta=cfg.eta, gamma=cfg.gamma,
+                discriminator_scale=cfg.discriminator_scale,
+                initializer_weights=weights, encoder_weights=weights)
+    if cfg.init_initializer_from:
+        copy_pose_net(_pose_net_of(cfg.init_initializer_from), model.initializer)
+    if cfg.init_encoder_from and model.temporal:
+        copy_pose_net(_pose_net_of(cfg.init_encoder_from), model.encoder)
+    return model
+
+
+def _pose_net_of(path):
+    return keras.models.load_model(path, safe_mode=True).initializer
+
+
+def _strip_prefix(name: str) -> str:
+    for prefix in ("initializer", "encoder", "pose_net"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def copy_pose_net(source: keras.Model, target: keras.Model) -> int:
+    """Copies the layers two pose networks share (same role and weight shapes), e.g. from an
+    MPII-pretrained single-frame model into P or F (sec. 4.1). A classifier for another joint
+    set, or F's missing classifier, is skipped. Returns the number of layers copied."""
+    src = {_strip_prefix(l.name): l for l in source.layers}
+    copied = 0
+    for layer in target.layers:
+        other = src.get(_strip_prefix(layer.name))
+        if other is None or not layer.weights:
+            continue
+        weights = other.get_weights()
+        if [w.shape for w in weights] == [tuple(v.shape) for v in layer.weights]:
+            layer.set_weights(weights)
+            copied += 1
+    if not copied:
+        raise ValueError(f"no layer of {source.name} fits {target.name}: different backbones?")
+    logging.info("seeded %s with %d layers of %s", target.name, copied, source.name)
+    return copied
+
+
+def learning_rate_schedule(cfg: TrainConfig, steps_per_epoch: int):
+    """RMSprop lr x decay_factor at each of lr_decay_epochs (paper: 5e-4, x0.1 at 15 and 25)."""
+    boundaries = [int(e * steps_per_epoch) for e in cfg.lr_decay_epochs]
+    values = [cfg.learning_rate * cfg.lr_decay_factor ** i for i in range(len(boundaries) + 1)]
+    if not boundaries:
+        return cfg.learning_rate
+    return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves the full training state and the inference model after every epoch."""
+
+    def __init__(self, manager: tf.train.CheckpointManager, epoch_var: tf.Variable,
+                 model_path: str):
+        super().__init__()
+        self.manager, self.epoch_var, self.model_path = manager, epoch_var, model_path
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_var.assign(epoch + 1)
+        self.manager.save(checkpoint_number=epoch + 1)
+        tmp = self.model_path + ".tmp.keras"
+        self.model.save(tmp)
+        os.replace(tmp, self.model_path)  # never leave a half-written model behind
+
+
+def run_training(cfg: TrainConfig, callbacks=()) -> DKD:
+    """Trains (or resumes) the run in cfg.model_dir and returns the trained model."""
+    keras.utils.set_random_seed(cfg.seed)
+    joint_set, train_records = datasets.load(cfg, "train")
+    strategy = make_strategy(cfg.strategy, cfg.tpu)
+    aug = pipeline.Augmentation((cfg.scale_min, cfg.scale_max), cfg.max_rotation,
+                                cfg.rotation_prob, cfg.flip_prob)
+    global_batch = cfg.batch_size * strategy.num_replicas_in_sync
+    n_clips = len(pipeline.clip_table(train_records, cfg.clip_length)["paths"])
+    clips = cfg.clips_per_epoch or n_clips
+    steps_per_epoch = max(1, clips // global_batch)
+    ds = pipeline.make_dataset(train_records, joint_set, cfg.input_size, cfg.clip_length,
+                               global_batch, training=True, sigma=cfg.sigma, augmentation=aug,
+                               clips_per_epoch=steps_per_epoch * global_batch, seed=cfg.seed)
+    cfg.save(cfg.model_dir)
+    with strategy.scope():
+        model = build_model(cfg, joint_set.num_joints)
+        lr = learning_rate_schedule(cfg, steps_per_epoch)
+        model.compile(optimizer=keras.optimizers.RMSprop(lr),
+                      d_optimizer=keras.optimizers.RMSprop(lr) if model.adversarial else None)
+        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        ckpt_args = {"model": model, "optimizer": model.optimizer, "epoch": epoch_var}
+        if model.adversarial:
+            ckpt_args["d_optimizer"] = model.d_optimizer
+        ckpt = tf.train.Checkpoint(**ckpt_args)
+        manager = tf.train.CheckpointManager(ckpt, os.path.join(cfg.model_dir, "checkpoints"),
+                                             max_to_keep=3)
+        if manager.latest_checkpoint:
+            ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            logging.info("resumed from %s (epoch %d)", manager.latest_checkpoint,
+                         int(epoch_var.numpy()))
+    initial_epoch = int(epoch_var.numpy())
+    if initial_epoch >= cfg.epochs:
+        logging.info("%s already trained for %d epochs", cfg.model_dir, initial_epoch)
+        return model
+    cbs = [EpochCheckpoint(manager, epoch_var, os.path.join(cfg.model_dir, MODEL_FILE)),
+           keras.callbacks.TensorBoard(os.path.join(cfg.model_dir, "logs")), *callbacks]
+    model.fit(ds, epochs=cfg.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+              callbacks=cbs, verbose=cfg.verbose)
+    return model

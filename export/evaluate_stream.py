@@ -1,0 +1,157 @@
+"""PCK of an exported model streamed over the test videos of a Penn-Action-format data dir.
+
+    python -m export.evaluate_stream --export_dir E --data_dir D [--crop gt|follow]
+        [--backend tflite|onnx|keras] [--max_videos N] [--out_json R.json]
+
+Every test video runs through the exported graphs exactly as on a device (dkd_tf.stream's
+PoseTracker: initializer on frame 1, stepper after, state carried, keypoints decoded with the
+manifest's rule and mapped back to source pixels). Two crop protocols:
+  gt      (paper protocol, as dkd_tf.evaluation): every frame is cropped around the centre of its
+          own ground-truth person box;
+  follow  (deployment): the first frame's ground-truth box starts the crop, then the crop follows
+          the predicted keypoints (no ground truth after frame 1).
+No re-initialization unless --reinit_threshold / --reinit_every ask for it (the paper never
+re-initializes). Returns / prints PCK@0.2 normalized by person size (dkd_tf.metrics) and the
+median latencies of the initializer and the stepper.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+CROPS = ("gt", "follow")
+
+
+def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
+                    backend: str = "tflite", split: str = "test", max_videos: int | None = None,
+                    alpha: float = 0.2, reinit_threshold: float = 0.0, reinit_every: int = 0,
+                    num_threads: int | None = None, runner=None, progress: bool = False,
+                    log=print) -> dict:
+    """Stream the videos of `split` and score them.
+
+    Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
+    dkd_tf.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
+    'num_videos', 'num_frames', 'crop', 'backend', 'predictions': {video_id: [T, K, 2]}}.
+    """
+    from dkd_tf import metrics, stream
+    from dkd_tf.data import penn_action
+    from dkd_tf.data.frames import load_frame
+    from export import manifest as manifest_lib
+    from export import runtimes
+    if crop not in CROPS:
+        raise ValueError(f"crop must be one of {CROPS}, got {crop!r}")
+    if runner is None:
+        runner = runtimes.open_runner(backend, export_dir, num_threads)
+    joint_set = manifest_lib.joint_set(runner.manifest)
+    records = penn_action.read_split(data_dir, split)
+    if not records:
+        raise ValueError(f"{data_dir}: no {split} videos")
+    if max_videos:
+        records = records[:max_videos]
+    if records[0].joint_set != joint_set.name:
+        raise ValueError(f"{data_dir} is labelled with joint set {records[0].joint_set!r}, the "
+                         f"export predicts {joint_set.name!r}")
+    tracker = stream.PoseTracker(runner, reinit_threshold=reinit_threshold,
+                                 reinit_every=reinit_every, follow=(crop == "follow"))
+    acc = metrics.PCKAccumulator(joint_set)
+    predictions = {}
+    start = time.perf_counter()
+    iterator = records
+    if progress:
+        from tqdm import tqdm
+        iterator = tqdm(records, unit="video", file=sys.stderr)
+    for rec in iterator:
+        tracker.reset(rec.bboxes[0])
+        pred = np.zeros(rec.joints.shape, np.float32)
+        for t, path in enumerate(rec.frame_paths):
+            box = rec.bboxes[t] if crop == "gt" else None
+            result = tracker.process(load_frame(path), t, box=box)
+            pred[t] = result.keypoints
+        acc.add_record(rec, pred)
+        predictions[rec.video_id] = pred
+    wall = time.perf_counter() - start
+    table = acc.result(alpha=alpha, norm="person")
+    lat = tracker.latency_summary()
+    out = {
+        "pck": float(table["mean"]), "alpha": alpha, "norm": "person", "pck_table": table,
+        "median_latency_ms": {g: lat[g]["median_ms"] for g in lat}, "latency": lat,
+        "num_videos": len(records), "num_frames": acc.num_frames, "crop": crop,
+        "backend": runner.backend, "runner": runner.describe(),
+        "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
+        "predictions": predictions,
+    }
+    lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "
+             f"of {data_dir}, crop={crop}:",
+             f"  PCK@{alpha:g} (person size): {out['pck']:.2f}"]
+    for g in ("initializer", "stepper"):
+        if lat[g]["runs"]:
+            lines.append(f"  {g:11s} median {lat[g]['median_ms']:.2f} ms  p90 "
+                         f"{lat[g]['p90_ms']:.2f} ms  ({lat[g]['runs']} runs)")
+    log("\n".join(lines))
+    return out
+
+
+def _json_ready(obj):
+    """The result without predictions, NaN -> null."""
+    if isinstance(obj, dict):
+        return {k: _json_ready(v) for k, v in obj.items() if k != "predictions"}
+    if isinstance(obj, (list, tuple)):
+        return [_json_ready(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+
+def main(argv):
+    from absl import flags
+    from export.manifest import ManifestError
+    from dkd_tf.data.records import DatasetError
+    del argv
+    f = flags.FLAGS
+    from export.graphs import quiet_tf_logging
+    quiet_tf_logging(f)
+    try:
+        out = evaluate_stream(f.export_dir, f.data_dir, f.crop, f.backend, f.split,
+                              f.max_videos or None, f.alpha, f.reinit_threshold, f.reinit_every,
+                              f.num_threads or None, progress=True)
+    except (ManifestError, DatasetError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if f.out_json:
+        os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
+        with open(f.out_json, "w") as fh:
+            json.dump(_json_ready(out), fh, indent=1)
+    return 0
+
+
+def _define_flags():
+    from absl import flags
+    flags.DEFINE_string("export_dir", None, "Export dir (manifest.json + graphs); for "
+                        "--backend=keras also a training model dir.")
+    flags.DEFINE_string("data_dir", None, "Penn Action format data dir (frames/, labels/).")
+    flags.DEFINE_enum("crop", "follow", list(CROPS), "gt: crop every frame around its "
+                      "ground-truth box (paper protocol); follow: start from frame 1's box, then "
+                      "follow the predicted keypoints.")
+    flags.DEFINE_enum("backend", "tflite", ["tflite", "onnx", "keras"], "Runtime.")
+    flags.DEFINE_enum("split", "test", ["test", "train", "all"], "Which videos to stream.")
+    flags.DEFINE_integer("max_videos", 0, "Stream only the first N videos; 0: all.",
+                         lower_bound=0)
+    flags.DEFINE_float("alpha", 0.2, "PCK threshold as a fraction of the person size.")
+    flags.DEFINE_float("reinit_threshold", 0.0, "Re-initialize below this mean confidence; 0: "
+                       "never (paper protocol).", lower_bound=0.0)
+    flags.DEFINE_integer("reinit_every", 0, "Re-initialize every N frames; 0: never.",
+                         lower_bound=0)
+    flags.DEFINE_integer("num_threads", 0, "Runtime threads; 0: default.", lower_bound=0)
+    flags.DEFINE_string("out_json", "", "Write the results (without predictions) here.")
+    flags.mark_flags_as_required(["export_dir", "data_dir"])
+
+
+if __name__ == "__main__":
+    from absl import app
+    _define_flags()
+    app.run(lambda argv: sys.exit(main(argv)))

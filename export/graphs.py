@@ -1,0 +1,138 @@
+"""The two batch-1 inference graphs of the streaming contract (DESIGN.md), built from a DKD model.
+
+  initialize(frame)        -> {'heatmaps', 'state'}      signature 'initialize', file initializer.*
+  step(frame, state)       -> {'heatmaps', 'state'}      signature 'step',       file stepper.*
+
+frame: float32 [1, S, S, 3] RGB 0..255 (normalization is inside the graph); heatmaps: float32
+[1, S/8, S/8, K]; state: float32 [1, *model.state_shape]. The batch is static and 1: the dynamic
+depthwise convolution folds the batch into channels (dkd_tf/models/matching.py), so a graph traced
+for one batch size only runs at that size.
+
+Only the model directory's config.json and model.keras are read here; no training code runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+
+import keras
+import tensorflow as tf
+
+# Importing the model module registers DKD and its layers for safe_mode loading.
+from dkd_tf.models import dkd as dkd_lib  # noqa: F401
+from dkd_tf.training import CONFIG_FILE, MODEL_FILE, TrainConfig
+
+BATCH = 1
+# Logical graph names -> (TFLite signature key, exported file stem).
+INITIALIZER, STEPPER = "initializer", "stepper"
+SIGNATURES = {INITIALIZER: "initialize", STEPPER: "step"}
+INPUTS = {INITIALIZER: ("frame",), STEPPER: ("frame", "state")}
+OUTPUTS = ("heatmaps", "state")
+
+
+@dataclasses.dataclass
+class InferenceGraphs:
+    """The two tf.functions (fixed input signatures) and the shapes they were traced for."""
+
+    model: keras.Model
+    input_size: int
+    initialize: tf.types.experimental.PolymorphicFunction
+    step: tf.types.experimental.PolymorphicFunction
+
+    @property
+    def frame_shape(self) -> tuple:
+        return (BATCH, self.input_size, self.input_size, 3)
+
+    @property
+    def state_shape(self) -> tuple:
+        return (BATCH, *self.model.state_shape)
+
+    @property
+    def heatmap_shape(self) -> tuple:
+        s = self.input_size // self.model.stride
+        return (BATCH, s, s, self.model.num_joints)
+
+    def function(self, graph: str):
+        return {INITIALIZER: self.initialize, STEPPER: self.step}[graph]
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_model_dir(model_dir: str):
+    """(model, TrainConfig) of a training model directory (config.json + model.keras)."""
+    if not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"{model_dir}: model directory does not exist")
+    cfg = TrainConfig.load(model_dir)
+    path = os.path.join(model_dir, MODEL_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no {MODEL_FILE} in the model directory (it is written "
+                                "after the first training epoch)")
+    model = keras.models.load_model(path, safe_mode=True)
+    if not isinstance(model, dkd_lib.DKD):
+        raise ValueError(f"{path} holds a {type(model).__name__}, expected a DKD model")
+    return model, cfg
+
+
+def model_file(model_dir: str) -> str:
+    return os.path.join(model_dir, MODEL_FILE)
+
+
+def is_model_dir(path: str) -> bool:
+    return (os.path.isfile(os.path.join(path, MODEL_FILE))
+            and os.path.isfile(os.path.join(path, CONFIG_FILE)))
+
+
+def check_input_size(model, input_size: int) -> int:
+    input_size = int(input_size)
+    stride = model.stride
+    # Stride-32 backbones: a multiple of 32 keeps every feature map aligned with the heatmaps.
+    if input_size < 32 or input_size % 32:
+        raise ValueError(f"input size {input_size} must be a positive multiple of 32 "
+                         f"(the backbone stride; heatmaps are input / {stride})")
+    return input_size
+
+
+def build_graphs(model, input_size: int) -> InferenceGraphs:
+    """Batch-1 tf.functions with named inputs (frame, state) and outputs (heatmaps, state)."""
+    input_size = check_input_size(model, input_size)
+    frame_spec = tf.TensorSpec([BATCH, input_size, input_size, 3], tf.float32, name="frame")
+    state_spec = tf.TensorSpec([BATCH, *model.state_shape], tf.float32, name="state")
+
+    @tf.function(input_signature=[frame_spec], autograph=False)
+    def initialize(frame):
+        heatmaps, state = model.initialize(frame, training=False)
+        return {"heatmaps": heatmaps, "state": state}
+
+    @tf.function(input_signature=[frame_spec, state_spec], autograph=False)
+    def step(frame, state):
+        heatmaps, next_state = model.step(frame, state, training=False)
+        return {"heatmaps": heatmaps, "state": next_state}
+
+    return InferenceGraphs(model, input_size, initialize, step)
+
+
+def write_saved_model(graphs: InferenceGraphs, path: str) -> str:
+    """A SavedModel with the two signatures 'initialize' and 'step' (input to the TFLite
+    converter, which needs a SavedModel to keep named signatures). keras.export.ExportArchive
+    tracks exactly the variables the endpoints read, so the converter can freeze them."""
+    archive = keras.export.ExportArchive()
+    for graph in (INITIALIZER, STEPPER):
+        fn = graphs.function(graph)
+        archive.add_endpoint(SIGNATURES[graph], fn)
+    archive.write_out(path, verbose=False)
+    return path
+
+
+def quiet_tf_logging(flag_values):
+    """For the CLIs: TensorFlow's INFO chatter (SavedModel writing, converters) would bury the
+    report, so absl logging drops to WARNING unless -v/--verbosity was given."""
+    from absl import logging
+    if not flag_values["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)

@@ -1,0 +1,267 @@
+"""manifest.json: everything a runtime needs to run an exported model, written once at export.
+
+Runtimes (export.runtimes, dkd_tf.stream, the Android app) read the constants they need here and
+nowhere else: input size, stride, state shape, joint names and skeleton, the decoding rule, and
+which file holds which graph under which tensor names. One export directory holds one model; the
+TFLite and the ONNX exporters write into the same manifest (each adds its `formats` entry), and a
+manifest written for a different model is replaced, never merged.
+
+Layout (format_version 1):
+  format_version, created
+  model:   variant, temporal, num_joints, backbones, widths, kernel size/channels, sha256 of
+           model.keras, source model_dir, dataset
+  batch:   1 (static; see `batch_note`)
+  input:   height, width, channels 3, dtype float32, color RGB, range [0, 255], normalization
+  stride, heatmap_shape [1, h, w, K], state_shape [1, S, S, C]
+  decoding ('argmax_quarter_offset') and decoding_description
+  crop:    margin (crop side = person size * margin), description
+  joints:  dkd_tf.joints JointSet.to_json() (names, edges, flip_pairs, groups, torso, evaluated)
+  graphs:  initializer / stepper: signature key, inputs, outputs (logical names)
+  formats: tflite: {initializer: {file, sha256, signature, inputs, outputs}, stepper: ...,
+                    quantization, io_dtype}
+           onnx:   {initializer: {...}, stepper: {...}, opset}
+           (inputs/outputs map logical names to the file's tensor names; an ONNX graph cannot
+           reuse an input's name for an output, so its stepper returns the state as
+           'next_state')
+  verification: per format, the parity check's numbers and whether it passed
+  versions: dkd_tf, tensorflow, keras, python, numpy, converter versions
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+
+import numpy as np
+
+MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 1
+DECODING = "argmax_quarter_offset"
+DECODING_DESCRIPTION = (
+    "Per joint k: (i, j) = argmax over the heatmap cells of channel k; confidence = the peak value "
+    "h[i, j, k]. Quarter-cell shift: x_cell = j + 0.25 * sign(h[i, j+1, k] - h[i, j-1, k]) when "
+    "0 < j < w-1 (else x_cell = j); likewise y_cell with rows. Input pixels (integer coordinates "
+    "are pixel centres): x = (x_cell + 0.5) * stride - 0.5, y = (y_cell + 0.5) * stride - 0.5. "
+    "Map back to the source image with the inverse of the crop matrix.")
+QUANTIZATIONS = ("none", "fp16", "dynamic", "int8")
+FORMATS = ("tflite", "onnx")
+GRAPHS = ("initializer", "stepper")
+BATCH_NOTE = ("Every graph has a static batch of 1: the per-sample dynamic depthwise convolution "
+              "folds the batch into channels, so a graph only runs at the batch it was traced for.")
+
+
+class ManifestError(ValueError):
+    """A missing, malformed or mismatching manifest. The message names the file."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {problem}")
+
+
+def manifest_path(export_dir: str) -> str:
+    return os.path.join(export_dir, MANIFEST_FILE)
+
+
+def versions(extra: dict | None = None) -> dict:
+    import keras
+    import tensorflow as tf
+    out = {"tensorflow": tf.__version__, "keras": keras.__version__,
+           "numpy": np.__version__, "python": platform.python_version()}
+    try:
+        from importlib import metadata
+        out["dkd_tf"] = metadata.version("dkd_tf")
+    except Exception:  # not installed as a distribution (e.g. run from a source tree)
+        out["dkd_tf"] = "source"
+    out.update(extra or {})
+    return out
+
+
+def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: str) -> dict:
+    """The format-independent part of the manifest for `model` at `input_size`."""
+    from dkd_tf.data.transforms import CROP_MARGIN
+    from export import graphs as graphs_lib
+    stride = int(model.stride)
+    h = int(input_size) // stride
+    if joint_set.num_joints != model.num_joints:
+        raise ValueError(f"joint set {joint_set.name!r} has {joint_set.num_joints} joints, the "
+                         f"model predicts {model.num_joints}")
+    return {
+        "format_version": FORMAT_VERSION,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "model": {
+            "variant": model.variant,
+            "temporal": bool(model.temporal),
+            "num_joints": int(model.num_joints),
+            "initializer_backbone": model.initializer_backbone,
+            "encoder_backbone": model.encoder_backbone,
+            "initializer_width": int(model.initializer_width),
+            "encoder_width": int(model.encoder_width),
+            "deconv_filters": int(model.deconv_filters),
+            "kernel_size": int(model.kernel_size),
+            "kernel_channels": int(model.kernel_channels),
+            "sha256": model_sha256,
+            "model_dir": os.path.abspath(model_dir),
+            "dataset": cfg.dataset,
+        },
+        "batch": graphs_lib.BATCH,
+        "batch_note": BATCH_NOTE,
+        "input": {
+            "height": int(input_size), "width": int(input_size), "channels": 3,
+            "dtype": "float32", "color": "RGB", "range": [0.0, 255.0],
+            "normalization": "inside the graph; feed raw pixel values",
+        },
+        "stride": stride,
+        "heatmap_shape": [graphs_lib.BATCH, h, h, int(model.num_joints)],
+        "state_shape": [graphs_lib.BATCH, *[int(d) for d in model.state_shape]],
+        "decoding": DECODING,
+        "decoding_description": DECODING_DESCRIPTION,
+        "crop": {
+            "margin": float(CROP_MARGIN),
+            "description": "square crop centred on the person box centre, side = max(box w, h) "
+                           "* margin source pixels, resized to the input size (bilinear)",
+        },
+        "joints": joint_set.to_json(),
+        "graphs": {g: {"signature": graphs_lib.SIGNATURES[g], "inputs": list(graphs_lib.INPUTS[g]),
+                       "outputs": list(graphs_lib.OUTPUTS)} for g in GRAPHS},
+        "formats": {},
+        "verification": {},
+        "versions": versions(),
+    }
+
+
+def same_model(a: dict, b: dict) -> bool:
+    """Whether two manifests describe the same model at the same input size."""
+    keys = ("input", "state_shape", "heatmap_shape", "stride", "decoding")
+    return (a.get("model", {}).get("sha256") == b.get("model", {}).get("sha256")
+            and all(a.get(k) == b.get(k) for k in keys)
+            and a.get("joints", {}).get("names") == b.get("joints", {}).get("names"))
+
+
+def merge(export_dir: str, fresh: dict) -> dict:
+    """`fresh` plus the other formats of the manifest already in export_dir when it describes the
+    same model; a manifest of another model is replaced (its files no longer count)."""
+    path = manifest_path(export_dir)
+    if not os.path.exists(path):
+        return fresh
+    try:
+        old = read(export_dir)
+    except ManifestError:
+        return fresh
+    if not same_model(old, fresh):
+        return fresh
+    out = dict(fresh)
+    out["formats"] = {**old.get("formats", {}), **fresh.get("formats", {})}
+    out["verification"] = {**old.get("verification", {}), **fresh.get("verification", {})}
+    out["versions"] = {**old.get("versions", {}), **fresh.get("versions", {})}
+    return out
+
+
+def write(export_dir: str, manifest: dict) -> str:
+    validate(manifest, manifest_path(export_dir))
+    os.makedirs(export_dir, exist_ok=True)
+    path = manifest_path(export_dir)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read(export_dir: str) -> dict:
+    """Load and validate export_dir/manifest.json."""
+    path = manifest_path(export_dir)
+    if not os.path.isfile(path):
+        raise ManifestError(path, "no manifest; is this an export directory written by "
+                                  "`python -m export.tflite` or `python -m export.onnx`?")
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ManifestError(path, f"cannot parse the manifest ({e})") from None
+    validate(manifest, path)
+    return manifest
+
+
+def _require(cond, path, problem):
+    if not cond:
+        raise ManifestError(path, problem)
+
+
+def _is_shape(x, rank) -> bool:
+    return (isinstance(x, list) and len(x) == rank
+            and all(isinstance(d, int) and d > 0 for d in x))
+
+
+def validate(manifest: dict, path="manifest") -> dict:
+    """Check the fields every runtime relies on; raise ManifestError naming the problem."""
+    _require(isinstance(manifest, dict), path, "manifest must be a JSON object")
+    version = manifest.get("format_version")
+    _require(version == FORMAT_VERSION, path,
+             f"format_version is {version!r}; this code reads version {FORMAT_VERSION}")
+    for key in ("model", "input", "stride", "heatmap_shape", "state_shape", "decoding", "joints",
+                "graphs", "formats", "batch"):
+        _require(key in manifest, path, f"missing field {key!r}")
+    _require(manifest["batch"] == 1, path, f"batch is {manifest['batch']!r}; graphs are batch 1")
+    inp = manifest["input"]
+    _require(isinstance(inp, dict) and isinstance(inp.get("height"), int)
+             and isinstance(inp.get("width"), int) and inp.get("channels") == 3, path,
+             f"input must give integer height, width and channels 3, got {inp!r}")
+    stride = manifest["stride"]
+    _require(isinstance(stride, int) and stride > 0, path, f"stride {stride!r} is not positive")
+    _require(_is_shape(manifest["heatmap_shape"], 4), path,
+             f"heatmap_shape {manifest['heatmap_shape']!r} is not [1, h, w, K]")
+    _require(_is_shape(manifest["state_shape"], 4), path,
+             f"state_shape {manifest['state_shape']!r} is not [1, S, S, C]")
+    hm = manifest["heatmap_shape"]
+    _require(hm[1] * stride == inp["height"] and hm[2] * stride == inp["width"], path,
+             f"heatmap_shape {hm} does not match input {inp['height']}x{inp['width']} at "
+             f"stride {stride}")
+    _require(manifest["decoding"] == DECODING, path,
+             f"unknown decoding rule {manifest['decoding']!r} (this code implements {DECODING!r})")
+    names = manifest["joints"].get("names")
+    _require(isinstance(names, list) and len(names) == hm[3], path,
+             f"joints.names has {len(names) if isinstance(names, list) else names!r} entries, "
+             f"heatmaps have {hm[3]} channels")
+    for a, b in manifest["joints"].get("edges", []):
+        _require(0 <= a < hm[3] and 0 <= b < hm[3], path, f"skeleton edge {[a, b]} out of range")
+    for fmt, entry in manifest["formats"].items():
+        _require(fmt in FORMATS, path, f"unknown format {fmt!r}")
+        for g in GRAPHS:
+            _require(isinstance(entry.get(g), dict) and "file" in entry[g], path,
+                     f"formats.{fmt}.{g} must name its file")
+            for key in ("inputs", "outputs"):
+                _require(isinstance(entry[g].get(key), dict), path,
+                         f"formats.{fmt}.{g}.{key} must map logical to tensor names")
+        if fmt == "tflite":
+            _require(entry.get("quantization") in QUANTIZATIONS, path,
+                     f"formats.tflite.quantization {entry.get('quantization')!r} is not one of "
+                     f"{QUANTIZATIONS}")
+    return manifest
+
+
+def format_entry(manifest: dict, fmt: str, export_dir: str | None = None) -> dict:
+    """manifest['formats'][fmt], with a clear error when this export has no such files."""
+    path = manifest_path(export_dir) if export_dir else "manifest"
+    entry = manifest.get("formats", {}).get(fmt)
+    if entry is None:
+        have = sorted(manifest.get("formats", {})) or ["none"]
+        exporter = "export.tflite" if fmt == "tflite" else "export.onnx"
+        raise ManifestError(path, f"this export has no {fmt} graphs (formats: "
+                                  f"{', '.join(have)}); run `python -m {exporter}` first")
+    return entry
+
+
+def input_size(manifest: dict) -> int:
+    return int(manifest["input"]["height"])
+
+
+def joint_set(manifest: dict):
+    """The dkd_tf JointSet named in the manifest, checked against the manifest's own names."""
+    from dkd_tf import joints as joints_lib
+    js = joints_lib.get(manifest["joints"]["name"])
+    if list(js.names) != list(manifest["joints"]["names"]):
+        raise ManifestError("manifest", f"joint names differ from dkd_tf.joints "
+                                        f"{js.name!r}: {manifest['joints']['names']}")
+    return js

@@ -1,0 +1,138 @@
+"""Export a trained DKD model to ONNX: initializer.onnx, stepper.onnx, manifest.json.
+
+    python -m export.onnx --model_dir M --out_dir E [--opset 17]
+
+The same two graphs as export.tflite (tf2onnx from the batch-1 tf.functions of export.graphs):
+  initializer.onnx  frame [1,S,S,3] -> heatmaps, state
+  stepper.onnx      frame, state    -> heatmaps, next_state
+An ONNX graph cannot give an output the name of one of its inputs, so the stepper's state output
+is 'next_state'; the manifest maps the logical names (frame, state, heatmaps) to tensor names
+per file, and runtimes read them there. fp32, batch fixed at 1. The export verifies itself
+(export.verify) and exits non-zero when the graphs do not reproduce the Keras model.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import tensorflow as tf
+
+from export import graphs as graphs_lib
+from export import manifest as manifest_lib
+from export import runtimes, verify
+
+DEFAULT_OPSET = 17
+MAX_OPSET = 18  # the newest opset tf2onnx 1.17 writes
+FILES = {"initializer": "initializer.onnx", "stepper": "stepper.onnx"}
+# Tensor names per graph: logical name -> ONNX name.
+TENSOR_NAMES = {
+    "initializer": {"inputs": {"frame": "frame"},
+                    "outputs": {"heatmaps": "heatmaps", "state": "state"}},
+    "stepper": {"inputs": {"frame": "frame", "state": "state"},
+                "outputs": {"heatmaps": "heatmaps", "state": "next_state"}},
+}
+
+
+def _renamed(fn, graph):
+    """fn with its outputs under the ONNX tensor names of `graph`."""
+    outputs = TENSOR_NAMES[graph]["outputs"]
+
+    @tf.function(input_signature=fn.input_signature, autograph=False)
+    def wrapped(*args):
+        out = fn(*args)
+        return {outputs[k]: tf.identity(v, name=outputs[k]) for k, v in out.items()}
+
+    return wrapped
+
+
+def convert(graphs, graph: str, path: str, opset: int = DEFAULT_OPSET):
+    import tf2onnx
+    fn = _renamed(graphs.function(graph), graph)
+    model_proto, _ = tf2onnx.convert.from_function(fn, input_signature=fn.input_signature,
+                                                   opset=opset, output_path=path)
+    names = TENSOR_NAMES[graph]
+    got_in = [i.name for i in model_proto.graph.input]
+    got_out = [o.name for o in model_proto.graph.output]
+    if sorted(got_in) != sorted(names["inputs"].values()) or sorted(got_out) != sorted(
+            names["outputs"].values()):
+        raise RuntimeError(f"tf2onnx named the {graph} tensors {got_in} -> {got_out}, expected "
+                           f"{list(names['inputs'].values())} -> {list(names['outputs'].values())}")
+    return model_proto
+
+
+def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
+                verify_frames=verify.MIN_FRAMES, video=None, log=print) -> dict:
+    """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError."""
+    import onnx
+    import onnxruntime
+    import tf2onnx
+    from dkd_tf.data.datasets import joint_set_of
+    if not 13 <= int(opset) <= MAX_OPSET:
+        raise ValueError(f"opset {opset} unsupported: tf2onnx {tf2onnx.__version__} writes "
+                         f"opsets 13..{MAX_OPSET}")
+    model, cfg = graphs_lib.load_model_dir(model_dir)
+    input_size = int(input_size or cfg.input_size)
+    graphs = graphs_lib.build_graphs(model, input_size)
+    os.makedirs(out_dir, exist_ok=True)
+    entry = {"opset": int(opset), "precision": "fp32"}
+    for g in manifest_lib.GRAPHS:
+        path = os.path.join(out_dir, FILES[g])
+        convert(graphs, g, path + ".tmp", opset)
+        os.replace(path + ".tmp", path)
+        entry[g] = {"file": FILES[g], "sha256": graphs_lib.file_sha256(path),
+                    "bytes": os.path.getsize(path), **TENSOR_NAMES[g]}
+        log(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, opset {opset})")
+    fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
+                               graphs_lib.file_sha256(graphs_lib.model_file(model_dir)), model_dir)
+    fresh["formats"]["onnx"] = entry
+    fresh["verification"]["onnx"] = {"passed": False, "status": "pending"}
+    fresh["versions"].update({"tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__,
+                              "onnxruntime": onnxruntime.__version__})
+    manifest = manifest_lib.merge(out_dir, fresh)
+    manifest_lib.write(out_dir, manifest)
+    reference = runtimes.KerasRunner(model, manifest, model_dir)
+    clip = verify.load_clip(input_size, verify_frames, video, cfg)
+    result = verify.verify_format(out_dir, "onnx", reference, clip, log=log)
+    manifest["verification"]["onnx"] = result
+    manifest_lib.write(out_dir, manifest)
+    if not result["passed"]:
+        raise verify.VerificationError(f"{out_dir}: the ONNX export does not match the Keras "
+                                       "model: " + "; ".join(result["problems"]))
+    log(f"export ok: {out_dir} (onnx opset {opset}, input {input_size}, state "
+        f"{manifest['state_shape']})")
+    return manifest
+
+
+
+def main(argv):
+    from absl import flags
+    del argv
+    f = flags.FLAGS
+    graphs_lib.quiet_tf_logging(f)
+    try:
+        export_onnx(f.model_dir, f.out_dir, f.opset, f.input_size or None, f.verify_frames)
+    except (verify.VerificationError, manifest_lib.ManifestError, FileNotFoundError,
+            ValueError) as e:
+        print(f"export FAILED: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _define_flags():
+    from absl import flags
+    flags.DEFINE_string("model_dir", None, "Training model dir (config.json + model.keras).")
+    flags.DEFINE_string("out_dir", None, "Export dir; gets initializer.onnx, stepper.onnx and "
+                        "manifest.json (an existing TFLite export of the same model is kept).")
+    flags.DEFINE_integer("opset", DEFAULT_OPSET, "ONNX opset (tf2onnx 1.17 writes <= 18).",
+                         lower_bound=13, upper_bound=MAX_OPSET)
+    flags.DEFINE_integer("input_size", 0, "Input side in pixels (multiple of 32); 0 = the "
+                         "training input size from config.json.", lower_bound=0)
+    flags.DEFINE_integer("verify_frames", verify.MIN_FRAMES, "Frames of the parity clip run "
+                         "after the export.", lower_bound=verify.MIN_FRAMES)
+    flags.mark_flags_as_required(["model_dir", "out_dir"])
+
+
+if __name__ == "__main__":
+    from absl import app
+    _define_flags()
+    app.run(lambda argv: sys.exit(main(argv)))

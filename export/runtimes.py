@@ -1,0 +1,286 @@
+"""One interface over the runtimes that execute the streaming contract: Keras, TFLite, ONNX.
+
+Every runner has
+  initialize(frame) -> (heatmaps, state)
+  step(frame, state) -> (heatmaps, state)
+on numpy arrays of batch 1: frame float32 [1, S, S, 3] RGB 0..255 ([S, S, 3] is accepted too),
+heatmaps float32 [1, S/8, S/8, K], state float32 [1, *state]; and a `manifest` (the export's
+manifest.json) from which callers take input size, stride, joints and the decoding rule.
+
+TFLite and ONNX runners open an export directory and refuse files that do not match its manifest
+(checksum and tensor shapes), so a stale manifest fails at load time with the file named, not as
+wrong keypoints later. The Keras runner opens either a training model directory (model.keras +
+config.json; its manifest is built in memory) or an export directory, whose manifest records the
+source model directory and the checksum of its model.keras.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from export import graphs as graphs_lib
+from export import manifest as manifest_lib
+from export.manifest import ManifestError
+
+BACKENDS = ("tflite", "onnx", "keras")
+
+
+class Runner:
+    """Base: shape checks shared by the backends. Subclasses implement _initialize and _step."""
+
+    backend = "?"
+
+    def __init__(self, manifest: dict, source: str):
+        self.manifest = manifest
+        self.source = source
+        self.input_size = manifest_lib.input_size(manifest)
+        self.stride = int(manifest["stride"])
+        self.frame_shape = (1, self.input_size, self.input_size, 3)
+        self.state_shape = tuple(manifest["state_shape"])
+        self.heatmap_shape = tuple(manifest["heatmap_shape"])
+
+    def _frame(self, frame) -> np.ndarray:
+        frame = np.asarray(frame, dtype=np.float32)
+        if frame.ndim == 3:
+            frame = frame[None]
+        if frame.shape != self.frame_shape:
+            raise ValueError(f"frame has shape {frame.shape}, the graphs take {self.frame_shape} "
+                             "(float32 RGB 0..255, batch 1)")
+        return np.ascontiguousarray(frame)
+
+    def _state(self, state) -> np.ndarray:
+        state = np.asarray(state, dtype=np.float32)
+        if state.shape != self.state_shape:
+            raise ValueError(f"state has shape {state.shape}, expected {self.state_shape}")
+        return np.ascontiguousarray(state)
+
+    def _check_out(self, heatmaps, state, graph):
+        heatmaps, state = np.array(heatmaps, np.float32), np.array(state, np.float32)  # copies
+        if heatmaps.shape != self.heatmap_shape or state.shape != self.state_shape:
+            raise ManifestError(self.source, f"{graph} returned heatmaps {heatmaps.shape} and "
+                                             f"state {state.shape}; the manifest says "
+                                             f"{self.heatmap_shape} and {self.state_shape}")
+        return heatmaps, state
+
+    def initialize(self, frame):
+        """frame -> (heatmaps [1, h, w, K], state [1, ...]), the pose initializer's graph."""
+        return self._check_out(*self._initialize(self._frame(frame)), "initializer")
+
+    def step(self, frame, state):
+        """(frame, previous state) -> (heatmaps, next state), the stepper's graph."""
+        return self._check_out(*self._step(self._frame(frame), self._state(state)), "stepper")
+
+    def describe(self) -> str:
+        return f"{self.backend} ({self.source})"
+
+
+def _check_shape(source, graph, kind, name, actual, expected):
+    actual = [int(d) for d in actual]
+    if list(actual) != list(expected):
+        raise ManifestError(source, f"manifest does not match {graph}: {kind} {name!r} has shape "
+                                    f"{actual}, the manifest says {list(expected)} (re-export, or "
+                                    "use the manifest written with these files)")
+
+
+def _graph_file(export_dir, entry, graph, fmt, check_hash=True) -> str:
+    g = entry[graph]
+    path = os.path.join(export_dir, g["file"])
+    if not os.path.isfile(path):
+        raise ManifestError(manifest_lib.manifest_path(export_dir),
+                            f"{fmt} {graph} file {g['file']!r} is missing from {export_dir}")
+    if check_hash and g.get("sha256"):
+        digest = graphs_lib.file_sha256(path)
+        if digest != g["sha256"]:
+            raise ManifestError(manifest_lib.manifest_path(export_dir),
+                                f"does not match {path}: the file changed after the manifest was "
+                                "written (checksum differs); re-export the model")
+    return path
+
+
+def _expected_shapes(manifest, graph):
+    shapes = {"frame": [1, manifest["input"]["height"], manifest["input"]["width"], 3],
+              "state": manifest["state_shape"], "heatmaps": manifest["heatmap_shape"]}
+    return shapes, graphs_lib.INPUTS[graph]
+
+
+class TFLiteRunner(Runner):
+    """initializer.tflite and stepper.tflite through the LiteRT interpreter (signature runners)."""
+
+    backend = "tflite"
+
+    def __init__(self, export_dir: str, num_threads: int | None = None, check_hash=True):
+        from ai_edge_litert.interpreter import Interpreter
+        manifest = manifest_lib.read(export_dir)
+        super().__init__(manifest, export_dir)
+        entry = manifest_lib.format_entry(manifest, "tflite", export_dir)
+        self.quantization = entry["quantization"]
+        self.interpreters, self.runners, self.names = {}, {}, {}
+        for graph in manifest_lib.GRAPHS:
+            path = _graph_file(export_dir, entry, graph, "tflite", check_hash)
+            try:
+                interp = Interpreter(model_path=path, num_threads=num_threads)
+            except (ValueError, RuntimeError) as e:
+                raise ManifestError(path, f"LiteRT cannot load the file ({e})") from None
+            key = entry[graph]["signature"]
+            sigs = interp.get_signature_list()
+            if key not in sigs:
+                raise ManifestError(path, f"has no signature {key!r} (it has {sorted(sigs)}); "
+                                          "the manifest does not match this file")
+            runner = interp.get_signature_runner(key)
+            shapes, inputs = _expected_shapes(manifest, graph)
+            names = entry[graph]
+            details_in = runner.get_input_details()
+            details_out = runner.get_output_details()
+            for logical in inputs:
+                tensor = names["inputs"].get(logical)
+                if tensor not in details_in:
+                    raise ManifestError(path, f"signature {key!r} has no input {tensor!r} "
+                                              f"(inputs: {sorted(details_in)})")
+                _check_shape(path, graph, "input", tensor, details_in[tensor]["shape"],
+                             shapes[logical])
+            for logical in ("heatmaps", "state"):
+                tensor = names["outputs"].get(logical)
+                if tensor not in details_out:
+                    raise ManifestError(path, f"signature {key!r} has no output {tensor!r} "
+                                              f"(outputs: {sorted(details_out)})")
+                _check_shape(path, graph, "output", tensor, details_out[tensor]["shape"],
+                             shapes[logical])
+            self.interpreters[graph], self.runners[graph], self.names[graph] = interp, runner, names
+
+    def _run(self, graph, **feeds):
+        names = self.names[graph]
+        out = self.runners[graph](**{names["inputs"][k]: v for k, v in feeds.items()})
+        return out[names["outputs"]["heatmaps"]], out[names["outputs"]["state"]]
+
+    def _initialize(self, frame):
+        return self._run("initializer", frame=frame)
+
+    def _step(self, frame, state):
+        return self._run("stepper", frame=frame, state=state)
+
+    def describe(self) -> str:
+        return f"tflite/{self.quantization} ({self.source})"
+
+
+class OnnxRunner(Runner):
+    """initializer.onnx and stepper.onnx through onnxruntime (CPU)."""
+
+    backend = "onnx"
+
+    def __init__(self, export_dir: str, num_threads: int | None = None, check_hash=True):
+        import onnxruntime as ort
+        manifest = manifest_lib.read(export_dir)
+        super().__init__(manifest, export_dir)
+        entry = manifest_lib.format_entry(manifest, "onnx", export_dir)
+        options = ort.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = int(num_threads)
+            options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.sessions, self.names = {}, {}
+        for graph in manifest_lib.GRAPHS:
+            path = _graph_file(export_dir, entry, graph, "onnx", check_hash)
+            try:
+                sess = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+            except Exception as e:  # onnxruntime raises its own exception types
+                raise ManifestError(path, f"onnxruntime cannot load the file ({e})") from None
+            shapes, inputs = _expected_shapes(manifest, graph)
+            names = entry[graph]
+            ins = {i.name: i.shape for i in sess.get_inputs()}
+            outs = {o.name: o.shape for o in sess.get_outputs()}
+            for logical in inputs:
+                tensor = names["inputs"].get(logical)
+                if tensor not in ins:
+                    raise ManifestError(path, f"has no input {tensor!r} (inputs: {sorted(ins)})")
+                _check_shape(path, graph, "input", tensor, ins[tensor], shapes[logical])
+            for logical in ("heatmaps", "state"):
+                tensor = names["outputs"].get(logical)
+                if tensor not in outs:
+                    raise ManifestError(path, f"has no output {tensor!r} (outputs: {sorted(outs)})")
+                _check_shape(path, graph, "output", tensor, outs[tensor], shapes[logical])
+            self.sessions[graph], self.names[graph] = sess, names
+
+    def _run(self, graph, **feeds):
+        names = self.names[graph]
+        outputs = [names["outputs"]["heatmaps"], names["outputs"]["state"]]
+        heatmaps, state = self.sessions[graph].run(
+            outputs, {names["inputs"][k]: v for k, v in feeds.items()})
+        return heatmaps, state
+
+    def _initialize(self, frame):
+        return self._run("initializer", frame=frame)
+
+    def _step(self, frame, state):
+        return self._run("stepper", frame=frame, state=state)
+
+
+class KerasRunner(Runner):
+    """The Keras model through the same batch-1 tf.functions the exporters convert."""
+
+    backend = "keras"
+
+    def __init__(self, model, manifest: dict, source: str = "keras model"):
+        super().__init__(manifest, source)
+        if tuple(manifest["state_shape"][1:]) != tuple(model.state_shape):
+            raise ManifestError(source, f"manifest state_shape {manifest['state_shape']} does not "
+                                        f"match the model's state {list(model.state_shape)}")
+        if manifest["heatmap_shape"][3] != model.num_joints:
+            raise ManifestError(source, f"manifest has {manifest['heatmap_shape'][3]} joints, "
+                                        f"the model predicts {model.num_joints}")
+        self.model = model
+        self.graphs = graphs_lib.build_graphs(model, self.input_size)
+
+    @classmethod
+    def from_dir(cls, path: str) -> "KerasRunner":
+        """A training model dir (model.keras + config.json) or an export dir (its manifest names
+        the source model dir; the model file must still have the checksum it had at export)."""
+        if os.path.isfile(manifest_lib.manifest_path(path)):
+            manifest = manifest_lib.read(path)
+            model_dir = manifest["model"].get("model_dir", "")
+            mpath = manifest_lib.manifest_path(path)
+            if not graphs_lib.is_model_dir(model_dir):
+                raise ManifestError(mpath, f"the keras backend needs the source model directory "
+                                           f"{model_dir!r} named in the manifest, and it has no "
+                                           "model.keras/config.json; pass --model_dir=<training "
+                                           "model dir> instead")
+            digest = graphs_lib.file_sha256(graphs_lib.model_file(model_dir))
+            if digest != manifest["model"].get("sha256"):
+                raise ManifestError(mpath, f"{graphs_lib.model_file(model_dir)} changed since the "
+                                           "export (checksum differs); re-export, or pass the "
+                                           "training model dir itself")
+            model, _ = graphs_lib.load_model_dir(model_dir)
+            return cls(model, manifest, path)
+        if graphs_lib.is_model_dir(path):
+            return cls(*keras_manifest(path), path)
+        raise FileNotFoundError(f"{path}: neither an export directory (manifest.json) nor a "
+                                "training model directory (model.keras + config.json)")
+
+    def _initialize(self, frame):
+        out = self.graphs.initialize(frame)
+        return out["heatmaps"].numpy(), out["state"].numpy()
+
+    def _step(self, frame, state):
+        out = self.graphs.step(frame, state)
+        return out["heatmaps"].numpy(), out["state"].numpy()
+
+
+def keras_manifest(model_dir: str):
+    """(model, in-memory manifest) of a training model directory."""
+    from dkd_tf.data.datasets import joint_set_of
+    model, cfg = graphs_lib.load_model_dir(model_dir)
+    manifest = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), cfg.input_size,
+                                  graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
+                                  model_dir)
+    return model, manifest
+
+
+def open_runner(backend: str, model_dir: str, num_threads: int | None = None) -> Runner:
+    """A runner for `backend` over an export directory (or, for keras, a training model dir)."""
+    if backend == "tflite":
+        return TFLiteRunner(model_dir, num_threads)
+    if backend == "onnx":
+        return OnnxRunner(model_dir, num_threads)
+    if backend == "keras":
+        return KerasRunner.from_dir(model_dir)
+    raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")

@@ -1,0 +1,220 @@
+"""Export a trained DKD model to TFLite: initializer.tflite, stepper.tflite, manifest.json.
+
+    python -m export.tflite --model_dir M --out_dir E [--quantize none|fp16|dynamic|int8]
+                            [--representative_data DIR] [--representative_samples N]
+
+Each file holds one named signature of the streaming contract (DESIGN.md):
+  initializer.tflite  'initialize': frame [1,S,S,3] -> heatmaps [1,S/8,S/8,K], state
+  stepper.tflite      'step':       frame, state -> heatmaps, state
+frame is float32 RGB 0..255 (normalization is inside the graph); inputs and outputs stay float32
+in every quantization mode, so runtimes never change. The batch is fixed at 1.
+
+Quantization: none (fp32), fp16 (fp16 weights), dynamic (int8 weights, float activations), int8
+(int8 weights and activations, float I/O). int8 calibrates on crops from the training pipeline
+(dkd_tf.data.pipeline.make_dataset, no augmentation) of --representative_data (a Penn Action
+format data dir; default: the model's own training set); the stepper's calibration states come
+from running the Keras model along each clip.
+
+The export then verifies itself (export.verify: a >= 30 frame clip through Keras and through the
+two files, state carried, plus the frozen-runtime-filter guard) and exits non-zero if it fails;
+the result is recorded in manifest.json.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from export import graphs as graphs_lib
+from export import manifest as manifest_lib
+from export import runtimes, verify
+
+QUANTIZATIONS = manifest_lib.QUANTIZATIONS
+FILES = {"initializer": "initializer.tflite", "stepper": "stepper.tflite"}
+
+
+def _records_for_calibration(model_dir, cfg, data_dir):
+    from dkd_tf.data import datasets, penn_action
+    if data_dir:
+        if not os.path.isdir(data_dir):
+            raise FileNotFoundError(f"--representative_data {data_dir}: no such directory")
+        records = penn_action.read_split(data_dir, "train") or penn_action.read_split(data_dir,
+                                                                                     "all")
+        if not records:
+            raise ValueError(f"{data_dir}: no videos in Penn Action format (labels/*.mat, "
+                             "frames/<id>/*.jpg)")
+        return records, data_dir
+    if cfg.dataset == "mpii" or not os.path.isdir(cfg.data_dir or ""):
+        raise ValueError(f"int8 needs calibration videos: pass --representative_data (the model's "
+                         f"data dir {cfg.data_dir!r} is not available)")
+    _, records = datasets.load(cfg, "train")
+    return records, cfg.data_dir
+
+
+def representative_samples(model, input_size, records, num_samples=64, clip_length=5, seed=0):
+    """Calibration feeds {graph: [feed dict, ...]} from training-pipeline crops.
+
+    Clips of `clip_length` consecutive frames are drawn (shuffled, no augmentation) from the
+    records; every frame feeds the initializer, and each frame after the first feeds the stepper
+    with the state Keras carried to it.
+    """
+    from dkd_tf import joints as joints_lib
+    from dkd_tf.data import pipeline
+    joint_set = joints_lib.get(records[0].joint_set)
+    clip_length = max(2, min(clip_length, min(r.num_frames for r in records)))
+    n_clips = len(pipeline.clip_table(records, clip_length)["paths"])
+    per_clip = clip_length - 1
+    want = max(1, min(n_clips, -(-num_samples // per_clip)))
+    ds = pipeline.make_dataset(records, joint_set, input_size, clip_length, batch_size=1,
+                               training=True, augmentation=pipeline.NO_AUGMENTATION,
+                               clips_per_epoch=want, seed=seed)
+    feeds = {"initializer": [], "stepper": []}
+    graphs = graphs_lib.build_graphs(model, input_size)
+    for frames, _, _ in ds.take(want):
+        frames = frames[0]
+        state = None
+        for t in range(clip_length):
+            frame = frames[t:t + 1]
+            if state is None:
+                out = graphs.initialize(frame)
+            else:
+                feeds["stepper"].append({"frame": frame.numpy(), "state": state.numpy()})
+                out = graphs.step(frame, state)
+            feeds["initializer"].append({"frame": frame.numpy()})
+            state = out["state"]
+    for g in feeds:
+        feeds[g] = feeds[g][:num_samples]
+    return feeds
+
+
+def convert(saved_model_dir: str, graph: str, quantization: str, samples=None) -> bytes:
+    """One graph of the SavedModel (signature initialize | step) as a TFLite flatbuffer."""
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
+    key = graphs_lib.SIGNATURES[graph]
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=[key])
+    if quantization != "none":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "fp16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "int8":
+        if not samples:
+            raise ValueError("int8 quantization needs representative samples")
+
+        def representative():
+            for feed in samples:
+                yield dict(feed)
+
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.float32
+        converter.inference_output_type = tf.float32
+    return converter.convert()
+
+
+def export_tflite(model_dir, out_dir, quantization="none", representative_data=None,
+                  num_samples=64, input_size=None, verify_frames=verify.MIN_FRAMES, video=None,
+                  log=print) -> dict:
+    """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError."""
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
+    from dkd_tf.data.datasets import joint_set_of
+    model, cfg = graphs_lib.load_model_dir(model_dir)
+    input_size = int(input_size or cfg.input_size)
+    graphs = graphs_lib.build_graphs(model, input_size)
+    for g in manifest_lib.GRAPHS:
+        graphs.function(g).get_concrete_function()
+    samples = {}
+    if quantization == "int8":
+        records, source = _records_for_calibration(model_dir, cfg, representative_data)
+        log(f"int8: calibrating on {num_samples} crops per graph from {source}")
+        samples = representative_samples(model, input_size, records, num_samples)
+    os.makedirs(out_dir, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="dkd_savedmodel_")
+    entry = {"quantization": quantization, "io_dtype": "float32"}
+    try:
+        graphs_lib.write_saved_model(graphs, os.path.join(tmp, "saved_model"))
+        for g in manifest_lib.GRAPHS:
+            blob = convert(os.path.join(tmp, "saved_model"), g, quantization, samples.get(g))
+            path = os.path.join(out_dir, FILES[g])
+            with open(path + ".tmp", "wb") as f:
+                f.write(blob)
+            os.replace(path + ".tmp", path)
+            names = {n: n for n in graphs_lib.INPUTS[g]}
+            entry[g] = {"file": FILES[g], "sha256": graphs_lib.file_sha256(path),
+                        "bytes": len(blob), "signature": graphs_lib.SIGNATURES[g],
+                        "inputs": names, "outputs": {n: n for n in graphs_lib.OUTPUTS}}
+            log(f"wrote {path} ({len(blob) / 1e6:.2f} MB, {quantization})")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
+                               graphs_lib.file_sha256(graphs_lib.model_file(model_dir)), model_dir)
+    fresh["formats"]["tflite"] = entry
+    fresh["verification"]["tflite"] = {"passed": False, "status": "pending"}
+    fresh["versions"]["litert"] = _litert_version()
+    manifest = manifest_lib.merge(out_dir, fresh)
+    manifest_lib.write(out_dir, manifest)
+    reference = runtimes.KerasRunner(model, manifest, model_dir)
+    clip = verify.load_clip(input_size, verify_frames, video, cfg)
+    result = verify.verify_format(out_dir, "tflite", reference, clip, log=log)
+    manifest["verification"]["tflite"] = result
+    manifest_lib.write(out_dir, manifest)
+    if not result["passed"]:
+        raise verify.VerificationError(f"{out_dir}: the TFLite export does not match the Keras "
+                                       "model: " + "; ".join(result["problems"]))
+    log(f"export ok: {out_dir} (tflite, {quantization}, input {input_size}, state "
+        f"{manifest['state_shape']})")
+    return manifest
+
+
+def _litert_version() -> str:
+    try:
+        from importlib import metadata
+        return metadata.version("ai-edge-litert")
+    except Exception:
+        return "unknown"
+
+
+
+def main(argv):
+    from absl import flags
+    del argv
+    f = flags.FLAGS
+    graphs_lib.quiet_tf_logging(f)
+    try:
+        export_tflite(f.model_dir, f.out_dir, f.quantize, f.representative_data or None,
+                      f.representative_samples, f.input_size or None, f.verify_frames)
+    except (verify.VerificationError, manifest_lib.ManifestError, FileNotFoundError,
+            ValueError) as e:
+        print(f"export FAILED: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _define_flags():
+    from absl import flags
+    flags.DEFINE_string("model_dir", None, "Training model dir (config.json + model.keras).")
+    flags.DEFINE_string("out_dir", None, "Export dir; gets initializer.tflite, stepper.tflite "
+                        "and manifest.json (an existing ONNX export of the same model is kept).")
+    flags.DEFINE_enum("quantize", "none", list(QUANTIZATIONS),
+                      "none: fp32; fp16: fp16 weights; dynamic: int8 weights; int8: int8 weights "
+                      "and activations calibrated on --representative_data (float I/O).")
+    flags.DEFINE_string("representative_data", "", "int8 only: Penn Action format data dir whose "
+                        "frames calibrate the activations (default: the model's training data).")
+    flags.DEFINE_integer("representative_samples", 64, "int8 only: calibration samples per graph.",
+                         lower_bound=1)
+    flags.DEFINE_integer("input_size", 0, "Input side in pixels (multiple of 32); 0 = the "
+                         "training input size from config.json.", lower_bound=0)
+    flags.DEFINE_integer("verify_frames", verify.MIN_FRAMES, "Frames of the parity clip run "
+                         "after the export.", lower_bound=verify.MIN_FRAMES)
+    flags.mark_flags_as_required(["model_dir", "out_dir"])
+
+
+if __name__ == "__main__":
+    from absl import app
+    _define_flags()
+    app.run(lambda argv: sys.exit(main(argv)))

@@ -1,0 +1,38 @@
+"""Tiny models and data sets shared by the tests (kept small so the suite runs on 2 cores)."""
+from __future__ import annotations
+
+import os
+
+import keras
+
+from dkd_tf import training
+from dkd_tf.data import synthetic
+from dkd_tf.models.dkd import DKD
+
+TINY = dict(initializer_backbone="resnet18", encoder_backbone="resnet18", initializer_width=8,
+            encoder_width=8, deconv_filters=16, kernel_size=3, kernel_channels=8)
+
+
+def tiny_model(variant="dkd", num_joints=13, **overrides) -> DKD:
+    return DKD(num_joints=num_joints, variant=variant, **{**TINY, **overrides})
+
+
+def compile_model(model, lr=1e-3):
+    model.compile(optimizer=keras.optimizers.RMSprop(lr),
+                  d_optimizer=keras.optimizers.RMSprop(lr) if model.adversarial else None)
+    return model
+
+
+def tiny_config(model_dir, data_dir, **overrides) -> training.TrainConfig:
+    fields = dict(model_dir=model_dir, dataset="synthetic", data_dir=data_dir, input_size=64,
+                  clip_length=3, batch_size=2, epochs=2, clips_per_epoch=4,
+                  lr_decay_epochs=(), verbose=0, **TINY)
+    fields.update(overrides)
+    return training.TrainConfig(**fields)
+
+
+def tiny_synthetic(root, videos=3, frames=6):
+    """A small synthetic set in Penn Action format (written once per directory)."""
+    if not os.path.isdir(os.path.join(root, "labels")):
+        synthetic.generate(root, videos, frames, seed=1, height=96, width=128)
+    return root

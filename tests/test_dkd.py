@@ -1,0 +1,100 @@
+"""The DKD model: streaming graphs, Algorithm 1 training step, variants, serialization."""
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tests.helpers import compile_model, tiny_model
+
+H = 64  # input size; heatmaps are H / 8
+
+
+def random_batch(batch=2, t=3, k=13, seed=0):
+    rng = np.random.default_rng(seed)
+    frames = rng.uniform(0, 255, size=(batch, t, H, H, 3)).astype("float32")
+    targets = rng.uniform(0, 1, size=(batch, t, H // 8, H // 8, k)).astype("float32")
+    weights = np.ones((batch, t, k), "float32")
+    return frames, targets, weights
+
+
+def snapshot(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def changed(before, variables):
+    return any(not np.allclose(b, v.numpy()) for b, v in zip(before, variables))
+
+
+class DKDTest(tf.test.TestCase):
+
+    def test_step_over_clip_equals_call(self):
+        for variant in ("dkd", "baseline"):
+            model = tiny_model(variant)
+            clip = tf.constant(random_batch()[0])
+            unrolled = model(clip, training=False)
+            heatmaps, state = model.initialize(clip[:, 0])
+            self.assertEqual(state.shape[1:], model.state_shape)
+            streamed = [heatmaps]
+            for t in range(1, clip.shape[1]):
+                heatmaps, state = model.step(clip[:, t], state)
+                streamed.append(heatmaps)
+            self.assertAllClose(tf.stack(streamed, axis=1), unrolled, atol=1e-5)
+
+    def test_state_changes_the_step(self):
+        model = tiny_model("dkd")
+        frame = tf.constant(random_batch(batch=1)[0][:, 0])
+        _, state = model.initialize(frame)
+        a, _ = model.step(frame, state)
+        b, _ = model.step(frame, state * 2.0 + 1.0)
+        self.assertGreater(float(tf.reduce_max(tf.abs(a - b))), 1e-6)
+
+    def test_train_step_updates_d_generator_and_lambda(self):
+        model = compile_model(tiny_model("dkd", gamma=0.1))
+        model.lam.assign(0.5)
+        d_before = snapshot(model.discriminator.trainable_variables)
+        g_before = snapshot(model.generator_variables)
+        logs = model.train_on_batch(*random_batch(), return_dict=True)
+        self.assertTrue(changed(d_before, model.discriminator.trainable_variables))
+        self.assertTrue(changed(g_before, model.generator_variables))
+        expected = np.clip(0.5 + 0.1 * (logs["adv_real_loss"] - logs["adv_fake_loss"]), 0, 1)
+        self.assertAllClose(float(model.lam.numpy()), expected, atol=1e-5)
+        self.assertAllClose(logs["d_loss"], 0.5 * logs["adv_fake_loss"] - logs["adv_real_loss"],
+                            atol=1e-4)
+        self.assertEqual(logs["g_steps"], 1.0)
+        self.assertEqual(logs["d_steps"], 1.0)
+
+    def test_lambda_is_clipped_to_unit_interval(self):
+        model = compile_model(tiny_model("dkd", gamma=1e4))
+        logs = model.train_on_batch(*random_batch(), return_dict=True)
+        bound = 1.0 if logs["adv_real_loss"] > logs["adv_fake_loss"] else 0.0
+        self.assertEqual(float(model.lam.numpy()), bound)
+
+    def test_without_tat_has_no_discriminator(self):
+        for model in (tiny_model("wo_tat"), tiny_model("dkd", eta=0.0), tiny_model("baseline")):
+            self.assertFalse(model.adversarial)
+            self.assertFalse(hasattr(model, "discriminator"))
+            compile_model(model)
+            before = float(model.lam.numpy())
+            logs = model.train_on_batch(*random_batch(), return_dict=True)
+            self.assertNotIn("d_loss", logs)
+            self.assertEqual(float(model.lam.numpy()), before)
+        self.assertTrue(tiny_model("wo_pkd").adversarial)
+
+    def test_keras_round_trip_safe_mode(self):
+        for variant in ("dkd", "wo_pkd"):
+            model = compile_model(tiny_model(variant))
+            model.train_on_batch(*random_batch())  # move BN statistics away from the defaults
+            lambda_layers = [l.name for l in model._flatten_layers()
+                             if isinstance(l, keras.layers.Lambda)]
+            self.assertEqual(lambda_layers, [])
+            path = os.path.join(self.get_temp_dir(), f"{variant}.keras")
+            model.save(path)
+            loaded = keras.models.load_model(path, safe_mode=True)
+            clip = tf.constant(random_batch(seed=3)[0])
+            self.assertAllEqual(loaded(clip, training=False), model(clip, training=False))
+            self.assertEqual(loaded.get_config(), model.get_config())
+
+    def test_unknown_variant(self):
+        with self.assertRaisesRegex(ValueError, "unknown variant"):
+            tiny_model("lstm_magic")

@@ -1,0 +1,267 @@
+"""Export: TFLite in every quantization and ONNX, each with the multi-frame parity check; the
+manifest; the verifier's failure modes (another model, a frozen runtime filter)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import joints
+from dkd_tf.data import synthetic
+from dkd_tf.models.dkd import DKD
+from dkd_tf.training import MODEL_FILE, TrainConfig
+from export import graphs, manifest as manifest_lib, runtimes, verify
+from export import onnx as onnx_export
+from export import tflite
+
+SIZE = 64
+ARCH = dict(num_joints=13, variant="dkd", initializer_backbone="resnet18",
+            encoder_backbone="resnet18", initializer_width=8, encoder_width=8,
+            deconv_filters=16, kernel_size=3, kernel_channels=8)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def make_model_dir(path, seed=0, data_dir="", variant="dkd"):
+    """A tiny DKD saved as a training model dir (config.json + model.keras)."""
+    keras.utils.set_random_seed(seed)
+    arch = dict(ARCH, variant=variant)
+    model = DKD(**arch)
+    model(np.zeros((1, 2, SIZE, SIZE, 3), np.float32))  # build
+    cfg_fields = {k: v for k, v in arch.items() if k != "num_joints"}
+    TrainConfig(model_dir=path, dataset="synthetic", data_dir=data_dir or os.path.join(path, "x"),
+                input_size=SIZE, **cfg_fields).save(path)
+    model.save(os.path.join(path, MODEL_FILE))
+    return path
+
+
+def _quiet(*_):
+    pass
+
+
+def _run(args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+class ExportTest(tf.test.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp(prefix="dkd_export_test_")
+        cls.data = os.path.join(cls.root, "data")
+        synthetic.generate(cls.data, num_videos=3, num_frames=6, seed=0, height=96, width=128)
+        cls.model_dir = make_model_dir(os.path.join(cls.root, "model"), seed=0,
+                                       data_dir=cls.data)
+        cls.export_dir = os.path.join(cls.root, "export")
+        cls.fp32 = tflite.export_tflite(cls.model_dir, cls.export_dir, "none", log=_quiet)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_fp32_tflite_parity_over_30_frames(self):
+        result = self.fp32["verification"]["tflite"]
+        self.assertTrue(result["passed"], result["problems"])
+        self.assertGreaterEqual(result["frames"], 30)
+        self.assertLen(result["per_frame_heatmaps"], result["frames"])
+        self.assertLess(result["max_abs_diff_heatmaps"], 1e-4)
+        self.assertLess(result["max_abs_diff_state"], 1e-4)
+        guard = result["state_sensitivity"]
+        self.assertTrue(guard["passed"])
+        self.assertGreater(guard["export_output_change"], 0.5 * guard["keras_output_change"])
+
+    def test_tflite_files_have_named_signatures(self):
+        from ai_edge_litert.interpreter import Interpreter
+        sigs = {}
+        for name in ("initializer", "stepper"):
+            interp = Interpreter(model_path=os.path.join(self.export_dir, f"{name}.tflite"))
+            sigs[name] = interp.get_signature_list()
+        self.assertEqual(sigs["initializer"],
+                         {"initialize": {"inputs": ["frame"], "outputs": ["heatmaps", "state"]}})
+        self.assertEqual(sigs["stepper"],
+                         {"step": {"inputs": ["frame", "state"], "outputs": ["heatmaps", "state"]}})
+
+    def test_manifest_contents(self):
+        m = manifest_lib.read(self.export_dir)
+        penn = joints.get("penn_action")
+        self.assertEqual(m["joints"]["names"], list(penn.names))
+        self.assertEqual(m["joints"]["edges"], [list(e) for e in penn.edges])
+        self.assertEqual(m["joints"]["flip_pairs"], [list(p) for p in penn.flip_pairs])
+        self.assertEqual(m["input"]["height"], SIZE)
+        self.assertEqual(m["input"]["width"], SIZE)
+        self.assertEqual(m["input"]["color"], "RGB")
+        self.assertEqual(m["input"]["range"], [0.0, 255.0])
+        self.assertEqual(m["stride"], 8)
+        self.assertEqual(m["heatmap_shape"], [1, 8, 8, 13])
+        self.assertEqual(m["state_shape"], [1, 3, 3, 8])
+        self.assertEqual(m["batch"], 1)
+        self.assertIn("batch", m["batch_note"])
+        self.assertEqual(m["decoding"], "argmax_quarter_offset")
+        self.assertIn("(x_cell + 0.5) * stride - 0.5", m["decoding_description"])
+        self.assertEqual(m["model"]["variant"], "dkd")
+        self.assertTrue(m["model"]["temporal"])
+        self.assertEqual(m["model"]["sha256"],
+                         graphs.file_sha256(os.path.join(self.model_dir, MODEL_FILE)))
+        self.assertEqual(m["formats"]["tflite"]["quantization"], "none")
+        self.assertEqual(m["graphs"]["stepper"]["inputs"], ["frame", "state"])
+        for key in ("tensorflow", "keras", "python", "litert"):
+            self.assertIn(key, m["versions"])
+        for g in ("initializer", "stepper"):
+            entry = m["formats"]["tflite"][g]
+            self.assertEqual(entry["sha256"],
+                             graphs.file_sha256(os.path.join(self.export_dir, entry["file"])))
+
+    def test_quantized_tflite_exports_verify(self):
+        fp32_bytes = self.fp32["formats"]["tflite"]["stepper"]["bytes"]
+        for q in ("fp16", "int8"):
+            with self.subTest(quantization=q):
+                out = os.path.join(self.root, f"export_{q}")
+                m = tflite.export_tflite(self.model_dir, out, q, representative_data=self.data,
+                                         num_samples=8, log=_quiet)
+                self.assertEqual(m["formats"]["tflite"]["quantization"], q)
+                result = m["verification"]["tflite"]
+                self.assertTrue(result["passed"], result["problems"])
+                self.assertEqual(result["precision"], q)
+                self.assertGreaterEqual(result["frames"], 30)
+                self.assertTrue(result["state_sensitivity"]["passed"])
+                self.assertLess(m["formats"]["tflite"]["stepper"]["bytes"], fp32_bytes)
+                runner = runtimes.TFLiteRunner(out)
+                self.assertEqual(runner.quantization, q)
+
+    def test_dynamic_quantization_cli(self):
+        out = os.path.join(self.root, "export_dynamic")
+        proc = _run(["export.tflite", f"--model_dir={self.model_dir}", f"--out_dir={out}",
+                     "--quantize=dynamic"])
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("PASSED", proc.stdout)
+        self.assertIn("stepper", proc.stdout)  # the per-frame table
+        m = manifest_lib.read(out)
+        self.assertEqual(m["formats"]["tflite"]["quantization"], "dynamic")
+        self.assertTrue(m["verification"]["tflite"]["passed"])
+
+    def test_int8_without_calibration_data_is_a_clear_error(self):
+        other = make_model_dir(os.path.join(self.root, "model_nodata"), seed=0)
+        with self.assertRaisesRegex(ValueError, "representative_data"):
+            tflite.export_tflite(other, os.path.join(self.root, "x"), "int8", log=_quiet)
+
+    def test_onnx_export_joins_the_manifest(self):
+        out = os.path.join(self.root, "export_both")
+        shutil.copytree(self.export_dir, out)
+        m = onnx_export.export_onnx(self.model_dir, out, log=_quiet)
+        self.assertEqual(sorted(m["formats"]), ["onnx", "tflite"])
+        self.assertEqual(m["formats"]["onnx"]["opset"], 17)
+        self.assertEqual(m["formats"]["onnx"]["stepper"]["outputs"],
+                         {"heatmaps": "heatmaps", "state": "next_state"})
+        result = m["verification"]["onnx"]
+        self.assertTrue(result["passed"], result["problems"])
+        self.assertLess(result["max_abs_diff_heatmaps"], 1e-4)
+        self.assertLess(result["max_abs_diff_state"], 1e-4)
+        self.assertTrue(m["verification"]["tflite"]["passed"])  # kept from the TFLite export
+        import onnx
+        for g in ("initializer", "stepper"):
+            proto = onnx.load(os.path.join(out, f"{g}.onnx"))
+            self.assertEqual(proto.opset_import[0].version, 17)
+            self.assertEqual([i.name for i in proto.graph.input],
+                             ["frame"] if g == "initializer" else ["frame", "state"])
+        # Both formats stream the same clip the same way.
+        results = verify.verify_export(out, log=_quiet)
+        self.assertEqual(sorted(results), ["onnx", "tflite"])
+
+    def test_verify_cli_fails_against_another_model(self):
+        other = make_model_dir(os.path.join(self.root, "model_other"), seed=1)
+        proc = _run(["export.verify", f"--export_dir={self.export_dir}", f"--model_dir={other}"])
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("does not match", proc.stderr)
+        self.assertIn("FAILED", proc.stdout)
+
+    def test_frozen_runtime_filter_is_detected(self):
+        reference = runtimes.KerasRunner.from_dir(self.export_dir)
+        export_dir = self.export_dir
+
+        class FrozenFilter:
+            """Mimics the TFLite pitfall: the first state's filter is reused forever."""
+            def __init__(self):
+                self.inner = runtimes.TFLiteRunner(export_dir)
+                self.first = None
+
+            def step(self, frame, state):
+                if self.first is None:
+                    self.first = state
+                return self.inner.step(frame, self.first)
+
+        clip = verify.load_clip(SIZE, 3)
+        _, states = verify.stream_clip(reference, clip.frames)
+        other = np.roll(states[-1][::-1, ::-1], 1, axis=-1)[None]
+        good = verify.check_state_sensitivity(lambda: runtimes.TFLiteRunner(self.export_dir),
+                                              reference, clip.frames[1][None], states[0][None],
+                                              np.ascontiguousarray(other), 1e-4)
+        self.assertTrue(good["passed"], good["problems"])
+        bad = verify.check_state_sensitivity(FrozenFilter, reference, clip.frames[1][None],
+                                             states[0][None], np.ascontiguousarray(other), 1e-4)
+        self.assertFalse(bad["passed"])
+        self.assertIn("frozen", " ".join(bad["problems"]))
+
+    def test_runner_rejects_a_manifest_that_does_not_match(self):
+        bad_dir = os.path.join(self.root, "export_bad_manifest")
+        shutil.copytree(self.export_dir, bad_dir)
+        path = manifest_lib.manifest_path(bad_dir)
+        with open(path) as f:
+            m = json.load(f)
+        m["state_shape"] = [1, 5, 5, 8]
+        with open(path, "w") as f:
+            json.dump(m, f)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "does not match"):
+            runtimes.TFLiteRunner(bad_dir)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "does not match"):
+            runtimes.KerasRunner.from_dir(bad_dir)
+        # A graph file replaced after the export.
+        m["state_shape"] = [1, 3, 3, 8]
+        with open(path, "w") as f:
+            json.dump(m, f)
+        shutil.copy(os.path.join(bad_dir, "initializer.tflite"),
+                    os.path.join(bad_dir, "stepper.tflite"))
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "checksum"):
+            runtimes.TFLiteRunner(bad_dir)
+
+    def test_manifest_validation_errors(self):
+        good = manifest_lib.read(self.export_dir)
+        cases = {
+            "decoding": ("decoding", "softargmax"),
+            "state_shape": ("state_shape", [1, 3, 3]),
+            "format_version": ("format_version", 99),
+            "batch": ("batch", 4),
+        }
+        for name, (key, value) in cases.items():
+            with self.subTest(field=name):
+                m = json.loads(json.dumps(good))
+                m[key] = value
+                with self.assertRaisesRegex(manifest_lib.ManifestError, key):
+                    manifest_lib.validate(m)
+        m = json.loads(json.dumps(good))
+        del m["joints"]
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "joints"):
+            manifest_lib.validate(m)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "no manifest"):
+            manifest_lib.read(self.root)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "no onnx graphs"):
+            runtimes.OnnxRunner(self.export_dir)
+
+    def test_single_frame_variant_exports_with_a_zero_state(self):
+        md = make_model_dir(os.path.join(self.root, "model_baseline"), seed=2, variant="baseline")
+        out = os.path.join(self.root, "export_baseline")
+        m = tflite.export_tflite(md, out, "none", log=_quiet)
+        self.assertEqual(m["state_shape"], [1, 1, 1, 1])
+        self.assertFalse(m["model"]["temporal"])
+        self.assertTrue(m["verification"]["tflite"]["passed"])
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,86 @@
+"""Clip sampling, clip-consistent augmentation and targets of the tf.data pipeline."""
+import os
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import codec, joints
+from dkd_tf.data import penn_action, pipeline, transforms
+from dkd_tf.data.records import VideoRecord
+
+
+def marked_video(root, t=3, size=(90, 120)):
+    """Frames with one bright dot at the labelled l_wrist, moving over time."""
+    h, w = size
+    frames, pts = [], np.zeros((t, 13, 2), np.float32)
+    rng = np.random.default_rng(0)
+    for i in range(t):
+        img = np.zeros((h, w, 3), np.uint8)
+        pts[i] = rng.uniform(30, 60, size=(13, 2))
+        wx, wy = 40 + 5 * i, 50 - 3 * i
+        pts[i, joints.PENN_ACTION.index("l_wrist")] = (wx, wy)
+        cv2.circle(img, (wx, wy), 2, (255, 255, 255), -1)
+        frames.append(img)
+    boxes = np.tile(np.array([[20, 20, 80, 75]], np.float32), (t, 1))
+    penn_action.write_video(root, "0001", frames, pts, np.ones((t, 13)), boxes, train=True)
+    return penn_action.read_video(root, "0001")
+
+
+class PipelineTest(tf.test.TestCase):
+
+    def test_clip_table_enumerates_every_start(self):
+        rec = VideoRecord("v", [f"{i}.jpg" for i in range(7)], np.zeros((7, 13, 2), np.float32),
+                          np.ones((7, 13), np.float32), np.zeros((7, 4), np.float32),
+                          "penn_action", "train")
+        table = pipeline.clip_table([rec, rec], 5)
+        self.assertEqual(table["paths"].shape, (6, 5))
+        self.assertEqual(list(table["paths"][2]), [f"{i}.jpg" for i in range(2, 7)])
+
+    def test_augmented_joint_lands_on_its_pixel(self):
+        rec = marked_video(self.get_temp_dir())
+        wrist = joints.PENN_ACTION.index("l_wrist")
+        aug = pipeline.Augmentation((0.8, 1.4), 40.0, 1.0, 0.5)
+        fn = pipeline.make_clip_fn(joints.PENN_ACTION, 64, 8, 1.0, aug)
+        clip = {k: v[0] for k, v in pipeline.clip_table([rec], 3).items()}
+        flips = set()
+        for seed in range(6):
+            frames, maps, weights = fn(clip, tf.constant([seed, 7], tf.int64))
+            self.assertEqual(frames.shape, (3, 64, 64, 3))
+            for t in range(3):
+                img = frames[t, ..., 0].numpy()
+                dot = np.array(np.unravel_index(img.argmax(), img.shape)[::-1], np.float32)
+                # After a flip the dot is labelled r_wrist: joints swap with the image.
+                xy, _ = codec.decode_heatmaps(maps[t].numpy(), 8)
+                hit = [k for k in range(13) if np.linalg.norm(xy[k] - dot) <= 6.0
+                       and weights[t, k] > 0]
+                self.assertTrue(hit, f"no heatmap peak near the marked pixel {dot}")
+                flips.add(joints.PENN_ACTION.names[hit[0]] if len(hit) == 1 else "ambiguous")
+        self.assertIn("l_wrist", flips)
+        self.assertIn("r_wrist", flips)
+
+    def test_transform_marks_exact_pixel(self):
+        img = np.zeros((50, 60, 1), np.float32)
+        img[13, 41] = 1.0
+        for rot, flip, scale in [(0.0, False, 1.0), (25.0, True, 1.3), (-40.0, False, 0.8)]:
+            m = transforms.crop_matrix([30.0, 25.0], 40.0, 64, scale, rot, flip)
+            out = transforms.warp_image(img, m, 64).numpy()[..., 0]
+            p = transforms.transform_points(m, [[41.0, 13.0]]).numpy()[0]
+            peak = np.unravel_index(out.argmax(), out.shape)[::-1]
+            self.assertLessEqual(np.abs(np.array(peak) - p).max(), 1.0)
+            self.assertAllClose(transforms.invert_points(m.numpy(), p[None])[0], [41, 13],
+                                atol=1e-3)
+
+    def test_dataset_batches_and_corrupt_frame_names_file(self):
+        rec = marked_video(self.get_temp_dir())
+        ds = pipeline.make_dataset([rec], joints.PENN_ACTION, 64, 2, 2, training=True,
+                                   clips_per_epoch=4, seed=0)
+        frames, maps, weights = next(iter(ds))
+        self.assertEqual(frames.shape, (2, 2, 64, 64, 3))
+        self.assertEqual(maps.shape, (2, 2, 8, 8, 13))
+        self.assertEqual(weights.shape, (2, 2, 13))
+        with open(rec.frame_paths[1], "wb") as f:
+            f.write(b"not a jpeg")
+        ds = pipeline.make_dataset([rec], joints.PENN_ACTION, 64, 3, 1, training=False)
+        with self.assertRaisesRegex(Exception, os.path.basename(rec.frame_paths[1])):
+            next(iter(ds))

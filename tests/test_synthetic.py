@@ -1,0 +1,153 @@
+"""Synthetic videos: labels that match the pixels, determinism, Penn Action format, the CLI."""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf.data import frames as frames_lib
+from dkd_tf.data import penn_action, synthetic
+
+H, W = 96, 128
+PARTS = ("head", "torso", "arm", "leg")
+
+
+def _near_color(img, x, y, colors, tol=30, radius=1):
+    """Whether any pixel within `radius` of (x, y) is within `tol` of one of `colors`."""
+    win = img[max(y - radius, 0):y + radius + 1, max(x - radius, 0):x + radius + 1]
+    win = win.reshape(-1, 1, 3).astype(int)
+    return bool((np.abs(win - np.asarray(colors)[None]).max(-1) <= tol).any())
+
+
+def _videos(seed, n=6, t=8):
+    return [synthetic.render_video(synthetic.video_rng(seed, i), t, H, W) for i in range(n)]
+
+
+class GenerateTest(tf.test.TestCase):
+
+    def test_written_data_reads_back_exactly(self):
+        root = tempfile.mkdtemp(dir=self.get_temp_dir())
+        ids = synthetic.generate(root, num_videos=3, num_frames=6, seed=5, height=H, width=W,
+                                 test_fraction=0.34)
+        self.assertEqual(ids, ["0001", "0002", "0003"])
+        records = penn_action.read_split(root, "all")
+        self.assertEqual([r.split for r in records], ["train", "train", "test"])
+        for i, rec in enumerate(records):
+            ref = synthetic.render_video(synthetic.video_rng(5, i), 6, H, W)
+            self.assertEqual(rec.image_size, (H, W))
+            self.assertEqual(rec.num_frames, 6)
+            self.assertEqual(rec.action, ref["action"])
+            np.testing.assert_array_equal(rec.joints, ref["joints"])
+            np.testing.assert_array_equal(rec.visibility, ref["visibility"])
+            np.testing.assert_array_equal(rec.bboxes, ref["bboxes"])
+            # The JPEG on disk is the rendered frame (up to compression).
+            disk = frames_lib.load_frame(rec.frame_paths[3]).astype(float)
+            self.assertLess(np.abs(disk - ref["frames"][3]).mean(), 8.0)
+
+    def test_deterministic(self):
+        a = synthetic.render_video(synthetic.video_rng(7, 2), 5, H, W)
+        b = synthetic.render_video(synthetic.video_rng(7, 2), 5, H, W)
+        c = synthetic.render_video(synthetic.video_rng(8, 2), 5, H, W)
+        np.testing.assert_array_equal(a["joints"], b["joints"])
+        for fa, fb in zip(a["frames"], b["frames"]):
+            np.testing.assert_array_equal(fa, fb)
+        self.assertFalse(np.array_equal(a["joints"], c["joints"]))
+
+    def test_shapes_and_ranges(self):
+        for v in _videos(11, n=4, t=5):
+            self.assertLen(v["frames"], 5)
+            self.assertEqual(v["frames"][0].shape, (H, W, 3))
+            self.assertEqual(v["frames"][0].dtype, np.uint8)
+            self.assertEqual(v["joints"].shape, (5, 13, 2))
+            self.assertEqual(v["joints"].dtype, np.float32)
+            self.assertEqual(v["visibility"].shape, (5, 13))
+            self.assertEqual(v["bboxes"].shape, (5, 4))
+            # Labels lie on cv2's 1/16 px drawing grid: the drawn points themselves.
+            np.testing.assert_array_equal(v["joints"] * 16, np.round(v["joints"] * 16))
+            box = v["bboxes"]
+            self.assertTrue(np.all(box[:, 2] >= box[:, 0]) and np.all(box[:, 3] >= box[:, 1]))
+            self.assertTrue(np.all(box >= 0) and np.all(box[:, [2]] <= W - 1)
+                            and np.all(box[:, [3]] <= H - 1))
+            # Left and right limbs share one colour: only geometry and time tell them apart.
+            pal = v["meta"]["palette"]
+            self.assertLen({pal[p] for p in PARTS}, 4)
+
+
+class LabelsMatchPixelsTest(tf.test.TestCase):
+
+    def test_visible_joints_lie_on_the_figure(self):
+        """Every visible joint of an unblurred frame sits on a figure-coloured pixel.
+
+        The same check with labels moved by 8 px must fail often, so the test can catch
+        misplaced, swapped or 1-based coordinates.
+        """
+        hits = shifted = total = 0
+        for v in _videos(3):
+            colors = [v["meta"]["palette"][p] for p in PARTS]
+            for t, img in enumerate(v["frames"]):
+                if v["meta"]["blurred"][t]:
+                    continue
+                for k in np.flatnonzero(v["visibility"][t]):
+                    x, y = np.round(v["joints"][t, k]).astype(int)
+                    total += 1
+                    hits += _near_color(img, x, y, colors)
+                    shifted += x + 8 < W and _near_color(img, x + 8, y, colors)
+        self.assertGreater(total, 100)
+        self.assertGreaterEqual(hits / total, 0.97)
+        self.assertLess(shifted / total, 0.75)
+
+    def test_occluded_and_outside_joints_are_invisible(self):
+        occluded_inside = 0
+        for v in _videos(4, n=8):
+            palette = [v["meta"]["palette"][p] for p in PARTS]
+            occ = v["meta"]["occluder_colors"]
+            for t, img in enumerate(v["frames"]):
+                j, vis = v["joints"][t], v["visibility"][t]
+                inside = (j[:, 0] >= 0) & (j[:, 0] <= W - 1) & (j[:, 1] >= 0) & (j[:, 1] <= H - 1)
+                self.assertTrue(np.all(vis[~inside] == 0))
+                if v["meta"]["blurred"][t]:
+                    continue
+                for k in np.flatnonzero(inside):
+                    x, y = np.round(j[k]).astype(int)
+                    on_occluder = _near_color(img, x, y, occ, radius=0)
+                    on_figure = _near_color(img, x, y, palette, radius=0)
+                    if on_occluder and not on_figure:
+                        self.assertEqual(vis[k], 0, f"joint {k} frame {t} under an occluder")
+                    if vis[k] == 0:
+                        occluded_inside += 1
+                        # Hidden by an occluder or by the distractor (same colours) in front.
+                        self.assertTrue(_near_color(img, x, y, occ) or _near_color(img, x, y,
+                                                                                   palette))
+        self.assertGreater(occluded_inside, 0)
+
+    def test_distractor_crosses_the_subject(self):
+        for v in _videos(5, n=4, t=20):
+            gap = np.abs(v["meta"]["distractor_joints"].mean(1)[:, 0] - v["joints"].mean(1)[:, 0])
+            width = v["joints"][..., 0].max(1) - v["joints"][..., 0].min(1)
+            self.assertLess(gap.min(), width.max(), "distractor never reaches the subject")
+
+
+class CliTest(tf.test.TestCase):
+
+    def test_cli_writes_a_data_set(self):
+        root = os.path.join(tempfile.mkdtemp(dir=self.get_temp_dir()), "syn")
+        out = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.data.synthetic", "--out", root, "--videos", "2",
+             "--frames", "3", "--seed", "1", "--height", "64", "--width", "80",
+             "--test_fraction", "0.5"],
+            capture_output=True, text=True, timeout=120, check=False)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.strip().splitlines()
+        self.assertLen(lines, 1)
+        self.assertIn("2 videos", lines[0])
+        recs = penn_action.read_split(root, "all")
+        self.assertEqual([r.split for r in recs], ["train", "test"])
+        self.assertEqual(recs[0].image_size, (64, 80))
+        ref = synthetic.render_video(synthetic.video_rng(1, 1), 3, 64, 80)
+        np.testing.assert_array_equal(recs[1].joints, ref["joints"])
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,96 @@
+"""Training CLI library: resume after an interruption, distribution, model seeding."""
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import training
+from tests.helpers import tiny_config, tiny_synthetic
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Simulates a kill in the middle of an epoch."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.epoch, self.batch, self.current = epoch, batch, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == self.batch:
+            raise KeyboardInterrupt("simulated kill")
+
+
+class EpochLog(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+class TrainingTest(tf.test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.data = tiny_synthetic(os.path.join(self.get_temp_dir(), "syn"))
+
+    def test_resume_continues_epochs_optimizer_steps_and_lambda(self):
+        model_dir = os.path.join(self.get_temp_dir(), "run")
+        cfg = tiny_config(model_dir, self.data, epochs=3)
+        steps = cfg.clips_per_epoch // cfg.batch_size
+        with self.assertRaises(KeyboardInterrupt):
+            training.run_training(cfg, callbacks=[Interrupt(epoch=1, batch=0)])
+        self.assertTrue(os.path.exists(os.path.join(model_dir, "model.keras")))
+        log = EpochLog()
+        model = training.run_training(cfg, callbacks=[log])
+        self.assertEqual(log.epochs, [1, 2])  # epoch 0 was not repeated
+        self.assertEqual(int(model.optimizer.iterations.numpy()), 3 * steps)
+        self.assertEqual(int(model.d_optimizer.iterations.numpy()), 3 * steps)
+        self.assertEqual(training.TrainConfig.load(model_dir), cfg)
+        # A finished run is not trained again.
+        again = training.run_training(cfg)
+        self.assertEqual(int(again.optimizer.iterations.numpy()), 3 * steps)
+        self.assertAllClose(again.lam.numpy(), model.lam.numpy())
+
+    def test_seed_pose_networks_from_pretrained_single_frame_model(self):
+        pre_dir = os.path.join(self.get_temp_dir(), "pre")
+        pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
+                                                initializer_width=8, encoder_width=8))
+        cfg = tiny_config(os.path.join(self.get_temp_dir(), "dkd"), self.data,
+                          init_initializer_from=os.path.join(pre_dir, "model.keras"),
+                          init_encoder_from=os.path.join(pre_dir, "model.keras"))
+        model = training.build_model(cfg, 13)
+        frame = tf.random.uniform([1, 64, 64, 3], 0, 255)
+        self.assertAllClose(model.initializer(frame), pre.initializer(frame), atol=1e-5)
+        backbone = lambda net: net.get_layer(net.name + "_backbone")
+        self.assertAllClose(backbone(model.encoder)(frame / 255.0),
+                            backbone(pre.initializer)(frame / 255.0), atol=1e-5)
+
+    def test_mirrored_strategy_on_two_logical_cpus(self):
+        """Runs in a subprocess: logical devices must be set before TensorFlow starts."""
+        model_dir = os.path.join(self.get_temp_dir(), "mirrored")
+        cfg = tiny_config(model_dir, self.data, strategy="mirrored", epochs=1)
+        script = f"""
+import json, tensorflow as tf
+cpu = tf.config.list_physical_devices('CPU')[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from dkd_tf import training
+cfg = training.TrainConfig(**json.loads({json.dumps(json.dumps(cfg.__dict__))!r}))
+cfg.lr_decay_epochs = tuple(cfg.lr_decay_epochs)
+model = training.run_training(cfg)
+strategy = model.distribute_strategy
+print('REPLICAS', strategy.num_replicas_in_sync, 'STEPS', int(model.optimizer.iterations))
+"""
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=600)
+        self.assertEqual(out.returncode, 0, out.stderr[-3000:])
+        # 4 clips per epoch, batch 2 per replica x 2 replicas: one step.
+        self.assertIn("REPLICAS 2 STEPS 1", out.stdout)
