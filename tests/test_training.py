@@ -83,11 +83,11 @@ import json, tensorflow as tf
 cpu = tf.config.list_physical_devices('CPU')[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from dkd_tf import training
-cfg = training.TrainConfig(**json.loads({json.dumps(json.dumps(cfg.__dict__))!r}))
+cfg = training.TrainConfig(**json.loads({json.dumps(cfg.__dict__)!r}))
 cfg.lr_decay_epochs = tuple(cfg.lr_decay_epochs)
 model = training.run_training(cfg)
 strategy = model.distribute_strategy
-print('REPLICAS', strategy.num_replicas_in_sync, 'STEPS', int(model.optimizer.iterations))
+print('REPLICAS', strategy.num_replicas_in_sync, 'STEPS', int(model.optimizer.iterations.numpy()))
 """
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                              timeout=600)
