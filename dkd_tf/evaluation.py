@@ -50,7 +50,7 @@ class StreamingPredictor:
             self.streams.insert(0, (1.0, False))  # the reference frame for merging
         n, size = len(self.streams), self.input_size
         frame_spec = tf.TensorSpec([n, size, size, 3], tf.float32)
-        state_spec = tf.TensorSpec([n, *model.state_shape], tf.float32)
+        state_spec = tf.TensorSpec([n, *model.state_shape_for(size)], tf.float32)
         self._initialize = tf.function(lambda f: model.initialize(f), input_signature=[frame_spec])
         self._step = tf.function(lambda f, s: model.step(f, s),
                                  input_signature=[frame_spec, state_spec])

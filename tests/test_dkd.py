@@ -29,12 +29,12 @@ def changed(before, variables):
 class DKDTest(tf.test.TestCase):
 
     def test_step_over_clip_equals_call(self):
-        for variant in ("dkd", "baseline"):
+        for variant in ("dkd", "baseline", "w_lstm"):
             model = tiny_model(variant)
             clip = tf.constant(random_batch()[0])
             unrolled = model(clip, training=False)
             heatmaps, state = model.initialize(clip[:, 0])
-            self.assertEqual(state.shape[1:], model.state_shape)
+            self.assertEqual(state.shape[1:], model.state_shape_for(H))
             streamed = [heatmaps]
             for t in range(1, clip.shape[1]):
                 heatmaps, state = model.step(clip[:, t], state)
@@ -81,8 +81,19 @@ class DKDTest(tf.test.TestCase):
             self.assertEqual(float(model.lam.numpy()), before)
         self.assertTrue(tiny_model("wo_pkd").adversarial)
 
+    def test_table2_variants_train(self):
+        for variant in ("w_sat", "w_lstm"):
+            model = compile_model(tiny_model(variant))
+            self.assertTrue(model.adversarial)
+            d_before = snapshot(model.discriminator.trainable_variables)
+            logs = model.train_on_batch(*random_batch(), return_dict=True)
+            self.assertTrue(changed(d_before, model.discriminator.trainable_variables))
+            self.assertTrue(np.isfinite(logs["loss"]))
+        spatial = tiny_model("w_sat").discriminator
+        self.assertEqual(len(spatial.inputs), 2)  # D(I_t, h_t), not the temporal pair
+
     def test_keras_round_trip_safe_mode(self):
-        for variant in ("dkd", "wo_pkd"):
+        for variant in ("dkd", "wo_pkd", "w_lstm"):
             model = compile_model(tiny_model(variant))
             model.train_on_batch(*random_batch())  # move BN statistics away from the defaults
             lambda_layers = [l.name for l in model._flatten_layers()

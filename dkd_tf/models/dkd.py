@@ -8,23 +8,26 @@ computation deployment runs. `train_step` is Algorithm 1: one forward pass, then
 discriminator D takes a step on -L_D (eq. 4), the generator (P, F, Phi, matching head) a step on
 L_G + eta * L_fake (eq. 3, 5), and lambda moves by eq. 7.
 
-Variants (Table 1): 'dkd' (PKD + TAT), 'wo_tat' (PKD only), 'wo_pkd' (single-frame network
-trained with TAT), 'baseline' (single-frame network). Single-frame variants run one pose network,
-built from `encoder_backbone` as Baseline(ResNet-x) is in the paper, on every frame; their state
-is a [B, 1, 1, 1] zero tensor so every variant exports with the same two signatures.
+Variants (Tables 1, 2): 'dkd' (PKD + TAT), 'wo_tat' (PKD only), 'wo_pkd' (single-frame network
+trained with TAT), 'baseline' (single-frame network), 'w_sat' (PKD with a spatial discriminator
+D(I_t, h_t) -> h_t in place of the temporal one), 'w_lstm' (a ConvLSTM carries the state in
+place of Phi and the kernel matching, trained with TAT). Single-frame variants run one pose
+network, built from `encoder_backbone` as Baseline(ResNet-x) is in the paper, on every frame;
+their state is a [B, 1, 1, 1] zero tensor so every variant exports with the same two signatures.
 """
 from __future__ import annotations
 
 import keras
 import tensorflow as tf
-from keras import ops
+from keras import layers, ops
 
+from dkd_tf.models.conv_lstm import ConvLSTMCell
 from dkd_tf.models.discriminator import build_discriminator
 from dkd_tf.models.distillator import build_distillator
 from dkd_tf.models.matching import PoseKernelMatching
 from dkd_tf.models.pose_net import STRIDE, build_pose_net
 
-VARIANTS = ("dkd", "wo_tat", "wo_pkd", "baseline")
+VARIANTS = ("dkd", "wo_tat", "wo_pkd", "baseline", "w_sat", "w_lstm")
 
 
 def weighted_mse(pred, target, weights):
@@ -37,6 +40,34 @@ def _scale_for_replicas(loss):
     """Gradients are summed across replicas, so each replica contributes loss / replicas."""
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     return loss / float(replicas) if replicas > 1 else loss
+
+
+@keras.saving.register_keras_serializable(package="dkd_tf")
+class LSTMHead(layers.Layer):
+    """w_lstm's read-out: heatmaps from the new features and the ConvLSTM hidden maps."""
+
+    def __init__(self, num_joints: int, channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_joints, self.channels = num_joints, channels
+        self.conv = layers.Conv2D(num_joints, 1, use_bias=False, name="conv")
+        self.bn = layers.BatchNormalization(gamma_initializer=keras.initializers.Constant(0.1),
+                                            name="bn")
+
+    def build(self, input_shape):
+        feat_shape, _ = input_shape
+        self.conv.build(tuple(feat_shape[:-1]) + (feat_shape[-1] + self.channels,))
+        self.bn.build(tuple(feat_shape[:-1]) + (self.num_joints,))
+
+    def call(self, inputs, training=None):
+        features, state = inputs
+        x = ops.concatenate([features, state[..., :self.channels]], axis=-1)
+        return self.bn(self.conv(x), training=training)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0][:-1]) + (self.num_joints,)
+
+    def get_config(self):
+        return {**super().get_config(), "num_joints": self.num_joints, "channels": self.channels}
 
 
 @keras.saving.register_keras_serializable(package="dkd_tf")
@@ -78,8 +109,10 @@ class DKD(keras.Model):
         self.eta = float(eta)
         self.gamma = float(gamma)
         self.discriminator_scale = float(discriminator_scale)
-        self.temporal = variant in ("dkd", "wo_tat")
-        self.adversarial = variant in ("dkd", "wo_pkd") and self.eta > 0
+        self.temporal = variant in ("dkd", "wo_tat", "w_sat", "w_lstm")
+        self.lstm = variant == "w_lstm"
+        self.adversarial = variant in ("dkd", "wo_pkd", "w_sat", "w_lstm") and self.eta > 0
+        self.spatial_adversary = variant == "w_sat"
 
         k = self.num_joints
         if self.temporal:
@@ -88,6 +121,16 @@ class DKD(keras.Model):
                                               name="initializer")
             self.encoder = build_pose_net(encoder_backbone, None, deconv_filters,
                                           encoder_weights, encoder_width, name="encoder")
+        if self.lstm:
+            # Same roles as Phi / matching: the cell folds (f_t, h_t) into the state, the head
+            # reads the next frame's features with the state's hidden maps.
+            self.distillator = ConvLSTMCell(kernel_channels, name="conv_lstm")
+            self.distillator.build(((None, None, None, deconv_filters + k),
+                                    (None, None, None, 2 * kernel_channels)))
+            self.matcher = LSTMHead(k, kernel_channels, name="lstm_head")
+            self.matcher.build(((None, None, None, deconv_filters),
+                                (None, None, None, 2 * kernel_channels)))
+        elif self.temporal:
             self.distillator = build_distillator(deconv_filters, k, kernel_size,
                                                  kernel_channels)
             self.matcher = PoseKernelMatching(k, kernel_channels, name="matcher")
@@ -99,6 +142,7 @@ class DKD(keras.Model):
         if self.adversarial:
             self.discriminator = build_discriminator(encoder_backbone, k, deconv_filters,
                                                      encoder_width,
+                                                     temporal=not self.spatial_adversary,
                                                      input_scale=self.discriminator_scale)
         self.lam = self.add_weight(shape=(), initializer="zeros", trainable=False,
                                    name="lambda", aggregation="mean")
@@ -107,12 +151,22 @@ class DKD(keras.Model):
                           ("loss", "pose_loss", "adv_fake_loss", "adv_real_loss", "d_loss")}
 
     # ------------------------------------------------------------------ inference graphs
-    @property
-    def state_shape(self) -> tuple:
-        """Per-sample state shape: the kernel bases [S, S, C], or [1, 1, 1] when single-frame."""
+    def state_shape_for(self, input_size: int) -> tuple:
+        """Per-sample state shape: kernel bases [S, S, C]; [h, w, 2C] ConvLSTM maps (w_lstm);
+        [1, 1, 1] for single-frame variants."""
+        if self.lstm:
+            cells = input_size // STRIDE
+            return (cells, cells, 2 * self.kernel_channels)
         if self.temporal:
             return (self.kernel_size, self.kernel_size, self.kernel_channels)
         return (1, 1, 1)
+
+    @property
+    def state_shape(self) -> tuple:
+        """Per-sample state shape of the kernel and single-frame variants (size-independent)."""
+        if self.lstm:
+            raise ValueError("the w_lstm state depends on the input size: use state_shape_for")
+        return self.state_shape_for(0)
 
     def _empty_state(self, frame):
         return ops.zeros((ops.shape(frame)[0], 1, 1, 1), dtype=self.compute_dtype)
@@ -123,7 +177,21 @@ class DKD(keras.Model):
         if not self.temporal:
             return heatmaps, self._empty_state(frame)
         features = self.encoder(frame, training=training)
-        return heatmaps, self.distillator([features, heatmaps], training=training)
+        return heatmaps, self._distill(features, heatmaps, self._zero_lstm_state(features),
+                                       training)
+
+    def _zero_lstm_state(self, features):
+        if not self.lstm:
+            return None
+        shape = ops.shape(features)
+        return ops.zeros((shape[0], shape[1], shape[2], 2 * self.kernel_channels),
+                         dtype=features.dtype)
+
+    def _distill(self, features, heatmaps, state, training):
+        """Phi(f_t, h_t) -> kernel bases; for w_lstm the ConvLSTM update of the state."""
+        if self.lstm:
+            return self.distillator([ops.concatenate([features, heatmaps], axis=-1), state])
+        return self.distillator([features, heatmaps], training=training)
 
     def step(self, frame, state, training=False):
         """frame [B, H, W, 3], state from the previous frame -> (heatmaps, next state)."""
@@ -134,7 +202,7 @@ class DKD(keras.Model):
 
     def _match_and_distill(self, features, state, training):
         heatmaps = self.matcher([features, state], training=training)
-        return heatmaps, self.distillator([features, heatmaps], training=training)
+        return heatmaps, self._distill(features, heatmaps, state, training)
 
     def call(self, clip, training=None):
         """clip [B, T, H, W, 3] -> heatmaps [B, T, H/8, W/8, K], frame 1 from P, then steps.
@@ -151,7 +219,7 @@ class DKD(keras.Model):
         flat = ops.reshape(clip, (-1,) + tuple(clip.shape[2:]))
         feats = self.encoder(flat, training=training)
         feats = ops.reshape(feats, (-1, t) + tuple(feats.shape[1:]))
-        state = self.distillator([feats[:, 0], heatmaps], training=training)
+        state = self._distill(feats[:, 0], heatmaps, self._zero_lstm_state(feats[:, 0]), training)
         outputs = [heatmaps]
         for i in range(1, t):
             heatmaps, state = self._match_and_distill(feats[:, i], state, training)
@@ -187,8 +255,18 @@ class DKD(keras.Model):
         return sum(weighted_mse(heatmaps[:, i], targets[:, i], weights[:, i]) for i in range(t))
 
     def adversarial_losses(self, frames, heatmaps, targets):
-        """Sums over t of l2(d_real_t, d_hat_t) and l2(d_fake_t, d_t) (eq. 4, 7)."""
+        """Sums over t of l2(d_real_t, d_hat_t) and l2(d_fake_t, d_t) (eq. 4, 7).
+
+        For w_sat the spatial D reconstructs single-frame heatmaps instead: sums over all T
+        frames of l2(D(I_t, h_hat_t), h_hat_t) and l2(D(I_t, h_t), h_t), as in [6].
+        """
         t = heatmaps.shape[1]
+        if self.spatial_adversary:
+            i, g, h = (ops.reshape(x, (-1,) + tuple(x.shape[2:]))
+                       for x in (frames, targets, heatmaps))
+            real = ops.mean(ops.square(self.discriminator([i, g], training=True) - g)) * t
+            fake = ops.mean(ops.square(self.discriminator([i, h], training=True) - h)) * t
+            return real, fake
 
         def pairs(x, offset):  # frames/maps t (offset 0) or t+1 (offset 1), folded into batch
             return ops.reshape(x[:, offset:offset + t - 1], (-1,) + tuple(x.shape[2:]))
