@@ -6,6 +6,7 @@ resumes from the last finished epoch (see dkd_tf.training).
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from absl import app, flags
 
@@ -85,9 +86,14 @@ def config_from_flags() -> training.TrainConfig:
 
 def main(argv):
     del argv
-    training.run_training(config_from_flags())
+    cfg = config_from_flags()
+    if flags.FLAGS.dry_run:
+        print(json.dumps(dataclasses.asdict(cfg), indent=2))
+        return
+    training.run_training(cfg)
 
 
 if __name__ == "__main__":
     define_flags()
+    flags.DEFINE_bool("dry_run", False, "Print the resolved training config as JSON and exit.")
     app.run(main)

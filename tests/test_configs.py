@@ -1,0 +1,48 @@
+"""Every flagfile parses, and its name says the Table row it trains."""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+
+import tensorflow as tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def resolved(flagfile):
+    out = subprocess.run([sys.executable, "-m", "dkd_tf.train", f"--flagfile={flagfile}",
+                          "--dry_run"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    if out.returncode:
+        raise AssertionError(f"{flagfile}: {out.stderr[-2000:]}")
+    return json.loads(out.stdout[out.stdout.index("{"):])
+
+
+class ConfigsTest(tf.test.TestCase):
+
+    def test_paper_recipe(self):
+        for name, dataset in (("pennaction", "penn_action"), ("subjhmdb", "sub_jhmdb")):
+            cfg = resolved(f"configs/{name}.flags")
+            self.assertEqual(cfg["dataset"], dataset)
+            self.assertEqual((cfg["input_size"], cfg["kernel_size"], cfg["kernel_channels"],
+                              cfg["clip_length"], cfg["epochs"]), (256, 7, 256, 5, 40))
+            self.assertEqual((cfg["learning_rate"], cfg["lr_decay_epochs"]), (5e-4, [15, 25]))
+            self.assertEqual((cfg["initializer_backbone"], cfg["encoder_backbone"]),
+                             ("resnet101", "resnet50"))
+
+    def test_table_rows(self):
+        files = sorted(glob.glob(os.path.join(ROOT, "configs", "penn_table*.flags")))
+        self.assertEqual(len(files), 4 + 3 * 3 + 2)
+        readme = open(os.path.join(ROOT, "configs", "README.md")).read()
+        for path in files:
+            name = os.path.basename(path)[:-len(".flags")]
+            m = re.match(r"penn_table[12]_(dkd|baseline)_resnet(\d+)_?(wo_tat|wo_pkd|w_sat|w_lstm)?$",
+                         name)
+            self.assertIsNotNone(m, name)
+            cfg = resolved(os.path.relpath(path, ROOT))
+            kind, depth, ablation = m.groups()
+            self.assertEqual(cfg["variant"], ablation or kind)
+            self.assertEqual(cfg["encoder_backbone"], f"resnet{depth}")
+            self.assertEqual(cfg["dataset"], "penn_action")
+            self.assertIn(name.split("_resnet")[0], readme)
