@@ -6,17 +6,26 @@ import re
 import subprocess
 import sys
 
+import dataclasses
+
 import tensorflow as tf
+from absl import flags
+
+from dkd_tf import train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+train.define_flags()
 
 
 def resolved(flagfile):
-    out = subprocess.run([sys.executable, "-m", "dkd_tf.train", f"--flagfile={flagfile}",
-                          "--dry_run"], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    if out.returncode:
-        raise AssertionError(f"{flagfile}: {out.stderr[-2000:]}")
-    return json.loads(out.stdout[out.stdout.index("{"):])
+    """The TrainConfig a flagfile gives, parsed in this process (as dkd_tf.train parses it)."""
+    fv = flags.FLAGS
+    fv.unparse_flags()
+    fv(["dkd_tf.train", f"--flagfile={os.path.join(ROOT, flagfile)}"])
+    try:
+        return json.loads(json.dumps(dataclasses.asdict(train.config_from_flags())))
+    finally:
+        fv.unparse_flags()
 
 
 class ConfigsTest(tf.test.TestCase):
@@ -46,3 +55,11 @@ class ConfigsTest(tf.test.TestCase):
             self.assertEqual(cfg["encoder_backbone"], f"resnet{depth}")
             self.assertEqual(cfg["dataset"], "penn_action")
             self.assertIn(name.split("_resnet")[0], readme)
+
+    def test_cli_dry_run_prints_the_config(self):
+        out = subprocess.run([sys.executable, "-m", "dkd_tf.train",
+                              "--flagfile=configs/subjhmdb.flags", "--split=2", "--dry_run"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=300)
+        self.assertEqual(out.returncode, 0, out.stderr[-2000:])
+        cfg = json.loads(out.stdout[out.stdout.index("{"):])
+        self.assertEqual(cfg, {**resolved("configs/subjhmdb.flags"), "split": 2})
