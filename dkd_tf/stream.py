@@ -2,7 +2,8 @@
 
     python -m dkd_tf.stream --model_dir E --video IN [--backend tflite|onnx|keras]
         [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
-        [--reinit_threshold F] [--reinit_every N]
+        [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
+        [--follow_margin F] [--num_threads N] [--max_frames N] [--noprogress]
 
 --model_dir: for tflite and onnx an export directory (manifest.json + the graph files written by
 `python -m export.tflite` / `python -m export.onnx`). For keras it may be the training model
@@ -251,6 +252,18 @@ class FrameResult:
             out["error"] = self.error
         return out
 
+    @classmethod
+    def from_json(cls, entry: dict) -> "FrameResult":
+        """The inverse of to_json (values rounded as the JSON holds them), e.g. to redraw a
+        frame of a keypoint file with draw_pose."""
+        if entry["status"] != "ok":
+            return cls(int(entry["index"]), entry["status"], error=entry.get("error", ""))
+        kp = np.asarray(entry["keypoints"], np.float32)
+        return cls(int(entry["index"]), "ok", entry["graph"], entry.get("reinit_reason", ""),
+                   kp[:, :2], kp[:, 2], float(entry["mean_confidence"]),
+                   np.asarray(entry["box"], np.float32), np.asarray(entry["crop"], np.float32),
+                   float(entry["latency_ms"]))
+
 
 class PoseTracker:
     """Runs a runner (export.runtimes) frame by frame: crops, state, decoding, following, re-init.
@@ -278,6 +291,10 @@ class PoseTracker:
         self.manifest = runner.manifest
         if self.manifest["decoding"] != manifest_lib.DECODING:
             raise StreamError(f"decoding rule {self.manifest['decoding']!r} is not implemented")
+        margin = self.manifest.get("crop", {}).get("margin", transforms.CROP_MARGIN)
+        if abs(float(margin) - transforms.CROP_MARGIN) > 1e-6:
+            raise StreamError(f"the export was made for crops with margin {margin}, this code "
+                              f"crops with {transforms.CROP_MARGIN}")
         self.input_size = manifest_lib.input_size(self.manifest)
         self.stride = int(self.manifest["stride"])
         self.num_joints = int(self.manifest["heatmap_shape"][3])
@@ -398,9 +415,12 @@ def draw_pose(bgr: np.ndarray, result: FrameResult, names, edges, keypoint_thres
     """Skeleton, joints, crop square and a label, drawn in place on a BGR frame."""
     h, w = bgr.shape[:2]
     thick = max(1, int(round(max(h, w) / 320)))
+    # Text grows with the frame: 0.4 (about 9 px high) up to 320 px wide, proportional above.
+    font = max(0.4, max(h, w) / 800)
+    org = (int(8 * font / 0.4), int(20 * font / 0.4))
     if result.status != "ok":
-        cv2.putText(bgr, f"frame {result.index}: unreadable", (8, 20), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.5, (0, 0, 255), 1, cv2.LINE_AA)
+        cv2.putText(bgr, f"frame {result.index}: unreadable", org, cv2.FONT_HERSHEY_SIMPLEX,
+                    font, (0, 0, 255), max(1, int(round(2 * font))), cv2.LINE_AA)
         return bgr
     kp, conf = result.keypoints, result.confidence
     ok = conf >= keypoint_threshold
@@ -419,8 +439,9 @@ def draw_pose(bgr: np.ndarray, result: FrameResult, names, edges, keypoint_thres
         cv2.circle(bgr, pt(i), thick + 2, color, -1, cv2.LINE_AA)
     tag = "I" if result.graph == "initializer" else "S"
     text = f"{result.index} {tag} conf {result.mean_confidence:.2f} {label}".strip()
-    cv2.putText(bgr, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(bgr, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
+    ink = max(1, int(round(2 * font)))
+    cv2.putText(bgr, text, org, cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), ink + 2, cv2.LINE_AA)
+    cv2.putText(bgr, text, org, cv2.FONT_HERSHEY_SIMPLEX, font, (255, 255, 255), ink,
                 cv2.LINE_AA)
     return bgr
 
@@ -474,12 +495,17 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
     source = FrameSource(video, max_frames)  # fails early on an unreadable input
-    if runner is None:
-        runner = runtimes.open_runner(backend, model_dir, num_threads)
-    tracker = PoseTracker(runner, reinit_threshold, reinit_every, keypoint_threshold,
-                          follow_margin=follow_margin)
-    tracker.reset(bbox)
-    writer = OverlayWriter(out_video, source.fps) if out_video else None
+    try:
+        if runner is None:
+            runner = runtimes.open_runner(backend, model_dir, num_threads)
+        runner.warmup()  # one-time costs are no per-frame latency
+        tracker = PoseTracker(runner, reinit_threshold, reinit_every, keypoint_threshold,
+                              follow_margin=follow_margin)
+        tracker.reset(bbox)
+        writer = OverlayWriter(out_video, source.fps) if out_video else None
+    except BaseException:
+        source.close()
+        raise
     entries, last_shape = [], None
     bar = None
     if progress and source.kind != "camera":
@@ -543,8 +569,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     out = {
         "video": str(video), "backend": runner.backend, "runner": runner.describe(),
         "model": {k: manifest["model"].get(k) for k in ("variant", "sha256", "dataset")},
-        "quantization": getattr(runner, "quantization", "none" if runner.backend != "onnx"
-                                else "fp32"),
+        "quantization": getattr(runner, "quantization", "fp32"),
         "input_size": tracker.input_size, "joints": tracker.names,
         "edges": [list(e) for e in tracker.edges],
         "keypoint_format": "[x, y, confidence] in frame pixels (0-based pixel centres)",
@@ -583,7 +608,7 @@ def format_summary(out: dict) -> str:
                  f"bad frames skipped: {s['bad_frames']}")
     if s["truncated"]:
         lines.append(f"  warning: the video ended early: {s['frames']} of "
-                     f"{s['declared_frames']} declared frames (truncated file?)")
+                     f"{s['declared_frames']} declared frames (truncated or corrupt file?)")
     return "\n".join(lines)
 
 
@@ -616,7 +641,8 @@ def _define_flags():
                         "index such as 0.")
     flags.DEFINE_enum("backend", "tflite", ["tflite", "onnx", "keras"], "Runtime that executes "
                       "the initializer and stepper graphs.")
-    flags.DEFINE_string("out_video", "", "Overlay video to write (.mp4 or .avi); empty: none.")
+    flags.DEFINE_string("out_video", "", "Overlay video to write (.mp4/.m4v/.mov: mp4v, "
+                        ".avi/.mkv: MJPG); empty: none.")
     flags.DEFINE_string("out_json", "", "JSON of per-frame keypoints [x, y, conf] and the "
                         "summary; empty: none.")
     flags.DEFINE_string("bbox", "", "Start box x1,y1,x2,y2 in frame pixels around the person; "

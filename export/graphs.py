@@ -4,7 +4,8 @@
   step(frame, state)       -> {'heatmaps', 'state'}      signature 'step',       file stepper.*
 
 frame: float32 [1, S, S, 3] RGB 0..255 (normalization is inside the graph); heatmaps: float32
-[1, S/8, S/8, K]; state: float32 [1, *model.state_shape]. The batch is static and 1: the dynamic
+[1, S/8, S/8, K]; state: float32 [1, *model.state_shape_for(S)] (the w_lstm state is the size of the
+heatmaps, so the state shape depends on the input size). The batch is static and 1: the dynamic
 depthwise convolution folds the batch into channels (dkd_tf/models/matching.py), so a graph traced
 for one batch size only runs at that size.
 
@@ -46,7 +47,7 @@ class InferenceGraphs:
 
     @property
     def state_shape(self) -> tuple:
-        return (BATCH, *self.model.state_shape)
+        return (BATCH, *self.model.state_shape_for(self.input_size))
 
     @property
     def heatmap_shape(self) -> tuple:
@@ -103,7 +104,8 @@ def build_graphs(model, input_size: int) -> InferenceGraphs:
     """Batch-1 tf.functions with named inputs (frame, state) and outputs (heatmaps, state)."""
     input_size = check_input_size(model, input_size)
     frame_spec = tf.TensorSpec([BATCH, input_size, input_size, 3], tf.float32, name="frame")
-    state_spec = tf.TensorSpec([BATCH, *model.state_shape], tf.float32, name="state")
+    state_spec = tf.TensorSpec([BATCH, *model.state_shape_for(input_size)], tf.float32,
+                               name="state")
 
     @tf.function(input_signature=[frame_spec], autograph=False)
     def initialize(frame):
@@ -125,6 +127,7 @@ def write_saved_model(graphs: InferenceGraphs, path: str) -> str:
     archive = keras.export.ExportArchive()
     for graph in (INITIALIZER, STEPPER):
         fn = graphs.function(graph)
+        fn.get_concrete_function()  # ExportArchive takes traced tf.functions as they are
         archive.add_endpoint(SIGNATURES[graph], fn)
     archive.write_out(path, verbose=False)
     return path

@@ -113,7 +113,8 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
         },
         "stride": stride,
         "heatmap_shape": [graphs_lib.BATCH, h, h, int(model.num_joints)],
-        "state_shape": [graphs_lib.BATCH, *[int(d) for d in model.state_shape]],
+        "state_shape": [graphs_lib.BATCH,
+                        *[int(d) for d in model.state_shape_for(int(input_size))]],
         "decoding": DECODING,
         "decoding_description": DECODING_DESCRIPTION,
         "crop": {

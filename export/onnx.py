@@ -1,6 +1,7 @@
 """Export a trained DKD model to ONNX: initializer.onnx, stepper.onnx, manifest.json.
 
-    python -m export.onnx --model_dir M --out_dir E [--opset 17]
+    python -m export.onnx --model_dir M --out_dir E [--opset 17] [--input_size S]
+                          [--verify_frames N]
 
 The same two graphs as export.tflite (tf2onnx from the batch-1 tf.functions of export.graphs):
   initializer.onnx  frame [1,S,S,3] -> heatmaps, state

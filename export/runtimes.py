@@ -74,6 +74,14 @@ class Runner:
     def describe(self) -> str:
         return f"{self.backend} ({self.source})"
 
+    def warmup(self):
+        """One untimed initialize + step on a blank frame: the first invoke of every runtime pays
+        one-time costs (allocation, delegate set-up, tracing) that are no per-frame latency."""
+        frame = np.zeros(self.frame_shape, np.float32)
+        _, state = self.initialize(frame)
+        self.step(frame, state)
+        return self
+
 
 def _check_shape(source, graph, kind, name, actual, expected):
     actual = [int(d) for d in actual]
@@ -222,9 +230,11 @@ class KerasRunner(Runner):
 
     def __init__(self, model, manifest: dict, source: str = "keras model"):
         super().__init__(manifest, source)
-        if tuple(manifest["state_shape"][1:]) != tuple(model.state_shape):
+        expected = tuple(model.state_shape_for(self.input_size))
+        if tuple(manifest["state_shape"][1:]) != expected:
             raise ManifestError(source, f"manifest state_shape {manifest['state_shape']} does not "
-                                        f"match the model's state {list(model.state_shape)}")
+                                        f"match the model's state {list(expected)} at input "
+                                        f"size {self.input_size}")
         if manifest["heatmap_shape"][3] != model.num_joints:
             raise ManifestError(source, f"manifest has {manifest['heatmap_shape'][3]} joints, "
                                         f"the model predicts {model.num_joints}")

@@ -2,6 +2,7 @@
 
     python -m export.tflite --model_dir M --out_dir E [--quantize none|fp16|dynamic|int8]
                             [--representative_data DIR] [--representative_samples N]
+                            [--input_size S] [--verify_frames N]
 
 Each file holds one named signature of the streaming contract (DESIGN.md):
   initializer.tflite  'initialize': frame [1,S,S,3] -> heatmaps [1,S/8,S/8,K], state
@@ -26,7 +27,6 @@ import shutil
 import sys
 import tempfile
 
-import numpy as np
 import tensorflow as tf
 
 from export import graphs as graphs_lib
@@ -37,7 +37,7 @@ QUANTIZATIONS = manifest_lib.QUANTIZATIONS
 FILES = {"initializer": "initializer.tflite", "stepper": "stepper.tflite"}
 
 
-def _records_for_calibration(model_dir, cfg, data_dir):
+def _records_for_calibration(cfg, data_dir):
     from dkd_tf.data import datasets, penn_action
     if data_dir:
         if not os.path.isdir(data_dir):
@@ -130,7 +130,7 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
         graphs.function(g).get_concrete_function()
     samples = {}
     if quantization == "int8":
-        records, source = _records_for_calibration(model_dir, cfg, representative_data)
+        records, source = _records_for_calibration(cfg, representative_data)
         log(f"int8: calibrating on {num_samples} crops per graph from {source}")
         samples = representative_samples(model, input_size, records, num_samples)
     os.makedirs(out_dir, exist_ok=True)

@@ -254,6 +254,20 @@ class ExportTest(tf.test.TestCase):
         with self.assertRaisesRegex(manifest_lib.ManifestError, "no onnx graphs"):
             runtimes.OnnxRunner(self.export_dir)
 
+    def test_w_lstm_state_follows_the_input_size(self):
+        # The ConvLSTM state is [h, w, 2C] at heatmap resolution: graphs, manifest and runner
+        # take it from model.state_shape_for(input size), never from model.state_shape.
+        md = make_model_dir(os.path.join(self.root, "model_lstm"), seed=3, variant="w_lstm")
+        model, manifest = runtimes.keras_manifest(md)
+        self.assertEqual(manifest["state_shape"], [1, 8, 8, 16])
+        runner = runtimes.KerasRunner(model, manifest, md)
+        self.assertEqual(graphs.build_graphs(model, 96).state_shape, (1, 12, 12, 16))
+        frame = np.zeros((1, SIZE, SIZE, 3), np.float32)
+        _, state = runner.initialize(frame)
+        heatmaps, state = runner.step(frame + 50.0, state)
+        self.assertEqual(heatmaps.shape, (1, 8, 8, 13))
+        self.assertEqual(state.shape, (1, 8, 8, 16))
+
     def test_single_frame_variant_exports_with_a_zero_state(self):
         md = make_model_dir(os.path.join(self.root, "model_baseline"), seed=2, variant="baseline")
         out = os.path.join(self.root, "export_baseline")

@@ -1,0 +1,404 @@
+"""The streaming runner: backends agree, one JSON entry and one overlay frame per input frame,
+following the person, re-initialization, bad frames, unreadable inputs, stale manifests, and the
+PCK evaluation of an export over a Penn-Action-format data dir."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from unittest import mock
+
+import cv2
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import stream
+from dkd_tf.data import penn_action, synthetic
+from dkd_tf.data.frames import save_frame
+from dkd_tf.models.dkd import DKD
+from dkd_tf.training import MODEL_FILE, TrainConfig
+from export import evaluate_stream, manifest as manifest_lib, runtimes
+from export import onnx as onnx_export
+from export import tflite
+
+SIZE = 64
+H, W = 96, 128
+T = 32
+ARCH = dict(num_joints=13, variant="dkd", initializer_backbone="resnet18",
+            encoder_backbone="resnet18", initializer_width=8, encoder_width=8,
+            deconv_filters=16, kernel_size=3, kernel_channels=8)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _quiet(*_):
+    pass
+
+
+def make_model_dir(path, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = DKD(**ARCH)
+    model(np.zeros((1, 2, SIZE, SIZE, 3), np.float32))  # build
+    TrainConfig(model_dir=path, dataset="synthetic", data_dir=os.path.join(path, "none"),
+                input_size=SIZE, **{k: v for k, v in ARCH.items() if k != "num_joints"}).save(path)
+    model.save(os.path.join(path, MODEL_FILE))
+    return path
+
+
+def write_video(path, frames, fourcc="MJPG", fps=25):
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    assert writer.isOpened(), path
+    for f in frames:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def count_frames(path):
+    cap = cv2.VideoCapture(path)
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n
+
+
+def keypoints_of(out):
+    return np.array([e["keypoints"] for e in out["frames"]], np.float32)  # [T, K, 3]
+
+
+_SHARED = {}
+
+
+def setUpModule():
+    """One tiny model exported to TFLite (fp32) and ONNX, shared by every test here."""
+    root = tempfile.mkdtemp(prefix="dkd_stream_test_")
+    model_dir = make_model_dir(os.path.join(root, "model"))
+    export_dir = os.path.join(root, "export")
+    tflite.export_tflite(model_dir, export_dir, "none", log=_quiet)
+    onnx_export.export_onnx(model_dir, export_dir, log=_quiet)
+    _SHARED.update(root=root, model_dir=model_dir, export_dir=export_dir)
+
+
+def tearDownModule():
+    shutil.rmtree(_SHARED["root"], ignore_errors=True)
+
+
+class StreamTest(tf.test.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp(dir=_SHARED["root"])
+        cls.model_dir = _SHARED["model_dir"]
+        cls.export_dir = _SHARED["export_dir"]
+        cls.video = synthetic.render_video(synthetic.video_rng(7, 0), T, H, W)
+        cls.avi = write_video(os.path.join(cls.root, "clip.avi"), cls.video["frames"])
+        cls.outputs = {}
+        for backend in ("tflite", "onnx", "keras"):
+            cls.outputs[backend] = stream.stream_video(
+                cls.export_dir, cls.avi, backend,
+                out_video=os.path.join(cls.root, f"overlay_{backend}.mp4"),
+                out_json=os.path.join(cls.root, f"keypoints_{backend}.json"),
+                bbox=cls.video["bboxes"][0], reinit_threshold=0.0, progress=False, log=_quiet)
+
+    def test_three_backends_give_the_same_keypoints(self):
+        ref = keypoints_of(self.outputs["keras"])
+        self.assertEqual(ref.shape, (T, 13, 3))
+        for backend in ("tflite", "onnx"):
+            with self.subTest(backend=backend):
+                got = keypoints_of(self.outputs[backend])
+                # fp32 graphs: positions (JSON keeps 3 decimals) and confidences agree.
+                np.testing.assert_allclose(got[..., :2], ref[..., :2], atol=2e-3)
+                np.testing.assert_allclose(got[..., 2], ref[..., 2], atol=2e-3)
+
+    def test_json_has_one_entry_per_frame(self):
+        with open(os.path.join(self.root, "keypoints_tflite.json")) as f:
+            out = json.load(f)
+        self.assertLen(out["frames"], T)
+        self.assertEqual([e["index"] for e in out["frames"]], list(range(T)))
+        self.assertEqual(out["frames"][0]["graph"], "initializer")
+        self.assertEqual({e["graph"] for e in out["frames"][1:]}, {"stepper"})
+        self.assertEqual(out["joints"], list(penn_action.JOINT_SET.names))
+        self.assertLen(out["frames"][5]["keypoints"][0], 3)
+        s = out["summary"]
+        self.assertEqual(s["frames"], T)
+        self.assertEqual(s["bad_frames"], 0)
+        self.assertEqual(s["latency"]["initializer"]["runs"], 1)
+        self.assertEqual(s["latency"]["stepper"]["runs"], T - 1)
+        for g in ("initializer", "stepper"):
+            self.assertGreater(s["latency"][g]["median_ms"], 0)
+            self.assertGreaterEqual(s["latency"][g]["p90_ms"], s["latency"][g]["median_ms"])
+        self.assertGreater(s["fps"], 0)
+        self.assertFalse(s["truncated"])
+
+    def test_overlay_has_the_input_frame_count(self):
+        for backend in ("tflite", "onnx", "keras"):
+            path = os.path.join(self.root, f"overlay_{backend}.mp4")
+            self.assertEqual(count_frames(path), T, backend)
+        cap = cv2.VideoCapture(os.path.join(self.root, "overlay_tflite.mp4"))
+        self.assertEqual((int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                          int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))), (W, H))
+        cap.release()
+
+    def test_keypoints_are_in_frame_pixels_through_the_crop(self):
+        # The first frame is cropped around --bbox: its keypoints lie inside that crop.
+        first = self.outputs["tflite"]["frames"][0]
+        kp = np.array(first["keypoints"])[:, :2]
+        x1, y1, x2, y2 = first["crop"]
+        self.assertTrue(np.all((kp[:, 0] >= x1 - 1) & (kp[:, 0] <= x2 + 1)))
+        self.assertTrue(np.all((kp[:, 1] >= y1 - 1) & (kp[:, 1] <= y2 + 1)))
+        np.testing.assert_allclose(first["box"], self.video["bboxes"][0], atol=0.01)
+
+    def test_the_crop_follows_the_keypoints(self):
+        runner = runtimes.TFLiteRunner(self.export_dir)
+        tracker = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=-1e9,
+                                     follow_margin=0.1)
+        tracker.reset(self.video["bboxes"][0])
+        r0 = tracker.process(self.video["frames"][0], 0)
+        r1 = tracker.process(self.video["frames"][1], 1)
+        lo, hi = r0.keypoints.min(0), r0.keypoints.max(0)
+        extent = np.maximum(hi - lo, 1.0)
+        extent = np.maximum(extent, 0.5 * extent.max())
+        mid = (lo + hi) / 2
+        expected = np.concatenate([mid - extent * 0.6, mid + extent * 0.6])
+        np.testing.assert_allclose(r1.box, expected, rtol=1e-5, atol=1e-3)
+        # Without confident keypoints the box stays.
+        still = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=1e9)
+        still.reset(self.video["bboxes"][0])
+        still.process(self.video["frames"][0], 0)
+        np.testing.assert_allclose(still.process(self.video["frames"][1], 1).box,
+                                   self.video["bboxes"][0])
+
+    def test_reinitialization_counts(self):
+        runner = runtimes.TFLiteRunner(self.export_dir)
+        out = stream.stream_video(self.export_dir, self.avi, runner=runner, reinit_threshold=0.0,
+                                  reinit_every=10, max_frames=25, progress=False, log=_quiet)
+        graphs = [e["graph"] for e in out["frames"]]
+        self.assertEqual([i for i, g in enumerate(graphs) if g == "initializer"], [0, 10, 20])
+        self.assertEqual(out["summary"]["reinit_reasons"]["periodic"], 2)
+        self.assertEqual(out["summary"]["reinitializations"], 2)
+        out = stream.stream_video(self.export_dir, self.avi, runner=runner,
+                                  reinit_threshold=1e9, max_frames=5, progress=False, log=_quiet)
+        self.assertEqual([e["graph"] for e in out["frames"]], ["initializer"] * 5)
+        self.assertEqual(out["summary"]["reinit_reasons"]["confidence"], 4)
+        self.assertEqual([e.get("reinit_reason") for e in out["frames"][1:]], ["confidence"] * 4)
+
+    def test_corrupt_and_missing_frames_are_skipped(self):
+        folder = os.path.join(self.root, "frames")
+        os.makedirs(folder, exist_ok=True)
+        for i, f in enumerate(self.video["frames"][:12]):
+            save_frame(os.path.join(folder, f"{i + 1:06d}.jpg"), f)
+        os.remove(os.path.join(folder, "000004.jpg"))  # missing: frame index 3
+        with open(os.path.join(folder, "000008.jpg"), "wb") as f:  # corrupt: frame index 7
+            f.write(b"not a jpeg")
+        overlay = os.path.join(self.root, "frames_overlay.avi")
+        out = stream.stream_video(self.export_dir, folder, "onnx", out_video=overlay,
+                                  reinit_threshold=0.0, progress=False, log=_quiet)
+        self.assertLen(out["frames"], 12)
+        self.assertEqual(out["summary"]["bad_frame_indices"], [3, 7])
+        self.assertEqual(out["summary"]["bad_frames"], 2)
+        self.assertEqual(out["summary"]["reinit_reasons"]["bad_frame"], 2)
+        self.assertEqual(out["frames"][7]["status"], "bad_frame")
+        self.assertIn("cannot decode", out["frames"][7]["error"])
+        graphs = [e.get("graph") for e in out["frames"]]
+        self.assertEqual(graphs[4], "initializer")
+        self.assertEqual(graphs[8], "initializer")
+        self.assertEqual(graphs[5], "stepper")
+        self.assertEqual(count_frames(overlay), 12)
+
+    def test_unreadable_inputs_are_clear_errors(self):
+        with open(self.avi, "rb") as f:
+            data = f.read()
+        mp4 = write_video(os.path.join(self.root, "clip.mp4"), self.video["frames"][:10], "mp4v")
+        with open(mp4, "rb") as f:
+            mp4_data = f.read()
+        truncated = os.path.join(self.root, "truncated.mp4")
+        with open(truncated, "wb") as f:
+            f.write(mp4_data[: len(mp4_data) // 2])
+        with self.assertRaisesRegex(stream.StreamError, "cannot open this video"):
+            stream.stream_video(self.export_dir, truncated, progress=False, log=_quiet)
+        garbage = os.path.join(self.root, "garbage.avi")
+        with open(garbage, "wb") as f:
+            f.write(b"\0garbage" * 100)
+        with self.assertRaisesRegex(stream.StreamError, "cannot open this video"):
+            stream.stream_video(self.export_dir, garbage, progress=False, log=_quiet)
+        empty = os.path.join(self.root, "empty.avi")
+        open(empty, "wb").close()
+        with self.assertRaisesRegex(stream.StreamError, "empty"):
+            stream.stream_video(self.export_dir, empty, progress=False, log=_quiet)
+        with self.assertRaisesRegex(stream.StreamError, "no such video"):
+            stream.stream_video(self.export_dir, os.path.join(self.root, "nope.mp4"),
+                                progress=False, log=_quiet)
+        # An AVI cut in half still opens: what is there is streamed, the rest reported.
+        half = os.path.join(self.root, "half.avi")
+        with open(half, "wb") as f:
+            f.write(data[: len(data) // 2])
+        out = stream.stream_video(self.export_dir, half, "tflite", reinit_threshold=0.0,
+                                  progress=False, log=_quiet)
+        self.assertTrue(out["summary"]["truncated"])
+        self.assertEqual(out["summary"]["declared_frames"], T)
+        self.assertGreater(len(out["frames"]), 0)
+        self.assertLess(len(out["frames"]), T)
+
+    def test_manifest_that_does_not_match_the_model_is_rejected(self):
+        bad = os.path.join(self.root, "export_mismatch")
+        shutil.copytree(self.export_dir, bad)
+        path = manifest_lib.manifest_path(bad)
+        with open(path) as f:
+            m = json.load(f)
+        m["input"]["height"] = m["input"]["width"] = 128
+        m["heatmap_shape"] = [1, 16, 16, 13]
+        with open(path, "w") as f:
+            json.dump(m, f)
+        for backend in ("tflite", "onnx"):
+            with self.subTest(backend=backend):
+                with self.assertRaisesRegex(manifest_lib.ManifestError, "does not match"):
+                    stream.stream_video(bad, self.avi, backend, progress=False, log=_quiet)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "no manifest"):
+            stream.stream_video(self.model_dir, self.avi, "tflite", progress=False, log=_quiet)
+
+    def test_keras_backend_reads_a_training_model_dir(self):
+        out = stream.stream_video(self.model_dir, self.avi, "keras", bbox=self.video["bboxes"][0],
+                                  reinit_threshold=0.0, max_frames=6, progress=False, log=_quiet)
+        np.testing.assert_allclose(keypoints_of(out), keypoints_of(self.outputs["keras"])[:6],
+                                   atol=1e-3)
+
+    def test_cli(self):
+        out_json = os.path.join(self.root, "cli.json")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        bbox = ",".join(str(v) for v in self.video["bboxes"][0])
+        proc = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.stream", f"--model_dir={self.export_dir}",
+             f"--video={self.avi}", "--backend=tflite", f"--out_json={out_json}",
+             "--reinit_every=8", "--reinit_threshold=0", f"--bbox={bbox}", "--noprogress"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("median", proc.stdout)
+        self.assertIn("p90", proc.stdout)
+        self.assertIn("frames/s", proc.stdout)
+        self.assertIn("re-initialized 3x", proc.stdout)
+        with open(out_json) as f:
+            self.assertLen(json.load(f)["frames"], T)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.stream", f"--model_dir={self.export_dir}",
+             f"--video={os.path.join(self.root, 'missing.mp4')}"], cwd=REPO, env=env,
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("no such video file", proc.stderr)
+
+
+class EvaluateStreamTest(tf.test.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp(dir=_SHARED["root"])
+        cls.data = os.path.join(cls.root, "data")
+        synthetic.generate(cls.data, num_videos=2, num_frames=6, seed=3, height=H, width=W,
+                           test_fraction=1.0)
+        cls.export_dir = _SHARED["export_dir"]
+        # The Keras streaming evaluation (dkd_tf.evaluation, as `make demo` runs it).
+        from dkd_tf import evaluation, metrics
+        from dkd_tf.data import datasets
+        joint_set = datasets.joint_set_of("synthetic")
+        records = penn_action.read_split(cls.data, "test")
+        cls.keras_preds = evaluation.predict_records(
+            evaluation.load_model(_SHARED["model_dir"]), records, SIZE, joint_set)
+        acc = metrics.PCKAccumulator(joint_set)
+        for rec in records:
+            acc.add_record(rec, cls.keras_preds[rec.video_id])
+        cls.keras_pck = acc.result()["mean"]
+
+    def test_pck_and_latency(self):
+        for crop in ("gt", "follow"):
+            with self.subTest(crop=crop):
+                out = evaluate_stream.evaluate_stream(self.export_dir, self.data, crop=crop,
+                                                      log=_quiet)
+                self.assertEqual(out["num_videos"], 2)
+                self.assertEqual(out["num_frames"], 12)
+                self.assertBetween(out["pck"], 0.0, 100.0)
+                self.assertGreater(out["median_latency_ms"]["initializer"], 0)
+                self.assertGreater(out["median_latency_ms"]["stepper"], 0)
+                self.assertEqual(out["reinit_reasons"]["start"], 2)
+                self.assertEqual(out["latency"]["stepper"]["runs"], 10)
+
+    def test_gt_protocol_matches_keras_streaming_evaluation(self):
+        for backend in ("keras", "tflite"):
+            with self.subTest(backend=backend):
+                out = evaluate_stream.evaluate_stream(self.export_dir, self.data, crop="gt",
+                                                      backend=backend, log=_quiet)
+                for rec in penn_action.read_split(self.data, "test"):
+                    np.testing.assert_allclose(out["predictions"][rec.video_id],
+                                               self.keras_preds[rec.video_id], atol=1e-3)
+                self.assertAlmostEqual(out["pck"], self.keras_pck, delta=1e-6)
+
+    def test_demo_export(self):
+        from export import demo_export
+        lines = []
+        out_dir = os.path.join(self.root, "demo_export")
+        report = demo_export.run(_SHARED["model_dir"], out_dir, self.data, self.keras_pck,
+                                 progress=False, log=lines.append)
+        self.assertTrue(report["passed"])
+        self.assertLessEqual(report["difference"], demo_export.PCK_TOLERANCE)
+        self.assertEqual(report["num_frames"], 12)
+        for name in ("initializer.tflite", "stepper.tflite", "manifest.json", "overlay.mp4",
+                     "keypoints.json", "overlay_frame.png", "stream_eval.json"):
+            self.assertTrue(os.path.isfile(os.path.join(out_dir, name)), name)
+        self.assertTrue(manifest_lib.read(out_dir)["verification"]["tflite"]["passed"])
+        self.assertEqual(count_frames(os.path.join(out_dir, "overlay.mp4")), 6)
+        with open(os.path.join(out_dir, "keypoints.json")) as f:
+            self.assertLen(json.load(f)["frames"], 6)
+        png = cv2.imread(os.path.join(out_dir, "overlay_frame.png"))
+        self.assertGreaterEqual(png.shape[0], demo_export.PNG_MIN_HEIGHT)
+        with open(os.path.join(out_dir, "stream_eval.json")) as f:
+            saved = json.load(f)
+        self.assertAlmostEqual(saved["keras_pck"], self.keras_pck)
+        self.assertTrue(saved["passed"])
+        text = "\n".join(map(str, lines))
+        for command in ("$ python -m export.tflite", "$ python -m dkd_tf.stream",
+                        "$ python -m export.evaluate_stream"):
+            self.assertIn(command, text)
+        self.assertRegex(text, r"initializer median +[0-9.]+ ms +p90 +[0-9.]+ ms")
+        self.assertRegex(text, r"stepper +median +[0-9.]+ ms +p90 +[0-9.]+ ms")
+        self.assertIn(f"Keras {self.keras_pck:.2f}", text)
+        # A Keras PCK far from what the TFLite stream scores fails the demo. (The export step,
+        # checked above, is replaced by the files it wrote, to keep the suite fast.)
+        wrong_dir = os.path.join(self.root, "demo_wrong")
+        shutil.copytree(out_dir, wrong_dir)
+        wrong = self.keras_pck + (30.0 if self.keras_pck < 50 else -30.0)
+        with mock.patch.object(tflite, "export_tflite",
+                               lambda _model_dir, d, *a, **k: manifest_lib.read(d)):
+            with self.assertRaisesRegex(demo_export.PCKMismatchError, "differs from the Keras"):
+                demo_export.run(_SHARED["model_dir"], wrong_dir, self.data, wrong,
+                                progress=False, log=_quiet)
+        with open(os.path.join(wrong_dir, "stream_eval.json")) as f:
+            self.assertFalse(json.load(f)["passed"])
+
+    def test_pck_check_tolerance(self):
+        from export import demo_export
+        self.assertAlmostEqual(demo_export.check_pck(80.0, 80.4), 0.4, places=6)
+        with self.assertRaises(demo_export.PCKMismatchError):
+            demo_export.check_pck(80.0, 80.6)
+        with self.assertRaises(demo_export.PCKMismatchError):
+            demo_export.check_pck(float("nan"), 80.0)
+
+    def test_cli(self):
+        out_json = os.path.join(self.root, "pck.json")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        proc = subprocess.run(
+            [sys.executable, "-m", "export.evaluate_stream", f"--export_dir={self.export_dir}",
+             f"--data_dir={self.data}", "--crop=gt", f"--out_json={out_json}"], cwd=REPO,
+            env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("PCK@0.2", proc.stdout)
+        with open(out_json) as f:
+            res = json.load(f)
+        self.assertEqual(res["num_frames"], 12)
+        self.assertNotIn("predictions", res)
+
+
+if __name__ == "__main__":
+    tf.test.main()
