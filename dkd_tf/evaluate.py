@@ -1,13 +1,27 @@
 """Evaluate models (or a predictions file) with the paper's PCK protocol.
 
-  python -m dkd_tf.evaluate --model_dir runs/dkd,runs/baseline
-  python -m dkd_tf.evaluate --flagfile configs/subjhmdb.flags --model_dir M --split all
+  python -m dkd_tf.evaluate --model_dir runs/dkd,runs/baseline --output_dir E
+  python -m dkd_tf.evaluate --flagfile configs/subjhmdb.flags --split all \
+      --model_dir 'runs/subjhmdb_split{split}_dkd_resnet50'
   python -m dkd_tf.evaluate --dataset penn_action --data_dir D --predictions preds.npz
 
 Data settings (dataset, data_dir, split, input_size) come from each model's config.json unless a
-flag sets them explicitly, so the training flagfile can be passed as it is. Prints the per-group
-table for person- and torso-normalized PCK, and writes a JSON of every number and a PNG of PCK
-versus alpha (Fig. 4a) when --output_dir is given.
+flag sets them explicitly, so the training flagfile can be passed as it is.
+
+Sub-JHMDB splits: --split takes 1, 2, 3, a comma list such as 1,3, or 'all' (= 1,2,3). This module
+defines --split with a parser that also takes 'all' (dkd_tf.train's flag is an integer; see
+define_split_flag), so the training flagfiles' `--split=1` parses unchanged. With several splits
+every split is scored on its own, its table printed, and then the average over the splits of every
+number (the paper's Sub-JHMDB protocol: the splits' PCKs are averaged, their frames are not
+pooled). Each split has its own trained model: a '{split}' in --model_dir, --predictions or
+--save_predictions is replaced by the split number. A Sub-JHMDB model is never scored on a split
+other than the one in its config.json (that split's test videos are another split's training
+videos).
+
+Prints the per-group table for person- and torso-normalized PCK. With --output_dir writes
+pck.json, {name: the reported numbers (metrics.PCKAccumulator.to_json layout; the average over
+splits when several ran, with each split's own numbers under "splits")}, and pck_curve.png (PCK
+versus alpha, Fig. 4a).
 """
 from __future__ import annotations
 
@@ -21,11 +35,52 @@ from absl import app, flags
 from dkd_tf import evaluation, metrics, train, training
 from dkd_tf.data import datasets
 
-DATA_FIELDS = ("dataset", "data_dir", "split", "input_size")
+SUB_JHMDB_SPLITS = (1, 2, 3)
+SPLIT_PLACEHOLDER = "{split}"
+DATA_FIELDS = ("dataset", "data_dir", "input_size")  # --split is read by parse_splits
+
+
+class SplitParser(flags.ArgumentParser):
+    """--split values: an integer, parsed as dkd_tf.train's integer flag parses it, or any other
+    text ('all', '1,3') kept as a lower-case string for parse_splits."""
+
+    syntactic_help = "1, 2, 3, a comma list of them, or 'all'"
+
+    def parse(self, argument):
+        if isinstance(argument, int):
+            return argument
+        text = str(argument).strip()
+        try:
+            return int(text)
+        except ValueError:
+            return text.lower()
+
+    def flag_type(self):
+        return "split"
+
+
+def define_split_flag() -> None:
+    """Defines --split with SplitParser (default 1, TrainConfig's).
+
+    Runs before train.define_flags(), which then keeps it. Where dkd_tf.train's integer --split
+    is already defined in this process (a caller ran train.define_flags() first), it is replaced:
+    SplitParser gives the same int for every value the integer flag accepts, so the training
+    flags read as before.
+    """
+    if "split" in flags.FLAGS:
+        if isinstance(flags.FLAGS["split"].parser, SplitParser):
+            return
+        delattr(flags.FLAGS, "split")
+    flags.DEFINE(SplitParser(), "split", 1,
+                 "Sub-JHMDB split(s) to evaluate: 1, 2, 3, a comma list (1,3) or 'all' (1,2,3; "
+                 "each split scored on its own, then every number averaged over the splits). "
+                 "'{split}' in --model_dir/--predictions/--save_predictions becomes the split "
+                 "number. When not given: each model's own split.", flags.FLAGS,
+                 flags.ArgumentSerializer())
+
+
+define_split_flag()
 train.define_flags()  # accept the training flagfiles as they are
-flags.FLAGS["split"].help += " 'all' is not a number: use --splits for Sub-JHMDB averaging."
-flags.DEFINE_list("splits", [], "Sub-JHMDB splits to evaluate and average, e.g. 1,2,3 "
-                                "(empty: the model's own split).")
 flags.DEFINE_list("names", [], "Row names for the models (default: model_dir base names).")
 flags.DEFINE_list("test_scales", ["1.0"], "Crop scales for multi-scale testing (the paper uses "
                                           "seven, e.g. 0.7,0.8,0.9,1.0,1.1,1.2,1.3).")
@@ -38,18 +93,50 @@ flags.DEFINE_string("output_dir", "", "Write pck.json and pck_curve.png here.")
 flags.DEFINE_integer("max_videos", 0, "Evaluate only the first N test videos (0 = all).")
 
 
-def _explicit_data_settings() -> dict:
-    return {f: flags.FLAGS[f].value for f in DATA_FIELDS if flags.FLAGS[f].present}
+def parse_splits(value) -> list[int]:
+    """The --split value -> split numbers: 'all' -> [1, 2, 3], '2' -> [2], '1,3' -> [1, 3],
+    '' -> [] (each model's own split). Raises ValueError on anything else."""
+    text = "" if value is None else str(value).strip().lower()
+    if not text:
+        return []
+    if text == "all":
+        return list(SUB_JHMDB_SPLITS)
+    try:
+        splits = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        splits = None
+    if not splits or any(s not in SUB_JHMDB_SPLITS for s in splits) or len(set(splits)) < len(
+            splits):
+        raise ValueError(f"--split must be 1, 2, 3, a comma list of them or 'all', got {value!r}")
+    return splits
 
 
-def _data_config(model_dir: str | None) -> training.TrainConfig:
+def with_split(path: str, split) -> str:
+    """Replace '{split}' in a path by the split number."""
+    if SPLIT_PLACEHOLDER not in path:
+        return path
+    if split is None:
+        raise app.UsageError(f"{path!r} contains {SPLIT_PLACEHOLDER}: pass --split")
+    return path.replace(SPLIT_PLACEHOLDER, str(split))
+
+
+def data_config(model_dir: str | None, split: int | None) -> training.TrainConfig:
+    """The model's config (defaults without a model) with the explicit data flags and split."""
     cfg = training.TrainConfig.load(model_dir) if model_dir else training.TrainConfig()
-    return dataclasses.replace(cfg, **_explicit_data_settings())
-
-
-def _test_records(cfg, split=None):
+    trained_split = cfg.split
+    explicit = {f: flags.FLAGS[f].value for f in DATA_FIELDS if flags.FLAGS[f].present}
+    cfg = dataclasses.replace(cfg, **explicit)
     if split is not None:
         cfg = dataclasses.replace(cfg, split=int(split))
+    if model_dir and cfg.dataset == "sub_jhmdb" and int(cfg.split) != int(trained_split):
+        raise app.UsageError(
+            f"{model_dir} was trained on Sub-JHMDB split {trained_split}; scoring it on split "
+            f"{cfg.split} would test it on videos it trained on. Give each split its own model, "
+            f"e.g. --model_dir 'runs/subjhmdb_split{SPLIT_PLACEHOLDER}_...' --split all.")
+    return cfg
+
+
+def _test_records(cfg):
     joint_set, records = datasets.load(cfg, "test")
     if flags.FLAGS.max_videos:
         records = records[:flags.FLAGS.max_videos]
@@ -65,65 +152,101 @@ def _progress(name):
     return report
 
 
-def evaluate_model(model_dir, splits):
-    """Streams every test video (of every split) through the model.
+def evaluate_model(model_dir, cfg):
+    """Streams every test video of cfg's data set (one split) through the model.
 
-    Returns (accumulator pooled over splits, {video_id: keypoints [T, K, 2]})."""
-    cfg = _data_config(model_dir)
+    Returns (PCKAccumulator, {video_id: keypoints [T, K, 2] in source pixels})."""
     model = evaluation.load_model(model_dir)
-    scales = [float(s) for s in flags.FLAGS.test_scales]
-    acc, all_preds = None, {}
-    for split in splits:
-        joint_set, records = _test_records(cfg, split)
-        acc = acc or metrics.PCKAccumulator(joint_set)
-        preds = evaluation.predict_records(model, records, cfg.input_size, joint_set, scales,
-                                           flags.FLAGS.flip_test,
-                                           progress=_progress(os.path.basename(model_dir)))
-        for rec in records:
-            acc.add_record(rec, preds[rec.video_id])
-        all_preds.update(preds)
-    return acc, all_preds
+    joint_set, records = _test_records(cfg)
+    preds = evaluation.predict_records(model, records, cfg.input_size, joint_set,
+                                       [float(s) for s in flags.FLAGS.test_scales],
+                                       flags.FLAGS.flip_test,
+                                       progress=_progress(os.path.basename(model_dir)))
+    acc = metrics.PCKAccumulator(joint_set)
+    for rec in records:
+        acc.add_record(rec, preds[rec.video_id])
+    return acc, preds
 
 
-def evaluate_predictions(path, splits) -> metrics.PCKAccumulator:
+def evaluate_predictions(path, cfg) -> metrics.PCKAccumulator:
+    """Scores a predictions file (metrics.save_predictions layout) on cfg's test videos."""
     joint_set_name, preds = metrics.load_predictions(path)
-    cfg = _data_config(None)
-    acc = None
-    for split in splits:
-        joint_set, records = _test_records(cfg, split)
-        if joint_set.name != joint_set_name:
-            raise ValueError(f"{path}: predictions are for {joint_set_name!r}, the data set "
-                             f"{cfg.dataset!r} uses {joint_set.name!r}")
-        acc = acc or metrics.PCKAccumulator(joint_set)
-        for rec in records:
-            acc.add_record(rec, metrics.prediction_for(preds, rec, path))
+    joint_set, records = _test_records(cfg)
+    if joint_set.name != joint_set_name:
+        raise ValueError(f"{path}: predictions are for {joint_set_name!r}, the data set "
+                         f"{cfg.dataset!r} uses {joint_set.name!r}")
+    acc = metrics.PCKAccumulator(joint_set)
+    for rec in records:
+        acc.add_record(rec, metrics.prediction_for(preds, rec, path))
     return acc
+
+
+def _sources(f) -> list[tuple[str, str, str]]:
+    """(row name, 'predictions' | 'model', path template) for each row of the table."""
+    if f.predictions:
+        return [(f.names[0] if f.names else os.path.basename(f.predictions), "predictions",
+                 f.predictions)]
+    model_dirs = [d for d in f.model_dir.split(",") if d]
+    names = f.names or [os.path.basename(os.path.normpath(d)) for d in model_dirs]
+    if len(names) != len(model_dirs):
+        raise app.UsageError("--names needs one name per --model_dir")
+    return [(n, "model", d) for n, d in zip(names, model_dirs)]
 
 
 def main(argv):
     del argv
     f = flags.FLAGS
-    splits = [int(s) for s in f.splits] or [None]
-    accumulators = {}
-    if f.predictions:
-        accumulators[f.names[0] if f.names else os.path.basename(f.predictions)] = \
-            evaluate_predictions(f.predictions, splits)
+    try:
+        splits = parse_splits(f.split) if f["split"].present else []
+    except ValueError as e:
+        raise app.UsageError(str(e)) from None
+    if len(splits) > 1 and f.save_predictions and SPLIT_PLACEHOLDER not in f.save_predictions:
+        raise app.UsageError(f"--save_predictions needs {SPLIT_PLACEHOLDER} in its name to "
+                             f"write one file per split")
+    results = {}  # row name -> {split (None outside Sub-JHMDB): PCKAccumulator}
+    for i, (name, kind, template) in enumerate(_sources(f)):
+        results[name] = {}
+        for split in splits or [None]:
+            path = with_split(template, split)
+            cfg = data_config(path if kind == "model" else None, split)
+            if len(splits) > 1 and cfg.dataset != "sub_jhmdb":
+                raise app.UsageError(f"several splits are a Sub-JHMDB protocol; the data set "
+                                     f"is {cfg.dataset!r}")
+            key = int(cfg.split) if cfg.dataset == "sub_jhmdb" else None
+            if kind == "predictions":
+                results[name][key] = evaluate_predictions(path, cfg)
+            else:
+                results[name][key], preds = evaluate_model(path, cfg)
+                if i == 0 and f.save_predictions:
+                    metrics.save_predictions(with_split(f.save_predictions, key), preds,
+                                             results[name][key].joint_set.name)
+
+    documents = {}  # row name -> pck.json entry
+    for name, per_split in results.items():
+        if len(per_split) > 1:
+            doc = metrics.mean_over_splits([a.to_json() for a in per_split.values()])
+            doc["splits"] = {str(s): a.to_json() for s, a in per_split.items()}
+        else:
+            (s, acc), = per_split.items()
+            doc = acc.to_json()
+            if s is not None:
+                doc["split"] = s
+        documents[name] = doc
+    if len(splits) > 1:
+        for split in splits:
+            print(f"Sub-JHMDB split {split}\n")
+            print(metrics.format_paper_table({n: r[split] for n, r in results.items()}) + "\n")
+        print(f"Average over Sub-JHMDB splits {', '.join(map(str, splits))}\n")
     else:
-        model_dirs = [d for d in f.model_dir.split(",") if d]
-        names = f.names or [os.path.basename(os.path.normpath(d)) for d in model_dirs]
-        if len(names) != len(model_dirs):
-            raise app.UsageError("--names needs one name per --model_dir")
-        for i, (name, model_dir) in enumerate(zip(names, model_dirs)):
-            accumulators[name], preds = evaluate_model(model_dir, splits)
-            if i == 0 and f.save_predictions:
-                metrics.save_predictions(f.save_predictions, preds,
-                                         accumulators[name].joint_set.name)
-    print(metrics.format_paper_table(accumulators))
+        evaluated = {s for per_split in results.values() for s in per_split} - {None}
+        if evaluated:
+            print(f"Sub-JHMDB split {', '.join(map(str, sorted(evaluated)))}\n")
+    print(metrics.format_paper_table(documents))
     if f.output_dir:
         os.makedirs(f.output_dir, exist_ok=True)
         with open(os.path.join(f.output_dir, "pck.json"), "w") as fh:
-            json.dump({n: a.to_json() for n, a in accumulators.items()}, fh, indent=2)
-        metrics.plot_curves(accumulators, os.path.join(f.output_dir, "pck_curve.png"))
+            json.dump(documents, fh, indent=2)
+        metrics.plot_curves(documents, os.path.join(f.output_dir, "pck_curve.png"))
         print(f"wrote {f.output_dir}/pck.json and pck_curve.png")
 
 

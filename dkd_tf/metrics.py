@@ -10,7 +10,8 @@ Hits are pooled per joint over all frames of all videos; only visible joints cou
 is hits / visible instances; a group (Head, Sho., ... Ank.) is the mean of its evaluated joints'
 PCKs (left and right weigh the same, as in the MPII protocol); 'mean' is the mean over evaluated
 joints (joints never visible are left out). All PCK values are percentages (0..100), the unit of
-the paper's tables.
+the paper's tables. Sub-JHMDB's three splits are scored separately and their numbers averaged
+(mean_over_splits), never pooled.
 
 Also here: the keypoint-prediction files used by `--predictions` (.npz / .json).
 """
@@ -175,6 +176,48 @@ class PCKAccumulator:
         return _json_safe(out)
 
 
+def mean_over_splits(docs) -> dict:
+    """Average PCKAccumulator.to_json() documents, one per data set split, into one document.
+
+    The Sub-JHMDB protocol reports the mean of the three splits' PCK, not the PCK of their pooled
+    frames: every PCK number (per joint, per group, 'mean', each point of both curves) is the
+    mean over the documents, leaving out splits where it is undefined (null); 'counts',
+    'num_videos' and 'num_frames' are summed. Documents must share the joint set and alpha.
+    """
+    docs = list(docs)
+    if not docs:
+        raise ValueError("mean_over_splits needs at least one result")
+    first = docs[0]
+    for d in docs[1:]:
+        if (d["joint_set"], d["alpha"], d["curves"]["alphas"]) != (
+                first["joint_set"], first["alpha"], first["curves"]["alphas"]):
+            raise ValueError("cannot average results of different joint sets or alphas")
+
+    def mean(values):
+        return _nanmean([math.nan if v is None else v for v in values])
+
+    out = {
+        "joint_set": first["joint_set"],
+        "num_videos": sum(d["num_videos"] for d in docs),
+        "num_frames": sum(d["num_frames"] for d in docs),
+        "alpha": first["alpha"],
+        "curves": {"alphas": list(first["curves"]["alphas"])},
+    }
+    for norm in NORMS:
+        res = [d[norm] for d in docs]
+        out[norm] = {
+            "alpha": first[norm]["alpha"],
+            "norm": norm,
+            "joints": {j: mean(r["joints"][j] for r in res) for j in res[0]["joints"]},
+            "groups": {g: mean(r["groups"][g] for r in res) for g in res[0]["groups"]},
+            "mean": mean(r["mean"] for r in res),
+            "counts": {j: sum(r["counts"][j] for r in res) for j in res[0]["counts"]},
+        }
+        out["curves"][norm] = [mean(points) for points in
+                               zip(*(d["curves"][norm] for d in docs))]
+    return _json_safe(out)
+
+
 def _json_safe(obj):
     if isinstance(obj, dict):
         return {k: _json_safe(v) for k, v in obj.items()}
@@ -208,18 +251,43 @@ def format_table(results: dict, title: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _result_of(item, alpha, norm) -> dict:
+    """A PCKAccumulator's result, or the stored one of a to_json()/mean_over_splits document."""
+    if isinstance(item, PCKAccumulator):
+        return item.result(alpha, norm)
+    if not math.isclose(alpha, item["alpha"]):
+        raise ValueError(f"a stored result has alpha {item['alpha']}, not {alpha}")
+    return {**item[norm], "groups": {g: math.nan if v is None else v
+                                     for g, v in item[norm]["groups"].items()},
+            "mean": math.nan if item[norm]["mean"] is None else item[norm]["mean"]}
+
+
+def _curve_of(item, alphas, norm) -> np.ndarray:
+    if isinstance(item, PCKAccumulator):
+        return item.curve(alphas, norm)
+    if not np.allclose(alphas, item["curves"]["alphas"]):
+        raise ValueError("a stored result holds its curve at other alphas")
+    return np.array([math.nan if v is None else v for v in item["curves"][norm]])
+
+
 def format_paper_table(accumulators: dict, alpha: float = DEFAULT_ALPHA) -> str:
-    """Both sections of Table 3/4: normalized by person size, then by torso size."""
+    """Both sections of Table 3/4: normalized by person size, then by torso size.
+
+    accumulators: {model name: PCKAccumulator, or a document of PCKAccumulator.to_json() /
+    mean_over_splits (these hold alpha = DEFAULT_ALPHA only)}.
+    """
     sections = []
     for norm, title in (("person", "Normalized by Person Size"),
                         ("torso", "Normalized by Torso Size")):
-        res = {name: acc.result(alpha, norm) for name, acc in accumulators.items()}
+        res = {name: _result_of(acc, alpha, norm) for name, acc in accumulators.items()}
         sections.append(format_table(res, f"{title} (alpha={alpha:g})"))
     return "\n\n".join(sections)
 
 
 def plot_curves(accumulators: dict, path, alphas=CURVE_ALPHAS) -> None:
     """Write a PNG of mean PCK vs alpha (Fig. 4a), one panel per normalization.
+
+    accumulators: as in format_paper_table (documents hold the curve at CURVE_ALPHAS only).
 
     Uses the Agg canvas directly so the global matplotlib backend of the caller is untouched.
     """
@@ -231,7 +299,7 @@ def plot_curves(accumulators: dict, path, alphas=CURVE_ALPHAS) -> None:
     for ax, norm, title in zip(fig.subplots(1, 2), NORMS,
                                ("Normalized by person size", "Normalized by torso size")):
         for name, acc in accumulators.items():
-            ax.plot(alphas, acc.curve(alphas, norm), marker="o", markersize=3, label=str(name))
+            ax.plot(alphas, _curve_of(acc, alphas, norm), marker="o", markersize=3, label=str(name))
         ax.set_title(title)
         ax.set_xlabel("alpha")
         ax.set_ylabel("PCK (%)")
