@@ -50,6 +50,8 @@ HELP = {
     "max_rotation": "Random rotation range in degrees, +- (40).",
     "rotation_prob": "Probability that a clip is rotated at all.",
     "flip_prob": "Probability of a horizontal flip (joints are swapped left/right).",
+    "max_translation": "Random shift of the crop centre, +- this fraction of the person size "
+                       "(0 = the paper; 0.1 makes a follow-the-keypoints stream robust).",
     "strategy": "tf.distribute strategy: default | mirrored | multi_worker (TF_CONFIG) | tpu.",
     "tpu": "TPU name or address for --strategy=tpu ('' = local).",
     "seed": "Random seed (data order, augmentation, initialization, synthetic data).",

@@ -64,6 +64,7 @@ class TrainConfig:
     max_rotation: float = 40.0
     rotation_prob: float = 0.6
     flip_prob: float = 0.5
+    max_translation: float = 0.0
     strategy: str = "default"
     tpu: str = ""
     seed: int = 0
@@ -187,7 +188,7 @@ def run_training(cfg: TrainConfig, callbacks=()) -> DKD:
     joint_set, train_records = datasets.load(cfg, "train")
     strategy = make_strategy(cfg.strategy, cfg.tpu)
     aug = pipeline.Augmentation((cfg.scale_min, cfg.scale_max), cfg.max_rotation,
-                                cfg.rotation_prob, cfg.flip_prob)
+                                cfg.rotation_prob, cfg.flip_prob, cfg.max_translation)
     global_batch = cfg.batch_size * strategy.num_replicas_in_sync
     n_clips = len(pipeline.clip_table(train_records, cfg.clip_length)["paths"])
     clips = cfg.clips_per_epoch or n_clips

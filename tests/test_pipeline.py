@@ -40,7 +40,7 @@ class PipelineTest(tf.test.TestCase):
 
     def test_augmented_joint_lands_on_its_pixel(self):
         rec = marked_video(self.get_temp_dir())
-        aug = pipeline.Augmentation((0.8, 1.4), 40.0, 1.0, 0.5)
+        aug = pipeline.Augmentation((0.8, 1.4), 40.0, 1.0, 0.5, max_translation=0.2)
         fn = pipeline.make_clip_fn(joints.PENN_ACTION, 64, 8, 1.0, aug)
         clip = {k: v[0] for k, v in pipeline.clip_table([rec], 3).items()}
         flips = set()
@@ -58,6 +58,24 @@ class PipelineTest(tf.test.TestCase):
                 flips.add(joints.PENN_ACTION.names[hit[0]])
         self.assertIn("l_wrist", flips)
         self.assertIn("r_wrist", flips)
+
+    def test_translation_shifts_the_crop_by_the_drawn_fraction_of_the_person(self):
+        rec = marked_video(self.get_temp_dir())
+        clip = {k: v[0] for k, v in pipeline.clip_table([rec], 3).items()}
+        seed = tf.constant([3, 1], tf.int64)
+
+        def dot(max_translation):
+            aug = pipeline.Augmentation((1.0, 1.0), 0.0, 0.0, 0.0, max_translation)
+            frames, _, _ = pipeline.make_clip_fn(joints.PENN_ACTION, 64, 8, 1.0, aug)(clip, seed)
+            img = frames[0, ..., 0].numpy()
+            return np.array(np.unravel_index(img.argmax(), img.shape)[::-1], np.float32)
+
+        u = tf.random.stateless_uniform([6], seed=seed).numpy()
+        size = 60.0  # box 20..80 x 20..75: the person size is its longer side
+        zoom = 64 / (size * transforms.CROP_MARGIN)
+        expected = -(2 * u[4:6] - 1) * 0.25 * size * zoom  # the centre moves, the content opposite
+        self.assertGreater(np.abs(expected).max(), 2.0)
+        self.assertAllClose(dot(0.25) - dot(0.0), expected, atol=1.0)
 
     def test_transform_marks_exact_pixel(self):
         img = np.zeros((50, 60, 1), np.float32)

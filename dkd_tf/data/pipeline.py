@@ -21,12 +21,15 @@ from dkd_tf.data.records import VideoRecord
 @dataclasses.dataclass(frozen=True)
 class Augmentation:
     """Clip-consistent augmentation; the defaults are the paper's (sec. 4.1) and SimpleBaseline's
-    rotation probability."""
+    rotation probability. max_translation (not in the paper, 0 by default) shifts the crop centre
+    by up to that fraction of the person size, so that a model streamed with crops that follow its
+    own keypoints does not depend on the person being exactly centred."""
 
     scale_range: tuple = (0.8, 1.4)
     max_rotation: float = 40.0
     rotation_prob: float = 0.6
     flip_prob: float = 0.5
+    max_translation: float = 0.0
 
 
 NO_AUGMENTATION = Augmentation((1.0, 1.0), 0.0, 0.0, 0.0)
@@ -69,11 +72,13 @@ def make_clip_fn(joint_set: joints_lib.JointSet, input_size: int, stride: int, s
         frames = tf.py_function(_load_clip, [clip["paths"]], tf.uint8)
         frames.set_shape([t, None, None, 3])
         aug = augmentation
-        u = tf.random.stateless_uniform([4], seed=seed)  # one draw per clip, shared by frames
+        u = tf.random.stateless_uniform([6], seed=seed)  # one draw per clip, shared by frames
         scale = aug.scale_range[0] + u[0] * (aug.scale_range[1] - aug.scale_range[0])
         rotation = tf.where(u[1] < aug.rotation_prob, (2.0 * u[2] - 1.0) * aug.max_rotation, 0.0)
         flip = u[3] < aug.flip_prob
         centers, sizes = transforms.box_center_size(clip["bboxes"])
+        shift = (2.0 * u[4:6] - 1.0) * aug.max_translation  # in person sizes
+        centers = centers + shift[None, :] * sizes[:, None]
         out_frames, out_maps, out_weights = [], [], []
         for i in range(t):
             m = transforms.crop_matrix(centers[i], sizes[i], input_size, scale, rotation, flip)
