@@ -3,7 +3,7 @@
     python -m dkd_tf.stream --model_dir E --video IN [--backend tflite|onnx|keras]
         [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
         [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
-        [--follow_margin F] [--num_threads N] [--max_frames N] [--noprogress]
+        [--follow_margin F] [--follow_max_resize F] [--num_threads N] [--max_frames N] [--noprogress]
 
 --model_dir: for tflite and onnx an export directory (manifest.json + the graph files written by
 `python -m export.tflite` / `python -m export.onnx`). For keras it may be the training model
@@ -15,9 +15,12 @@ shape, joints, skeleton, decoding rule) comes from the manifest.
 Per frame: crop a square around the current person box (dkd_tf.data.transforms, the crops of
 training and evaluation), run the initializer on the first frame and the stepper after it with the
 state carried, decode keypoints with the manifest's rule (dkd_tf.codec) and map them back to the
-frame. The person is followed: the box for frame t+1 is the bounding box of frame t's confident
-keypoints (conf >= --keypoint_threshold, at least a third of the joints), expanded by
---follow_margin of its size on each side; the first box is --bbox or the whole frame.
+frame. The person is followed: the box for frame t+1 is the bounding box of frame t's keypoints
+(when at least a third of them have conf >= --keypoint_threshold), expanded by
+--follow_margin of its size on each side; the first box is --bbox or the whole frame. The box
+centre moves freely, its size by at most --follow_max_resize per frame and, when --bbox gave the
+first box, within FOLLOW_SCALE_RANGE of that box: a weak model's keypoints hug the body centre,
+and an unbounded box would shrink with them frame after frame until the crop holds only the torso.
 
 Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
 confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every
@@ -56,6 +59,8 @@ MAX_CONSECUTIVE_FAILURES = 25  # read failures before a video counts as ended
 DEFAULT_REINIT_THRESHOLD = 0.1
 DEFAULT_KEYPOINT_THRESHOLD = 0.2
 DEFAULT_FOLLOW_MARGIN = 0.15
+DEFAULT_FOLLOW_MAX_RESIZE = 0.1  # the followed box's size changes by at most 10 % a frame
+FOLLOW_SCALE_RANGE = (0.7, 1.5)  # ... and stays within this range of a given start box's size
 
 
 class StreamError(ValueError):
@@ -277,16 +282,21 @@ class PoseTracker:
       follow: move the crop with the keypoints (False keeps the start box, or the per-frame box
         passed to process()).
       follow_margin: the keypoint box grows by this fraction of its size on each side.
+      follow_max_resize: the followed box's width and height change by at most this fraction
+        per frame (inf: no limit); a start box also bounds them to FOLLOW_SCALE_RANGE of its own.
     """
 
     def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
                  keypoint_threshold=DEFAULT_KEYPOINT_THRESHOLD, follow=True,
-                 follow_margin=DEFAULT_FOLLOW_MARGIN):
+                 follow_margin=DEFAULT_FOLLOW_MARGIN,
+                 follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE):
         from export import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
         if follow_margin < 0:
             raise StreamError(f"follow_margin must be >= 0, got {follow_margin}")
+        if not follow_max_resize > 0:
+            raise StreamError(f"follow_max_resize must be > 0, got {follow_max_resize}")
         self.runner = runner
         self.manifest = runner.manifest
         if self.manifest["decoding"] != manifest_lib.DECODING:
@@ -305,6 +315,7 @@ class PoseTracker:
         self.keypoint_threshold = float(keypoint_threshold)
         self.follow = bool(follow)
         self.follow_margin = float(follow_margin)
+        self.follow_max_resize = float(follow_max_resize)
         self.min_follow_joints = max(2, -(-self.num_joints // 3))
         self.latencies = {"initializer": [], "stepper": []}
         self.reinit_counts = {"start": 0, "confidence": 0, "periodic": 0, "bad_frame": 0}
@@ -315,6 +326,7 @@ class PoseTracker:
         """Forget the state; the next frame runs the initializer in `box` (None: whole frame)."""
         self.state = None
         self.box = None if box is None else np.asarray(box, np.float32)
+        self.start_box = self.box
         self._pending = "start"
         self._since_init = 0
 
@@ -378,15 +390,22 @@ class PoseTracker:
         good = conf >= self.keypoint_threshold
         if int(good.sum()) < self.min_follow_joints:
             return box
-        pts = keypoints[good]
-        lo, hi = pts.min(0), pts.max(0)
+        # All joints span the box: dropping the unconfident ones (often wrists and ankles)
+        # would centre it on the torso and shrink it.
+        lo, hi = keypoints.min(0), keypoints.max(0)
         extent = np.maximum(hi - lo, 1.0)
         # A box from a few joints can be a sliver: make it at least half as wide as tall.
         side = float(extent.max())
         extent = np.maximum(extent, 0.5 * side)
         mid = (lo + hi) / 2.0
-        half = extent * (0.5 + self.follow_margin)
-        new = np.concatenate([mid - half, mid + half]).astype(np.float32)
+        size = extent * (1.0 + 2.0 * self.follow_margin)
+        previous = box[2:] - box[:2]
+        size = np.clip(size, previous / (1.0 + self.follow_max_resize),
+                       previous * (1.0 + self.follow_max_resize))
+        if self.start_box is not None:
+            start = self.start_box[2:] - self.start_box[:2]
+            size = np.clip(size, start * FOLLOW_SCALE_RANGE[0], start * FOLLOW_SCALE_RANGE[1])
+        new = np.concatenate([mid - size / 2.0, mid + size / 2.0]).astype(np.float32)
         return new if np.all(np.isfinite(new)) else box
 
     def latency_summary(self) -> dict:
@@ -482,7 +501,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  out_json: str | None = None, bbox=None,
                  reinit_threshold: float = DEFAULT_REINIT_THRESHOLD, reinit_every: int = 0,
                  keypoint_threshold: float = DEFAULT_KEYPOINT_THRESHOLD,
-                 follow_margin: float = DEFAULT_FOLLOW_MARGIN, num_threads: int | None = None,
+                 follow_margin: float = DEFAULT_FOLLOW_MARGIN,
+                 follow_max_resize: float = DEFAULT_FOLLOW_MAX_RESIZE, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
                  log=print) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
@@ -500,7 +520,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
             runner = runtimes.open_runner(backend, model_dir, num_threads)
         runner.warmup()  # one-time costs are no per-frame latency
         tracker = PoseTracker(runner, reinit_threshold, reinit_every, keypoint_threshold,
-                              follow_margin=follow_margin)
+                              follow_margin=follow_margin,
+                              follow_max_resize=follow_max_resize)
         tracker.reset(bbox)
         writer = OverlayWriter(out_video, source.fps) if out_video else None
     except BaseException:
@@ -577,6 +598,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                      "reinit_every": tracker.reinit_every,
                      "keypoint_threshold": tracker.keypoint_threshold,
                      "follow_margin": tracker.follow_margin,
+                     "follow_max_resize": tracker.follow_max_resize,
                      "start_box": None if bbox is None else [float(v) for v in bbox]},
         "frames": entries, "summary": summary,
     }
@@ -624,8 +646,9 @@ def main(argv):
     try:
         stream_video(f.model_dir, f.video, f.backend, f.out_video or None, f.out_json or None,
                      parse_bbox(f.bbox), f.reinit_threshold, f.reinit_every,
-                     f.keypoint_threshold, f.follow_margin, f.num_threads or None,
-                     f.max_frames or None, f.progress)
+                     f.keypoint_threshold, f.follow_margin,
+                     follow_max_resize=f.follow_max_resize, num_threads=f.num_threads or None,
+                     max_frames=f.max_frames or None, progress=f.progress)
     except (StreamError, ManifestError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -656,6 +679,9 @@ def _define_flags():
                        "a keypoint is drawn and used to move the crop.")
     flags.DEFINE_float("follow_margin", DEFAULT_FOLLOW_MARGIN, "The box from the keypoints grows "
                        "by this fraction of its size on each side.", lower_bound=0.0)
+    flags.DEFINE_float("follow_max_resize", DEFAULT_FOLLOW_MAX_RESIZE, "The followed box's "
+                       "width and height change by at most this fraction per frame; with "
+                       "--bbox they also stay within 0.7-1.5x of that box.", lower_bound=1e-6)
     flags.DEFINE_integer("num_threads", 0, "Runtime threads (tflite/onnx); 0: the runtime's "
                          "default.", lower_bound=0)
     flags.DEFINE_integer("max_frames", 0, "Stop after this many frames; 0: all (camera: until "

@@ -36,3 +36,19 @@ def tiny_synthetic(root, videos=3, frames=6):
     if not os.path.isdir(os.path.join(root, "labels")):
         synthetic.generate(root, videos, frames, seed=1, height=96, width=128)
     return root
+
+
+def copy_export_with_manifest(src: str, dst: str, **changes) -> str:
+    """Copies an export directory and overwrites top-level manifest entries; -> manifest path."""
+    import json
+    import shutil
+
+    from export import manifest as manifest_lib
+    shutil.copytree(src, dst)
+    path = manifest_lib.manifest_path(dst)
+    with open(path) as f:
+        manifest = json.load(f)
+    manifest.update(changes)
+    with open(path, "w") as f:
+        json.dump(manifest, f)
+    return path

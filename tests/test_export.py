@@ -18,6 +18,7 @@ from dkd_tf.training import MODEL_FILE, TrainConfig
 from export import graphs, manifest as manifest_lib, runtimes, verify
 from export import onnx as onnx_export
 from export import tflite
+from tests.helpers import copy_export_with_manifest
 
 SIZE = 64
 ARCH = dict(num_joints=13, variant="dkd", initializer_backbone="resnet18",
@@ -211,13 +212,9 @@ class ExportTest(tf.test.TestCase):
 
     def test_runner_rejects_a_manifest_that_does_not_match(self):
         bad_dir = os.path.join(self.root, "export_bad_manifest")
-        shutil.copytree(self.export_dir, bad_dir)
-        path = manifest_lib.manifest_path(bad_dir)
+        path = copy_export_with_manifest(self.export_dir, bad_dir, state_shape=[1, 5, 5, 8])
         with open(path) as f:
             m = json.load(f)
-        m["state_shape"] = [1, 5, 5, 8]
-        with open(path, "w") as f:
-            json.dump(m, f)
         with self.assertRaisesRegex(manifest_lib.ManifestError, "does not match"):
             runtimes.TFLiteRunner(bad_dir)
         with self.assertRaisesRegex(manifest_lib.ManifestError, "does not match"):

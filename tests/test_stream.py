@@ -22,6 +22,7 @@ from dkd_tf.training import MODEL_FILE, TrainConfig
 from export import evaluate_stream, manifest as manifest_lib, runtimes
 from export import onnx as onnx_export
 from export import tflite
+from tests.helpers import copy_export_with_manifest
 
 SIZE = 64
 H, W = 96, 128
@@ -154,17 +155,29 @@ class StreamTest(tf.test.TestCase):
 
     def test_the_crop_follows_the_keypoints(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
-        tracker = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=-1e9,
-                                     follow_margin=0.1)
-        tracker.reset(self.video["bboxes"][0])
-        r0 = tracker.process(self.video["frames"][0], 0)
-        r1 = tracker.process(self.video["frames"][1], 1)
+        start = self.video["bboxes"][0]
+
+        def follow(**kwargs):
+            tracker = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=-1e9,
+                                         follow_margin=0.1, **kwargs)
+            tracker.reset(start)
+            r0 = tracker.process(self.video["frames"][0], 0)
+            return r0, tracker.process(self.video["frames"][1], 1)
+
+        r0, r1 = follow(follow_max_resize=np.inf)
         lo, hi = r0.keypoints.min(0), r0.keypoints.max(0)
         extent = np.maximum(hi - lo, 1.0)
         extent = np.maximum(extent, 0.5 * extent.max())
         mid = (lo + hi) / 2
-        expected = np.concatenate([mid - extent * 0.6, mid + extent * 0.6])
-        np.testing.assert_allclose(r1.box, expected, rtol=1e-5, atol=1e-3)
+        size = np.clip(extent * 1.2, (start[2:] - start[:2]) * stream.FOLLOW_SCALE_RANGE[0],
+                       (start[2:] - start[:2]) * stream.FOLLOW_SCALE_RANGE[1])
+        np.testing.assert_allclose(r1.box, np.concatenate([mid - size / 2, mid + size / 2]),
+                                   rtol=1e-5, atol=1e-3)
+        # The size changes by at most follow_max_resize per frame; the centre follows freely.
+        _, limited = follow(follow_max_resize=0.01)
+        ratio = (limited.box[2:] - limited.box[:2]) / (start[2:] - start[:2])
+        self.assertTrue(np.all((ratio >= 1 / 1.01 - 1e-4) & (ratio <= 1.01 + 1e-4)), ratio)
+        np.testing.assert_allclose((limited.box[:2] + limited.box[2:]) / 2, mid, atol=1e-3)
         # Without confident keypoints the box stays.
         still = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=1e9)
         still.reset(self.video["bboxes"][0])
@@ -245,14 +258,11 @@ class StreamTest(tf.test.TestCase):
 
     def test_manifest_that_does_not_match_the_model_is_rejected(self):
         bad = os.path.join(self.root, "export_mismatch")
-        shutil.copytree(self.export_dir, bad)
-        path = manifest_lib.manifest_path(bad)
-        with open(path) as f:
+        with open(manifest_lib.manifest_path(self.export_dir)) as f:
             m = json.load(f)
-        m["input"]["height"] = m["input"]["width"] = 128
-        m["heatmap_shape"] = [1, 16, 16, 13]
-        with open(path, "w") as f:
-            json.dump(m, f)
+        copy_export_with_manifest(self.export_dir, bad,
+                                  input={**m["input"], "height": 128, "width": 128},
+                                  heatmap_shape=[1, 16, 16, 13])
         for backend in ("tflite", "onnx"):
             with self.subTest(backend=backend):
                 with self.assertRaisesRegex(manifest_lib.ManifestError, "does not match"):
