@@ -1,11 +1,14 @@
 """`make demo`: the whole system end to end on the synthetic videos, on a CPU, in minutes.
 
 1. generate the synthetic set (Penn Action format);
-2. train the single-frame Baseline(ResNet-18/16) on single frames;
-3. train DKD: P and F start from single-frame pretraining (the paper pretrains both on MPII),
-   then P, F, Phi, the matching head and D are fine-tuned on 5-frame clips;
-4. stream every held-out video through both models (initialize/step) and print PCK side by side;
-5. export DKD to TFLite, stream a held-out video through stepper.tflite, print latencies and the
+2. pretrain the single-frame network ResNet18-w16 (the paper pretrains P and F single-frame);
+3. go on training it: that is the Baseline(ResNet18-w16); its pretraining snapshot seeds F and
+   the finished Baseline seeds P (the paper's P is the strongest single-frame network around);
+4. fine-tune DKD (P, F, Phi, matching head, temporal D; Algorithm 1) on 5-frame clips, for as
+   many steps as the Baseline trained after the snapshot, so both frame encoders see as many
+   frames;
+5. stream every held-out video through both models (initialize/step) and print PCK side by side;
+6. export DKD to TFLite, stream held-out videos through stepper.tflite, print latencies and the
    PCK of the streamed keypoints next to the Keras evaluation.
 Every step prints the command-line equivalent, so each can be rerun or changed by hand.
 """
@@ -29,12 +32,15 @@ flags.DEFINE_bool("export", True, "Export to TFLite and stream through stepper.t
 FLAGS = flags.FLAGS
 
 # One small recipe for both models: same frame encoder (ResNet-18 at width 16), same input size,
-# same data, same augmentation. DKD adds a wider initializer P (width 32), the distillator and D.
-COMMON = dict(dataset="synthetic", input_size=128, deconv_filters=64, kernel_size=3,
+# same data, same augmentation, same batches (8 clips of 5 frames; the single-frame network sees
+# them as 40 frames). An epoch is 50 steps.
+COMMON = dict(dataset="synthetic", input_size=128, deconv_filters=64, kernel_size=7,
               kernel_channels=32, encoder_backbone="resnet18", encoder_width=16,
-              initializer_backbone="resnet18", initializer_width=32, batch_size=8,
-              learning_rate=1e-3, discriminator_scale=0.5, verbose=2)
-
+              initializer_backbone="resnet18", initializer_width=16, batch_size=8,
+              clip_length=5, clips_per_epoch=400, learning_rate=1e-3,
+              discriminator_scale=0.5, max_translation=0.1, verbose=2)
+PRETRAIN_EPOCHS, FINETUNE_EPOCHS = 4, 5  # the last fine-tuning epoch runs at lr x 0.1
+ENCODER_SNAPSHOT = "encoder_pretrained.keras"
 
 def _flags_of(cfg: training.TrainConfig) -> str:
     default = training.TrainConfig()
@@ -59,28 +65,21 @@ def _epochs(n: int) -> int:
 
 
 def recipes(out: str, videos: int, frames: int) -> dict:
-    """The demo's runs: name -> TrainConfig.
-
-    Fair budget: an epoch is 1600 frames for every run (1600 single frames, or 320 clips of 5).
-    The Baseline trains 6 epochs, its snapshot seeds F (the paper pretrains F single-frame), and
-    it then trains 3 more epochs, as many as DKD's fine-tuning, so both encoders see as many
-    frames. P is a wider single-frame network pretrained for 3 epochs.
-    """
+    """The demo's runs: name -> TrainConfig ('pretrain' is the Baseline's first epochs)."""
     data = dict(data_dir=os.path.join(out, "data"), synthetic_videos=videos,
                 synthetic_frames=frames, **COMMON)
     runs = os.path.join(out, "runs")
-    single = dict(variant="baseline", clip_length=1, clips_per_epoch=1600)
-    baseline = training.TrainConfig(model_dir=os.path.join(runs, "baseline"), **data, **single,
-                                    epochs=_epochs(9), lr_decay_epochs=(_epochs(8),))
-    pre_p = training.TrainConfig(model_dir=os.path.join(runs, "pretrain_p"),
-                                 **{**data, "encoder_width": COMMON["initializer_width"]},
-                                 **single, epochs=_epochs(3), lr_decay_epochs=())
+    pre, fine = _epochs(PRETRAIN_EPOCHS), _epochs(FINETUNE_EPOCHS)
+    baseline = training.TrainConfig(model_dir=os.path.join(runs, "baseline"), **data,
+                                    variant="baseline", epochs=pre + fine,
+                                    lr_decay_epochs=(pre + fine - 1,))
     dkd = training.TrainConfig(model_dir=os.path.join(runs, "dkd"), **data, variant="dkd",
-                               clip_length=5, epochs=_epochs(3), lr_decay_epochs=(_epochs(2),),
-                               clips_per_epoch=320,
-                               init_initializer_from=os.path.join(pre_p.model_dir, "model.keras"),
-                               init_encoder_from=os.path.join(runs, "encoder_pretrained.keras"))
-    return {"baseline": baseline, "pretrain_p": pre_p, "dkd": dkd}
+                               epochs=fine, lr_decay_epochs=(fine - 1,),
+                               init_initializer_from=os.path.join(baseline.model_dir,
+                                                                  training.MODEL_FILE),
+                               init_encoder_from=os.path.join(runs, ENCODER_SNAPSHOT))
+    return {"pretrain": dataclasses.replace(baseline, epochs=pre), "baseline": baseline,
+            "dkd": dkd}
 
 
 def main(argv):
@@ -92,15 +91,12 @@ def main(argv):
     print(f"$ python -m dkd_tf.data.synthetic --out {cfg.data_dir} --videos {FLAGS.videos} "
           f"--frames {FLAGS.frames} --seed {cfg.seed}", flush=True)
     datasets.ensure_synthetic(cfg)
-    base = runs["baseline"]
-    pretrain_f = dataclasses.replace(base, epochs=_epochs(6))
-    _train(pretrain_f)
+    _train(runs["pretrain"])
     snapshot = runs["dkd"].init_encoder_from
     if not os.path.exists(snapshot):
-        shutil.copyfile(os.path.join(base.model_dir, training.MODEL_FILE), snapshot)
-    _train(runs["pretrain_p"])
+        shutil.copyfile(os.path.join(runs["pretrain"].model_dir, training.MODEL_FILE), snapshot)
+    _train(runs["baseline"])  # resumes after the snapshot's epochs
     _train(runs["dkd"])
-    _train(base)  # resumes at epoch 6: the Baseline's last 3 epochs
 
     names = {"DKD(ResNet18-w16)": runs["dkd"], "Baseline(ResNet18-w16)": runs["baseline"]}
     print(f"\n$ python -m dkd_tf.evaluate --model_dir "
