@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 
 import keras
+import numpy as np
 
 from dkd_tf import training
 from dkd_tf.data import synthetic
 from dkd_tf.models.dkd import DKD
+from dkd_tf.training import MODEL_FILE, TrainConfig
 
 TINY = dict(initializer_backbone="resnet18", encoder_backbone="resnet18", initializer_width=8,
             encoder_width=8, deconv_filters=16, kernel_size=3, kernel_channels=8)
@@ -15,6 +17,17 @@ TINY = dict(initializer_backbone="resnet18", encoder_backbone="resnet18", initia
 
 def tiny_model(variant="dkd", num_joints=13, **overrides) -> DKD:
     return DKD(num_joints=num_joints, variant=variant, **{**TINY, **overrides})
+
+
+def make_model_dir(path, seed=0, data_dir="", variant="dkd", input_size=64) -> str:
+    """A tiny untrained DKD saved as a training model dir (config.json + model.keras)."""
+    keras.utils.set_random_seed(seed)
+    model = tiny_model(variant)
+    model(np.zeros((1, 2, input_size, input_size, 3), np.float32))  # build
+    TrainConfig(model_dir=path, dataset="synthetic", data_dir=data_dir or os.path.join(path, "x"),
+                input_size=input_size, variant=variant, **TINY).save(path)
+    model.save(os.path.join(path, MODEL_FILE))
+    return path
 
 
 def compile_model(model, lr=1e-3):

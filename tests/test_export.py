@@ -7,37 +7,19 @@ import subprocess
 import sys
 import tempfile
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from dkd_tf import joints
 from dkd_tf.data import synthetic
-from dkd_tf.models.dkd import DKD
-from dkd_tf.training import MODEL_FILE, TrainConfig
+from dkd_tf.training import MODEL_FILE
 from export import graphs, manifest as manifest_lib, runtimes, verify
 from export import onnx as onnx_export
 from export import tflite
-from tests.helpers import copy_export_with_manifest
+from tests.helpers import copy_export_with_manifest, make_model_dir
 
 SIZE = 64
-ARCH = dict(num_joints=13, variant="dkd", initializer_backbone="resnet18",
-            encoder_backbone="resnet18", initializer_width=8, encoder_width=8,
-            deconv_filters=16, kernel_size=3, kernel_channels=8)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def make_model_dir(path, seed=0, data_dir="", variant="dkd"):
-    """A tiny DKD saved as a training model dir (config.json + model.keras)."""
-    keras.utils.set_random_seed(seed)
-    arch = dict(ARCH, variant=variant)
-    model = DKD(**arch)
-    model(np.zeros((1, 2, SIZE, SIZE, 3), np.float32))  # build
-    cfg_fields = {k: v for k, v in arch.items() if k != "num_joints"}
-    TrainConfig(model_dir=path, dataset="synthetic", data_dir=data_dir or os.path.join(path, "x"),
-                input_size=SIZE, **cfg_fields).save(path)
-    model.save(os.path.join(path, MODEL_FILE))
-    return path
 
 
 def _quiet(*_):

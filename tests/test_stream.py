@@ -10,41 +10,25 @@ import tempfile
 from unittest import mock
 
 import cv2
-import keras
 import numpy as np
 import tensorflow as tf
 
 from dkd_tf import stream
 from dkd_tf.data import penn_action, synthetic
 from dkd_tf.data.frames import save_frame
-from dkd_tf.models.dkd import DKD
-from dkd_tf.training import MODEL_FILE, TrainConfig
 from export import evaluate_stream, manifest as manifest_lib, runtimes
 from export import onnx as onnx_export
 from export import tflite
-from tests.helpers import copy_export_with_manifest
+from tests.helpers import copy_export_with_manifest, make_model_dir
 
 SIZE = 64
 H, W = 96, 128
 T = 32
-ARCH = dict(num_joints=13, variant="dkd", initializer_backbone="resnet18",
-            encoder_backbone="resnet18", initializer_width=8, encoder_width=8,
-            deconv_filters=16, kernel_size=3, kernel_channels=8)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _quiet(*_):
     pass
-
-
-def make_model_dir(path, seed=0):
-    keras.utils.set_random_seed(seed)
-    model = DKD(**ARCH)
-    model(np.zeros((1, 2, SIZE, SIZE, 3), np.float32))  # build
-    TrainConfig(model_dir=path, dataset="synthetic", data_dir=os.path.join(path, "none"),
-                input_size=SIZE, **{k: v for k, v in ARCH.items() if k != "num_joints"}).save(path)
-    model.save(os.path.join(path, MODEL_FILE))
-    return path
 
 
 def write_video(path, frames, fourcc="MJPG", fps=25):
