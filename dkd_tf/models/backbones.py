@@ -102,5 +102,5 @@ def build_backbone(name: str, input_channels: int = 3, weights=None, width: int 
         base = keras.applications.MobileNetV3Large(include_top=False, weights=weights,
                                                    input_shape=shape, include_preprocessing=False)
     if model_name:
-        return keras.Model(base.inputs, base.outputs, name=model_name)
+        return keras.Model(base.inputs, base.output, name=model_name)  # one tensor, not a list
     return base
