@@ -409,10 +409,10 @@ class PoseTracker:
         return new if np.all(np.isfinite(new)) else box
 
     def latency_summary(self) -> dict:
-        return {g: _stats(v) for g, v in self.latencies.items()}
+        return {g: latency_stats(v) for g, v in self.latencies.items()}
 
 
-def _stats(values) -> dict:
+def latency_stats(values) -> dict:
     if not values:
         return {"runs": 0, "median_ms": None, "p90_ms": None, "mean_ms": None}
     v = np.asarray(values, np.float64)
