@@ -19,26 +19,34 @@ def _entry(image, seed, center=(50.0, 40.0), scale=0.4):
             "joints": joints.tolist(), "joints_vis": vis.tolist()}
 
 
+def _write(root, split, entries):
+    with open(os.path.join(root, "annot", f"{split}.json"), "w") as f:
+        json.dump(entries, f)
+
+
+def write_fixture(root):
+    """ROOT/images/*.jpg and ROOT/annot/{train,valid}.json; -> (train entries, valid entries)."""
+    os.makedirs(os.path.join(root, "images"))
+    os.makedirs(os.path.join(root, "annot"))
+    cv2.imwrite(os.path.join(root, "images", "000001.jpg"), np.zeros((60, 80, 3), np.uint8))
+    cv2.imwrite(os.path.join(root, "images", "000002.jpg"), np.zeros((50, 70, 3), np.uint8))
+    train = [_entry("000001.jpg", 1), _entry("000001.jpg", 2, (30.0, 20.0), 0.25),
+             _entry("000002.jpg", 3)]
+    valid = [_entry("000002.jpg", 4)]
+    _write(root, "train", train)
+    _write(root, "valid", valid)
+    return train, valid
+
+
 class MPIITest(tf.test.TestCase):
 
     def setUp(self):
         super().setUp()
         self.root = os.path.join(self.get_temp_dir(), "mpii")
-        os.makedirs(os.path.join(self.root, "images"))
-        os.makedirs(os.path.join(self.root, "annot"))
-        cv2.imwrite(os.path.join(self.root, "images", "000001.jpg"),
-                    np.zeros((60, 80, 3), np.uint8))
-        cv2.imwrite(os.path.join(self.root, "images", "000002.jpg"),
-                    np.zeros((50, 70, 3), np.uint8))
-        self.train = [_entry("000001.jpg", 1), _entry("000001.jpg", 2, (30.0, 20.0), 0.25),
-                      _entry("000002.jpg", 3)]
-        self.valid = [_entry("000002.jpg", 4)]
-        self._write("train", self.train)
-        self._write("valid", self.valid)
+        self.train, self.valid = write_fixture(self.root)
 
     def _write(self, split, entries):
-        with open(os.path.join(self.root, "annot", f"{split}.json"), "w") as f:
-            json.dump(entries, f)
+        _write(self.root, split, entries)
 
     def test_records(self):
         recs = mpii.read_annotations(self.root, "train")
