@@ -97,8 +97,8 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
     manifest["verification"]["onnx"] = result
     manifest_lib.write(out_dir, manifest)
     if not result["passed"]:
-        raise verify.VerificationError(f"{out_dir}: the ONNX export does not match the Keras "
-                                       "model: " + "; ".join(result["problems"]))
+        raise verify.VerificationError(f"{out_dir}: the ONNX export failed its check against "
+                                       "the Keras model: " + "; ".join(result["problems"]))
     log(f"export ok: {out_dir} (onnx opset {opset}, input {input_size}, state "
         f"{manifest['state_shape']})")
     return manifest

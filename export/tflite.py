@@ -164,8 +164,8 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
     manifest["verification"]["tflite"] = result
     manifest_lib.write(out_dir, manifest)
     if not result["passed"]:
-        raise verify.VerificationError(f"{out_dir}: the TFLite export does not match the Keras "
-                                       "model: " + "; ".join(result["problems"]))
+        raise verify.VerificationError(f"{out_dir}: the TFLite export failed its check against "
+                                       "the Keras model: " + "; ".join(result["problems"]))
     log(f"export ok: {out_dir} (tflite, {quantization}, input {input_size}, state "
         f"{manifest['state_shape']})")
     return manifest

@@ -146,7 +146,11 @@ def check_state_sensitivity(make_runner, reference, frame, state_a, state_b, tol
     }
     problems = []
     if ref_delta <= 1e-6:
-        problems.append("the two test states give the same Keras output; cannot test")
+        problems.append(f"the Keras model's output does not depend on the state (it changes by "
+                        f"{ref_delta:.3g} between two test states), so the stepper cannot be "
+                        "checked; an untrained model whose activations vanish does this (e.g. "
+                        "MobileNetV3 with its initial BatchNorm statistics): export a trained "
+                        "model")
     elif exp_delta < 0.25 * ref_delta:
         problems.append(f"the stepper's output barely changes with the state ({exp_delta:.3g} vs "
                         f"Keras {ref_delta:.3g}): the runtime filter looks frozen")
@@ -274,8 +278,8 @@ def verify_export(export_dir, formats=None, model_dir=None, video=None, num_fram
                                      log=log)
     failed = [f for f, r in results.items() if not r["passed"]]
     if failed:
-        raise VerificationError(f"{export_dir}: {', '.join(failed)} export does not match the "
-                                "Keras model: " + "; ".join(
+        raise VerificationError(f"{export_dir}: {', '.join(failed)} export failed its check "
+                                "against the Keras model: " + "; ".join(
                                     p for f in failed for p in results[f]["problems"]))
     return results
 

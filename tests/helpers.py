@@ -19,15 +19,42 @@ def tiny_model(variant="dkd", num_joints=13, **overrides) -> DKD:
     return DKD(num_joints=num_joints, variant=variant, **{**TINY, **overrides})
 
 
-def make_model_dir(path, seed=0, data_dir="", variant="dkd", input_size=64) -> str:
-    """A tiny untrained DKD saved as a training model dir (config.json + model.keras)."""
+def make_model_dir(path, seed=0, data_dir="", variant="dkd", input_size=64,
+                   calibrate=False, **overrides) -> str:
+    """A tiny untrained DKD saved as a training model dir (config.json + model.keras);
+    `calibrate` sets its BatchNorm statistics from random frames (calibrate_batchnorm)."""
     keras.utils.set_random_seed(seed)
-    model = tiny_model(variant)
+    model = tiny_model(variant, **overrides)
     model(np.zeros((1, 2, input_size, input_size, 3), np.float32))  # build
+    if calibrate:
+        rng = np.random.default_rng(seed)
+        calibrate_batchnorm(model, rng.uniform(0, 255, (2, 4, input_size, input_size, 3)))
     TrainConfig(model_dir=path, dataset="synthetic", data_dir=data_dir or os.path.join(path, "x"),
-                input_size=input_size, variant=variant, **TINY).save(path)
+                input_size=input_size, variant=variant, **{**TINY, **overrides}).save(path)
     model.save(os.path.join(path, MODEL_FILE))
     return path
+
+
+def _walk(layer):
+    yield layer
+    for sub in getattr(layer, "layers", []):
+        yield from _walk(sub)
+
+
+def calibrate_batchnorm(model, clip) -> None:
+    """Gives every BatchNormalization of the inference graphs the statistics of `clip`
+    [B, T, H, W, 3] (one training-mode pass at momentum 0), as training would. Untrained
+    keras.applications MobileNetV3 with its initial statistics outputs ~1e-10 everywhere, which
+    no check can use, and unnormalized kernel matching grows frame after frame."""
+    nets = [model.initializer] + ([model.encoder, model.distillator] if model.temporal else [])
+    bns = [l for net in nets for l in _walk(net) if isinstance(l, keras.layers.BatchNormalization)]
+    if model.temporal and hasattr(model.matcher, "bn"):
+        bns.append(model.matcher.bn)
+    for bn in bns:
+        bn.momentum = 0.0
+    model(np.asarray(clip, np.float32), training=True)
+    for bn in bns:
+        bn.momentum = 0.99
 
 
 def compile_model(model, lr=1e-3):

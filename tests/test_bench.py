@@ -72,7 +72,8 @@ class OpMacsTest(tf.test.TestCase):
         graphs = graphs_lib.build_graphs(model, SIZE)
         seen = set()
         for name in ("initializer", "stepper"):
-            frozen = convert_variables_to_constants_v2(graphs.function(name).get_concrete_function())
+            fn = graphs.function(name).get_concrete_function()
+            frozen = convert_variables_to_constants_v2(fn)
             for op in frozen.graph.get_operations():
                 if op.type not in benchmark.LINEAR_OPS:
                     continue

@@ -162,7 +162,7 @@ class ExportTest(tf.test.TestCase):
         other = make_model_dir(os.path.join(self.root, "model_other"), seed=1)
         proc = _run(["export.verify", f"--export_dir={self.export_dir}", f"--model_dir={other}"])
         self.assertNotEqual(proc.returncode, 0)
-        self.assertIn("does not match", proc.stderr)
+        self.assertIn("failed its check against the Keras model", proc.stderr)
         self.assertIn("FAILED", proc.stdout)
 
     def test_frozen_runtime_filter_is_detected(self):
@@ -254,6 +254,31 @@ class ExportTest(tf.test.TestCase):
         self.assertEqual(m["state_shape"], [1, 1, 1, 1])
         self.assertFalse(m["model"]["temporal"])
         self.assertTrue(m["verification"]["tflite"]["passed"])
+
+    def test_mobilenetv3_model_exports_to_tflite_and_onnx(self):
+        """The on-device encoder family (hard-swish, squeeze-excite) through both converters,
+        with the full parity and state checks."""
+        mobile = dict(initializer_backbone="mobilenetv3_small",
+                      encoder_backbone="mobilenetv3_small")
+        md = make_model_dir(os.path.join(self.root, "model_mobile"), seed=4, calibrate=True,
+                            **mobile)
+        out = os.path.join(self.root, "export_mobile")
+        m = tflite.export_tflite(md, out, "none", log=_quiet)
+        m = onnx_export.export_onnx(md, out, log=_quiet)
+        self.assertEqual(m["model"]["encoder_backbone"], "mobilenetv3_small")
+        for fmt in ("tflite", "onnx"):
+            check = m["verification"][fmt]["state_sensitivity"]
+            self.assertTrue(m["verification"][fmt]["passed"], fmt)
+            self.assertGreater(check["keras_output_change"], 1e-3, fmt)
+
+    def test_model_whose_output_ignores_the_state_cannot_be_verified(self):
+        md = make_model_dir(os.path.join(self.root, "model_mobile_raw"), seed=4,
+                            initializer_backbone="mobilenetv3_small",
+                            encoder_backbone="mobilenetv3_small")
+        with self.assertRaisesRegex(verify.VerificationError,
+                                    "output does not depend on the state"):
+            tflite.export_tflite(md, os.path.join(self.root, "export_mobile_raw"), "none",
+                                 log=_quiet)
 
 
 if __name__ == "__main__":
