@@ -115,8 +115,7 @@ def main(argv):
           f"{sum(r.num_frames for r in records)}; each streamed frame by frame "
           "(initialize on frame 1, step after).")
     print(metrics.format_paper_table(accumulators))
-    os.makedirs(os.path.join(out, "eval"), exist_ok=True)
-    metrics.plot_curves(accumulators, os.path.join(out, "eval", "pck_curve.png"))
+    print(f"wrote {' and '.join(metrics.write_report(accumulators, os.path.join(out, 'eval')))}")
     if FLAGS.export:
         from export import demo_export  # deployment half of the demo lives with the exporters
         demo_export.run(runs["dkd"].model_dir, os.path.join(out, "export"), cfg.data_dir,

@@ -26,7 +26,6 @@ versus alpha, Fig. 4a).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 
@@ -243,11 +242,7 @@ def main(argv):
             print(f"Sub-JHMDB split {', '.join(map(str, sorted(evaluated)))}\n")
     print(metrics.format_paper_table(documents))
     if f.output_dir:
-        os.makedirs(f.output_dir, exist_ok=True)
-        with open(os.path.join(f.output_dir, "pck.json"), "w") as fh:
-            json.dump(documents, fh, indent=2)
-        metrics.plot_curves(documents, os.path.join(f.output_dir, "pck_curve.png"))
-        print(f"wrote {f.output_dir}/pck.json and pck_curve.png")
+        print(f"wrote {' and '.join(metrics.write_report(documents, f.output_dir))}")
 
 
 if __name__ == "__main__":

@@ -316,6 +316,23 @@ def plot_curves(accumulators: dict, path, alphas=CURVE_ALPHAS) -> None:
     fig.savefig(path, format="png", dpi=100)
 
 
+REPORT_FILES = ("pck.json", "pck_curve.png")
+
+
+def write_report(results: dict, output_dir) -> list[str]:
+    """pck.json (every number of every row) and pck_curve.png (Fig. 4a) in output_dir.
+
+    results: row name -> PCKAccumulator or its to_json() document. Returns the two paths."""
+    os.makedirs(output_dir, exist_ok=True)
+    docs = {name: item.to_json() if isinstance(item, PCKAccumulator) else item
+            for name, item in results.items()}
+    json_path, png_path = (os.path.join(output_dir, f) for f in REPORT_FILES)
+    with open(json_path, "w") as f:
+        json.dump(docs, f, indent=2)
+    plot_curves(results, png_path)
+    return [json_path, png_path]
+
+
 # ---------------------------------------------------------------------- prediction files
 _NPZ_NAME_KEY = "joint_set"
 

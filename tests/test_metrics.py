@@ -204,6 +204,20 @@ class TableTest(tf.test.TestCase):
         with open(path, "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
+    def test_write_report_from_accumulators_and_documents(self):
+        acc = _two_videos()
+        for name, item in (("acc", acc), ("doc", acc.to_json())):
+            with self.subTest(name):
+                out = os.path.join(self.get_temp_dir(), f"report_{name}")
+                paths = metrics.write_report({"DKD": item}, out)
+                self.assertEqual([os.path.basename(p) for p in paths], list(metrics.REPORT_FILES))
+                with open(paths[0]) as f:
+                    doc = json.load(f)["DKD"]
+                self.assertEqual(doc["person"]["mean"], acc.result()["mean"])
+                self.assertEqual(doc, json.loads(json.dumps(acc.to_json())))
+                with open(paths[1], "rb") as f:
+                    self.assertEqual(f.read(4), b"\x89PNG")
+
 
 class PredictionFilesTest(tf.test.TestCase):
 
