@@ -115,6 +115,7 @@ def main(argv):
           f"{sum(r.num_frames for r in records)}; each streamed frame by frame "
           "(initialize on frame 1, step after).")
     print(metrics.format_paper_table(accumulators))
+    print(metrics.format_comparison(*names, *accumulators.values()))
     print(f"wrote {' and '.join(metrics.write_report(accumulators, os.path.join(out, 'eval')))}")
     if FLAGS.export:
         from export import demo_export  # deployment half of the demo lives with the exporters

@@ -89,6 +89,9 @@ flags.DEFINE_string("predictions", "", "Score this .npz/.json keypoint file (see
 flags.DEFINE_string("save_predictions", "", "Write the first model's keypoints to this "
                                             ".npz/.json file.")
 flags.DEFINE_string("output_dir", "", "Write pck.json and pck_curve.png here.")
+flags.DEFINE_integer("bootstrap", 1000, "With several rows: compare the first with each other "
+                     "row by a paired bootstrap over the test videos with this many draws "
+                     "(95 % interval of the PCK difference); 0 = off.", lower_bound=0)
 flags.DEFINE_integer("max_videos", 0, "Evaluate only the first N test videos (0 = all).")
 
 
@@ -241,6 +244,14 @@ def main(argv):
         if evaluated:
             print(f"Sub-JHMDB split {', '.join(map(str, sorted(evaluated)))}\n")
     print(metrics.format_paper_table(documents))
+    if f.bootstrap and len(results) > 1 and len(splits) <= 1:
+        (first, first_acc), *others = ((n, next(iter(r.values()))) for n, r in results.items())
+        for name, acc in others:
+            if acc.video_frames() != first_acc.video_frames():
+                print(f"\n{first} and {name} were scored on different videos: no paired "
+                      "comparison")
+                continue
+            print("\n" + metrics.format_comparison(first, name, first_acc, acc, f.bootstrap))
     if f.output_dir:
         print(f"wrote {' and '.join(metrics.write_report(documents, f.output_dir))}")
 

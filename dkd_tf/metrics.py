@@ -155,6 +155,21 @@ class PCKAccumulator:
             "counts": {js.names[i]: int(counts[i]) for i in js.evaluated},
         }
 
+    def video_frames(self) -> list[int]:
+        """Frames of each added video, in the order added."""
+        return [int(d.shape[0]) for d in self._dist]
+
+    def subset(self, videos) -> "PCKAccumulator":
+        """An accumulator of the given videos (indices in the order added; repeats allowed)."""
+        out = PCKAccumulator(self.joint_set)
+        for i in videos:
+            out._dist.append(self._dist[i])
+            out._visible.append(self._visible[i])
+            out._person.append(self._person[i])
+            out._torso.append(self._torso[i])
+        out.num_videos = len(out._dist)
+        return out
+
     def curve(self, alphas=CURVE_ALPHAS, norm: str = "person") -> np.ndarray:
         """Mean PCK (percent) over evaluated joints at each alpha: [len(alphas)]."""
         pck, _ = self._per_joint(alphas, norm)
@@ -174,6 +189,47 @@ class PCKAccumulator:
             out[norm] = self.result(DEFAULT_ALPHA, norm)
             out["curves"][norm] = [float(v) for v in self.curve(CURVE_ALPHAS, norm)]
         return _json_safe(out)
+
+
+def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
+                     alpha: float = DEFAULT_ALPHA, samples: int = 1000, seed: int = 0) -> dict:
+    """Mean PCK of a minus that of b, with a 95 % interval from resampling the test videos.
+
+    Videos, not frames, are drawn with replacement (frames of one video are strongly
+    correlated), and the same draw scores both models: they predicted the same videos, which
+    must have been added in the same order. Returns {'difference', 'low', 'high',
+    'share_not_ahead' (fraction of draws where a is not ahead), 'videos', 'samples', 'norm',
+    'alpha'}."""
+    if a.video_frames() != b.video_frames():
+        raise ValueError("paired bootstrap needs the same test videos, in the same order, in "
+                         "both accumulators")
+    if a.num_videos == 0:
+        raise ValueError("paired bootstrap needs at least one video")
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(samples)
+    for s in range(samples):
+        idx = rng.integers(0, a.num_videos, a.num_videos)
+        diffs[s] = (a.subset(idx).result(alpha, norm)["mean"]
+                    - b.subset(idx).result(alpha, norm)["mean"])
+    diffs = diffs[np.isfinite(diffs)]
+    low, high = np.percentile(diffs, [2.5, 97.5]) if diffs.size else (math.nan, math.nan)
+    return {"difference": a.result(alpha, norm)["mean"] - b.result(alpha, norm)["mean"],
+            "low": float(low), "high": float(high),
+            "share_not_ahead": float(np.mean(diffs <= 0)) if diffs.size else math.nan,
+            "videos": a.num_videos, "samples": samples, "norm": norm, "alpha": float(alpha)}
+
+
+def format_comparison(name_a: str, name_b: str, a: PCKAccumulator, b: PCKAccumulator,
+                      samples: int = 1000) -> str:
+    """Lines 'a - b' per normalization with the paired-bootstrap interval."""
+    lines = []
+    for norm in NORMS:
+        r = paired_bootstrap(a, b, norm, samples=samples)
+        lines.append(f"{name_a} - {name_b}, PCK@{r['alpha']:g} by {norm} size: "
+                     f"{r['difference']:+.1f} points (95 % interval {r['low']:+.1f} to "
+                     f"{r['high']:+.1f}; paired bootstrap over {r['videos']} videos, "
+                     f"{name_a} not ahead in {100 * r['share_not_ahead']:.0f} % of draws)")
+    return "\n".join(lines)
 
 
 def mean_over_splits(docs) -> dict:

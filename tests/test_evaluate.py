@@ -286,6 +286,11 @@ class ModelVersusPredictionsTest(tf.test.TestCase):
         self.assertEqual(by_model, by_file)
         for d in (e1, e2):
             self.assertTrue(os.path.exists(os.path.join(d, "pck_curve.png")))
+        # Two rows: the first is compared with the other on the same videos.
+        stdout = run_evaluate(f"--model_dir={model_dir},{model_dir}", "--names=run,again",
+                              "--bootstrap=50")
+        self.assertIn("run - again, PCK@0.2 by person size: +0.0 points (95 % interval +0.0 "
+                      "to +0.0; paired bootstrap over 1 videos", stdout)
 
 
 if __name__ == "__main__":

@@ -219,6 +219,46 @@ class TableTest(tf.test.TestCase):
                     self.assertEqual(f.read(4), b"\x89PNG")
 
 
+class PairedBootstrapTest(tf.test.TestCase):
+
+    def _videos(self, errors):
+        """One 1-frame video per error (px, every joint), person size 100 (threshold 20 px)."""
+        acc = metrics.PCKAccumulator(PENN)
+        for e in errors:
+            gt = _base_gt(1)
+            acc.add(gt + e, gt, np.ones((1, K)), np.array([[0, 0, 100, 50]]))
+        return acc
+
+    def test_subset_picks_videos_with_repeats(self):
+        acc = _two_videos()
+        self.assertEqual(acc.video_frames(), [2, 1])
+        only_a = acc.subset([0])
+        self.assertEqual(only_a.num_videos, 1)
+        self.assertEqual(only_a.num_frames, 2)
+        self.assertAllClose(only_a.result()["joints"]["head"], 100.0)   # 5 and 20 px: both hit
+        twice_b = acc.subset([1, 1])
+        self.assertEqual(twice_b.video_frames(), [1, 1])
+        self.assertAllClose(twice_b.result()["joints"]["head"], 0.0)    # 15 px > 10 px
+
+    def test_identical_and_clearly_different_models(self):
+        a = self._videos([1.0, 2.0, 30.0, 3.0])   # 3 of 4 videos hit
+        same = metrics.paired_bootstrap(a, a, samples=200)
+        self.assertEqual((same["difference"], same["low"], same["high"]), (0.0, 0.0, 0.0))
+        self.assertEqual(same["share_not_ahead"], 1.0)
+        worse = self._videos([30.0, 30.0, 30.0, 3.0])  # misses where a hits, same elsewhere
+        r = metrics.paired_bootstrap(a, worse, samples=500, seed=1)
+        self.assertAllClose(r["difference"], 50.0)
+        self.assertGreaterEqual(r["low"], 0.0)          # a is never behind on any draw
+        self.assertLessEqual(r["high"], 100.0)          # a draw of only differing videos
+        self.assertTrue(r["low"] < 50.0 < r["high"])
+        self.assertEqual(r["videos"], 4)
+        self.assertIn("95 % interval", metrics.format_comparison("A", "B", a, worse, 100))
+
+    def test_needs_the_same_videos(self):
+        with self.assertRaisesRegex(ValueError, "same test videos"):
+            metrics.paired_bootstrap(self._videos([1.0, 2.0]), self._videos([1.0]))
+
+
 class PredictionFilesTest(tf.test.TestCase):
 
     def _preds(self):
