@@ -235,7 +235,7 @@ class ExportTest(tf.test.TestCase):
 
     def test_w_lstm_state_follows_the_input_size(self):
         # The ConvLSTM state is [h, w, 2C] at heatmap resolution: graphs, manifest and runner
-        # take it from model.state_shape_for(input size), never from model.state_shape.
+        # take it from model.state_shape_for(input size).
         md = make_model_dir(os.path.join(self.root, "model_lstm"), seed=3, variant="w_lstm")
         model, manifest = runtimes.keras_manifest(md)
         self.assertEqual(manifest["state_shape"], [1, 8, 8, 16])

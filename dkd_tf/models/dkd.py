@@ -161,13 +161,6 @@ class DKD(keras.Model):
             return (self.kernel_size, self.kernel_size, self.kernel_channels)
         return (1, 1, 1)
 
-    @property
-    def state_shape(self) -> tuple:
-        """Per-sample state shape of the kernel and single-frame variants (size-independent)."""
-        if self.lstm:
-            raise ValueError("the w_lstm state depends on the input size: use state_shape_for")
-        return self.state_shape_for(0)
-
     def _empty_state(self, frame):
         return ops.zeros((ops.shape(frame)[0], 1, 1, 1), dtype=self.compute_dtype)
 
