@@ -105,12 +105,8 @@ def main(argv):
     joint_set, records = datasets.load(cfg, "test")
     accumulators = {}
     for name, run in names.items():
-        model = evaluation.load_model(run.model_dir)
-        preds = evaluation.predict_records(model, records, run.input_size, joint_set)
-        acc = metrics.PCKAccumulator(joint_set)
-        for rec in records:
-            acc.add_record(rec, preds[rec.video_id])
-        accumulators[name] = acc
+        accumulators[name], _ = evaluation.evaluate_records(
+            evaluation.load_model(run.model_dir), records, run.input_size, joint_set)
     print(f"Held-out synthetic videos: {len(records)}, frames: "
           f"{sum(r.num_frames for r in records)}; each streamed frame by frame "
           "(initialize on frame 1, step after).")

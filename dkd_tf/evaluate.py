@@ -158,16 +158,11 @@ def evaluate_model(model_dir, cfg):
     """Streams every test video of cfg's data set (one split) through the model.
 
     Returns (PCKAccumulator, {video_id: keypoints [T, K, 2] in source pixels})."""
-    model = evaluation.load_model(model_dir)
     joint_set, records = _test_records(cfg)
-    preds = evaluation.predict_records(model, records, cfg.input_size, joint_set,
-                                       [float(s) for s in flags.FLAGS.test_scales],
+    return evaluation.evaluate_records(evaluation.load_model(model_dir), records, cfg.input_size,
+                                       joint_set, [float(s) for s in flags.FLAGS.test_scales],
                                        flags.FLAGS.flip_test,
                                        progress=_progress(os.path.basename(model_dir)))
-    acc = metrics.PCKAccumulator(joint_set)
-    for rec in records:
-        acc.add_record(rec, preds[rec.video_id])
-    return acc, preds
 
 
 def evaluate_predictions(path, cfg) -> metrics.PCKAccumulator:
@@ -177,10 +172,9 @@ def evaluate_predictions(path, cfg) -> metrics.PCKAccumulator:
     if joint_set.name != joint_set_name:
         raise ValueError(f"{path}: predictions are for {joint_set_name!r}, the data set "
                          f"{cfg.dataset!r} uses {joint_set.name!r}")
-    acc = metrics.PCKAccumulator(joint_set)
-    for rec in records:
-        acc.add_record(rec, metrics.prediction_for(preds, rec, path))
-    return acc
+    return metrics.score_records(
+        joint_set, records, {rec.video_id: metrics.prediction_for(preds, rec, path)
+                             for rec in records})
 
 
 def _sources(f) -> list[tuple[str, str, str]]:

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import codec, joints as joints_lib, training
+from dkd_tf import codec, joints as joints_lib, metrics, training
 from dkd_tf.data import transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord
@@ -93,6 +93,13 @@ class StreamingPredictor:
             xy_all.append(transforms.invert_points(mats[ref_index], xy))
             conf_all.append(conf)
         return np.stack(xy_all), np.stack(conf_all)
+
+
+def evaluate_records(model, records, input_size, joint_set, scales=(1.0,), flip=False,
+                     progress=None):
+    """(PCKAccumulator, {video_id: keypoints [T, K, 2]}): every record streamed and scored."""
+    preds = predict_records(model, records, input_size, joint_set, scales, flip, progress)
+    return metrics.score_records(joint_set, records, preds), preds
 
 
 def predict_records(model, records, input_size, joint_set, scales=(1.0,), flip=False,

@@ -191,6 +191,14 @@ class PCKAccumulator:
         return _json_safe(out)
 
 
+def score_records(joint_set, records, predictions: dict) -> PCKAccumulator:
+    """An accumulator of every record with its keypoints predictions[record.video_id]."""
+    acc = PCKAccumulator(joint_set)
+    for rec in records:
+        acc.add_record(rec, predictions[rec.video_id])
+    return acc
+
+
 def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
                      alpha: float = DEFAULT_ALPHA, samples: int = 1000, seed: int = 0) -> dict:
     """Mean PCK of a minus that of b, with a 95 % interval from resampling the test videos.

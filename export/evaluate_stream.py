@@ -58,7 +58,6 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                          f"export predicts {joint_set.name!r}")
     tracker = stream.PoseTracker(runner, reinit_threshold=reinit_threshold,
                                  reinit_every=reinit_every, follow=(crop == "follow"))
-    acc = metrics.PCKAccumulator(joint_set)
     predictions = {}
     start = time.perf_counter()
     iterator = records
@@ -72,9 +71,9 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
             box = rec.bboxes[t] if crop == "gt" else None
             result = tracker.process(load_frame(path), t, box=box)
             pred[t] = result.keypoints
-        acc.add_record(rec, pred)
         predictions[rec.video_id] = pred
     wall = time.perf_counter() - start
+    acc = metrics.score_records(joint_set, records, predictions)
     table = acc.result(alpha=alpha, norm="person")
     lat = tracker.latency_summary()
     out = {

@@ -295,15 +295,12 @@ class EvaluateStreamTest(tf.test.TestCase):
                            test_fraction=1.0)
         cls.export_dir = _SHARED["export_dir"]
         # The Keras streaming evaluation (dkd_tf.evaluation, as `make demo` runs it).
-        from dkd_tf import evaluation, metrics
+        from dkd_tf import evaluation
         from dkd_tf.data import datasets
         joint_set = datasets.joint_set_of("synthetic")
         records = penn_action.read_split(cls.data, "test")
-        cls.keras_preds = evaluation.predict_records(
+        acc, cls.keras_preds = evaluation.evaluate_records(
             evaluation.load_model(_SHARED["model_dir"]), records, SIZE, joint_set)
-        acc = metrics.PCKAccumulator(joint_set)
-        for rec in records:
-            acc.add_record(rec, cls.keras_preds[rec.video_id])
         cls.keras_pck = acc.result()["mean"]
 
     def test_pck_and_latency(self):

@@ -8,7 +8,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import evaluation, joints, metrics, training
+from dkd_tf import evaluation, joints, training
 from dkd_tf.data import datasets, synthetic
 from tests.helpers import tiny_config
 from tests.test_mpii import write_fixture as write_mpii
@@ -45,12 +45,10 @@ class TrainOnOfficialFormatsTest(tf.test.TestCase):
 
     def _stream_pck(self, cfg):
         joint_set, records = datasets.load(cfg, "test")
-        model = evaluation.load_model(cfg.model_dir)
-        preds = evaluation.predict_records(model, records, cfg.input_size, joint_set)
-        acc = metrics.PCKAccumulator(joint_set)
+        acc, preds = evaluation.evaluate_records(evaluation.load_model(cfg.model_dir), records,
+                                                 cfg.input_size, joint_set)
         for rec in records:
             self.assertEqual(preds[rec.video_id].shape, (rec.num_frames, joint_set.num_joints, 2))
-            acc.add_record(rec, preds[rec.video_id])
         result = acc.result()
         self.assertTrue(0.0 <= result["mean"] <= 100.0)
         return result
