@@ -47,24 +47,27 @@ def load_or_build(cfg, model_dir: str):
     return model, cfg, "architecture from the flags (random weights)"
 
 
-def benchmark(model, input_size: int, backend: str = "keras", export_dir: str = "",
+def benchmark(model, cfg, input_size: int, backend: str = "keras", export_dir: str = "",
               runs: int = 30, warmup: int = 2, video_length: int = 100,
               num_threads: int | None = None) -> dict:
-    """Every number of the report as a dict (see the module docstring)."""
+    """Every number of the report as a dict (see the module docstring). cfg: the model's
+    TrainConfig (its data set names the joint set)."""
     from dkd_tf import benchmark as bm
+    from dkd_tf.data.datasets import joint_set_of
     from export import graphs as graphs_lib
     from export import manifest as manifest_lib
     from export import runtimes
-    graphs = graphs_lib.build_graphs(model, input_size)
-    costs = bm.graph_costs(graphs)
+    manifest = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
+                                  model_sha256="", model_dir="")
     files = {}
     if backend == "keras":
-        initialize, step = bm.keras_graph_callables(graphs)
-        runtime = "keras (tf.function, batch 1)"
+        runner = runtimes.KerasRunner(model, manifest, "batch-1 tf.functions")
+        graphs = runner.graphs
     else:
         if not export_dir:
             raise BenchError(f"--backend {backend} times exported graphs: pass --export_dir")
         runner = runtimes.open_runner(backend, export_dir, num_threads)
+        graphs = graphs_lib.build_graphs(model, input_size)
         if (runner.state_shape != graphs.state_shape
                 or runner.heatmap_shape != graphs.heatmap_shape):
             raise BenchError(f"{export_dir}: the export takes state {runner.state_shape} and "
@@ -74,9 +77,8 @@ def benchmark(model, input_size: int, backend: str = "keras", export_dir: str = 
         entry = manifest_lib.format_entry(runner.manifest, backend, export_dir)
         files = {g: os.path.getsize(os.path.join(export_dir, entry[g]["file"]))
                  for g in manifest_lib.GRAPHS}
-        initialize, step = bm.runner_callables(runner)
-        runtime = runner.describe()
-    latency = bm.time_graphs(initialize, step, graphs.frame_shape[1:], runs, warmup)
+    costs = bm.graph_costs(graphs)
+    latency = bm.time_graphs(*bm.runner_callables(runner), graphs.frame_shape[1:], runs, warmup)
     init, stepper = costs["initializer"], costs["stepper"]
     graphs_out = {}
     for name, cost in costs.items():
@@ -85,13 +87,8 @@ def benchmark(model, input_size: int, backend: str = "keras", export_dir: str = 
             graphs_out[name]["file_mb"] = round(files[name] / 2 ** 20, 3)
     mean_macs = bm.per_frame_macs(init.macs, stepper.macs, video_length)
     return {
-        "model": {"variant": model.variant, "initializer_backbone": model.initializer_backbone,
-                  "encoder_backbone": model.encoder_backbone,
-                  "initializer_width": model.initializer_width,
-                  "encoder_width": model.encoder_width, "deconv_filters": model.deconv_filters,
-                  "kernel_size": model.kernel_size, "kernel_channels": model.kernel_channels,
-                  "num_joints": model.num_joints, "temporal": bool(model.temporal)},
-        "input_size": input_size, "runtime": runtime, "graphs": graphs_out,
+        "model": {k: v for k, v in manifest["model"].items() if k not in ("sha256", "model_dir")},
+        "input_size": input_size, "runtime": runner.describe(), "graphs": graphs_out,
         "video_length": video_length, "per_frame_gmacs": round(mean_macs / 1e9, 4),
         "stepper_to_initializer_macs": round(stepper.macs / max(init.macs, 1), 4),
         "peak_rss_mb": round(bm.peak_rss_mb(), 1),
@@ -136,7 +133,7 @@ def main(argv):
     try:
         model, cfg_used, source = load_or_build(cfg, f.model_dir)
         input_size = f.input_size if f["input_size"].present else cfg_used.input_size
-        out = benchmark(model, input_size, f.backend, f.export_dir, f.runs, f.warmup,
+        out = benchmark(model, cfg_used, input_size, f.backend, f.export_dir, f.runs, f.warmup,
                         f.video_length, f.num_threads or None)
     except (BenchError, ManifestError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

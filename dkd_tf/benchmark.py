@@ -12,7 +12,7 @@ measures that on the batch-1 graphs the exporters convert (export/graphs.py):
 - parameters the graph reads (the variables its concrete function captures);
 - latency per graph invocation, timed over a carried state as in streaming.
 
-Library use: `graph_costs(graphs)`, `time_graphs(initialize, step, frame_shape, runs)`,
+Library use: `graph_costs(graphs)`, `time_graphs(*runner_callables(runner), frame_shape, runs)`,
 `per_frame_macs(...)`. The CLI is `python -m dkd_tf.bench`.
 """
 from __future__ import annotations
@@ -139,16 +139,6 @@ def time_graphs(initialize, step, frame_shape, runs: int = 30, warmup: int = 2,
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB), TF runtime included."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def keras_graph_callables(graphs):
-    """(initialize, step) over the Keras tf.functions, returning numpy like the runtimes do."""
-    def initialize(frame):
-        return graphs.initialize(frame[None])["state"].numpy()
-
-    def step(frame, state):
-        return graphs.step(frame[None], state)["state"].numpy()
-    return initialize, step
 
 
 def runner_callables(runner):

@@ -151,10 +151,10 @@ class BenchRunTest(tf.test.TestCase):
         super().tearDownClass()
 
     def test_tflite_export_is_timed_with_the_keras_graphs_cost(self):
-        model, _, source = bench.load_or_build(None, self.model_dir)
+        model, cfg, source = bench.load_or_build(None, self.model_dir)
         self.assertIn("trained model", source)
-        keras_out = bench.benchmark(model, SIZE, "keras", runs=3, warmup=1, video_length=10)
-        lite_out = bench.benchmark(model, SIZE, "tflite", self.export_dir, runs=3, warmup=1,
+        keras_out = bench.benchmark(model, cfg, SIZE, "keras", runs=3, warmup=1, video_length=10)
+        lite_out = bench.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=3, warmup=1,
                                    video_length=10)
         for name in ("initializer", "stepper"):
             self.assertEqual(lite_out["graphs"][name]["macs"], keras_out["graphs"][name]["macs"])
@@ -167,11 +167,11 @@ class BenchRunTest(tf.test.TestCase):
                                places=4)
 
     def test_export_of_another_input_size_is_refused(self):
-        model, _, _ = bench.load_or_build(None, self.model_dir)
+        model, cfg, _ = bench.load_or_build(None, self.model_dir)
         with self.assertRaisesRegex(bench.BenchError, "the export takes state"):
-            bench.benchmark(model, 2 * SIZE, "tflite", self.export_dir, runs=1, warmup=0)
+            bench.benchmark(model, cfg, 2 * SIZE, "tflite", self.export_dir, runs=1, warmup=0)
         with self.assertRaisesRegex(bench.BenchError, "--export_dir"):
-            bench.benchmark(model, SIZE, "onnx", "", runs=1, warmup=0)
+            bench.benchmark(model, cfg, SIZE, "onnx", "", runs=1, warmup=0)
 
     def test_cli_on_a_flagfile_builds_the_untrained_architecture(self):
         out_json = os.path.join(self.root, "bench.json")
