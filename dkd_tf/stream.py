@@ -679,9 +679,11 @@ def _define_flags():
                        "a keypoint is drawn and used to move the crop.")
     flags.DEFINE_float("follow_margin", DEFAULT_FOLLOW_MARGIN, "The box from the keypoints grows "
                        "by this fraction of its size on each side.", lower_bound=0.0)
+    low, high = FOLLOW_SCALE_RANGE
     flags.DEFINE_float("follow_max_resize", DEFAULT_FOLLOW_MAX_RESIZE, "The followed box's "
                        "width and height change by at most this fraction per frame; with "
-                       "--bbox they also stay within 0.7-1.5x of that box.", lower_bound=1e-6)
+                       f"--bbox they also stay within {low:g}-{high:g}x of that box.",
+                       lower_bound=1e-6)
     flags.DEFINE_integer("num_threads", 0, "Runtime threads (tflite/onnx); 0: the runtime's "
                          "default.", lower_bound=0)
     flags.DEFINE_integer("max_frames", 0, "Stop after this many frames; 0: all (camera: until "

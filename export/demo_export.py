@@ -41,10 +41,14 @@ class PCKMismatchError(RuntimeError):
     """The keypoints streamed through the export do not score the PCK of the Keras model."""
 
 
+def _agrees(diff: float, tolerance: float) -> bool:
+    return bool(np.isfinite(diff) and diff <= tolerance)
+
+
 def check_pck(tflite_pck: float, keras_pck: float, tolerance: float = PCK_TOLERANCE) -> float:
     """|tflite_pck - keras_pck| in points; raises PCKMismatchError above `tolerance` (or NaN)."""
     diff = abs(float(tflite_pck) - float(keras_pck))
-    if not np.isfinite(diff) or diff > tolerance:
+    if not _agrees(diff, tolerance):
         raise PCKMismatchError(
             f"PCK@0.2 of the TFLite stream ({float(tflite_pck):.2f}) differs from the Keras "
             f"evaluation ({float(keras_pck):.2f}) by {diff:.2f} points; at most {tolerance:g} is "
@@ -165,7 +169,7 @@ def run(model_dir: str, out_dir: str, data_dir: str, keras_pck: float, *,
     follow = evaluate_stream.evaluate_stream(out_dir, data_dir, crop="follow", runner=runner,
                                              log=lambda *_: None)
     diff = abs(gt["pck"] - float(keras_pck))
-    passed = bool(np.isfinite(diff) and diff <= tolerance)
+    passed = _agrees(diff, tolerance)
     report = {"pck": gt["pck"], "keras_pck": float(keras_pck), "difference": diff,
               "tolerance": tolerance, "passed": passed, "follow_pck": follow["pck"],
               "latency": gt["latency"], "num_videos": gt["num_videos"],
