@@ -53,14 +53,13 @@ from dkd_tf import codec
 from dkd_tf.data import transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import DatasetError
+# The tracker's defaults (also written into every manifest's `tracker` entry).
+from dkd_tf.tracking_policy import (DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE,
+                                    DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD,
+                                    FOLLOW_SCALE_RANGE)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MAX_CONSECUTIVE_FAILURES = 25  # read failures before a video counts as ended
-DEFAULT_REINIT_THRESHOLD = 0.1
-DEFAULT_KEYPOINT_THRESHOLD = 0.2
-DEFAULT_FOLLOW_MARGIN = 0.15
-DEFAULT_FOLLOW_MAX_RESIZE = 0.1  # the followed box's size changes by at most 10 % a frame
-FOLLOW_SCALE_RANGE = (0.7, 1.5)  # ... and stays within this range of a given start box's size
 
 
 class StreamError(ValueError):

@@ -15,6 +15,9 @@ Layout (format_version 1):
   stride, heatmap_shape [1, h, w, K], state_shape [1, S, S, C]
   decoding ('argmax_quarter_offset') and decoding_description
   crop:    margin (crop side = person size * margin), description
+  tracker: the streaming tracker's defaults (dkd_tf.tracking_policy.to_json(): re-initialization
+           threshold and period, keypoint threshold, follow margin, per-frame resize bound, scale
+           range); optional, absent from manifests written before it existed
   joints:  dkd_tf.joints JointSet.to_json() (names, edges, flip_pairs, groups, torso, evaluated)
   graphs:  initializer / stepper: signature key, inputs, outputs (logical names)
   formats: tflite: {initializer: {file, sha256, signature, inputs, outputs}, stepper: ...,
@@ -79,6 +82,7 @@ def versions(extra: dict | None = None) -> dict:
 
 def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: str) -> dict:
     """The format-independent part of the manifest for `model` at `input_size`."""
+    from dkd_tf import tracking_policy
     from dkd_tf.data.transforms import CROP_MARGIN
     from export import graphs as graphs_lib
     stride = int(model.stride)
@@ -122,6 +126,7 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
             "description": "square crop centred on the person box centre, side = max(box w, h) "
                            "* margin source pixels, resized to the input size (bilinear)",
         },
+        "tracker": tracking_policy.to_json(),
         "joints": joint_set.to_json(),
         "graphs": {g: {"signature": graphs_lib.SIGNATURES[g], "inputs": list(graphs_lib.INPUTS[g]),
                        "outputs": list(graphs_lib.OUTPUTS)} for g in GRAPHS},
@@ -227,6 +232,13 @@ def validate(manifest: dict, path="manifest") -> dict:
              f"heatmaps have {hm[3]} channels")
     for a, b in manifest["joints"].get("edges", []):
         _require(0 <= a < hm[3] and 0 <= b < hm[3], path, f"skeleton edge {[a, b]} out of range")
+    tracker = manifest.get("tracker", {})
+    _require(isinstance(tracker, dict), path, f"tracker must be an object, got {tracker!r}")
+    for key, value in tracker.items():
+        if key != "description":
+            _require(all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                         for v in (value if isinstance(value, list) else [value])), path,
+                     f"tracker.{key} {value!r} is not a number >= 0")
     for fmt, entry in manifest["formats"].items():
         _require(fmt in FORMATS, path, f"unknown format {fmt!r}")
         for g in GRAPHS:
