@@ -3,6 +3,7 @@
     python -m dkd_tf.bench --flagfile configs/penn_table1_dkd_resnet18.flags      # architecture
     python -m dkd_tf.bench --model_dir runs/dkd                                   # trained, keras
     python -m dkd_tf.bench --model_dir runs/dkd --backend tflite --export_dir E   # exported
+    python -m dkd_tf.bench --profile_training --flagfile configs/X.flags          # training step
 
 Prints, for the initializer (frame 1) and the stepper (every later frame): multiply-adds (GMACs,
 the paper's "GFLOPs"), parameters, fp32 weight size and latency (median, p90 over --runs carried
@@ -130,6 +131,14 @@ def main(argv):
     from export.manifest import ManifestError
     quiet_tf_logging(f)
     cfg = train.config_from_flags()
+    if f.profile_training:
+        from dkd_tf import training_profile
+        result = training_profile.profile(cfg, runs=f.runs)
+        print(training_profile.format_profile(result, cfg))
+        if f.out_json:
+            with open(f.out_json, "w") as fh:
+                json.dump(result, fh, indent=1)
+        return 0
     try:
         model, cfg_used, source = load_or_build(cfg, f.model_dir)
         input_size = f.input_size if f["input_size"].present else cfg_used.input_size
@@ -160,6 +169,8 @@ def _define_flags():
     flags.DEFINE_integer("num_threads", 0, "Runtime threads for tflite/onnx; 0: the runtime's "
                          "default.", lower_bound=0)
     flags.DEFINE_string("out_json", "", "Write every number to this JSON file.")
+    flags.DEFINE_bool("profile_training", False, "Time the parts of one training step of the "
+                      "flags' run (pipeline, P, F, Phi + matching, D, whole step, fit) instead.")
 
 
 if __name__ == "__main__":

@@ -50,12 +50,14 @@ class TrainConfig:
     eta: float = 0.1
     gamma: float = 0.1
     discriminator_scale: float = 1.0
+    foreground_weight: float = 0.0  # pose-loss weight of pixels near joints (0: plain l2)
     input_size: int = 256
     clip_length: int = 5
     sigma: float = 1.0
     batch_size: int = 8
     epochs: int = 40
     clips_per_epoch: int = 0  # 0: every clip once per epoch
+    optimizer: str = "rmsprop"  # rmsprop (the paper) | adam
     learning_rate: float = 5e-4
     lr_decay_epochs: tuple = (15, 25)
     lr_decay_factor: float = 0.1
@@ -118,6 +120,7 @@ def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
                 deconv_filters=cfg.deconv_filters, kernel_size=cfg.kernel_size,
                 kernel_channels=cfg.kernel_channels, eta=cfg.eta, gamma=cfg.gamma,
                 discriminator_scale=cfg.discriminator_scale,
+                foreground_weight=cfg.foreground_weight,
                 initializer_weights=weights, encoder_weights=weights)
     if cfg.init_initializer_from:
         copy_pose_net(_pose_net_of(cfg.init_initializer_from), model.initializer)
@@ -155,6 +158,18 @@ def copy_pose_net(source: keras.Model, target: keras.Model) -> int:
         raise ValueError(f"no layer of {source.name} fits {target.name}: different backbones?")
     logging.info("seeded %s with %d layers of %s", target.name, copied, source.name)
     return copied
+
+
+OPTIMIZERS = ("rmsprop", "adam")
+
+
+def make_optimizer(cfg: TrainConfig, lr):
+    """One optimizer of the run's kind (generator and D each get their own)."""
+    if cfg.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(lr)
+    if cfg.optimizer == "adam":
+        return keras.optimizers.Adam(lr)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose one of {OPTIMIZERS}")
 
 
 def learning_rate_schedule(cfg: TrainConfig, steps_per_epoch: int):
@@ -200,8 +215,8 @@ def run_training(cfg: TrainConfig, callbacks=()) -> DKD:
     with strategy.scope():
         model = build_model(cfg, joint_set.num_joints)
         lr = learning_rate_schedule(cfg, steps_per_epoch)
-        model.compile(optimizer=keras.optimizers.RMSprop(lr),
-                      d_optimizer=keras.optimizers.RMSprop(lr) if model.adversarial else None)
+        model.compile(optimizer=make_optimizer(cfg, lr),
+                      d_optimizer=make_optimizer(cfg, lr) if model.adversarial else None)
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         ckpt_args = {"model": model, "optimizer": model.optimizer, "epoch": epoch_var}
         if model.adversarial:

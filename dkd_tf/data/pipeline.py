@@ -2,8 +2,13 @@
 
 Every start position of every video is a candidate clip of T consecutive frames. A clip gets one
 augmentation draw (scale, rotation, flip) shared by all its frames, and each frame is cropped
-around its own person centre, as the paper crops "based on the person center". Frames are decoded
-with OpenCV inside tf.py_function so that a corrupt or missing file fails with its name.
+around its own person centre, as the paper crops "based on the person center".
+
+Frames: when every decoded frame of the selected videos fits in `cache_bytes` (the synthetic set,
+Sub-JHMDB) and all share one size, they are decoded once, up front, into one uint8 array that the
+graph indexes, so no epoch decodes a JPEG again and the pipeline never takes Python's lock;
+otherwise (Penn Action, MPII) each clip's frames are decoded with OpenCV inside tf.py_function.
+Either way a corrupt or missing file fails with its name.
 """
 from __future__ import annotations
 
@@ -35,21 +40,31 @@ class Augmentation:
 NO_AUGMENTATION = Augmentation((1.0, 1.0), 0.0, 0.0, 0.0)
 
 
+DEFAULT_CACHE_BYTES = 1 << 30  # decoded frames held in memory up to this size
+
+
 def clip_table(records: list[VideoRecord], clip_length: int) -> dict:
-    """All clips of `clip_length` consecutive frames, as flat arrays for tf.data."""
+    """All clips of `clip_length` consecutive frames, as flat arrays for tf.data.
+
+    'frame_index' [N, T] numbers the frames of all records in order (the row of a frame cache).
+    """
     if not records:
         raise ValueError("no videos to sample clips from")
-    paths, joints, vis, boxes = [], [], [], []
+    paths, index, joints, vis, boxes = [], [], [], [], []
+    first = 0
     for rec in records:
         for start in range(rec.num_frames - clip_length + 1):
             sl = slice(start, start + clip_length)
             paths.append([str(p) for p in rec.frame_paths[sl]])
+            index.append(np.arange(first + start, first + start + clip_length))
             joints.append(rec.joints[sl])
             vis.append(rec.visibility[sl])
             boxes.append(rec.bboxes[sl])
+        first += rec.num_frames
     if not paths:
         raise ValueError(f"every video is shorter than the clip length {clip_length}")
-    return {"paths": np.array(paths), "joints": np.array(joints, np.float32),
+    return {"paths": np.array(paths), "frame_index": np.array(index, np.int32),
+            "joints": np.array(joints, np.float32),
             "visibility": np.array(vis, np.float32), "bboxes": np.array(boxes, np.float32)}
 
 
@@ -61,16 +76,42 @@ def _load_clip(paths):
     return np.stack(frames)
 
 
+def decode_all_frames(records: list[VideoRecord], cache_bytes: int = DEFAULT_CACHE_BYTES):
+    """uint8 [N, H, W, 3] of every frame of `records` in clip_table's order, or None when they
+    would exceed cache_bytes or differ in size (then clips are decoded on the fly)."""
+    sizes = {tuple(r.image_size) for r in records if r.image_size}
+    if len(sizes) != 1 or any(not r.image_size for r in records):
+        return None
+    (h, w), = sizes
+    n = sum(r.num_frames for r in records)
+    if n * h * w * 3 > cache_bytes:
+        return None
+    out = np.empty((n, h, w, 3), np.uint8)
+    i = 0
+    for rec in records:
+        for path in rec.frame_paths:
+            frame = load_frame(path)
+            if frame.shape != (h, w, 3):
+                return None  # a frame disagrees with its video's size: decode per clip instead
+            out[i] = frame
+            i += 1
+    return out
+
+
 def make_clip_fn(joint_set: joints_lib.JointSet, input_size: int, stride: int, sigma: float,
-                 augmentation: Augmentation):
+                 augmentation: Augmentation, frame_cache: np.ndarray | None = None):
     """Returns (clip dict, seed [2]) -> (frames [T, S, S, 3] 0..255, heatmaps [T, S/8, S/8, K], weights [T, K])."""
     perm = tf.constant(joint_set.flip_permutation(), tf.int32)
     hm_size = input_size // stride
+    cache = None if frame_cache is None else tf.constant(frame_cache)
 
     def fn(clip, seed):
         t = clip["paths"].shape[0]
-        frames = tf.py_function(_load_clip, [clip["paths"]], tf.uint8)
-        frames.set_shape([t, None, None, 3])
+        if cache is not None:
+            frames = tf.gather(cache, clip["frame_index"])
+        else:
+            frames = tf.py_function(_load_clip, [clip["paths"]], tf.uint8)
+            frames.set_shape([t, None, None, 3])
         aug = augmentation
         u = tf.random.stateless_uniform([6], seed=seed)  # one draw per clip, shared by frames
         scale = aug.scale_range[0] + u[0] * (aug.scale_range[1] - aug.scale_range[0])
@@ -99,13 +140,16 @@ def make_clip_fn(joint_set: joints_lib.JointSet, input_size: int, stride: int, s
 def make_dataset(records: list[VideoRecord], joint_set: joints_lib.JointSet, input_size: int,
                  clip_length: int, batch_size: int, training: bool, stride: int = 8,
                  sigma: float = 1.0, augmentation: Augmentation = Augmentation(),
-                 clips_per_epoch: int | None = None, seed: int | None = None) -> tf.data.Dataset:
+                 clips_per_epoch: int | None = None, seed: int | None = None,
+                 cache_bytes: int = DEFAULT_CACHE_BYTES) -> tf.data.Dataset:
     """Batches of (frames [B, T, S, S, 3], heatmaps [B, T, S/8, S/8, K], weights [B, T, K]).
 
     Training shuffles all clips and takes `clips_per_epoch` of them each epoch (all when None),
-    so an epoch means the same amount of work whatever the video lengths.
+    so an epoch means the same amount of work whatever the video lengths. cache_bytes: see the
+    module docstring (0 decodes every clip on the fly).
     """
     table = clip_table(records, clip_length)
+    frame_cache = decode_all_frames(records, cache_bytes) if cache_bytes else None
     n = len(table["paths"])
     ds = tf.data.Dataset.from_tensor_slices(table)
     if training:
@@ -114,7 +158,7 @@ def make_dataset(records: list[VideoRecord], joint_set: joints_lib.JointSet, inp
             ds = ds.repeat().take(clips_per_epoch)
     else:
         augmentation = NO_AUGMENTATION
-    fn = make_clip_fn(joint_set, input_size, stride, sigma, augmentation)
+    fn = make_clip_fn(joint_set, input_size, stride, sigma, augmentation, frame_cache)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     ds = tf.data.Dataset.zip(ds, seeds).map(fn, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
     return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,111 @@
+"""Shipped trained models (presets), as keras-hub ships them: a folder per preset.
+
+    dkd_tf/presets/<name>/preset.json      what produced it (command, machine, wall time, commit),
+                                           the results table, and a sha256 of every file below
+    dkd_tf/presets/<name>/<member>/        a model directory (config.json + model.keras), as
+                                           dkd_tf.train writes one: evaluate, bench and export
+                                           take it as --model_dir
+    dkd_tf/presets/<name>/<export>/        a verified export (manifest.json, *.tflite)
+
+A preset is only used after its files match preset.json (`verify`), so a model that was replaced
+or truncated by hand is refused, never run silently. `python -m dkd_tf.demo --recipe reference
+--ship` writes the reference preset.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
+PRESET_FILE = "preset.json"
+FORMAT_VERSION = 1
+
+
+class PresetError(ValueError):
+    """A preset that is missing, or whose files do not match its preset.json."""
+
+
+def sha256_of(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def available() -> list[str]:
+    """Names of the presets shipped in this package."""
+    return sorted(d for d in os.listdir(PRESETS_DIR)
+                  if os.path.isfile(os.path.join(PRESETS_DIR, d, PRESET_FILE)))
+
+
+def preset_dir(name: str) -> str:
+    path = os.path.join(PRESETS_DIR, name)
+    if not os.path.isfile(os.path.join(path, PRESET_FILE)):
+        raise PresetError(f"{os.path.join(path, PRESET_FILE)}: no preset named {name!r} "
+                          f"(shipped: {', '.join(available()) or 'none'})")
+    return path
+
+
+def metadata(name: str) -> dict:
+    path = os.path.join(preset_dir(name), PRESET_FILE)
+    with open(path) as f:
+        meta = json.load(f)
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise PresetError(f"{path}: preset format {meta.get('format_version')!r}, this code "
+                          f"reads {FORMAT_VERSION}")
+    return meta
+
+
+def list_files(root: str) -> list[str]:
+    """Every file under root except preset.json, as sorted '/'-separated relative paths."""
+    out = []
+    for dirpath, _, files in os.walk(root):
+        for fn in files:
+            rel = os.path.relpath(os.path.join(dirpath, fn), root).replace(os.sep, "/")
+            if rel != PRESET_FILE and "__pycache__" not in rel:
+                out.append(rel)
+    return sorted(out)
+
+
+def verify(name: str) -> dict:
+    """metadata(name) after checking that the preset's files are exactly those it lists, with
+    their sha256; raises PresetError naming the first file that differs."""
+    meta = metadata(name)
+    root = preset_dir(name)
+    listed = meta.get("files")
+    if not isinstance(listed, dict) or not listed:
+        raise PresetError(f"{os.path.join(root, PRESET_FILE)}: lists no files with checksums")
+    present = set(list_files(root))
+    for rel in sorted(set(listed) | present):
+        path = os.path.join(root, rel)
+        if rel not in present:
+            raise PresetError(f"{path}: listed in {PRESET_FILE} but missing")
+        if rel not in listed:
+            raise PresetError(f"{path}: not listed in {PRESET_FILE} (stale or foreign file)")
+        if sha256_of(path) != listed[rel]:
+            raise PresetError(f"{path}: sha256 differs from {PRESET_FILE} (file changed)")
+    return meta
+
+
+def member_dir(name: str, member: str) -> str:
+    """The verified preset's model or export directory `member` (e.g. 'dkd', 'dkd_tflite')."""
+    meta = verify(name)
+    if member not in meta.get("members", {}):
+        raise PresetError(f"{os.path.join(preset_dir(name), PRESET_FILE)}: no member "
+                          f"{member!r} (members: {', '.join(meta.get('members', {}))})")
+    return os.path.join(preset_dir(name), member)
+
+
+def write(name: str, members: dict, info: dict, root: str = PRESETS_DIR) -> str:
+    """Write preset.json for the files already copied into root/name: members {member: role},
+    info (command, machine, results, ...); every file gets its sha256."""
+    path = os.path.join(root, name)
+    meta = {"format_version": FORMAT_VERSION, "name": name, "members": members, **info,
+            "files": {rel: sha256_of(os.path.join(path, rel)) for rel in list_files(path)}}
+    tmp = os.path.join(path, PRESET_FILE + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(meta, f, indent=1)
+    os.replace(tmp, os.path.join(path, PRESET_FILE))
+    return path

@@ -1,0 +1,91 @@
+"""Named training recipes: a Baseline and a DKD with the same frame encoder, as TrainConfigs.
+
+Every recipe trains three runs in `out_dir/runs/`:
+  pretrain   the single-frame network (Baseline variant), its first epochs; a snapshot of it
+             seeds DKD's frame encoder F, as the paper seeds F with single-frame pretraining;
+  baseline   the same run trained on: Baseline(F's backbone); it also seeds DKD's pose
+             initializer P (P has F's size here, so DKD's edge comes from the distilled kernels,
+             not from a bigger initializer);
+  dkd        DKD fine-tuned from those seeds with Algorithm 1 (P, F, Phi, matching head, D);
+             both frame encoders end up having trained on the same number of frames.
+
+'quick' is `make demo`'s from-scratch pair (minutes); 'reference' produces the shipped preset
+(`python -m dkd_tf.demo --recipe reference --ship`, about 90 minutes on a 2-core CPU).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from dkd_tf import training
+
+ENCODER_SNAPSHOT = "encoder_pretrained.keras"
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A recipe: shared TrainConfig fields, then per-run lengths (epochs of `clips_per_epoch`).
+
+    baseline_overrides apply to the single-frame runs only (e.g. single frames instead of clips:
+    a single-frame network gains nothing from five near-identical consecutive frames).
+    """
+
+    name: str
+    label: str  # the encoder's name in tables, e.g. 'ResNet18-w16'
+    common: dict
+    pretrain_epochs: int
+    baseline_epochs: int  # after the pretraining snapshot; the last ones at lr x decay
+    dkd_epochs: int
+    baseline_overrides: dict = dataclasses.field(default_factory=dict)
+    dkd_overrides: dict = dataclasses.field(default_factory=dict)
+    decay_epochs: int = 1  # epochs at the end of each run at lr x lr_decay_factor
+
+    def names(self) -> dict:
+        return {"dkd": f"DKD({self.label})", "baseline": f"Baseline({self.label})"}
+
+
+QUICK = Recipe(
+    name="quick", label="ResNet18-w16",
+    common=dict(dataset="synthetic", input_size=128, deconv_filters=64, kernel_size=7,
+                kernel_channels=32, encoder_backbone="resnet18", encoder_width=16,
+                initializer_backbone="resnet18", initializer_width=16, batch_size=8,
+                clip_length=5, clips_per_epoch=400, learning_rate=1e-3,
+                discriminator_scale=0.5, max_translation=0.1, verbose=2),
+    pretrain_epochs=4, baseline_epochs=5, dkd_epochs=5)
+
+REFERENCE = QUICK  # replaced below once the reference recipe is fixed
+
+RECIPES = {"quick": QUICK}
+
+
+def get(name: str) -> Recipe:
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; choose one of {sorted(RECIPES)}")
+    return RECIPES[name]
+
+
+def _scaled(n: int, scale: float) -> int:
+    return max(1, round(n * scale))
+
+
+def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
+         epoch_scale: float = 1.0, seed: int = 0) -> dict:
+    """{'pretrain', 'baseline', 'dkd'} -> TrainConfig of the recipe's runs under out_dir/runs."""
+    data = dict(data_dir=data_dir, synthetic_videos=videos, synthetic_frames=frames,
+                seed=seed, **recipe.common)
+    root = os.path.join(out_dir, "runs")
+    pre = _scaled(recipe.pretrain_epochs, epoch_scale)
+    fine = _scaled(recipe.baseline_epochs, epoch_scale)
+    dkd_epochs = _scaled(recipe.dkd_epochs, epoch_scale)
+    decay = min(recipe.decay_epochs, fine, dkd_epochs)
+    baseline = training.TrainConfig(model_dir=os.path.join(root, "baseline"),
+                                    **{**data, **recipe.baseline_overrides}, variant="baseline",
+                                    epochs=pre + fine, lr_decay_epochs=(pre + fine - decay,))
+    dkd = training.TrainConfig(model_dir=os.path.join(root, "dkd"),
+                               **{**data, **recipe.dkd_overrides}, variant="dkd",
+                               epochs=dkd_epochs, lr_decay_epochs=(dkd_epochs - decay,),
+                               init_initializer_from=os.path.join(baseline.model_dir,
+                                                                  training.MODEL_FILE),
+                               init_encoder_from=os.path.join(root, ENCODER_SNAPSHOT))
+    return {"pretrain": dataclasses.replace(baseline, epochs=pre), "baseline": baseline,
+            "dkd": dkd}
