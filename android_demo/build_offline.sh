@@ -18,6 +18,7 @@ cd "$HERE"
 . tools/offline_common.sh
 
 PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 OUT="$HERE/build/offline"
 PREV="$HERE/build/debian-prev"
 APK="$OUT/dkd-pose-demo-offline.apk"
