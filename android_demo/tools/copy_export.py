@@ -4,10 +4,10 @@
 
 EXPORT_DIR: any `python -m export.tflite` output; by default the shipped reference export
 (the first dkd_tf/presets/*/manifest.json or dkd_tf/presets/*/export/manifest.json with TFLite
-graphs). DIR: android_demo/app/src/main/assets. The manifest is read and checked with
-export.manifest (the checks every runtime makes), the graph files are checked against its
-sha256 entries, and only manifest.json and the two .tflite files are copied; the previous assets
-are replaced. A manifest written before manifests carried the tracker's constants gets the
+graphs). DIR: android_demo/app/src/main/assets. The export is opened with export.runtimes'
+TFLite runner (the checks every runtime makes: manifest, sha256 of the files, signatures, tensor
+shapes), and only manifest.json and the two .tflite files are copied; the previous assets are
+replaced. A manifest written before manifests carried the tracker's constants gets the
 `tracker` entry of dkd_tf.tracking_policy added in the copy (the app reads them from there).
 Bad input is one line on stderr naming the file, exit status 1.
 """
@@ -27,10 +27,6 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 
-class CopyError(ValueError):
-    pass
-
-
 def default_export_dir() -> str | None:
     """The shipped reference export, when the repository has one."""
     patterns = ("dkd_tf/presets/*/manifest.json", "dkd_tf/presets/*/export/manifest.json",
@@ -46,33 +42,23 @@ def default_export_dir() -> str | None:
     return None
 
 
-def app_manifest(export_dir: str) -> dict:
-    """export_dir's manifest, checked, with TFLite files present and matching their sha256,
-    plus the tracker entry when the manifest predates it."""
+def open_export(export_dir: str):
+    """(TFLite runner, manifest as the app gets it). Opening the runner makes the checks every
+    runtime makes (manifest, files present, sha256, signatures, tensor shapes); the manifest gets
+    the tracker entry of dkd_tf.tracking_policy when it predates that entry."""
     from dkd_tf import tracking_policy
-    from export import graphs as graphs_lib
-    from export import manifest as manifest_lib
-    manifest = manifest_lib.read(export_dir)
-    entry = manifest_lib.format_entry(manifest, "tflite", export_dir)
-    for graph in manifest_lib.GRAPHS:
-        path = os.path.join(export_dir, entry[graph]["file"])
-        if not os.path.isfile(path):
-            raise CopyError(f"{path}: missing (named by {manifest_lib.manifest_path(export_dir)})")
-        if not entry[graph].get("sha256"):
-            raise CopyError(f"{manifest_lib.manifest_path(export_dir)}: formats.tflite.{graph} "
-                            "has no sha256; the app runs only files it can check")
-        if graphs_lib.file_sha256(path) != entry[graph]["sha256"]:
-            raise CopyError(f"{path}: checksum differs from the manifest's (file changed after "
-                            "the export; re-export)")
+    from export import runtimes
+    runner = runtimes.open_runner("tflite", export_dir)
+    manifest = runner.manifest
     if "tracker" not in manifest:
         manifest = dict(manifest, tracker=tracking_policy.to_json())
-    return manifest
+    return runner, manifest
 
 
 def copy_export(export_dir: str, assets_dir: str = DEFAULT_ASSETS, log=print) -> list[str]:
     """Replaces assets_dir's export with export_dir's; returns the copied file names."""
     from export import manifest as manifest_lib
-    manifest = app_manifest(export_dir)
+    _, manifest = open_export(export_dir)
     entry = manifest["formats"]["tflite"]
     os.makedirs(assets_dir, exist_ok=True)
     for name in os.listdir(assets_dir):
@@ -107,7 +93,7 @@ def main(argv=None) -> int:
         return 1
     try:
         copy_export(export_dir, args.assets)
-    except (CopyError, ManifestError, OSError) as e:
+    except (ManifestError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

@@ -127,15 +127,13 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
 def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     import numpy as np
 
-    from copy_export import app_manifest
+    from copy_export import open_export
     from dkd_tf import stream
     from dkd_tf.data import synthetic
     from export import graphs as graphs_lib
     from export import manifest as manifest_lib
-    from export import runtimes
-    manifest = app_manifest(export_dir)
+    runner, manifest = open_export(export_dir)
     manifest_bytes = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
-    runner = runtimes.open_runner("tflite", export_dir)
     video = synthetic.render_video(synthetic.video_rng(SEED, 0), 12, FRAME_HEIGHT, FRAME_WIDTH)
     frames = video["frames"]
     t = manifest["tracker"]
@@ -194,7 +192,7 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
 
 
 def main(argv=None) -> int:
-    from copy_export import CopyError, default_export_dir
+    from copy_export import default_export_dir
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--export_dir", default=None,
                         help="export directory with TFLite graphs (default: the shipped "
@@ -209,7 +207,7 @@ def main(argv=None) -> int:
         return 1
     try:
         generate(export_dir, args.out)
-    except (CopyError, ManifestError, OSError, ValueError) as e:
+    except (ManifestError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0
