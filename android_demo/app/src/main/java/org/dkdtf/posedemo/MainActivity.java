@@ -46,6 +46,7 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     private PoseTracker tracker;
     private PoseModel model;
     private boolean front;
+    private boolean resumed;
     private int threadChoice = 1;
     private volatile boolean modelSettingsChanged = true;
     private volatile boolean useGpu;
@@ -89,19 +90,39 @@ public final class MainActivity extends Activity implements CameraSource.Listene
                 startCamera();
             }
         });
-        try {
-            manifest = loadManifest();
-        } catch (ManifestException e) {
-            showError(e.getMessage());
-            return;
-        } catch (IOException e) {
-            showError("assets: " + e.getMessage() + " (copy an export with"
-                    + " android_demo/tools/copy_export.py)");
-            return;
-        }
-        overlay.setSkeleton(manifest.edges, manifest.tracker.keypointThreshold);
-        tracker = new PoseTracker(manifest);
+        status.setText(R.string.loading);
+        // Checking the graphs' sha256 reads them whole: off the UI thread.
+        new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    final Manifest m = loadManifest();
+                    runOnUiThread(new Runnable() {
+                        @Override
+                        public void run() {
+                            onManifestReady(m);
+                        }
+                    });
+                } catch (ManifestException e) {
+                    onError(e.getMessage());
+                } catch (IOException e) {
+                    onError("assets: " + e.getMessage() + " (copy an export with"
+                            + " android_demo/tools/copy_export.py)");
+                }
+            }
+        }, "manifest").start();
+    }
+
+    /** UI thread: the export is usable; start the camera if the activity is in front. */
+    private void onManifestReady(Manifest m) {
+        manifest = m;
+        overlay.setSkeleton(m.edges, m.tracker.keypointThreshold);
+        tracker = new PoseTracker(m);
         camera = new CameraSource(this, this);
+        status.setText("");
+        if (resumed) {
+            startCameraWithPermission();
+        }
     }
 
     /** manifest.json from the assets, checked, with both graph files checked against it. */
@@ -138,8 +159,13 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     @Override
     protected void onResume() {
         super.onResume();
+        resumed = true;
+        startCameraWithPermission();
+    }
+
+    private void startCameraWithPermission() {
         if (camera == null) {
-            return;
+            return; // the manifest is still being checked, or could not be used
         }
         if (checkSelfPermission(permission.CAMERA) != PackageManager.PERMISSION_GRANTED) {
             requestPermissions(new String[] {permission.CAMERA}, CAMERA_REQUEST);
@@ -173,6 +199,7 @@ public final class MainActivity extends Activity implements CameraSource.Listene
 
     @Override
     protected void onPause() {
+        resumed = false;
         if (camera != null) {
             camera.stop(); // joins the camera thread: no frame is in flight after this
         }
