@@ -190,8 +190,7 @@ public final class MainActivity extends Activity implements CameraSource.Listene
         if (camera == null) {
             return;
         }
-        camera.stop();
-        closeModel();
+        camera.stop(closeModelTask);
         modelSettingsChanged = true;
         int degrees = getWindowManager().getDefaultDisplay().getRotation() * 90;
         camera.start(front, degrees);
@@ -201,11 +200,18 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     protected void onPause() {
         resumed = false;
         if (camera != null) {
-            camera.stop(); // joins the camera thread: no frame is in flight after this
+            camera.stop(closeModelTask); // joins the camera thread: no frame is in flight after
         }
-        closeModel();
         super.onPause();
     }
+
+    /** Closes the model on the camera thread, where it was made (the GPU delegate needs it). */
+    private final Runnable closeModelTask = new Runnable() {
+        @Override
+        public void run() {
+            closeModel();
+        }
+    };
 
     private void closeModel() {
         if (model != null) {

@@ -65,7 +65,9 @@ public final class CameraSource {
      */
     @SuppressLint("MissingPermission")
     public void start(boolean front, int displayDegrees) {
-        stop();
+        if (thread != null) {
+            throw new IllegalStateException("the camera is running; stop it first");
+        }
         thread = new HandlerThread("camera");
         thread.start();
         handler = new Handler(thread.getLooper());
@@ -200,6 +202,14 @@ public final class CameraSource {
 
     /** Closes the camera and its thread (waits for the frame in progress). */
     public void stop() {
+        stop(null);
+    }
+
+    /**
+     * Closes the camera, runs {@code last} on the camera thread after the frame in progress (e.g.
+     * to close a GPU delegate on the thread that made it), then ends the thread.
+     */
+    public void stop(Runnable last) {
         if (session != null) {
             session.close();
             session = null;
@@ -208,12 +218,11 @@ public final class CameraSource {
             device.close();
             device = null;
         }
-        if (reader != null) {
-            reader.close();
-            reader = null;
-        }
         if (thread != null) {
-            thread.quitSafely();
+            if (last != null) {
+                handler.post(last);
+            }
+            thread.quitSafely(); // the frame in progress finishes, with its image still open
             try {
                 thread.join();
             } catch (InterruptedException e) {
@@ -221,6 +230,10 @@ public final class CameraSource {
             }
             thread = null;
             handler = null;
+        }
+        if (reader != null) {
+            reader.close();
+            reader = null;
         }
     }
 }
