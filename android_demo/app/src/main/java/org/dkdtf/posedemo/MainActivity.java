@@ -11,7 +11,6 @@ import android.widget.CompoundButton;
 import android.widget.Switch;
 import android.widget.TextView;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Locale;
@@ -127,8 +126,8 @@ public final class MainActivity extends Activity implements CameraSource.Listene
 
     /** manifest.json from the assets, checked, with both graph files checked against it. */
     private Manifest loadManifest() throws ManifestException, IOException {
-        String text = readAsset(Manifest.FILE_NAME);
-        Manifest m = Manifest.parse(text, "assets/" + Manifest.FILE_NAME);
+        Manifest m = Manifest.read(getAssets().open(Manifest.FILE_NAME),
+                "assets/" + Manifest.FILE_NAME);
         Manifest.GraphFile[] graphs = {m.initializer, m.stepper};
         for (Manifest.GraphFile g : graphs) {
             InputStream in = getAssets().open(g.file);
@@ -139,21 +138,6 @@ public final class MainActivity extends Activity implements CameraSource.Listene
             }
         }
         return m;
-    }
-
-    private String readAsset(String name) throws IOException {
-        InputStream in = getAssets().open(name);
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buf = new byte[1 << 14];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
-            }
-            return new String(out.toByteArray(), "UTF-8");
-        } finally {
-            in.close();
-        }
     }
 
     @Override

@@ -1,5 +1,8 @@
 package org.dkdtf.posedemo.core;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,6 +42,21 @@ public final class Json {
             throw p.error("unexpected text after the JSON value");
         }
         return value;
+    }
+
+    /** Reads {@code in} to the end as UTF-8 text and closes it. */
+    public static String readUtf8(InputStream in) throws IOException {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+            }
+            return new String(out.toByteArray(), "UTF-8");
+        } finally {
+            in.close();
+        }
     }
 
     private IllegalArgumentException error(String problem) {

@@ -210,6 +210,12 @@ public final class Manifest {
         return new Manifest(new Reader(map, source));
     }
 
+    /** Reads (and closes) {@code in} and parses it as {@link #parse} does. */
+    public static Manifest read(InputStream in, String source)
+            throws ManifestException, IOException {
+        return parse(Json.readUtf8(in), source);
+    }
+
     /** Number of floats in the state tensor. */
     public int stateSize() {
         int n = 1;

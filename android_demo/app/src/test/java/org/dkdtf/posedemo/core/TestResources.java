@@ -1,6 +1,5 @@
 package org.dkdtf.posedemo.core;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -14,16 +13,6 @@ final class TestResources {
         if (in == null) {
             throw new IOException(name + ": not on the test class path");
         }
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
-            }
-            return new String(out.toByteArray(), "UTF-8");
-        } finally {
-            in.close();
-        }
+        return Json.readUtf8(in);
     }
 }
