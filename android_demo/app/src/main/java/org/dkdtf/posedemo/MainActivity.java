@@ -207,16 +207,18 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     /** Camera thread: one frame through the tracker, then the result to the screen. */
     @Override
     public void onFrame(int[] argb, int width, int height) {
-        if (modelSettingsChanged || model == null) {
+        if (modelSettingsChanged) {
             modelSettingsChanged = false;
             closeModel();
             try {
                 model = new TflitePoseModel(this, manifest, useGpu, threads);
             } catch (IOException | RuntimeException e) {
                 onError("cannot open the TFLite graphs: " + e.getMessage());
-                return;
             }
             tracker.reset(null); // a new runtime starts from the initializer
+        }
+        if (model == null) {
+            return; // could not be opened with these settings; a settings change retries
         }
         PoseTracker.FrameResult r;
         try {
