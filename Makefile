@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO ?= demo_out
 
-.PHONY: venv test demo clean
+.PHONY: venv test android-test demo clean
 
 $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,9 +15,16 @@ $(STAMP): setup.py
 
 venv: $(STAMP)
 
-# The Python suite (tf.test.TestCase classes, collected by pytest).
+# The Python suite (tf.test.TestCase classes, collected by pytest), then the Android demo's checks.
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider
+	$(MAKE) android-test
+
+# JUnit tests of the app's Java core (golden vectors included) and the offline APK build; both
+# install the Debian packages they need (as root) and fail loudly when they cannot.
+android-test: $(STAMP)
+	android_demo/test_jvm.sh
+	PYTHON=$(abspath $(BIN))/python android_demo/build_offline.sh
 
 # Synthetic data -> Baseline and DKD -> streaming PCK of both -> export + on-device-style stream.
 demo: $(STAMP)

@@ -1,6 +1,8 @@
 """dkd_tf: Dynamic Kernel Distillation (Nie et al., ICCV 2019) for video pose estimation."""
 from setuptools import find_packages, setup
 
+KERAS_REQUIREMENT = "keras>=3.12.1,!=3.13.0,!=3.13.1"
+
 setup(
     name="dkd_tf",
     version="0.1.0",
@@ -10,7 +12,12 @@ setup(
     install_requires=[
         # CI and the demo use the CPU build; on a GPU machine install `tensorflow` instead.
         "tensorflow-cpu>=2.16",
-        "keras>=3.0",
+        # Keras 3 releases with published safe_mode bypasses (arbitrary code on load_model with
+        # safe_mode=True) are excluded: CVE-2025-1550 (fixed in 3.9.0), CVE-2025-8747 and
+        # CVE-2025-9906 (3.11.0), CVE-2025-9905 (.h5, 3.11.3), CVE-2026-1462 (TFSMLayer, fixed
+        # in 3.12.1, 3.13.2 and 3.14.0; 3.13.0 and 3.13.1 are affected). 3.12.x still runs on
+        # Python 3.10, which keras 3.13+ dropped.
+        KERAS_REQUIREMENT,
         "numpy",
         "scipy",
         "opencv-python-headless",

@@ -31,7 +31,7 @@ import sys
 
 from absl import app, flags
 
-from dkd_tf import evaluation, metrics, train, training
+from dkd_tf import cli_errors, evaluation, metrics, train, training
 from dkd_tf.data import datasets
 
 SUB_JHMDB_SPLITS = (1, 2, 3)
@@ -93,6 +93,8 @@ flags.DEFINE_integer("bootstrap", 1000, "With several rows: compare the first wi
                      "row by a paired bootstrap over the test videos with this many draws "
                      "(95 % interval of the PCK difference); 0 = off.", lower_bound=0)
 flags.DEFINE_integer("max_videos", 0, "Evaluate only the first N test videos (0 = all).")
+flags.DEFINE_bool("nonfinite_as_miss", False, "Score NaN/inf predicted keypoints as misses (with "
+                  "a warning that counts them) instead of refusing them with the video and frame.")
 
 
 def parse_splits(value) -> list[int]:
@@ -162,7 +164,13 @@ def evaluate_model(model_dir, cfg):
     return evaluation.evaluate_records(evaluation.load_model(model_dir), records, cfg.input_size,
                                        joint_set, [float(s) for s in flags.FLAGS.test_scales],
                                        flags.FLAGS.flip_test,
-                                       progress=_progress(os.path.basename(model_dir)))
+                                       progress=_progress(os.path.basename(model_dir)),
+                                       nonfinite=_nonfinite(),
+                                       source=os.path.join(model_dir, training.MODEL_FILE))
+
+
+def _nonfinite() -> str:
+    return "miss" if flags.FLAGS.nonfinite_as_miss else "refuse"
 
 
 def evaluate_predictions(path, cfg) -> metrics.PCKAccumulator:
@@ -174,7 +182,7 @@ def evaluate_predictions(path, cfg) -> metrics.PCKAccumulator:
                          f"{cfg.dataset!r} uses {joint_set.name!r}")
     return metrics.score_records(
         joint_set, records, {rec.video_id: metrics.prediction_for(preds, rec, path)
-                             for rec in records})
+                             for rec in records}, _nonfinite(), path)
 
 
 def _sources(f) -> list[tuple[str, str, str]]:
@@ -251,4 +259,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli_errors.run(main)

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import codec, joints as joints_lib, metrics, training
+from dkd_tf import codec, joints as joints_lib, metrics, run_state, training
 from dkd_tf.data import transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord
@@ -27,6 +27,7 @@ def load_model(model_dir: str):
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no trained model (has dkd_tf.train finished an epoch "
                                 f"in {model_dir!r}?)")
+    run_state.verify_model_dir(model_dir)  # never a model.keras older than the newest checkpoint
     return keras.models.load_model(path, safe_mode=True)
 
 
@@ -96,10 +97,11 @@ class StreamingPredictor:
 
 
 def evaluate_records(model, records, input_size, joint_set, scales=(1.0,), flip=False,
-                     progress=None):
-    """(PCKAccumulator, {video_id: keypoints [T, K, 2]}): every record streamed and scored."""
+                     progress=None, nonfinite="refuse", source="model"):
+    """(PCKAccumulator, {video_id: keypoints [T, K, 2]}): every record streamed and scored.
+    NaN/inf keypoints are refused unless nonfinite='miss' (metrics.score_records)."""
     preds = predict_records(model, records, input_size, joint_set, scales, flip, progress)
-    return metrics.score_records(joint_set, records, preds), preds
+    return metrics.score_records(joint_set, records, preds, nonfinite, source), preds
 
 
 def predict_records(model, records, input_size, joint_set, scales=(1.0,), flip=False,

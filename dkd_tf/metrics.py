@@ -191,8 +191,58 @@ class PCKAccumulator:
         return _json_safe(out)
 
 
-def score_records(joint_set, records, predictions: dict) -> PCKAccumulator:
-    """An accumulator of every record with its keypoints predictions[record.video_id]."""
+NONFINITE = ("refuse", "miss")
+
+
+def nonfinite_predictions(records, predictions: dict) -> list[tuple]:
+    """[(record, frame index, joint indices)] of every frame with a NaN/inf keypoint."""
+    out = []
+    for rec in records:
+        p = np.asarray(predictions[rec.video_id], dtype=np.float64)
+        bad = ~np.isfinite(p).all(axis=-1) if p.ndim == 3 else ~np.isfinite(p)
+        for t in np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)):
+            out.append((rec, int(t), np.flatnonzero(bad[t]).tolist()))
+    return out
+
+
+def check_finite(records, predictions: dict, source, nonfinite: str = "refuse",
+                 warn=None) -> int:
+    """Refuse NaN/inf keypoints (DatasetError naming `source`, the video and the frame), or with
+    nonfinite='miss' count them as misses after a warning that says how many. Returns the
+    number of NaN/inf keypoints."""
+    if nonfinite not in NONFINITE:
+        raise ValueError(f"nonfinite must be one of {NONFINITE}, got {nonfinite!r}")
+    bad = nonfinite_predictions(records, predictions)
+    if not bad:
+        return 0
+    n_kp = sum(len(j) for _, _, j in bad)
+    videos = sorted({rec.video_id for rec, _, _ in bad})
+    what = (f"{n_kp} predicted keypoints in {len(bad)} frames of {len(videos)} video(s) are "
+            f"NaN/inf")
+    if nonfinite == "miss":
+        (warn or _warn)(f"warning: {source}: {what}; they are scored as misses "
+                        "(--nonfinite_as_miss)")
+        return n_kp
+    rec, t, joints = bad[0]
+    frame = os.path.basename(str(rec.frame_paths[t])) if t < len(rec.frame_paths) else ""
+    raise DatasetError(source, f"{what}, the first in video {rec.video_id} frame {t + 1}"
+                               + (f" ({frame})" if frame else "")
+                               + f", joint(s) {joints}; refusing to score them (pass "
+                                 "--nonfinite_as_miss to count them as misses)")
+
+
+def _warn(text):
+    import sys
+    print(text, file=sys.stderr, flush=True)
+
+
+def score_records(joint_set, records, predictions: dict, nonfinite: str = "refuse",
+                  source="predictions", warn=None) -> PCKAccumulator:
+    """An accumulator of every record with its keypoints predictions[record.video_id].
+
+    NaN/inf keypoints are refused (DatasetError naming `source`, video and frame) unless
+    nonfinite='miss', which scores them as misses after a warning with their count."""
+    check_finite(records, predictions, source, nonfinite, warn)
     acc = PCKAccumulator(joint_set)
     for rec in records:
         acc.add_record(rec, predictions[rec.video_id])

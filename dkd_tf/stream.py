@@ -503,8 +503,11 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  follow_margin: float = DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize: float = DEFAULT_FOLLOW_MAX_RESIZE, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
-                 log=print) -> dict:
+                 log=print, allow_unverified: bool = False) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
+
+    TFLite/ONNX exports run only when their manifest records a passed parity check
+    (allow_unverified=True runs them anyway).
 
     Returns {'video', 'backend', 'model', 'joints', 'edges', 'input_size', 'frames': [one entry
     per input frame], 'summary': {...}}; writes it to out_json and the overlay to out_video when
@@ -516,7 +519,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     source = FrameSource(video, max_frames)  # fails early on an unreadable input
     try:
         if runner is None:
-            runner = runtimes.open_runner(backend, model_dir, num_threads)
+            runner = runtimes.open_runner(backend, model_dir, num_threads,
+                                          allow_unverified=allow_unverified)
         runner.warmup()  # one-time costs are no per-frame latency
         tracker = PoseTracker(runner, reinit_threshold, reinit_every, keypoint_threshold,
                               follow_margin=follow_margin,
@@ -637,20 +641,16 @@ def format_summary(out: dict) -> str:
 
 def main(argv):
     from absl import flags
-    from export.manifest import ManifestError
     del argv
     f = flags.FLAGS
     from export.graphs import quiet_tf_logging
     quiet_tf_logging(f)
-    try:
-        stream_video(f.model_dir, f.video, f.backend, f.out_video or None, f.out_json or None,
-                     parse_bbox(f.bbox), f.reinit_threshold, f.reinit_every,
-                     f.keypoint_threshold, f.follow_margin,
-                     follow_max_resize=f.follow_max_resize, num_threads=f.num_threads or None,
-                     max_frames=f.max_frames or None, progress=f.progress)
-    except (StreamError, ManifestError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    stream_video(f.model_dir, f.video, f.backend, f.out_video or None, f.out_json or None,
+                 parse_bbox(f.bbox), f.reinit_threshold, f.reinit_every,
+                 f.keypoint_threshold, f.follow_margin,
+                 follow_max_resize=f.follow_max_resize, num_threads=f.num_threads or None,
+                 max_frames=f.max_frames or None, progress=f.progress,
+                 allow_unverified=f.allow_unverified)
     return 0
 
 
@@ -688,10 +688,12 @@ def _define_flags():
     flags.DEFINE_integer("max_frames", 0, "Stop after this many frames; 0: all (camera: until "
                          "Ctrl-C).", lower_bound=0)
     flags.DEFINE_boolean("progress", True, "Show a progress bar (files and folders).")
+    flags.DEFINE_boolean("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does "
+                         "not record a passed parity check against Keras (refused otherwise).")
     flags.mark_flags_as_required(["model_dir", "video"])
 
 
 if __name__ == "__main__":
-    from absl import app
+    from dkd_tf import cli_errors
     _define_flags()
-    app.run(lambda argv: sys.exit(main(argv)))
+    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

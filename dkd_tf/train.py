@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 
-from absl import app, flags
+from absl import flags
 
-from dkd_tf import training
+from dkd_tf import cli_errors, run_state, training
 
 HELP = {
     "model_dir": "Directory for config.json, checkpoints/, logs/ (TensorBoard) and model.keras.",
@@ -60,9 +61,11 @@ HELP = {
 
 
 def define_flags():
+    defined = set()
     for field in dataclasses.fields(training.TrainConfig):
         if field.name in flags.FLAGS:  # already defined (evaluate imports these too)
             continue
+        defined.add(field.name)
         default, name, help_ = field.default, field.name, HELP[field.name]
         if isinstance(default, bool):
             flags.DEFINE_bool(name, default, help_)
@@ -74,6 +77,10 @@ def define_flags():
             flags.DEFINE_list(name, [str(v) for v in default], help_)
         else:
             flags.DEFINE_string(name, default, help_)
+    if "input_size" in defined:
+        # Validated when the flags are parsed, not as a shape error deep inside the first step.
+        flags.register_validator("input_size", lambda v: run_state.input_size_problem(v) is None,
+                                 message=run_state.INPUT_SIZE_RULE)
 
 
 def config_from_flags() -> training.TrainConfig:
@@ -86,16 +93,43 @@ def config_from_flags() -> training.TrainConfig:
     return training.TrainConfig(**values)
 
 
+def dry_run(cfg, allow_changes=()) -> None:
+    """Validate every setting (and, for a run with checkpoints, the comparison with its
+    config.json) without writing anything; print the resolved config."""
+    missing = run_state.validate_config(cfg, paths=False)
+    changes = run_state.check_resume(cfg, allow_changes)
+    for field, problem in missing:  # not fatal here: the data may live on the training machine
+        print(f"warning: --{field}={getattr(cfg, field)}: {problem} (training here would fail)",
+              file=sys.stderr)
+    print(json.dumps(dataclasses.asdict(cfg), indent=2))
+    if run_state.has_checkpoints(cfg.model_dir):
+        print(f"{cfg.model_dir}: would resume"
+              + (" with these allowed changes:\n" + run_state.format_differences(changes)
+                 if changes else " with the stored settings"))
+
+
 def main(argv):
     del argv
     cfg = config_from_flags()
+    allow = [a for a in flags.FLAGS.allow_changes if a]
     if flags.FLAGS.dry_run:
-        print(json.dumps(dataclasses.asdict(cfg), indent=2))
-        return
-    training.run_training(cfg)
+        dry_run(cfg, allow)
+        return 0
+    training.run_training(cfg, allow_changes=allow)
+    return 0
+
+
+def define_cli_flags():
+    flags.DEFINE_bool("dry_run", False, "Validate every flag (and the comparison with the "
+                      "config.json of a run being resumed), print the resolved training config "
+                      "as JSON and exit; writes nothing.")
+    flags.DEFINE_list("allow_changes", [], "Resume a run although these safe settings differ "
+                      "from its config.json (e.g. epochs,learning_rate); each change is logged. "
+                      "Architecture settings can never change in a resumed run. Allowed: "
+                      + ", ".join(run_state.SAFE_FIELDS) + ".")
 
 
 if __name__ == "__main__":
     define_flags()
-    flags.DEFINE_bool("dry_run", False, "Print the resolved training config as JSON and exit.")
-    app.run(main)
+    define_cli_flags()
+    cli_errors.run(main)

@@ -19,7 +19,8 @@ import tensorflow as tf
 from absl import logging
 
 from dkd_tf import joints as joints_lib
-from dkd_tf.data import datasets, pipeline
+from dkd_tf import run_state
+from dkd_tf.data import datasets, frame_check, pipeline
 from dkd_tf.models.dkd import DKD
 
 CONFIG_FILE = "config.json"
@@ -192,15 +193,24 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_var.assign(epoch + 1)
         self.manager.save(checkpoint_number=epoch + 1)
-        tmp = self.model_path + ".tmp.keras"
-        self.model.save(tmp)
-        os.replace(tmp, self.model_path)  # never leave a half-written model behind
+        # model.keras, then the record of its epoch; each atomic (run_state promise 1).
+        run_state.write_model(self.model, os.path.dirname(self.model_path), epoch + 1)
 
 
-def run_training(cfg: TrainConfig, callbacks=()) -> DKD:
-    """Trains (or resumes) the run in cfg.model_dir and returns the trained model."""
+def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:
+    """Trains (or resumes) the run in cfg.model_dir and returns the trained model.
+
+    Before anything is written: every setting is validated and compared with the config.json of
+    a resumed run (architecture changes are refused, the safe ones only applied when named in
+    allow_changes; dkd_tf.run_state), and every frame of the training videos is checked
+    (dkd_tf.data.frame_check). A torn newest checkpoint falls back to the newest whole one, and
+    model.keras is rewritten when it is not the model of the restored checkpoint."""
+    run_state.validate_config(cfg)
+    changes = run_state.check_resume(cfg, allow_changes)
     keras.utils.set_random_seed(cfg.seed)
-    joint_set, train_records = datasets.load(cfg, "train")
+    joint_set, train_records = datasets.load(cfg, "train", generate=True)
+    frame_check.check_frames(train_records, cfg.data_dir,
+                             cache_path=os.path.join(cfg.model_dir, frame_check.CACHE_FILE))
     strategy = make_strategy(cfg.strategy, cfg.tpu)
     aug = pipeline.Augmentation((cfg.scale_min, cfg.scale_max), cfg.max_rotation,
                                 cfg.rotation_prob, cfg.flip_prob, cfg.max_translation)
@@ -211,7 +221,7 @@ def run_training(cfg: TrainConfig, callbacks=()) -> DKD:
     ds = pipeline.make_dataset(train_records, joint_set, cfg.input_size, cfg.clip_length,
                                global_batch, training=True, sigma=cfg.sigma, augmentation=aug,
                                clips_per_epoch=steps_per_epoch * global_batch, seed=cfg.seed)
-    cfg.save(cfg.model_dir)
+    run_state.clean_litter(cfg.model_dir)
     with strategy.scope():
         model = build_model(cfg, joint_set.num_joints)
         lr = learning_rate_schedule(cfg, steps_per_epoch)
@@ -222,16 +232,17 @@ def run_training(cfg: TrainConfig, callbacks=()) -> DKD:
         if model.adversarial:
             ckpt_args["d_optimizer"] = model.d_optimizer
         ckpt = tf.train.Checkpoint(**ckpt_args)
-        manager = tf.train.CheckpointManager(ckpt, os.path.join(cfg.model_dir, "checkpoints"),
-                                             max_to_keep=3)
-        if manager.latest_checkpoint:
-            ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-            logging.info("resumed from %s (epoch %d)", manager.latest_checkpoint,
-                         int(epoch_var.numpy()))
+        ckpt_dir = os.path.join(cfg.model_dir, run_state.CHECKPOINT_DIR)
+        restored = run_state.restore_newest(ckpt, ckpt_dir)
+        manager = tf.train.CheckpointManager(ckpt, ckpt_dir, max_to_keep=3)
+        if restored:
+            logging.info("resumed from %s (epoch %d)", restored, int(epoch_var.numpy()))
     initial_epoch = int(epoch_var.numpy())
+    run_state.reconcile_model(model, cfg.model_dir, initial_epoch, cfg.input_size)
     if initial_epoch >= cfg.epochs:
         logging.info("%s already trained for %d epochs", cfg.model_dir, initial_epoch)
-        return model
+        return model  # nothing trains: config.json keeps describing the checkpoints as it does
+    run_state.save_config(cfg, changes)  # written only now, after the checks and the restore
     cbs = [EpochCheckpoint(manager, epoch_var, os.path.join(cfg.model_dir, MODEL_FILE)),
            keras.callbacks.TensorBoard(os.path.join(cfg.model_dir, "logs")), *callbacks]
     model.fit(ds, epochs=cfg.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,

@@ -21,6 +21,7 @@ import keras
 import tensorflow as tf
 
 # Importing the model module registers DKD and its layers for safe_mode loading.
+from dkd_tf import run_state
 from dkd_tf.models import dkd as dkd_lib  # noqa: F401
 from dkd_tf.training import CONFIG_FILE, MODEL_FILE, TrainConfig
 
@@ -75,6 +76,7 @@ def load_model_dir(model_dir: str):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no {MODEL_FILE} in the model directory (it is written "
                                 "after the first training epoch)")
+    run_state.verify_model_dir(model_dir)  # never a model.keras older than the newest checkpoint
     model = keras.models.load_model(path, safe_mode=True)
     if not isinstance(model, dkd_lib.DKD):
         raise ValueError(f"{path} holds a {type(model).__name__}, expected a DKD model")

@@ -244,6 +244,11 @@ def validate(manifest: dict, path="manifest") -> dict:
         for g in GRAPHS:
             _require(isinstance(entry.get(g), dict) and "file" in entry[g], path,
                      f"formats.{fmt}.{g} must name its file")
+            digest = entry[g].get("sha256")
+            _require(isinstance(digest, str) and len(digest) == 64
+                     and all(c in "0123456789abcdef" for c in digest), path,
+                     f"formats.{fmt}.{g}.sha256 is {digest!r}; every graph file needs the "
+                     "checksum it was exported with (a manifest without it is not trusted)")
             for key in ("inputs", "outputs"):
                 _require(isinstance(entry[g].get(key), dict), path,
                          f"formats.{fmt}.{g}.{key} must map logical to tensor names")

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
-from export import runtimes, verify
+from export import runtimes, staging, verify
 
 DEFAULT_OPSET = 17
 MAX_OPSET = 18  # the newest opset tf2onnx 1.17 writes
@@ -74,31 +74,38 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
     model, cfg = graphs_lib.load_model_dir(model_dir)
     input_size = int(input_size or cfg.input_size)
     graphs = graphs_lib.build_graphs(model, input_size)
-    os.makedirs(out_dir, exist_ok=True)
-    entry = {"opset": int(opset), "precision": "fp32"}
-    for g in manifest_lib.GRAPHS:
-        path = os.path.join(out_dir, FILES[g])
-        convert(graphs, g, path + ".tmp", opset)
-        os.replace(path + ".tmp", path)
-        entry[g] = {"file": FILES[g], "sha256": graphs_lib.file_sha256(path),
-                    "bytes": os.path.getsize(path), **TENSOR_NAMES[g]}
-        log(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, opset {opset})")
-    fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
-                               graphs_lib.file_sha256(graphs_lib.model_file(model_dir)), model_dir)
-    fresh["formats"]["onnx"] = entry
-    fresh["verification"]["onnx"] = {"passed": False, "status": "pending"}
-    fresh["versions"].update({"tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__,
-                              "onnxruntime": onnxruntime.__version__})
-    manifest = manifest_lib.merge(out_dir, fresh)
-    manifest_lib.write(out_dir, manifest)
-    reference = runtimes.KerasRunner(model, manifest, model_dir)
-    clip = verify.load_clip(input_size, verify_frames, video, cfg)
-    result = verify.verify_format(out_dir, "onnx", reference, clip, log=log)
-    manifest["verification"]["onnx"] = result
-    manifest_lib.write(out_dir, manifest)
-    if not result["passed"]:
-        raise verify.VerificationError(f"{out_dir}: the ONNX export failed its check against "
-                                       "the Keras model: " + "; ".join(result["problems"]))
+    # Staged, and moved into out_dir only after the check passed (export.staging).
+    stage = staging.begin(out_dir)
+    try:
+        entry = {"opset": int(opset), "precision": "fp32"}
+        for g in manifest_lib.GRAPHS:
+            path = os.path.join(stage, FILES[g])
+            convert(graphs, g, path, opset)
+            entry[g] = {"file": FILES[g], "sha256": graphs_lib.file_sha256(path),
+                        "bytes": os.path.getsize(path), **TENSOR_NAMES[g]}
+            log(f"converted {g} ({os.path.getsize(path) / 1e6:.2f} MB, opset {opset})")
+        fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
+                                   graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
+                                   model_dir)
+        fresh["formats"]["onnx"] = entry
+        fresh["verification"]["onnx"] = {"passed": False, "status": "pending"}
+        fresh["versions"].update({"tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__,
+                                  "onnxruntime": onnxruntime.__version__})
+        manifest = manifest_lib.merge(out_dir, fresh)
+        manifest_lib.write(stage, manifest)
+        reference = runtimes.KerasRunner(model, manifest, model_dir)
+        clip = verify.load_clip(input_size, verify_frames, video, cfg)
+        result = verify.verify_format(stage, "onnx", reference, clip, log=log)
+        manifest["verification"]["onnx"] = result
+        manifest_lib.write(stage, manifest)
+        if not result["passed"]:
+            raise verify.VerificationError(
+                f"{out_dir}: the ONNX export failed its check against the Keras model, so "
+                "nothing was written there: " + "; ".join(result["problems"]))
+        for path in staging.commit(stage, out_dir, [FILES[g] for g in manifest_lib.GRAPHS]):
+            log(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, opset {opset})")
+    finally:
+        staging.discard(stage)
     log(f"export ok: {out_dir} (onnx opset {opset}, input {input_size}, state "
         f"{manifest['state_shape']})")
     return manifest
@@ -110,12 +117,7 @@ def main(argv):
     del argv
     f = flags.FLAGS
     graphs_lib.quiet_tf_logging(f)
-    try:
-        export_onnx(f.model_dir, f.out_dir, f.opset, f.input_size or None, f.verify_frames)
-    except (verify.VerificationError, manifest_lib.ManifestError, FileNotFoundError,
-            ValueError) as e:
-        print(f"export FAILED: {e}", file=sys.stderr)
-        return 1
+    export_onnx(f.model_dir, f.out_dir, f.opset, f.input_size or None, f.verify_frames)
     return 0
 
 
@@ -128,12 +130,16 @@ def _define_flags():
                          lower_bound=13, upper_bound=MAX_OPSET)
     flags.DEFINE_integer("input_size", 0, "Input side in pixels (multiple of 32); 0 = the "
                          "training input size from config.json.", lower_bound=0)
+    from dkd_tf.run_state import input_size_problem
+    flags.register_validator("input_size", lambda v: v == 0 or input_size_problem(v) is None,
+                             message="must be 0 (the training size) or a positive multiple of "
+                                     "32 (the backbone stride)")
     flags.DEFINE_integer("verify_frames", verify.MIN_FRAMES, "Frames of the parity clip run "
                          "after the export.", lower_bound=verify.MIN_FRAMES)
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 
 
 if __name__ == "__main__":
-    from absl import app
+    from dkd_tf import cli_errors
     _define_flags()
-    app.run(lambda argv: sys.exit(main(argv)))
+    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

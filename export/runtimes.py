@@ -91,13 +91,33 @@ def _check_shape(source, graph, kind, name, actual, expected):
                                     "use the manifest written with these files)")
 
 
+def check_verified(manifest, fmt, export_dir, allow_unverified=False) -> None:
+    """Refuse an export whose manifest does not record a passed parity check for `fmt` (a failed,
+    pending or missing verification), unless allow_unverified."""
+    result = manifest.get("verification", {}).get(fmt)
+    if allow_unverified or (isinstance(result, dict) and result.get("passed") is True):
+        return
+    if not isinstance(result, dict):
+        state = "no verification result"
+    elif result.get("status") == "pending":
+        state = "its check never finished"
+    else:
+        state = "it failed its check against the Keras model" + (
+            f" ({'; '.join(map(str, result.get('problems', [])))})" if result.get("problems")
+            else "")
+    raise ManifestError(manifest_lib.manifest_path(export_dir),
+                        f"the {fmt} export is not verified: {state}. Re-export it, re-check it "
+                        f"with `python -m export.verify --export_dir {export_dir}`, or pass "
+                        "--allow_unverified to run it anyway")
+
+
 def _graph_file(export_dir, entry, graph, fmt, check_hash=True) -> str:
     g = entry[graph]
     path = os.path.join(export_dir, g["file"])
     if not os.path.isfile(path):
         raise ManifestError(manifest_lib.manifest_path(export_dir),
                             f"{fmt} {graph} file {g['file']!r} is missing from {export_dir}")
-    if check_hash and g.get("sha256"):
+    if check_hash:  # manifest_lib.validate requires the checksum; a missing one is refused there
         digest = graphs_lib.file_sha256(path)
         if digest != g["sha256"]:
             raise ManifestError(manifest_lib.manifest_path(export_dir),
@@ -117,11 +137,13 @@ class TFLiteRunner(Runner):
 
     backend = "tflite"
 
-    def __init__(self, export_dir: str, num_threads: int | None = None, check_hash=True):
+    def __init__(self, export_dir: str, num_threads: int | None = None, check_hash=True,
+                 allow_unverified=False):
         from ai_edge_litert.interpreter import Interpreter
         manifest = manifest_lib.read(export_dir)
         super().__init__(manifest, export_dir)
         entry = manifest_lib.format_entry(manifest, "tflite", export_dir)
+        check_verified(manifest, "tflite", export_dir, allow_unverified)
         self.quantization = entry["quantization"]
         self.interpreters, self.runners, self.names = {}, {}, {}
         for graph in manifest_lib.GRAPHS:
@@ -176,11 +198,13 @@ class OnnxRunner(Runner):
 
     backend = "onnx"
 
-    def __init__(self, export_dir: str, num_threads: int | None = None, check_hash=True):
+    def __init__(self, export_dir: str, num_threads: int | None = None, check_hash=True,
+                 allow_unverified=False):
         import onnxruntime as ort
         manifest = manifest_lib.read(export_dir)
         super().__init__(manifest, export_dir)
         entry = manifest_lib.format_entry(manifest, "onnx", export_dir)
+        check_verified(manifest, "onnx", export_dir, allow_unverified)
         options = ort.SessionOptions()
         if num_threads:
             options.intra_op_num_threads = int(num_threads)
@@ -285,12 +309,15 @@ def keras_manifest(model_dir: str):
     return model, manifest
 
 
-def open_runner(backend: str, model_dir: str, num_threads: int | None = None) -> Runner:
-    """A runner for `backend` over an export directory (or, for keras, a training model dir)."""
+def open_runner(backend: str, model_dir: str, num_threads: int | None = None,
+                allow_unverified: bool = False) -> Runner:
+    """A runner for `backend` over an export directory (or, for keras, a training model dir).
+    TFLite and ONNX graphs run only when the manifest records their passed parity check, unless
+    allow_unverified."""
     if backend == "tflite":
-        return TFLiteRunner(model_dir, num_threads)
+        return TFLiteRunner(model_dir, num_threads, allow_unverified=allow_unverified)
     if backend == "onnx":
-        return OnnxRunner(model_dir, num_threads)
+        return OnnxRunner(model_dir, num_threads, allow_unverified=allow_unverified)
     if backend == "keras":
         return KerasRunner.from_dir(model_dir)
     raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")

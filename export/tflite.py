@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
-from export import runtimes, verify
+from export import runtimes, staging, verify
 
 QUANTIZATIONS = manifest_lib.QUANTIZATIONS
 FILES = {"initializer": "initializer.tflite", "stepper": "stepper.tflite"}
@@ -133,39 +133,48 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
         records, source = _records_for_calibration(cfg, representative_data)
         log(f"int8: calibrating on {num_samples} crops per graph from {source}")
         samples = representative_samples(model, input_size, records, num_samples)
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="dkd_savedmodel_")
-    entry = {"quantization": quantization, "io_dtype": "float32"}
+    # Everything is written to a staging folder and moved into out_dir only after the check
+    # passed (export.staging): a failed export leaves nothing there that a runner accepts.
+    stage = staging.begin(out_dir)
     try:
-        graphs_lib.write_saved_model(graphs, os.path.join(tmp, "saved_model"))
-        for g in manifest_lib.GRAPHS:
-            blob = convert(os.path.join(tmp, "saved_model"), g, quantization, samples.get(g))
-            path = os.path.join(out_dir, FILES[g])
-            with open(path + ".tmp", "wb") as f:
-                f.write(blob)
-            os.replace(path + ".tmp", path)
-            names = {n: n for n in graphs_lib.INPUTS[g]}
-            entry[g] = {"file": FILES[g], "sha256": graphs_lib.file_sha256(path),
-                        "bytes": len(blob), "signature": graphs_lib.SIGNATURES[g],
-                        "inputs": names, "outputs": {n: n for n in graphs_lib.OUTPUTS}}
-            log(f"wrote {path} ({len(blob) / 1e6:.2f} MB, {quantization})")
+        tmp = tempfile.mkdtemp(prefix="dkd_savedmodel_")
+        entry = {"quantization": quantization, "io_dtype": "float32"}
+        try:
+            graphs_lib.write_saved_model(graphs, os.path.join(tmp, "saved_model"))
+            for g in manifest_lib.GRAPHS:
+                blob = convert(os.path.join(tmp, "saved_model"), g, quantization,
+                               samples.get(g))
+                path = os.path.join(stage, FILES[g])
+                with open(path, "wb") as f:
+                    f.write(blob)
+                names = {n: n for n in graphs_lib.INPUTS[g]}
+                entry[g] = {"file": FILES[g], "sha256": graphs_lib.file_sha256(path),
+                            "bytes": len(blob), "signature": graphs_lib.SIGNATURES[g],
+                            "inputs": names, "outputs": {n: n for n in graphs_lib.OUTPUTS}}
+                log(f"converted {g} ({len(blob) / 1e6:.2f} MB, {quantization})")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
+                                   graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
+                                   model_dir)
+        fresh["formats"]["tflite"] = entry
+        fresh["verification"]["tflite"] = {"passed": False, "status": "pending"}
+        fresh["versions"]["litert"] = _litert_version()
+        manifest = manifest_lib.merge(out_dir, fresh)
+        manifest_lib.write(stage, manifest)
+        reference = runtimes.KerasRunner(model, manifest, model_dir)
+        clip = verify.load_clip(input_size, verify_frames, video, cfg)
+        result = verify.verify_format(stage, "tflite", reference, clip, log=log)
+        manifest["verification"]["tflite"] = result
+        manifest_lib.write(stage, manifest)
+        if not result["passed"]:
+            raise verify.VerificationError(
+                f"{out_dir}: the TFLite export failed its check against the Keras model, so "
+                "nothing was written there: " + "; ".join(result["problems"]))
+        for path in staging.commit(stage, out_dir, [FILES[g] for g in manifest_lib.GRAPHS]):
+            log(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, {quantization})")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
-                               graphs_lib.file_sha256(graphs_lib.model_file(model_dir)), model_dir)
-    fresh["formats"]["tflite"] = entry
-    fresh["verification"]["tflite"] = {"passed": False, "status": "pending"}
-    fresh["versions"]["litert"] = _litert_version()
-    manifest = manifest_lib.merge(out_dir, fresh)
-    manifest_lib.write(out_dir, manifest)
-    reference = runtimes.KerasRunner(model, manifest, model_dir)
-    clip = verify.load_clip(input_size, verify_frames, video, cfg)
-    result = verify.verify_format(out_dir, "tflite", reference, clip, log=log)
-    manifest["verification"]["tflite"] = result
-    manifest_lib.write(out_dir, manifest)
-    if not result["passed"]:
-        raise verify.VerificationError(f"{out_dir}: the TFLite export failed its check against "
-                                       "the Keras model: " + "; ".join(result["problems"]))
+        staging.discard(stage)
     log(f"export ok: {out_dir} (tflite, {quantization}, input {input_size}, state "
         f"{manifest['state_shape']})")
     return manifest
@@ -185,13 +194,8 @@ def main(argv):
     del argv
     f = flags.FLAGS
     graphs_lib.quiet_tf_logging(f)
-    try:
-        export_tflite(f.model_dir, f.out_dir, f.quantize, f.representative_data or None,
-                      f.representative_samples, f.input_size or None, f.verify_frames)
-    except (verify.VerificationError, manifest_lib.ManifestError, FileNotFoundError,
-            ValueError) as e:
-        print(f"export FAILED: {e}", file=sys.stderr)
-        return 1
+    export_tflite(f.model_dir, f.out_dir, f.quantize, f.representative_data or None,
+                  f.representative_samples, f.input_size or None, f.verify_frames)
     return 0
 
 
@@ -209,12 +213,16 @@ def _define_flags():
                          lower_bound=1)
     flags.DEFINE_integer("input_size", 0, "Input side in pixels (multiple of 32); 0 = the "
                          "training input size from config.json.", lower_bound=0)
+    from dkd_tf.run_state import input_size_problem
+    flags.register_validator("input_size", lambda v: v == 0 or input_size_problem(v) is None,
+                             message="must be 0 (the training size) or a positive multiple of "
+                                     "32 (the backbone stride)")
     flags.DEFINE_integer("verify_frames", verify.MIN_FRAMES, "Frames of the parity clip run "
                          "after the export.", lower_bound=verify.MIN_FRAMES)
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 
 
 if __name__ == "__main__":
-    from absl import app
+    from dkd_tf import cli_errors
     _define_flags()
-    app.run(lambda argv: sys.exit(main(argv)))
+    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

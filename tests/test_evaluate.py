@@ -293,5 +293,56 @@ class ModelVersusPredictionsTest(tf.test.TestCase):
                       "to +0.0; paired bootstrap over 1 videos", stdout)
 
 
+class BadInputsTest(tf.test.TestCase):
+    """Issue 10: NaN/inf predictions, a synthetic data dir that is not there, one-line errors."""
+
+    def test_nan_predictions_are_refused_or_counted_as_misses_with_a_flag(self):
+        from dkd_tf.data import penn_action
+        from dkd_tf.data.records import DatasetError
+        tmp = self.get_temp_dir()
+        data = tiny_synthetic(os.path.join(tmp, "syn_nan"), videos=4, frames=5)  # 1 test video
+        records = penn_action.read_split(data, "test")
+        preds = {r.video_id: r.joints.copy() for r in records}
+        vid = records[0].video_id
+        preds[vid][2, 5] = np.nan
+        preds[vid][3] = np.inf
+        path = os.path.join(tmp, "nan.npz")
+        metrics.save_predictions(path, preds, "penn_action")
+        args = ("--dataset=synthetic", f"--data_dir={data}", f"--predictions={path}")
+        with self.assertRaisesRegex(
+                DatasetError, rf"{path}: 14 predicted keypoints in 2 frames of 1 video\(s\) are "
+                rf"NaN/inf, the first in video {vid} frame 3 \(000003.jpg\), joint\(s\) \[5\]"):
+            run_evaluate(*args)
+        err = io.StringIO()
+        out_dir = os.path.join(tmp, "nan_eval")
+        with contextlib.redirect_stderr(err):
+            run_evaluate(*args, "--nonfinite_as_miss", f"--output_dir={out_dir}")
+        self.assertIn("14 predicted keypoints in 2 frames of 1 video(s) are NaN/inf; they are "
+                      "scored as misses", err.getvalue())
+        mean = read_json(os.path.join(out_dir, "pck.json"))["nan.npz"]["person"]["mean"]
+        self.assertBetween(mean, 50.0, 99.9)  # exact elsewhere, misses where NaN/inf
+
+    def test_missing_synthetic_data_is_an_error_naming_the_path(self):
+        from dkd_tf.data.records import DatasetError
+        from tests.helpers import make_model_dir
+        tmp = self.get_temp_dir()
+        model_dir = make_model_dir(os.path.join(tmp, "model_nodata"))
+        missing = os.path.join(model_dir, "x")  # the data_dir in its config.json
+        with self.assertRaisesRegex(DatasetError, os.path.join(missing, "labels")):
+            run_evaluate(f"--model_dir={model_dir}")
+        self.assertFalse(os.path.exists(missing))  # nothing was generated
+        import subprocess
+        import sys
+        proc = subprocess.run([sys.executable, "-m", "dkd_tf.evaluate",
+                               f"--model_dir={model_dir}"], capture_output=True, text=True,
+                              timeout=600, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+        self.assertNotIn("Traceback", proc.stderr)
+        self.assertIn(f"error: {os.path.join(missing, 'labels')}: no synthetic data set here",
+                      proc.stderr)
+        self.assertFalse(os.path.exists(missing))
+
+
 if __name__ == "__main__":
     tf.test.main()

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
@@ -232,6 +233,75 @@ class ExportTest(tf.test.TestCase):
             manifest_lib.read(self.root)
         with self.assertRaisesRegex(manifest_lib.ManifestError, "no onnx graphs"):
             runtimes.OnnxRunner(self.export_dir)
+
+    def test_failed_export_leaves_nothing_a_runner_accepts(self):
+        """Issue 10: a failed check (e.g. int8 on the demo model, 0.365 > 0.35) must not leave
+        graphs and a manifest behind that a runner then uses."""
+        failed = {"passed": False, "problems": ["heatmaps differ by 0.365, tolerance 0.35"]}
+        fresh = os.path.join(self.root, "export_failed")
+        kept = os.path.join(self.root, "export_kept")
+        shutil.copytree(self.export_dir, kept)
+        before = {n: graphs.file_sha256(os.path.join(kept, n)) for n in os.listdir(kept)}
+        with mock.patch.object(verify, "verify_format", return_value=failed):
+            for out in (fresh, kept):
+                with self.subTest(out=out):
+                    with self.assertRaisesRegex(verify.VerificationError, "nothing was written"):
+                        tflite.export_tflite(self.model_dir, out, "dynamic", log=_quiet)
+        self.assertFalse(os.path.exists(fresh))
+        self.assertEqual(before, {n: graphs.file_sha256(os.path.join(kept, n))
+                                  for n in os.listdir(kept)})
+        runtimes.TFLiteRunner(kept)  # the verified export that was there still runs
+        self.assertEqual([n for n in os.listdir(self.root) if ".staging-" in n], [])
+
+    def test_runners_refuse_unverified_or_checksumless_manifests(self):
+        from dkd_tf import stream
+        from dkd_tf.data.frames import save_frame
+        frames = os.path.join(self.root, "two_frames")
+        for i in range(2):
+            save_frame(os.path.join(frames, f"{i:06d}.png"), np.full((48, 64, 3), 90, np.uint8))
+        cases = {"failed": {"tflite": {"passed": False, "problems": ["state differs"]}},
+                 "pending": {"tflite": {"passed": False, "status": "pending"}},
+                 "missing": {}}
+        for name, verification in cases.items():
+            with self.subTest(verification=name):
+                d = os.path.join(self.root, f"export_unverified_{name}")
+                copy_export_with_manifest(self.export_dir, d, verification=verification)
+                with self.assertRaisesRegex(manifest_lib.ManifestError, "not verified"):
+                    runtimes.TFLiteRunner(d)
+                with self.assertRaisesRegex(manifest_lib.ManifestError, "--allow_unverified"):
+                    stream.stream_video(d, frames, "tflite", progress=False, log=_quiet)
+                out = stream.stream_video(d, frames, "tflite", progress=False, log=_quiet,
+                                          allow_unverified=True)
+                self.assertLen(out["frames"], 2)
+        # A manifest whose checksums were removed is not trusted, verified or not.
+        m = manifest_lib.read(self.export_dir)
+        for graph in ("initializer", "stepper"):
+            with self.subTest(removed=graph):
+                formats = json.loads(json.dumps(m["formats"]))
+                del formats["tflite"][graph]["sha256"]
+                d = os.path.join(self.root, f"export_no_sha_{graph}")
+                copy_export_with_manifest(self.export_dir, d, formats=formats)
+                for allow in (False, True):
+                    with self.assertRaisesRegex(manifest_lib.ManifestError, "sha256"):
+                        runtimes.open_runner("tflite", d, allow_unverified=allow)
+
+    def test_cli_errors_are_one_line(self):
+        missing = os.path.join(self.root, "no_such_model")
+        args = ["export.tflite", f"--model_dir={missing}", f"--out_dir={self.root}/x"]
+        proc = _run(args)
+        self.assertEqual(proc.returncode, 1)
+        self.assertNotIn("Traceback", proc.stderr)
+        self.assertIn(f"error: {missing}: model directory does not exist", proc.stderr)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", DKD_TF_TRACEBACK="1")
+        proc = subprocess.run([sys.executable, "-m", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=600)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("Traceback", proc.stderr)
+        proc = _run(["export.tflite", f"--model_dir={self.model_dir}", "--out_dir=x",
+                     "--input_size=100"])
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("--input_size=100", proc.stderr)
+        self.assertIn("multiple of", proc.stderr)
 
     def test_w_lstm_state_follows_the_input_size(self):
         # The ConvLSTM state is [h, w, 2C] at heatmap resolution: graphs, manifest and runner

@@ -5,6 +5,7 @@ import os
 
 from dkd_tf import joints as joints_lib
 from dkd_tf.data import mpii, penn_action, sub_jhmdb, synthetic
+from dkd_tf.data.records import DatasetError
 
 DATASETS = ("synthetic", "penn_action", "sub_jhmdb", "mpii")
 
@@ -15,19 +16,39 @@ def joint_set_of(dataset: str) -> joints_lib.JointSet:
     return joints_lib.get("penn_action" if dataset == "synthetic" else dataset)
 
 
-def ensure_synthetic(cfg) -> None:
-    """Generate the synthetic set on first use, so the synthetic config runs out of the box."""
-    if not os.path.isdir(os.path.join(cfg.data_dir, "labels")):
-        synthetic.generate(cfg.data_dir, cfg.synthetic_videos, cfg.synthetic_frames, cfg.seed)
+def ensure_synthetic(cfg, log=None) -> bool:
+    """Generate the synthetic set on first use, so the synthetic config runs out of the box, and
+    say so. Only dkd_tf.train and the demo call this; True when a set was written."""
+    if os.path.isdir(os.path.join(cfg.data_dir, "labels")):
+        return False
+    (log or _say)(f"{cfg.data_dir}: no synthetic data set there (no labels/); generating "
+                  f"{cfg.synthetic_videos} videos x {cfg.synthetic_frames} frames (seed "
+                  f"{cfg.seed}) as `python -m dkd_tf.data.synthetic` would")
+    synthetic.generate(cfg.data_dir, cfg.synthetic_videos, cfg.synthetic_frames, cfg.seed)
+    return True
 
 
-def load(cfg, subset: str):
-    """Records of `subset` ('train' or 'test') of the data set named by cfg.dataset."""
+def _say(text):
+    print(text, flush=True)
+
+
+def load(cfg, subset: str, generate: bool = False):
+    """Records of `subset` ('train' or 'test') of the data set named by cfg.dataset.
+
+    A missing synthetic set is generated only with generate=True (training); everywhere else it
+    is an error naming the directory looked in, so a typo or a relative path from another folder
+    never turns into a freshly generated data set that gets scored."""
     if subset not in ("train", "test"):
         raise ValueError(f"subset must be 'train' or 'test', got {subset!r}")
     joint_set = joint_set_of(cfg.dataset)
     if cfg.dataset == "synthetic":
-        ensure_synthetic(cfg)
+        if generate:
+            ensure_synthetic(cfg)
+        elif not os.path.isdir(os.path.join(cfg.data_dir, "labels")):
+            raise DatasetError(os.path.abspath(os.path.join(cfg.data_dir, "labels")),
+                               "no synthetic data set here (data_dir "
+                               f"{cfg.data_dir!r}); only dkd_tf.train and the demo generate "
+                               "one: pass the --data_dir the model was trained on")
     if cfg.dataset in ("synthetic", "penn_action"):
         records = penn_action.read_split(cfg.data_dir, subset)
     elif cfg.dataset == "sub_jhmdb":

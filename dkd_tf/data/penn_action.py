@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import scipy.io
+from absl import logging
 
 from dkd_tf import joints as joints_lib
 from dkd_tf.data import frames as frames_lib
@@ -150,6 +151,12 @@ def read_video(root, video_id) -> VideoRecord:
         if name not in present:
             raise DatasetError(path, f"frame file is missing (labels {mat_path} have {t} frames)")
         frame_paths.append(path)
+    labelled = {frame_name(i) for i in range(t)}
+    extra = sorted(n for n in present if n.lower().endswith(".jpg") and n not in labelled)
+    if extra:  # labels end before the images do: the unlabelled tail is not used
+        logging.warning("%s: labels %d frames but %s holds %d more image(s) (%s%s); only the "
+                        "first %d frames are used", mat_path, t, fdir, len(extra),
+                        ", ".join(extra[:3]), ", ..." if len(extra) > 3 else "", t)
     first = frames_lib.load_frame(frame_paths[0])
 
     record = VideoRecord(

@@ -16,6 +16,7 @@ import os
 import re
 
 import numpy as np
+from absl import logging
 
 from dkd_tf import joints as joints_lib
 from dkd_tf.data.records import DatasetError, VideoRecord
@@ -106,6 +107,10 @@ def read_video(root, action: str, video: str, split_name: str = "train") -> Vide
                     if os.path.isdir(frame_dir) else 0)
             raise DatasetError(p, f"frame {i + 1} is missing: {frame_dir} has {have} PNG frames "
                                   f"but {jpath} labels {t}")
+    pngs = [f for f in os.listdir(frame_dir) if f.lower().endswith(".png")]
+    if len(pngs) > t:  # labels end before the images do: the unlabelled tail is not used
+        logging.warning("%s: labels %d frames but %s holds %d PNG frames; only the first %d are "
+                        "used", jpath, t, frame_dir, len(pngs), t)
     image_size = _image_size(frame_paths[0])
 
     mpath = os.path.join(root, "puppet_mask", action, video, "puppet_mask.mat")

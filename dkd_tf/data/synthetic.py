@@ -553,6 +553,6 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from absl import app
+    from dkd_tf import cli_errors
     _define_flags()
-    app.run(main)
+    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

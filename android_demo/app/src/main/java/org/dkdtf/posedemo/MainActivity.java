@@ -1,0 +1,271 @@
+package org.dkdtf.posedemo;
+
+import android.Manifest.permission;
+import android.app.Activity;
+import android.content.pm.PackageManager;
+import android.graphics.Bitmap;
+import android.os.Bundle;
+import android.view.View;
+import android.widget.Button;
+import android.widget.CompoundButton;
+import android.widget.Switch;
+import android.widget.TextView;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Locale;
+
+import org.dkdtf.posedemo.camera.CameraSource;
+import org.dkdtf.posedemo.core.Manifest;
+import org.dkdtf.posedemo.core.ManifestException;
+import org.dkdtf.posedemo.core.PoseTracker;
+import org.dkdtf.posedemo.ml.PoseModel;
+import org.dkdtf.posedemo.ml.TflitePoseModel;
+
+/**
+ * Camera -> PoseTracker (initializer / stepper TFLite graphs) -> live skeleton.
+ *
+ * <p>At start the manifest in the assets is read and checked, and both graph files are checked
+ * against its sha256 entries; a problem is shown on screen instead of the camera. Camera frames
+ * are processed on the camera thread; the screen shows frames per second, the last per-frame
+ * latency, which graph ran and the re-initialization count. The switch moves between CPU threads
+ * and the GPU delegate (the model is reopened and the tracker re-initialized on the next frame).
+ */
+public final class MainActivity extends Activity implements CameraSource.Listener {
+    private static final int CAMERA_REQUEST = 1;
+    private static final int[] THREAD_CHOICES = {1, 2, 4};
+
+    private OverlayView overlay;
+    private TextView status;
+    private TextView error;
+    private Switch gpuSwitch;
+    private Button threadsButton;
+    private CameraSource camera;
+    private Manifest manifest;
+    private PoseTracker tracker;
+    private PoseModel model;
+    private boolean front;
+    private boolean resumed;
+    private int threadChoice = 1;
+    private volatile boolean modelSettingsChanged = true;
+    private volatile boolean useGpu;
+    private volatile int threads = THREAD_CHOICES[1];
+    private long windowStart;
+    private int windowFrames;
+    private double fps;
+
+    @Override
+    protected void onCreate(Bundle savedInstanceState) {
+        super.onCreate(savedInstanceState);
+        setContentView(R.layout.activity_main);
+        overlay = (OverlayView) findViewById(R.id.overlay);
+        status = (TextView) findViewById(R.id.status);
+        error = (TextView) findViewById(R.id.error);
+        gpuSwitch = (Switch) findViewById(R.id.gpu);
+        threadsButton = (Button) findViewById(R.id.threads);
+        Button flip = (Button) findViewById(R.id.flip);
+        gpuSwitch.setOnCheckedChangeListener(new CompoundButton.OnCheckedChangeListener() {
+            @Override
+            public void onCheckedChanged(CompoundButton button, boolean checked) {
+                useGpu = checked;
+                threadsButton.setEnabled(!checked);
+                modelSettingsChanged = true;
+            }
+        });
+        threadsButton.setText(getString(R.string.threads, threads));
+        threadsButton.setOnClickListener(new View.OnClickListener() {
+            @Override
+            public void onClick(View v) {
+                threadChoice = (threadChoice + 1) % THREAD_CHOICES.length;
+                threads = THREAD_CHOICES[threadChoice];
+                threadsButton.setText(getString(R.string.threads, threads));
+                modelSettingsChanged = true;
+            }
+        });
+        flip.setOnClickListener(new View.OnClickListener() {
+            @Override
+            public void onClick(View v) {
+                front = !front;
+                startCamera();
+            }
+        });
+        status.setText(R.string.loading);
+        // Checking the graphs' sha256 reads them whole: off the UI thread.
+        new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    final Manifest m = loadManifest();
+                    runOnUiThread(new Runnable() {
+                        @Override
+                        public void run() {
+                            onManifestReady(m);
+                        }
+                    });
+                } catch (ManifestException e) {
+                    onError(e.getMessage());
+                } catch (IOException e) {
+                    onError("assets: " + e.getMessage() + " (copy an export with"
+                            + " android_demo/tools/copy_export.py)");
+                }
+            }
+        }, "manifest").start();
+    }
+
+    /** UI thread: the export is usable; start the camera if the activity is in front. */
+    private void onManifestReady(Manifest m) {
+        manifest = m;
+        overlay.setSkeleton(m.edges, m.tracker.keypointThreshold);
+        tracker = new PoseTracker(m);
+        camera = new CameraSource(this, this);
+        status.setText("");
+        if (resumed) {
+            startCameraWithPermission();
+        }
+    }
+
+    /** manifest.json from the assets, checked, with both graph files checked against it. */
+    private Manifest loadManifest() throws ManifestException, IOException {
+        Manifest m = Manifest.read(getAssets().open(Manifest.FILE_NAME),
+                "assets/" + Manifest.FILE_NAME);
+        Manifest.GraphFile[] graphs = {m.initializer, m.stepper};
+        for (Manifest.GraphFile g : graphs) {
+            InputStream in = getAssets().open(g.file);
+            try {
+                Manifest.checkFile(g, in, "assets/" + g.file);
+            } finally {
+                in.close();
+            }
+        }
+        return m;
+    }
+
+    @Override
+    protected void onResume() {
+        super.onResume();
+        resumed = true;
+        startCameraWithPermission();
+    }
+
+    private void startCameraWithPermission() {
+        if (camera == null) {
+            return; // the manifest is still being checked, or could not be used
+        }
+        if (checkSelfPermission(permission.CAMERA) != PackageManager.PERMISSION_GRANTED) {
+            requestPermissions(new String[] {permission.CAMERA}, CAMERA_REQUEST);
+        } else {
+            startCamera();
+        }
+    }
+
+    @Override
+    public void onRequestPermissionsResult(int requestCode, String[] permissions, int[] results) {
+        if (requestCode != CAMERA_REQUEST) {
+            return;
+        }
+        if (results.length > 0 && results[0] == PackageManager.PERMISSION_GRANTED) {
+            startCamera();
+        } else {
+            showError(getString(R.string.no_camera_permission));
+        }
+    }
+
+    private void startCamera() {
+        if (camera == null) {
+            return;
+        }
+        camera.stop(closeModelTask);
+        modelSettingsChanged = true;
+        int degrees = getWindowManager().getDefaultDisplay().getRotation() * 90;
+        camera.start(front, degrees);
+    }
+
+    @Override
+    protected void onPause() {
+        resumed = false;
+        if (camera != null) {
+            camera.stop(closeModelTask); // joins the camera thread: no frame is in flight after
+        }
+        super.onPause();
+    }
+
+    /** Closes the model on the camera thread, where it was made (the GPU delegate needs it). */
+    private final Runnable closeModelTask = new Runnable() {
+        @Override
+        public void run() {
+            closeModel();
+        }
+    };
+
+    private void closeModel() {
+        if (model != null) {
+            model.close();
+            model = null;
+        }
+    }
+
+    /** Camera thread: one frame through the tracker, then the result to the screen. */
+    @Override
+    public void onFrame(int[] argb, int width, int height) {
+        if (modelSettingsChanged) {
+            modelSettingsChanged = false;
+            closeModel();
+            try {
+                model = new TflitePoseModel(this, manifest, useGpu, threads);
+            } catch (IOException | RuntimeException e) {
+                onError("cannot open the TFLite graphs: " + e.getMessage());
+            }
+            tracker.reset(null); // a new runtime starts from the initializer
+        }
+        if (model == null) {
+            return; // could not be opened with these settings; a settings change retries
+        }
+        PoseTracker.FrameResult r;
+        try {
+            r = tracker.process(argb, width, height, model);
+        } catch (RuntimeException e) {
+            tracker.markBadFrame();
+            onError("frame failed: " + e.getMessage());
+            return;
+        }
+        long now = System.nanoTime();
+        if (windowStart == 0) {
+            windowStart = now;
+        }
+        windowFrames++;
+        if (now - windowStart >= 1000000000L) {
+            fps = windowFrames * 1e9 / (now - windowStart);
+            windowStart = now;
+            windowFrames = 0;
+        }
+        final Bitmap bitmap = Bitmap.createBitmap(argb, width, height, Bitmap.Config.ARGB_8888);
+        final PoseTracker.FrameResult result = r;
+        final String text = String.format(Locale.US,
+                "%.1f fps   %.1f ms   %s%s\nre-initialized %d x   %s   conf %.2f",
+                fps, r.latencyMs, r.graph, r.reason.length() > 0 ? " (" + r.reason + ")" : "",
+                tracker.reinitializations(), model.describe(), r.pose.meanScore);
+        runOnUiThread(new Runnable() {
+            @Override
+            public void run() {
+                overlay.show(bitmap, result.pose, result.crop);
+                status.setText(text);
+                error.setVisibility(View.GONE);
+            }
+        });
+    }
+
+    @Override
+    public void onError(final String message) {
+        runOnUiThread(new Runnable() {
+            @Override
+            public void run() {
+                showError(message);
+            }
+        });
+    }
+
+    private void showError(String message) {
+        error.setText(message);
+        error.setVisibility(View.VISIBLE);
+    }
+}

@@ -1,0 +1,287 @@
+package org.dkdtf.posedemo.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.dkdtf.posedemo.data.CropRegion;
+import org.dkdtf.posedemo.data.Keypoint;
+import org.dkdtf.posedemo.data.Pose;
+import org.dkdtf.posedemo.ml.PoseModel;
+
+/**
+ * Frame-by-frame tracking with the two graphs: the Java twin of dkd_tf.stream.PoseTracker, with
+ * the same policies, constants (from the manifest) and float32 arithmetic, checked against it by
+ * the golden vectors.
+ *
+ * <p>Per frame: crop a square around the current person box (the whole frame at the start
+ * unless a start box is given); run the initializer when there is no state, after a
+ * low-confidence or unreadable frame, or every {@code reinit_every} frames, else the stepper with
+ * the carried state; decode keypoints by the manifest's rule and map them back to the frame. When
+ * the frame's mean peak confidence is below {@code reinit_threshold} the next frame re-initializes
+ * and the box stays; otherwise the box follows the keypoints: their bounding box (when at least
+ * max(2, ceil(K/3)) have confidence >= {@code keypoint_threshold}), each side at least 1 px and
+ * at least half the longer side, grown by {@code follow_margin} on each side, its size changed by
+ * at most {@code follow_max_resize} a frame and kept within {@code follow_scale_range} of a given
+ * start box.
+ *
+ * <p>Use {@link #process} with a model, or {@link #plan} then {@link #complete} with heatmaps
+ * computed elsewhere (the golden tests replay Python's heatmaps this way).
+ */
+public final class PoseTracker {
+    public static final String INITIALIZER = "initializer";
+    public static final String STEPPER = "stepper";
+    public static final String START = "start";
+    public static final String CONFIDENCE = "confidence";
+    public static final String PERIODIC = "periodic";
+    public static final String BAD_FRAME = "bad_frame";
+
+    /** What the next frame will run, and on which crop. */
+    public static final class Plan {
+        public final String graph;
+        /** Why the initializer runs (start, confidence, periodic, bad_frame); "" for the stepper. */
+        public final String reason;
+        public final CropRegion box;
+        public final CropTransform crop;
+
+        Plan(String graph, String reason, CropRegion box, CropTransform crop) {
+            this.graph = graph;
+            this.reason = reason;
+            this.box = box;
+            this.crop = crop;
+        }
+    }
+
+    /** One processed frame. */
+    public static final class FrameResult {
+        public final String graph;
+        public final String reason;
+        public final Pose pose;
+        /** The person box the crop was built from. */
+        public final CropRegion box;
+        /** The frame region the crop covers. */
+        public final CropRegion crop;
+        public final double latencyMs;
+
+        FrameResult(String graph, String reason, Pose pose, CropRegion box, CropRegion crop,
+                    double latencyMs) {
+            this.graph = graph;
+            this.reason = reason;
+            this.pose = pose;
+            this.box = box;
+            this.crop = crop;
+            this.latencyMs = latencyMs;
+        }
+    }
+
+    private final Manifest manifest;
+    private final TrackerConfig config;
+    private final int minFollowJoints;
+    private final float[] x;
+    private final float[] y;
+    private final float[] conf;
+    private float[] state;
+    private CropRegion box;
+    private CropRegion startBox;
+    private String pending;
+    private int sinceInit;
+    private int startCount;
+    private int confidenceCount;
+    private int periodicCount;
+    private int badFrameCount;
+    private int badFrames;
+    private float[] cropBuffer;
+
+    public PoseTracker(Manifest manifest) {
+        this(manifest, manifest.tracker);
+    }
+
+    public PoseTracker(Manifest manifest, TrackerConfig config) {
+        this.manifest = manifest;
+        this.config = config;
+        int k = manifest.numJoints;
+        minFollowJoints = Math.max(2, (k + 2) / 3);
+        x = new float[k];
+        y = new float[k];
+        conf = new float[k];
+        reset(null);
+    }
+
+    public TrackerConfig config() {
+        return config;
+    }
+
+    /** Forget the state; the next frame runs the initializer in {@code start} (null: whole frame). */
+    public void reset(CropRegion start) {
+        state = null;
+        box = start;
+        startBox = start;
+        pending = START;
+        sinceInit = 0;
+    }
+
+    /** A frame that could not be read: it is skipped and the next good frame re-initializes. */
+    public void markBadFrame() {
+        badFrames++;
+        if (state != null) {
+            pending = BAD_FRAME;
+        }
+        state = null;
+    }
+
+    /** Graph, reason and crop for the next frame, of {@code width} x {@code height} pixels. */
+    public Plan plan(int width, int height) {
+        if (box == null) {
+            box = fullFrameBox(width, height, manifest.cropMargin);
+        }
+        String graph;
+        String reason;
+        if (state == null) {
+            graph = INITIALIZER;
+            reason = pending.length() > 0 ? pending : START;
+        } else if (pending.length() > 0) {
+            graph = INITIALIZER;
+            reason = pending;
+        } else if (config.reinitEvery > 0 && sinceInit >= config.reinitEvery) {
+            graph = INITIALIZER;
+            reason = PERIODIC;
+        } else {
+            graph = STEPPER;
+            reason = "";
+        }
+        return new Plan(graph, reason, box,
+                new CropTransform(box, manifest.inputSize, manifest.cropMargin));
+    }
+
+    /** Takes the heatmaps and next state the planned graph returned; moves the box. */
+    public FrameResult complete(Plan plan, float[] heatmaps, float[] nextState, double latencyMs) {
+        if (nextState == null || nextState.length != manifest.stateSize()) {
+            throw new IllegalArgumentException("state holds " + (nextState == null ? 0
+                    : nextState.length) + " floats, the manifest says " + manifest.stateSize());
+        }
+        state = nextState;
+        if (INITIALIZER.equals(plan.graph)) {
+            if (START.equals(plan.reason)) {
+                startCount++;
+            } else if (CONFIDENCE.equals(plan.reason)) {
+                confidenceCount++;
+            } else if (PERIODIC.equals(plan.reason)) {
+                periodicCount++;
+            } else {
+                badFrameCount++;
+            }
+            sinceInit = 0;
+            pending = "";
+        }
+        sinceInit++;
+        int k = manifest.numJoints;
+        manifest.decoder.decode(heatmaps, manifest.heatmapHeight, manifest.heatmapWidth, k, x, y,
+                conf);
+        List<Keypoint> keypoints = new ArrayList<Keypoint>(k);
+        float[] fx = new float[k];
+        float[] fy = new float[k];
+        for (int i = 0; i < k; i++) {
+            fx[i] = plan.crop.toFrameX(x[i]);
+            fy[i] = plan.crop.toFrameY(y[i]);
+            keypoints.add(new Keypoint(manifest.jointNames.get(i), fx[i], fy[i], conf[i]));
+        }
+        float mean = Numerics.mean(conf);
+        boolean low = config.reinitThreshold > 0 && (double) mean < config.reinitThreshold;
+        if (low) {
+            pending = CONFIDENCE; // keep the box: low-confidence keypoints mislead
+        } else {
+            box = followBox(fx, fy, conf, box);
+        }
+        return new FrameResult(plan.graph, plan.reason, new Pose(keypoints, mean), plan.box,
+                plan.crop.coveredRegion(), latencyMs);
+    }
+
+    /** One upright ARGB frame through {@code model}: plan, crop, run, complete. */
+    public FrameResult process(int[] argb, int width, int height, PoseModel model) {
+        Plan p = plan(width, height);
+        int n = manifest.inputSize * manifest.inputSize * 3;
+        if (cropBuffer == null || cropBuffer.length != n) {
+            cropBuffer = new float[n];
+        }
+        p.crop.sample(argb, width, height, cropBuffer);
+        long t0 = System.nanoTime();
+        PoseModel.Output out = INITIALIZER.equals(p.graph) ? model.initialize(cropBuffer)
+                : model.step(cropBuffer, state);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        return complete(p, out.heatmaps, out.state, ms);
+    }
+
+    private CropRegion followBox(float[] kx, float[] ky, float[] c, CropRegion previousBox) {
+        float threshold = (float) config.keypointThreshold;
+        int good = 0;
+        for (float v : c) {
+            if (v >= threshold) {
+                good++;
+            }
+        }
+        if (good < minFollowJoints) {
+            return previousBox;
+        }
+        // All joints span the box (as dkd_tf.stream: unconfident ones are often the limbs' ends).
+        float loX = Numerics.min(kx);
+        float hiX = Numerics.max(kx);
+        float loY = Numerics.min(ky);
+        float hiY = Numerics.max(ky);
+        float extentX = Math.max(hiX - loX, 1.0f);
+        float extentY = Math.max(hiY - loY, 1.0f);
+        float side = Math.max(extentX, extentY);
+        extentX = Math.max(extentX, (float) (0.5 * side));
+        extentY = Math.max(extentY, (float) (0.5 * side));
+        float midX = (loX + hiX) / 2.0f;
+        float midY = (loY + hiY) / 2.0f;
+        float grow = (float) (1.0 + 2.0 * config.followMargin);
+        float sizeX = extentX * grow;
+        float sizeY = extentY * grow;
+        float resize = (float) (1.0 + config.followMaxResize);
+        float prevX = previousBox.x2 - previousBox.x1;
+        float prevY = previousBox.y2 - previousBox.y1;
+        sizeX = clip(sizeX, prevX / resize, prevX * resize);
+        sizeY = clip(sizeY, prevY / resize, prevY * resize);
+        if (startBox != null) {
+            float startX = startBox.x2 - startBox.x1;
+            float startY = startBox.y2 - startBox.y1;
+            float low = (float) config.followScaleLow;
+            float high = (float) config.followScaleHigh;
+            sizeX = clip(sizeX, startX * low, startX * high);
+            sizeY = clip(sizeY, startY * low, startY * high);
+        }
+        CropRegion next = new CropRegion(midX - sizeX / 2.0f, midY - sizeY / 2.0f,
+                midX + sizeX / 2.0f, midY + sizeY / 2.0f);
+        return next.isFinite() ? next : previousBox;
+    }
+
+    /** numpy.clip(v, lo, hi) = minimum(maximum(v, lo), hi). */
+    private static float clip(float v, float lo, float hi) {
+        return Math.min(Math.max(v, lo), hi);
+    }
+
+    /** The person box whose crop (box side * margin) just covers the whole frame. */
+    public static CropRegion fullFrameBox(int width, int height, double margin) {
+        double side = Math.max(height, width) / margin;
+        double cx = (width - 1) / 2.0;
+        double cy = (height - 1) / 2.0;
+        return new CropRegion((float) (cx - side / 2), (float) (cy - side / 2),
+                (float) (cx + side / 2), (float) (cy + side / 2));
+    }
+
+    public CropRegion box() {
+        return box;
+    }
+
+    public int initializerRuns() {
+        return startCount + confidenceCount + periodicCount + badFrameCount;
+    }
+
+    /** Re-initializations: initializer runs after the first (confidence, periodic, bad frame). */
+    public int reinitializations() {
+        return confidenceCount + periodicCount + badFrameCount;
+    }
+
+    public int badFrames() {
+        return badFrames;
+    }
+}

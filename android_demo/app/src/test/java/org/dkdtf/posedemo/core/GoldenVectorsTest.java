@@ -1,0 +1,171 @@
+package org.dkdtf.posedemo.core;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import org.dkdtf.posedemo.data.CropRegion;
+import org.dkdtf.posedemo.data.Keypoint;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * Replays the heatmaps that the Python tracker got from the real exported graphs
+ * (android_demo/tools/golden.py) through the Java core: keypoints must agree to 1e-4 px, the
+ * confidences, mean confidences, person boxes, crop regions and every graph / re-initialization
+ * decision exactly.
+ */
+public class GoldenVectorsTest {
+    private static final double KEYPOINT_TOLERANCE_PX = 1e-4;
+    private static Manifest manifest;
+    private static Map<String, Object> vectors;
+
+    @BeforeClass
+    @SuppressWarnings("unchecked")
+    public static void load() throws Exception {
+        manifest = Manifest.parse(TestResources.text("/golden/manifest.json"),
+                "golden/manifest.json");
+        vectors = (Map<String, Object>) Json.parse(TestResources.text("/golden/vectors.json"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> scenario(String name) {
+        Map<String, Object> all = (Map<String, Object>) vectors.get("scenarios");
+        assertTrue("golden vectors lack scenario " + name, all.containsKey(name));
+        return (Map<String, Object>) all.get(name);
+    }
+
+    private static double num(Map<String, Object> m, String key) {
+        return ((Number) m.get(key)).doubleValue();
+    }
+
+    private static float f(Object o) {
+        return (float) ((Number) o).doubleValue();
+    }
+
+    private static CropRegion region(Object o) {
+        List<?> v = (List<?>) o;
+        return new CropRegion(f(v.get(0)), f(v.get(1)), f(v.get(2)), f(v.get(3)));
+    }
+
+    private static float[] heatmaps(String base64) {
+        ByteBuffer buf = ByteBuffer.wrap(Base64.getDecoder().decode(base64))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[buf.remaining() / 4];
+        buf.asFloatBuffer().get(out);
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static TrackerConfig settings(Map<String, Object> scenario) {
+        Map<String, Object> s = (Map<String, Object>) scenario.get("settings");
+        return new TrackerConfig(num(s, "reinit_threshold"), (int) num(s, "reinit_every"),
+                num(s, "keypoint_threshold"), num(s, "follow_margin"),
+                num(s, "follow_max_resize"), manifest.tracker.followScaleLow,
+                manifest.tracker.followScaleHigh);
+    }
+
+    /** Streams one scenario; returns the largest keypoint difference in pixels. */
+    @SuppressWarnings("unchecked")
+    private static double replay(String name) {
+        Map<String, Object> sc = scenario(name);
+        PoseTracker tracker = new PoseTracker(manifest, settings(sc));
+        Object start = sc.get("start_box");
+        tracker.reset(start == Json.NULL ? null : region(start));
+        int width = (int) num(sc, "frame_width");
+        int height = (int) num(sc, "frame_height");
+        double worst = 0;
+        int ok = 0;
+        for (Object fo : (List<Object>) sc.get("frames")) {
+            Map<String, Object> frame = (Map<String, Object>) fo;
+            String where = name + " frame " + frame.get("index");
+            if ("bad_frame".equals(frame.get("status"))) {
+                tracker.markBadFrame();
+                continue;
+            }
+            PoseTracker.Plan plan = tracker.plan(width, height);
+            assertEquals(where + ": graph", frame.get("graph"), plan.graph);
+            assertEquals(where + ": re-initialization reason", frame.get("reason"), plan.reason);
+            assertEquals(where + ": person box", region(frame.get("box")), plan.box);
+            float[] hm = heatmaps((String) frame.get("heatmaps"));
+            assertEquals(where + ": heatmap size", manifest.heatmapSize(), hm.length);
+            PoseTracker.FrameResult r = tracker.complete(plan, hm, new float[manifest.stateSize()],
+                    0.0);
+            List<Object> expected = (List<Object>) frame.get("keypoints");
+            assertEquals(where + ": keypoint count", expected.size(), r.pose.keypoints.size());
+            for (int k = 0; k < expected.size(); k++) {
+                List<Object> e = (List<Object>) expected.get(k);
+                Keypoint kp = r.pose.keypoints.get(k);
+                worst = Math.max(worst, Math.abs(kp.x - f(e.get(0))));
+                worst = Math.max(worst, Math.abs(kp.y - f(e.get(1))));
+                assertEquals(where + " joint " + k + ": x", f(e.get(0)), kp.x,
+                        KEYPOINT_TOLERANCE_PX);
+                assertEquals(where + " joint " + k + ": y", f(e.get(1)), kp.y,
+                        KEYPOINT_TOLERANCE_PX);
+                assertEquals(where + " joint " + k + ": confidence",
+                        Float.floatToIntBits(f(e.get(2))), Float.floatToIntBits(kp.score));
+            }
+            assertEquals(where + ": mean confidence",
+                    Float.floatToIntBits(f(frame.get("mean_confidence"))),
+                    Float.floatToIntBits(r.pose.meanScore));
+            assertEquals(where + ": crop region", region(frame.get("crop")), r.crop);
+            ok++;
+        }
+        assertTrue(name + ": no frames", ok > 0);
+        return worst;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    public void defaultScenarioUsesTheManifestsTrackerConstants() {
+        Map<String, Object> s = (Map<String, Object>) scenario("manifest_defaults_start_box")
+                .get("settings");
+        TrackerConfig t = manifest.tracker;
+        assertEquals(t.reinitThreshold, num(s, "reinit_threshold"), 0.0);
+        assertEquals(t.reinitEvery, (int) num(s, "reinit_every"));
+        assertEquals(t.keypointThreshold, num(s, "keypoint_threshold"), 0.0);
+        assertEquals(t.followMargin, num(s, "follow_margin"), 0.0);
+        assertEquals(t.followMaxResize, num(s, "follow_max_resize"), 0.0);
+    }
+
+    @Test
+    public void manifestDefaultsWithStartBox() {
+        double worst = replay("manifest_defaults_start_box");
+        System.out.println("golden manifest_defaults_start_box: max keypoint difference "
+                + worst + " px");
+    }
+
+    @Test
+    public void reinitializationAndBadFrame() {
+        double worst = replay("reinit_full_frame_bad_frame");
+        System.out.println("golden reinit_full_frame_bad_frame: max keypoint difference "
+                + worst + " px");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    public void vectorsCoverEveryDecision() {
+        boolean[] seen = new boolean[4];
+        String[] reasons = {PoseTracker.START, PoseTracker.CONFIDENCE, PoseTracker.PERIODIC,
+            PoseTracker.BAD_FRAME};
+        boolean stepper = false;
+        for (Object so : ((Map<String, Object>) vectors.get("scenarios")).values()) {
+            for (Object fo : (List<Object>) ((Map<String, Object>) so).get("frames")) {
+                Map<String, Object> frame = (Map<String, Object>) fo;
+                for (int i = 0; i < reasons.length; i++) {
+                    seen[i] |= reasons[i].equals(frame.get("reason"));
+                }
+                stepper |= PoseTracker.STEPPER.equals(frame.get("graph"));
+            }
+        }
+        for (int i = 0; i < reasons.length; i++) {
+            assertTrue("no golden frame re-initializes for " + reasons[i], seen[i]);
+        }
+        assertTrue("no golden frame runs the stepper", stepper);
+    }
+}

@@ -1,0 +1,117 @@
+package org.dkdtf.posedemo.core;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.ByteArrayInputStream;
+
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/** manifest.json is read with every constant the app uses, and refused with a clear message. */
+public class ManifestTest {
+    private static final String SOURCE = "assets/manifest.json";
+    private static String text;
+
+    @BeforeClass
+    public static void load() throws Exception {
+        text = TestResources.text("/manifest_fixture.json"); // a fixed 64-px export
+    }
+
+    private static String replaceOnce(String s, String regex, String replacement) {
+        String out = s.replaceFirst(regex, replacement);
+        assertTrue("pattern " + regex + " not in the manifest", !out.equals(s));
+        return out;
+    }
+
+    private static void assertRefused(String manifestText, String expected) {
+        try {
+            Manifest.parse(manifestText, SOURCE);
+            fail("accepted a manifest that should fail with: " + expected);
+        } catch (ManifestException e) {
+            assertTrue(e.getMessage(), e.getMessage().startsWith(SOURCE + ": "));
+            assertTrue("message '" + e.getMessage() + "' lacks '" + expected + "'",
+                    e.getMessage().contains(expected));
+        }
+    }
+
+    @Test
+    public void readsTheConstants() throws Exception {
+        Manifest m = Manifest.parse(text, SOURCE);
+        assertEquals(64, m.inputSize);
+        assertEquals(8, m.stride);
+        assertEquals(8, m.heatmapHeight);
+        assertEquals(13, m.numJoints);
+        assertArrayEquals(new int[] {1, 3, 3, 8}, m.stateShape);
+        assertEquals(72, m.stateSize());
+        assertEquals("argmax_quarter_offset", m.decoder.rule());
+        assertEquals(1.25, m.cropMargin, 0.0);
+        assertEquals(0.1, m.tracker.reinitThreshold, 0.0);
+        assertEquals(0, m.tracker.reinitEvery);
+        assertEquals(0.2, m.tracker.keypointThreshold, 0.0);
+        assertEquals(0.15, m.tracker.followMargin, 0.0);
+        assertEquals(0.1, m.tracker.followMaxResize, 0.0);
+        assertEquals(0.7, m.tracker.followScaleLow, 0.0);
+        assertEquals(1.5, m.tracker.followScaleHigh, 0.0);
+        assertEquals("head", m.jointNames.get(0));
+        assertEquals(14, m.edges.length);
+        assertEquals("initializer.tflite", m.initializer.file);
+        assertEquals("step", m.stepper.signature);
+        assertEquals("state", m.stepper.inputs.get("state"));
+    }
+
+    @Test
+    public void refusesAnotherFormatVersion() {
+        assertRefused(replaceOnce(text, "\"format_version\": 1", "\"format_version\": 2"),
+                "format_version is 2");
+    }
+
+    @Test
+    public void refusesAnUnknownDecodingRule() {
+        assertRefused(replaceOnce(text, "\"decoding\": \"argmax_quarter_offset\"",
+                "\"decoding\": \"soft_argmax\""), "unknown decoding rule 'soft_argmax'");
+    }
+
+    @Test
+    public void refusesShapesThatDisagree() {
+        assertRefused(replaceOnce(text, "\"heatmap_shape\": \\[\\s*1,\\s*8,",
+                "\"heatmap_shape\": [1, 7,"), "does not match input 64x64");
+        assertRefused(replaceOnce(text, "\"state_shape\": \\[\\s*1,",
+                "\"state_shape\": [2,"), "batch 1");
+        assertRefused(replaceOnce(text, "\"batch\": 1", "\"batch\": 4"), "batch is 4");
+    }
+
+    @Test
+    public void refusesAGraphWithoutChecksum() {
+        assertRefused(replaceOnce(text, "\"sha256\": \"da1d43e[0-9a-f]*\",", ""),
+                "formats.tflite.initializer has no sha256");
+    }
+
+    @Test
+    public void refusesAManifestWithoutTrackerConstants() {
+        assertRefused(replaceOnce(text, "\"tracker\":", "\"tracker_old\":"), "no tracker entry");
+    }
+
+    @Test
+    public void refusesBrokenJson() {
+        assertRefused(text.substring(0, text.length() / 2), "cannot parse the manifest");
+    }
+
+    @Test
+    public void checksGraphFilesAgainstTheirSha256() throws Exception {
+        Manifest m = Manifest.parse(text, SOURCE);
+        try {
+            Manifest.checkFile(m.initializer, new ByteArrayInputStream(new byte[] {1, 2, 3}),
+                    "assets/initializer.tflite");
+            fail("accepted a file with another checksum");
+        } catch (ManifestException e) {
+            assertTrue(e.getMessage(), e.getMessage().startsWith("assets/initializer.tflite: "
+                    + "checksum"));
+        }
+        // sha256 of the empty input, a known value
+        assertEquals("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                Manifest.sha256Hex(new ByteArrayInputStream(new byte[0])));
+    }
+}

@@ -1,0 +1,217 @@
+"""Golden vectors for the Android app's Java core, made by the Python tracker on real graphs.
+
+    python android_demo/tools/golden.py [--export_dir EXPORT] [--out DIR]
+
+Streams frames of a synthetic held-out video (seed SEED, never a training seed) through the
+export's TFLite graphs with dkd_tf.stream.PoseTracker, in a few scenarios that together exercise
+every decision (the manifest's own tracker constants with a start box; the whole frame as start
+with periodic and low-confidence re-initialization and an unreadable frame), and writes to DIR
+(default android_demo/app/src/test/resources/golden):
+  manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
+  vectors.json   per scenario: tracker settings, start box, frame size; per frame: status, graph,
+                 re-initialization reason, the raw heatmaps (float32 little-endian, base64), the
+                 decoded keypoints [x, y, confidence] in frame pixels, mean confidence, person
+                 box and crop region (float32 values written exactly); and the fingerprint of
+                 the Python side (sha256 of the decoding and tracker source and of manifest.json).
+The Java tests (GoldenVectorsTest) replay the heatmaps through the Java core; the Python test
+tests/test_android_golden.py fails when the fingerprint no longer matches the code, i.e. when the
+Python side changed and the vectors were not regenerated with this command.
+EXPORT defaults to the shipped reference export (see copy_export.py).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import inspect
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_OUT = os.path.join(REPO, "android_demo", "app", "src", "test", "resources", "golden")
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+SEED = 2027  # synthetic video seed: held out (the demo and the tests train on other seeds)
+FRAME_HEIGHT, FRAME_WIDTH = 120, 160
+VECTORS_FILE = "vectors.json"
+MANIFEST_FILE = "manifest.json"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fingerprint(manifest_bytes: bytes) -> dict:
+    """What the vectors depend on on the Python side: the decoding rule, the crop geometry, the
+    tracker (its policy and constants), this generator, and the manifest."""
+    from dkd_tf import codec, stream, tracking_policy
+    from dkd_tf.data import transforms
+    from export import manifest as manifest_lib
+    parts = {
+        "dkd_tf.codec.decode_heatmaps": inspect.getsource(codec.decode_heatmaps),
+        "dkd_tf.codec.cell_to_pixel": inspect.getsource(codec.cell_to_pixel),
+        "dkd_tf.data.transforms.CROP_MARGIN": repr(transforms.CROP_MARGIN),
+        "dkd_tf.data.transforms.crop_matrix": inspect.getsource(transforms.crop_matrix),
+        "dkd_tf.data.transforms.box_center_size": inspect.getsource(transforms.box_center_size),
+        "dkd_tf.data.transforms.invert_points": inspect.getsource(transforms.invert_points),
+        "dkd_tf.stream.PoseTracker": inspect.getsource(stream.PoseTracker),
+        "dkd_tf.stream.full_frame_box": inspect.getsource(stream.full_frame_box),
+        "dkd_tf.tracking_policy": inspect.getsource(tracking_policy),
+        "export.manifest.DECODING": repr(manifest_lib.DECODING),
+        "android_demo/tools/golden.py": open(os.path.abspath(__file__), encoding="utf-8").read(),
+    }
+    h = hashlib.sha256()
+    for name in sorted(parts):
+        h.update(name.encode() + b"\0" + parts[name].encode("utf-8") + b"\0")
+    return {"python_sha256": h.hexdigest(), "manifest_sha256": _sha256(manifest_bytes),
+            "parts": sorted(parts)}
+
+
+class RecordingRunner:
+    """Passes calls to a runner and keeps the heatmaps of the last call."""
+
+    def __init__(self, runner):
+        self.runner, self.manifest, self.last = runner, runner.manifest, None
+
+    def initialize(self, frame):
+        heatmaps, state = self.runner.initialize(frame)
+        self.last = heatmaps
+        return heatmaps, state
+
+    def step(self, frame, state):
+        heatmaps, state = self.runner.step(frame, state)
+        self.last = heatmaps
+        return heatmaps, state
+
+
+def _f32(values):
+    import numpy as np
+    return [float(v) for v in np.asarray(values, np.float32).reshape(-1)]
+
+
+def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> dict:
+    """Streams `frames` with a fresh PoseTracker; -> the scenario's vectors."""
+    import numpy as np
+
+    from dkd_tf import stream
+    rec = RecordingRunner(runner)
+    tracker = stream.PoseTracker(rec, **settings)
+    tracker.reset(start_box)
+    out = []
+    for i, image in enumerate(frames):
+        if i in bad_frames:
+            tracker.mark_bad_frame(i, "golden: simulated unreadable frame")
+            out.append({"index": i, "status": "bad_frame"})
+            continue
+        r = tracker.process(image, i)
+        hm = np.ascontiguousarray(rec.last[0], dtype="<f4")
+        out.append({
+            "index": i, "status": "ok", "graph": r.graph, "reason": r.reinit_reason,
+            "heatmaps": base64.b64encode(hm.tobytes()).decode("ascii"),
+            "keypoints": [_f32(row) for row in np.concatenate(
+                [r.keypoints, r.confidence[:, None]], axis=1)],
+            "mean_confidence": float(np.float32(r.mean_confidence)),
+            "box": _f32(r.box), "crop": _f32(r.crop),
+        })
+    return {"settings": settings,
+            "start_box": None if start_box is None else _f32(start_box),
+            "frame_width": int(frames[0].shape[1]), "frame_height": int(frames[0].shape[0]),
+            "frames": out}
+
+
+def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
+    import numpy as np
+
+    from copy_export import open_export
+    from dkd_tf import stream
+    from dkd_tf.data import synthetic
+    from export import graphs as graphs_lib
+    from export import manifest as manifest_lib
+    runner, manifest = open_export(export_dir)
+    manifest_bytes = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
+    video = synthetic.render_video(synthetic.video_rng(SEED, 0), 12, FRAME_HEIGHT, FRAME_WIDTH)
+    frames = video["frames"]
+    t = manifest["tracker"]
+    defaults = {"reinit_threshold": float(t["reinit_threshold"]),
+                "reinit_every": int(t["reinit_every"]),
+                "keypoint_threshold": float(t["keypoint_threshold"]),
+                "follow_margin": float(t["follow_margin"]),
+                "follow_max_resize": float(t["follow_max_resize"])}
+    if [float(v) for v in t["follow_scale_range"]] != list(stream.FOLLOW_SCALE_RANGE):
+        raise ValueError(f"{export_dir}: the manifest's follow_scale_range "
+                         f"{t['follow_scale_range']} is not dkd_tf.stream's; the Python tracker "
+                         "cannot replay it")
+    first = run_scenario(runner, frames[:8], defaults, video["bboxes"][0])
+    # Thresholds that make this model both follow and re-initialize for low confidence.
+    ok = [f for f in first["frames"] if f["status"] == "ok"]
+    means = np.array([f["mean_confidence"] for f in ok])
+    confs = np.array([k[2] for f in ok for k in f["keypoints"]])
+    for q in (0.35, 0.5, 0.65, 0.8):
+        busy = dict(defaults, reinit_every=4,
+                    reinit_threshold=round(float(np.quantile(means, q)), 6),
+                    keypoint_threshold=round(float(np.quantile(confs, 0.4)), 6))
+        second = run_scenario(runner, frames, busy, None, bad_frames=(5,))
+        if any(f.get("reason") == "confidence" for f in second["frames"]):
+            break
+    scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second}
+    reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}
+    missing = {"start", "confidence", "periodic", "bad_frame"} - reasons
+    if missing:
+        log(f"warning: these frames never re-initialize for {sorted(missing)}; the Java tests "
+            "will not cover that decision with this export")
+    vectors = {
+        "description": "made by android_demo/tools/golden.py; replayed by the Java core's "
+                       "GoldenVectorsTest",
+        "fingerprint": fingerprint(manifest_bytes),
+        "export": {"dir": os.path.relpath(os.path.abspath(export_dir), REPO),
+                   "manifest_sha256": graphs_lib.file_sha256(
+                       manifest_lib.manifest_path(export_dir)),
+                   "model_sha256": manifest["model"].get("sha256")},
+        "video": {"generator": "dkd_tf.data.synthetic.render_video", "seed": SEED, "index": 0,
+                  "height": FRAME_HEIGHT, "width": FRAME_WIDTH},
+        "heatmap_shape": manifest["heatmap_shape"],
+        "heatmap_encoding": "float32 little-endian NHWC without the batch axis, base64",
+        "scenarios": scenarios,
+    }
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, MANIFEST_FILE), "wb") as f:
+        f.write(manifest_bytes)
+    with open(os.path.join(out_dir, VECTORS_FILE), "w") as f:
+        json.dump(vectors, f, indent=1)
+        f.write("\n")
+    n = sum(len(s["frames"]) for s in scenarios.values())
+    size = sum(os.path.getsize(os.path.join(out_dir, x)) for x in (MANIFEST_FILE, VECTORS_FILE))
+    log(f"wrote {n} frames in {len(scenarios)} scenarios to {out_dir} ({size / 1024:.0f} KB); "
+        f"decisions: {sorted(r for r in reasons if r)}")
+    return vectors
+
+
+def main(argv=None) -> int:
+    from copy_export import default_export_dir
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--export_dir", default=None,
+                        help="export directory with TFLite graphs (default: the shipped "
+                             "reference export)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="output directory")
+    args = parser.parse_args(argv)
+    from export.manifest import ManifestError
+    export_dir = args.export_dir or default_export_dir()
+    if export_dir is None:
+        print("error: no --export_dir and no shipped reference export under dkd_tf/presets/",
+              file=sys.stderr)
+        return 1
+    try:
+        generate(export_dir, args.out)
+    except (ManifestError, OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

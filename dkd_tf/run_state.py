@@ -1,0 +1,453 @@
+"""What a training run directory promises, and the checks that keep it true.
+
+A run directory (dkd_tf.training) holds config.json, checkpoints/ckpt-N (N = epochs finished) and
+model.keras. This module makes three promises hold across kills, torn files and changed flags:
+
+1. model.keras is the model of the newest checkpoint. Beside it, model_epoch.json records the
+   epoch of the checkpoint it was written from and its sha256; both files are replaced
+   atomically, the record last. Every training start compares them with the newest checkpoint
+   that restores and rewrites model.keras from that checkpoint when they disagree
+   (`reconcile_model`); loaders (`verify_model_dir`) refuse a model.keras that is stale.
+2. A torn checkpoint (truncated .data, missing .index, left by a kill or a full disk) does not
+   block resuming: `restore_newest` reads every tensor of each candidate, newest first, restores
+   the first that is whole, moves the unreadable ones to checkpoints/unreadable/ and says so;
+   `clean_litter` removes what interrupted writes leave (ckpt-N_temp/, *.tmp.keras, ...).
+3. config.json describes the checkpoints. `check_resume` compares the new settings with the
+   stored config before anything is written: architecture settings can never change in a
+   resumed run (a table lists what differs), the safe ones (epochs, schedule, augmentation, ...)
+   only when named in allow_changes, and each change is logged.
+
+`validate_config` checks every setting of a TrainConfig at once (dkd_tf.train --dry_run too).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+
+from absl import logging
+
+CONFIG_FILE = "config.json"  # = training.CONFIG_FILE / MODEL_FILE (kept here to stay importable
+MODEL_FILE = "model.keras"   # from training without a cycle)
+MODEL_RECORD = "model_epoch.json"
+CHECKPOINT_DIR = "checkpoints"
+UNREADABLE_DIR = "unreadable"
+CHECKPOINT_PREFIX = "ckpt"
+
+# Settings that define the network, its weights' meaning or what the checkpoints were trained
+# on: never changed in a resumed run (use a new --model_dir).
+ARCHITECTURE_FIELDS = (
+    "dataset", "split", "variant", "initializer_backbone", "encoder_backbone",
+    "initializer_width", "encoder_width", "deconv_filters", "kernel_size", "kernel_channels",
+    "eta", "discriminator_scale", "input_size", "backbone_weights", "init_initializer_from",
+    "init_encoder_from")
+# How a run proceeds from here: allowed in a resumed run when named in allow_changes, logged.
+SAFE_FIELDS = (
+    "epochs", "learning_rate", "lr_decay_epochs", "lr_decay_factor", "clips_per_epoch",
+    "batch_size", "clip_length", "sigma", "gamma", "scale_min", "scale_max", "max_rotation",
+    "rotation_prob", "flip_prob", "max_translation", "seed", "data_dir", "synthetic_videos",
+    "synthetic_frames")
+# How this process runs, not what it trains: never compared.
+RUN_FIELDS = ("model_dir", "strategy", "tpu", "verbose")
+
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+INPUT_MULTIPLE = 32  # the backbones' stride: heatmaps and every feature map stay aligned
+INPUT_SIZE_RULE = (f"must be a positive multiple of {INPUT_MULTIPLE} (the backbone stride): "
+                   "64, 96, 128, ..., 256, ...")
+
+
+class RunStateError(ValueError):
+    """A run directory or a setting that cannot be used as it is. The message names the file
+    (or the flag) first."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+# ---------------------------------------------------------------------------------- settings
+def input_size_problem(value) -> str | None:
+    """Why `value` cannot be an input size, or None."""
+    if isinstance(value, int) and value >= INPUT_MULTIPLE and value % INPUT_MULTIPLE == 0:
+        return None
+    return INPUT_SIZE_RULE
+
+
+PATH_FIELDS = ("backbone_weights", "init_initializer_from", "init_encoder_from", "data_dir")
+
+
+def config_problems(cfg) -> list[tuple[str, str]]:
+    """[(field, problem)] for every setting of a TrainConfig that cannot work (files that do not
+    exist included; PATH_FIELDS name those)."""
+    from dkd_tf.data.datasets import DATASETS
+    from dkd_tf.models.backbones import BACKBONES
+    from dkd_tf.models.dkd import VARIANTS
+    out = []
+
+    def need(field, ok, problem):
+        if not ok:
+            out.append((field, problem))
+
+    def choice(field, choices):
+        need(field, getattr(cfg, field) in choices, f"must be one of {', '.join(map(str, choices))}")
+
+    choice("dataset", DATASETS)
+    choice("variant", VARIANTS)
+    choice("initializer_backbone", BACKBONES)
+    choice("encoder_backbone", BACKBONES)
+    choice("strategy", STRATEGIES)
+    choice("split", (1, 2, 3))
+    choice("verbose", (0, 1, 2))
+    problem = input_size_problem(cfg.input_size)
+    if problem:
+        out.append(("input_size", problem))
+    for field in ("initializer_width", "encoder_width", "deconv_filters", "kernel_size",
+                  "kernel_channels", "batch_size", "epochs", "clip_length", "synthetic_videos",
+                  "synthetic_frames"):
+        value = getattr(cfg, field)
+        need(field, isinstance(value, int) and value >= 1, "must be a positive integer")
+    need("clips_per_epoch", cfg.clips_per_epoch >= 0, "must be >= 0 (0 = every clip once)")
+    need("synthetic_frames", cfg.synthetic_frames >= cfg.clip_length,
+         f"must be at least --clip_length ({cfg.clip_length})")
+    for field in ("learning_rate", "lr_decay_factor", "sigma", "scale_min", "scale_max"):
+        need(field, getattr(cfg, field) > 0, "must be > 0")
+    for field in ("eta", "gamma", "max_rotation", "max_translation"):
+        need(field, getattr(cfg, field) >= 0, "must be >= 0")
+    for field in ("rotation_prob", "flip_prob"):
+        need(field, 0.0 <= getattr(cfg, field) <= 1.0, "is a probability: must be in [0, 1]")
+    need("discriminator_scale", 0.0 < cfg.discriminator_scale <= 1.0, "must be in (0, 1]")
+    need("scale_max", cfg.scale_max >= cfg.scale_min,
+         f"must be >= --scale_min ({cfg.scale_min:g})")
+    epochs = list(cfg.lr_decay_epochs)
+    need("lr_decay_epochs", all(isinstance(e, int) and e >= 0 for e in epochs)
+         and epochs == sorted(set(epochs)), "must be increasing non-negative epoch numbers")
+    weights = cfg.backbone_weights
+    need("backbone_weights", weights in ("", "imagenet") or os.path.isfile(weights),
+         "must be '', 'imagenet' or an existing weights file")
+    for field in ("init_initializer_from", "init_encoder_from"):
+        path = getattr(cfg, field)
+        need(field, not path or os.path.isfile(path), "no such file (a trained .keras model)")
+    if cfg.dataset != "synthetic":  # only the synthetic set is generated when missing
+        need("data_dir", os.path.isdir(cfg.data_dir), f"no such directory (the {cfg.dataset} "
+                                                      "data set in its official layout)")
+    return out
+
+
+def validate_config(cfg, paths: bool = True) -> list[tuple[str, str]]:
+    """Raise RunStateError listing every setting of cfg that cannot work (all at once).
+
+    paths=False reports missing files and directories (PATH_FIELDS) without raising: they are
+    returned, for a dry run on a machine without the data."""
+    problems = config_problems(cfg)
+    missing = [p for p in problems if p[0] in PATH_FIELDS]
+    if not paths:
+        problems = [p for p in problems if p[0] not in PATH_FIELDS]
+    if not problems:
+        return missing
+    first, *rest = problems
+    lines = [f"--{field}={_show(getattr(cfg, field))}: {problem}" for field, problem in rest]
+    raise RunStateError(f"--{first[0]}={_show(getattr(cfg, first[0]))}",
+                        first[1] + "".join(f"\n  also {l}" for l in lines))
+
+
+def _show(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def _normalized(field, value):
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    if field in ("data_dir", "init_initializer_from", "init_encoder_from", "backbone_weights") \
+            and value:
+        return os.path.normpath(value)
+    return value
+
+
+def config_differences(stored, new) -> list[tuple[str, object, object]]:
+    """[(field, stored value, new value)] for the compared fields that differ."""
+    out = []
+    for f in dataclasses.fields(new):
+        if f.name in RUN_FIELDS:
+            continue
+        a, b = getattr(stored, f.name), getattr(new, f.name)
+        if _normalized(f.name, a) != _normalized(f.name, b):
+            out.append((f.name, a, b))
+    return out
+
+
+def format_differences(diffs, stored_label="stored (config.json)", new_label="now") -> str:
+    rows = [("flag", stored_label, new_label, "kind")] + [
+        (f"--{n}", _show(a), _show(b),
+         "architecture" if n in ARCHITECTURE_FIELDS else "safe") for n, a, b in diffs]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+                     for r in rows)
+
+
+def has_checkpoints(model_dir: str) -> bool:
+    return bool(checkpoint_numbers(os.path.join(model_dir, CHECKPOINT_DIR)))
+
+
+def check_resume(cfg, allow_changes=()) -> list:
+    """Compare cfg with the config.json of a run that has checkpoints; nothing is written.
+
+    Returns the allowed differences [(field, stored, new)] (empty for a new run or the same
+    settings); raises RunStateError with a table of the differences when an architecture setting
+    changed or a safe one changed without being named in allow_changes."""
+    from dkd_tf.training import TrainConfig
+    allow = set(allow_changes)
+    unknown = allow - set(SAFE_FIELDS)
+    if unknown:
+        bad = sorted(unknown)
+        arch = [n for n in bad if n in ARCHITECTURE_FIELDS]
+        raise RunStateError(f"--allow_changes={','.join(sorted(allow))}",
+                            (f"{', '.join(arch)} define the model and can never change in a "
+                             "resumed run; " if arch else f"unknown setting(s) {', '.join(bad)}; ")
+                            + f"allowed: {', '.join(SAFE_FIELDS)}")
+    path = os.path.join(cfg.model_dir, CONFIG_FILE)
+    if not has_checkpoints(cfg.model_dir):
+        return []  # nothing trained yet: the new settings simply apply
+    if not os.path.isfile(path):
+        raise RunStateError(path, f"missing, but {os.path.join(cfg.model_dir, CHECKPOINT_DIR)} "
+                                  "holds checkpoints: the settings they were trained with are "
+                                  "unknown; restore config.json or use a new --model_dir")
+    try:
+        stored = TrainConfig.load(cfg.model_dir)
+    except (ValueError, TypeError) as e:
+        raise RunStateError(path, f"unreadable ({e}); restore it or use a new --model_dir"
+                            ) from None
+    diffs = config_differences(stored, cfg)
+    if not diffs:
+        return []
+    arch = [d for d in diffs if d[0] in ARCHITECTURE_FIELDS]
+    not_allowed = [d for d in diffs if d[0] not in ARCHITECTURE_FIELDS and d[0] not in allow]
+    if arch:
+        raise RunStateError(path, "this run's checkpoints were trained with other settings, and "
+                                  f"{', '.join('--' + d[0] for d in arch)} cannot change in a "
+                                  "resumed run (use a new --model_dir, or the stored values):\n"
+                            + format_differences(diffs))
+    if not_allowed:
+        names = ",".join(d[0] for d in diffs)
+        raise RunStateError(path, "the flags differ from the settings this run was trained with; "
+                                  "to resume with the new values pass --allow_changes="
+                                  f"{names} (or give the stored values):\n"
+                            + format_differences(diffs))
+    return diffs
+
+
+def save_config(cfg, changes=(), log=None) -> str:
+    """Write config.json (atomically); log each allowed change of a resumed run."""
+    log = log or logging.warning
+    for name, old, new in changes:
+        log(f"{cfg.model_dir}: resuming with --{name} changed from {_show(old)} to {_show(new)} "
+            "(allowed by --allow_changes)")
+    os.makedirs(cfg.model_dir, exist_ok=True)
+    path = os.path.join(cfg.model_dir, CONFIG_FILE)
+    _write_json(path, dataclasses.asdict(cfg))
+    return path
+
+
+# ---------------------------------------------------------------------------------- files
+def _write_json(path, doc) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def clean_litter(model_dir: str, log=None) -> list[str]:
+    """Remove what interrupted writes leave behind; returns the removed paths."""
+    log = log or logging.warning
+    ckpt_dir = os.path.join(model_dir, CHECKPOINT_DIR)
+    found = (glob.glob(os.path.join(ckpt_dir, f"{CHECKPOINT_PREFIX}-*_temp"))
+             + glob.glob(os.path.join(ckpt_dir, "checkpoint.tmp*"))
+             + glob.glob(os.path.join(model_dir, "*.tmp.keras"))
+             + glob.glob(os.path.join(model_dir, "*.json.tmp")))
+    for path in found:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+    if found:
+        log(f"{model_dir}: removed {len(found)} file(s) left by an interrupted write: "
+            + ", ".join(os.path.relpath(p, model_dir) for p in sorted(found)))
+    return found
+
+
+_CKPT_RE = re.compile(rf"^{CHECKPOINT_PREFIX}-(\d+)\.(index|data-\d+-of-\d+)$")
+
+
+def checkpoint_numbers(ckpt_dir: str) -> list[int]:
+    """Numbers N of the ckpt-N files on disk (any part of them), ascending."""
+    if not os.path.isdir(ckpt_dir):
+        return []
+    nums = {int(m.group(1)) for m in map(_CKPT_RE.match, os.listdir(ckpt_dir)) if m}
+    return sorted(nums)
+
+
+def _checkpoint_files(ckpt_dir, number) -> list[str]:
+    return [os.path.join(ckpt_dir, n) for n in os.listdir(ckpt_dir)
+            if (m := _CKPT_RE.match(n)) and int(m.group(1)) == number]
+
+
+def read_whole_checkpoint(prefix: str) -> None:
+    """Read every tensor of the checkpoint at `prefix`; raises when any byte is missing."""
+    import tensorflow as tf
+    if not os.path.isfile(prefix + ".index"):
+        raise tf.errors.NotFoundError(None, None, f"{prefix}.index is missing")
+    reader = tf.train.load_checkpoint(prefix)
+    for name in reader.get_variable_to_shape_map():
+        reader.get_tensor(name)
+
+
+def restore_newest(checkpoint, ckpt_dir: str, log=None) -> str | None:
+    """Restore `checkpoint` (a tf.train.Checkpoint) from the newest checkpoint in ckpt_dir that is
+    whole; returns its prefix (None: nothing restorable, a fresh start).
+
+    Unreadable newer checkpoints are moved to ckpt_dir/unreadable/ and reported. The checkpoint
+    state file is rewritten to list the remaining checkpoints, so tf.train.CheckpointManager
+    continues from the one restored. A whole checkpoint that does not fit the model (another
+    architecture) is an error, not a fallback."""
+    import tensorflow as tf
+    log = log or logging.warning
+    numbers = checkpoint_numbers(ckpt_dir)
+    restored, broken = None, []
+    for number in reversed(numbers):
+        prefix = os.path.join(ckpt_dir, f"{CHECKPOINT_PREFIX}-{number}")
+        try:
+            read_whole_checkpoint(prefix)
+        except Exception as e:  # noqa: BLE001 - TF raises OpError, IndexError, ... for torn files
+            reason = getattr(e, "message", None) or str(e)
+            broken.append((number, reason.strip().splitlines()[0] if reason.strip() else
+                           type(e).__name__))
+            continue
+        try:
+            checkpoint.restore(prefix).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise RunStateError(prefix, f"does not fit the model built from the flags ({e}); "
+                                        "the run was trained with other settings") from None
+        restored = prefix
+        break
+    for number, reason in broken:
+        target = os.path.join(ckpt_dir, UNREADABLE_DIR)
+        os.makedirs(target, exist_ok=True)
+        for path in _checkpoint_files(ckpt_dir, number):
+            os.replace(path, os.path.join(target, os.path.basename(path)))
+        log(f"{os.path.join(ckpt_dir, f'{CHECKPOINT_PREFIX}-{number}')}: unreadable ({reason}); "
+            f"moved to {target}/ and "
+            + (f"resuming from {os.path.basename(restored)}" if restored
+               else "starting from scratch (no older checkpoint restores)"))
+    if broken or numbers:
+        remaining = [os.path.join(ckpt_dir, f"{CHECKPOINT_PREFIX}-{n}")
+                     for n in checkpoint_numbers(ckpt_dir)
+                     if restored is None or n <= int(restored.rsplit("-", 1)[1])]
+        state = os.path.join(ckpt_dir, "checkpoint")
+        if remaining:
+            tf.compat.v1.train.update_checkpoint_state(ckpt_dir, remaining[-1], remaining)
+        elif os.path.exists(state):
+            os.remove(state)
+    return restored
+
+
+# ---------------------------------------------------------------------------------- model.keras
+def read_record(model_dir: str) -> dict | None:
+    path = os.path.join(model_dir, MODEL_RECORD)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+        return doc if isinstance(doc, dict) else None
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def write_model(model, model_dir: str, epoch: int) -> str:
+    """model.keras of checkpoint `epoch`, then its record; each replaced atomically."""
+    path = os.path.join(model_dir, MODEL_FILE)
+    tmp = path + ".tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, path)  # never leave a half-written model behind
+    _write_json(os.path.join(model_dir, MODEL_RECORD), {
+        "epoch": int(epoch), "checkpoint": f"{CHECKPOINT_PREFIX}-{int(epoch)}",
+        "sha256": file_sha256(path),
+        "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")})
+    return path
+
+
+def model_mismatch(model_dir: str, epoch: int) -> str | None:
+    """Why model.keras is not the model of checkpoint `epoch`, or None when it provably is."""
+    path = os.path.join(model_dir, MODEL_FILE)
+    if not os.path.isfile(path):
+        return f"{MODEL_FILE} is missing"
+    record = read_record(model_dir)
+    if record is None:
+        return f"{MODEL_RECORD} (the epoch model.keras was written from) is missing or unreadable"
+    if record.get("epoch") != epoch:
+        return (f"{MODEL_FILE} was written from epoch {record.get('epoch')}, the newest "
+                f"checkpoint is epoch {epoch}")
+    if record.get("sha256") != file_sha256(path):
+        return f"{MODEL_FILE} is not the file {MODEL_RECORD} describes (checksum differs)"
+    return None
+
+
+def reconcile_model(model, model_dir: str, epoch: int, input_size: int, log=None) -> bool:
+    """Make model.keras the model of checkpoint `epoch` (already restored into `model`); True when
+    it had to be rewritten."""
+    log = log or logging.warning
+    if epoch <= 0:
+        return False
+    reason = model_mismatch(model_dir, epoch)
+    if reason is None:
+        return False
+    log(f"{os.path.join(model_dir, MODEL_FILE)}: {reason}; rewriting it from "
+        f"{CHECKPOINT_DIR}/{CHECKPOINT_PREFIX}-{epoch}")
+    if not model.built:
+        import numpy as np
+        model(np.zeros((1, 2, input_size, input_size, 3), np.float32), training=False)
+    write_model(model, model_dir, epoch)
+    return True
+
+
+def verify_model_dir(model_dir: str) -> None:
+    """Refuse a model.keras that is not the model of the run's newest checkpoint.
+
+    A directory without checkpoints (a model saved by other means) is taken as it is; one with
+    a model record is checked against it."""
+    ckpt_dir = os.path.join(model_dir, CHECKPOINT_DIR)
+    numbers = checkpoint_numbers(ckpt_dir)
+    if numbers:
+        reason = model_mismatch(model_dir, numbers[-1])
+    elif read_record(model_dir) is not None:
+        record = read_record(model_dir)
+        path = os.path.join(model_dir, MODEL_FILE)
+        reason = (None if os.path.isfile(path) and record.get("sha256") == file_sha256(path)
+                  else f"{MODEL_FILE} is not the file {MODEL_RECORD} describes")
+    else:
+        reason = None
+    if reason:
+        raise RunStateError(os.path.join(model_dir, MODEL_FILE),
+                            f"not the model of this run's newest checkpoint ({reason}); rerun "
+                            "the training command (it rebuilds model.keras from the newest "
+                            "checkpoint that restores)")

@@ -1,0 +1,77 @@
+"""The Android app's golden vectors (android_demo/tools/golden.py) must match the Python side that
+made them, and manifests must carry the tracker constants the app reads."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+
+import tensorflow as tf
+
+from dkd_tf import stream, tracking_policy
+from export import manifest as manifest_lib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.join(REPO, "android_demo", "tools")
+GOLDEN = os.path.join(REPO, "android_demo", "app", "src", "test", "resources", "golden")
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(f"android_{name}", os.path.join(TOOLS, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class AndroidGoldenTest(tf.test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.golden = _load_tool("golden")
+        with open(os.path.join(GOLDEN, self.golden.VECTORS_FILE)) as f:
+            self.vectors = json.load(f)
+        with open(os.path.join(GOLDEN, self.golden.MANIFEST_FILE), "rb") as f:
+            self.manifest_bytes = f.read()
+
+    def test_vectors_were_made_by_the_current_python_side(self):
+        now = self.golden.fingerprint(self.manifest_bytes)
+        recorded = self.vectors["fingerprint"]
+        self.assertEqual(now["manifest_sha256"], recorded["manifest_sha256"],
+                         "android_demo/.../golden/manifest.json changed after the vectors were made")
+        changed = sorted(set(now["parts"]) ^ set(recorded["parts"]))
+        self.assertEqual(
+            now["python_sha256"], recorded["python_sha256"],
+            "the Python decoding / crop / tracker code (or the generator) changed since the "
+            f"Android golden vectors were made{' (parts: ' + ', '.join(changed) + ')' if changed else ''}"
+            "; regenerate them: python android_demo/tools/golden.py --export_dir EXPORT, then run "
+            "make android-test")
+
+    def test_golden_manifest_is_a_valid_manifest_with_a_tracker(self):
+        manifest = manifest_lib.validate(json.loads(self.manifest_bytes), "golden/manifest.json")
+        self.assertIn("tracker", manifest)
+        export_dir = os.path.join(REPO, self.vectors["export"]["dir"])
+        source = manifest_lib.manifest_path(export_dir)
+        if os.path.isfile(source):  # a shipped export in the repository: still the same file
+            from export.graphs import file_sha256
+            self.assertEqual(file_sha256(source), self.vectors["export"]["manifest_sha256"],
+                             f"{source} changed since the golden vectors were made; regenerate")
+
+    def test_tracker_entry_is_the_stream_defaults(self):
+        t = tracking_policy.to_json()
+        self.assertEqual(t["reinit_threshold"], stream.DEFAULT_REINIT_THRESHOLD)
+        self.assertEqual(t["keypoint_threshold"], stream.DEFAULT_KEYPOINT_THRESHOLD)
+        self.assertEqual(t["follow_margin"], stream.DEFAULT_FOLLOW_MARGIN)
+        self.assertEqual(t["follow_max_resize"], stream.DEFAULT_FOLLOW_MAX_RESIZE)
+        self.assertEqual(tuple(t["follow_scale_range"]), stream.FOLLOW_SCALE_RANGE)
+        manifest = json.loads(self.manifest_bytes)
+        manifest["tracker"] = t
+        manifest_lib.validate(manifest)
+        manifest["tracker"] = dict(t, follow_margin="wide")
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "tracker.follow_margin"):
+            manifest_lib.validate(manifest, "m.json")
+        del manifest["tracker"]  # manifests written before the entry existed stay valid
+        manifest_lib.validate(manifest)
+
+
+if __name__ == "__main__":
+    tf.test.main()
