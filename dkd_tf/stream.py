@@ -298,8 +298,9 @@ class PoseTracker:
             raise StreamError(f"follow_max_resize must be > 0, got {follow_max_resize}")
         self.runner = runner
         self.manifest = runner.manifest
-        if self.manifest["decoding"] != manifest_lib.DECODING:
+        if self.manifest["decoding"] not in codec.DECODING_RULES:
             raise StreamError(f"decoding rule {self.manifest['decoding']!r} is not implemented")
+        self.decoding = self.manifest["decoding"]
         margin = self.manifest.get("crop", {}).get("margin", transforms.CROP_MARGIN)
         if abs(float(margin) - transforms.CROP_MARGIN) > 1e-6:
             raise StreamError(f"the export was made for crops with margin {margin}, this code "
@@ -371,7 +372,7 @@ class PoseTracker:
             self._since_init = 0
             self._pending = ""
         self._since_init += 1
-        xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride)
+        xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride, self.decoding)
         keypoints = transforms.invert_points(matrix, xy)
         mean_conf = float(np.mean(conf))
         low = self.reinit_threshold > 0 and mean_conf < self.reinit_threshold

@@ -38,15 +38,28 @@ import platform
 
 import numpy as np
 
+from dkd_tf import codec
+
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
-DECODING = "argmax_quarter_offset"
-DECODING_DESCRIPTION = (
-    "Per joint k: (i, j) = argmax over the heatmap cells of channel k; confidence = the peak value "
-    "h[i, j, k]. Quarter-cell shift: x_cell = j + 0.25 * sign(h[i, j+1, k] - h[i, j-1, k]) when "
-    "0 < j < w-1 (else x_cell = j); likewise y_cell with rows. Input pixels (integer coordinates "
-    "are pixel centres): x = (x_cell + 0.5) * stride - 0.5, y = (y_cell + 0.5) * stride - 0.5. "
-    "Map back to the source image with the inverse of the crop matrix.")
+DECODING = codec.DEFAULT_DECODING  # the rule new exports record
+_TO_PIXELS = ("Input pixels (integer coordinates are pixel centres): x = (x_cell + 0.5) * stride "
+              "- 0.5, y = (y_cell + 0.5) * stride - 0.5. Map back to the source image with the "
+              "inverse of the crop matrix.")
+DECODING_DESCRIPTIONS = {
+    "argmax_log_parabola": (
+        "Per joint k: (i, j) = argmax over the heatmap cells of channel k; confidence c = the peak "
+        "value h[i, j, k]. Sub-cell offset per axis from the peak and its two neighbours l, r "
+        "(columns j-1, j+1 for x; rows for y): when 0 < j < w-1 and c > 0, floor l and r at "
+        "0.01 * c, a = ln c - ln l, b = ln c - ln r, offset = 0.5 * (a - b) / (a + b) (0 when "
+        "a + b = 0), x_cell = j + offset; else x_cell = j. " + _TO_PIXELS),
+    "argmax_quarter_offset": (
+        "Per joint k: (i, j) = argmax over the heatmap cells of channel k; confidence = the peak "
+        "value h[i, j, k]. Quarter-cell shift: x_cell = j + 0.25 * sign(h[i, j+1, k] - "
+        "h[i, j-1, k]) when 0 < j < w-1 (else x_cell = j); likewise y_cell with rows. "
+        + _TO_PIXELS),
+}
+DECODING_DESCRIPTION = DECODING_DESCRIPTIONS[DECODING]
 QUANTIZATIONS = ("none", "fp16", "dynamic", "int8")
 FORMATS = ("tflite", "onnx")
 GRAPHS = ("initializer", "stepper")
@@ -224,8 +237,9 @@ def validate(manifest: dict, path="manifest") -> dict:
     _require(hm[1] * stride == inp["height"] and hm[2] * stride == inp["width"], path,
              f"heatmap_shape {hm} does not match input {inp['height']}x{inp['width']} at "
              f"stride {stride}")
-    _require(manifest["decoding"] == DECODING, path,
-             f"unknown decoding rule {manifest['decoding']!r} (this code implements {DECODING!r})")
+    _require(manifest["decoding"] in codec.DECODING_RULES, path,
+             f"unknown decoding rule {manifest['decoding']!r} (this code implements "
+             f"{', '.join(codec.DECODING_RULES)})")
     names = manifest["joints"].get("names")
     _require(isinstance(names, list) and len(names) == hm[3], path,
              f"joints.names has {len(names) if isinstance(names, list) else names!r} entries, "

@@ -28,6 +28,35 @@ class CodecTest(tf.test.TestCase):
         hm[0, 1, 2, 0] = 1.0
         hm[0, 1, 3, 0] = 0.5  # right neighbour larger: +0.25 cell in x
         hm[0, 0, 2, 0] = 0.2  # upper neighbour larger: -0.25 cell in y
-        xy, conf = codec.decode_heatmaps(hm, 8)
+        xy, conf = codec.decode_heatmaps(hm, 8, "argmax_quarter_offset")
         self.assertAllClose(xy[0, 0], [(2.25 + 0.5) * 8 - 0.5, (0.75 + 0.5) * 8 - 0.5])
         self.assertAllClose(conf[0, 0], 1.0)
+
+    def test_log_parabola_recovers_gaussian_centres_exactly(self):
+        rng = np.random.default_rng(1)
+        pts = rng.uniform(12, 116, size=(13, 2)).astype("float32")
+        for sigma in (1.0, 1.5, 2.0):
+            maps = codec.encode_heatmaps(pts, tf.ones([13]), 16, 16, 8, sigma).numpy()
+            xy, _ = codec.decode_heatmaps(maps, 8)  # the default rule
+            self.assertAllClose(xy, pts, atol=1e-3)
+            quarter, _ = codec.decode_heatmaps(maps, 8, "argmax_quarter_offset")
+            self.assertGreater(np.abs(quarter - pts).max(), 0.5)  # the old rule could not
+
+    def test_log_parabola_rule_golden(self):
+        hm = np.zeros((1, 4, 4, 2), np.float32)
+        hm[0, 1, 2, 0], hm[0, 1, 1, 0], hm[0, 1, 3, 0] = 1.0, np.exp(-2.0), np.exp(-0.5)
+        hm[0, 0, 2, 0], hm[0, 2, 2, 0] = 0.0, 0.5  # upper neighbour floored at 0.01 * peak
+        hm[0, 0, 3, 1] = -0.5  # channel 1: no positive peak anywhere -> no shift
+        hm[..., 1] -= 1.0
+        xy, conf = codec.decode_heatmaps(hm, 8)
+        a, b = 2.0, 0.5  # ln c - ln l, ln c - ln r
+        ay, by = -np.log(0.01), np.log(2.0)
+        x_cell = 2 + 0.5 * (a - b) / (a + b)
+        y_cell = 1 + 0.5 * (ay - by) / (ay + by)
+        self.assertAllClose(xy[0, 0], [(x_cell + 0.5) * 8 - 0.5, (y_cell + 0.5) * 8 - 0.5])
+        self.assertAllClose(xy[0, 1], [(0 + 0.5) * 8 - 0.5, (0 + 0.5) * 8 - 0.5])
+        self.assertAllClose(conf[0], [1.0, -1.0])
+
+    def test_unknown_rule_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "unknown decoding rule"):
+            codec.decode_heatmaps(np.zeros((4, 4, 1)), 8, "soft_argmax")

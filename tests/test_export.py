@@ -88,7 +88,7 @@ class ExportTest(tf.test.TestCase):
         self.assertEqual(m["state_shape"], [1, 3, 3, 8])
         self.assertEqual(m["batch"], 1)
         self.assertIn("batch", m["batch_note"])
-        self.assertEqual(m["decoding"], "argmax_quarter_offset")
+        self.assertEqual(m["decoding"], "argmax_log_parabola")
         self.assertIn("(x_cell + 0.5) * stride - 0.5", m["decoding_description"])
         self.assertEqual(m["model"]["variant"], "dkd")
         self.assertTrue(m["model"]["temporal"])
