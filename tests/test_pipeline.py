@@ -99,6 +99,22 @@ class PipelineTest(tf.test.TestCase):
         self.assertEqual(weights.shape, (2, 2, 13))
         with open(rec.frame_paths[1], "wb") as f:
             f.write(b"not a jpeg")
-        ds = pipeline.make_dataset([rec], joints.PENN_ACTION, 64, 3, 1, training=False)
+        # The frame cache decodes up front, clip-wise decoding on iteration: both name the file.
         with self.assertRaisesRegex(Exception, os.path.basename(rec.frame_paths[1])):
-            next(iter(ds))
+            next(iter(pipeline.make_dataset([rec], joints.PENN_ACTION, 64, 3, 1,
+                                            training=False)))
+        with self.assertRaisesRegex(Exception, os.path.basename(rec.frame_paths[1])):
+            next(iter(pipeline.make_dataset([rec], joints.PENN_ACTION, 64, 3, 1,
+                                            training=False, cache_bytes=0)))
+
+    def test_frame_cache_gives_the_batches_of_clip_wise_decoding(self):
+        rec = marked_video(self.get_temp_dir())
+        self.assertIsNotNone(pipeline.decode_all_frames([rec]))
+        self.assertIsNone(pipeline.decode_all_frames([rec], cache_bytes=1000))  # too small
+        batches = []
+        for cache_bytes in (pipeline.DEFAULT_CACHE_BYTES, 0):
+            ds = pipeline.make_dataset([rec], joints.PENN_ACTION, 64, 2, 2, training=True,
+                                       clips_per_epoch=4, seed=3, cache_bytes=cache_bytes)
+            batches.append([b.numpy() for b in next(iter(ds))])
+        for cached, decoded in zip(*batches):
+            self.assertAllEqual(cached, decoded)
