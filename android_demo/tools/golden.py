@@ -55,6 +55,8 @@ def fingerprint(manifest_bytes: bytes) -> dict:
     parts = {
         "dkd_tf.codec.decode_heatmaps": inspect.getsource(codec.decode_heatmaps),
         "dkd_tf.codec.cell_to_pixel": inspect.getsource(codec.cell_to_pixel),
+        "dkd_tf.codec._parabola_offset": inspect.getsource(codec._parabola_offset),
+        "dkd_tf.codec.PARABOLA_FLOOR": repr(codec.PARABOLA_FLOOR),
         "dkd_tf.data.transforms.CROP_MARGIN": repr(transforms.CROP_MARGIN),
         "dkd_tf.data.transforms.crop_matrix": inspect.getsource(transforms.crop_matrix),
         "dkd_tf.data.transforms.box_center_size": inspect.getsource(transforms.box_center_size),

@@ -3,15 +3,30 @@ package org.dkdtf.posedemo.core;
 /**
  * Keypoints from heatmaps by the rule the manifest names in its {@code decoding} entry: the Java
  * twin of dkd_tf.codec.decode_heatmaps, checked against it by the golden vectors. Float32
- * arithmetic in the order numpy does it, so that results agree to the bit.
+ * arithmetic in the order numpy does it, so that results agree to the bit wherever numpy's own
+ * float32 functions are correctly rounded.
+ *
+ * <p>Rules (dkd_tf.codec.DECODING_RULES):
+ * <ul>
+ * <li>{@code argmax_log_parabola} (what new exports name): argmax per joint, then on each axis the
+ *     vertex of the parabola through the logs of the peak and its two neighbours, each neighbour
+ *     floored at 1 % of the peak; no shift at the border or when the peak is not positive.</li>
+ * <li>{@code argmax_quarter_offset} (older exports): argmax, a quarter-cell shift towards the
+ *     larger neighbour.</li>
+ * </ul>
  *
  * <p>Heatmaps are one frame's NHWC tensor flattened: value of joint c at cell (row i, column j)
  * is {@code heatmaps[(i * w + j) * k + c]}. Output positions are input (crop) pixels, integer
  * coordinates being pixel centres.
  */
 public abstract class HeatmapDecoder {
-    /** The rule names this class implements (export/manifest.py DECODING). */
+    /** The rule names this class implements (dkd_tf/codec.py DECODING_RULES). */
+    public static final String ARGMAX_LOG_PARABOLA = "argmax_log_parabola";
     public static final String ARGMAX_QUARTER_OFFSET = "argmax_quarter_offset";
+    /** Every rule {@link #forRule} accepts, the default of new exports first. */
+    public static final String[] RULES = {ARGMAX_LOG_PARABOLA, ARGMAX_QUARTER_OFFSET};
+    /** dkd_tf.codec.PARABOLA_FLOOR: neighbours are floored at this fraction of the peak. */
+    public static final float PARABOLA_FLOOR = 0.01f;
 
     protected final int stride;
 
@@ -21,12 +36,19 @@ public abstract class HeatmapDecoder {
 
     /** The decoder of {@code rule}; IllegalArgumentException for a rule this app lacks. */
     public static HeatmapDecoder forRule(String rule, int stride) {
+        if (ARGMAX_LOG_PARABOLA.equals(rule)) {
+            return new LogParabola(stride);
+        }
         if (ARGMAX_QUARTER_OFFSET.equals(rule)) {
             return new QuarterOffset(stride);
         }
+        StringBuilder known = new StringBuilder();
+        for (String r : RULES) {
+            known.append(known.length() == 0 ? "'" : ", '").append(r).append('\'');
+        }
         throw new IllegalArgumentException("unknown decoding rule '" + rule + "' (this app"
-                + " implements '" + ARGMAX_QUARTER_OFFSET + "'); update the app's"
-                + " HeatmapDecoder with the rule of dkd_tf/codec.py");
+                + " implements " + known + "); update the app's HeatmapDecoder with the rule of"
+                + " dkd_tf/codec.py");
     }
 
     public abstract String rule();
@@ -58,6 +80,18 @@ public abstract class HeatmapDecoder {
         return best;
     }
 
+    protected static void checkSize(float[] hm, int h, int w, int k) {
+        if (hm.length != h * w * k) {
+            throw new IllegalArgumentException("heatmaps hold " + hm.length + " values, not "
+                    + h + " x " + w + " x " + k);
+        }
+    }
+
+    /** numpy: int64 index + float32 shift -> float64, then cast to float32. */
+    protected static float cell(int index, float shift) {
+        return (float) ((double) index + (double) shift);
+    }
+
     /** Cell coordinate -> input pixel: (cell + 0.5) * stride - 0.5, in float32. */
     protected float cellToPixel(float cell) {
         return (cell + 0.5f) * (float) stride - 0.5f;
@@ -80,10 +114,7 @@ public abstract class HeatmapDecoder {
         @Override
         public void decode(float[] hm, int h, int w, int k, float[] x, float[] y,
                            float[] confidence) {
-            if (hm.length != h * w * k) {
-                throw new IllegalArgumentException("heatmaps hold " + hm.length + " values, not "
-                        + h + " x " + w + " x " + k);
-            }
+            checkSize(hm, h, w, k);
             for (int c = 0; c < k; c++) {
                 int idx = argmax(hm, h * w, k, c);
                 int row = idx / w;
@@ -99,11 +130,83 @@ public abstract class HeatmapDecoder {
                     dy = Math.signum(hm[((row + 1) * w + col) * k + c]
                             - hm[((row - 1) * w + col) * k + c]);
                 }
-                // numpy: int64 index + float32 shift -> float64, then cast to float32.
-                float cellX = (float) ((double) col + (double) (0.25f * dx));
-                float cellY = (float) ((double) row + (double) (0.25f * dy));
-                x[c] = cellToPixel(cellX);
-                y[c] = cellToPixel(cellY);
+                x[c] = cellToPixel(cell(col, 0.25f * dx));
+                y[c] = cellToPixel(cell(row, 0.25f * dy));
+            }
+        }
+    }
+
+    /**
+     * argmax per joint; confidence c = peak value; on each axis, when the peak is not on the
+     * border and c &gt; 0: the neighbours l, r floored at 0.01 * c, a = ln c - ln l,
+     * b = ln c - ln r, offset = 0.5 * (a - b) / (a + b) (0 when a + b is not positive), else
+     * offset 0; x = (x_cell + 0.5) * stride - 0.5.
+     *
+     * <p>Precision: float32 throughout, in numpy's order of operations (dkd_tf.codec computes on
+     * float32 arrays: the floor, the logs, a, b, a + b, the quotient are all float32), with each
+     * log correctly rounded to float32 ({@code (float) StrictMath.log(v)}, fdlibm, the same on
+     * every JVM and Android). numpy's float32 log is a vectorized one that is up to 4 ulp off on
+     * some CPUs (AVX-512), so on a flat peak (small a + b) the two may differ in the last bits
+     * of the offset; the golden vectors bound that difference (1e-4 px). Double arithmetic would
+     * differ from numpy on every shifted keypoint; float32 agrees to the bit whenever numpy's
+     * logs are correctly rounded.
+     */
+    static final class LogParabola extends HeatmapDecoder {
+        LogParabola(int stride) {
+            super(stride);
+        }
+
+        @Override
+        public String rule() {
+            return ARGMAX_LOG_PARABOLA;
+        }
+
+        /** float32 natural log, correctly rounded (np.log on float32, up to numpy's error). */
+        static float log(float v) {
+            return (float) StrictMath.log(v);
+        }
+
+        /**
+         * dkd_tf.codec._parabola_offset: the log-parabola vertex from the peak and its two
+         * neighbours, in cells, within [-0.5, 0.5]; 0 when the peak is not positive.
+         */
+        static float offset(float left, float center, float right) {
+            if (!(center > 0.0f)) {
+                return 0.0f;
+            }
+            float floor = PARABOLA_FLOOR * center;
+            float co = log(center);
+            float a = co - log(Math.max(left, floor));
+            float b = co - log(Math.max(right, floor));
+            float denom = a + b;
+            if (!(denom > 0.0f)) {
+                return 0.0f;
+            }
+            return 0.5f * (a - b) / denom;
+        }
+
+        @Override
+        public void decode(float[] hm, int h, int w, int k, float[] x, float[] y,
+                           float[] confidence) {
+            checkSize(hm, h, w, k);
+            for (int c = 0; c < k; c++) {
+                int idx = argmax(hm, h * w, k, c);
+                int row = idx / w;
+                int col = idx % w;
+                float peak = hm[idx * k + c];
+                confidence[c] = peak;
+                float dx = 0.0f;
+                if (col > 0 && col < w - 1) {
+                    dx = offset(hm[(row * w + col - 1) * k + c], peak,
+                            hm[(row * w + col + 1) * k + c]);
+                }
+                float dy = 0.0f;
+                if (row > 0 && row < h - 1) {
+                    dy = offset(hm[((row - 1) * w + col) * k + c], peak,
+                            hm[((row + 1) * w + col) * k + c]);
+                }
+                x[c] = cellToPixel(cell(col, dx));
+                y[c] = cellToPixel(cell(row, dy));
             }
         }
     }

@@ -75,6 +75,14 @@ public class ManifestTest {
     }
 
     @Test
+    public void picksTheDecoderTheManifestNames() throws Exception {
+        Manifest m = Manifest.parse(replaceOnce(text, "\"decoding\": \"argmax_quarter_offset\"",
+                "\"decoding\": \"argmax_log_parabola\""), SOURCE);
+        assertEquals("argmax_log_parabola", m.decoding);
+        assertEquals("argmax_log_parabola", m.decoder.rule());
+    }
+
+    @Test
     public void refusesShapesThatDisagree() {
         assertRefused(replaceOnce(text, "\"heatmap_shape\": \\[\\s*1,\\s*8,",
                 "\"heatmap_shape\": [1, 7,"), "does not match input 64x64");
