@@ -106,9 +106,9 @@ def check_verified(manifest, fmt, export_dir, allow_unverified=False) -> None:
             f" ({'; '.join(map(str, result.get('problems', [])))})" if result.get("problems")
             else "")
     raise ManifestError(manifest_lib.manifest_path(export_dir),
-                        f"the {fmt} export is not verified: {state}. Re-export it, re-check it "
-                        f"with `python -m export.verify --export_dir {export_dir}`, or pass "
-                        "--allow_unverified to run it anyway")
+                        f"the {fmt} export is not verified: {state}. Re-export it (`python -m "
+                        f"export.verify --export_dir {export_dir}` shows how it differs from "
+                        "Keras), or pass --allow_unverified to run it anyway")
 
 
 def _graph_file(export_dir, entry, graph, fmt, check_hash=True) -> str:

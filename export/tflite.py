@@ -18,7 +18,9 @@ from running the Keras model along each clip.
 
 The export then verifies itself (export.verify: a >= 30 frame clip through Keras and through the
 two files, state carried, plus the frozen-runtime-filter guard) and exits non-zero if it fails;
-the result is recorded in manifest.json.
+the result is recorded in manifest.json. Everything is written to a staging folder first and
+moved into --out_dir only after the check passed (export.staging), so a failed export leaves
+nothing there that a runner accepts.
 """
 from __future__ import annotations
 

@@ -171,6 +171,15 @@ class SubJHMDBTest(tf.test.TestCase):
         with self.assertRaisesRegex(DatasetError, "catch_v1/00004.png.*3 PNG frames.*labels 4"):
             sub_jhmdb.read_video(self.root, "catch", "catch_v1")
 
+    def test_more_pngs_than_labelled_frames_warn(self):
+        fdir = os.path.join(self.root, "Rename_Images", "catch", "catch_v1")
+        cv2.imwrite(os.path.join(fdir, f"{T + 1:05d}.png"), np.zeros((H, W, 3), np.uint8))
+        with self.assertLogs("absl", "WARNING") as logs:
+            rec = sub_jhmdb.read_video(self.root, "catch", "catch_v1")
+        self.assertEqual(rec.num_frames, T)
+        self.assertIn(f"labels {T} frames", logs.output[0])
+        self.assertIn(f"{T + 1} PNG frames", logs.output[0])
+
     def test_missing_puppet_mask(self):
         path = os.path.join(self.root, "puppet_mask", "catch", "catch_v1", "puppet_mask.mat")
         os.remove(path)
