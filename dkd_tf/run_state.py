@@ -45,11 +45,12 @@ ARCHITECTURE_FIELDS = (
     "dataset", "split", "variant", "initializer_backbone", "encoder_backbone",
     "initializer_width", "encoder_width", "deconv_filters", "kernel_size", "kernel_channels",
     "eta", "discriminator_scale", "input_size", "backbone_weights", "init_initializer_from",
-    "init_encoder_from")
+    "init_encoder_from", "optimizer")  # optimizer: its slot variables are in the checkpoints
 # How a run proceeds from here: allowed in a resumed run when named in allow_changes, logged.
 SAFE_FIELDS = (
     "epochs", "learning_rate", "lr_decay_epochs", "lr_decay_factor", "clips_per_epoch",
-    "batch_size", "clip_length", "sigma", "gamma", "scale_min", "scale_max", "max_rotation",
+    "batch_size", "clip_length", "sigma", "foreground_weight", "gamma", "scale_min", "scale_max",
+    "max_rotation",
     "rotation_prob", "flip_prob", "max_translation", "seed", "data_dir", "synthetic_videos",
     "synthetic_frames")
 # How this process runs, not what it trains: never compared.
@@ -104,6 +105,8 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     choice("strategy", STRATEGIES)
     choice("split", (1, 2, 3))
     choice("verbose", (0, 1, 2))
+    from dkd_tf.training import OPTIMIZERS
+    choice("optimizer", OPTIMIZERS)
     problem = input_size_problem(cfg.input_size)
     if problem:
         out.append(("input_size", problem))
@@ -117,7 +120,7 @@ def config_problems(cfg) -> list[tuple[str, str]]:
          f"must be at least --clip_length ({cfg.clip_length})")
     for field in ("learning_rate", "lr_decay_factor", "sigma", "scale_min", "scale_max"):
         need(field, getattr(cfg, field) > 0, "must be > 0")
-    for field in ("eta", "gamma", "max_rotation", "max_translation"):
+    for field in ("eta", "gamma", "max_rotation", "max_translation", "foreground_weight"):
         need(field, getattr(cfg, field) >= 0, "must be >= 0")
     for field in ("rotation_prob", "flip_prob"):
         need(field, 0.0 <= getattr(cfg, field) <= 1.0, "is a probability: must be in [0, 1]")
@@ -183,10 +186,16 @@ def config_differences(stored, new) -> list[tuple[str, object, object]]:
     return out
 
 
+def is_architecture(field: str) -> bool:
+    """Settings that never change in a resumed run: ARCHITECTURE_FIELDS, and any TrainConfig
+    field not classified here yet (a new setting is refused until someone says it is safe)."""
+    return field not in SAFE_FIELDS and field not in RUN_FIELDS
+
+
 def format_differences(diffs, stored_label="stored (config.json)", new_label="now") -> str:
     rows = [("flag", stored_label, new_label, "kind")] + [
         (f"--{n}", _show(a), _show(b),
-         "architecture" if n in ARCHITECTURE_FIELDS else "safe") for n, a, b in diffs]
+         "architecture" if is_architecture(n) else "safe") for n, a, b in diffs]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
                      for r in rows)
@@ -227,8 +236,8 @@ def check_resume(cfg, allow_changes=()) -> list:
     diffs = config_differences(stored, cfg)
     if not diffs:
         return []
-    arch = [d for d in diffs if d[0] in ARCHITECTURE_FIELDS]
-    not_allowed = [d for d in diffs if d[0] not in ARCHITECTURE_FIELDS and d[0] not in allow]
+    arch = [d for d in diffs if is_architecture(d[0])]
+    not_allowed = [d for d in diffs if not is_architecture(d[0]) and d[0] not in allow]
     if arch:
         raise RunStateError(path, "this run's checkpoints were trained with other settings, and "
                                   f"{', '.join('--' + d[0] for d in arch)} cannot change in a "

@@ -157,6 +157,18 @@ class RunDirectoryTest(tf.test.TestCase):
         self.assertRegex(proc.stderr, r"--kernel_size +3 +5 +architecture")
 
 
+class ConfigFieldsTest(tf.test.TestCase):
+
+    def test_every_setting_is_classified_for_resuming(self):
+        """A new TrainConfig field must be placed: architecture (never changes in a resumed
+        run), safe (with --allow_changes) or run (not compared). Unplaced ones are refused."""
+        groups = (run_state.ARCHITECTURE_FIELDS, run_state.SAFE_FIELDS, run_state.RUN_FIELDS)
+        placed = [n for g in groups for n in g]
+        self.assertLen(set(placed), len(placed))
+        self.assertCountEqual(placed, [f.name for f in dataclasses.fields(training.TrainConfig)])
+        self.assertTrue(run_state.is_architecture("a_future_setting"))
+
+
 class ModelRecordTest(tf.test.TestCase):
 
     def test_kill_between_model_and_its_record_is_detected(self):
