@@ -8,6 +8,9 @@ setup(
     version="0.1.0",
     description="Dynamic Kernel Distillation for efficient video pose estimation, in TF/Keras",
     packages=find_packages(include=["dkd_tf", "dkd_tf.*", "export", "export.*"]),
+    # Shipped reference models (dkd_tf/presets/<name>/: .keras, config and TFLite export).
+    package_data={"dkd_tf.presets": ["*/preset.json", "*/*/*.json", "*/*/*.keras",
+                                     "*/*/*.tflite"]},
     python_requires=">=3.10",
     install_requires=[
         # CI and the demo use the CPU build; on a GPU machine install `tensorflow` instead.

@@ -1,46 +1,52 @@
-"""`make demo`: the whole system end to end on the synthetic videos, on a CPU, in minutes.
+"""`make demo`: the shipped reference models at work, then a quick pair trained from scratch.
 
-1. generate the synthetic set (Penn Action format);
-2. pretrain the single-frame network ResNet18-w16 (the paper pretrains P and F single-frame);
-3. go on training it: that is the Baseline(ResNet18-w16); its pretraining snapshot seeds F and
-   the finished Baseline seeds P (the paper's P is the strongest single-frame network around);
-4. fine-tune DKD (P, F, Phi, matching head, temporal D; Algorithm 1) on 5-frame clips, for as
-   many steps as the Baseline trained after the snapshot, so both frame encoders see as many
-   frames;
-5. stream every held-out video through both models (initialize/step) and print PCK side by side;
-6. export DKD to TFLite, stream held-out videos through stepper.tflite, print latencies and the
-   PCK of the streamed keypoints next to the Keras evaluation.
-Every step prints the command-line equivalent, so each can be rerun or changed by hand.
+    python -m dkd_tf.demo --out_dir demo_out                       # what `make demo` runs
+    python -m dkd_tf.demo --recipe reference --out_dir runs/reference --ship
+
+Default (--recipe quick):
+1. generate the synthetic set (Penn Action format) the shipped presets were evaluated on;
+2. the shipped reference pair (dkd_tf/presets/reference, checksums verified first): stream every
+   held-out video through the shipped Baseline and DKD (initialize/step, ground-truth crops),
+   print PCK by both normalizations with paired-bootstrap intervals and plot PCK against alpha;
+   stream one held-out video through the shipped stepper.tflite with the crop following the
+   predicted keypoints (overlay video, keypoint JSON, a frame PNG) and score every held-out video
+   that way;
+3. train the quick pair from scratch (dkd_tf.recipes.QUICK: single-frame pretraining, Baseline,
+   DKD with Algorithm 1), evaluate it the same way and export its DKD to TFLite.
+--recipe reference trains the reference pair instead of the quick one (about 90 minutes on a
+2-core CPU), and --ship copies it, with its verified TFLite export, into dkd_tf/presets/reference.
+Every step prints its command-line equivalent, so each can be rerun or changed by hand.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
+import platform
 import shutil
+import subprocess
+import sys
 import time
 
 from absl import app, flags
 
-from dkd_tf import evaluation, metrics, training
+from dkd_tf import evaluation, metrics, presets, recipes, training
 from dkd_tf.data import datasets
 
-flags.DEFINE_string("out_dir", "demo_out", "Where data, runs and exports of the demo go.")
-flags.DEFINE_integer("videos", 64, "Synthetic videos (a quarter are held out for testing).")
-flags.DEFINE_integer("frames", 40, "Frames per synthetic video.")
+flags.DEFINE_string("out_dir", "demo_out", "Where data, runs, evaluations and exports go.")
+flags.DEFINE_enum("recipe", "quick", sorted(recipes.RECIPES), "The pair to train from scratch.")
+flags.DEFINE_integer("videos", recipes.DATA["videos"], "Synthetic videos (a quarter are held "
+                     "out); the presets were evaluated on the default set.")
+flags.DEFINE_integer("frames", recipes.DATA["frames"], "Frames per synthetic video.")
+flags.DEFINE_integer("seed", 0, "Seed of the data and of training.")
 flags.DEFINE_float("epoch_scale", 1.0, "Multiply every training length (0.1 for a smoke run).")
-flags.DEFINE_bool("export", True, "Export to TFLite and stream through stepper.tflite.")
+flags.DEFINE_bool("presets", True, "Evaluate and stream the shipped reference pair first.")
+flags.DEFINE_bool("export", True, "Export the trained DKD to TFLite and stream through it.")
+flags.DEFINE_bool("ship", False, "With --recipe reference: write the trained pair and its "
+                  "verified export into dkd_tf/presets/reference.")
 FLAGS = flags.FLAGS
 
-# One small recipe for both models: same frame encoder (ResNet-18 at width 16), same input size,
-# same data, same augmentation, same batches (8 clips of 5 frames; the single-frame network sees
-# them as 40 frames). An epoch is 50 steps.
-COMMON = dict(dataset="synthetic", input_size=128, deconv_filters=64, kernel_size=7,
-              kernel_channels=32, encoder_backbone="resnet18", encoder_width=16,
-              initializer_backbone="resnet18", initializer_width=16, batch_size=8,
-              clip_length=5, clips_per_epoch=400, learning_rate=1e-3,
-              discriminator_scale=0.5, max_translation=0.1, verbose=2)
-PRETRAIN_EPOCHS, FINETUNE_EPOCHS = 4, 5  # the last fine-tuning epoch runs at lr x 0.1
-ENCODER_SNAPSHOT = "encoder_pretrained.keras"
+PRESET = "reference"
+
 
 def _flags_of(cfg: training.TrainConfig) -> str:
     default = training.TrainConfig()
@@ -53,74 +59,162 @@ def _flags_of(cfg: training.TrainConfig) -> str:
     return " ".join(parts)
 
 
-def _train(cfg: training.TrainConfig, allow_changes=()):
-    allow = f" --allow_changes={','.join(allow_changes)}" if allow_changes else ""
-    print(f"\n$ python -m dkd_tf.train {_flags_of(cfg)}{allow}", flush=True)
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _train(cfg: training.TrainConfig) -> float:
+    _say(f"\n$ python -m dkd_tf.train {_flags_of(cfg)}")
     start = time.time()
-    training.run_training(cfg, allow_changes=allow_changes)
-    print(f"  trained {cfg.model_dir} in {time.time() - start:.0f} s", flush=True)
+    training.run_training(cfg)
+    seconds = time.time() - start
+    _say(f"  trained {cfg.model_dir} in {seconds:.0f} s")
+    return seconds
 
 
-def _epochs(n: int) -> int:
-    return max(1, round(n * FLAGS.epoch_scale))
+def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str) -> tuple[dict, dict]:
+    """Trains (or resumes) the recipe's three runs; returns (configs, seconds per run)."""
+    runs = recipes.runs(recipe, out_dir, data_dir, FLAGS.videos, FLAGS.frames,
+                        FLAGS.epoch_scale, FLAGS.seed)
+    seconds = {"pretrain": _train(runs["pretrain"])}
+    snapshot = runs["dkd"].init_encoder_from
+    if not os.path.exists(snapshot):
+        shutil.copyfile(os.path.join(runs["pretrain"].model_dir, training.MODEL_FILE), snapshot)
+    seconds["baseline"] = _train(runs["baseline"])  # resumes after the snapshot's epochs
+    seconds["dkd"] = _train(runs["dkd"])
+    return runs, seconds
 
 
-def recipes(out: str, videos: int, frames: int) -> dict:
-    """The demo's runs: name -> TrainConfig ('pretrain' is the Baseline's first epochs)."""
-    data = dict(data_dir=os.path.join(out, "data"), synthetic_videos=videos,
-                synthetic_frames=frames, **COMMON)
-    runs = os.path.join(out, "runs")
-    pre, fine = _epochs(PRETRAIN_EPOCHS), _epochs(FINETUNE_EPOCHS)
-    baseline = training.TrainConfig(model_dir=os.path.join(runs, "baseline"), **data,
-                                    variant="baseline", epochs=pre + fine,
-                                    lr_decay_epochs=(pre + fine - 1,))
-    dkd = training.TrainConfig(model_dir=os.path.join(runs, "dkd"), **data, variant="dkd",
-                               epochs=fine, lr_decay_epochs=(fine - 1,),
-                               init_initializer_from=os.path.join(baseline.model_dir,
-                                                                  training.MODEL_FILE),
-                               init_encoder_from=os.path.join(runs, ENCODER_SNAPSHOT))
-    return {"pretrain": dataclasses.replace(baseline, epochs=pre), "baseline": baseline,
-            "dkd": dkd}
+def evaluate_pair(model_dirs: dict, input_size: int, data_cfg, eval_dir: str) -> dict:
+    """{name: PCKAccumulator} of the held-out videos streamed through each model; prints the
+    paper's table, the paired comparison and writes pck.json + pck_curve.png to eval_dir."""
+    names = list(model_dirs)
+    _say(f"\n$ python -m dkd_tf.evaluate --model_dir {','.join(model_dirs.values())} "
+         f"--names {','.join(names)} --data_dir {data_cfg.data_dir} --output_dir {eval_dir}")
+    joint_set, records = datasets.load(data_cfg, "test")
+    accumulators = {}
+    for name, model_dir in model_dirs.items():
+        accumulators[name], _ = evaluation.evaluate_records(
+            evaluation.load_model(model_dir), records, input_size, joint_set)
+    _say(f"Held-out synthetic videos: {len(records)}, frames: "
+         f"{sum(r.num_frames for r in records)}; each streamed frame by frame (initialize on "
+         "frame 1, step after), cropped around its ground-truth box.")
+    _say(metrics.format_paper_table(accumulators))
+    _say(metrics.format_comparison(*names, *accumulators.values()))
+    _say(f"wrote {' and '.join(metrics.write_report(accumulators, eval_dir))}")
+    return accumulators
+
+
+def show_presets(out: str, data_cfg) -> dict:
+    """Part 2 of the module docstring, on the verified shipped reference pair."""
+    meta = presets.verify(PRESET)
+    names = meta["names"]
+    _say(f"\n== The shipped reference pair (dkd_tf/presets/{PRESET}; {meta['produced_by']})")
+    model_dirs = {names[m]: presets.member_dir(PRESET, m) for m in ("dkd", "baseline")}
+    acc = evaluate_pair(model_dirs, meta["input_size"], data_cfg,
+                        os.path.join(out, "reference_eval"))
+    from export import demo_export  # deployment half of the demo lives with the exporters
+    report = demo_export.showcase(presets.member_dir(PRESET, "dkd_tflite"),
+                                  os.path.join(out, "reference_stream"), data_cfg.data_dir,
+                                  acc[names["dkd"]].result()["mean"])
+    return {"accumulators": acc, "stream": report}
+
+
+def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, export_dir: str,
+         stream_report: dict, wall_minutes: float) -> str:
+    """Copy the trained pair (config.json + model.keras each) and DKD's verified export into
+    dkd_tf/presets/<recipe>, and write preset.json with what produced them and their results."""
+    root = os.path.join(presets.PRESETS_DIR, recipe.name)
+    staging = root + ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    for member in ("baseline", "dkd"):
+        os.makedirs(os.path.join(staging, member))
+        for f in (training.CONFIG_FILE, training.MODEL_FILE):
+            shutil.copyfile(os.path.join(runs[member].model_dir, f),
+                            os.path.join(staging, member, f))
+    os.makedirs(os.path.join(staging, "dkd_tflite"))
+    for f in ("manifest.json", "initializer.tflite", "stepper.tflite"):
+        shutil.copyfile(os.path.join(export_dir, f), os.path.join(staging, "dkd_tflite", f))
+    names = recipe.names()
+    results = {}
+    for key, name in names.items():
+        a = acc[name]
+        results[key] = {norm: {"mean": a.result(norm=norm)["mean"],
+                               "groups": a.result(norm=norm)["groups"]}
+                        for norm in metrics.NORMS}
+    results["dkd_minus_baseline"] = {
+        norm: metrics.paired_bootstrap(acc[names["dkd"]], acc[names["baseline"]], norm)
+        for norm in metrics.NORMS}
+    results["dkd_follow_crop_pck"] = stream_report["follow_pck"]
+    results["dkd_tflite_gt_crop_pck"] = stream_report["pck"]
+    command = (f"python -m dkd_tf.demo --recipe {recipe.name} --out_dir {FLAGS.out_dir} "
+               f"--videos {FLAGS.videos} --frames {FLAGS.frames} --seed {FLAGS.seed} --ship")
+    info = {"produced_by": command, "machine": _machine(), "commit": _commit(),
+            "wall_minutes": round(wall_minutes, 1),
+            "train_seconds": {k: round(v) for k, v in seconds.items()},
+            "data": {"dataset": "synthetic", "videos": FLAGS.videos, "frames": FLAGS.frames,
+                     "seed": FLAGS.seed},
+            "input_size": runs["dkd"].input_size, "names": names, "results": results}
+    presets.write(os.path.basename(staging), {"baseline": "keras model dir",
+                                             "dkd": "keras model dir",
+                                             "dkd_tflite": "verified TFLite export of dkd"},
+                  {**info, "name": recipe.name}, root=presets.PRESETS_DIR)
+    old = root + ".old"
+    shutil.rmtree(old, ignore_errors=True)
+    if os.path.exists(root):
+        os.replace(root, old)
+    os.replace(staging, root)
+    shutil.rmtree(old, ignore_errors=True)
+    presets.verify(recipe.name)
+    return root
+
+
+def _machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, Python " \
+           f"{platform.python_version()}"
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def main(argv):
     del argv
     out = FLAGS.out_dir
-    runs = recipes(out, FLAGS.videos, FLAGS.frames)
+    recipe = recipes.get(FLAGS.recipe)
+    if FLAGS.ship and recipe.name != PRESET:
+        raise app.UsageError(f"--ship writes the {PRESET!r} preset: use --recipe {PRESET}")
     t0 = time.time()
-    cfg = runs["dkd"]
-    print(f"$ python -m dkd_tf.data.synthetic --out {cfg.data_dir} --videos {FLAGS.videos} "
-          f"--frames {FLAGS.frames} --seed {cfg.seed}", flush=True)
-    datasets.ensure_synthetic(cfg)
-    _train(runs["pretrain"], allow_changes=("epochs",))  # a rerun finds the Baseline's 9
-    snapshot = runs["dkd"].init_encoder_from
-    if not os.path.exists(snapshot):
-        shutil.copyfile(os.path.join(runs["pretrain"].model_dir, training.MODEL_FILE), snapshot)
-    _train(runs["baseline"], allow_changes=("epochs",))  # resumes after the snapshot's epochs
-    _train(runs["dkd"])
+    data_cfg = training.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
+                                    synthetic_videos=FLAGS.videos,
+                                    synthetic_frames=FLAGS.frames, seed=FLAGS.seed)
+    _say(f"$ python -m dkd_tf.data.synthetic --out {data_cfg.data_dir} --videos {FLAGS.videos} "
+         f"--frames {FLAGS.frames} --seed {FLAGS.seed}")
+    datasets.ensure_synthetic(data_cfg)
+    if FLAGS.presets and recipe.name == "quick":
+        show_presets(out, data_cfg)
 
-    names = {"DKD(ResNet18-w16)": runs["dkd"], "Baseline(ResNet18-w16)": runs["baseline"]}
-    print(f"\n$ python -m dkd_tf.evaluate --model_dir "
-          f"{runs['dkd'].model_dir},{runs['baseline'].model_dir} "
-          f"--names {','.join(names)} --output_dir {os.path.join(out, 'eval')}", flush=True)
-    joint_set, records = datasets.load(cfg, "test")
-    accumulators = {}
-    for name, run in names.items():
-        accumulators[name], _ = evaluation.evaluate_records(
-            evaluation.load_model(run.model_dir), records, run.input_size, joint_set)
-    print(f"Held-out synthetic videos: {len(records)}, frames: "
-          f"{sum(r.num_frames for r in records)}; each streamed frame by frame "
-          "(initialize on frame 1, step after).")
-    print(metrics.format_paper_table(accumulators))
-    print(metrics.format_comparison(*names, *accumulators.values()))
-    print(f"wrote {' and '.join(metrics.write_report(accumulators, os.path.join(out, 'eval')))}")
-    if FLAGS.export:
-        from export import demo_export  # deployment half of the demo lives with the exporters
-        demo_export.run(runs["dkd"].model_dir, os.path.join(out, "export"), cfg.data_dir,
-                        keras_pck=accumulators["DKD(ResNet18-w16)"].result()["mean"])
-    print(f"\ndemo finished in {(time.time() - t0) / 60:.1f} min")
+    _say(f"\n== Training the {recipe.name} pair from scratch ({recipe.label})")
+    runs, seconds = train_pair(recipe, out, data_cfg.data_dir)
+    names = recipe.names()
+    acc = evaluate_pair({names["dkd"]: runs["dkd"].model_dir,
+                         names["baseline"]: runs["baseline"].model_dir},
+                        runs["dkd"].input_size, data_cfg, os.path.join(out, "eval"))
+    if FLAGS.export or FLAGS.ship:
+        from export import demo_export
+        export_dir = os.path.join(out, "export")
+        report = demo_export.run(runs["dkd"].model_dir, export_dir, data_cfg.data_dir,
+                                 keras_pck=acc[names["dkd"]].result()["mean"])
+        if FLAGS.ship:
+            path = ship(recipe, runs, seconds, acc, export_dir, report,
+                        (time.time() - t0) / 60)
+            _say(f"\nshipped the {recipe.name} pair to {path}")
+    _say(f"\ndemo finished in {(time.time() - t0) / 60:.1f} min")
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    app.run(main)

@@ -208,6 +208,9 @@ def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:
     run_state.validate_config(cfg)
     changes = run_state.check_resume(cfg, allow_changes)
     keras.utils.set_random_seed(cfg.seed)
+    # Same seed, same machine, same versions -> the same weights (the data order is fixed by
+    # the pipeline's deterministic map). Kernels still differ across CPUs / thread counts.
+    tf.config.experimental.enable_op_determinism()
     joint_set, train_records = datasets.load(cfg, "train", generate=True)
     frame_check.check_frames(train_records, cfg.data_dir,
                              cache_path=os.path.join(cfg.model_dir, frame_check.CACHE_FILE))

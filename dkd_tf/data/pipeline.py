@@ -160,5 +160,7 @@ def make_dataset(records: list[VideoRecord], joint_set: joints_lib.JointSet, inp
         augmentation = NO_AUGMENTATION
     fn = make_clip_fn(joint_set, input_size, stride, sigma, augmentation, frame_cache)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    ds = tf.data.Dataset.zip(ds, seeds).map(fn, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
+    # deterministic=True: the clip order never depends on thread timing, so a seed fixes a run.
+    ds = tf.data.Dataset.zip(ds, seeds).map(fn, num_parallel_calls=tf.data.AUTOTUNE,
+                                            deterministic=True)
     return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
