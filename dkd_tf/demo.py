@@ -63,10 +63,11 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _train(cfg: training.TrainConfig) -> float:
-    _say(f"\n$ python -m dkd_tf.train {_flags_of(cfg)}")
+def _train(cfg: training.TrainConfig, allow_changes=()) -> float:
+    allow = f" --allow_changes={','.join(allow_changes)}" if allow_changes else ""
+    _say(f"\n$ python -m dkd_tf.train {_flags_of(cfg)}{allow}")
     start = time.time()
-    training.run_training(cfg)
+    training.run_training(cfg, allow_changes=allow_changes)
     seconds = time.time() - start
     _say(f"  trained {cfg.model_dir} in {seconds:.0f} s")
     return seconds
@@ -76,11 +77,12 @@ def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str) -> tuple[dic
     """Trains (or resumes) the recipe's three runs; returns (configs, seconds per run)."""
     runs = recipes.runs(recipe, out_dir, data_dir, FLAGS.videos, FLAGS.frames,
                         FLAGS.epoch_scale, FLAGS.seed)
-    seconds = {"pretrain": _train(runs["pretrain"])}
+    # The pretraining run is the Baseline's first epochs: a rerun finds the Baseline's count.
+    seconds = {"pretrain": _train(runs["pretrain"], allow_changes=("epochs",))}
     snapshot = runs["dkd"].init_encoder_from
     if not os.path.exists(snapshot):
         shutil.copyfile(os.path.join(runs["pretrain"].model_dir, training.MODEL_FILE), snapshot)
-    seconds["baseline"] = _train(runs["baseline"])  # resumes after the snapshot's epochs
+    seconds["baseline"] = _train(runs["baseline"], allow_changes=("epochs",))  # resumes
     seconds["dkd"] = _train(runs["dkd"])
     return runs, seconds
 
@@ -124,17 +126,23 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, export_di
          stream_report: dict, wall_minutes: float) -> str:
     """Copy the trained pair (config.json + model.keras each) and DKD's verified export into
     dkd_tf/presets/<recipe>, and write preset.json with what produced them and their results."""
+    from export import graphs as graphs_lib
+    from export import tflite as tflite_export
     root = os.path.join(presets.PRESETS_DIR, recipe.name)
     staging = root + ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     for member in ("baseline", "dkd"):
         os.makedirs(os.path.join(staging, member))
-        for f in (training.CONFIG_FILE, training.MODEL_FILE):
-            shutil.copyfile(os.path.join(runs[member].model_dir, f),
-                            os.path.join(staging, member, f))
-    os.makedirs(os.path.join(staging, "dkd_tflite"))
-    for f in ("manifest.json", "initializer.tflite", "stepper.tflite"):
-        shutil.copyfile(os.path.join(export_dir, f), os.path.join(staging, "dkd_tflite", f))
+        shutil.copyfile(os.path.join(runs[member].model_dir, training.CONFIG_FILE),
+                        os.path.join(staging, member, training.CONFIG_FILE))
+        model, cfg = graphs_lib.load_model_dir(runs[member].model_dir)
+        training.save_inference_model(model, os.path.join(staging, member, training.MODEL_FILE),
+                                      cfg.input_size)
+    # The shipped export is made from the shipped (inference-only) model and verified against it.
+    _say("\n$ python -m export.tflite --model_dir " + os.path.join(staging, "dkd") +
+         " --out_dir " + os.path.join(staging, "dkd_tflite") + " --quantize none")
+    tflite_export.export_tflite(os.path.join(staging, "dkd"), os.path.join(staging, "dkd_tflite"),
+                                "none", log=lambda *_: None)
     names = recipe.names()
     results = {}
     for key, name in names.items():
@@ -155,9 +163,10 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, export_di
             "data": {"dataset": "synthetic", "videos": FLAGS.videos, "frames": FLAGS.frames,
                      "seed": FLAGS.seed},
             "input_size": runs["dkd"].input_size, "names": names, "results": results}
-    presets.write(os.path.basename(staging), {"baseline": "keras model dir",
-                                             "dkd": "keras model dir",
-                                             "dkd_tflite": "verified TFLite export of dkd"},
+    presets.write(os.path.basename(staging),
+                  {"baseline": "keras model dir (inference weights)",
+                   "dkd": "keras model dir (inference weights: P, F, Phi, matching head)",
+                   "dkd_tflite": "verified TFLite fp32 export of dkd"},
                   {**info, "name": recipe.name}, root=presets.PRESETS_DIR)
     old = root + ".old"
     shutil.rmtree(old, ignore_errors=True)
@@ -217,4 +226,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from dkd_tf import cli_errors
+    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

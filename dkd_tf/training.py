@@ -161,6 +161,28 @@ def copy_pose_net(source: keras.Model, target: keras.Model) -> int:
     return copied
 
 
+def save_inference_model(model: DKD, path: str, input_size: int) -> DKD:
+    """Save the inference part of a trained model (P, F, Phi, matching head; no discriminator,
+    no optimizer state) as a .keras file: the same initialize/step graphs at a third of the size,
+    for shipping (dkd_tf.presets)."""
+    import numpy as np
+    config = {**model.get_config(), "eta": 0.0}  # eta = 0: D is neither built nor saved
+    config.pop("name", None)
+    config.pop("trainable", None)
+    config.pop("dtype", None)
+    slim = DKD(**config)
+    clip = np.zeros((1, 2, input_size, input_size, 3), np.float32)
+    slim(clip)
+    nets = ["initializer"] + (["encoder", "distillator", "matcher"] if model.temporal else [])
+    for name in nets:
+        getattr(slim, name).set_weights(getattr(model, name).get_weights())
+    slim.lam.assign(model.lam)
+    tmp = path + ".tmp.keras"
+    slim.save(tmp)
+    os.replace(tmp, path)
+    return slim
+
+
 OPTIMIZERS = ("rmsprop", "adam")
 
 
