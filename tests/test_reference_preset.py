@@ -1,0 +1,73 @@
+"""The shipped reference pair (dkd_tf/presets/reference): it loads, its TFLite export still
+matches the shipped Keras DKD, and it scores held-out synthetic videos near what the README says.
+
+The held-out videos are re-rendered from the generator (video i of the preset's data seed is
+reproducible on its own), so the test needs no data set on disk.
+"""
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import evaluation, joints, metrics, presets
+from dkd_tf.data import penn_action, synthetic
+from export import graphs as graphs_lib
+from export import manifest as manifest_lib
+from export import runtimes, verify
+
+PRESET = "reference"
+VIDEOS = 4  # the first held-out videos of the preset's data set
+# The preset's full-set PCK (preset.json = the README's table) minus this many points is the
+# floor on the first VIDEOS videos: their spread around the mean is about 10 points.
+FLOOR_MARGIN = 15.0
+
+
+def _held_out_records(root, meta, count):
+    data = meta["data"]
+    n_train = synthetic.num_train(data["videos"], 0.25)
+    for i in range(n_train, n_train + count):
+        v = synthetic.render_video(synthetic.video_rng(data["seed"], i), data["frames"], 160, 208)
+        penn_action.write_video(root, f"{i + 1:04d}", v["frames"], v["joints"], v["visibility"],
+                                v["bboxes"], train=False, action=v["action"], pose=v["pose"])
+    return penn_action.read_split(root, "test")
+
+
+class ReferencePresetTest(tf.test.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.meta = presets.verify(PRESET)  # fails when the shipped files were changed or lost
+
+    def test_shipped_export_matches_the_shipped_keras_model(self):
+        model_dir = presets.member_dir(PRESET, "dkd")
+        export_dir = presets.member_dir(PRESET, "dkd_tflite")
+        manifest = manifest_lib.read(export_dir)
+        self.assertTrue(manifest["verification"]["tflite"]["passed"])
+        self.assertEqual(manifest["model"]["sha256"],
+                         graphs_lib.file_sha256(graphs_lib.model_file(model_dir)))
+        model, _ = graphs_lib.load_model_dir(model_dir)
+        reference = runtimes.KerasRunner(model, manifest, model_dir)
+        clip = verify.load_clip(reference.input_size, verify.MIN_FRAMES)
+        result = verify.verify_format(export_dir, "tflite", reference, clip, log=lambda *_: None)
+        self.assertTrue(result["passed"], result.get("problems"))
+
+    def test_shipped_pair_scores_held_out_videos_above_the_floor(self):
+        records = _held_out_records(self.get_temp_dir(), self.meta, VIDEOS)
+        self.assertLen(records, VIDEOS)
+        results = self.meta["results"]
+        for member in ("dkd", "baseline"):
+            model = evaluation.load_model(presets.member_dir(PRESET, member))
+            acc, preds = evaluation.evaluate_records(model, records, self.meta["input_size"],
+                                                     joints.PENN_ACTION)
+            for norm in metrics.NORMS:
+                floor = results[member][norm]["mean"] - FLOOR_MARGIN
+                got = acc.result(norm=norm)["mean"]
+                self.assertGreater(got, floor, f"{member} PCK@0.2 by {norm} size {got:.1f}")
+            self.assertTrue(all(np.all(np.isfinite(p)) for p in preds.values()))
+
+    def test_preset_records_how_it_was_made(self):
+        for key in ("produced_by", "machine", "wall_minutes", "commit", "data", "results"):
+            self.assertIn(key, self.meta)
+        self.assertIn("--recipe reference", self.meta["produced_by"])
+        self.assertTrue(os.path.isdir(presets.member_dir(PRESET, "baseline")))
