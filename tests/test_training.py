@@ -42,6 +42,16 @@ class TrainingTest(tf.test.TestCase):
         super().setUp()
         self.data = tiny_synthetic(os.path.join(self.get_temp_dir(), "syn"))
 
+    def test_same_seed_same_weights(self):
+        """Op determinism + the pipeline's deterministic map: a seed fixes the whole run."""
+        weights = []
+        for name in ("a", "b"):
+            cfg = tiny_config(os.path.join(self.get_temp_dir(), "det_" + name), self.data,
+                              epochs=1, optimizer="adam", foreground_weight=5.0)
+            weights.append(training.run_training(cfg).get_weights())
+        for a, b in zip(*weights):
+            self.assertAllEqual(a, b)
+
     def test_resume_continues_epochs_optimizer_steps_and_lambda(self):
         model_dir = os.path.join(self.get_temp_dir(), "run")
         cfg = tiny_config(model_dir, self.data, epochs=3)
