@@ -74,7 +74,8 @@ def profile(cfg: training.TrainConfig, runs: int = 10, fit_steps: int = 20) -> d
     if model.temporal:
         out["F"] = _median_seconds(_grad_fn(lambda: model.encoder(flat, training=True),
                                             model.encoder.trainable_variables), runs)
-        feats = tf.reshape(model.encoder(flat), (-1, t) + tuple(model.encoder.output.shape[1:]))
+        encoded = model.encoder(flat)
+        feats = tf.reshape(encoded, (-1, t) + tuple(encoded.shape[1:]))
         h0 = targets[:, 0]
 
         def recurrence():

@@ -17,7 +17,7 @@ import org.junit.Test;
 /**
  * Replays the heatmaps that the Python tracker got from the real exported graphs
  * (android_demo/tools/golden.py) through the Java core: keypoints must agree to 1e-4 px, the
- * confidences, mean confidences, person boxes, crop regions and every graph / re-initialization
+ * confidences, mean confidences, person boxes and crop regions (to 1e-4 px) and every graph / re-initialization
  * decision exactly.
  */
 public class GoldenVectorsTest {
@@ -70,6 +70,22 @@ public class GoldenVectorsTest {
                 manifest.tracker.followScaleHigh);
     }
 
+    /**
+     * Boxes and crops are made from the decoded keypoints, so they inherit the keypoints' 1e-4 px
+     * tolerance: numpy's float32 log is not correctly rounded (off by up to 4 ulp), and a box
+     * edge on a keypoint then differs from Java's in the last float bits.
+     */
+    private static void assertRegion(String where, CropRegion expected, CropRegion actual) {
+        if (expected == null || actual == null) {
+            assertEquals(where, expected, actual);
+            return;
+        }
+        assertEquals(where + " x1", expected.x1, actual.x1, KEYPOINT_TOLERANCE_PX);
+        assertEquals(where + " y1", expected.y1, actual.y1, KEYPOINT_TOLERANCE_PX);
+        assertEquals(where + " x2", expected.x2, actual.x2, KEYPOINT_TOLERANCE_PX);
+        assertEquals(where + " y2", expected.y2, actual.y2, KEYPOINT_TOLERANCE_PX);
+    }
+
     /** Streams one scenario; returns the largest keypoint difference in pixels. */
     @SuppressWarnings("unchecked")
     private static double replay(String name) {
@@ -91,7 +107,7 @@ public class GoldenVectorsTest {
             PoseTracker.Plan plan = tracker.plan(width, height);
             assertEquals(where + ": graph", frame.get("graph"), plan.graph);
             assertEquals(where + ": re-initialization reason", frame.get("reason"), plan.reason);
-            assertEquals(where + ": person box", region(frame.get("box")), plan.box);
+            assertRegion(where + ": person box", region(frame.get("box")), plan.box);
             float[] hm = heatmaps((String) frame.get("heatmaps"));
             assertEquals(where + ": heatmap size", manifest.heatmapSize(), hm.length);
             PoseTracker.FrameResult r = tracker.complete(plan, hm, new float[manifest.stateSize()],
@@ -113,7 +129,7 @@ public class GoldenVectorsTest {
             assertEquals(where + ": mean confidence",
                     Float.floatToIntBits(f(frame.get("mean_confidence"))),
                     Float.floatToIntBits(r.pose.meanScore));
-            assertEquals(where + ": crop region", region(frame.get("crop")), r.crop);
+            assertRegion(where + ": crop region", region(frame.get("crop")), r.crop);
             ok++;
         }
         assertTrue(name + ": no frames", ok > 0);
