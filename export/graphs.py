@@ -14,7 +14,6 @@ Only the model directory's config.json and model.keras are read here; no trainin
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 
 import keras
@@ -59,12 +58,7 @@ class InferenceGraphs:
         return {INITIALIZER: self.initialize, STEPPER: self.step}[graph]
 
 
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+file_sha256 = run_state.file_sha256  # one checksum for run records, manifests and presets
 
 
 def load_model_dir(model_dir: str):

@@ -13,9 +13,10 @@ or truncated by hand is refused, never run silently. `python -m dkd_tf.demo --re
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+
+from dkd_tf import run_state
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 PRESET_FILE = "preset.json"
@@ -26,12 +27,7 @@ class PresetError(ValueError):
     """A preset that is missing, or whose files do not match its preset.json."""
 
 
-def sha256_of(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+sha256_of = run_state.file_sha256
 
 
 def available() -> list[str]:
