@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
-from export import runtimes, staging, verify
+from export import staging, verify
 
 DEFAULT_OPSET = 17
 MAX_OPSET = 18  # the newest opset tf2onnx 1.17 writes
@@ -88,22 +88,11 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
                                    graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
                                    model_dir)
         fresh["formats"]["onnx"] = entry
-        fresh["verification"]["onnx"] = {"passed": False, "status": "pending"}
         fresh["versions"].update({"tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__,
                                   "onnxruntime": onnxruntime.__version__})
-        manifest = manifest_lib.merge(out_dir, fresh)
-        manifest_lib.write(stage, manifest)
-        reference = runtimes.KerasRunner(model, manifest, model_dir)
-        clip = verify.load_clip(input_size, verify_frames, video, cfg)
-        result = verify.verify_format(stage, "onnx", reference, clip, log=log)
-        manifest["verification"]["onnx"] = result
-        manifest_lib.write(stage, manifest)
-        if not result["passed"]:
-            raise verify.VerificationError(
-                f"{out_dir}: the ONNX export failed its check against the Keras model, so "
-                "nothing was written there: " + "; ".join(result["problems"]))
-        for path in staging.commit(stage, out_dir, [FILES[g] for g in manifest_lib.GRAPHS]):
-            log(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, opset {opset})")
+        manifest = verify.verify_and_commit(stage, out_dir, "onnx", fresh, model, model_dir,
+                                            cfg, input_size, verify_frames, video,
+                                            f"opset {opset}", log)
     finally:
         staging.discard(stage)
     log(f"export ok: {out_dir} (onnx opset {opset}, input {input_size}, state "

@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
-from export import runtimes, staging, verify
+from export import staging, verify
 
 QUANTIZATIONS = manifest_lib.QUANTIZATIONS
 FILES = {"initializer": "initializer.tflite", "stepper": "stepper.tflite"}
@@ -160,21 +160,10 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
                                    graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
                                    model_dir)
         fresh["formats"]["tflite"] = entry
-        fresh["verification"]["tflite"] = {"passed": False, "status": "pending"}
         fresh["versions"]["litert"] = _litert_version()
-        manifest = manifest_lib.merge(out_dir, fresh)
-        manifest_lib.write(stage, manifest)
-        reference = runtimes.KerasRunner(model, manifest, model_dir)
-        clip = verify.load_clip(input_size, verify_frames, video, cfg)
-        result = verify.verify_format(stage, "tflite", reference, clip, log=log)
-        manifest["verification"]["tflite"] = result
-        manifest_lib.write(stage, manifest)
-        if not result["passed"]:
-            raise verify.VerificationError(
-                f"{out_dir}: the TFLite export failed its check against the Keras model, so "
-                "nothing was written there: " + "; ".join(result["problems"]))
-        for path in staging.commit(stage, out_dir, [FILES[g] for g in manifest_lib.GRAPHS]):
-            log(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, {quantization})")
+        manifest = verify.verify_and_commit(stage, out_dir, "tflite", fresh, model, model_dir,
+                                            cfg, input_size, verify_frames, video,
+                                            quantization, log)
     finally:
         staging.discard(stage)
     log(f"export ok: {out_dir} (tflite, {quantization}, input {input_size}, state "

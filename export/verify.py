@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 from export import manifest as manifest_lib
-from export import runtimes
+from export import runtimes, staging
 
 # Allowed max abs difference, as a fraction of max(1, peak |reference|), per graph precision.
 FP32_TOLERANCE = 1e-4
@@ -317,3 +317,31 @@ if __name__ == "__main__":
     from dkd_tf import cli_errors
     _define_flags()
     cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+
+
+_FORMAT_LABELS = {"tflite": "TFLite", "onnx": "ONNX"}
+
+
+def verify_and_commit(stage, out_dir, fmt, fresh, model, model_dir, cfg, input_size,
+                      verify_frames, video, detail, log=print) -> dict:
+    """The end of every export: merge the freshly built manifest with out_dir's, check the graphs
+    staged in `stage` against the Keras model, record the result in the manifest, and move the
+    graphs (then the manifest) into out_dir only when the check passed. Returns the manifest;
+    raises VerificationError, leaving out_dir untouched, otherwise. detail: how the 'wrote'
+    lines describe the files (quantization, opset)."""
+    fresh["verification"][fmt] = {"passed": False, "status": "pending"}
+    manifest = manifest_lib.merge(out_dir, fresh)
+    manifest_lib.write(stage, manifest)
+    reference = runtimes.KerasRunner(model, manifest, model_dir)
+    clip = load_clip(input_size, verify_frames, video, cfg)
+    result = verify_format(stage, fmt, reference, clip, log=log)
+    manifest["verification"][fmt] = result
+    manifest_lib.write(stage, manifest)
+    if not result["passed"]:
+        raise VerificationError(
+            f"{out_dir}: the {_FORMAT_LABELS[fmt]} export failed its check against the Keras "
+            "model, so nothing was written there: " + "; ".join(result["problems"]))
+    files = [manifest["formats"][fmt][g]["file"] for g in manifest_lib.GRAPHS]
+    for path in staging.commit(stage, out_dir, files):
+        log(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, {detail})")
+    return manifest
