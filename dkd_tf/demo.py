@@ -112,11 +112,11 @@ def show_presets(out: str, data_cfg) -> dict:
     meta = presets.verify(PRESET)
     names = meta["names"]
     _say(f"\n== The shipped reference pair (dkd_tf/presets/{PRESET}; {meta['produced_by']})")
-    model_dirs = {names[m]: presets.member_dir(PRESET, m) for m in ("dkd", "baseline")}
+    model_dirs = {names[m]: presets.member_dir(PRESET, m, meta) for m in ("dkd", "baseline")}
     acc = evaluate_pair(model_dirs, meta["input_size"], data_cfg,
                         os.path.join(out, "reference_eval"))
     from export import demo_export  # deployment half of the demo lives with the exporters
-    report = demo_export.showcase(presets.member_dir(PRESET, "dkd_tflite"),
+    report = demo_export.showcase(presets.member_dir(PRESET, "dkd_tflite", meta),
                                   os.path.join(out, "reference_stream"), data_cfg.data_dir,
                                   acc[names["dkd"]].result()["mean"])
     return {"accumulators": acc, "stream": report}
@@ -146,10 +146,9 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, export_di
     names = recipe.names()
     results = {}
     for key, name in names.items():
-        a = acc[name]
-        results[key] = {norm: {"mean": a.result(norm=norm)["mean"],
-                               "groups": a.result(norm=norm)["groups"]}
-                        for norm in metrics.NORMS}
+        tables = {norm: acc[name].result(norm=norm) for norm in metrics.NORMS}
+        results[key] = {norm: {"mean": t["mean"], "groups": t["groups"]}
+                        for norm, t in tables.items()}
     results["dkd_minus_baseline"] = {
         norm: metrics.paired_bootstrap(acc[names["dkd"]], acc[names["baseline"]], norm)
         for norm in metrics.NORMS}

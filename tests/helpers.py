@@ -35,6 +35,17 @@ def make_model_dir(path, seed=0, data_dir="", variant="dkd", input_size=64,
     return path
 
 
+class EpochLog(keras.callbacks.Callback):
+    """Records the epochs fit() runs (which ones a resumed run repeats or skips)."""
+
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
 def _walk(layer):
     yield layer
     for sub in getattr(layer, "layers", []):

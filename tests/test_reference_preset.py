@@ -40,8 +40,8 @@ class ReferencePresetTest(tf.test.TestCase):
         cls.meta = presets.verify(PRESET)  # fails when the shipped files were changed or lost
 
     def test_shipped_export_matches_the_shipped_keras_model(self):
-        model_dir = presets.member_dir(PRESET, "dkd")
-        export_dir = presets.member_dir(PRESET, "dkd_tflite")
+        model_dir = presets.member_dir(PRESET, "dkd", self.meta)
+        export_dir = presets.member_dir(PRESET, "dkd_tflite", self.meta)
         manifest = manifest_lib.read(export_dir)
         self.assertTrue(manifest["verification"]["tflite"]["passed"])
         self.assertEqual(manifest["model"]["sha256"],
@@ -57,7 +57,7 @@ class ReferencePresetTest(tf.test.TestCase):
         self.assertLen(records, VIDEOS)
         results = self.meta["results"]
         for member in ("dkd", "baseline"):
-            model = evaluation.load_model(presets.member_dir(PRESET, member))
+            model = evaluation.load_model(presets.member_dir(PRESET, member, self.meta))
             acc, preds = evaluation.evaluate_records(model, records, self.meta["input_size"],
                                                      joints.PENN_ACTION)
             for norm in metrics.NORMS:
@@ -70,4 +70,4 @@ class ReferencePresetTest(tf.test.TestCase):
         for key in ("produced_by", "machine", "wall_minutes", "commit", "data", "results"):
             self.assertIn(key, self.meta)
         self.assertIn("--recipe reference", self.meta["produced_by"])
-        self.assertTrue(os.path.isdir(presets.member_dir(PRESET, "baseline")))
+        self.assertTrue(os.path.isdir(presets.member_dir(PRESET, "baseline", self.meta)))

@@ -17,16 +17,7 @@ from dkd_tf import run_state, train, training
 from dkd_tf.data import datasets, frame_check, penn_action
 from dkd_tf.data.records import DatasetError
 from dkd_tf.models.dkd import DKD
-from tests.helpers import tiny_config, tiny_model, tiny_synthetic
-
-
-class EpochLog(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
+from tests.helpers import EpochLog, tiny_config, tiny_model, tiny_synthetic
 
 
 def weights_of(path):

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from dkd_tf import training
-from tests.helpers import tiny_config, tiny_synthetic
+from tests.helpers import EpochLog, tiny_config, tiny_synthetic
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -25,15 +25,6 @@ class Interrupt(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.current == self.epoch and batch == self.batch:
             raise KeyboardInterrupt("simulated kill")
-
-
-class EpochLog(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
 
 
 class TrainingTest(tf.test.TestCase):

@@ -85,9 +85,12 @@ def verify(name: str) -> dict:
     return meta
 
 
-def member_dir(name: str, member: str) -> str:
-    """The verified preset's model or export directory `member` (e.g. 'dkd', 'dkd_tflite')."""
-    meta = verify(name)
+def member_dir(name: str, member: str, verified: dict | None = None) -> str:
+    """The verified preset's model or export directory `member` (e.g. 'dkd', 'dkd_tflite').
+
+    verified: what verify(name) returned in this process, so that a caller opening several
+    members hashes the preset's files once; without it the preset is verified here."""
+    meta = verified if verified is not None else verify(name)
     if member not in meta.get("members", {}):
         raise PresetError(f"{os.path.join(preset_dir(name), PRESET_FILE)}: no member "
                           f"{member!r} (members: {', '.join(meta.get('members', {}))})")
