@@ -79,19 +79,24 @@ class StreamingPredictor:
             acc += transforms.warp_image(hm, tf.constant(to_ref, tf.float32), hm_size).numpy()
         return acc / len(self.streams)
 
-    def predict_video(self, record: VideoRecord):
-        """-> keypoints [T, K, 2] in source pixels, confidences [T, K]."""
+    def stream_heatmaps(self, record: VideoRecord):
+        """Yields, frame by frame, (merged heatmaps [h, w, K], the reference crop's matrix)."""
         ref_index = self.streams.index((1.0, False))
-        xy_all, conf_all, state = [], [], None
+        state = None
         for t, path in enumerate(record.frame_paths):
             frames, mats = self.crops(load_frame(path), record.bboxes[t])
             if state is None:
                 heatmaps, state = self._initialize(frames)
             else:
                 heatmaps, state = self._step(frames, state)
-            merged = self.merge(heatmaps.numpy(), mats)
+            yield self.merge(heatmaps.numpy(), mats), mats[ref_index]
+
+    def predict_video(self, record: VideoRecord):
+        """-> keypoints [T, K, 2] in source pixels, confidences [T, K]."""
+        xy_all, conf_all = [], []
+        for merged, mat in self.stream_heatmaps(record):
             xy, conf = codec.decode_heatmaps(merged, self.stride)
-            xy_all.append(transforms.invert_points(mats[ref_index], xy))
+            xy_all.append(transforms.invert_points(mat, xy))
             conf_all.append(conf)
         return np.stack(xy_all), np.stack(conf_all)
 
