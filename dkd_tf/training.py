@@ -123,10 +123,15 @@ def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
                 discriminator_scale=cfg.discriminator_scale,
                 foreground_weight=cfg.foreground_weight,
                 initializer_weights=weights, encoder_weights=weights)
+    if not model.temporal and cfg.init_initializer_from and cfg.init_encoder_from:
+        raise ValueError(f"variant {cfg.variant!r} has one per-frame network: give "
+                         "--init_initializer_from or --init_encoder_from, not both")
     if cfg.init_initializer_from:
         copy_pose_net(_pose_net_of(cfg.init_initializer_from), model.initializer)
-    if cfg.init_encoder_from and model.temporal:
-        copy_pose_net(_pose_net_of(cfg.init_encoder_from), model.encoder)
+    if cfg.init_encoder_from:
+        # Single-frame variants (Baseline, w/o-PKD) are F with a classifier: F's seed is theirs.
+        copy_pose_net(_pose_net_of(cfg.init_encoder_from),
+                      model.encoder if model.temporal else model.initializer)
     return model
 
 

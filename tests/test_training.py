@@ -1,4 +1,5 @@
 """Training CLI library: resume after an interruption, distribution, model seeding."""
+import dataclasses
 import json
 import os
 import subprocess
@@ -74,6 +75,21 @@ class TrainingTest(tf.test.TestCase):
         backbone = lambda net: net.get_layer(net.name + "_backbone")
         self.assertAllClose(backbone(model.encoder)(frame / 255.0),
                             backbone(pre.initializer)(frame / 255.0), atol=1e-5)
+
+    def test_single_frame_variants_take_the_encoder_seed(self):
+        """w/o-PKD is F with a classifier: --init_encoder_from seeds it (was silently ignored)."""
+        pre_dir = os.path.join(self.get_temp_dir(), "pre1")
+        pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
+                                                encoder_width=8))
+        seed = os.path.join(pre_dir, "model.keras")
+        cfg = tiny_config(os.path.join(self.get_temp_dir(), "wo_pkd"), self.data,
+                          variant="wo_pkd", encoder_width=8, init_encoder_from=seed)
+        model = training.build_model(cfg, 13)
+        frame = tf.random.uniform([1, 64, 64, 3], 0, 255)
+        self.assertAllClose(model.initializer(frame), pre.initializer(frame), atol=1e-5)
+        both = dataclasses.replace(cfg, init_initializer_from=seed)
+        with self.assertRaisesRegex(ValueError, "not both"):
+            training.build_model(both, 13)
 
     def test_mirrored_strategy_on_two_logical_cpus(self):
         """Runs in a subprocess: logical devices must be set before TensorFlow starts."""
