@@ -18,10 +18,19 @@ pooled). Each split has its own trained model: a '{split}' in --model_dir, --pre
 other than the one in its config.json (that split's test videos are another split's training
 videos).
 
-Prints the per-group table for person- and torso-normalized PCK. With --output_dir writes
-pck.json, {name: the reported numbers (metrics.PCKAccumulator.to_json layout; the average over
-splits when several ran, with each split's own numbers under "splits")}, and pck_curve.png (PCK
-versus alpha, Fig. 4a).
+Prints the per-group table for person- and torso-normalized PCK, then the temporal coherence
+table (dkd_tf.coherence: acceleration error, left/right swaps and collapses). With --output_dir
+writes pck.json, {name: the reported numbers (metrics.PCKAccumulator.to_json layout, plus
+"coherence"; the average over splits when several ran, with each split's own numbers under
+"splits")}, and pck_curve.png (PCK versus alpha, Fig. 4a).
+
+--by_tag (synthetic sets, which carry tags/NNNN.json; dkd_tf.data.tags) also scores PCK on the
+frames / joints of each situation tag and on clean ones, with the paired-bootstrap interval of
+first - other per tag (dkd_tf.tag_scores): printed, stored as "by_tag" in each model's pck.json
+entry, and plotted to pck_by_tag.png:
+
+  python -m dkd_tf.evaluate --model_dir runs/dkd,runs/baseline --names DKD,Baseline --by_tag \
+      --output_dir E
 """
 from __future__ import annotations
 
@@ -31,8 +40,8 @@ import sys
 
 from absl import app, flags
 
-from dkd_tf import cli_errors, evaluation, metrics, train, training
-from dkd_tf.data import datasets
+from dkd_tf import cli_errors, coherence, evaluation, metrics, tag_scores, train, training
+from dkd_tf.data import datasets, tags as tags_lib
 
 SUB_JHMDB_SPLITS = (1, 2, 3)
 SPLIT_PLACEHOLDER = "{split}"
@@ -93,6 +102,9 @@ flags.DEFINE_integer("bootstrap", 1000, "With several rows: compare the first wi
                      "row by a paired bootstrap over the test videos with this many draws "
                      "(95 % interval of the PCK difference); 0 = off.", lower_bound=0)
 flags.DEFINE_integer("max_videos", 0, "Evaluate only the first N test videos (0 = all).")
+flags.DEFINE_bool("by_tag", False, "Also score PCK per situation tag of the synthetic set "
+                  "(its tags/NNNN.json files) and on clean frames, with the paired-bootstrap "
+                  "interval of the first row minus each other per tag; adds pck_by_tag.png.")
 flags.DEFINE_bool("nonfinite_as_miss", False, "Score NaN/inf predicted keypoints as misses (with "
                   "a warning that counts them) instead of refusing them with the video and frame.")
 
@@ -159,30 +171,31 @@ def _progress(name):
 def evaluate_model(model_dir, cfg):
     """Streams every test video of cfg's data set (one split) through the model.
 
-    Returns (PCKAccumulator, {video_id: keypoints [T, K, 2] in source pixels})."""
+    Returns (PCKAccumulator, {video_id: keypoints [T, K, 2] in source pixels}, records)."""
     joint_set, records = _test_records(cfg)
-    return evaluation.evaluate_records(evaluation.load_model(model_dir), records, cfg.input_size,
-                                       joint_set, [float(s) for s in flags.FLAGS.test_scales],
-                                       flags.FLAGS.flip_test,
-                                       progress=_progress(os.path.basename(model_dir)),
-                                       nonfinite=_nonfinite(),
-                                       source=os.path.join(model_dir, training.MODEL_FILE))
+    acc, preds = evaluation.evaluate_records(
+        evaluation.load_model(model_dir), records, cfg.input_size, joint_set,
+        [float(s) for s in flags.FLAGS.test_scales], flags.FLAGS.flip_test,
+        progress=_progress(os.path.basename(model_dir)), nonfinite=_nonfinite(),
+        source=os.path.join(model_dir, training.MODEL_FILE))
+    return acc, preds, records
 
 
 def _nonfinite() -> str:
     return "miss" if flags.FLAGS.nonfinite_as_miss else "refuse"
 
 
-def evaluate_predictions(path, cfg) -> metrics.PCKAccumulator:
-    """Scores a predictions file (metrics.save_predictions layout) on cfg's test videos."""
+def evaluate_predictions(path, cfg):
+    """Scores a predictions file (metrics.save_predictions layout) on cfg's test videos.
+
+    Returns (PCKAccumulator, {video_id: keypoints [T, K, 2]}, records)."""
     joint_set_name, preds = metrics.load_predictions(path)
     joint_set, records = _test_records(cfg)
     if joint_set.name != joint_set_name:
         raise ValueError(f"{path}: predictions are for {joint_set_name!r}, the data set "
                          f"{cfg.dataset!r} uses {joint_set.name!r}")
-    return metrics.score_records(
-        joint_set, records, {rec.video_id: metrics.prediction_for(preds, rec, path)
-                             for rec in records}, _nonfinite(), path)
+    preds = {rec.video_id: metrics.prediction_for(preds, rec, path) for rec in records}
+    return metrics.score_records(joint_set, records, preds, _nonfinite(), path), preds, records
 
 
 def _sources(f) -> list[tuple[str, str, str]]:
@@ -207,9 +220,14 @@ def main(argv):
     if len(splits) > 1 and f.save_predictions and SPLIT_PLACEHOLDER not in f.save_predictions:
         raise app.UsageError(f"--save_predictions needs {SPLIT_PLACEHOLDER} in its name to "
                              f"write one file per split")
+    if f.by_tag and len(splits) > 1:
+        raise app.UsageError("--by_tag scores the synthetic set's situation tags; it takes no "
+                             "Sub-JHMDB splits")
     results = {}  # row name -> {split (None outside Sub-JHMDB): PCKAccumulator}
+    temporal = {}  # row name -> {split: CoherenceAccumulator}
+    tagged = {}  # row name -> (data_dir, records) of its single evaluation, for --by_tag
     for i, (name, kind, template) in enumerate(_sources(f)):
-        results[name] = {}
+        results[name], temporal[name] = {}, {}
         for split in splits or [None]:
             path = with_split(template, split)
             cfg = data_config(path if kind == "model" else None, split)
@@ -218,23 +236,31 @@ def main(argv):
                                      f"is {cfg.dataset!r}")
             key = int(cfg.split) if cfg.dataset == "sub_jhmdb" else None
             if kind == "predictions":
-                results[name][key] = evaluate_predictions(path, cfg)
+                results[name][key], preds, records = evaluate_predictions(path, cfg)
             else:
-                results[name][key], preds = evaluate_model(path, cfg)
-                if i == 0 and f.save_predictions:
-                    metrics.save_predictions(with_split(f.save_predictions, key), preds,
-                                             results[name][key].joint_set.name)
+                results[name][key], preds, records = evaluate_model(path, cfg)
+            temporal[name][key] = coherence.score_records(results[name][key].joint_set,
+                                                          records, preds)
+            tagged[name] = (cfg.data_dir, records)
+            if kind == "model" and i == 0 and f.save_predictions:
+                metrics.save_predictions(with_split(f.save_predictions, key), preds,
+                                         results[name][key].joint_set.name)
 
     documents = {}  # row name -> pck.json entry
     for name, per_split in results.items():
         if len(per_split) > 1:
             doc = metrics.mean_over_splits([a.to_json() for a in per_split.values()])
             doc["splits"] = {str(s): a.to_json() for s, a in per_split.items()}
+            for s, c in temporal[name].items():
+                doc["splits"][str(s)]["coherence"] = c.to_json()
+            doc["coherence"] = coherence.mean_over_splits(
+                c.to_json() for c in temporal[name].values())
         else:
             (s, acc), = per_split.items()
             doc = acc.to_json()
             if s is not None:
                 doc["split"] = s
+            doc["coherence"] = next(iter(temporal[name].values())).to_json()
         documents[name] = doc
     if len(splits) > 1:
         for split in splits:
@@ -246,6 +272,7 @@ def main(argv):
         if evaluated:
             print(f"Sub-JHMDB split {', '.join(map(str, sorted(evaluated)))}\n")
     print(metrics.format_paper_table(documents))
+    print("\n" + coherence.format_table({n: d["coherence"] for n, d in documents.items()}))
     if f.bootstrap and len(results) > 1 and len(splits) <= 1:
         (first, first_acc), *others = ((n, next(iter(r.values()))) for n, r in results.items())
         for name, acc in others:
@@ -254,8 +281,29 @@ def main(argv):
                       "comparison")
                 continue
             print("\n" + metrics.format_comparison(first, name, first_acc, acc, f.bootstrap))
+    by_tag = _score_by_tag(results, tagged, f.bootstrap) if f.by_tag else None
+    if by_tag:
+        for name, entry in by_tag.items():
+            documents[name]["by_tag"] = entry
+        print("\n" + tag_scores.format_table(by_tag))
     if f.output_dir:
         print(f"wrote {' and '.join(metrics.write_report(documents, f.output_dir))}")
+        if by_tag:
+            print("wrote " + tag_scores.plot_by_tag(
+                by_tag, os.path.join(f.output_dir, tag_scores.PLOT_FILE)))
+
+
+def _score_by_tag(results, tagged, samples) -> dict:
+    """tag_scores.score_by_tag of every row; all rows must have scored the same videos."""
+    accumulators = {n: next(iter(r.values())) for n, r in results.items()}
+    (first, (data_dir, records)), *others = tagged.items()
+    for name, (_, recs) in others:
+        if [r.video_id for r in recs] != [r.video_id for r in records] or \
+                accumulators[name].video_frames() != accumulators[first].video_frames():
+            raise app.UsageError(f"--by_tag: {first} and {name} were scored on different "
+                                 "videos")
+    video_tags = [tags_lib.read_tags(data_dir, rec.video_id, rec.num_frames) for rec in records]
+    return tag_scores.score_by_tag(accumulators, video_tags, samples)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,22 @@ class PCKAccumulator:
         out.num_videos = len(out._dist)
         return out
 
+    def restricted(self, masks) -> "PCKAccumulator":
+        """The same videos, where only the joints of masks[i] (bool [T, K], one per video in
+        the order added) count: PCK on the frames / joints carrying a situation tag."""
+        masks = list(masks)
+        if len(masks) != self.num_videos:
+            raise ValueError(f"need one mask per video: {self.num_videos} videos, "
+                             f"{len(masks)} masks")
+        out = self.subset(range(self.num_videos))
+        for i, m in enumerate(masks):
+            m = np.asarray(m, bool)
+            if m.shape != out._visible[i].shape:
+                raise ValueError(f"video {i}: mask has shape {m.shape}, the video "
+                                 f"{out._visible[i].shape}")
+            out._visible[i] = out._visible[i] & m
+        return out
+
     def curve(self, alphas=CURVE_ALPHAS, norm: str = "person") -> np.ndarray:
         """Mean PCK (percent) over evaluated joints at each alpha: [len(alphas)]."""
         pck, _ = self._per_joint(alphas, norm)

@@ -12,7 +12,12 @@ in the ambiguities that only the previous frame resolves:
 Labels are exact: joints are quantized to the 1/16 px grid that cv2 draws on (shift=4), in
 0-based pixel-centre coordinates, and those are the very points the limbs are drawn from.
 
+Beside the labels, ROOT/tags/NNNN.json records per frame and joint what the generator did
+(distractor overlap, occluders, blur, fast camera, crossing limbs; dkd_tf.data.tags); the Penn
+Action reader ignores it.
+
 CLI: python -m dkd_tf.data.synthetic --out DIR --videos N --frames T --seed S
+     python -m dkd_tf.data.synthetic --out DIR --seed S --tags_only   # tags for a set on disk
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ import time
 import cv2
 import numpy as np
 
-from dkd_tf.data import penn_action
+from dkd_tf.data import penn_action, tags as tags_lib
 
 SHIFT = 4  # cv2 fixed-point fractional bits: drawn points lie on a 1/16 px grid.
 _ONE = 1 << SHIFT
@@ -323,7 +328,11 @@ def render_video(rng: np.random.Generator, num_frames: int, height: int, width: 
 
     Returns dict(frames=[T x uint8 HxWx3 RGB], joints float32 [T, 13, 2] (x, y, 0-based pixel
     centres), visibility float32 [T, 13], bboxes float32 [T, 4] (x1, y1, x2, y2), action str,
-    pose str, meta dict: palette, occluder colours, per-frame blur flags, distractor joints).
+    pose str, meta dict: palette, occluder colours, per-frame blur flags, distractor joints,
+    tags: dkd_tf.data.tags.VideoTags (video id '0000'; generate sets the real one)).
+
+    Recording the tags draws no random numbers and draws nothing on the frames: a seed gives the
+    same frames and labels as before the tags existed (tests/test_synthetic.py pins them).
     """
     t_total, h, w = int(num_frames), int(height), int(width)
     palette = _make_palette(rng)
@@ -422,14 +431,18 @@ def render_video(rng: np.random.Generator, num_frames: int, height: int, width: 
         return img_pts, pts[:, 2], height_px * s
 
     frames, joints, vis, boxes, blurred, d_joints = [], [], [], [], [], []
+    occluded, d_overlap, cam_change = [], [], []  # situation tags: no random draws, no drawing
     prev_centre = None
     for t in range(t_total):
         cam, s = camera(t)
+        cam_change.append(abs((1.0 + zoom(t)) / (1.0 + zoom(t - 1)) - 1.0)
+                          + abs(roll(t) - roll(t - 1)))
         m_bg = cam.copy()
         m_bg[:, 2] = cam[:, 2] - cam[:, :2] @ bg_origin
         img = cv2.warpAffine(bg, m_bg, (w, h), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_REFLECT_101)
         occ_mask = np.zeros((h, w), np.uint8)
+        occ_only = np.zeros((h, w), np.uint8)  # the occluder shapes alone, for the tags
         subj, subj_z, scale = figure_image_points(motion, root(t), t, cam, s)
         dist, dist_z, _ = figure_image_points(d_motion, d_root(t), t, cam, s)
         if not d_front:
@@ -441,6 +454,7 @@ def render_video(rng: np.random.Generator, num_frames: int, height: int, width: 
             poly = _fix(occluder_poly(o, t, cam))
             cv2.fillPoly(img, [poly], o["color"], cv2.LINE_AA, SHIFT)
             cv2.fillPoly(occ_mask, [poly], 255, cv2.LINE_AA, SHIFT)
+            cv2.fillPoly(occ_only, [poly], 255, cv2.LINE_AA, SHIFT)
 
         j = subj[:K]
         centre = j.mean(0)
@@ -459,10 +473,13 @@ def render_video(rng: np.random.Generator, num_frames: int, height: int, width: 
 
         inside = (j[:, 0] >= 0) & (j[:, 0] <= w - 1) & (j[:, 1] >= 0) & (j[:, 1] <= h - 1)
         v = np.zeros(K, np.float32)
+        under_occluder = np.zeros(K, bool)
         for k in np.flatnonzero(inside):
             # The mask is drawn anti-aliased exactly like the image: a joint is hidden when its
             # pixel is mostly covered by something in front of the subject.
-            v[k] = 0.0 if occ_mask[int(round(j[k, 1])), int(round(j[k, 0]))] > 127 else 1.0
+            pix = int(round(j[k, 1])), int(round(j[k, 0]))
+            v[k] = 0.0 if occ_mask[pix] > 127 else 1.0
+            under_occluder[k] = occ_only[pix] > 127
         x1, y1 = j.min(0)
         x2, y2 = j.max(0)
         mx, my = 0.1 * (x2 - x1), 0.1 * (y2 - y1)
@@ -473,6 +490,12 @@ def render_video(rng: np.random.Generator, num_frames: int, height: int, width: 
         boxes.append(box)
         blurred.append(blur)
         d_joints.append(dist[:K])
+        occluded.append(under_occluder)
+        dj = dist[:K]
+        (dx1, dy1), (dx2, dy2) = dj.min(0), dj.max(0)
+        dmx, dmy = 0.1 * (dx2 - dx1), 0.1 * (dy2 - dy1)
+        d_box = np.clip([dx1 - dmx, dy1 - dmy, dx2 + dmx, dy2 + dmy], 0, [w - 1, h - 1] * 2)
+        d_overlap.append(tags_lib.boxes_overlap(box, d_box))
 
     yaw = motion["yaw0"]
     cy, sy = math.cos(yaw), math.sin(yaw)
@@ -491,6 +514,8 @@ def render_video(rng: np.random.Generator, num_frames: int, height: int, width: 
             "distractor_joints": np.asarray(d_joints, np.float32),
             "distractor_in_front": d_front,
         },
+        "tags": tags_lib.make_tags(0, np.asarray(joints), d_overlap, d_front, blurred,
+                                   cam_change, np.asarray(occluded).reshape(t_total, K)),
     }
 
 
@@ -522,8 +547,47 @@ def generate(out_dir, num_videos: int, num_frames: int, seed: int, height: int =
         penn_action.write_video(out_dir, vid, v["frames"], v["joints"], v["visibility"],
                                 v["bboxes"], train=i < n_train, action=v["action"],
                                 pose=v["pose"])
+        v["tags"].video_id = vid
+        tags_lib.write_tags(out_dir, v["tags"])
         ids.append(vid)
     return ids
+
+
+def add_tags(out_dir, seed: int, progress=None) -> tuple[list[str], int]:
+    """Write tags/NNNN.json for a synthetic set already on disk, without touching its frames.
+
+    Video NNNN is re-rendered in memory from video_rng(seed, NNNN - 1) at the size and length
+    its labels and first frame give; its joints, visibility and boxes must equal the labels on
+    disk exactly (else DatasetError naming the label file: another seed, or not this generator).
+    Returns (video ids, how many of them have a last frame whose JPEG encoding is byte-identical
+    to the file on disk; the same OpenCV build gives all of them).
+    """
+    from dkd_tf.data.records import DatasetError
+    ids = penn_action.list_videos(out_dir)
+    if not ids:
+        raise DatasetError(os.path.join(os.fspath(out_dir), "labels"), "no label files")
+    same_jpeg = 0
+    for n, vid in enumerate(ids):
+        rec = penn_action.read_video(out_dir, vid)
+        h, w = rec.image_size
+        v = render_video(video_rng(seed, int(vid) - 1), rec.num_frames, h, w)
+        for field in ("joints", "visibility", "bboxes"):
+            if not np.array_equal(np.asarray(getattr(rec, field), np.float32), v[field]):
+                raise DatasetError(penn_action.label_path(out_dir, vid),
+                                   f"{field} differ from video {vid} of seed {seed} at "
+                                   f"{h}x{w}, {rec.num_frames} frames: not made by "
+                                   f"dkd_tf.data.synthetic with --seed {seed}?")
+        last = rec.frame_paths[-1]
+        with open(last, "rb") as f:
+            on_disk = f.read()
+        ok, data = cv2.imencode(".jpg", cv2.cvtColor(v["frames"][-1], cv2.COLOR_RGB2BGR),
+                                [cv2.IMWRITE_JPEG_QUALITY, 90])
+        same_jpeg += bool(ok) and bytes(data) == on_disk
+        v["tags"].video_id = vid
+        tags_lib.write_tags(out_dir, v["tags"])
+        if progress:
+            progress(n + 1, len(ids))
+    return ids, same_jpeg
 
 
 def main(argv):
@@ -531,6 +595,13 @@ def main(argv):
     del argv
     f = flags.FLAGS
     start = time.time()
+    if f.tags_only:
+        ids, same = add_tags(f.out, f.seed)
+        print(f"synthetic: wrote tags of {len(ids)} videos to "
+              f"{os.path.join(os.path.abspath(f.out), tags_lib.TAGS_DIR)} (seed {f.seed}; labels "
+              f"match; last frame byte-identical in {same}/{len(ids)}) in "
+              f"{time.time() - start:.1f}s")
+        return
     ids = generate(f.out, f.videos, f.frames, f.seed, f.height, f.width, f.test_fraction)
     n_train = num_train(len(ids), f.test_fraction)
     print(f"synthetic: wrote {len(ids)} videos ({n_train} train, {len(ids) - n_train} test) x "
@@ -549,6 +620,9 @@ def _define_flags():
     flags.DEFINE_integer("width", 208, "Frame width in pixels.", lower_bound=16)
     flags.DEFINE_float("test_fraction", 0.25, "Fraction of videos (the last ones) in the test "
                        "split.", lower_bound=0.0, upper_bound=1.0)
+    flags.DEFINE_bool("tags_only", False, "Only (re)write tags/NNNN.json of the set already in "
+                      "--out, re-rendering each video in memory from --seed (frames on disk are "
+                      "not touched; --videos/--frames/--height/--width come from the labels).")
     flags.mark_flag_as_required("out")
 
 
