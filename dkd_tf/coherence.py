@@ -27,17 +27,12 @@ import math
 
 import numpy as np
 
-from dkd_tf import joints as joints_lib
+from dkd_tf import joints as joints_lib, metrics
 
 COLLAPSE_NEAR = 0.05
 COLLAPSE_APART = 0.1
 _COUNTS = ("accel_sum", "accel_n", "swap_events", "swap_transitions", "swapped", "pair_frames",
            "collapse_frames", "collapse_frames_n", "collapse_pairs", "collapse_pairs_n")
-
-
-def _person_size(bboxes) -> np.ndarray:
-    b = np.asarray(bboxes, np.float64)
-    return np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
 
 
 def acceleration_errors(pred, gt, visible, bboxes) -> np.ndarray:
@@ -49,7 +44,7 @@ def acceleration_errors(pred, gt, visible, bboxes) -> np.ndarray:
         return np.zeros(0)
     acc_p = pred[2:] - 2 * pred[1:-1] + pred[:-2]
     acc_g = gt[2:] - 2 * gt[1:-1] + gt[:-2]
-    err = np.linalg.norm(acc_p - acc_g, axis=-1) / np.maximum(_person_size(bboxes)[1:-1, None],
+    err = np.linalg.norm(acc_p - acc_g, axis=-1) / np.maximum(metrics.person_size(bboxes)[1:-1, None],
                                                               1e-9)
     ok = vis[2:] & vis[1:-1] & vis[:-2] & np.isfinite(err)
     return err[ok]
@@ -75,7 +70,7 @@ def video_counts(pred, gt, visible, bboxes, pairs) -> dict:
     acc = acceleration_errors(pred, gt, visible, bboxes)
     sw = swapped(pred, gt, pairs)
     trans = both[1:] & both[:-1]
-    size = _person_size(bboxes)[:, None]
+    size = metrics.person_size(bboxes)[:, None]
     gt_apart = np.linalg.norm(gt[:, l] - gt[:, r], axis=-1) > COLLAPSE_APART * size
     pred_near = np.linalg.norm(pred[:, l] - pred[:, r], axis=-1) <= COLLAPSE_NEAR * size
     far = both & gt_apart
@@ -129,7 +124,7 @@ class CoherenceAccumulator:
         }
 
     def to_json(self) -> dict:
-        return _json_safe(self.result())
+        return metrics._json_safe(self.result())
 
 
 def score_records(joint_set, records, predictions: dict) -> CoherenceAccumulator:
@@ -155,14 +150,6 @@ def mean_over_splits(docs) -> dict:
     out["num_videos"] = sum(d["num_videos"] for d in docs)
     out["collapse_near"], out["collapse_apart"] = COLLAPSE_NEAR, COLLAPSE_APART
     return out
-
-
-def _json_safe(obj):
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def format_table(docs: dict) -> str:
