@@ -44,8 +44,8 @@ def acceleration_errors(pred, gt, visible, bboxes) -> np.ndarray:
         return np.zeros(0)
     acc_p = pred[2:] - 2 * pred[1:-1] + pred[:-2]
     acc_g = gt[2:] - 2 * gt[1:-1] + gt[:-2]
-    err = np.linalg.norm(acc_p - acc_g, axis=-1) / np.maximum(metrics.person_size(bboxes)[1:-1, None],
-                                                              1e-9)
+    size = np.maximum(metrics.person_size(bboxes)[1:-1, None], 1e-9)
+    err = np.linalg.norm(acc_p - acc_g, axis=-1) / size
     ok = vis[2:] & vis[1:-1] & vis[:-2] & np.isfinite(err)
     return err[ok]
 
