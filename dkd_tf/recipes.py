@@ -109,3 +109,29 @@ def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
                                init_encoder_from=os.path.join(root, ENCODER_SNAPSHOT))
     return {"pretrain": dataclasses.replace(baseline, epochs=pre), "baseline": baseline,
             "dkd": dkd}
+
+
+# Tables 1 and 2 of the paper as rows trained from one recipe's seeds. Every row after the
+# Baseline is fine-tuned like DKD (same epochs, clips and seeds): w/o-PKD is F with a pixel
+# classifier and TAT (F's snapshot seeds it), w/o-TAT is DKD without D, w-SAT swaps D for a
+# spatial adversary, w-LSTM swaps Phi and the matching head for a ConvLSTM.
+ABLATIONS = ("baseline", "wo_pkd", "wo_tat", "dkd", "w_sat", "w_lstm")
+ABLATION_LABELS = {"baseline": "Baseline", "wo_pkd": "w/o-PKD", "wo_tat": "w/o-TAT",
+                   "dkd": "DKD", "w_sat": "w-SAT", "w_lstm": "w-LSTM"}
+
+
+def ablation_runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
+                  epoch_scale: float = 1.0, seed: int = 0) -> dict:
+    """runs() plus one TrainConfig per ABLATIONS row (keys: 'pretrain' and the row variants)."""
+    base = runs(recipe, out_dir, data_dir, videos, frames, epoch_scale, seed)
+    dkd = base["dkd"]
+    root = os.path.dirname(dkd.model_dir)
+    out = {"pretrain": base["pretrain"], "baseline": base["baseline"], "dkd": dkd}
+    for variant in ABLATIONS:
+        if variant in out:
+            continue
+        cfg = dataclasses.replace(dkd, variant=variant, model_dir=os.path.join(root, variant))
+        if variant == "wo_pkd":  # one per-frame network, seeded as F is
+            cfg = dataclasses.replace(cfg, init_initializer_from="")
+        out[variant] = cfg
+    return out
