@@ -23,6 +23,7 @@ import tensorflow as tf
 from dkd_tf import run_state
 from dkd_tf.models import dkd as dkd_lib  # noqa: F401
 from dkd_tf.training import CONFIG_FILE, MODEL_FILE, TrainConfig
+from export import rewrites as rewrites_lib
 
 BATCH = 1
 # Logical graph names -> (TFLite signature key, exported file stem).
@@ -40,6 +41,7 @@ class InferenceGraphs:
     input_size: int
     initialize: tf.types.experimental.PolymorphicFunction
     step: tf.types.experimental.PolymorphicFunction
+    rewrites: tuple = ()  # export.rewrites names applied to these graphs
 
     @property
     def frame_shape(self) -> tuple:
@@ -96,24 +98,33 @@ def check_input_size(model, input_size: int) -> int:
     return input_size
 
 
-def build_graphs(model, input_size: int) -> InferenceGraphs:
-    """Batch-1 tf.functions with named inputs (frame, state) and outputs (heatmaps, state)."""
+def build_graphs(model, input_size: int, rewrites=()) -> InferenceGraphs:
+    """Batch-1 tf.functions with named inputs (frame, state) and outputs (heatmaps, state).
+
+    rewrites: names from export.rewrites.REWRITES applied while tracing (the exporters pass
+    export.rewrites.DEFAULT); none by default, so the Keras reference of the parity check and the
+    calibration runs are the model's own ops. The model itself is never changed.
+    """
     input_size = check_input_size(model, input_size)
+    nets = rewrites_lib.exported_pose_nets(model, input_size, rewrites)
     frame_spec = tf.TensorSpec([BATCH, input_size, input_size, 3], tf.float32, name="frame")
     state_spec = tf.TensorSpec([BATCH, *model.state_shape_for(input_size)], tf.float32,
                                name="state")
 
     @tf.function(input_signature=[frame_spec], autograph=False)
     def initialize(frame):
-        heatmaps, state = model.initialize(frame, training=False)
+        with rewrites_lib.pose_nets_swapped(model, nets):
+            heatmaps, state = model.initialize(frame, training=False)
         return {"heatmaps": heatmaps, "state": state}
 
     @tf.function(input_signature=[frame_spec, state_spec], autograph=False)
     def step(frame, state):
-        heatmaps, next_state = model.step(frame, state, training=False)
+        with rewrites_lib.pose_nets_swapped(model, nets):
+            heatmaps, next_state = model.step(frame, state, training=False)
         return {"heatmaps": heatmaps, "state": next_state}
 
-    return InferenceGraphs(model, input_size, initialize, step)
+    applied = tuple(rewrites) if nets else ()
+    return InferenceGraphs(model, input_size, initialize, step, applied)
 
 
 def write_saved_model(graphs: InferenceGraphs, path: str) -> str:

@@ -23,6 +23,9 @@ Layout (format_version 1):
   formats: tflite: {initializer: {file, sha256, signature, inputs, outputs}, stepper: ...,
                     quantization, io_dtype}
            onnx:   {initializer: {...}, stepper: {...}, opset}
+           both may carry rewrites: [{name, description}], the export.rewrites applied to the
+           graph files (e.g. deconv_bn_as_conv2x2_depth_to_space); [] or absent: none (exports
+           written before the field existed have none)
            (inputs/outputs map logical names to the file's tensor names; an ONNX graph cannot
            reuse an input's name for an output, so its stepper returns the state as
            'next_state')
@@ -266,6 +269,11 @@ def validate(manifest: dict, path="manifest") -> dict:
             for key in ("inputs", "outputs"):
                 _require(isinstance(entry[g].get(key), dict), path,
                          f"formats.{fmt}.{g}.{key} must map logical to tensor names")
+        rewrites = entry.get("rewrites", [])
+        _require(isinstance(rewrites, list) and all(isinstance(r, dict) and isinstance(
+            r.get("name"), str) for r in rewrites), path,
+                 f"formats.{fmt}.rewrites must be a list of {{name, description}}, got "
+                 f"{rewrites!r}")
         if fmt == "tflite":
             _require(entry.get("quantization") in QUANTIZATIONS, path,
                      f"formats.tflite.quantization {entry.get('quantization')!r} is not one of "

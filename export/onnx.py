@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
+from export import rewrites as rewrites_lib
 from export import staging, verify
 
 DEFAULT_OPSET = 17
@@ -62,8 +63,11 @@ def convert(graphs, graph: str, path: str, opset: int = DEFAULT_OPSET):
 
 
 def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
-                verify_frames=verify.MIN_FRAMES, video=None, log=print) -> dict:
-    """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError."""
+                verify_frames=verify.MIN_FRAMES, video=None, rewrites=(), log=print) -> dict:
+    """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
+    rewrites: export.rewrites names applied to the graphs; none by default (with the deconv
+    rewrite tf2onnx turns the folded weights of MobileNetV3 pose nets into extra graph inputs,
+    which convert() refuses; ResNet pose nets convert and verify)."""
     import onnx
     import onnxruntime
     import tf2onnx
@@ -73,11 +77,12 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
                          f"opsets 13..{MAX_OPSET}")
     model, cfg = graphs_lib.load_model_dir(model_dir)
     input_size = int(input_size or cfg.input_size)
-    graphs = graphs_lib.build_graphs(model, input_size)
+    graphs = graphs_lib.build_graphs(model, input_size, rewrites)
     # Staged, and moved into out_dir only after the check passed (export.staging).
     stage = staging.begin(out_dir)
     try:
-        entry = {"opset": int(opset), "precision": "fp32"}
+        entry = {"opset": int(opset), "precision": "fp32",
+                 "rewrites": rewrites_lib.manifest_entry(graphs.rewrites)}
         for g in manifest_lib.GRAPHS:
             path = os.path.join(stage, FILES[g])
             convert(graphs, g, path, opset)

@@ -11,7 +11,8 @@ frame is float32 RGB 0..255 (normalization is inside the graph); inputs and outp
 in every quantization mode, so runtimes never change. The batch is fixed at 1.
 
 Quantization: none (fp32), fp16 (fp16 weights), dynamic (int8 weights, float activations), int8
-(int8 weights and activations, float I/O). int8 calibrates on crops from the training pipeline
+(int8 weights and activations, float I/O; the runtime-filter depthwise conv of the stepper stays
+float, see `convert`). int8 calibrates on crops from the training pipeline
 (dkd_tf.data.pipeline.make_dataset, no augmentation) of --representative_data (a Penn Action
 format data dir; default: the model's own training set); the stepper's calibration states come
 from running the Keras model along each clip.
@@ -33,6 +34,7 @@ import tensorflow as tf
 
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
+from export import rewrites as rewrites_lib
 from export import staging, verify
 
 QUANTIZATIONS = manifest_lib.QUANTIZATIONS
@@ -93,8 +95,31 @@ def representative_samples(model, input_size, records, num_samples=64, clip_leng
     return feeds
 
 
+def runtime_filter_nodes(calibrated: bytes) -> list:
+    """Output tensor names of the DEPTHWISE_CONV_2D ops whose filter is computed at run time (a
+    graph input or another op's output, not a constant): the matching's dynamic depthwise conv
+    (dkd_tf/models/matching.py), fed by the state. Constant-filter depthwise convs (MobileNet
+    backbones) are not listed."""
+    from ai_edge_litert.interpreter import Interpreter
+    interp = Interpreter(model_content=calibrated)
+    ops = interp._get_ops_details()
+    names = {t["index"]: t["name"] for t in interp.get_tensor_details()}
+    dynamic = {o for op in ops for o in op["outputs"]}
+    dynamic |= {d["index"] for d in interp.get_input_details()}
+    return [names[op["outputs"][0]] for op in ops
+            if op["op_name"] == "DEPTHWISE_CONV_2D" and op["inputs"][1] in dynamic]
+
+
 def convert(saved_model_dir: str, graph: str, quantization: str, samples=None) -> bytes:
-    """One graph of the SavedModel (signature initialize | step) as a TFLite flatbuffer."""
+    """One graph of the SavedModel (signature initialize | step) as a TFLite flatbuffer.
+
+    int8: full-integer weights and activations (per-channel weights, float I/O) except a float
+    island around the runtime-filter depthwise conv: an int8 DEPTHWISE_CONV_2D with a filter that
+    changes every frame gives heatmaps as large as the signal itself and a stepper that barely
+    follows its state, so that op is excluded from quantization (TFLite selective quantization,
+    the denylisted_nodes of tf.lite.experimental.QuantizationDebugOptions) and reads the float
+    state and dequantized features; the rest of the graph stays int8.
+    """
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
     key = graphs_lib.SIGNATURES[graph]
@@ -115,19 +140,29 @@ def convert(saved_model_dir: str, graph: str, quantization: str, samples=None) -
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.float32
         converter.inference_output_type = tf.float32
+        # Selective quantization, as tf.lite.experimental.QuantizationDebugger does it (its
+        # get_nondebug_quantized_model), without the debug model it also builds: calibrate,
+        # find the runtime-filter op, quantize all else.
+        from tensorflow.lite.python import convert as lite_convert
+        converter._experimental_calibrate_only = True
+        calibrated = converter.convert()
+        return lite_convert.mlir_quantize(
+            calibrated, disable_per_channel=False, input_data_type=tf.float32,
+            output_data_type=tf.float32, denylisted_nodes=runtime_filter_nodes(calibrated))
     return converter.convert()
 
 
 def export_tflite(model_dir, out_dir, quantization="none", representative_data=None,
                   num_samples=64, input_size=None, verify_frames=verify.MIN_FRAMES, video=None,
-                  log=print) -> dict:
-    """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError."""
+                  rewrites=rewrites_lib.DEFAULT, log=print) -> dict:
+    """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
+    rewrites: export.rewrites names applied to the graphs (default: the deconv rewrite)."""
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
     from dkd_tf.data.datasets import joint_set_of
     model, cfg = graphs_lib.load_model_dir(model_dir)
     input_size = int(input_size or cfg.input_size)
-    graphs = graphs_lib.build_graphs(model, input_size)
+    graphs = graphs_lib.build_graphs(model, input_size, rewrites)
     for g in manifest_lib.GRAPHS:
         graphs.function(g).get_concrete_function()
     samples = {}
@@ -140,7 +175,8 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
     stage = staging.begin(out_dir)
     try:
         tmp = tempfile.mkdtemp(prefix="dkd_savedmodel_")
-        entry = {"quantization": quantization, "io_dtype": "float32"}
+        entry = {"quantization": quantization, "io_dtype": "float32",
+                 "rewrites": rewrites_lib.manifest_entry(graphs.rewrites)}
         try:
             graphs_lib.write_saved_model(graphs, os.path.join(tmp, "saved_model"))
             for g in manifest_lib.GRAPHS:
@@ -186,7 +222,8 @@ def main(argv):
     f = flags.FLAGS
     graphs_lib.quiet_tf_logging(f)
     export_tflite(f.model_dir, f.out_dir, f.quantize, f.representative_data or None,
-                  f.representative_samples, f.input_size or None, f.verify_frames)
+                  f.representative_samples, f.input_size or None, f.verify_frames,
+                  rewrites=rewrites_lib.from_flag(f.deconv_as_conv))
     return 0
 
 
@@ -210,6 +247,7 @@ def _define_flags():
                                      "32 (the backbone stride)")
     flags.DEFINE_integer("verify_frames", verify.MIN_FRAMES, "Frames of the parity clip run "
                          "after the export.", lower_bound=verify.MIN_FRAMES)
+    rewrites_lib.define_flags()
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 
 

@@ -1,0 +1,119 @@
+"""int8 TFLite: full-integer graphs with a float island around the runtime-filter depthwise conv;
+the int8 stepper provably reads its state; integer exports are judged by keypoint agreement."""
+import os
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf.data import penn_action, synthetic
+from export import graphs, rewrites, runtimes, tflite, verify
+from tests.helpers import make_model_dir
+
+SIZE = 64
+
+
+def _op_details(blob):
+    from ai_edge_litert.interpreter import Interpreter
+    interp = Interpreter(model_content=blob)
+    types = {t["index"]: t["dtype"] for t in interp.get_tensor_details()}
+    return interp, [(op["op_name"], [types.get(i) for i in op["inputs"] if i >= 0])
+                    for op in interp._get_ops_details()]
+
+
+class Int8StepperTest(tf.test.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp(prefix="dkd_int8_test_")
+        data = os.path.join(cls.root, "data")
+        synthetic.generate(data, num_videos=2, num_frames=6, seed=0, height=96, width=128)
+        cls.model_dir = make_model_dir(os.path.join(cls.root, "model"), seed=0, calibrate=True)
+        cls.model, _ = graphs.load_model_dir(cls.model_dir)
+        records = penn_action.read_split(data, "all")
+        samples = tflite.representative_samples(cls.model, SIZE, records, num_samples=8)
+        g = graphs.build_graphs(cls.model, SIZE, rewrites.DEFAULT)
+        saved = graphs.write_saved_model(g, os.path.join(cls.root, "saved_model"))
+        cls.blob = tflite.convert(saved, "stepper", "int8", samples["stepper"])
+        cls.reference = runtimes.KerasRunner(*runtimes.keras_manifest(cls.model_dir),
+                                             cls.model_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_only_the_runtime_filter_conv_stays_float(self):
+        _, ops = _op_details(self.blob)
+        depthwise = [types for name, types in ops if name == "DEPTHWISE_CONV_2D"]
+        self.assertLen(depthwise, 1)
+        self.assertEqual(depthwise[0][:2], [np.float32, np.float32])  # features, state filter
+        convs = [types for name, types in ops if name == "CONV_2D"]
+        self.assertGreater(len(convs), 10)
+        self.assertTrue(all(t[0] == np.int8 and t[1] == np.int8 for t in convs))
+
+    def test_int8_stepper_reads_its_state(self):
+        interp, _ = _op_details(self.blob)
+        step = interp.get_signature_runner("step")
+        clip = verify.load_clip(SIZE, 3)
+        _, states = verify.stream_clip(self.reference, clip.frames)
+        frame = clip.frames[1][None]
+        state_a = states[0][None]
+        state_b = np.ascontiguousarray(np.roll(states[-1][::-1, ::-1], 1, axis=-1)[None])
+        got = {k: step(frame=frame, state=s)["heatmaps"] for k, s in (("a", state_a),
+                                                                        ("b", state_b))}
+        again = step(frame=frame, state=state_a)["heatmaps"]
+        want = {k: self.reference.step(frame, s)[0] for k, s in (("a", state_a), ("b", state_b))}
+        keras_change = np.abs(want["a"] - want["b"]).max()
+        int8_change = np.abs(got["a"] - got["b"]).max()
+        self.assertGreater(keras_change, 1e-3)
+        self.assertGreater(int8_change, 0.5 * keras_change)
+        self.assertAllEqual(again, got["a"])
+        # The change follows Keras's change (a frozen or ignored state gives none, or noise).
+        corr = np.corrcoef((got["b"] - got["a"]).ravel(), (want["b"] - want["a"]).ravel())[0, 1]
+        self.assertGreater(corr, 0.8)
+
+    def test_keypoint_criterion_judges_integer_exports(self):
+        reference = self.reference
+
+        class Shifted:
+            """An 'int8' runner whose heatmaps are Keras's, rolled by `cells` for some joints."""
+            quantization = "int8"
+            manifest = reference.manifest
+
+            def __init__(self, joints, cells=1):
+                self.joints, self.cells = joints, cells
+
+            def describe(self):
+                return "shifted"
+
+            def _shift(self, out):
+                h, s = out
+                h = h.copy()
+                h[..., self.joints] = np.roll(h[..., self.joints], self.cells, axis=2)
+                return h, s
+
+            def initialize(self, frame):
+                return self._shift(reference.initialize(frame))
+
+            def step(self, frame, state):
+                return self._shift(reference.step(frame, state))
+
+        clip = verify.load_clip(SIZE, 4)
+        quiet = lambda *_: None  # noqa: E731
+        same = verify.compare(reference, Shifted([]), clip, log=quiet)
+        self.assertTrue(same["passed"], same["problems"])
+        self.assertEqual(same["criterion"], "keypoints")
+        self.assertEqual(same["keypoint_agreement"], 1.0)
+        moved = verify.compare(reference, Shifted(list(range(13))), clip, log=quiet)
+        self.assertFalse(moved["passed"])
+        self.assertLess(moved["keypoint_agreement"], 0.95)
+        self.assertIn("within 1 px", " ".join(moved["problems"]))
+        self.assertTrue(verify.compare(reference, Shifted(list(range(13))), clip, log=quiet,
+                                       min_agreement=0.0)["passed"])
+
+
+if __name__ == "__main__":
+    tf.test.main()
