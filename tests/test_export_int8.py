@@ -1,5 +1,6 @@
-"""int8 TFLite: full-integer graphs with a float island around the runtime-filter depthwise conv;
-the int8 stepper provably reads its state; integer exports are judged by keypoint agreement."""
+"""int8 TFLite: full-integer graphs with a float island (the runtime-filter depthwise conv and the
+heatmap head); the int8 stepper provably reads its state; integer exports are judged by keypoint
+agreement."""
 import os
 import shutil
 import tempfile
@@ -45,14 +46,28 @@ class Int8StepperTest(tf.test.TestCase):
         shutil.rmtree(cls.root, ignore_errors=True)
         super().tearDownClass()
 
-    def test_only_the_runtime_filter_conv_stays_float(self):
+    def test_float_island_is_the_runtime_filter_conv_and_the_heatmap_head(self):
         _, ops = _op_details(self.blob)
         depthwise = [types for name, types in ops if name == "DEPTHWISE_CONV_2D"]
         self.assertLen(depthwise, 1)
         self.assertEqual(depthwise[0][:2], [np.float32, np.float32])  # features, state filter
         convs = [types for name, types in ops if name == "CONV_2D"]
         self.assertGreater(len(convs), 10)
-        self.assertTrue(all(t[0] == np.int8 and t[1] == np.int8 for t in convs))
+        float_convs = [t for t in convs if t[0] == np.float32]
+        self.assertLen(float_convs, 1)  # U, the heatmap head that reads the runtime filter
+        self.assertEqual(float_convs[0][:2], [np.float32, np.float32])
+        self.assertTrue(all(t[0] == np.int8 and t[1] == np.int8 for t in convs
+                            if t[0] != np.float32))
+
+    def test_float_island_nodes_name_the_runtime_filter_conv_and_the_heatmap_head(self):
+        g = graphs.build_graphs(self.model, SIZE, rewrites.DEFAULT)
+        saved = graphs.write_saved_model(g, os.path.join(self.root, "saved_model_fp32"))
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["step"])
+        blob = converter.convert()
+        island = tflite.float_island_nodes(blob, "step")
+        self.assertEqual(island[:1], tflite.runtime_filter_nodes(blob))
+        self.assertEqual(island[1:], tflite.heatmap_head_nodes(blob, "step"))
+        self.assertLen(island, 2)
 
     def test_int8_stepper_reads_its_state(self):
         interp, _ = _op_details(self.blob)
