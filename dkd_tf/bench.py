@@ -4,17 +4,31 @@
     python -m dkd_tf.bench --model_dir runs/dkd                                   # trained, keras
     python -m dkd_tf.bench --model_dir runs/dkd --backend tflite --export_dir E   # exported
     python -m dkd_tf.bench --profile_training --flagfile configs/X.flags          # training step
+    python -m dkd_tf.bench --model_dir runs/dkd --backend tflite --export_dir E \
+        --num_threads 1 --peer pose_landmark_lite.tflite --json bench.json       # against a peer
 
 Prints, for the initializer (frame 1) and the stepper (every later frame): multiply-adds (GMACs,
 the paper's "GFLOPs"), parameters, fp32 weight size and latency (median, p90 over --runs carried
 steps), the mean cost per frame over a --video_length video, and the process's peak memory.
+Every graph below is timed in the same interleaved loop (one call of each per round), on the same
+LiteRT interpreter and --num_threads where it is TFLite:
+- --peer FILE.tflite (repeatable): any TFLite model, fed random inputs of its own shapes; its
+  GMACs (counted from its ops), latency and our stepper's latency as a ratio of its.
+- --parts: the stepper cut into F backbone, deconvs, V, matching, U+BN and Phi
+  (dkd_tf/stepper_parts.py), each its own batch-1 TFLite graph: GMACs and time, with shares.
+- --peak: a large FULLY_CONNECTED graph measures this machine's fp32 throughput (its fastest
+  round); every graph's achieved GFLOP/s (2 x MACs / median) is given as a share of it.
+- --beside: with --backend tflite|onnx, the export's other format (ONNX Runtime beside TFLite).
+--json (= --out_json) writes every number; `python -m dkd_tf.bench_plot` draws speed against
+accuracy from such files and `dkd_tf.evaluate`'s pck.json.
 
 The model: the trained one in --model_dir when that directory holds model.keras + config.json;
 otherwise the architecture the training flags describe, with random weights (cost and latency do
 not depend on the weights, so a flagfile is enough to compare Table 1 rows before training any).
 --input_size overrides the model's own input size. With --backend tflite|onnx the timed graphs
 are the exported files in --export_dir (their manifest must match the model); the multiply-adds
-are always counted on the Keras graphs the exporters convert.
+are counted on the Keras graphs the exporters convert (GMACs) and, for TFLite, also on the
+exported files themselves (file_macs: export rewrites can change the count).
 """
 from __future__ import annotations
 
@@ -48,55 +62,181 @@ def load_or_build(cfg, model_dir: str):
     return model, cfg, "architecture from the flags (random weights)"
 
 
+PEAK_SHAPE = (256, 1024, 1024)  # the fp32 throughput probe: x [m, k] @ W [k, n]
+OTHER_FORMAT = {"tflite": "onnx", "onnx": "tflite"}
+
+
+def _open_export(backend, export_dir, num_threads, allow_unverified, graphs):
+    from export import runtimes
+    runner = runtimes.open_runner(backend, export_dir, num_threads,
+                                  allow_unverified=allow_unverified)
+    if (runner.state_shape != graphs.state_shape
+            or runner.heatmap_shape != graphs.heatmap_shape):
+        raise BenchError(f"{export_dir}: the export takes state {runner.state_shape} and "
+                         f"gives heatmaps {runner.heatmap_shape}; the model at input "
+                         f"{graphs.input_size} has {graphs.state_shape} and "
+                         f"{graphs.heatmap_shape} (pass the model the export was made from, or "
+                         "its --input_size)")
+    return runner
+
+
+def _part_graphs(model, input_size, num_threads):
+    """({part name: TFLiteGraph}, None) of the stepper's parts, or ({}, why not)."""
+    from dkd_tf import stepper_parts, tflite_graphs
+    try:
+        parts = stepper_parts.stepper_parts(model, input_size)
+    except stepper_parts.PartsUnavailable as e:
+        return {}, str(e)
+    return {p.name: tflite_graphs.TFLiteGraph(tflite_graphs.convert_function(p.concrete()),
+                                              p.name, num_threads) for p in parts}, None
+
+
+def _rate(macs, latency, peak):
+    """{'gflops', 'of_peak'} of a graph of `macs` at its latency, peak: GFLOP/s or None."""
+    from dkd_tf import benchmark as bm
+    rate = bm.gflops(macs, latency["median_ms"])
+    return {"gflops": None if rate is None else round(rate, 2),
+            "of_peak": round(rate / peak, 4) if rate and peak else None}
+
+
 def benchmark(model, cfg, input_size: int, backend: str = "keras", export_dir: str = "",
               runs: int = 30, warmup: int = 2, video_length: int = 100,
-              num_threads: int | None = None, allow_unverified: bool = False) -> dict:
+              num_threads: int | None = None, allow_unverified: bool = False, peers=(),
+              parts: bool = False, peak: bool = False, beside: bool = False,
+              peak_shape=PEAK_SHAPE, name: str = "") -> dict:
     """Every number of the report as a dict (see the module docstring). cfg: the model's
-    TrainConfig (its data set names the joint set)."""
+    TrainConfig (its data set names the joint set).
+
+    peers: .tflite files timed in the same loop (random inputs of their own shapes). parts: time
+    the stepper's parts (dkd_tf/stepper_parts.py) as their own TFLite graphs. peak: time a
+    FULLY_CONNECTED of peak_shape for this machine's fp32 throughput. beside: with --backend
+    tflite|onnx, also time the export's other format when its manifest lists it."""
     from dkd_tf import benchmark as bm
+    from dkd_tf import tflite_graphs
     from dkd_tf.data.datasets import joint_set_of
     from export import graphs as graphs_lib
     from export import manifest as manifest_lib
     from export import runtimes
     manifest = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
                                   model_sha256="", model_dir="")
-    files = {}
+    peer_graphs = [tflite_graphs.TFLiteGraph(p, num_threads=num_threads) for p in peers]
+    files, file_macs, runners = {}, {}, {}
     if backend == "keras":
         runner = runtimes.KerasRunner(model, manifest, "batch-1 tf.functions")
         graphs = runner.graphs
     else:
         if not export_dir:
             raise BenchError(f"--backend {backend} times exported graphs: pass --export_dir")
-        runner = runtimes.open_runner(backend, export_dir, num_threads,
-                                      allow_unverified=allow_unverified)
         graphs = graphs_lib.build_graphs(model, input_size)
-        if (runner.state_shape != graphs.state_shape
-                or runner.heatmap_shape != graphs.heatmap_shape):
-            raise BenchError(f"{export_dir}: the export takes state {runner.state_shape} and "
-                             f"gives heatmaps {runner.heatmap_shape}; the model at input "
-                             f"{input_size} has {graphs.state_shape} and {graphs.heatmap_shape} "
-                             "(pass the model the export was made from, or its --input_size)")
+        runner = _open_export(backend, export_dir, num_threads, allow_unverified, graphs)
         entry = manifest_lib.format_entry(runner.manifest, backend, export_dir)
         files = {g: os.path.getsize(os.path.join(export_dir, entry[g]["file"]))
                  for g in manifest_lib.GRAPHS}
+        if backend == "tflite":
+            file_macs = {g: tflite_graphs.file_macs(os.path.join(export_dir, entry[g]["file"]))
+                         for g in manifest_lib.GRAPHS}
+    beside_out = None
+    other = OTHER_FORMAT.get(backend)
+    if beside and other and other in runner.manifest.get("formats", {}):
+        try:
+            runners[other] = _open_export(other, export_dir, num_threads, allow_unverified,
+                                          graphs)
+        except manifest_lib.ManifestError as e:
+            beside_out = {"backend": other, "skipped": str(e)}
     costs = bm.graph_costs(graphs)
-    latency = bm.time_graphs(*bm.runner_callables(runner), graphs.frame_shape[1:], runs, warmup)
+    frame_shape = graphs.frame_shape[1:]
+    callables = dict(bm.streaming_callables(*bm.runner_callables(runner), frame_shape))
+    for fmt, r in runners.items():
+        for g, fn in bm.streaming_callables(*bm.runner_callables(r), frame_shape).items():
+            callables[f"{fmt} {g}"] = fn
+    part_graphs, parts_skipped = (_part_graphs(model, input_size, num_threads) if parts
+                                  else ({}, None))
+    names = {}  # timed name -> TFLiteGraph
+    names.update({f"peer {i} {g.name}": g for i, g in enumerate(peer_graphs)})
+    names.update({f"part {n}": g for n, g in part_graphs.items()})
+    peak_graph = None
+    if peak:
+        content, description = tflite_graphs.matmul_peak_graph(*peak_shape)
+        peak_graph = tflite_graphs.TFLiteGraph(content, description, num_threads)
+        names["fp32 peak"] = peak_graph
+    callables.update(names)
+    latency = bm.time_interleaved(callables, runs, warmup)
+
+    peak_out, peak_rate = None, None
+    if peak_graph is not None:
+        lat = latency["fp32 peak"]
+        # A peak is what the machine can do: the fastest round (a long graph is the likeliest
+        # to be preempted by another process), while every graph's own rate is of its median.
+        peak_rate = bm.gflops(peak_graph.macs, lat["min_ms"])
+        peak_out = {"graph": peak_graph.name, "macs": peak_graph.macs, "latency": lat,
+                    "gflops": round(peak_rate, 2) if peak_rate else None,
+                    "median_gflops": round(bm.gflops(peak_graph.macs, lat["median_ms"]), 2),
+                    "note": "gflops from the fastest round; each graph's of_peak is its median "
+                            "GFLOP/s over this"}
     init, stepper = costs["initializer"], costs["stepper"]
     graphs_out = {}
-    for name, cost in costs.items():
-        graphs_out[name] = {**cost.to_json(), "latency": latency[name]}
-        if name in files:
-            graphs_out[name]["file_mb"] = round(files[name] / 2 ** 20, 3)
+    for g, cost in costs.items():
+        graphs_out[g] = {**cost.to_json(), "latency": latency[g],
+                         **_rate(cost.macs, latency[g], peak_rate)}
+        if g in files:
+            graphs_out[g]["file_mb"] = round(files[g] / 2 ** 20, 3)
+        if g in file_macs:  # export rewrites may change the count (e.g. deconv as 2x2 conv)
+            graphs_out[g]["file_macs"] = file_macs[g]
+    step_ms = latency["stepper"]["median_ms"]
+    for fmt, r in runners.items():
+        beside_out = {"backend": fmt, "runtime": r.describe(), "graphs": {
+            g: {"latency": latency[f"{fmt} {g}"],
+                **_rate(costs[g].macs, latency[f"{fmt} {g}"], peak_rate)}
+            for g in costs}}
+    peers_out = []
+    for i, g in enumerate(peer_graphs):
+        lat = latency[f"peer {i} {g.name}"]
+        peers_out.append({**g.describe(), "latency": lat, **_rate(g.macs, lat, peak_rate),
+                          "stepper_to_peer": (round(step_ms / lat["median_ms"], 4)
+                                              if lat["median_ms"] else None)})
+    parts_out = {"skipped": parts_skipped} if parts_skipped else None
+    if part_graphs:
+        rows = [{"part": n, "macs": g.macs, "gmacs": round(g.macs / 1e9, 4),
+                 "latency": latency[f"part {n}"], **_rate(g.macs, latency[f"part {n}"], peak_rate)}
+                for n, g in part_graphs.items()]
+        total_ms = sum(r["latency"]["median_ms"] for r in rows)
+        total_macs = sum(r["macs"] for r in rows)
+        for r in rows:
+            r["share_of_time"] = round(r["latency"]["median_ms"] / total_ms, 4)
+            r["share_of_macs"] = round(r["macs"] / max(total_macs, 1), 4)
+        parts_out = {"runtime": "tflite fp32, each part its own batch-1 graph converted from "
+                                "the Keras layers",
+                     "rows": rows, "sum_macs": total_macs, "stepper_macs": stepper.macs,
+                     "sum_median_ms": round(total_ms, 3), "stepper_median_ms": step_ms}
     mean_macs = bm.per_frame_macs(init.macs, stepper.macs, video_length)
-    return {
+    out = {
+        "name": name,
         "model": {k: v for k, v in manifest["model"].items() if k not in ("sha256", "model_dir")},
-        "input_size": input_size, "runtime": runner.describe(), "graphs": graphs_out,
+        "input_size": input_size, "runtime": runner.describe(), "num_threads": num_threads,
+        "graphs": graphs_out,
         "video_length": video_length, "per_frame_gmacs": round(mean_macs / 1e9, 4),
         "stepper_to_initializer_macs": round(stepper.macs / max(init.macs, 1), 4),
+        "stepper_to_initializer_latency": round(
+            step_ms / latency["initializer"]["median_ms"], 4),
         "peak_rss_mb": round(bm.peak_rss_mb(), 1),
         "macs_note": "multiply-adds of Conv2D, depthwise, transposed conv and MatMul ops "
                      "(BN, ReLU, pooling and elementwise ops excluded)",
+        "timing_note": f"medians of {runs} interleaved rounds (every graph once per round) "
+                       f"after {warmup} warm-up rounds",
     }
+    for key, value in (("beside", beside_out), ("peers", peers_out), ("parts", parts_out),
+                       ("fp32_peak", peak_out)):
+        if value:
+            out[key] = value
+    return out
+
+
+def _pct(v):
+    return f"{100 * v:5.1f}%" if v is not None else "    -"
+
+
+def _num(v, fmt):
+    return format(v, fmt) if v is not None else "-"
 
 
 def format_report(out: dict, source: str) -> str:
@@ -107,20 +247,57 @@ def format_report(out: dict, source: str) -> str:
                 f"S={m['kernel_size']}, C={m['kernel_channels']}")
     else:
         arch = f"single-frame {m['encoder_backbone']} (width {m['encoder_width']})"
+    threads = out.get("num_threads") or "default"
     lines = [f"{m['variant']}: {arch}, deconv {m['deconv_filters']}, {m['num_joints']} joints, "
              f"input {out['input_size']}x{out['input_size']}",
-             f"  {source}; timed on {out['runtime']}",
+             f"  {source}; timed on {out['runtime']}, threads: {threads}; "
+             f"{out.get('timing_note', '')}",
              f"  {'graph':12s} {'GMACs':>8s} {'params':>10s} {'fp32 MB':>8s} "
-             f"{'median ms':>10s} {'p90 ms':>8s} {'runs':>5s}"]
-    for name, g in out["graphs"].items():
+             f"{'median ms':>10s} {'p90 ms':>8s} {'runs':>5s} {'GFLOP/s':>8s} {'of peak':>8s}"]
+    for g_name, g in out["graphs"].items():
         lat = g["latency"]
-        lines.append(f"  {name:12s} {g['gmacs']:8.3f} {g['params'] / 1e6:9.2f}M "
+        lines.append(f"  {g_name:12s} {g['gmacs']:8.3f} {g['params'] / 1e6:9.2f}M "
                      f"{g['fp32_weights_mb']:8.1f} {lat['median_ms']:10.2f} {lat['p90_ms']:8.2f} "
-                     f"{lat['runs']:5d}" + (f"   file {g['file_mb']:.1f} MB"
-                                              if "file_mb" in g else ""))
+                     f"{lat['runs']:5d} {_num(g.get('gflops'), '8.1f'):>8s} "
+                     f"{_pct(g.get('of_peak')):>8s}"
+                     + (f"   file {g['file_mb']:.1f} MB" if "file_mb" in g else ""))
+    beside = out.get("beside")
+    if beside and "skipped" in beside:
+        lines.append(f"  {beside['backend']}: not timed ({beside['skipped']})")
+    elif beside:
+        lines.append(f"  beside it, {beside['runtime']}:")
+        for g_name, g in beside["graphs"].items():
+            lat = g["latency"]
+            lines.append(f"  {g_name:12s} {'':8s} {'':10s} {'':8s} {lat['median_ms']:10.2f} "
+                         f"{lat['p90_ms']:8.2f} {lat['runs']:5d} "
+                         f"{_num(g.get('gflops'), '8.1f'):>8s} {_pct(g.get('of_peak')):>8s}")
+    for p in out.get("peers", []):
+        lat = p["latency"]
+        lines.append(f"  peer {p['name']}: {p['gmacs']:.3f} GMACs, median {lat['median_ms']:.2f} "
+                     f"ms, p90 {lat['p90_ms']:.2f} ms, {_num(p.get('gflops'), '.1f')} GFLOP/s "
+                     f"({_pct(p.get('of_peak')).strip()} of peak); our stepper takes "
+                     f"{_num(p['stepper_to_peer'], '.2f')}x its time")
+    peak = out.get("fp32_peak")
+    if peak:
+        lines.append(f"  fp32 peak of this interpreter: {_num(peak['gflops'], '.1f')} GFLOP/s "
+                     f"({peak['graph']}, fastest round {peak['latency']['min_ms']:.2f} ms; "
+                     f"median {peak['median_gflops']:.1f} GFLOP/s)")
     lines.append(f"  per frame over a {out['video_length']}-frame video: "
                  f"{out['per_frame_gmacs']:.3f} GMACs (stepper = "
-                 f"{out['stepper_to_initializer_macs']:.2f}x the initializer)")
+                 f"{out['stepper_to_initializer_macs']:.2f}x the initializer's MACs, "
+                 f"{out['stepper_to_initializer_latency']:.2f}x its time)")
+    parts = out.get("parts")
+    if parts and "skipped" in parts:
+        lines.append(f"  part breakdown: not available ({parts['skipped']})")
+    elif parts:
+        lines.append(f"  stepper parts ({parts['runtime']}): sum {parts['sum_median_ms']:.2f} ms "
+                     f"against the whole stepper's {parts['stepper_median_ms']:.2f} ms")
+        lines.append(f"    {'part':12s} {'GMACs':>8s} {'of MACs':>8s} {'median ms':>10s} "
+                     f"{'of time':>8s} {'GFLOP/s':>8s} {'of peak':>8s}")
+        for r in parts["rows"]:
+            lines.append(f"    {r['part']:12s} {r['gmacs']:8.4f} {_pct(r['share_of_macs']):>8s} "
+                         f"{r['latency']['median_ms']:10.3f} {_pct(r['share_of_time']):>8s} "
+                         f"{_num(r.get('gflops'), '8.1f'):>8s} {_pct(r.get('of_peak')):>8s}")
     lines.append(f"  peak resident memory of this process: {out['peak_rss_mb']:.0f} MB")
     return "\n".join(lines)
 
@@ -141,8 +318,10 @@ def main(argv):
         return 0
     model, cfg_used, source = load_or_build(cfg, f.model_dir)
     input_size = f.input_size if f["input_size"].present else cfg_used.input_size
+    name = f.name or os.path.basename(os.path.normpath(f.model_dir or "")) or cfg_used.variant
     out = benchmark(model, cfg_used, input_size, f.backend, f.export_dir, f.runs, f.warmup,
-                    f.video_length, f.num_threads or None, f.allow_unverified)
+                    f.video_length, f.num_threads or None, f.allow_unverified,
+                    peers=f.peer or (), parts=f.parts, peak=f.peak, beside=f.beside, name=name)
     out["source"] = source
     print(format_report(out, source))
     if f.out_json:
@@ -165,6 +344,21 @@ def _define_flags():
     flags.DEFINE_integer("num_threads", 0, "Runtime threads for tflite/onnx; 0: the runtime's "
                          "default.", lower_bound=0)
     flags.DEFINE_string("out_json", "", "Write every number to this JSON file.")
+    flags.DEFINE_alias("json", "out_json")
+    flags.DEFINE_multi_string("peer", [], "A .tflite model timed in the same interleaved loop "
+                              "(random inputs of its own shapes, same interpreter and threads); "
+                              "the report gives our stepper's latency as a ratio of its. "
+                              "Repeatable.")
+    flags.DEFINE_bool("parts", True, "Break the stepper down into F backbone, deconvs, V, "
+                      "matching, U+BN and Phi, each timed as its own TFLite graph.")
+    flags.DEFINE_bool("peak", True, "Measure this machine's fp32 matmul throughput (a "
+                      f"{'x'.join(map(str, PEAK_SHAPE))} FULLY_CONNECTED graph) in the same loop "
+                      "and give each graph's GFLOP/s as a share of it.")
+    flags.DEFINE_bool("beside", True, "With --backend tflite|onnx, also time the export's other "
+                      "format (ONNX Runtime beside TFLite, or the reverse) when its manifest "
+                      "lists it.")
+    flags.DEFINE_string("name", "", "Model name in the JSON, to join it with `dkd_tf.evaluate` "
+                        "rows in `dkd_tf.bench_plot`; default: the --model_dir's base name.")
     flags.DEFINE_bool("profile_training", False, "Time the parts of one training step of the "
                       "flags' run (pipeline, P, F, Phi + matching, D, whole step, fit) instead.")
     flags.DEFINE_bool("allow_unverified", False, "Time TFLite/ONNX graphs whose manifest does "

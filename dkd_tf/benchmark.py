@@ -10,9 +10,11 @@ measures that on the batch-1 graphs the exporters convert (export/graphs.py):
   is deployed, and the rest is a fraction of a percent. "GFLOPs" in pose-estimation papers,
   the DKD paper's included, conventionally count these multiply-adds.
 - parameters the graph reads (the variables its concrete function captures);
-- latency per graph invocation, timed over a carried state as in streaming.
+- latency per graph invocation, timed over a carried state as in streaming, every graph in one
+  interleaved loop so that their ratios are fair.
 
 Library use: `graph_costs(graphs)`, `time_graphs(*runner_callables(runner), frame_shape, runs)`,
+`time_interleaved({name: callable})` (any graphs in one loop),
 `per_frame_macs(...)`. The CLI is `python -m dkd_tf.bench`.
 """
 from __future__ import annotations
@@ -112,28 +114,63 @@ def per_frame_macs(initializer_macs: int, stepper_macs: int, video_length: int) 
     return (initializer_macs + (video_length - 1) * stepper_macs) / video_length
 
 
-def time_graphs(initialize, step, frame_shape, runs: int = 30, warmup: int = 2,
-                seed: int = 0) -> dict:
-    """Latency of `initialize(frame) -> state` and `step(frame, state) -> state`.
+def time_interleaved(callables: dict, runs: int = 30, warmup: int = 2) -> dict:
+    """Latency of several zero-argument callables measured in one interleaved loop.
 
-    Both run `warmup` untimed times first (allocation, tracing, delegate set-up), then `runs`
-    timed times; the stepper is fed the state of its previous call, as in streaming. Frames are
-    random RGB 0..255 (the cost of these graphs does not depend on the pixels), drawn before the
-    clock starts. Returns {'initializer': stats, 'stepper': stats} in milliseconds."""
+    Every round calls each callable once, starting one further along the list each round, so
+    that slow drifts of the machine (thermal state, a neighbour process, caches) fall on every
+    graph alike and their ratios stay fair. `warmup` untimed rounds come first (allocation,
+    tracing, delegate set-up). Returns {name: latency_stats} in milliseconds."""
+    names = list(callables)
+    for _ in range(warmup):
+        for name in names:
+            callables[name]()
+    times = {name: [] for name in names}
+    for r in range(runs):
+        for j in range(len(names)):
+            name = names[(r + j) % len(names)]
+            start = time.perf_counter()
+            callables[name]()
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return {name: latency_stats(values) for name, values in times.items()}
+
+
+def streaming_callables(initialize, step, frame_shape, seed: int = 0) -> dict:
+    """{'initializer', 'stepper'} zero-argument callables for time_interleaved over
+    `initialize(frame) -> state` and `step(frame, state) -> state`: the stepper is fed the state
+    of its own previous call, as in streaming. Frames are random RGB 0..255 (the cost of these
+    graphs does not depend on the pixels), drawn once before any clock starts."""
     rng = np.random.default_rng(seed)
     frames = rng.uniform(0, 255, (4, *frame_shape)).astype(np.float32)
-    for i in range(warmup):
-        state = step(frames[i % 4], initialize(frames[i % 4]))
-    times = {"initializer": [], "stepper": []}
-    for i in range(runs):
-        start = time.perf_counter()
-        state = initialize(frames[i % 4])
-        times["initializer"].append((time.perf_counter() - start) * 1e3)
-    for i in range(runs):
-        start = time.perf_counter()
-        state = step(frames[i % 4], state)
-        times["stepper"].append((time.perf_counter() - start) * 1e3)
-    return {name: latency_stats(values) for name, values in times.items()}
+    calls = {"initializer": 0, "stepper": 0}
+    carried = {}
+
+    def init_call():
+        calls["initializer"] += 1
+        initialize(frames[calls["initializer"] % 4])
+
+    def step_call():
+        calls["stepper"] += 1
+        if "state" not in carried:  # the stream's first frame, before the first timed step
+            carried["state"] = initialize(frames[0])
+        carried["state"] = step(frames[calls["stepper"] % 4], carried["state"])
+    return {"initializer": init_call, "stepper": step_call}
+
+
+def time_graphs(initialize, step, frame_shape, runs: int = 30, warmup: int = 2,
+                seed: int = 0) -> dict:
+    """Latency of `initialize(frame) -> state` and `step(frame, state) -> state`, interleaved
+    (time_interleaved over streaming_callables). Returns {'initializer': stats, 'stepper':
+    stats} in milliseconds."""
+    return time_interleaved(streaming_callables(initialize, step, frame_shape, seed), runs,
+                            warmup)
+
+
+def gflops(macs: int, median_ms) -> float | None:
+    """Achieved GFLOP/s (2 FLOPs per multiply-add) of a graph of `macs` at `median_ms`."""
+    if not median_ms or not macs:
+        return None
+    return 2.0 * macs / (median_ms * 1e-3) / 1e9
 
 
 def peak_rss_mb() -> float:

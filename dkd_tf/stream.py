@@ -4,6 +4,7 @@
         [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
         [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
         [--follow_margin F] [--follow_max_resize F] [--num_threads N] [--max_frames N] [--noprogress]
+        [--nooverlap]
 
 --model_dir: for tflite and onnx an export directory (manifest.json + the graph files written by
 `python -m export.tflite` / `python -m export.onnx`). For keras it may be the training model
@@ -12,8 +13,8 @@ source model directory and the checksum of its model.keras, and the runner loads
 (refusing it if the file changed since the export). Every constant (input size, stride, state
 shape, joints, skeleton, decoding rule) comes from the manifest.
 
-Per frame: crop a square around the current person box (dkd_tf.data.transforms, the crops of
-training and evaluation), run the initializer on the first frame and the stepper after it with the
+Per frame: crop a square around the current person box (crop_frame: the crops of training and
+evaluation, dkd_tf.data.transforms, computed with OpenCV), run the initializer on the first frame and the stepper after it with the
 state carried, decode keypoints with the manifest's rule (dkd_tf.codec) and map them back to the
 frame. The person is followed: the box for frame t+1 is the bounding box of frame t's keypoints
 (when at least a third of them have conf >= --keypoint_threshold), expanded by
@@ -32,7 +33,13 @@ is reported as truncated.
 
 Outputs: an overlay video (skeleton drawn with OpenCV; .mp4 -> mp4v, .avi -> MJPG), a JSON with
 one entry per input frame (keypoints as [x, y, confidence] in frame pixels), and a summary with
-per-graph latency (median, p90), frames per second and re-initialization counts.
+per-graph latency (median, p90), frames per second end to end and of the model alone, and
+re-initialization counts.
+
+Speed: each crop follows the previous frame's keypoints, so crop, model and decoding form one
+chain; reading/decoding the next frames and drawing/writing the overlay run beside it in two
+threads (dkd_tf/pipelining.py; --nooverlap turns that off, with the same output), frame order
+kept.
 
 Library use (e.g. from a demo): `stream_video(...)` returns the same dict as the JSON;
 `PoseTracker(runner)` processes frames one at a time.
@@ -49,7 +56,7 @@ import time
 import cv2
 import numpy as np
 
-from dkd_tf import codec
+from dkd_tf import codec, pipelining
 from dkd_tf.data import transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import DatasetError
@@ -60,6 +67,7 @@ from dkd_tf.tracking_policy import (DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RE
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MAX_CONSECUTIVE_FAILURES = 25  # read failures before a video counts as ended
+PIPELINE_DEPTH = 8  # frames read ahead of the model, and overlay frames queued behind it
 
 
 class StreamError(ValueError):
@@ -211,6 +219,28 @@ def full_frame_box(height: int, width: int) -> np.ndarray:
     return np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2], np.float32)
 
 
+def crop_frame(image: np.ndarray, box, input_size: int):
+    """The model's input crop of a person box, as training and evaluation crop it.
+
+    image: [H, W, 3] (uint8 RGB); box: (x1, y1, x2, y2) frame pixels. Returns (crop float32
+    [1, S, S, 3], matrix float64 [3, 3] frame -> crop pixels, centre [2], size): the matrix of
+    transforms.crop_matrix (no rotation, no flip) computed with the same float32 operations,
+    and the bilinear, zero-filled warp of transforms.warp_image done by cv2.warpAffine (equal to
+    2e-4 of a pixel value, tested). Those eager TensorFlow ops took about 15 ms a frame on the
+    2-core benchmark machine, more than the demo model; this takes 0.3 ms."""
+    box = np.asarray(box, np.float32)
+    center = (box[:2] + box[2:]) / np.float32(2.0)
+    size = np.maximum(np.max(box[2:] - box[:2]), np.float32(1.0))
+    zoom = np.float32(input_size) / (size * np.float32(transforms.CROP_MARGIN) * np.float32(1.0))
+    half = np.float32((input_size - 1) / 2.0)
+    matrix = np.array([[zoom, 0.0, half - zoom * center[0]],
+                       [0.0, zoom, half - zoom * center[1]],
+                       [0.0, 0.0, 1.0]], np.float32)
+    crop = cv2.warpAffine(np.asarray(image, np.float32), matrix[:2], (input_size, input_size),
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return crop[None], matrix.astype(np.float64), center, size
+
+
 def parse_bbox(text: str) -> np.ndarray | None:
     if not text:
         return None
@@ -355,10 +385,7 @@ class PoseTracker:
         elif self.box is None:
             self.box = full_frame_box(h, w)
         used_box = self.box.copy()
-        center, size = transforms.box_center_size(used_box)
-        matrix = transforms.crop_matrix(center, size, self.input_size)
-        crop = transforms.warp_image(image, matrix, self.input_size).numpy()[None]
-        matrix = matrix.numpy().astype(np.float64)
+        crop, matrix, center, size = crop_frame(image, used_box, self.input_size)
         graph, reason = self._next_graph()
         start = time.perf_counter()
         if graph == "initializer":
@@ -414,10 +441,11 @@ class PoseTracker:
 
 def latency_stats(values) -> dict:
     if not values:
-        return {"runs": 0, "median_ms": None, "p90_ms": None, "mean_ms": None}
+        return {"runs": 0, "median_ms": None, "p90_ms": None, "mean_ms": None, "min_ms": None}
     v = np.asarray(values, np.float64)
     return {"runs": int(v.size), "median_ms": round(float(np.median(v)), 3),
-            "p90_ms": round(float(np.percentile(v, 90)), 3), "mean_ms": round(float(v.mean()), 3)}
+            "p90_ms": round(float(np.percentile(v, 90)), 3), "mean_ms": round(float(v.mean()), 3),
+            "min_ms": round(float(v.min()), 3)}
 
 
 # ---------------------------------------------------------------------------------- drawing
@@ -504,11 +532,13 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  follow_margin: float = DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize: float = DEFAULT_FOLLOW_MAX_RESIZE, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
-                 log=print, allow_unverified: bool = False) -> dict:
+                 log=print, allow_unverified: bool = False, overlap: bool = True) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
 
     TFLite/ONNX exports run only when their manifest records a passed parity check
-    (allow_unverified=True runs them anyway).
+    (allow_unverified=True runs them anyway). overlap: read and decode frames ahead, and draw and
+    write the overlay, in two threads beside the model (dkd_tf/pipelining.py); the frames, their
+    order and every result are the same without it.
 
     Returns {'video', 'backend', 'model', 'joints', 'edges', 'input_size', 'frames': [one entry
     per input frame], 'summary': {...}}; writes it to out_json and the overlay to out_video when
@@ -537,40 +567,56 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         from tqdm import tqdm
         bar = tqdm(total=source.total, unit="frame", desc=os.path.basename(str(video)),
                    file=sys.stderr, dynamic_ncols=True)
+    depth = PIPELINE_DEPTH if overlap else 0
+
+    def draw_and_write(job):
+        image, image_shape, result = job
+        bgr = (np.zeros(image_shape, np.uint8) if image is None
+               else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        writer.write(draw_pose(bgr, result, tracker.names, tracker.edges, keypoint_threshold,
+                               runner.backend))
+
     start = time.perf_counter()
+    tracker_s = 0.0
     interrupted = False
+    frames = pipelining.Prefetcher(source, depth)  # reads and decodes ahead of the model
+    overlay = pipelining.OrderedWorker(draw_and_write, depth) if writer is not None else None
     try:
         with source:
-            for item in source:
-                if item.image is None:
-                    result = tracker.mark_bad_frame(item.index, item.error)
-                    log(f"warning: skipping frame {item.index}: {result.error}")
-                    image_shape = last_shape
-                else:
-                    result = tracker.process(item.image, item.index)
-                    image_shape = item.image.shape
-                    last_shape = image_shape
-                entries.append(result.to_json())
-                if writer is not None and image_shape is not None:
+            try:
+                for item in frames:
+                    tick = time.perf_counter()
                     if item.image is None:
-                        bgr = np.zeros(image_shape, np.uint8)
+                        result = tracker.mark_bad_frame(item.index, item.error)
+                        log(f"warning: skipping frame {item.index}: {result.error}")
+                        image_shape = last_shape
                     else:
-                        bgr = cv2.cvtColor(item.image, cv2.COLOR_RGB2BGR)
-                    label = f"{runner.backend}"
-                    writer.write(draw_pose(bgr, result, tracker.names, tracker.edges,
-                                           keypoint_threshold, label))
-                if bar is not None:
-                    bar.update(1)
-                    elapsed = time.perf_counter() - start
-                    bar.set_postfix(fps=f"{len(entries) / max(elapsed, 1e-9):.1f}", refresh=False)
+                        result = tracker.process(item.image, item.index)
+                        image_shape = item.image.shape
+                        last_shape = image_shape
+                    tracker_s += time.perf_counter() - tick
+                    entries.append(result.to_json())
+                    if overlay is not None and image_shape is not None:
+                        overlay.submit((item.image, image_shape, result))
+                    if bar is not None:
+                        bar.update(1)
+                        elapsed = time.perf_counter() - start
+                        bar.set_postfix(fps=f"{len(entries) / max(elapsed, 1e-9):.1f}",
+                                        refresh=False)
+            finally:
+                frames.close()  # before the source closes: the reader thread may be in it
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted: writing what was processed")
     finally:
         if bar is not None:
             bar.close()
-        if writer is not None:
-            writer.close()
+        try:
+            if overlay is not None:
+                overlay.close()  # every submitted frame is written before the file closes
+        finally:
+            if writer is not None:
+                writer.close()
     wall = time.perf_counter() - start
     lat = tracker.latency_summary()
     model_ms = sum(sum(v) for v in tracker.latencies.values())
@@ -589,6 +635,11 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         "wall_seconds": round(wall, 3),
         "fps": round(len(entries) / wall, 2) if wall > 0 else None,
         "model_fps": round(n_ok / (model_ms / 1e3), 2) if model_ms > 0 else None,
+        # Crop + model + decoding, the chain that cannot overlap (each crop follows the last
+        # frame's keypoints): the most end-to-end frames/s can reach with overlap.
+        "tracker_fps": round(len(entries) / tracker_s, 2) if tracker_s > 0 else None,
+        "pipeline": (f"overlapped: frames read {depth} ahead, overlay drawn and written in a "
+                     "second thread" if depth else "sequential"),
     }
     manifest = runner.manifest
     out = {
@@ -627,7 +678,9 @@ def format_summary(out: dict) -> str:
             lines.append(f"  {g:11s}     0 runs")
     fps = f"{s['fps']:.1f}" if s["fps"] else "n/a"
     mfps = f"{s['model_fps']:.1f}" if s["model_fps"] else "n/a"
-    lines.append(f"  {fps} frames/s end to end ({mfps} frames/s model only)")
+    tfps = f"{s['tracker_fps']:.1f}" if s.get("tracker_fps") else "n/a"
+    lines.append(f"  {fps} frames/s end to end ({mfps} frames/s model only, {tfps} frames/s "
+                 f"crop + model + decoding); {s.get('pipeline', 'sequential')}")
     r = s["reinit_reasons"]
     lines.append(f"  re-initialized {s['reinitializations']}x (confidence {r['confidence']}, "
                  f"periodic {r['periodic']}, after bad frames {r['bad_frame']}); "
@@ -651,7 +704,7 @@ def main(argv):
                  f.keypoint_threshold, f.follow_margin,
                  follow_max_resize=f.follow_max_resize, num_threads=f.num_threads or None,
                  max_frames=f.max_frames or None, progress=f.progress,
-                 allow_unverified=f.allow_unverified)
+                 allow_unverified=f.allow_unverified, overlap=f.overlap)
     return 0
 
 
@@ -689,6 +742,9 @@ def _define_flags():
     flags.DEFINE_integer("max_frames", 0, "Stop after this many frames; 0: all (camera: until "
                          "Ctrl-C).", lower_bound=0)
     flags.DEFINE_boolean("progress", True, "Show a progress bar (files and folders).")
+    flags.DEFINE_boolean("overlap", True, "Read and decode frames ahead, and draw and write the "
+                         "overlay, in two threads beside the model (--nooverlap: one thread; "
+                         "same output).")
     flags.DEFINE_boolean("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does "
                          "not record a passed parity check against Keras (refused otherwise).")
     flags.mark_flags_as_required(["model_dir", "video"])

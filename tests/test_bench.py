@@ -13,8 +13,9 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from dkd_tf import bench, benchmark
+from dkd_tf import bench, benchmark, speed_accuracy, stepper_parts, tflite_graphs
 from export import graphs as graphs_lib
+from export import onnx as onnx_export
 from export import tflite
 from tests.helpers import make_model_dir, tiny_model
 
@@ -24,6 +25,27 @@ SIZE = 64
 
 def _concrete(fn, *specs):
     return tf.function(fn, input_signature=list(specs), autograph=False).get_concrete_function()
+
+
+# A peer model the tests write themselves: conv 3x3 stride 2, 3 -> 8 channels, and an int32
+# second input (peers are fed inputs of their own shapes and dtypes).
+PEER_MACS = 32 * 32 * 8 * 3 * 3 * 3
+
+
+def write_peer(path) -> str:
+    w = tf.constant(np.random.default_rng(0).standard_normal((3, 3, 3, 8)).astype(np.float32))
+    fn = _concrete(lambda x, n: tf.nn.relu(tf.nn.conv2d(x, w, 2, "SAME")) + tf.cast(
+        tf.reduce_sum(n), tf.float32), tf.TensorSpec([1, 64, 64, 3], tf.float32, name="image"),
+        tf.TensorSpec([2], tf.int32, name="count"))
+    with open(path, "wb") as f:
+        f.write(tflite_graphs.convert_function(fn))
+    return path
+
+
+def _pck_doc(mean_person, mean_torso):
+    """The fields of a dkd_tf.evaluate pck.json row that the plot reads."""
+    return {"joint_set": "penn_action", "person": {"mean": mean_person},
+            "torso": {"mean": mean_torso}}
 
 
 class OpMacsTest(tf.test.TestCase):
@@ -131,8 +153,81 @@ class GraphCostTest(tf.test.TestCase):
         lat = benchmark.time_graphs(initialize, step, (4, 4, 3), runs=5, warmup=1)
         self.assertEqual(lat["initializer"]["runs"], 5)
         self.assertEqual(lat["stepper"]["runs"], 5)
-        self.assertEqual(calls, [0.0, 0.0, 1.0, 2.0, 3.0, 4.0])  # warmup, then a carried chain
+        # The first step starts from an initializer state, then each is fed its previous one.
+        self.assertEqual(calls, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
         self.assertGreaterEqual(lat["stepper"]["p90_ms"], lat["stepper"]["median_ms"])
+
+    def test_interleaved_rounds_call_every_graph_once_in_rotating_order(self):
+        order = []
+        callables = {n: (lambda n=n: order.append(n)) for n in "abc"}
+        lat = benchmark.time_interleaved(callables, runs=3, warmup=1)
+        self.assertEqual("".join(order), "abc" + "abc" + "bca" + "cab")
+        self.assertEqual({n: s["runs"] for n, s in lat.items()}, {"a": 3, "b": 3, "c": 3})
+
+    def test_gflops(self):
+        self.assertAlmostEqual(benchmark.gflops(5e8, 10.0), 100.0)
+        self.assertIsNone(benchmark.gflops(5e8, None))
+
+
+class TFLiteGraphTest(tf.test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.get_temp_dir()
+
+    def test_peer_is_fed_random_inputs_of_its_own_shapes_and_counted(self):
+        graph = tflite_graphs.TFLiteGraph(write_peer(os.path.join(self.dir, "peer.tflite")))
+        graph()
+        self.assertEqual(graph.name, "peer.tflite")
+        self.assertEqual(graph.macs, PEER_MACS)
+        self.assertEqual(sorted((i["shape"], i["dtype"]) for i in graph.inputs),
+                         [([1, 64, 64, 3], "float32"), ([2], "int32")])
+
+    def test_tflite_op_counts_agree_with_the_keras_graph_counts(self):
+        for m, k, n in ((4, 8, 16), (1, 32, 3)):
+            content, _ = tflite_graphs.matmul_peak_graph(m, k, n)
+            self.assertEqual(tflite_graphs.TFLiteGraph(content, "mm").macs, m * k * n)
+        x = tf.TensorSpec([1, 8, 8, 6], tf.float32)
+        tw = tf.constant(np.ones((4, 4, 5, 6), np.float32))
+        deconv = _concrete(lambda a: tf.nn.conv2d_transpose(a, tw, [1, 16, 16, 5], 2, "SAME"), x)
+        dw = tf.constant(np.ones((3, 3, 6, 1), np.float32))
+        depthwise = _concrete(lambda a: tf.nn.depthwise_conv2d(a, dw, [1] * 4, "SAME"), x)
+        for fn in (deconv, depthwise):
+            lite = tflite_graphs.TFLiteGraph(tflite_graphs.convert_function(fn))
+            self.assertEqual(lite.macs, benchmark.graph_macs(fn))
+
+    def test_missing_and_unloadable_files_are_clear_errors(self):
+        with self.assertRaisesRegex(tflite_graphs.TFLiteFileError, "nope.tflite: no such"):
+            tflite_graphs.TFLiteGraph(os.path.join(self.dir, "nope.tflite"))
+        bad = os.path.join(self.dir, "bad.tflite")
+        with open(bad, "wb") as f:
+            f.write(b"not a flatbuffer" * 10)
+        with self.assertRaisesRegex(tflite_graphs.TFLiteFileError, "bad.tflite: LiteRT cannot"):
+            tflite_graphs.TFLiteGraph(bad)
+
+
+class StepperPartsTest(tf.test.TestCase):
+
+    def test_the_parts_compute_the_stepper_and_add_up_to_its_cost(self):
+        model = tiny_model()
+        graphs = graphs_lib.build_graphs(model, SIZE)
+        parts = stepper_parts.stepper_parts(model, SIZE)
+        self.assertEqual(tuple(p.name for p in parts), stepper_parts.PART_NAMES)
+        rng = np.random.default_rng(0)
+        frame = rng.uniform(0, 255, graphs.frame_shape).astype(np.float32)
+        state = rng.standard_normal(graphs.state_shape).astype(np.float32)
+        heatmaps, next_state = stepper_parts.run_parts(parts, frame, state)
+        want = graphs.step(frame, state)
+        self.assertAllClose(heatmaps, want["heatmaps"], atol=1e-5)
+        self.assertAllClose(next_state, want["state"], atol=1e-5)
+        macs = [benchmark.graph_macs(p.concrete()) for p in parts]
+        self.assertTrue(all(m > 0 for m in macs))
+        self.assertEqual(sum(macs), benchmark.graph_costs(graphs)["stepper"].macs)
+
+    def test_single_frame_and_lstm_variants_have_no_parts(self):
+        for variant in ("baseline", "w_lstm"):
+            with self.assertRaisesRegex(stepper_parts.PartsUnavailable, variant):
+                stepper_parts.stepper_parts(tiny_model(variant), SIZE)
 
 
 class BenchRunTest(tf.test.TestCase):
@@ -144,6 +239,51 @@ class BenchRunTest(tf.test.TestCase):
         cls.model_dir = make_model_dir(os.path.join(cls.root, "model"))
         cls.export_dir = os.path.join(cls.root, "export")
         tflite.export_tflite(cls.model_dir, cls.export_dir, "none", log=lambda *_: None)
+        onnx_export.export_onnx(cls.model_dir, cls.export_dir, log=lambda *_: None)
+        cls.peer = write_peer(os.path.join(cls.root, "peer.tflite"))
+
+    def test_peers_parts_peak_and_onnx_beside_in_one_loop(self):
+        model, cfg, _ = bench.load_or_build(None, self.model_dir)
+        out = bench.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=3, warmup=1,
+                              num_threads=1, peers=[self.peer, self.peer], parts=True,
+                              peak=True, beside=True, peak_shape=(8, 64, 32), name="tiny")
+        self.assertEqual(out["name"], "tiny")
+        step = out["graphs"]["stepper"]
+        self.assertLen(out["peers"], 2)
+        for peer in out["peers"]:
+            self.assertEqual(peer["macs"], PEER_MACS)
+            self.assertEqual(peer["latency"]["runs"], 3)
+            # (the JSON's latencies are rounded to microseconds)
+            self.assertAllClose(peer["stepper_to_peer"], step["latency"]["median_ms"]
+                                / peer["latency"]["median_ms"], rtol=0.05)
+        self.assertEqual(out["fp32_peak"]["macs"], 8 * 64 * 32)
+        self.assertAllClose(step["of_peak"], step["gflops"] / out["fp32_peak"]["gflops"],
+                            rtol=0.05)
+        parts = out["parts"]
+        self.assertEqual([r["part"] for r in parts["rows"]], list(stepper_parts.PART_NAMES))
+        self.assertEqual(parts["sum_macs"], step["macs"])
+        self.assertEqual(parts["stepper_macs"], step["macs"])
+        self.assertAlmostEqual(sum(r["share_of_time"] for r in parts["rows"]), 1.0, places=2)
+        self.assertAlmostEqual(sum(r["share_of_macs"] for r in parts["rows"]), 1.0, places=2)
+        self.assertEqual(out["beside"]["backend"], "onnx")
+        self.assertIn("onnx", out["beside"]["runtime"])
+        self.assertEqual(out["beside"]["graphs"]["stepper"]["latency"]["runs"], 3)
+        report = bench.format_report(out, "tiny")
+        for text in ("peer peer.tflite", "fp32 peak", "stepper parts", "F backbone",
+                     "beside it, onnx"):
+            self.assertIn(text, report)
+        json.dumps(out)  # every number is JSON
+
+    def test_the_exported_files_multiply_adds_are_counted_too(self):
+        model, cfg, _ = bench.load_or_build(None, self.model_dir)
+        out = bench.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=1, warmup=0)
+        for name in ("initializer", "stepper"):
+            lite = tflite_graphs.TFLiteGraph(os.path.join(self.export_dir, f"{name}.tflite"))
+            self.assertEqual(out["graphs"][name]["file_macs"], lite.macs)
+        # The same graph converted without export rewrites counts what Keras counts.
+        step = graphs_lib.build_graphs(model, SIZE).step.get_concrete_function()
+        lite = tflite_graphs.TFLiteGraph(tflite_graphs.convert_function(step))
+        self.assertEqual(lite.macs, benchmark.graph_macs(step))
 
     @classmethod
     def tearDownClass(cls):
@@ -176,18 +316,57 @@ class BenchRunTest(tf.test.TestCase):
     def test_cli_on_a_flagfile_builds_the_untrained_architecture(self):
         out_json = os.path.join(self.root, "bench.json")
         model_dir = os.path.join(self.root, "not_trained")
+        tiny = ["--flagfile=configs/synthetic.flags", f"--model_dir={model_dir}",
+                "--input_size=64", "--initializer_width=8", "--encoder_width=8",
+                "--deconv_filters=16", "--kernel_channels=8", "--runs=2", "--warmup=1",
+                "--video_length=5", "--num_threads=1"]
         proc = subprocess.run(
-            [sys.executable, "-m", "dkd_tf.bench", "--flagfile=configs/synthetic.flags",
-             f"--model_dir={model_dir}", "--input_size=64", "--initializer_width=8",
-             "--encoder_width=8", "--deconv_filters=16", "--kernel_channels=8", "--runs=2",
-             "--warmup=1", "--video_length=5", f"--out_json={out_json}"],
-            cwd=REPO, capture_output=True, text=True, timeout=300)
+            [sys.executable, "-m", "dkd_tf.bench", *tiny, f"--peer={self.peer}",
+             f"--json={out_json}"], cwd=REPO, capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("architecture from the flags (random weights)", proc.stdout)
         self.assertIn("per frame over a 5-frame video", proc.stdout)
+        self.assertIn("our stepper takes", proc.stdout)
         self.assertFalse(os.path.exists(model_dir))  # benchmarking writes no model dir
         with open(out_json) as f:
             out = json.load(f)
+        self.assertEqual(out["name"], "not_trained")
+        self.assertEqual(out["num_threads"], 1)
+        self.assertEqual(out["peers"][0]["macs"], PEER_MACS)
+        self.assertEqual(out["parts"]["sum_macs"], out["graphs"]["stepper"]["macs"])
+        self.assertEqual(out["fp32_peak"]["macs"], int(np.prod(bench.PEAK_SHAPE)))
+        self.assertGreater(out["fp32_peak"]["gflops"], 0)
+
+        # The speed-versus-accuracy plot joins it with a pck.json row of the same name.
+        pck = os.path.join(self.root, "pck.json")
+        with open(pck, "w") as f:
+            json.dump({"not_trained": _pck_doc(41.0, 30.0), "other": _pck_doc(50.0, 40.0)}, f)
+        png = os.path.join(self.root, "plot", "fig.png")
+        proc = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.bench_plot", f"--bench={out_json}", f"--pck={pck}",
+             f"--out={png}", "--x=ms"], cwd=REPO, capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        with open(png, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        points = speed_accuracy.join([out_json], speed_accuracy.read_pck([pck]), "gmacs",
+                                     "torso")
+        self.assertEqual([(p.name, p.pck) for p in points], [("not_trained", 30.0)])
+        self.assertEqual(points[0].x, out["graphs"]["stepper"]["gmacs"])
+        proc = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.bench_plot", f"--bench={out_json}", f"--pck={pck}",
+             "--names=missing", f"--out={png}"], cwd=REPO, capture_output=True, text=True,
+            timeout=300)
+        self.assertEqual(proc.returncode, 1)
+        self.assertRegex(proc.stderr.strip().splitlines()[-1],
+                         r"^error: .*bench.json: model 'missing' has no row")
+
+        # A missing peer file: one error line, exit status 1.
+        proc = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.bench", *tiny, "--peer=/nonexistent/peer.tflite"],
+            cwd=REPO, capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stderr.strip().splitlines()[-1],
+                         "error: /nonexistent/peer.tflite: no such TFLite file")
         self.assertEqual(out["input_size"], 64)
         self.assertEqual(out["model"]["kernel_channels"], 8)
         init, step = out["graphs"]["initializer"], out["graphs"]["stepper"]

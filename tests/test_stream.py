@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import stream
-from dkd_tf.data import penn_action, synthetic
+from dkd_tf import pipelining, stream
+from dkd_tf.data import penn_action, synthetic, transforms
 from dkd_tf.data.frames import save_frame
 from export import evaluate_stream, manifest as manifest_lib, runtimes
 from export import onnx as onnx_export
@@ -206,6 +206,66 @@ class StreamTest(tf.test.TestCase):
         self.assertEqual(graphs[5], "stepper")
         self.assertEqual(count_frames(overlay), 12)
 
+    def test_overlap_changes_nothing_but_the_speed(self):
+        """Reading ahead and drawing in threads: the same entries in the same order, the same
+        overlay frames, and each bad frame reported once, in order, as without overlap."""
+        folder = os.path.join(self.root, "frames_overlap")
+        os.makedirs(folder, exist_ok=True)
+        for i, f in enumerate(self.video["frames"][:16]):
+            save_frame(os.path.join(folder, f"{i + 1:06d}.jpg"), f)
+        with open(os.path.join(folder, "000009.jpg"), "wb") as f:  # corrupt: frame index 8
+            f.write(b"not a jpeg")
+        runs = {}
+        for overlap in (False, True):
+            lines = []
+            overlay = os.path.join(self.root, f"overlap_{overlap}.avi")
+            out = stream.stream_video(self.export_dir, folder, "tflite", out_video=overlay,
+                                      bbox=self.video["bboxes"][0], reinit_threshold=0.0,
+                                      progress=False, log=lines.append, overlap=overlap)
+            runs[overlap] = out, [l for l in lines if l.startswith("warning")], overlay
+        (seq, seq_warnings, seq_video), (par, par_warnings, par_video) = runs[False], runs[True]
+
+        def without_timing(entries):
+            return [{k: v for k, v in e.items() if k != "latency_ms"} for e in entries]
+        self.assertEqual([e["index"] for e in par["frames"]], list(range(16)))
+        self.assertEqual(without_timing(par["frames"]), without_timing(seq["frames"]))
+        self.assertEqual(par["frames"][8]["status"], "bad_frame")
+        self.assertEqual(par_warnings, seq_warnings)
+        self.assertLen(par_warnings, 1)
+        self.assertRegex(par_warnings[0], r"^warning: skipping frame 8: .*cannot decode")
+        self.assertEqual(par["summary"]["bad_frame_indices"], [8])
+        self.assertIn("overlapped", par["summary"]["pipeline"])
+        self.assertEqual(seq["summary"]["pipeline"], "sequential")
+        for s in (seq["summary"], par["summary"]):
+            self.assertGreater(s["fps"], 0)
+            self.assertGreater(s["model_fps"], 0)
+            self.assertGreater(s["tracker_fps"], 0)
+        self.assertIn("frames/s model only", stream.format_summary(par))
+        self.assertEqual(count_frames(par_video), 16)
+        a, b = cv2.VideoCapture(seq_video), cv2.VideoCapture(par_video)
+        for i in range(16):
+            (ok_a, fa), (ok_b, fb) = a.read(), b.read()
+            self.assertTrue(ok_a and ok_b, i)
+            np.testing.assert_array_equal(fa, fb, err_msg=f"overlay frame {i}")
+        a.release()
+        b.release()
+
+    def test_crop_frame_is_the_training_crop(self):
+        image = np.random.default_rng(0).integers(0, 256, (H, W, 3), np.uint8)
+        for box in ([30, 10, 90, 80], [-40, -30, 60, 50], [100, 60, 180, 140],
+                    [10.3, 20.7, 13.1, 24.9]):
+            box = np.asarray(box, np.float32)
+            crop, matrix, center, size = stream.crop_frame(image, box, SIZE)
+            want_c, want_s = transforms.box_center_size(box)
+            want_m = transforms.crop_matrix(want_c, want_s, SIZE)
+            want = transforms.warp_image(image, want_m, SIZE).numpy()
+            np.testing.assert_array_equal(center, want_c.numpy())
+            self.assertEqual(float(size), float(want_s))
+            np.testing.assert_allclose(matrix, want_m.numpy(), rtol=1e-6, atol=1e-5)
+            self.assertEqual(crop.shape, (1, SIZE, SIZE, 3))
+            self.assertEqual(crop.dtype, np.float32)
+            np.testing.assert_allclose(crop[0], want, atol=1e-3)
+
     def test_unreadable_inputs_are_clear_errors(self):
         with open(self.avi, "rb") as f:
             data = f.read()
@@ -282,6 +342,54 @@ class StreamTest(tf.test.TestCase):
             capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("no such video file", proc.stderr)
+
+
+class PipeliningTest(tf.test.TestCase):
+
+    def test_order_is_kept_and_errors_reach_the_caller(self):
+        import time
+        rng = np.random.default_rng(0)
+        delays = rng.uniform(0, 2e-3, 40)
+
+        def slow(n):
+            for i in range(n):
+                time.sleep(delays[i])
+                yield i
+        for depth in (0, 3):
+            with self.subTest(depth=depth):
+                done = []
+
+                def work(i):
+                    time.sleep(delays[-1 - i])
+                    done.append(i)
+                worker = pipelining.OrderedWorker(work, depth)
+                with pipelining.Prefetcher(slow(40), depth) as frames:
+                    got = list(frames)
+                for i in got:
+                    worker.submit(i)
+                worker.close()
+                self.assertEqual(got, list(range(40)))
+                self.assertEqual(done, list(range(40)))
+
+                def failing():
+                    yield 1
+                    raise stream.StreamError("x.mp4: no frame could be decoded")
+                with self.assertRaisesRegex(stream.StreamError, "no frame could be decoded"):
+                    with pipelining.Prefetcher(failing(), depth) as frames:
+                        list(frames)
+
+                def bad(i):
+                    raise OSError("cannot write")
+                worker = pipelining.OrderedWorker(bad, depth)
+                with self.assertRaisesRegex(OSError, "cannot write"):
+                    worker.submit(0)
+                    worker.close()
+
+    def test_closing_early_stops_the_reader(self):
+        frames = pipelining.Prefetcher(iter(range(10 ** 9)), 2)
+        self.assertEqual(next(iter(frames)), 0)
+        frames.close()
+        self.assertFalse(frames._thread.is_alive())
 
 
 class EvaluateStreamTest(tf.test.TestCase):

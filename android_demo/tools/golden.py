@@ -63,6 +63,7 @@ def fingerprint(manifest_bytes: bytes) -> dict:
         "dkd_tf.data.transforms.invert_points": inspect.getsource(transforms.invert_points),
         "dkd_tf.stream.PoseTracker": inspect.getsource(stream.PoseTracker),
         "dkd_tf.stream.full_frame_box": inspect.getsource(stream.full_frame_box),
+        "dkd_tf.stream.crop_frame": inspect.getsource(stream.crop_frame),
         "dkd_tf.tracking_policy": inspect.getsource(tracking_policy),
         "export.manifest.DECODING": repr(manifest_lib.DECODING),
         "android_demo/tools/golden.py": open(os.path.abspath(__file__), encoding="utf-8").read(),
