@@ -438,12 +438,18 @@ def plot_curves(accumulators: dict, path, alphas=CURVE_ALPHAS) -> None:
         ax.grid(True, alpha=0.3)
         if accumulators:
             ax.legend(loc="lower right")
+    save_png(fig, path)
+
+
+def save_png(fig, path) -> str:
+    """Lay out and write a matplotlib Figure as PNG, creating its folder; returns the path."""
     fig.tight_layout()
     path = os.fspath(path)
     parent = os.path.dirname(path)
     if parent:
         os.makedirs(parent, exist_ok=True)
     fig.savefig(path, format="png", dpi=100)
+    return path
 
 
 REPORT_FILES = ("pck.json", "pck_curve.png")

@@ -12,12 +12,14 @@ import dataclasses
 import json
 import os
 
+from dkd_tf import metrics
+from dkd_tf.metrics import NORMS
+
 X_AXES = {
     "gmacs": ("stepper GMACs per frame", lambda b: b["graphs"]["stepper"]["gmacs"]),
     "ms": ("stepper ms per frame", lambda b: b["graphs"]["stepper"]["latency"]["median_ms"]),
     "frame_gmacs": ("mean GMACs per frame over the video", lambda b: b["per_frame_gmacs"]),
 }
-NORMS = ("person", "torso")
 
 
 @dataclasses.dataclass
@@ -97,9 +99,4 @@ def plot(points: list[Point], path, x: str = "gmacs", norm: str = "person") -> s
     ax.grid(True, alpha=0.3)
     if points:
         ax.set_xlim(0, max(p.x for p in points) * 1.25)
-    fig.tight_layout()
-    path = os.fspath(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, format="png", dpi=100)
-    return path
+    return metrics.save_png(fig, path)

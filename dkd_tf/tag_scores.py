@@ -120,9 +120,4 @@ def plot_by_tag(by_tag: dict, path) -> str:
         ax.set_ylim(0, 100)
         ax.grid(True, axis="y", alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    path = os.fspath(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    fig.savefig(path, format="png", dpi=100)
-    return path
+    return metrics.save_png(fig, path)
