@@ -54,12 +54,20 @@ def two_peaks(hm_left: np.ndarray, hm_right: np.ndarray):
     return (int(y1), int(x1)), (int(y2), int(x2))
 
 
-def pair_cells(heatmaps: np.ndarray, flip_pairs, stride: int, gt_cells=None) -> np.ndarray:
-    """Cells [K, 2] of one frame's heatmaps [h, w, K]: argmax per channel, then each (left,
-    right) pair moved to two distinct peaks, assigned by the heatmaps (gt_cells None) or by the
-    ground truth cells [K, 2] (the identity-known ceiling)."""
+def argmax_cells(heatmaps: np.ndarray, stride: int) -> np.ndarray:
+    """Cells [K, 2] of the manifest's per-channel rule (codec.decode_heatmaps)."""
     xy, _ = codec.decode_heatmaps(heatmaps, stride)
-    cells = codec.pixel_to_cell(xy.astype(np.float64), stride)
+    return codec.pixel_to_cell(xy.astype(np.float64), stride)
+
+
+def pair_cells(heatmaps: np.ndarray, flip_pairs, stride: int, gt_cells=None,
+               base=None) -> np.ndarray:
+    """Cells [K, 2] of one frame's heatmaps [h, w, K]: argmax per channel (or `base`, those
+    cells already decoded), then each (left, right) pair moved to two distinct peaks, assigned
+    by the heatmaps (gt_cells None) or by the ground truth cells [K, 2] (the identity-known
+    ceiling)."""
+    cells = (argmax_cells(heatmaps, stride) if base is None
+             else np.array(base, np.float64, copy=True))
     for a, b in flip_pairs:
         peaks = two_peaks(heatmaps[..., a], heatmaps[..., b])
         if peaks is None:
@@ -103,10 +111,11 @@ def identity_report(predictor, records, joint_set) -> IdentityReport:
             m = np.asarray(mat, np.float64)
             gt_in = rec.joints[t] @ m[:2, :2].T + m[:2, 2]  # source pixels -> crop pixels
             gt_cells = codec.pixel_to_cell(gt_in, stride)
-            cells = {"argmax": codec.pixel_to_cell(
-                         codec.decode_heatmaps(hm, stride)[0].astype(np.float64), stride),
-                     "two_peaks": pair_cells(hm, joint_set.flip_pairs, stride),
-                     "identity_known": pair_cells(hm, joint_set.flip_pairs, stride, gt_cells)}
+            base = argmax_cells(hm, stride)  # decoded once, shared by the three decodings
+            cells = {"argmax": base,
+                     "two_peaks": pair_cells(hm, joint_set.flip_pairs, stride, base=base),
+                     "identity_known": pair_cells(hm, joint_set.flip_pairs, stride, gt_cells,
+                                                  base=base)}
             for d in DECODINGS:
                 xy = codec.cell_to_pixel(cells[d], stride).astype(np.float32)
                 out[d].append(transforms.invert_points(mat, xy))
