@@ -41,6 +41,10 @@ class Recipe:
     baseline_overrides: dict = dataclasses.field(default_factory=dict)
     dkd_overrides: dict = dataclasses.field(default_factory=dict)
     decay_epochs: tuple = (1, 1)  # (baseline, dkd) epochs at the end at lr x lr_decay_factor
+    # A shipped preset whose Baseline seeds P instead of this recipe's own Baseline (a mobile F
+    # with the reference P); '' = the recipe's Baseline. baseline_epochs may then be 0: the
+    # Baseline row is F's pretraining run itself.
+    initializer_preset: str = ""
 
     def names(self) -> dict:
         return {"dkd": f"DKD({self.label})", "baseline": f"Baseline({self.label})"}
@@ -74,7 +78,20 @@ REFERENCE = Recipe(
     baseline_overrides=dict(clip_length=1, batch_size=16, clips_per_epoch=800),
     pretrain_epochs=30, baseline_epochs=50, dkd_epochs=20, decay_epochs=(8, 3))
 
-RECIPES = {"quick": QUICK, "reference": REFERENCE}
+# The phone-sized DKD (issue: a stepper at half BlazePose-lite's time): the reference recipe's
+# schedule with F = MobileNetV3-Small and deconvolutions / C halved twice (64 / 32; 128 / 64
+# timed 0.84x BlazePose-lite, `bench --parts` put 44 % of the MACs in F's deconvolutions), and
+# P = the shipped reference Baseline (ResNet18-w32, deconvolutions 128), which runs once per
+# video. The Baseline row is F's 30-epoch pretraining run.
+MOBILE = Recipe(
+    name="mobile", label="MobileNetV3-Small",
+    common={**REFERENCE.common, "encoder_backbone": "mobilenetv3_small", "deconv_filters": 64,
+            "kernel_channels": 32, "initializer_deconv_filters": 128},
+    baseline_overrides=REFERENCE.baseline_overrides,
+    pretrain_epochs=30, baseline_epochs=0, dkd_epochs=20, decay_epochs=(0, 3),
+    initializer_preset="reference")
+
+RECIPES = {"quick": QUICK, "reference": REFERENCE, "mobile": MOBILE}
 
 
 def get(name: str) -> Recipe:
@@ -94,18 +111,22 @@ def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
                 seed=seed, **recipe.common)
     root = os.path.join(out_dir, "runs")
     pre = _scaled(recipe.pretrain_epochs, epoch_scale)
-    fine = _scaled(recipe.baseline_epochs, epoch_scale)
+    fine = _scaled(recipe.baseline_epochs, epoch_scale) if recipe.baseline_epochs else 0
     dkd_epochs = _scaled(recipe.dkd_epochs, epoch_scale)
     decay_b = min(recipe.decay_epochs[0], fine)
     decay_d = min(recipe.decay_epochs[1], dkd_epochs)
     baseline = training.TrainConfig(model_dir=os.path.join(root, "baseline"),
                                     **{**data, **recipe.baseline_overrides}, variant="baseline",
                                     epochs=pre + fine, lr_decay_epochs=(pre + fine - decay_b,))
+    initializer = os.path.join(baseline.model_dir, training.MODEL_FILE)
+    if recipe.initializer_preset:
+        from dkd_tf import presets  # verified first: a changed preset file is refused
+        initializer = os.path.join(presets.member_dir(recipe.initializer_preset, "baseline"),
+                                   training.MODEL_FILE)
     dkd = training.TrainConfig(model_dir=os.path.join(root, "dkd"),
                                **{**data, **recipe.dkd_overrides}, variant="dkd",
                                epochs=dkd_epochs, lr_decay_epochs=(dkd_epochs - decay_d,),
-                               init_initializer_from=os.path.join(baseline.model_dir,
-                                                                  training.MODEL_FILE),
+                               init_initializer_from=initializer,
                                init_encoder_from=os.path.join(root, ENCODER_SNAPSHOT))
     return {"pretrain": dataclasses.replace(baseline, epochs=pre), "baseline": baseline,
             "dkd": dkd}

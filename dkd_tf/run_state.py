@@ -43,8 +43,8 @@ CHECKPOINT_PREFIX = "ckpt"
 # on: never changed in a resumed run (use a new --model_dir).
 ARCHITECTURE_FIELDS = (
     "dataset", "split", "variant", "initializer_backbone", "encoder_backbone",
-    "initializer_width", "encoder_width", "deconv_filters", "kernel_size", "kernel_channels",
-    "eta", "discriminator_scale", "input_size", "backbone_weights", "init_initializer_from",
+    "initializer_width", "encoder_width", "deconv_filters", "initializer_deconv_filters",
+    "kernel_size", "kernel_channels", "eta", "discriminator_scale", "input_size", "backbone_weights", "init_initializer_from",
     "init_encoder_from", "optimizer")  # optimizer: its slot variables are in the checkpoints
 # How a run proceeds from here: allowed in a resumed run when named in allow_changes, logged.
 SAFE_FIELDS = (
@@ -115,6 +115,8 @@ def config_problems(cfg) -> list[tuple[str, str]]:
                   "synthetic_frames"):
         value = getattr(cfg, field)
         need(field, isinstance(value, int) and value >= 1, "must be a positive integer")
+    need("initializer_deconv_filters", cfg.initializer_deconv_filters >= 0,
+         "must be >= 0 (0 = --deconv_filters)")
     need("clips_per_epoch", cfg.clips_per_epoch >= 0, "must be >= 0 (0 = every clip once)")
     need("synthetic_frames", cfg.synthetic_frames >= cfg.clip_length,
          f"must be at least --clip_length ({cfg.clip_length})")

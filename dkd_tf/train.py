@@ -31,6 +31,8 @@ HELP = {
     "init_initializer_from": "A pretrained .keras model (e.g. MPII) whose pose network seeds P.",
     "init_encoder_from": "A pretrained .keras model whose backbone and deconvolutions seed F.",
     "deconv_filters": "Channels of the two deconvolution layers (256 in the paper).",
+    "initializer_deconv_filters": "Deconvolution channels of P when they differ from F's (a "
+                                  "mobile F with a bigger P); 0 = --deconv_filters.",
     "kernel_size": "S, spatial size of the distilled pose kernels (7).",
     "kernel_channels": "C, channels of the distilled kernel bases (256).",
     "eta": "Weight of the adversarial term in L_G, eq. 5 (0.1); 0 disables TAT.",

@@ -46,6 +46,7 @@ class TrainConfig:
     init_initializer_from: str = ""  # a pretrained .keras model whose pose network seeds P
     init_encoder_from: str = ""  # ... whose backbone and deconvolutions seed F
     deconv_filters: int = 256
+    initializer_deconv_filters: int = 0  # P's deconvolution channels; 0 = deconv_filters
     kernel_size: int = 7
     kernel_channels: int = 256
     eta: float = 0.1
@@ -118,7 +119,8 @@ def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
                 initializer_backbone=cfg.initializer_backbone,
                 encoder_backbone=cfg.encoder_backbone,
                 initializer_width=cfg.initializer_width, encoder_width=cfg.encoder_width,
-                deconv_filters=cfg.deconv_filters, kernel_size=cfg.kernel_size,
+                deconv_filters=cfg.deconv_filters,
+                initializer_deconv_filters=cfg.initializer_deconv_filters, kernel_size=cfg.kernel_size,
                 kernel_channels=cfg.kernel_channels, eta=cfg.eta, gamma=cfg.gamma,
                 discriminator_scale=cfg.discriminator_scale,
                 foreground_weight=cfg.foreground_weight,

@@ -118,6 +118,7 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
             "initializer_width": int(model.initializer_width),
             "encoder_width": int(model.encoder_width),
             "deconv_filters": int(model.deconv_filters),
+            "initializer_deconv_filters": int(model.initializer_deconv_filters),
             "kernel_size": int(model.kernel_size),
             "kernel_channels": int(model.kernel_channels),
             "sha256": model_sha256,

@@ -89,6 +89,8 @@ class DKD(keras.Model):
         single-frame variants.
       initializer_width, encoder_width: first-stage width of ResNet-18/34 backbones.
       deconv_filters: channels of the two deconvolutions (256 in the paper).
+      initializer_deconv_filters: P's deconvolution channels when P differs from F (a mobile F
+        with a bigger P); 0 = deconv_filters.
       kernel_size: S of the distilled kernels (7). kernel_channels: C (256).
       eta: weight of the adversarial term in L_G (0.1); 0 leaves D out.
       gamma: lambda's update rate in eq. 7 (0.1).
@@ -102,7 +104,8 @@ class DKD(keras.Model):
     def __init__(self, num_joints=13, variant="dkd", initializer_backbone="resnet101",
                  encoder_backbone="resnet18", initializer_width=64, encoder_width=64,
                  deconv_filters=256, kernel_size=7, kernel_channels=256, eta=0.1, gamma=0.1,
-                 discriminator_scale=1.0, foreground_weight=0.0, initializer_weights=None,
+                 discriminator_scale=1.0, initializer_deconv_filters=0, foreground_weight=0.0,
+                 initializer_weights=None,
                  encoder_weights=None, **kwargs):
         super().__init__(**kwargs)
         if variant not in VARIANTS:
@@ -114,6 +117,7 @@ class DKD(keras.Model):
         self.initializer_width = int(initializer_width)
         self.encoder_width = int(encoder_width)
         self.deconv_filters = int(deconv_filters)
+        self.initializer_deconv_filters = int(initializer_deconv_filters) or self.deconv_filters
         self.kernel_size = int(kernel_size)
         self.kernel_channels = int(kernel_channels)
         self.eta = float(eta)
@@ -127,7 +131,8 @@ class DKD(keras.Model):
 
         k = self.num_joints
         if self.temporal:
-            self.initializer = build_pose_net(initializer_backbone, k, deconv_filters,
+            self.initializer = build_pose_net(initializer_backbone, k,
+                                              self.initializer_deconv_filters,
                                               initializer_weights, initializer_width,
                                               name="initializer")
             self.encoder = build_pose_net(encoder_backbone, None, deconv_filters,
@@ -342,8 +347,9 @@ class DKD(keras.Model):
             "initializer_backbone": self.initializer_backbone,
             "encoder_backbone": self.encoder_backbone,
             "initializer_width": self.initializer_width, "encoder_width": self.encoder_width,
-            "deconv_filters": self.deconv_filters, "kernel_size": self.kernel_size,
-            "kernel_channels": self.kernel_channels, "eta": self.eta, "gamma": self.gamma,
+            "deconv_filters": self.deconv_filters,
+            "initializer_deconv_filters": self.initializer_deconv_filters,
+            "kernel_size": self.kernel_size, "kernel_channels": self.kernel_channels, "eta": self.eta, "gamma": self.gamma,
             "discriminator_scale": self.discriminator_scale,
             "foreground_weight": self.foreground_weight,
         }
