@@ -1,9 +1,10 @@
 """Recipes: valid settings, and the fairness the README claims (same encoder, same frames)."""
 import dataclasses
+import os
 
 import tensorflow as tf
 
-from dkd_tf import recipes, run_state
+from dkd_tf import presets, recipes, run_state
 
 
 class RecipesTest(tf.test.TestCase):
@@ -19,8 +20,13 @@ class RecipesTest(tf.test.TestCase):
             for field in ("encoder_backbone", "encoder_width", "deconv_filters", "input_size",
                           "data_dir", "seed"):
                 self.assertEqual(getattr(base, field), getattr(dkd, field), field)
-            # P is seeded by the finished Baseline, F by the pretraining snapshot.
-            self.assertEqual(dkd.init_initializer_from, base.model_dir + "/model.keras")
+            # P is seeded by the finished Baseline (or a shipped preset's), F by the
+            # pretraining snapshot.
+            if recipe.initializer_preset:
+                self.assertEqual(dkd.init_initializer_from, os.path.join(
+                    presets.PRESETS_DIR, recipe.initializer_preset, "baseline", "model.keras"))
+            else:
+                self.assertEqual(dkd.init_initializer_from, base.model_dir + "/model.keras")
             self.assertTrue(dkd.init_encoder_from.endswith(recipes.ENCODER_SNAPSHOT))
             # The pretraining run is the Baseline's own first epochs (same directory).
             self.assertEqual(runs["pretrain"].model_dir, base.model_dir)
@@ -47,3 +53,17 @@ class RecipesTest(tf.test.TestCase):
     def test_unknown_recipe_is_refused(self):
         with self.assertRaisesRegex(ValueError, "unknown recipe"):
             recipes.get("huge")
+
+    def test_the_mobile_recipe_pairs_a_small_f_with_the_reference_p(self):
+        dkd = recipes.runs(recipes.MOBILE, "/o", "/o/d", 8, 10)["dkd"]
+        reference_p = presets.verify("reference")["names"]["baseline"]
+        self.assertEqual(reference_p, "Baseline(ResNet18-w32)")
+        self.assertEqual((dkd.initializer_backbone, dkd.initializer_width,
+                          dkd.initializer_deconv_filters), ("resnet18", 32, 128))
+        self.assertEqual((dkd.encoder_backbone, dkd.deconv_filters, dkd.kernel_channels),
+                         ("mobilenetv3_small", 64, 32))
+
+    def test_a_changed_initializer_preset_is_refused(self):
+        recipe = dataclasses.replace(recipes.MOBILE, initializer_preset="no_such_preset")
+        with self.assertRaisesRegex(presets.PresetError, "no preset named"):
+            recipes.runs(recipe, "/o", "/o/d", 8, 10)
