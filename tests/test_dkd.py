@@ -106,6 +106,23 @@ class DKDTest(tf.test.TestCase):
             self.assertAllEqual(loaded(clip, training=False), model(clip, training=False))
             self.assertEqual(loaded.get_config(), model.get_config())
 
+    def test_initializer_may_have_wider_deconvolutions_than_the_encoder(self):
+        # A mobile F with a bigger P: P's own deconvolution width, F's features feed Phi.
+        model = tiny_model("dkd", deconv_filters=8, initializer_deconv_filters=24)
+        clip = tf.constant(random_batch()[0])
+        heatmaps, state = model.initialize(clip[:, 0])
+        heatmaps, _ = model.step(clip[:, 1], state)
+        self.assertEqual(heatmaps.shape, (2, H // 8, H // 8, 13))
+        self.assertEqual(model.initializer.get_layer("initializer_deconv1").filters, 24)
+        self.assertEqual(model.encoder.get_layer("encoder_deconv1").filters, 8)
+        path = os.path.join(self.get_temp_dir(), "mixed.keras")
+        model.save(path)
+        loaded = keras.models.load_model(path, safe_mode=True)
+        self.assertEqual(loaded.initializer_deconv_filters, 24)
+        self.assertAllEqual(loaded(clip, training=False), model(clip, training=False))
+        # 0 (the default, and every model saved before the setting existed) = deconv_filters.
+        self.assertEqual(tiny_model("dkd", deconv_filters=8).initializer_deconv_filters, 8)
+
     def test_unknown_variant(self):
         with self.assertRaisesRegex(ValueError, "unknown variant"):
             tiny_model("lstm_magic")

@@ -63,7 +63,7 @@ class RecipesTest(tf.test.TestCase):
         self.assertEqual((dkd.encoder_backbone, dkd.deconv_filters, dkd.kernel_channels),
                          ("mobilenetv3_small", 64, 32))
 
-    def test_a_changed_initializer_preset_is_refused(self):
+    def test_an_unknown_initializer_preset_is_refused(self):
         recipe = dataclasses.replace(recipes.MOBILE, initializer_preset="no_such_preset")
         with self.assertRaisesRegex(presets.PresetError, "no preset named"):
             recipes.runs(recipe, "/o", "/o/d", 8, 10)
