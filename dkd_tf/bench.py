@@ -26,7 +26,8 @@ The model: the trained one in --model_dir when that directory holds model.keras 
 otherwise the architecture the training flags describe, with random weights (cost and latency do
 not depend on the weights, so a flagfile is enough to compare Table 1 rows before training any).
 --input_size overrides the model's own input size. With --backend tflite|onnx the timed graphs
-are the exported files in --export_dir (their manifest must match the model); the multiply-adds
+are the exported files in --export_dir (their manifest must match the model); an architecture
+without --export_dir is exported (fp32, verified) to a scratch directory first. The multiply-adds
 are counted on the Keras graphs the exporters convert (GMACs) and, for TFLite, also on the
 exported files themselves (file_macs: export rewrites can change the count).
 """
@@ -35,7 +36,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 from absl import app, flags
 
@@ -60,6 +63,31 @@ def load_or_build(cfg, model_dir: str):
                                init_encoder_from="", eta=0.0)
     model = training.build_model(arch, joint_set_of(cfg.dataset).num_joints)
     return model, cfg, "architecture from the flags (random weights)"
+
+
+def graphs_lib_is_model_dir(model_dir: str) -> bool:
+    from export import graphs as graphs_lib
+    return bool(model_dir) and graphs_lib.is_model_dir(model_dir)
+
+
+def export_architecture(model, cfg, input_size: int, backend: str, root: str) -> str:
+    """root/export: the untrained `model` saved as a model directory and exported to `backend`
+    (fp32, the exporters' default rewrites, verified as every export is), so that an
+    architecture's TFLite or ONNX latency needs only its flags, as its Keras latency does."""
+    from dkd_tf import training
+    model_dir, export_dir = os.path.join(root, "model"), os.path.join(root, "export")
+    os.makedirs(model_dir)
+    training.save_inference_model(model, os.path.join(model_dir, training.MODEL_FILE),
+                                  input_size)
+    dataclasses.replace(cfg, model_dir=model_dir, input_size=input_size).save(model_dir)
+    quiet = lambda *_: None  # noqa: E731
+    if backend == "tflite":
+        from export import tflite
+        tflite.export_tflite(model_dir, export_dir, "none", log=quiet)
+    else:
+        from export import onnx as onnx_export
+        onnx_export.export_onnx(model_dir, export_dir, log=quiet)
+    return export_dir
 
 
 PEAK_SHAPE = (256, 1024, 1024)  # the fp32 throughput probe: x [m, k] @ W [k, n]
@@ -319,9 +347,19 @@ def main(argv):
     model, cfg_used, source = load_or_build(cfg, f.model_dir)
     input_size = f.input_size if f["input_size"].present else cfg_used.input_size
     name = f.name or os.path.basename(os.path.normpath(f.model_dir or "")) or cfg_used.variant
-    out = benchmark(model, cfg_used, input_size, f.backend, f.export_dir, f.runs, f.warmup,
-                    f.video_length, f.num_threads or None, f.allow_unverified,
-                    peers=f.peer or (), parts=f.parts, peak=f.peak, beside=f.beside, name=name)
+    export_dir, scratch = f.export_dir, None
+    if f.backend != "keras" and not export_dir and not graphs_lib_is_model_dir(f.model_dir):
+        scratch = tempfile.mkdtemp(prefix="dkd_bench_")
+        source += f"; exported here to {f.backend} (fp32, verified) for timing"
+        export_dir = export_architecture(model, cfg_used, input_size, f.backend, scratch)
+    try:
+        out = benchmark(model, cfg_used, input_size, f.backend, export_dir, f.runs, f.warmup,
+                        f.video_length, f.num_threads or None, f.allow_unverified,
+                        peers=f.peer or (), parts=f.parts, peak=f.peak, beside=f.beside,
+                        name=name)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
     out["source"] = source
     print(format_report(out, source))
     if f.out_json:
@@ -336,7 +374,8 @@ def _define_flags():
     train.define_flags()
     flags.DEFINE_enum("backend", "keras", ["keras", "tflite", "onnx"], "Runtime to time.")
     flags.DEFINE_string("export_dir", "", "Export directory (manifest.json + graphs) for "
-                        "--backend tflite|onnx.")
+                        "--backend tflite|onnx; without it an untrained architecture (flags, "
+                        "no --model_dir) is exported to a scratch directory first.")
     flags.DEFINE_integer("runs", 30, "Timed runs of each graph.", lower_bound=1)
     flags.DEFINE_integer("warmup", 2, "Untimed runs before timing.", lower_bound=0)
     flags.DEFINE_integer("video_length", 100, "Frames per video for the mean per-frame cost "

@@ -41,11 +41,12 @@ flags.DEFINE_integer("seed", 0, "Seed of the data and of training.")
 flags.DEFINE_float("epoch_scale", 1.0, "Multiply every training length (0.1 for a smoke run).")
 flags.DEFINE_bool("presets", True, "Evaluate and stream the shipped reference pair first.")
 flags.DEFINE_bool("export", True, "Export the trained DKD to TFLite and stream through it.")
-flags.DEFINE_bool("ship", False, "With --recipe reference: write the trained pair and its "
-                  "verified export into dkd_tf/presets/reference.")
+flags.DEFINE_bool("ship", False, "With --recipe reference|mobile: write the trained pair and "
+                  "its verified export into dkd_tf/presets/<recipe>.")
 FLAGS = flags.FLAGS
 
 PRESET = "reference"
+PRECISION = {"none": "fp32", "fp16": "fp16", "dynamic": "dynamic-range int8", "int8": "int8"}
 
 
 def _flags_of(cfg: training.TrainConfig) -> str:
@@ -122,7 +123,7 @@ def show_presets(out: str, data_cfg) -> dict:
     return {"accumulators": acc, "stream": report}
 
 
-def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, export_dir: str,
+def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir: str,
          stream_report: dict, wall_minutes: float) -> str:
     """Copy the trained pair (config.json + model.keras each) and DKD's verified export into
     dkd_tf/presets/<recipe>, and write preset.json with what produced them and their results."""
@@ -139,10 +140,13 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, export_di
         training.save_inference_model(model, os.path.join(staging, member, training.MODEL_FILE),
                                       cfg.input_size)
     # The shipped export is made from the shipped (inference-only) model and verified against it.
+    quantize = recipe.ship_quantize
+    calibration = data_dir if quantize == "int8" else None
     _say("\n$ python -m export.tflite --model_dir " + os.path.join(staging, "dkd") +
-         " --out_dir " + os.path.join(staging, "dkd_tflite") + " --quantize none")
+         " --out_dir " + os.path.join(staging, "dkd_tflite") + f" --quantize {quantize}" +
+         (f" --representative_data {calibration}" if calibration else ""))
     tflite_export.export_tflite(os.path.join(staging, "dkd"), os.path.join(staging, "dkd_tflite"),
-                                "none", log=lambda *_: None)
+                                quantize, calibration, log=lambda *_: None)
     names = recipe.names()
     results = {}
     for key, name in names.items():
@@ -165,7 +169,8 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, export_di
     presets.write(os.path.basename(staging),
                   {"baseline": "keras model dir (inference weights)",
                    "dkd": "keras model dir (inference weights: P, F, Phi, matching head)",
-                   "dkd_tflite": "verified TFLite fp32 export of dkd"},
+                   "dkd_tflite": f"verified TFLite {PRECISION[recipe.ship_quantize]} export "
+                                 "of dkd"},
                   {**info, "name": recipe.name}, root=presets.PRESETS_DIR)
     old = root + ".old"
     shutil.rmtree(old, ignore_errors=True)
@@ -194,8 +199,9 @@ def main(argv):
     del argv
     out = FLAGS.out_dir
     recipe = recipes.get(FLAGS.recipe)
-    if FLAGS.ship and recipe.name != PRESET:
-        raise app.UsageError(f"--ship writes the {PRESET!r} preset: use --recipe {PRESET}")
+    if FLAGS.ship and recipe.name == "quick":
+        raise app.UsageError("--ship writes a preset of the recipe's name: use --recipe "
+                             "reference or mobile")
     t0 = time.time()
     data_cfg = training.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
                                     synthetic_videos=FLAGS.videos,
@@ -218,7 +224,7 @@ def main(argv):
         report = demo_export.run(runs["dkd"].model_dir, export_dir, data_cfg.data_dir,
                                  keras_pck=acc[names["dkd"]].result()["mean"])
         if FLAGS.ship:
-            path = ship(recipe, runs, seconds, acc, export_dir, report,
+            path = ship(recipe, runs, seconds, acc, data_cfg.data_dir, report,
                         (time.time() - t0) / 60)
             _say(f"\nshipped the {recipe.name} pair to {path}")
     _say(f"\ndemo finished in {(time.time() - t0) / 60:.1f} min")

@@ -44,6 +44,7 @@ class Recipe:
     # A shipped preset whose Baseline seeds P instead of this recipe's own Baseline (a mobile F
     # with the reference P); '' = the recipe's Baseline, which then is only a table row.
     initializer_preset: str = ""
+    ship_quantize: str = "none"  # the shipped export's --quantize (demo --ship)
 
     def names(self) -> dict:
         return {"dkd": f"DKD({self.label})", "baseline": f"Baseline({self.label})"}

@@ -313,6 +313,25 @@ class BenchRunTest(tf.test.TestCase):
         with self.assertRaisesRegex(bench.BenchError, "--export_dir"):
             bench.benchmark(model, cfg, SIZE, "onnx", "", runs=1, warmup=0)
 
+    def test_cli_exports_an_untrained_architecture_to_time_it_in_tflite(self):
+        scratch = os.path.join(self.root, "tmp")
+        os.makedirs(scratch)
+        out_json = os.path.join(self.root, "bench_tflite.json")
+        tiny = ["--flagfile=configs/synthetic.flags", "--input_size=64",
+                "--initializer_width=8", "--encoder_width=8", "--deconv_filters=16",
+                "--kernel_channels=8", "--runs=2", "--warmup=1", "--num_threads=1",
+                "--backend=tflite", "--noparts", "--nopeak"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.bench", *tiny, f"--json={out_json}"], cwd=REPO,
+            capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": scratch})
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("exported here to tflite (fp32, verified)", proc.stdout)
+        with open(out_json) as f:
+            out = json.load(f)
+        self.assertIn("tflite", out["runtime"].lower())
+        self.assertGreater(out["graphs"]["stepper"]["file_macs"], 0)  # counted on the .tflite
+        self.assertEqual(os.listdir(scratch), [])  # the scratch export is removed
+
     def test_cli_on_a_flagfile_builds_the_untrained_architecture(self):
         out_json = os.path.join(self.root, "bench.json")
         model_dir = os.path.join(self.root, "not_trained")
