@@ -64,6 +64,17 @@ def _parabola_offset(left, center, right):
     return np.where(good, offset, 0.0)
 
 
+def refine_peak(channel: np.ndarray, y: int, x: int) -> np.ndarray:
+    """Cell (x, y) of a given peak of one heatmap channel [h, w], refined by the default rule's
+    log-parabola (as decode_heatmaps refines each channel's argmax); for peaks that are not the
+    argmax, e.g. the second limb of a left/right pair (dkd_tf.left_right)."""
+    h, w = channel.shape
+    c = channel[y, x]
+    dx = _parabola_offset(channel[y, x - 1], c, channel[y, x + 1]) if 0 < x < w - 1 else 0.0
+    dy = _parabola_offset(channel[y - 1, x], c, channel[y + 1, x]) if 0 < y < h - 1 else 0.0
+    return np.array([x + float(dx), y + float(dy)])
+
+
 def decode_heatmaps(heatmaps: np.ndarray, stride: int, rule: str = DEFAULT_DECODING):
     """Keypoints from heatmaps [..., h, w, K] -> (xy [..., K, 2] input pixels, conf [..., K]).
 

@@ -30,15 +30,6 @@ SUPPRESS_RADIUS = 1  # cells around the first peak excluded when looking for the
 SECOND_PEAK_FRACTION = 0.3  # a second peak below this fraction of the first is not a second limb
 
 
-def _refined(hm: np.ndarray, y: int, x: int) -> np.ndarray:
-    """Cell (x, y) of a peak of one channel [h, w], refined by the default log-parabola."""
-    h, w = hm.shape
-    c = hm[y, x]
-    dx = codec._parabola_offset(hm[y, x - 1], c, hm[y, x + 1]) if 0 < x < w - 1 else 0.0
-    dy = codec._parabola_offset(hm[y - 1, x], c, hm[y + 1, x]) if 0 < y < h - 1 else 0.0
-    return np.array([x + float(dx), y + float(dy)])
-
-
 def two_peaks(hm_left: np.ndarray, hm_right: np.ndarray):
     """The two strongest distinct peaks of hm_left + hm_right [h, w] as (y, x) cells, or None
     when the second is too weak to be a second limb (then the pair is one bump)."""
@@ -73,8 +64,9 @@ def pair_cells(heatmaps: np.ndarray, flip_pairs, stride: int, gt_cells=None,
         if peaks is None:
             continue
         p, q = peaks
-        pa, pb = _refined(heatmaps[..., a], *p), _refined(heatmaps[..., b], *q)
-        qa, qb = _refined(heatmaps[..., a], *q), _refined(heatmaps[..., b], *p)
+        ha, hb = heatmaps[..., a], heatmaps[..., b]
+        pa, pb = codec.refine_peak(ha, *p), codec.refine_peak(hb, *q)
+        qa, qb = codec.refine_peak(ha, *q), codec.refine_peak(hb, *p)
         if gt_cells is None:
             keep = heatmaps[p + (a,)] + heatmaps[q + (b,)] >= heatmaps[q + (a,)] + heatmaps[p + (b,)]
         else:

@@ -1,5 +1,6 @@
-"""The shipped reference pair (dkd_tf/presets/reference): it loads, its TFLite export still
-matches the shipped Keras DKD, and it scores held-out synthetic videos near what the README says.
+"""The shipped pairs (dkd_tf/presets/reference, dkd_tf/presets/mobile): each loads, its TFLite
+export still matches the shipped Keras DKD, and it scores held-out synthetic videos near what the
+README says.
 
 The held-out videos are re-rendered from the generator (video i of the preset's data seed is
 reproducible on its own), so the test needs no data set on disk.
@@ -15,7 +16,6 @@ from export import graphs as graphs_lib
 from export import manifest as manifest_lib
 from export import runtimes, verify
 
-PRESET = "reference"
 VIDEOS = 4  # the first held-out videos of the preset's data set
 # The preset's full-set PCK (preset.json = the README's table) minus this many points is the
 # floor on the first VIDEOS videos: their spread around the mean is about 10 points.
@@ -33,15 +33,16 @@ def _held_out_records(root, meta, count):
 
 
 class ReferencePresetTest(tf.test.TestCase):
+    PRESET = "reference"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.meta = presets.verify(PRESET)  # fails when the shipped files were changed or lost
+        cls.meta = presets.verify(cls.PRESET)  # fails when the shipped files were changed or lost
 
     def test_shipped_export_matches_the_shipped_keras_model(self):
-        model_dir = presets.member_dir(PRESET, "dkd", self.meta)
-        export_dir = presets.member_dir(PRESET, "dkd_tflite", self.meta)
+        model_dir = presets.member_dir(self.PRESET, "dkd", self.meta)
+        export_dir = presets.member_dir(self.PRESET, "dkd_tflite", self.meta)
         manifest = manifest_lib.read(export_dir)
         self.assertTrue(manifest["verification"]["tflite"]["passed"])
         self.assertEqual(manifest["model"]["sha256"],
@@ -57,7 +58,7 @@ class ReferencePresetTest(tf.test.TestCase):
         self.assertLen(records, VIDEOS)
         results = self.meta["results"]
         for member in ("dkd", "baseline"):
-            model = evaluation.load_model(presets.member_dir(PRESET, member, self.meta))
+            model = evaluation.load_model(presets.member_dir(self.PRESET, member, self.meta))
             acc, preds = evaluation.evaluate_records(model, records, self.meta["input_size"],
                                                      joints.PENN_ACTION)
             for norm in metrics.NORMS:
@@ -70,4 +71,4 @@ class ReferencePresetTest(tf.test.TestCase):
         for key in ("produced_by", "machine", "wall_minutes", "commit", "data", "results"):
             self.assertIn(key, self.meta)
         self.assertIn("--recipe reference", self.meta["produced_by"])
-        self.assertTrue(os.path.isdir(presets.member_dir(PRESET, "baseline", self.meta)))
+        self.assertTrue(os.path.isdir(presets.member_dir(self.PRESET, "baseline", self.meta)))
