@@ -145,8 +145,14 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     _say("\n$ python -m export.tflite --model_dir " + os.path.join(staging, "dkd") +
          " --out_dir " + os.path.join(staging, "dkd_tflite") + f" --quantize {quantize}" +
          (f" --representative_data {calibration}" if calibration else ""))
-    tflite_export.export_tflite(os.path.join(staging, "dkd"), os.path.join(staging, "dkd_tflite"),
-                                quantize, calibration, log=lambda *_: None)
+    shipped_export = os.path.join(staging, "dkd_tflite")
+    tflite_export.export_tflite(os.path.join(staging, "dkd"), shipped_export, quantize,
+                                calibration, log=lambda *_: None)
+    if quantize != "none":  # the shipped export's own scores, not those of the fp32 demo export
+        from export import demo_export
+        stream_report = demo_export.showcase(shipped_export,
+                                             os.path.join(FLAGS.out_dir, "shipped_stream"),
+                                             data_dir, None)
     names = recipe.names()
     results = {}
     for key, name in names.items():
@@ -158,6 +164,7 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
         for norm in metrics.NORMS}
     results["dkd_follow_crop_pck"] = stream_report["follow_pck"]
     results["dkd_tflite_gt_crop_pck"] = stream_report["pck"]
+    results["dkd_tflite_quantize"] = quantize
     command = (f"python -m dkd_tf.demo --recipe {recipe.name} --out_dir {FLAGS.out_dir} "
                f"--videos {FLAGS.videos} --frames {FLAGS.frames} --seed {FLAGS.seed} --ship")
     info = {"produced_by": command, "machine": _machine(), "commit": _commit(),

@@ -190,7 +190,8 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
               "num_frames": gt["num_frames"], "runner": runner.describe()}
     with open(files["eval_json"], "w") as f:
         json.dump(evaluate_stream._json_ready({**report, "evaluation": gt}), f, indent=1)
-    lines = [f"\nTFLite fp32 stream ({runner.describe()}), {gt['num_videos']} held-out videos, "
+    precision = {"none": "fp32"}.get(runner.quantization, runner.quantization)
+    lines = [f"\nTFLite {precision} stream ({runner.describe()}), {gt['num_videos']} held-out videos, "
              f"{gt['num_frames']} frames, input {runner.input_size}x{runner.input_size}:",
              "Per-frame latency (graph invoke only, batch 1):", *_latency_lines(gt["latency"])]
     if keras_pck is None:
