@@ -79,18 +79,18 @@ REFERENCE = Recipe(
     pretrain_epochs=30, baseline_epochs=50, dkd_epochs=20, decay_epochs=(8, 3))
 
 # The phone-sized DKD (issue: a stepper at half BlazePose-lite's time): the reference recipe's
-# schedule with F = MobileNetV3-Small and deconvolutions / C halved twice (64 / 32; 128 / 64
-# timed 0.84x BlazePose-lite, `bench --parts` put 44 % of the MACs in F's deconvolutions), and
-# P = the shipped reference Baseline (ResNet18-w32, deconvolutions 128), which runs once per
-# video. The Baseline row is the single-frame MobileNetV3-Small network, trained on as many
+# schedule with F = MobileNetV3-Small, its deconvolutions and C halved to 64 / 32 (at 128 / 64
+# the stepper timed 0.84x BlazePose-lite, and `bench --parts` put 44 % of its MACs in F's
+# deconvolutions), and P = the shipped reference Baseline (ResNet18-w32, deconvolutions 128),
+# which runs once per video. The Baseline row is the single-frame MobileNetV3-Small network, trained on as many
 # frames as DKD's F: the paper's small-encoder comparison.
 MOBILE = dataclasses.replace(
     REFERENCE, name="mobile", label="MobileNetV3-Small",
     common={**REFERENCE.common, "encoder_backbone": "mobilenetv3_small", "deconv_filters": 64,
             "kernel_channels": 32, "initializer_deconv_filters": 128},
     initializer_preset="reference",
-    ship_quantize="int8")  # the phone format: 7.6 MB against 27 MB in fp32; its check at 128 px
-# kept every keypoint within 1 px of Keras on the parity clip
+    ship_quantize="int8")  # the phone format: 7.6 MB against 27 MB in fp32 (its export check
+# kept every keypoint within 1 px of Keras on the 30-frame parity clip)
 
 RECIPES = {"quick": QUICK, "reference": REFERENCE, "mobile": MOBILE}
 

@@ -394,17 +394,29 @@ def read_record(model_dir: str) -> dict | None:
         return None
 
 
-def write_model(model, model_dir: str, epoch: int) -> str:
-    """model.keras of checkpoint `epoch`, then its record; each replaced atomically."""
+def write_model(model, model_dir: str, epoch: int, train_seconds: float | None = None) -> str:
+    """model.keras of checkpoint `epoch`, then its record; each replaced atomically.
+    train_seconds: the run's training time up to this epoch, summed over resumes (kept in the
+    record so that a later invocation that finds the run finished still knows what it cost)."""
     path = os.path.join(model_dir, MODEL_FILE)
     tmp = path + ".tmp.keras"
     model.save(tmp)
     os.replace(tmp, path)  # never leave a half-written model behind
-    _write_json(os.path.join(model_dir, MODEL_RECORD), {
+    record = {
         "epoch": int(epoch), "checkpoint": f"{CHECKPOINT_PREFIX}-{int(epoch)}",
         "sha256": file_sha256(path),
-        "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")})
+        "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    if train_seconds is not None:
+        record["train_seconds"] = round(float(train_seconds), 1)
+    _write_json(os.path.join(model_dir, MODEL_RECORD), record)
     return path
+
+
+def recorded_train_seconds(model_dir: str) -> float | None:
+    """The training time summed over the run's invocations, or None when the run's record
+    predates that entry (or a resume lost count: see EpochCheckpoint)."""
+    value = (read_record(model_dir) or {}).get("train_seconds")
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def model_mismatch(model_dir: str, epoch: int) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 
 import keras
 import tensorflow as tf
@@ -218,12 +219,24 @@ class EpochCheckpoint(keras.callbacks.Callback):
                  model_path: str):
         super().__init__()
         self.manager, self.epoch_var, self.model_path = manager, epoch_var, model_path
+        model_dir = os.path.dirname(model_path)
+        # Training time so far: a fresh run starts at 0; a resumed one continues its record's
+        # count, or keeps none when the record has none (its earlier time is unknown).
+        fresh = run_state.read_record(model_dir) is None
+        self.seconds = 0.0 if fresh else run_state.recorded_train_seconds(model_dir)
+        self._epoch_start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_var.assign(epoch + 1)
         self.manager.save(checkpoint_number=epoch + 1)
+        if self.seconds is not None and self._epoch_start is not None:
+            self.seconds += time.time() - self._epoch_start
         # model.keras, then the record of its epoch; each atomic (run_state promise 1).
-        run_state.write_model(self.model, os.path.dirname(self.model_path), epoch + 1)
+        run_state.write_model(self.model, os.path.dirname(self.model_path), epoch + 1,
+                              self.seconds)
 
 
 def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:

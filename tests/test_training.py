@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import training
+from dkd_tf import run_state, training
 from tests.helpers import EpochLog, tiny_config, tiny_synthetic
 
 
@@ -51,8 +51,12 @@ class TrainingTest(tf.test.TestCase):
         with self.assertRaises(KeyboardInterrupt):
             training.run_training(cfg, callbacks=[Interrupt(epoch=1, batch=0)])
         self.assertTrue(os.path.exists(os.path.join(model_dir, "model.keras")))
+        first = run_state.recorded_train_seconds(model_dir)
+        self.assertGreater(first, 0)  # epoch 0's time, recorded beside its model
         log = EpochLog()
         model = training.run_training(cfg, callbacks=[log])
+        # The training time adds up over the resume (what demo --ship reports).
+        self.assertGreater(run_state.recorded_train_seconds(model_dir), first)
         self.assertEqual(log.epochs, [1, 2])  # epoch 0 was not repeated
         self.assertEqual(int(model.optimizer.iterations.numpy()), 3 * steps)
         self.assertEqual(int(model.d_optimizer.iterations.numpy()), 3 * steps)
