@@ -70,5 +70,21 @@ class ReferencePresetTest(tf.test.TestCase):
     def test_preset_records_how_it_was_made(self):
         for key in ("produced_by", "machine", "wall_minutes", "commit", "data", "results"):
             self.assertIn(key, self.meta)
-        self.assertIn("--recipe reference", self.meta["produced_by"])
+        self.assertIn(f"--recipe {self.PRESET}", self.meta["produced_by"])
         self.assertTrue(os.path.isdir(presets.member_dir(self.PRESET, "baseline", self.meta)))
+
+
+class MobilePresetTest(ReferencePresetTest):
+    """The phone-sized DKD: F = MobileNetV3-Small, P = the reference Baseline's network, and an
+    int8 export (checked by keypoint agreement, as every integer export is)."""
+    PRESET = "mobile"
+
+    def test_its_initializer_has_the_reference_baselines_architecture(self):
+        model, _ = graphs_lib.load_model_dir(presets.member_dir(self.PRESET, "dkd", self.meta))
+        reference, _ = graphs_lib.load_model_dir(presets.member_dir("reference", "baseline"))
+        self.assertEqual(model.encoder_backbone, "mobilenetv3_small")
+        # P was seeded from it (recipes.MOBILE.initializer_preset): the same architecture.
+        self.assertEqual([w.shape for w in model.initializer.weights],
+                         [w.shape for w in reference.initializer.weights])
+        manifest = manifest_lib.read(presets.member_dir(self.PRESET, "dkd_tflite", self.meta))
+        self.assertEqual(manifest["formats"]["tflite"]["quantization"], "int8")
