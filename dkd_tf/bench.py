@@ -49,12 +49,18 @@ class BenchError(Exception):
     pass
 
 
+def is_trained(model_dir: str) -> bool:
+    """Whether model_dir holds a trained model (else the flags' architecture is benchmarked)."""
+    from export import graphs as graphs_lib
+    return bool(model_dir) and graphs_lib.is_model_dir(model_dir)
+
+
 def load_or_build(cfg, model_dir: str):
     """(model, cfg, source): the trained model in model_dir, or cfg's architecture untrained."""
     from dkd_tf import training
     from dkd_tf.data.datasets import joint_set_of
     from export import graphs as graphs_lib
-    if model_dir and graphs_lib.is_model_dir(model_dir):
+    if is_trained(model_dir):
         model, cfg = graphs_lib.load_model_dir(model_dir)
         return model, cfg, f"trained model {model_dir}"
     # Cost does not depend on weights: skip ImageNet downloads and pretrained-model files. The
@@ -63,11 +69,6 @@ def load_or_build(cfg, model_dir: str):
                                init_encoder_from="", eta=0.0)
     model = training.build_model(arch, joint_set_of(cfg.dataset).num_joints)
     return model, cfg, "architecture from the flags (random weights)"
-
-
-def graphs_lib_is_model_dir(model_dir: str) -> bool:
-    from export import graphs as graphs_lib
-    return bool(model_dir) and graphs_lib.is_model_dir(model_dir)
 
 
 def export_architecture(model, cfg, input_size: int, backend: str, root: str) -> str:
@@ -348,7 +349,7 @@ def main(argv):
     input_size = f.input_size if f["input_size"].present else cfg_used.input_size
     name = f.name or os.path.basename(os.path.normpath(f.model_dir or "")) or cfg_used.variant
     export_dir, scratch = f.export_dir, None
-    if f.backend != "keras" and not export_dir and not graphs_lib_is_model_dir(f.model_dir):
+    if f.backend != "keras" and not export_dir and not is_trained(f.model_dir):
         scratch = tempfile.mkdtemp(prefix="dkd_bench_")
         source += f"; exported here to {f.backend} (fp32, verified) for timing"
         export_dir = export_architecture(model, cfg_used, input_size, f.backend, scratch)

@@ -46,7 +46,6 @@ flags.DEFINE_bool("ship", False, "With --recipe reference|mobile: write the trai
 FLAGS = flags.FLAGS
 
 PRESET = "reference"
-PRECISION = {"none": "fp32", "fp16": "fp16", "dynamic": "dynamic-range int8", "int8": "int8"}
 
 
 def _flags_of(cfg: training.TrainConfig) -> str:
@@ -128,6 +127,7 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     """Copy the trained pair (config.json + model.keras each) and DKD's verified export into
     dkd_tf/presets/<recipe>, and write preset.json with what produced them and their results."""
     from export import graphs as graphs_lib
+    from export import manifest as manifest_lib
     from export import tflite as tflite_export
     root = os.path.join(presets.PRESETS_DIR, recipe.name)
     staging = root + ".staging"
@@ -176,8 +176,8 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     presets.write(os.path.basename(staging),
                   {"baseline": "keras model dir (inference weights)",
                    "dkd": "keras model dir (inference weights: P, F, Phi, matching head)",
-                   "dkd_tflite": f"verified TFLite {PRECISION[recipe.ship_quantize]} export "
-                                 "of dkd"},
+                   "dkd_tflite": "verified TFLite "
+                                 f"{manifest_lib.PRECISION_NAMES[quantize]} export of dkd"},
                   {**info, "name": recipe.name}, root=presets.PRESETS_DIR)
     old = root + ".old"
     shutil.rmtree(old, ignore_errors=True)

@@ -42,7 +42,8 @@ class Recipe:
     dkd_overrides: dict = dataclasses.field(default_factory=dict)
     decay_epochs: tuple = (1, 1)  # (baseline, dkd) epochs at the end at lr x lr_decay_factor
     # A shipped preset whose Baseline seeds P instead of this recipe's own Baseline (a mobile F
-    # with the reference P); '' = the recipe's Baseline, which then is only a table row.
+    # with the reference P; the recipe's Baseline is then only a table row); '' = the recipe's
+    # own Baseline seeds P.
     initializer_preset: str = ""
     ship_quantize: str = "none"  # the shipped export's --quantize (demo --ship)
 
@@ -82,8 +83,8 @@ REFERENCE = Recipe(
 # schedule with F = MobileNetV3-Small, its deconvolutions and C halved to 64 / 32 (at 128 / 64
 # the stepper timed 0.84x BlazePose-lite, and `bench --parts` put 44 % of its MACs in F's
 # deconvolutions), and P = the shipped reference Baseline (ResNet18-w32, deconvolutions 128),
-# which runs once per video. The Baseline row is the single-frame MobileNetV3-Small network, trained on as many
-# frames as DKD's F: the paper's small-encoder comparison.
+# which runs once per video. The Baseline row is the single-frame MobileNetV3-Small network,
+# trained on as many frames as DKD's F: the paper's small-encoder comparison.
 MOBILE = dataclasses.replace(
     REFERENCE, name="mobile", label="MobileNetV3-Small",
     common={**REFERENCE.common, "encoder_backbone": "mobilenetv3_small", "deconv_filters": 64,

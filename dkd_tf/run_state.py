@@ -44,8 +44,9 @@ CHECKPOINT_PREFIX = "ckpt"
 ARCHITECTURE_FIELDS = (
     "dataset", "split", "variant", "initializer_backbone", "encoder_backbone",
     "initializer_width", "encoder_width", "deconv_filters", "initializer_deconv_filters",
-    "kernel_size", "kernel_channels", "eta", "discriminator_scale", "input_size", "backbone_weights", "init_initializer_from",
-    "init_encoder_from", "optimizer")  # optimizer: its slot variables are in the checkpoints
+    "kernel_size", "kernel_channels", "eta", "discriminator_scale", "input_size",
+    "backbone_weights", "init_initializer_from", "init_encoder_from",
+    "optimizer")  # optimizer: its slot variables are in the checkpoints
 # How a run proceeds from here: allowed in a resumed run when named in allow_changes, logged.
 SAFE_FIELDS = (
     "epochs", "learning_rate", "lr_decay_epochs", "lr_decay_factor", "clips_per_epoch",
@@ -412,10 +413,13 @@ def write_model(model, model_dir: str, epoch: int, train_seconds: float | None =
     return path
 
 
-def recorded_train_seconds(model_dir: str) -> float | None:
-    """The training time summed over the run's invocations, or None when the run's record
-    predates that entry (or a resume lost count: see EpochCheckpoint)."""
-    value = (read_record(model_dir) or {}).get("train_seconds")
+def recorded_train_seconds(model_dir: str, fresh=None) -> float | None:
+    """The training time summed over the run's invocations; `fresh` when the run has no record
+    yet, None when its record predates that entry (or a resume lost count: EpochCheckpoint)."""
+    record = read_record(model_dir)
+    if record is None:
+        return fresh
+    value = record.get("train_seconds")
     return float(value) if isinstance(value, (int, float)) else None
 
 

@@ -14,7 +14,6 @@ Layout of the result (stored as pck.json's per-model "by_tag"):
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 

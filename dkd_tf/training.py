@@ -121,7 +121,8 @@ def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
                 encoder_backbone=cfg.encoder_backbone,
                 initializer_width=cfg.initializer_width, encoder_width=cfg.encoder_width,
                 deconv_filters=cfg.deconv_filters,
-                initializer_deconv_filters=cfg.initializer_deconv_filters, kernel_size=cfg.kernel_size,
+                initializer_deconv_filters=cfg.initializer_deconv_filters,
+                kernel_size=cfg.kernel_size,
                 kernel_channels=cfg.kernel_channels, eta=cfg.eta, gamma=cfg.gamma,
                 discriminator_scale=cfg.discriminator_scale,
                 foreground_weight=cfg.foreground_weight,
@@ -219,11 +220,10 @@ class EpochCheckpoint(keras.callbacks.Callback):
                  model_path: str):
         super().__init__()
         self.manager, self.epoch_var, self.model_path = manager, epoch_var, model_path
-        model_dir = os.path.dirname(model_path)
+        self.model_dir = os.path.dirname(model_path)
         # Training time so far: a fresh run starts at 0; a resumed one continues its record's
         # count, or keeps none when the record has none (its earlier time is unknown).
-        fresh = run_state.read_record(model_dir) is None
-        self.seconds = 0.0 if fresh else run_state.recorded_train_seconds(model_dir)
+        self.seconds = run_state.recorded_train_seconds(self.model_dir, fresh=0.0)
         self._epoch_start = None
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -235,8 +235,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if self.seconds is not None and self._epoch_start is not None:
             self.seconds += time.time() - self._epoch_start
         # model.keras, then the record of its epoch; each atomic (run_state promise 1).
-        run_state.write_model(self.model, os.path.dirname(self.model_path), epoch + 1,
-                              self.seconds)
+        run_state.write_model(self.model, self.model_dir, epoch + 1, self.seconds)
 
 
 def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:

@@ -133,6 +133,7 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
     from dkd_tf.data import penn_action
     from dkd_tf.data.frames import load_frame
     from export import evaluate_stream, runtimes
+    from export import manifest as manifest_lib
 
     def say(text):  # the commands show up before the work they stand for, even when piped
         log(text)
@@ -190,9 +191,9 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
               "num_frames": gt["num_frames"], "runner": runner.describe()}
     with open(files["eval_json"], "w") as f:
         json.dump(evaluate_stream._json_ready({**report, "evaluation": gt}), f, indent=1)
-    precision = {"none": "fp32"}.get(runner.quantization, runner.quantization)
-    lines = [f"\nTFLite {precision} stream ({runner.describe()}), {gt['num_videos']} held-out videos, "
-             f"{gt['num_frames']} frames, input {runner.input_size}x{runner.input_size}:",
+    precision = manifest_lib.PRECISION_NAMES[runner.quantization]
+    lines = [f"\nTFLite {precision} stream ({runner.describe()}), {gt['num_videos']} held-out "
+             f"videos, {gt['num_frames']} frames, input {runner.input_size}x{runner.input_size}:",
              "Per-frame latency (graph invoke only, batch 1):", *_latency_lines(gt["latency"])]
     if keras_pck is None:
         lines.append(f"PCK@0.2 (person size), ground-truth crops: TFLite {gt['pck']:.2f}")

@@ -64,6 +64,9 @@ DECODING_DESCRIPTIONS = {
 }
 DECODING_DESCRIPTION = DECODING_DESCRIPTIONS[DECODING]
 QUANTIZATIONS = ("none", "fp16", "dynamic", "int8")
+# How reports name each mode's precision.
+PRECISION_NAMES = {"none": "fp32", "fp16": "fp16", "dynamic": "dynamic-range int8",
+                   "int8": "int8"}
 FORMATS = ("tflite", "onnx")
 GRAPHS = ("initializer", "stepper")
 BATCH_NOTE = ("Every graph has a static batch of 1: the per-sample dynamic depthwise convolution "

@@ -105,8 +105,7 @@ class DKD(keras.Model):
                  encoder_backbone="resnet18", initializer_width=64, encoder_width=64,
                  deconv_filters=256, kernel_size=7, kernel_channels=256, eta=0.1, gamma=0.1,
                  discriminator_scale=1.0, initializer_deconv_filters=0, foreground_weight=0.0,
-                 initializer_weights=None,
-                 encoder_weights=None, **kwargs):
+                 initializer_weights=None, encoder_weights=None, **kwargs):
         super().__init__(**kwargs)
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; choose one of {VARIANTS}")
@@ -349,7 +348,8 @@ class DKD(keras.Model):
             "initializer_width": self.initializer_width, "encoder_width": self.encoder_width,
             "deconv_filters": self.deconv_filters,
             "initializer_deconv_filters": self.initializer_deconv_filters,
-            "kernel_size": self.kernel_size, "kernel_channels": self.kernel_channels, "eta": self.eta, "gamma": self.gamma,
+            "kernel_size": self.kernel_size, "kernel_channels": self.kernel_channels,
+            "eta": self.eta, "gamma": self.gamma,
             "discriminator_scale": self.discriminator_scale,
             "foreground_weight": self.foreground_weight,
         }
