@@ -23,8 +23,6 @@ import dataclasses
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import time
 
 from absl import app, flags
@@ -167,7 +165,7 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     results["dkd_tflite_quantize"] = quantize
     command = (f"python -m dkd_tf.demo --recipe {recipe.name} --out_dir {FLAGS.out_dir} "
                f"--videos {FLAGS.videos} --frames {FLAGS.frames} --seed {FLAGS.seed} --ship")
-    info = {"produced_by": command, "machine": _machine(), "commit": _commit(),
+    info = {"produced_by": command, "machine": _machine(), "commit": presets.git_commit(),
             "wall_minutes": round(wall_minutes, 1),
             **_train_seconds(runs, seconds),
             "data": {"dataset": "synthetic", "videos": FLAGS.videos, "frames": FLAGS.frames,
@@ -207,14 +205,6 @@ def _train_seconds(runs: dict, seconds: dict) -> dict:
 def _machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, Python " \
            f"{platform.python_version()}"
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main(argv):

@@ -44,7 +44,8 @@ CHECKPOINT_PREFIX = "ckpt"
 ARCHITECTURE_FIELDS = (
     "dataset", "split", "variant", "initializer_backbone", "encoder_backbone",
     "initializer_width", "encoder_width", "deconv_filters", "initializer_deconv_filters",
-    "kernel_size", "kernel_channels", "eta", "discriminator_scale", "input_size",
+    "kernel_size", "kernel_channels", "distillator_pools", "distillator_output", "eta",
+    "discriminator_scale", "input_size",
     "backbone_weights", "init_initializer_from", "init_encoder_from",
     "optimizer")  # optimizer: its slot variables are in the checkpoints
 # How a run proceeds from here: allowed in a resumed run when named in allow_changes, logged.
@@ -118,6 +119,8 @@ def config_problems(cfg) -> list[tuple[str, str]]:
         need(field, isinstance(value, int) and value >= 1, "must be a positive integer")
     need("initializer_deconv_filters", cfg.initializer_deconv_filters >= 0,
          "must be >= 0 (0 = --deconv_filters)")
+    need("distillator_pools", cfg.distillator_pools in (0, 1, 2), "must be 0, 1 or 2")
+    choice("distillator_output", ("relu", "linear"))
     need("clips_per_epoch", cfg.clips_per_epoch >= 0, "must be >= 0 (0 = every clip once)")
     need("synthetic_frames", cfg.synthetic_frames >= cfg.clip_length,
          f"must be at least --clip_length ({cfg.clip_length})")

@@ -3,7 +3,8 @@
     python -m dkd_tf.stream --model_dir E --video IN [--backend tflite|onnx|keras]
         [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
         [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
-        [--follow_margin F] [--follow_max_resize F] [--num_threads N] [--max_frames N] [--noprogress]
+        [--follow_margin F] [--follow_max_resize F] [--follow_smoothing F] [--num_threads N]
+        [--max_frames N] [--noprogress]
         [--nooverlap]
 
 --model_dir: for tflite and onnx an export directory (manifest.json + the graph files written by
@@ -19,9 +20,11 @@ state carried, decode keypoints with the manifest's rule (dkd_tf.codec) and map 
 frame. The person is followed: the box for frame t+1 is the bounding box of frame t's keypoints
 (when at least a third of them have conf >= --keypoint_threshold), expanded by
 --follow_margin of its size on each side; the first box is --bbox or the whole frame. The box
-centre moves freely, its size by at most --follow_max_resize per frame and, when --bbox gave the
-first box, within FOLLOW_SCALE_RANGE of that box: a weak model's keypoints hug the body centre,
-and an unbounded box would shrink with them frame after frame until the crop holds only the torso.
+centre moves to --follow_smoothing x its old position + the rest x the keypoint box's centre (a
+collapsed left/right pair biases that centre, and an off-centre crop repeats the bias), its size
+by at most --follow_max_resize per frame and, when --bbox gave the first box, within
+FOLLOW_SCALE_RANGE of that box: a weak model's keypoints hug the body centre, and an unbounded
+box would shrink with them frame after frame until the crop holds only the torso.
 
 Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
 confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every
@@ -62,7 +65,7 @@ from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import DatasetError
 # The tracker's defaults (also written into every manifest's `tracker` entry).
 from dkd_tf.tracking_policy import (DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE,
-                                    DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD,
+                                    DEFAULT_FOLLOW_SMOOTHING, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD,
                                     FOLLOW_SCALE_RANGE)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -313,12 +316,15 @@ class PoseTracker:
       follow_margin: the keypoint box grows by this fraction of its size on each side.
       follow_max_resize: the followed box's width and height change by at most this fraction
         per frame (inf: no limit); a start box also bounds them to FOLLOW_SCALE_RANGE of its own.
+      follow_smoothing: share of the old box centre kept each frame, in [0, 1) (0: the centre
+        jumps to the keypoint box's).
     """
 
     def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
                  keypoint_threshold=DEFAULT_KEYPOINT_THRESHOLD, follow=True,
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
-                 follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE):
+                 follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
+                 follow_smoothing=DEFAULT_FOLLOW_SMOOTHING):
         from export import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
@@ -326,6 +332,8 @@ class PoseTracker:
             raise StreamError(f"follow_margin must be >= 0, got {follow_margin}")
         if not follow_max_resize > 0:
             raise StreamError(f"follow_max_resize must be > 0, got {follow_max_resize}")
+        if not 0.0 <= follow_smoothing < 1.0:
+            raise StreamError(f"follow_smoothing must be in [0, 1), got {follow_smoothing}")
         self.runner = runner
         self.manifest = runner.manifest
         if self.manifest["decoding"] not in codec.DECODING_RULES:
@@ -346,6 +354,7 @@ class PoseTracker:
         self.follow = bool(follow)
         self.follow_margin = float(follow_margin)
         self.follow_max_resize = float(follow_max_resize)
+        self.follow_smoothing = float(follow_smoothing)
         self.min_follow_joints = max(2, -(-self.num_joints // 3))
         self.latencies = {"initializer": [], "stepper": []}
         self.reinit_counts = {"start": 0, "confidence": 0, "periodic": 0, "bad_frame": 0}
@@ -424,7 +433,8 @@ class PoseTracker:
         # A box from a few joints can be a sliver: make it at least half as wide as tall.
         side = float(extent.max())
         extent = np.maximum(extent, 0.5 * side)
-        mid = (lo + hi) / 2.0
+        old_mid = (box[:2] + box[2:]) / 2.0
+        mid = self.follow_smoothing * old_mid + (1.0 - self.follow_smoothing) * (lo + hi) / 2.0
         size = extent * (1.0 + 2.0 * self.follow_margin)
         previous = box[2:] - box[:2]
         size = np.clip(size, previous / (1.0 + self.follow_max_resize),
@@ -530,7 +540,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  reinit_threshold: float = DEFAULT_REINIT_THRESHOLD, reinit_every: int = 0,
                  keypoint_threshold: float = DEFAULT_KEYPOINT_THRESHOLD,
                  follow_margin: float = DEFAULT_FOLLOW_MARGIN,
-                 follow_max_resize: float = DEFAULT_FOLLOW_MAX_RESIZE, num_threads: int | None = None,
+                 follow_max_resize: float = DEFAULT_FOLLOW_MAX_RESIZE,
+                 follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
                  log=print, allow_unverified: bool = False, overlap: bool = True) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
@@ -555,7 +566,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         runner.warmup()  # one-time costs are no per-frame latency
         tracker = PoseTracker(runner, reinit_threshold, reinit_every, keypoint_threshold,
                               follow_margin=follow_margin,
-                              follow_max_resize=follow_max_resize)
+                              follow_max_resize=follow_max_resize,
+                              follow_smoothing=follow_smoothing)
         tracker.reset(bbox)
         writer = OverlayWriter(out_video, source.fps) if out_video else None
     except BaseException:
@@ -654,6 +666,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                      "keypoint_threshold": tracker.keypoint_threshold,
                      "follow_margin": tracker.follow_margin,
                      "follow_max_resize": tracker.follow_max_resize,
+                     "follow_smoothing": tracker.follow_smoothing,
                      "start_box": None if bbox is None else [float(v) for v in bbox]},
         "frames": entries, "summary": summary,
     }
@@ -702,7 +715,8 @@ def main(argv):
     stream_video(f.model_dir, f.video, f.backend, f.out_video or None, f.out_json or None,
                  parse_bbox(f.bbox), f.reinit_threshold, f.reinit_every,
                  f.keypoint_threshold, f.follow_margin,
-                 follow_max_resize=f.follow_max_resize, num_threads=f.num_threads or None,
+                 follow_max_resize=f.follow_max_resize,
+                 follow_smoothing=f.follow_smoothing, num_threads=f.num_threads or None,
                  max_frames=f.max_frames or None, progress=f.progress,
                  allow_unverified=f.allow_unverified, overlap=f.overlap)
     return 0
@@ -737,6 +751,9 @@ def _define_flags():
                        "width and height change by at most this fraction per frame; with "
                        f"--bbox they also stay within {low:g}-{high:g}x of that box.",
                        lower_bound=1e-6)
+    flags.DEFINE_float("follow_smoothing", DEFAULT_FOLLOW_SMOOTHING, "Share of its old position "
+                       "the followed box's centre keeps each frame (0: it jumps to the keypoint "
+                       "box's centre).", lower_bound=0.0, upper_bound=0.999)
     flags.DEFINE_integer("num_threads", 0, "Runtime threads (tflite/onnx); 0: the runtime's "
                          "default.", lower_bound=0)
     flags.DEFINE_integer("max_frames", 0, "Stop after this many frames; 0: all (camera: until "

@@ -35,6 +35,10 @@ HELP = {
                                   "mobile F with a bigger P); 0 = --deconv_filters.",
     "kernel_size": "S, spatial size of the distilled pose kernels (7).",
     "kernel_channels": "C, channels of the distilled kernel bases (256).",
+    "distillator_pools": "2x2 max-pools in Phi: 2 (the paper, 256-px crops) or 1 (128-px "
+                         "crops, whose two-pool map is smaller than S).",
+    "distillator_output": "What ends Phi: relu (BN + ReLU: non-negative kernels, which can only "
+                          "blur) or linear (BN alone: signed kernels).",
     "eta": "Weight of the adversarial term in L_G, eq. 5 (0.1); 0 disables TAT.",
     "gamma": "Update rate of lambda, eq. 7 (0.1).",
     "discriminator_scale": "Input scale of the temporal discriminator: 1.0 as in the paper, "

@@ -50,6 +50,8 @@ class TrainConfig:
     initializer_deconv_filters: int = 0  # P's deconvolution channels; 0 = deconv_filters
     kernel_size: int = 7
     kernel_channels: int = 256
+    distillator_pools: int = 2  # 2x2 max-pools in Phi (the paper: 2; 1 for 128-px crops)
+    distillator_output: str = "relu"  # relu | linear: what ends Phi (linear: signed kernels)
     eta: float = 0.1
     gamma: float = 0.1
     discriminator_scale: float = 1.0
@@ -123,7 +125,9 @@ def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
                 deconv_filters=cfg.deconv_filters,
                 initializer_deconv_filters=cfg.initializer_deconv_filters,
                 kernel_size=cfg.kernel_size,
-                kernel_channels=cfg.kernel_channels, eta=cfg.eta, gamma=cfg.gamma,
+                kernel_channels=cfg.kernel_channels,
+                distillator_pools=cfg.distillator_pools,
+                distillator_output=cfg.distillator_output, eta=cfg.eta, gamma=cfg.gamma,
                 discriminator_scale=cfg.discriminator_scale,
                 foreground_weight=cfg.foreground_weight,
                 initializer_weights=weights, encoder_weights=weights)

@@ -124,6 +124,8 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
             "initializer_deconv_filters": int(model.initializer_deconv_filters),
             "kernel_size": int(model.kernel_size),
             "kernel_channels": int(model.kernel_channels),
+            "distillator_pools": int(model.distillator_pools),
+            "distillator_output": model.distillator_output,
             "sha256": model_sha256,
             "model_dir": os.path.abspath(model_dir),
             "dataset": cfg.dataset,
@@ -260,6 +262,9 @@ def validate(manifest: dict, path="manifest") -> dict:
             _require(all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
                          for v in (value if isinstance(value, list) else [value])), path,
                      f"tracker.{key} {value!r} is not a number >= 0")
+    _require(tracker.get("follow_smoothing", 0) < 1, path,
+             f"tracker.follow_smoothing {tracker.get('follow_smoothing')!r} must be below 1 (at "
+             "1 the box never moves)")
     for fmt, entry in manifest["formats"].items():
         _require(fmt in FORMATS, path, f"unknown format {fmt!r}")
         for g in GRAPHS:

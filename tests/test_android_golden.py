@@ -62,12 +62,16 @@ class AndroidGoldenTest(tf.test.TestCase):
         self.assertEqual(t["keypoint_threshold"], stream.DEFAULT_KEYPOINT_THRESHOLD)
         self.assertEqual(t["follow_margin"], stream.DEFAULT_FOLLOW_MARGIN)
         self.assertEqual(t["follow_max_resize"], stream.DEFAULT_FOLLOW_MAX_RESIZE)
+        self.assertEqual(t["follow_smoothing"], stream.DEFAULT_FOLLOW_SMOOTHING)
         self.assertEqual(tuple(t["follow_scale_range"]), stream.FOLLOW_SCALE_RANGE)
         manifest = json.loads(self.manifest_bytes)
         manifest["tracker"] = t
         manifest_lib.validate(manifest)
         manifest["tracker"] = dict(t, follow_margin="wide")
         with self.assertRaisesRegex(manifest_lib.ManifestError, "tracker.follow_margin"):
+            manifest_lib.validate(manifest, "m.json")
+        manifest["tracker"] = dict(t, follow_smoothing=1.0)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "follow_smoothing"):
             manifest_lib.validate(manifest, "m.json")
         del manifest["tracker"]  # manifests written before the entry existed stay valid
         manifest_lib.validate(manifest)

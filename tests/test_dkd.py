@@ -123,6 +123,39 @@ class DKDTest(tf.test.TestCase):
         # 0 (the default, and every model saved before the setting existed) = deconv_filters.
         self.assertEqual(tiny_model("dkd", deconv_filters=8).initializer_deconv_filters, 8)
 
+    def test_distillator_pools_and_output(self):
+        # One pool keeps Phi's map at (H / 8) / 2 cells before the resize to S; 'linear' drops
+        # the last ReLU, so kernels can be negative; both survive a save.
+        from dkd_tf.models.distillator import build_distillator
+        feats = tf.random.normal((2, H // 8, H // 8, 16), seed=1)
+        heat = tf.random.normal((2, H // 8, H // 8, 13), seed=2)
+        for pools, cells in ((2, H // 32), (1, H // 16), (0, H // 8)):
+            phi = build_distillator(16, 13, kernel_size=3, channels=8, pools=pools)
+            pooled = keras.Model(phi.inputs, phi.get_layer("distillator_relu3").output)
+            self.assertEqual(pooled([feats, heat]).shape[1], cells)
+        relu = build_distillator(16, 13, kernel_size=3, channels=8)
+        linear = build_distillator(16, 13, kernel_size=3, channels=8, output="linear")
+        self.assertGreaterEqual(float(tf.reduce_min(relu([feats, heat], training=True))), 0.0)
+        self.assertLess(float(tf.reduce_min(linear([feats, heat], training=True))), 0.0)
+        self.assertNotIn("distillator_relu3", [l.name for l in linear.layers])
+        with self.assertRaisesRegex(ValueError, "distillator output"):
+            build_distillator(16, 13, output="tanh")
+        model = tiny_model("dkd", distillator_pools=1, distillator_output="linear")
+        clip = tf.constant(random_batch()[0])
+        path = os.path.join(self.get_temp_dir(), "phi.keras")
+        model(clip)
+        model.save(path)
+        loaded = keras.models.load_model(path, safe_mode=True)
+        self.assertEqual((loaded.distillator_pools, loaded.distillator_output), (1, "linear"))
+        self.assertAllEqual(loaded(clip, training=False), model(clip, training=False))
+        # Models saved before the settings existed load as the paper's Phi.
+        config = model.get_config()
+        del config["distillator_pools"], config["distillator_output"]
+        old = type(model).from_config(config)
+        self.assertEqual((old.distillator_pools, old.distillator_output), (2, "relu"))
+        with self.assertRaisesRegex(ValueError, "distillator_pools"):
+            tiny_model("dkd", distillator_pools=3)
+
     def test_unknown_variant(self):
         with self.assertRaisesRegex(ValueError, "unknown variant"):
             tiny_model("lstm_magic")

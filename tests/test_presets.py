@@ -71,3 +71,79 @@ class PresetsTest(tf.test.TestCase):
             json.dump(meta, f)
         with self.assertRaisesRegex(presets.PresetError, "preset format 99"):
             presets.verify("p")
+
+
+class ReexportTest(tf.test.TestCase):
+    """dkd_tf.presets.reexport remakes a preset's export, refusing one that disagrees with the
+    recorded Keras PCK, and records what it replaced."""
+
+    def setUp(self):
+        super().setUp()
+        from dkd_tf import evaluation
+        from dkd_tf.data import datasets, penn_action, synthetic
+        from export import manifest as manifest_lib
+        from export import tflite
+        from tests.helpers import make_model_dir
+        self.root = self.get_temp_dir()
+        self._orig = presets.PRESETS_DIR
+        presets.PRESETS_DIR = os.path.join(self.root, "presets")
+        self.path = os.path.join(presets.PRESETS_DIR, "p")
+        self.data = os.path.join(self.root, "data")
+        synthetic.generate(self.data, num_videos=2, num_frames=5, seed=3, height=96, width=128,
+                           test_fraction=1.0)
+        model_dir = make_model_dir(os.path.join(self.path, "dkd"), calibrate=True)
+        acc, _ = evaluation.evaluate_records(
+            evaluation.load_model(model_dir), penn_action.read_split(self.data, "test"), 64,
+            datasets.joint_set_of("synthetic"))
+        self.keras_pck = acc.result()["mean"]
+        export = os.path.join(self.path, "dkd_tflite")
+        tflite.export_tflite(model_dir, export, "none", log=lambda *_: None)
+        # An export from before the tracker gained a constant: its manifest lacks the key.
+        manifest = manifest_lib.read(export)
+        del manifest["tracker"]["follow_smoothing"]
+        with open(manifest_lib.manifest_path(export), "w") as f:
+            json.dump(manifest, f)
+        self.info = {"produced_by": "a test", "data": {"dataset": "synthetic", "videos": 2,
+                                                       "frames": 5, "seed": 3},
+                     "results": {"dkd": {"person": {"mean": self.keras_pck}},
+                                 "dkd_follow_crop_pck": 1.0, "dkd_tflite_gt_crop_pck": 2.0,
+                                 "dkd_tflite_quantize": "none"}}
+
+    def tearDown(self):
+        presets.PRESETS_DIR = self._orig
+        super().tearDown()
+
+    def _write(self, keras_pck):
+        info = json.loads(json.dumps(self.info))
+        info["results"]["dkd"]["person"]["mean"] = keras_pck
+        presets.write("p", {"dkd": "keras model dir", "dkd_tflite": "export"}, info)
+
+    def test_reexport_refreshes_the_export_and_records_what_it_replaced(self):
+        from dkd_tf import tracking_policy
+        from dkd_tf.presets import reexport
+        from export import demo_export
+        from export import manifest as manifest_lib
+        out = os.path.join(self.root, "out")
+        self._write(self.keras_pck + 50.0)  # a record this model cannot reproduce
+        before = presets.verify("p")["files"]
+        with self.assertRaises(demo_export.PCKMismatchError):
+            reexport.reexport("p", self.data, out, log=lambda *_: None)
+        self.assertEqual(presets.verify("p")["files"], before)  # the old export stays
+        self.assertFalse(os.path.exists(self.path + ".dkd_tflite.staging"))
+
+        self._write(self.keras_pck)
+        meta = reexport.reexport("p", self.data, out, log=lambda *_: None)
+        tracker = manifest_lib.read(os.path.join(self.path, "dkd_tflite"))["tracker"]
+        self.assertEqual(tracker["follow_smoothing"], tracking_policy.DEFAULT_FOLLOW_SMOOTHING)
+        results = meta["results"]
+        self.assertAlmostEqual(results["dkd_tflite_gt_crop_pck"], self.keras_pck, delta=0.5)
+        self.assertNotEqual(results["dkd_follow_crop_pck"], 1.0)
+        self.assertEqual(results["dkd"]["person"]["mean"], self.keras_pck)
+        self.assertEqual(meta["produced_by"], "a test")
+        (entry,) = meta["exports_refreshed"]
+        self.assertEqual(entry["replaced"], {"dkd_follow_crop_pck": 1.0,
+                                             "dkd_tflite_gt_crop_pck": 2.0})
+        self.assertIn("python -m dkd_tf.presets.reexport --preset p", entry["command"])
+        self.assertNotEqual(meta["files"]["dkd_tflite/manifest.json"],
+                            before["dkd_tflite/manifest.json"])
+        presets.verify("p")

@@ -299,13 +299,16 @@ class FlagValidationTest(tf.test.TestCase):
 
     def test_dry_run_validates_every_flag_at_once(self):
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "run"), "data", input_size=100,
-                          flip_prob=2.0, variant="dkdx", lr_decay_epochs=(5, 3))
+                          flip_prob=2.0, variant="dkdx", lr_decay_epochs=(5, 3),
+                          distillator_pools=3, distillator_output="tanh")
         with self.assertRaises(run_state.RunStateError) as ctx:
             train.dry_run(cfg)
         message = str(ctx.exception)
-        for field in ("variant", "input_size", "flip_prob", "lr_decay_epochs"):
+        fields = ("variant", "input_size", "flip_prob", "lr_decay_epochs", "distillator_pools",
+                  "distillator_output")
+        for field in fields:
             self.assertIn(f"--{field}=", message)
-        self.assertLen(message.splitlines(), 4)
+        self.assertLen(message.splitlines(), len(fields))
         self.assertFalse(os.path.exists(cfg.model_dir))
         # Missing data is reported, not fatal, in a dry run; fatal for training.
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "run"), "no/such/dir",

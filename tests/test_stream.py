@@ -142,6 +142,7 @@ class StreamTest(tf.test.TestCase):
         start = self.video["bboxes"][0]
 
         def follow(**kwargs):
+            kwargs.setdefault("follow_smoothing", 0.0)
             tracker = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=-1e9,
                                          follow_margin=0.1, **kwargs)
             tracker.reset(start)
@@ -162,6 +163,15 @@ class StreamTest(tf.test.TestCase):
         ratio = (limited.box[2:] - limited.box[:2]) / (start[2:] - start[:2])
         self.assertTrue(np.all((ratio >= 1 / 1.01 - 1e-4) & (ratio <= 1.01 + 1e-4)), ratio)
         np.testing.assert_allclose((limited.box[:2] + limited.box[2:]) / 2, mid, atol=1e-3)
+        # With smoothing the centre moves that share of the way less; the size is unchanged.
+        _, smoothed = follow(follow_max_resize=np.inf, follow_smoothing=0.75)
+        start_mid = (start[:2] + start[2:]) / 2
+        np.testing.assert_allclose((smoothed.box[:2] + smoothed.box[2:]) / 2,
+                                   0.75 * start_mid + 0.25 * mid, atol=1e-3)
+        np.testing.assert_allclose(smoothed.box[2:] - smoothed.box[:2], r1.box[2:] - r1.box[:2],
+                                   atol=1e-3)
+        with self.assertRaisesRegex(stream.StreamError, "follow_smoothing"):
+            stream.PoseTracker(runner, follow_smoothing=1.0)
         # Without confident keypoints the box stays.
         still = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=1e9)
         still.reset(self.video["bboxes"][0])

@@ -4,8 +4,10 @@
 
 Streams frames of a synthetic held-out video (seed SEED, never a training seed) through the
 export's TFLite graphs with dkd_tf.stream.PoseTracker, in a few scenarios that together exercise
-every decision (the manifest's own tracker constants with a start box; the whole frame as start
-with periodic and low-confidence re-initialization and an unreadable frame), and writes to DIR
+every decision (the manifest's own tracker constants with a start box, follow_smoothing 0.0 when
+the manifest predates it; the whole frame as start with periodic and low-confidence
+re-initialization, an unreadable frame and dkd_tf.tracking_policy's follow_smoothing), and writes
+to DIR
 (default android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
   vectors.json   per scenario: tracker settings, start box, frame size; per frame: status, graph,
@@ -131,7 +133,7 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     import numpy as np
 
     from copy_export import open_export
-    from dkd_tf import stream
+    from dkd_tf import stream, tracking_policy
     from dkd_tf.data import synthetic
     from export import graphs as graphs_lib
     from export import manifest as manifest_lib
@@ -144,22 +146,34 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
                 "reinit_every": int(t["reinit_every"]),
                 "keypoint_threshold": float(t["keypoint_threshold"]),
                 "follow_margin": float(t["follow_margin"]),
-                "follow_max_resize": float(t["follow_max_resize"])}
+                "follow_max_resize": float(t["follow_max_resize"]),
+                # A manifest from before follow_smoothing existed: 0.0, as the app reads it.
+                "follow_smoothing": float(t.get("follow_smoothing", 0.0))}
     if [float(v) for v in t["follow_scale_range"]] != list(stream.FOLLOW_SCALE_RANGE):
         raise ValueError(f"{export_dir}: the manifest's follow_scale_range "
                          f"{t['follow_scale_range']} is not dkd_tf.stream's; the Python tracker "
                          "cannot replay it")
     first = run_scenario(runner, frames[:8], defaults, video["bboxes"][0])
-    # Thresholds that make this model both follow and re-initialize for low confidence.
+    # Thresholds that make this model follow and re-initialize both for low confidence and
+    # periodically (a confidence re-initialization restarts the period): the first quantile of
+    # the mean confidences that gives both, else the first that gives a confidence one.
     ok = [f for f in first["frames"] if f["status"] == "ok"]
     means = np.array([f["mean_confidence"] for f in ok])
     confs = np.array([k[2] for f in ok for k in f["keypoints"]])
-    for q in (0.35, 0.5, 0.65, 0.8):
+    second = None
+    for q in (0.35, 0.5, 0.65, 0.8, 0.2, 0.1, 0.05):
+        # The tracker's own smoothing, so the vectors exercise the centre's moving average
+        # even when the manifest predates it (and its scenario above runs without).
         busy = dict(defaults, reinit_every=4,
+                    follow_smoothing=float(tracking_policy.DEFAULT_FOLLOW_SMOOTHING),
                     reinit_threshold=round(float(np.quantile(means, q)), 6),
                     keypoint_threshold=round(float(np.quantile(confs, 0.4)), 6))
-        second = run_scenario(runner, frames, busy, None, bad_frames=(5,))
-        if any(f.get("reason") == "confidence" for f in second["frames"]):
+        candidate = run_scenario(runner, frames, busy, None, bad_frames=(5,))
+        got = {f.get("reason") for f in candidate["frames"]}
+        if second is None or ("confidence" in got and "confidence" not in second_reasons):
+            second, second_reasons = candidate, got
+        if {"confidence", "periodic"} <= got:
+            second = candidate
             break
     scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second}
     reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}

@@ -92,6 +92,10 @@ class DKD(keras.Model):
       initializer_deconv_filters: P's deconvolution channels when P differs from F (a mobile F
         with a bigger P); 0 = deconv_filters.
       kernel_size: S of the distilled kernels (7). kernel_channels: C (256).
+      distillator_pools: 2x2 max-pools in Phi (2, the paper's Fig. 2c); 1 at 128-px inputs,
+        where two pools leave a map smaller than S (see build_distillator).
+      distillator_output: 'relu' (non-negative kernels) or 'linear' (signed; see
+        build_distillator).
       eta: weight of the adversarial term in L_G (0.1); 0 leaves D out.
       gamma: lambda's update rate in eq. 7 (0.1).
       discriminator_scale: input scale of D (1.0 as in the paper; 0.5 for CPU training).
@@ -105,7 +109,7 @@ class DKD(keras.Model):
                  encoder_backbone="resnet18", initializer_width=64, encoder_width=64,
                  deconv_filters=256, kernel_size=7, kernel_channels=256, eta=0.1, gamma=0.1,
                  discriminator_scale=1.0, initializer_deconv_filters=0, foreground_weight=0.0,
-                 initializer_weights=None, encoder_weights=None, **kwargs):
+                 distillator_pools=2, distillator_output="relu", initializer_weights=None, encoder_weights=None, **kwargs):
         super().__init__(**kwargs)
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; choose one of {VARIANTS}")
@@ -119,6 +123,10 @@ class DKD(keras.Model):
         self.initializer_deconv_filters = int(initializer_deconv_filters) or self.deconv_filters
         self.kernel_size = int(kernel_size)
         self.kernel_channels = int(kernel_channels)
+        self.distillator_pools = int(distillator_pools)
+        if not 0 <= self.distillator_pools <= 2:
+            raise ValueError(f"distillator_pools must be 0, 1 or 2, got {distillator_pools}")
+        self.distillator_output = str(distillator_output)
         self.eta = float(eta)
         self.gamma = float(gamma)
         self.discriminator_scale = float(discriminator_scale)
@@ -147,7 +155,8 @@ class DKD(keras.Model):
                                 (None, None, None, 2 * kernel_channels)))
         elif self.temporal:
             self.distillator = build_distillator(deconv_filters, k, kernel_size,
-                                                 kernel_channels)
+                                                 kernel_channels, self.distillator_pools,
+                                                 self.distillator_output)
             self.matcher = PoseKernelMatching(k, kernel_channels, name="matcher")
             self.matcher.build(((None, None, None, deconv_filters),
                                 (None, kernel_size, kernel_size, kernel_channels)))
@@ -349,6 +358,8 @@ class DKD(keras.Model):
             "deconv_filters": self.deconv_filters,
             "initializer_deconv_filters": self.initializer_deconv_filters,
             "kernel_size": self.kernel_size, "kernel_channels": self.kernel_channels,
+            "distillator_pools": self.distillator_pools,
+            "distillator_output": self.distillator_output,
             "eta": self.eta, "gamma": self.gamma,
             "discriminator_scale": self.discriminator_scale,
             "foreground_weight": self.foreground_weight,

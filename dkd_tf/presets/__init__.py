@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 from dkd_tf import run_state
 
@@ -28,6 +29,15 @@ class PresetError(ValueError):
 
 
 sha256_of = run_state.file_sha256
+
+
+def git_commit() -> str:
+    """The checkout's short commit id, recorded beside what a preset was made with."""
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True, cwd=PRESETS_DIR).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def available() -> list[str]:
@@ -97,10 +107,10 @@ def member_dir(name: str, member: str, verified: dict | None = None) -> str:
     return os.path.join(preset_dir(name), member)
 
 
-def write(name: str, members: dict, info: dict, root: str = PRESETS_DIR) -> str:
-    """Write preset.json for the files already copied into root/name: members {member: role},
-    info (command, machine, results, ...); every file gets its sha256."""
-    path = os.path.join(root, name)
+def write(name: str, members: dict, info: dict, root: str | None = None) -> str:
+    """Write preset.json for the files already copied into root/name (root: PRESETS_DIR):
+    members {member: role}, info (command, machine, results, ...); every file gets its sha256."""
+    path = os.path.join(root or PRESETS_DIR, name)
     meta = {"format_version": FORMAT_VERSION, "name": name, "members": members, **info,
             "files": {rel: sha256_of(os.path.join(path, rel)) for rel in list_files(path)}}
     tmp = os.path.join(path, PRESET_FILE + ".tmp")

@@ -113,10 +113,15 @@ public final class Manifest {
         if (range.size() != 2) {
             throw r.error("tracker.follow_scale_range must be [low, high], got " + range);
         }
+        // Manifests written before follow_smoothing existed lack it: their tracker moved the box
+        // centre straight to the keypoints' centre, i.e. no smoothing (0.0).
+        double followSmoothing = t.containsKey("follow_smoothing")
+                ? r.number(t, "follow_smoothing") : 0.0;
         try {
             tracker = new TrackerConfig(r.number(t, "reinit_threshold"),
                     (int) r.integer(t, "reinit_every"), r.number(t, "keypoint_threshold"),
                     r.number(t, "follow_margin"), r.number(t, "follow_max_resize"),
+                    followSmoothing,
                     r.toNumber(range.get(0), "tracker.follow_scale_range"),
                     r.toNumber(range.get(1), "tracker.follow_scale_range"));
         } catch (IllegalArgumentException e) {

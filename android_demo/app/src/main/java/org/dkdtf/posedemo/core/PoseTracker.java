@@ -22,7 +22,8 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * max(2, ceil(K/3)) have confidence >= {@code keypoint_threshold}), each side at least 1 px and
  * at least half the longer side, grown by {@code follow_margin} on each side, its size changed by
  * at most {@code follow_max_resize} a frame and kept within {@code follow_scale_range} of a given
- * start box.
+ * start box; its centre moves to {@code follow_smoothing} x the old centre + (1 -
+ * {@code follow_smoothing}) x the keypoint box's centre.
  *
  * <p>Use {@link #process} with a model, or {@link #plan} then {@link #complete} with heatmaps
  * computed elsewhere (the golden tests replay Python's heatmaps this way).
@@ -231,8 +232,15 @@ public final class PoseTracker {
         float side = Math.max(extentX, extentY);
         extentX = Math.max(extentX, (float) (0.5 * side));
         extentY = Math.max(extentY, (float) (0.5 * side));
-        float midX = (loX + hiX) / 2.0f;
-        float midY = (loY + hiY) / 2.0f;
+        // As dkd_tf.stream: smoothing * old centre + (1 - smoothing) * keypoint box centre, in
+        // float32 (the smoothing and 1 - smoothing, taken in double, rounded to float32 as numpy
+        // does with a Python float times a float32 array).
+        float keep = (float) config.followSmoothing;
+        float take = (float) (1.0 - config.followSmoothing);
+        float oldMidX = (previousBox.x1 + previousBox.x2) / 2.0f;
+        float oldMidY = (previousBox.y1 + previousBox.y2) / 2.0f;
+        float midX = keep * oldMidX + take * (loX + hiX) / 2.0f;
+        float midY = keep * oldMidY + take * (loY + hiY) / 2.0f;
         float grow = (float) (1.0 + 2.0 * config.followMargin);
         float sizeX = extentX * grow;
         float sizeY = extentY * grow;

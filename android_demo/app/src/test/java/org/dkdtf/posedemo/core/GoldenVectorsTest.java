@@ -2,6 +2,7 @@ package org.dkdtf.posedemo.core;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -41,6 +42,7 @@ public class GoldenVectorsTest {
     }
 
     private static double num(Map<String, Object> m, String key) {
+        assertTrue("golden settings lack " + key + "; regenerate them", m.containsKey(key));
         return ((Number) m.get(key)).doubleValue();
     }
 
@@ -66,8 +68,8 @@ public class GoldenVectorsTest {
         Map<String, Object> s = (Map<String, Object>) scenario.get("settings");
         return new TrackerConfig(num(s, "reinit_threshold"), (int) num(s, "reinit_every"),
                 num(s, "keypoint_threshold"), num(s, "follow_margin"),
-                num(s, "follow_max_resize"), manifest.tracker.followScaleLow,
-                manifest.tracker.followScaleHigh);
+                num(s, "follow_max_resize"), num(s, "follow_smoothing"),
+                manifest.tracker.followScaleLow, manifest.tracker.followScaleHigh);
     }
 
     /**
@@ -87,10 +89,15 @@ public class GoldenVectorsTest {
     }
 
     /** Streams one scenario; returns the largest keypoint difference in pixels. */
-    @SuppressWarnings("unchecked")
     private static double replay(String name) {
+        return replay(name, settings(scenario(name)));
+    }
+
+    /** Streams one scenario's frames with {@code config} instead of its settings. */
+    @SuppressWarnings("unchecked")
+    private static double replay(String name, TrackerConfig config) {
         Map<String, Object> sc = scenario(name);
-        PoseTracker tracker = new PoseTracker(manifest, settings(sc));
+        PoseTracker tracker = new PoseTracker(manifest, config);
         Object start = sc.get("start_box");
         tracker.reset(start == Json.NULL ? null : region(start));
         int width = (int) num(sc, "frame_width");
@@ -147,6 +154,30 @@ public class GoldenVectorsTest {
         assertEquals(t.keypointThreshold, num(s, "keypoint_threshold"), 0.0);
         assertEquals(t.followMargin, num(s, "follow_margin"), 0.0);
         assertEquals(t.followMaxResize, num(s, "follow_max_resize"), 0.0);
+        assertEquals(t.followSmoothing, num(s, "follow_smoothing"), 0.0);
+    }
+
+    /** Some scenario smooths the box centre, and its boxes depend on it (smoothing 0 fails). */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void vectorsPinTheCentreSmoothing() {
+        String smoothed = null;
+        for (Map.Entry<String, Object> e
+                : ((Map<String, Object>) vectors.get("scenarios")).entrySet()) {
+            Map<String, Object> s = (Map<String, Object>) ((Map<String, Object>) e.getValue())
+                    .get("settings");
+            if (num(s, "follow_smoothing") > 0) {
+                smoothed = e.getKey();
+            }
+        }
+        assertTrue("no golden scenario smooths the box centre", smoothed != null);
+        TrackerConfig unsmoothed = settings(scenario(smoothed)).withFollowSmoothing(0.0);
+        try {
+            replay(smoothed, unsmoothed);
+        } catch (AssertionError expected) {
+            return;
+        }
+        fail(smoothed + " replays without smoothing too: the vectors do not pin it");
     }
 
     @Test

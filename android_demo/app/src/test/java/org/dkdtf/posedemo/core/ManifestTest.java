@@ -53,6 +53,7 @@ public class ManifestTest {
         assertEquals(0.2, m.tracker.keypointThreshold, 0.0);
         assertEquals(0.15, m.tracker.followMargin, 0.0);
         assertEquals(0.1, m.tracker.followMaxResize, 0.0);
+        assertEquals(0.7, m.tracker.followSmoothing, 0.0);
         assertEquals(0.7, m.tracker.followScaleLow, 0.0);
         assertEquals(1.5, m.tracker.followScaleHigh, 0.0);
         assertEquals("head", m.jointNames.get(0));
@@ -100,6 +101,31 @@ public class ManifestTest {
     @Test
     public void refusesAManifestWithoutTrackerConstants() {
         assertRefused(replaceOnce(text, "\"tracker\":", "\"tracker_old\":"), "no tracker entry");
+    }
+
+    @Test
+    public void aManifestWithoutFollowSmoothingDoesNotSmooth() throws Exception {
+        // written before the key existed, when the tracker did not smooth the centre
+        Manifest m = Manifest.parse(replaceOnce(text, "\"follow_smoothing\": 0.7,", ""), SOURCE);
+        assertEquals(0.0, m.tracker.followSmoothing, 0.0);
+        assertEquals(0.1, m.tracker.followMaxResize, 0.0);
+    }
+
+    @Test
+    public void refusesAnInvalidFollowSmoothing() throws Exception {
+        for (String bad : new String[] {"1.0", "1", "1.5", "-0.1"}) {
+            assertRefused(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                    "\"follow_smoothing\": " + bad + ","), "follow_smoothing " + bad);
+        }
+        assertRefused(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                "\"follow_smoothing\": \"strong\","), "'follow_smoothing' must be a number");
+        assertRefused(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                "\"follow_smoothing\": null,"), "'follow_smoothing' must be a number");
+        // the edges of [0, 1): 0 is allowed, just below 1 too
+        assertEquals(0.0, Manifest.parse(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                "\"follow_smoothing\": 0,"), SOURCE).tracker.followSmoothing, 0.0);
+        assertEquals(0.999, Manifest.parse(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                "\"follow_smoothing\": 0.999,"), SOURCE).tracker.followSmoothing, 0.0);
     }
 
     @Test

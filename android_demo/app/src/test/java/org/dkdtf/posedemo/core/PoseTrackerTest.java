@@ -2,6 +2,7 @@ package org.dkdtf.posedemo.core;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +101,69 @@ public class PoseTrackerTest {
         // The followed size changes by at most follow_max_resize per frame.
         float ratio = r.box.width() / start.width();
         assertTrue("resize " + ratio, ratio >= 1 / 1.1f - 1e-6f && ratio <= 1.1f + 1e-6f);
+    }
+
+    /** Heatmaps with every joint's peak in the crop's top-left quarter (confidence 0.9). */
+    private static float[] topLeftHeatmaps() {
+        float[] hm = new float[manifest.heatmapSize()];
+        for (int k = 0; k < manifest.numJoints; k++) {
+            int row = k % 3;
+            int col = (k * 2) % 4;
+            hm[(row * manifest.heatmapWidth + col) * manifest.numJoints + k] = 0.9f;
+        }
+        return hm;
+    }
+
+    /** One frame of {@link #topLeftHeatmaps} from {@code start}; the box that follows. */
+    private static CropRegion followOnce(TrackerConfig config, CropRegion start) {
+        PoseTracker t = new PoseTracker(manifest, config);
+        t.reset(start);
+        PoseTracker.Plan plan = t.plan(160, 120);
+        t.complete(plan, topLeftHeatmaps(), new float[manifest.stateSize()], 0.0);
+        return t.box();
+    }
+
+    private static double midX(CropRegion b) {
+        return (b.x1 + b.x2) / 2.0;
+    }
+
+    private static double midY(CropRegion b) {
+        return (b.y1 + b.y2) / 2.0;
+    }
+
+    @Test
+    public void smoothingMovesTheCentreOneMinusSmoothingOfTheWay() {
+        CropRegion start = new CropRegion(40f, 20f, 100f, 100f);
+        // smoothing 0: the centre jumps to the keypoint box's centre
+        CropRegion jump = followOnce(manifest.tracker.withFollowSmoothing(0.0), start);
+        double dx = midX(jump) - midX(start);
+        double dy = midY(jump) - midY(start);
+        assertTrue("the keypoints should pull the box up and left: " + dx + ", " + dy,
+                dx < -5 && dy < -5);
+        for (double s : new double[] {0.3, 0.7, 0.95}) {
+            CropRegion smooth = followOnce(manifest.tracker.withFollowSmoothing(s), start);
+            assertEquals("x centre at smoothing " + s, midX(start) + (1 - s) * dx,
+                    midX(smooth), 1e-4);
+            assertEquals("y centre at smoothing " + s, midY(start) + (1 - s) * dy,
+                    midY(smooth), 1e-4);
+            // the size does not depend on the smoothing
+            assertEquals("width at smoothing " + s, jump.width(), smooth.width(), 1e-4);
+            assertEquals("height at smoothing " + s, jump.height(), smooth.height(), 1e-4);
+        }
+    }
+
+    @Test
+    public void refusesSmoothingOutsideZeroToOne() {
+        for (double bad : new double[] {1.0, 1.5, -0.1, Double.NaN}) {
+            try {
+                manifest.tracker.withFollowSmoothing(bad);
+                fail("accepted follow_smoothing " + bad);
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("follow_smoothing " + bad));
+            }
+        }
+        assertEquals(0.0, manifest.tracker.withFollowSmoothing(0.0).followSmoothing, 0.0);
+        assertEquals(0.999, manifest.tracker.withFollowSmoothing(0.999).followSmoothing, 0.0);
     }
 
     @Test
