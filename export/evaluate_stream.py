@@ -30,8 +30,10 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                     backend: str = "tflite", split: str = "test", max_videos: int | None = None,
                     alpha: float = 0.2, reinit_threshold: float = 0.0, reinit_every: int = 0,
                     num_threads: int | None = None, runner=None, progress: bool = False,
-                    log=print, allow_unverified: bool = False) -> dict:
-    """Stream the videos of `split` and score them.
+                    log=print, allow_unverified: bool = False,
+                    follow_smoothing: float | None = None) -> dict:
+    """Stream the videos of `split` and score them (follow_smoothing: None = the tracker's
+    default).
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
     dkd_tf.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
@@ -57,8 +59,10 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
     if records[0].joint_set != joint_set.name:
         raise ValueError(f"{data_dir} is labelled with joint set {records[0].joint_set!r}, the "
                          f"export predicts {joint_set.name!r}")
+    smoothing = {} if follow_smoothing is None else {"follow_smoothing": follow_smoothing}
     tracker = stream.PoseTracker(runner, reinit_threshold=reinit_threshold,
-                                 reinit_every=reinit_every, follow=(crop == "follow"))
+                                 reinit_every=reinit_every, follow=(crop == "follow"),
+                                 **smoothing)
     predictions = {}
     start = time.perf_counter()
     iterator = records
@@ -82,12 +86,15 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         "pck": float(table["mean"]), "alpha": alpha, "norm": "person", "pck_table": table,
         "median_latency_ms": {g: lat[g]["median_ms"] for g in lat}, "latency": lat,
         "num_videos": len(records), "num_frames": acc.num_frames, "crop": crop,
+        "follow_smoothing": tracker.follow_smoothing if crop == "follow" else None,
         "backend": runner.backend, "runner": runner.describe(),
         "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
         "predictions": predictions,
     }
     lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "
-             f"of {data_dir}, crop={crop}:",
+             f"of {data_dir}, crop={crop}"
+             + (f" (follow_smoothing {tracker.follow_smoothing:g})" if crop == "follow" else "")
+             + ":",
              f"  PCK@{alpha:g} (person size): {out['pck']:.2f}"]
     for g in ("initializer", "stepper"):
         if lat[g]["runs"]:
@@ -118,7 +125,8 @@ def main(argv):
     out = evaluate_stream(f.export_dir, f.data_dir, f.crop, f.backend, f.split,
                           f.max_videos or None, f.alpha, f.reinit_threshold, f.reinit_every,
                           f.num_threads or None, progress=True,
-                          allow_unverified=f.allow_unverified)
+                          allow_unverified=f.allow_unverified,
+                          follow_smoothing=f.follow_smoothing)
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
@@ -144,6 +152,10 @@ def _define_flags():
                        "never (paper protocol).", lower_bound=0.0)
     flags.DEFINE_integer("reinit_every", 0, "Re-initialize every N frames; 0: never.",
                          lower_bound=0)
+    from dkd_tf.tracking_policy import DEFAULT_FOLLOW_SMOOTHING
+    flags.DEFINE_float("follow_smoothing", DEFAULT_FOLLOW_SMOOTHING, "--crop follow: share of "
+                       "its old position the box centre keeps each frame (dkd_tf.stream).",
+                       lower_bound=0.0, upper_bound=0.999)
     flags.DEFINE_integer("num_threads", 0, "Runtime threads; 0: default.", lower_bound=0)
     flags.DEFINE_string("out_json", "", "Write the results (without predictions) here.")
     flags.DEFINE_bool("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does not "
