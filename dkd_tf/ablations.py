@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 
 from dkd_tf import coherence, demo, evaluation, metrics, recipes, tag_scores, training
@@ -28,9 +27,7 @@ def train_rows(recipe: recipes.Recipe, out_dir: str, data_dir: str, videos: int,
     """Trains every row; returns ({row: TrainConfig}, {run: seconds})."""
     runs = recipes.ablation_runs(recipe, out_dir, data_dir, videos, frames, epoch_scale, seed)
     seconds = {"pretrain": demo._train(runs["pretrain"], allow_changes=("epochs",))}
-    snapshot = runs["dkd"].init_encoder_from
-    if not os.path.exists(snapshot):
-        shutil.copyfile(os.path.join(runs["pretrain"].model_dir, training.MODEL_FILE), snapshot)
+    recipes.save_encoder_snapshot(runs)
     seconds["baseline"] = demo._train(runs["baseline"], allow_changes=("epochs",))
     for row in recipes.ABLATIONS[1:]:
         seconds[row] = demo._train(runs[row])

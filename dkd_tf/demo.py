@@ -77,9 +77,7 @@ def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str) -> tuple[dic
                         FLAGS.epoch_scale, FLAGS.seed)
     # The pretraining run is the Baseline's first epochs: a rerun finds the Baseline's count.
     seconds = {"pretrain": _train(runs["pretrain"], allow_changes=("epochs",))}
-    snapshot = runs["dkd"].init_encoder_from
-    if not os.path.exists(snapshot):
-        shutil.copyfile(os.path.join(runs["pretrain"].model_dir, training.MODEL_FILE), snapshot)
+    recipes.save_encoder_snapshot(runs)
     seconds["baseline"] = _train(runs["baseline"], allow_changes=("epochs",))  # resumes
     seconds["dkd"] = _train(runs["dkd"])
     return runs, seconds

@@ -44,7 +44,8 @@ CHECKPOINT_PREFIX = "ckpt"
 ARCHITECTURE_FIELDS = (
     "dataset", "split", "variant", "initializer_backbone", "encoder_backbone",
     "initializer_width", "encoder_width", "deconv_filters", "initializer_deconv_filters",
-    "kernel_size", "kernel_channels", "distillator_pools", "distillator_output", "eta",
+    "kernel_size", "kernel_channels", "distillator_pools", "distillator_output",
+    "kernel_residual", "eta",
     "discriminator_scale", "input_size",
     "backbone_weights", "init_initializer_from", "init_encoder_from",
     "optimizer")  # optimizer: its slot variables are in the checkpoints

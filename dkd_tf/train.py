@@ -39,6 +39,8 @@ HELP = {
                          "crops, whose two-pool map is smaller than S).",
     "distillator_output": "What ends Phi: relu (BN + ReLU: non-negative kernels, which can only "
                           "blur) or linear (BN alone: signed kernels).",
+    "kernel_residual": "Match with the distilled kernels plus a centred unit tap, so the static "
+                       "1x1 classifier U V is the matching head's starting point.",
     "eta": "Weight of the adversarial term in L_G, eq. 5 (0.1); 0 disables TAT.",
     "gamma": "Update rate of lambda, eq. 7 (0.1).",
     "discriminator_scale": "Input scale of the temporal discriminator: 1.0 as in the paper, "

@@ -52,6 +52,7 @@ class TrainConfig:
     kernel_channels: int = 256
     distillator_pools: int = 2  # 2x2 max-pools in Phi (the paper: 2; 1 for 128-px crops)
     distillator_output: str = "relu"  # relu | linear: what ends Phi (linear: signed kernels)
+    kernel_residual: bool = False  # match with k' + a centred unit tap (PoseKernelMatching)
     eta: float = 0.1
     gamma: float = 0.1
     discriminator_scale: float = 1.0
@@ -127,7 +128,8 @@ def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
                 kernel_size=cfg.kernel_size,
                 kernel_channels=cfg.kernel_channels,
                 distillator_pools=cfg.distillator_pools,
-                distillator_output=cfg.distillator_output, eta=cfg.eta, gamma=cfg.gamma,
+                distillator_output=cfg.distillator_output,
+                kernel_residual=cfg.kernel_residual, eta=cfg.eta, gamma=cfg.gamma,
                 discriminator_scale=cfg.discriminator_scale,
                 foreground_weight=cfg.foreground_weight,
                 initializer_weights=weights, encoder_weights=weights)

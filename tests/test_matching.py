@@ -41,3 +41,25 @@ class DynamicDepthwiseConvTest(tf.test.TestCase):
         self.assertEqual(out.shape, (2, 8, 8, 4))
         clone = PoseKernelMatching.from_config(layer.get_config())
         self.assertEqual((clone.num_joints, clone.channels), (4, 6))
+
+    def test_residual_matching_adds_a_centred_unit_tap(self):
+        # k' + delta: residual matching with kernels k equals plain matching with k + delta.
+        rng = np.random.default_rng(0)
+        feats = tf.constant(rng.normal(size=(2, 8, 8, 10)), tf.float32)
+        kernels = rng.normal(size=(2, 3, 3, 6)).astype("float32")
+        residual = PoseKernelMatching(num_joints=4, channels=6, residual=True)
+        residual([feats, tf.constant(kernels)])
+        plain = PoseKernelMatching(num_joints=4, channels=6)
+        plain([feats, tf.constant(kernels)])
+        plain.set_weights(residual.get_weights())
+        delta = kernels.copy()
+        delta[:, 1, 1, :] += 1.0
+        self.assertAllClose(residual([feats, tf.constant(kernels)]),
+                            plain([feats, tf.constant(delta)]), atol=1e-5)
+        self.assertNotAllClose(plain([feats, tf.constant(kernels)]),
+                               plain([feats, tf.constant(delta)]))
+        clone = PoseKernelMatching.from_config(residual.get_config())
+        self.assertTrue(clone.residual)
+        config = plain.get_config()
+        del config["residual"]  # saved before the option existed: plain matching
+        self.assertFalse(PoseKernelMatching.from_config(config).residual)

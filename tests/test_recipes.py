@@ -21,19 +21,28 @@ class RecipesTest(tf.test.TestCase):
                           "data_dir", "seed"):
                 self.assertEqual(getattr(base, field), getattr(dkd, field), field)
             # P is seeded by the finished Baseline (or a shipped preset's), F by the
-            # pretraining snapshot.
+            # pretraining snapshot or the finished Baseline, as the recipe says.
             if recipe.initializer_preset:
                 self.assertEqual(dkd.init_initializer_from, os.path.join(
                     presets.PRESETS_DIR, recipe.initializer_preset, "baseline", "model.keras"))
             else:
                 self.assertEqual(dkd.init_initializer_from, base.model_dir + "/model.keras")
-            self.assertTrue(dkd.init_encoder_from.endswith(recipes.ENCODER_SNAPSHOT))
+            if recipe.dkd_encoder_from == "snapshot":
+                self.assertTrue(dkd.init_encoder_from.endswith(recipes.ENCODER_SNAPSHOT))
+            else:
+                self.assertEqual(dkd.init_encoder_from, base.model_dir + "/model.keras")
+            # Phi's options are DKD's alone: the single-frame runs keep the defaults.
+            self.assertEqual((base.distillator_pools, base.distillator_output), (2, "relu"))
             # The pretraining run is the Baseline's own first epochs (same directory).
             self.assertEqual(runs["pretrain"].model_dir, base.model_dir)
             self.assertEqual(dataclasses.replace(runs["pretrain"], epochs=base.epochs), base)
 
     def test_both_frame_encoders_train_on_the_same_number_of_frames(self):
+        # From the snapshot; a DKD seeded by the finished Baseline trains on top of it (its
+        # control, the Baseline trained as long again, is in the README).
         for recipe in recipes.RECIPES.values():
+            if recipe.dkd_encoder_from == "baseline":
+                continue
             runs = recipes.runs(recipe, "/tmp/out", "/tmp/out/data", 8, 10)
             base, dkd, pre = runs["baseline"], runs["dkd"], runs["pretrain"]
 
@@ -53,6 +62,23 @@ class RecipesTest(tf.test.TestCase):
     def test_unknown_recipe_is_refused(self):
         with self.assertRaisesRegex(ValueError, "unknown recipe"):
             recipes.get("huge")
+        with self.assertRaisesRegex(ValueError, "dkd_encoder_from"):
+            dataclasses.replace(recipes.QUICK, dkd_encoder_from="imagenet")
+
+    def test_the_snapshot_is_kept_before_the_baseline_replaces_the_pretrained_model(self):
+        root = self.get_temp_dir()
+        runs = recipes.runs(recipes.REFERENCE, root, os.path.join(root, "data"), 8, 10)
+        os.makedirs(runs["pretrain"].model_dir)
+        model = os.path.join(runs["pretrain"].model_dir, "model.keras")
+        with open(model, "w") as f:
+            f.write("pretrained")
+        snapshot = recipes.save_encoder_snapshot(runs)
+        self.assertEqual(snapshot, os.path.join(root, "runs", recipes.ENCODER_SNAPSHOT))
+        with open(model, "w") as f:
+            f.write("baseline")
+        recipes.save_encoder_snapshot(runs)  # a rerun keeps the first snapshot
+        with open(snapshot) as f:
+            self.assertEqual(f.read(), "pretrained")
 
     def test_the_mobile_recipe_pairs_a_small_f_with_the_reference_p(self):
         dkd = recipes.runs(recipes.MOBILE, "/o", "/o/d", 8, 10)["dkd"]

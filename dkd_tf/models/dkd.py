@@ -96,6 +96,8 @@ class DKD(keras.Model):
         where two pools leave a map smaller than S (see build_distillator).
       distillator_output: 'relu' (non-negative kernels) or 'linear' (signed; see
         build_distillator).
+      kernel_residual: match with the distilled kernels plus a centred unit tap (see
+        PoseKernelMatching).
       eta: weight of the adversarial term in L_G (0.1); 0 leaves D out.
       gamma: lambda's update rate in eq. 7 (0.1).
       discriminator_scale: input scale of D (1.0 as in the paper; 0.5 for CPU training).
@@ -109,7 +111,8 @@ class DKD(keras.Model):
                  encoder_backbone="resnet18", initializer_width=64, encoder_width=64,
                  deconv_filters=256, kernel_size=7, kernel_channels=256, eta=0.1, gamma=0.1,
                  discriminator_scale=1.0, initializer_deconv_filters=0, foreground_weight=0.0,
-                 distillator_pools=2, distillator_output="relu", initializer_weights=None, encoder_weights=None, **kwargs):
+                 distillator_pools=2, distillator_output="relu", kernel_residual=False,
+                 initializer_weights=None, encoder_weights=None, **kwargs):
         super().__init__(**kwargs)
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; choose one of {VARIANTS}")
@@ -127,6 +130,7 @@ class DKD(keras.Model):
         if not 0 <= self.distillator_pools <= 2:
             raise ValueError(f"distillator_pools must be 0, 1 or 2, got {distillator_pools}")
         self.distillator_output = str(distillator_output)
+        self.kernel_residual = bool(kernel_residual)
         self.eta = float(eta)
         self.gamma = float(gamma)
         self.discriminator_scale = float(discriminator_scale)
@@ -157,7 +161,8 @@ class DKD(keras.Model):
             self.distillator = build_distillator(deconv_filters, k, kernel_size,
                                                  kernel_channels, self.distillator_pools,
                                                  self.distillator_output)
-            self.matcher = PoseKernelMatching(k, kernel_channels, name="matcher")
+            self.matcher = PoseKernelMatching(k, kernel_channels, self.kernel_residual,
+                                              name="matcher")
             self.matcher.build(((None, None, None, deconv_filters),
                                 (None, kernel_size, kernel_size, kernel_channels)))
         else:
@@ -360,6 +365,7 @@ class DKD(keras.Model):
             "kernel_size": self.kernel_size, "kernel_channels": self.kernel_channels,
             "distillator_pools": self.distillator_pools,
             "distillator_output": self.distillator_output,
+            "kernel_residual": self.kernel_residual,
             "eta": self.eta, "gamma": self.gamma,
             "discriminator_scale": self.discriminator_scale,
             "foreground_weight": self.foreground_weight,

@@ -44,12 +44,18 @@ class PoseKernelMatching(layers.Layer):
 
     call([features, kernels]): features [B, h, w, C_f] from the frame encoder F, kernel bases
     [B, S, S, C] from the distillator Phi -> heatmaps [B, h, w, num_joints].
+
+    residual=True matches with k'_t + delta (a centred unit tap in every channel), i.e. adds
+    V * f_{t+1} to the dynamic convolution's output: the static 1x1 classifier U V, as sharp as a
+    single-frame network's, becomes the starting point that the distilled kernels correct, instead
+    of something the smooth S x S kernels would have to learn to imitate.
     """
 
-    def __init__(self, num_joints: int, channels: int, **kwargs):
+    def __init__(self, num_joints: int, channels: int, residual: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.num_joints = num_joints
         self.channels = channels
+        self.residual = bool(residual)
         self.v = layers.Conv2D(channels, 1, use_bias=False, name="v")
         self.u = layers.Conv2D(num_joints, 1, use_bias=False, name="u")
         # Heatmap targets (unit Gaussian peaks on a near-zero map) have a std of about 0.1 per
@@ -68,8 +74,10 @@ class PoseKernelMatching(layers.Layer):
 
     def call(self, inputs, training=None):
         features, kernels = inputs
-        x = self.v(features)
-        x = dynamic_depthwise_conv(x, kernels)
+        v = self.v(features)
+        x = dynamic_depthwise_conv(v, kernels)
+        if self.residual:
+            x = x + v
         x = self.u(x)
         return self.bn(x, training=training)
 
@@ -77,4 +85,5 @@ class PoseKernelMatching(layers.Layer):
         return tuple(input_shape[0][:-1]) + (self.num_joints,)
 
     def get_config(self):
-        return {**super().get_config(), "num_joints": self.num_joints, "channels": self.channels}
+        return {**super().get_config(), "num_joints": self.num_joints, "channels": self.channels,
+                "residual": self.residual}
