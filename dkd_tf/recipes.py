@@ -2,14 +2,12 @@
 
 Every recipe trains three runs in `out_dir/runs/`:
   pretrain   the single-frame network (Baseline variant), its first epochs; a snapshot of it
-             seeds DKD's frame encoder F (Recipe.dkd_encoder_from = 'snapshot'), as the paper
-             seeds F with single-frame pretraining;
+             seeds DKD's frame encoder F, as the paper seeds F with single-frame pretraining;
   baseline   the same run trained on: Baseline(F's backbone); it also seeds DKD's pose
              initializer P (P has F's size here, so DKD's edge comes from the distilled kernels,
              not from a bigger initializer);
   dkd        DKD fine-tuned from those seeds with Algorithm 1 (P, F, Phi, matching head, D);
-             from the snapshot, both frame encoders end up having trained on the same number of
-             frames; with dkd_encoder_from = 'baseline' F starts from the finished Baseline.
+             both frame encoders end up having trained on the same number of frames.
 
 'quick' is `make demo`'s from-scratch pair (minutes); 'reference' produces the shipped preset
 (`python -m dkd_tf.demo --recipe reference --ship`, about 90 minutes on a 2-core CPU).
@@ -49,14 +47,6 @@ class Recipe:
     # own Baseline seeds P.
     initializer_preset: str = ""
     ship_quantize: str = "none"  # the shipped export's --quantize (demo --ship)
-    # What seeds DKD's F: 'snapshot' (the pretraining snapshot) or 'baseline' (the finished
-    # Baseline, so DKD is the Baseline fine-tuned into a temporal model).
-    dkd_encoder_from: str = "snapshot"
-
-    def __post_init__(self):
-        if self.dkd_encoder_from not in ("snapshot", "baseline"):
-            raise ValueError(f"recipe {self.name!r}: dkd_encoder_from must be 'snapshot' or "
-                             f"'baseline', got {self.dkd_encoder_from!r}")
 
     def names(self) -> dict:
         return {"dkd": f"DKD({self.label})", "baseline": f"Baseline({self.label})"}
@@ -79,10 +69,6 @@ QUICK = Recipe(
 # of 5 near-identical ones); both frame encoders see 64k frames in all. S = 7 as in the paper
 # although Phi's two pools leave 4 x 4 cells at 128 px: S = 3 (no upsampling of the pooled map),
 # measured from the same Baseline and snapshot, scored 82.1 / 43.7 against S = 7's 83.7 / 41.1.
-# DKD starts from the finished Baseline (F and P) with Phi ending linearly after one pool (an
-# 8 x 8 map at 128 px): from the snapshot it stayed 9.8 torso-size points behind the Baseline
-# (41.1 against 51.0); from the Baseline, 20 epochs put it 2.1 ahead (53.0, interval +1.1 to
-# +3.1) while the Baseline trained 20 more epochs on the same schedule did not gain (README).
 REFERENCE = Recipe(
     name="reference", label="ResNet18-w32",
     common=dict(dataset="synthetic", input_size=128, deconv_filters=128, kernel_size=7,
@@ -92,8 +78,6 @@ REFERENCE = Recipe(
                 foreground_weight=10.0, discriminator_scale=0.5, max_translation=0.1,
                 verbose=2),
     baseline_overrides=dict(clip_length=1, batch_size=16, clips_per_epoch=800),
-    dkd_overrides=dict(distillator_pools=1, distillator_output="linear"),
-    dkd_encoder_from="baseline",
     pretrain_epochs=30, baseline_epochs=50, dkd_epochs=20, decay_epochs=(8, 3))
 
 # The phone-sized DKD (issue: a stepper at half BlazePose-lite's time): the reference recipe's
@@ -101,11 +85,9 @@ REFERENCE = Recipe(
 # the stepper timed 0.84x BlazePose-lite, and `bench --parts` put 44 % of its MACs in F's
 # deconvolutions), and P = the shipped reference Baseline (ResNet18-w32, deconvolutions 128),
 # which runs once per video. The Baseline row is the single-frame MobileNetV3-Small network,
-# trained on as many frames as DKD's F: the paper's small-encoder comparison. Its DKD keeps the
-# paper's Phi and the snapshot seed the preset was trained with (REFERENCE changed after it).
+# trained on as many frames as DKD's F: the paper's small-encoder comparison.
 MOBILE = dataclasses.replace(
-    REFERENCE, name="mobile", label="MobileNetV3-Small", dkd_overrides={},
-    dkd_encoder_from="snapshot",
+    REFERENCE, name="mobile", label="MobileNetV3-Small",
     common={**REFERENCE.common, "encoder_backbone": "mobilenetv3_small", "deconv_filters": 64,
             "kernel_channels": 32, "initializer_deconv_filters": 128},
     initializer_preset="reference",
@@ -144,12 +126,11 @@ def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
         from dkd_tf import presets  # verified first: a changed preset file is refused
         initializer = os.path.join(presets.member_dir(recipe.initializer_preset, "baseline"),
                                    training.MODEL_FILE)
-    encoder = (os.path.join(root, ENCODER_SNAPSHOT) if recipe.dkd_encoder_from == "snapshot"
-               else os.path.join(baseline.model_dir, training.MODEL_FILE))
     dkd = training.TrainConfig(model_dir=os.path.join(root, "dkd"),
                                **{**data, **recipe.dkd_overrides}, variant="dkd",
                                epochs=dkd_epochs, lr_decay_epochs=(dkd_epochs - decay_d,),
-                               init_initializer_from=initializer, init_encoder_from=encoder)
+                               init_initializer_from=initializer,
+                               init_encoder_from=os.path.join(root, ENCODER_SNAPSHOT))
     return {"pretrain": dataclasses.replace(baseline, epochs=pre), "baseline": baseline,
             "dkd": dkd}
 

@@ -21,28 +21,19 @@ class RecipesTest(tf.test.TestCase):
                           "data_dir", "seed"):
                 self.assertEqual(getattr(base, field), getattr(dkd, field), field)
             # P is seeded by the finished Baseline (or a shipped preset's), F by the
-            # pretraining snapshot or the finished Baseline, as the recipe says.
+            # pretraining snapshot.
             if recipe.initializer_preset:
                 self.assertEqual(dkd.init_initializer_from, os.path.join(
                     presets.PRESETS_DIR, recipe.initializer_preset, "baseline", "model.keras"))
             else:
                 self.assertEqual(dkd.init_initializer_from, base.model_dir + "/model.keras")
-            if recipe.dkd_encoder_from == "snapshot":
-                self.assertTrue(dkd.init_encoder_from.endswith(recipes.ENCODER_SNAPSHOT))
-            else:
-                self.assertEqual(dkd.init_encoder_from, base.model_dir + "/model.keras")
-            # Phi's options are DKD's alone: the single-frame runs keep the defaults.
-            self.assertEqual((base.distillator_pools, base.distillator_output), (2, "relu"))
+            self.assertTrue(dkd.init_encoder_from.endswith(recipes.ENCODER_SNAPSHOT))
             # The pretraining run is the Baseline's own first epochs (same directory).
             self.assertEqual(runs["pretrain"].model_dir, base.model_dir)
             self.assertEqual(dataclasses.replace(runs["pretrain"], epochs=base.epochs), base)
 
     def test_both_frame_encoders_train_on_the_same_number_of_frames(self):
-        # From the snapshot; a DKD seeded by the finished Baseline trains on top of it (its
-        # control, the Baseline trained as long again, is in the README).
         for recipe in recipes.RECIPES.values():
-            if recipe.dkd_encoder_from == "baseline":
-                continue
             runs = recipes.runs(recipe, "/tmp/out", "/tmp/out/data", 8, 10)
             base, dkd, pre = runs["baseline"], runs["dkd"], runs["pretrain"]
 
@@ -62,8 +53,6 @@ class RecipesTest(tf.test.TestCase):
     def test_unknown_recipe_is_refused(self):
         with self.assertRaisesRegex(ValueError, "unknown recipe"):
             recipes.get("huge")
-        with self.assertRaisesRegex(ValueError, "dkd_encoder_from"):
-            dataclasses.replace(recipes.QUICK, dkd_encoder_from="imagenet")
 
     def test_the_snapshot_is_kept_before_the_baseline_replaces_the_pretrained_model(self):
         root = self.get_temp_dir()
@@ -73,7 +62,7 @@ class RecipesTest(tf.test.TestCase):
         with open(model, "w") as f:
             f.write("pretrained")
         snapshot = recipes.save_encoder_snapshot(runs)
-        self.assertEqual(snapshot, os.path.join(root, "runs", recipes.ENCODER_SNAPSHOT))
+        self.assertEqual(snapshot, runs["dkd"].init_encoder_from)
         with open(model, "w") as f:
             f.write("baseline")
         recipes.save_encoder_snapshot(runs)  # a rerun keeps the first snapshot
