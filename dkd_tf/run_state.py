@@ -92,6 +92,7 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     from dkd_tf.data.datasets import DATASETS
     from dkd_tf.models.backbones import BACKBONES
     from dkd_tf.models.dkd import VARIANTS
+    from dkd_tf.models.distillator import OUTPUTS, POOLS
     out = []
 
     def need(field, ok, problem):
@@ -120,8 +121,8 @@ def config_problems(cfg) -> list[tuple[str, str]]:
         need(field, isinstance(value, int) and value >= 1, "must be a positive integer")
     need("initializer_deconv_filters", cfg.initializer_deconv_filters >= 0,
          "must be >= 0 (0 = --deconv_filters)")
-    need("distillator_pools", cfg.distillator_pools in (0, 1, 2), "must be 0, 1 or 2")
-    choice("distillator_output", ("relu", "linear"))
+    choice("distillator_pools", POOLS)
+    choice("distillator_output", OUTPUTS)
     need("clips_per_epoch", cfg.clips_per_epoch >= 0, "must be >= 0 (0 = every clip once)")
     need("synthetic_frames", cfg.synthetic_frames >= cfg.clip_length,
          f"must be at least --clip_length ({cfg.clip_length})")

@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+from dkd_tf.tracking_policy import DEFAULT_FOLLOW_SMOOTHING
+
 CROPS = ("gt", "follow")
 
 
@@ -31,9 +33,8 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                     alpha: float = 0.2, reinit_threshold: float = 0.0, reinit_every: int = 0,
                     num_threads: int | None = None, runner=None, progress: bool = False,
                     log=print, allow_unverified: bool = False,
-                    follow_smoothing: float | None = None) -> dict:
-    """Stream the videos of `split` and score them (follow_smoothing: None = the tracker's
-    default).
+                    follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING) -> dict:
+    """Stream the videos of `split` and score them.
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
     dkd_tf.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
@@ -59,10 +60,9 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
     if records[0].joint_set != joint_set.name:
         raise ValueError(f"{data_dir} is labelled with joint set {records[0].joint_set!r}, the "
                          f"export predicts {joint_set.name!r}")
-    smoothing = {} if follow_smoothing is None else {"follow_smoothing": follow_smoothing}
     tracker = stream.PoseTracker(runner, reinit_threshold=reinit_threshold,
                                  reinit_every=reinit_every, follow=(crop == "follow"),
-                                 **smoothing)
+                                 follow_smoothing=follow_smoothing)
     predictions = {}
     start = time.perf_counter()
     iterator = records
@@ -152,7 +152,6 @@ def _define_flags():
                        "never (paper protocol).", lower_bound=0.0)
     flags.DEFINE_integer("reinit_every", 0, "Re-initialize every N frames; 0: never.",
                          lower_bound=0)
-    from dkd_tf.tracking_policy import DEFAULT_FOLLOW_SMOOTHING
     flags.DEFINE_float("follow_smoothing", DEFAULT_FOLLOW_SMOOTHING, "--crop follow: share of "
                        "its old position the box centre keeps each frame (dkd_tf.stream).",
                        lower_bound=0.0, upper_bound=0.999)

@@ -18,6 +18,7 @@ import keras
 from keras import layers
 
 OUTPUTS = ("relu", "linear")  # what ends Phi: BN + ReLU (Fig. 2c read literally) or BN alone
+POOLS = (0, 1, 2)  # 2x2 max-pools Phi may have (2: the paper's)
 
 
 def build_distillator(feature_channels: int, num_joints: int, kernel_size: int = 7,

@@ -23,7 +23,7 @@ from keras import layers, ops
 
 from dkd_tf.models.conv_lstm import ConvLSTMCell
 from dkd_tf.models.discriminator import build_discriminator
-from dkd_tf.models.distillator import build_distillator
+from dkd_tf.models.distillator import POOLS, build_distillator
 from dkd_tf.models.matching import PoseKernelMatching
 from dkd_tf.models.pose_net import STRIDE, build_pose_net
 
@@ -127,8 +127,8 @@ class DKD(keras.Model):
         self.kernel_size = int(kernel_size)
         self.kernel_channels = int(kernel_channels)
         self.distillator_pools = int(distillator_pools)
-        if not 0 <= self.distillator_pools <= 2:
-            raise ValueError(f"distillator_pools must be 0, 1 or 2, got {distillator_pools}")
+        if self.distillator_pools not in POOLS:
+            raise ValueError(f"distillator_pools must be one of {POOLS}, got {distillator_pools}")
         self.distillator_output = str(distillator_output)
         self.kernel_residual = bool(kernel_residual)
         self.eta = float(eta)

@@ -61,15 +61,15 @@ def reexport(name: str, data_dir: str, out_dir: str, log=print) -> dict:
     refreshed = list(meta.get("exports_refreshed", [])) + [{
         "command": command, "commit": presets.git_commit(),
         "date": datetime.date.today().isoformat(), "replaced": previous}]
-    info = {k: v for k, v in meta.items() if k not in ("format_version", "name", "members",
-                                                        "files")}
+    info = {k: v for k, v in meta.items()  # all but what presets.write sets itself
+            if k not in ("format_version", "name", "members", "files")}
     info.update(results=results, exports_refreshed=refreshed)
     old = f"{root}.{EXPORT_MEMBER}.old"
     shutil.rmtree(old, ignore_errors=True)
     os.replace(os.path.join(root, EXPORT_MEMBER), old)
     os.replace(staging, os.path.join(root, EXPORT_MEMBER))
     shutil.rmtree(old)
-    presets.write(name, meta["members"], {"name": name, **info})
+    presets.write(name, meta["members"], info)
     log(f"re-exported {os.path.join(root, EXPORT_MEMBER)}: follow-crop PCK "
         f"{previous['dkd_follow_crop_pck']} -> {report['follow_pck']:.2f}")
     return presets.verify(name)
