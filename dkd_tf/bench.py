@@ -66,7 +66,7 @@ def load_or_build(cfg, model_dir: str):
     # Cost does not depend on weights: skip ImageNet downloads and pretrained-model files. The
     # discriminator is training-only: eta = 0 leaves it unbuilt (same inference graphs).
     arch = dataclasses.replace(cfg, backbone_weights="", init_initializer_from="",
-                               init_encoder_from="", eta=0.0)
+                               init_encoder_from="", init_matcher_from="", eta=0.0)
     model = training.build_model(arch, joint_set_of(cfg.dataset).num_joints)
     return model, cfg, "architecture from the flags (random weights)"
 

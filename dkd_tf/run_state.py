@@ -47,7 +47,7 @@ ARCHITECTURE_FIELDS = (
     "kernel_size", "kernel_channels", "distillator_pools", "distillator_output",
     "kernel_residual", "eta",
     "discriminator_scale", "input_size",
-    "backbone_weights", "init_initializer_from", "init_encoder_from",
+    "backbone_weights", "init_initializer_from", "init_encoder_from", "init_matcher_from",
     "optimizer")  # optimizer: its slot variables are in the checkpoints
 # How a run proceeds from here: allowed in a resumed run when named in allow_changes, logged.
 SAFE_FIELDS = (
@@ -83,7 +83,8 @@ def input_size_problem(value) -> str | None:
     return INPUT_SIZE_RULE
 
 
-PATH_FIELDS = ("backbone_weights", "init_initializer_from", "init_encoder_from", "data_dir")
+PATH_FIELDS = ("backbone_weights", "init_initializer_from", "init_encoder_from",
+               "init_matcher_from", "data_dir")
 
 
 def config_problems(cfg) -> list[tuple[str, str]]:
@@ -141,7 +142,7 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     weights = cfg.backbone_weights
     need("backbone_weights", weights in ("", "imagenet") or os.path.isfile(weights),
          "must be '', 'imagenet' or an existing weights file")
-    for field in ("init_initializer_from", "init_encoder_from"):
+    for field in ("init_initializer_from", "init_encoder_from", "init_matcher_from"):
         path = getattr(cfg, field)
         need(field, not path or os.path.isfile(path), "no such file (a trained .keras model)")
     if cfg.dataset != "synthetic":  # only the synthetic set is generated when missing
@@ -176,7 +177,8 @@ def _show(value) -> str:
 def _normalized(field, value):
     if isinstance(value, (tuple, list)):
         return tuple(value)
-    if field in ("data_dir", "init_initializer_from", "init_encoder_from", "backbone_weights") \
+    if field in ("data_dir", "init_initializer_from", "init_encoder_from", "init_matcher_from",
+                 "backbone_weights") \
             and value:
         return os.path.normpath(value)
     return value

@@ -30,6 +30,9 @@ HELP = {
     "backbone_weights": "'' (random), 'imagenet' (keras.applications backbones) or a file.",
     "init_initializer_from": "A pretrained .keras model (e.g. MPII) whose pose network seeds P.",
     "init_encoder_from": "A pretrained .keras model whose backbone and deconvolutions seed F.",
+    "init_matcher_from": "A trained single-frame .keras model (a Baseline) whose 1x1 classifier "
+                         "seeds DKD's matching head (needs --kernel_residual, "
+                         "--distillator_output=linear): later frames start as its heatmaps.",
     "deconv_filters": "Channels of the two deconvolution layers (256 in the paper).",
     "initializer_deconv_filters": "Deconvolution channels of P when they differ from F's (a "
                                   "mobile F with a bigger P); 0 = --deconv_filters.",

@@ -16,6 +16,7 @@ import os
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -46,6 +47,7 @@ class TrainConfig:
     backbone_weights: str = ""  # '' | imagenet | path of a weights file
     init_initializer_from: str = ""  # a pretrained .keras model whose pose network seeds P
     init_encoder_from: str = ""  # ... whose backbone and deconvolutions seed F
+    init_matcher_from: str = ""  # ... single-frame model whose 1x1 classifier seeds DKD's head
     deconv_filters: int = 256
     initializer_deconv_filters: int = 0  # P's deconvolution channels; 0 = deconv_filters
     kernel_size: int = 7
@@ -117,7 +119,9 @@ def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
     raise ValueError(f"unknown strategy {name!r}; choose default|mirrored|multi_worker|tpu")
 
 
-def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
+def build_model(cfg: TrainConfig, num_joints: int, clips=None) -> DKD:
+    """The run's model with its seeds applied; `clips` [B, T, H, W, 3] (training frames) are
+    needed only by --init_matcher_from, whose batch-norm statistics come from them."""
     weights = cfg.backbone_weights or None
     model = DKD(num_joints=num_joints, variant=cfg.variant,
                 initializer_backbone=cfg.initializer_backbone,
@@ -142,7 +146,61 @@ def build_model(cfg: TrainConfig, num_joints: int) -> DKD:
         # Single-frame variants (Baseline, w/o-PKD) are F with a classifier: F's seed is theirs.
         copy_pose_net(_pose_net_of(cfg.init_encoder_from),
                       model.encoder if model.temporal else model.initializer)
+    if cfg.init_matcher_from:
+        if clips is None:
+            raise ValueError("--init_matcher_from needs training clips for its statistics")
+        seed_matcher(model, _pose_net_of(cfg.init_matcher_from), clips)
     return model
+
+
+def _classifier_of(pose_net: keras.Model):
+    layer = pose_net.layers[-1]
+    if not layer.name.endswith("_classifier"):
+        raise ValueError(f"{pose_net.name} has no joint classifier to seed a matching head with")
+    return layer
+
+
+def seed_matcher(model: DKD, source: keras.Model, clips) -> None:
+    """Start DKD's residual matching head as the single-frame classifier of `source`.
+
+    The matched heatmap is BN(U ((k' + delta) (*) V f)). With V's first K channels = the
+    classifier's weights W, U = [I_K; 0], Phi's last batch-norm scale and offset at 0 (so
+    k' = 0, which needs Phi's linear output: a ReLU would pass no gradient at 0) and BN set to
+    undo its own normalization (scale = the std of W f over the training clips, offset = its
+    mean + the classifier's bias), every later frame starts as exactly the single-frame
+    network's heatmaps; training then adds what the distilled kernels carry. A DKD fine-tuned
+    from its Baseline this way cannot start behind it."""
+    if not (model.temporal and not model.lstm and model.kernel_residual
+            and model.distillator_output == "linear"):
+        raise ValueError("--init_matcher_from seeds the matching head of --variant dkd|wo_tat "
+                         "with --kernel_residual and --distillator_output=linear")
+    w, b = (v.numpy() for v in _classifier_of(source).weights)  # [1, 1, D, K], [K]
+    d, k = w.shape[2], w.shape[3]
+    matcher = model.matcher
+    c = matcher.channels
+    if d != model.deconv_filters or k != model.num_joints or c < k:
+        raise ValueError(f"classifier of {source.name} maps {d} features to {k} joints; the "
+                         f"matching head reads {model.deconv_filters} features, predicts "
+                         f"{model.num_joints} joints through C = {c} (>= K needed)")
+    v = matcher.v.kernel.numpy()
+    v[..., :k] = w
+    matcher.v.kernel.assign(v)
+    u = np.zeros(tuple(matcher.u.kernel.shape), np.float32)
+    u[0, 0, :k, :k] = np.eye(k)
+    matcher.u.kernel.assign(u)
+    last_bn = [l for l in model.distillator.layers
+               if isinstance(l, keras.layers.BatchNormalization)][-1]
+    last_bn.gamma.assign(tf.zeros_like(last_bn.gamma))
+    last_bn.beta.assign(tf.zeros_like(last_bn.beta))
+    frames = tf.reshape(clips[:, 1:], (-1,) + tuple(clips.shape[2:]))
+    logits = tf.einsum("bhwd,dk->bhwk", model.encoder(frames, training=False), w[0, 0])
+    mean, var = tf.nn.moments(logits, axes=[0, 1, 2])
+    bn = matcher.bn
+    bn.moving_mean.assign(mean)
+    bn.moving_variance.assign(var)
+    bn.gamma.assign(tf.sqrt(var + bn.epsilon))
+    bn.beta.assign(mean + b)
+    logging.info("seeded the matching head with the classifier of %s", source.name)
 
 
 def _pose_net_of(path):
@@ -272,8 +330,9 @@ def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:
                                global_batch, training=True, sigma=cfg.sigma, augmentation=aug,
                                clips_per_epoch=steps_per_epoch * global_batch, seed=cfg.seed)
     run_state.clean_litter(cfg.model_dir)
+    clips = next(iter(ds))[0] if cfg.init_matcher_from else None
     with strategy.scope():
-        model = build_model(cfg, joint_set.num_joints)
+        model = build_model(cfg, joint_set.num_joints, clips)
         lr = learning_rate_schedule(cfg, steps_per_epoch)
         model.compile(optimizer=make_optimizer(cfg, lr),
                       d_optimizer=make_optimizer(cfg, lr) if model.adversarial else None)

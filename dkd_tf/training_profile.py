@@ -51,7 +51,7 @@ def profile(cfg: training.TrainConfig, runs: int = 10, fit_steps: int = 20) -> d
     keras.utils.set_random_seed(cfg.seed)
     joint_set, records = datasets.load(cfg, "train")
     arch = dataclasses.replace(cfg, init_initializer_from="", init_encoder_from="",
-                               backbone_weights="")
+                               init_matcher_from="", backbone_weights="")
     aug = pipeline.Augmentation((cfg.scale_min, cfg.scale_max), cfg.max_rotation,
                                 cfg.rotation_prob, cfg.flip_prob, cfg.max_translation)
     ds = pipeline.make_dataset(records, joint_set, cfg.input_size, cfg.clip_length,

@@ -95,6 +95,34 @@ class TrainingTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "not both"):
             training.build_model(both, 13)
 
+    def test_matcher_seeded_from_baseline_starts_as_its_heatmaps(self):
+        """--init_matcher_from: DKD's later frames start as the Baseline's heatmaps (inference)."""
+        pre_dir = os.path.join(self.get_temp_dir(), "pre2")
+        pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
+                                                initializer_width=8, encoder_width=8))
+        seed = os.path.join(pre_dir, "model.keras")
+        cfg = tiny_config(os.path.join(self.get_temp_dir(), "dkd_m"), self.data,
+                          init_initializer_from=seed, init_encoder_from=seed,
+                          init_matcher_from=seed, kernel_residual=True, kernel_channels=16,
+                          distillator_output="linear")
+        clips = tf.random.uniform([2, 3, 64, 64, 3], 0, 255, seed=3)
+        model = training.build_model(cfg, 13, clips)
+        heatmaps = model(clips, training=False)
+        flat = tf.reshape(clips, (-1, 64, 64, 3))
+        expected = tf.reshape(pre.initializer(flat), heatmaps.shape)
+        self.assertGreater(float(tf.reduce_max(tf.abs(expected))), 0.1)
+        self.assertAllClose(heatmaps, expected, atol=1e-4)
+        # Phi's kernels start at 0 and still learn: its last BN gets a gradient.
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(model(clips, training=True) ** 2)
+        last_bn = [l for l in model.distillator.layers
+                   if isinstance(l, keras.layers.BatchNormalization)][-1]
+        grads = tape.gradient(loss, [last_bn.gamma, last_bn.beta])
+        self.assertGreater(float(tf.reduce_max(tf.abs(grads[1]))), 0.0)
+        for bad in (dict(kernel_residual=False), dict(distillator_output="relu")):
+            with self.assertRaisesRegex(ValueError, "init_matcher_from"):
+                training.build_model(dataclasses.replace(cfg, **bad), 13, clips)
+
     def test_mirrored_strategy_on_two_logical_cpus(self):
         """Runs in a subprocess: logical devices must be set before TensorFlow starts."""
         model_dir = os.path.join(self.get_temp_dir(), "mirrored")
