@@ -72,8 +72,9 @@ def score_rows(rows: dict, data_cfg, eval_dir: str) -> dict:
     if os.path.isdir(os.path.join(data_cfg.data_dir, tags_lib.TAGS_DIR)):
         video_tags = [tags_lib.read_tags(data_cfg.data_dir, r.video_id, r.num_frames)
                       for r in records]
-        # Baseline first: each row's per-tag interval is Baseline minus that row.
-        by_tag = tag_scores.score_by_tag({base: acc[base], **acc}, video_tags)
+        # Each row minus the Baseline, the sign of the PCK table's intervals above.
+        by_tag = tag_scores.score_by_tag({base: acc[base], **acc}, video_tags,
+                                         pairs=[(label, base) for label in acc if label != base])
         demo._say("\n" + tag_scores.format_table(by_tag))
     demo._say("\nPer-frame multiply-adds (GMACs, stepper at the recipe's input size): " +
               ", ".join(f"{k} {v:.3f}" for k, v in gmacs.items()))

@@ -2,14 +2,16 @@
 
 For each tag (and 'clean', the frames / joints carrying none) the model's PCK accumulator is
 restricted to the visible joints the tag covers (PCKAccumulator.restricted) and scored as the
-main table is (alpha 0.2, both normalizations, mean over joints). With several models the first
-is compared with each other one per tag by metrics.paired_bootstrap over the test videos.
+main table is (alpha 0.2, both normalizations, mean over joints). With several models, pairs
+(a, b) are compared per tag by metrics.paired_bootstrap over the test videos, as a - b: by
+default the first model minus each other one (dkd_tf.evaluate's order); the ablation table asks
+for each row minus the Baseline, the sign of its PCK table.
 
 Layout of the result (stored as pck.json's per-model "by_tag"):
     {tag: {"frames": frames with a tagged visible joint, "instances": visible joints scored,
            "person": mean PCK, "torso": mean PCK, "groups": {norm: {group: PCK}},
-           "vs_first": {"first": name, norm: {difference (first - this), low, high,
-                        share_not_ahead, ...}}}}          # vs_first only for the other models
+           "minus": {other: {norm: {difference (this - other), low, high,
+                                    share_not_ahead, ...}}}}}   # only on a pair's first model
 """
 from __future__ import annotations
 
@@ -30,11 +32,14 @@ def tag_masks(video_tags: list) -> dict:
 
 
 def score_by_tag(accumulators: dict, video_tags: list, samples: int = 1000,
-                 alpha: float = metrics.DEFAULT_ALPHA) -> dict:
+                 alpha: float = metrics.DEFAULT_ALPHA, pairs=None) -> dict:
     """{model name: {tag: entry}} (module docstring); accumulators: {name: PCKAccumulator} over
-    the same videos in the same order as video_tags."""
+    the same videos in the same order as video_tags; pairs: [(a, b)] scored as a - b (None:
+    the first model minus each other one)."""
     masks = tag_masks(video_tags)
     names = list(accumulators)
+    if pairs is None:
+        pairs = [(names[0], n) for n in names[1:]]
     out = {n: {} for n in names}
     for tag in TAGS:
         restricted = {n: accumulators[n].restricted(masks[tag]) for n in names}
@@ -49,17 +54,22 @@ def score_by_tag(accumulators: dict, video_tags: list, samples: int = 1000,
                 groups[norm] = res["groups"]
             entry["groups"] = groups
             out[n][tag] = entry
-        first = names[0]
-        for n in names[1:]:
-            cmp_ = {"first": first}
+        for a, b in pairs:
+            cmp_ = {}
             for norm in metrics.NORMS:
-                if out[first][tag]["instances"] and samples:
-                    cmp_[norm] = metrics.paired_bootstrap(restricted[first], restricted[n],
-                                                          norm, alpha, samples)
+                if out[a][tag]["instances"] and samples:
+                    cmp_[norm] = metrics.paired_bootstrap(restricted[a], restricted[b], norm,
+                                                          alpha, samples)
                 else:
                     cmp_[norm] = None
-            out[n][tag]["vs_first"] = cmp_
+            out[a][tag].setdefault("minus", {})[b] = cmp_
     return metrics._json_safe(out)
+
+
+def _pairs(by_tag: dict) -> list:
+    """[(a, b)] of the comparisons a score_by_tag result holds, in model order."""
+    first_tag = TAGS[0]
+    return [(a, b) for a in by_tag for b in by_tag[a][first_tag].get("minus", {})]
 
 
 def _f(v, fmt="{:.1f}") -> str:
@@ -67,25 +77,26 @@ def _f(v, fmt="{:.1f}") -> str:
 
 
 def format_table(by_tag: dict, alpha: float = metrics.DEFAULT_ALPHA) -> str:
-    """One section per normalization: a row per tag, a column per model, then first - other
-    with its 95 % interval."""
+    """One section per normalization: a row per tag, a column per model, then each compared
+    pair a - b with its 95 % interval."""
     names = list(by_tag)
     first = names[0]
+    pairs = _pairs(by_tag)
     tag_w = max(len("Tag"), *(len(t) for t in TAGS))
     col_w = max(6, *(len(str(n)) for n in names))
     sections = []
     for norm in metrics.NORMS:
         head = ["Tag".ljust(tag_w), "frames".rjust(6), "joints".rjust(7)]
         head += [str(n).rjust(col_w) for n in names]
-        head += [f"{first} - {n} (95 % interval)" for n in names[1:]]
+        head += [f"{a} - {b} (95 % interval)" for a, b in pairs]
         lines = [f"PCK@{alpha:g} by situation tag, normalized by {norm} size (visible joints "
                  f"of the frames / joints carrying the tag)", "  ".join(head)]
         for tag in TAGS:
             e0 = by_tag[first][tag]
             row = [tag.ljust(tag_w), str(e0["frames"]).rjust(6), str(e0["instances"]).rjust(7)]
             row += [_f(by_tag[n][tag][norm]).rjust(col_w) for n in names]
-            for n in names[1:]:
-                c = by_tag[n][tag]["vs_first"].get(norm)
+            for a, b in pairs:
+                c = by_tag[a][tag]["minus"][b].get(norm)
                 row.append("-" if not c or c["difference"] is None else
                            f"{c['difference']:+.1f} ({_f(c['low'], '{:+.1f}')} to "
                            f"{_f(c['high'], '{:+.1f}')})")

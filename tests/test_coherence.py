@@ -110,10 +110,17 @@ class ByTagTest(tf.test.TestCase):
         clean = res["B"]["clean"]
         self.assertEqual((clean["frames"], clean["instances"]), (6, 6 * 13))
         self.assertAllClose(clean["person"], 100.0)
-        vs = res["B"]["distractor_front"]["vs_first"]
-        self.assertEqual(vs["first"], "A")
-        self.assertAllClose(vs["person"]["difference"], 100.0 * 6 / 13)
-        self.assertNotIn("vs_first", res["A"]["clean"])
+        vs = res["A"]["distractor_front"]["minus"]
+        self.assertEqual(list(vs), ["B"])
+        self.assertAllClose(vs["B"]["person"]["difference"], 100.0 * 6 / 13)  # A - B
+        self.assertNotIn("minus", res["B"]["clean"])
+        # Asked for the other way round (the ablation table's row - Baseline), the sign flips.
+        flipped = tag_scores.score_by_tag({"A": a, "B": b}, video_tags, samples=20,
+                                          pairs=[("B", "A")])
+        self.assertAllClose(flipped["B"]["distractor_front"]["minus"]["A"]["person"]["difference"],
+                            -100.0 * 6 / 13)
+        self.assertNotIn("minus", flipped["A"]["clean"])
+        self.assertIn("B - A (95 % interval)", tag_scores.format_table(flipped))
         table = tag_scores.format_table(res)
         self.assertIn("distractor_front", table)
         row = [l for l in table.splitlines() if l.startswith("distractor_front")][0]

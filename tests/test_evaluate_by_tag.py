@@ -30,7 +30,7 @@ class ByTagCliTest(tf.test.TestCase):
         doc = json.load(open(os.path.join(out_dir, "pck.json")))
         self.assertEqual(list(doc), ["A", "B"])
         self.assertEqual(list(doc["A"]["by_tag"]), list(tag_scores.TAGS))
-        self.assertIn("vs_first", doc["B"]["by_tag"]["clean"])
+        self.assertIn("B", doc["A"]["by_tag"]["clean"]["minus"])
         for name in "AB":
             self.assertEqual(doc[name]["coherence"]["num_videos"], 1)
             self.assertIn("acceleration_error", doc[name]["coherence"])
