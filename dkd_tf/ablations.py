@@ -26,12 +26,7 @@ def train_rows(recipe: recipes.Recipe, out_dir: str, data_dir: str, videos: int,
                epoch_scale: float = 1.0, seed: int = 0) -> tuple[dict, dict]:
     """Trains every row; returns ({row: TrainConfig}, {run: seconds})."""
     runs = recipes.ablation_runs(recipe, out_dir, data_dir, videos, frames, epoch_scale, seed)
-    seconds = {"pretrain": demo._train(runs["pretrain"], allow_changes=("epochs",))}
-    recipes.save_encoder_snapshot(runs)
-    seconds["baseline"] = demo._train(runs["baseline"], allow_changes=("epochs",))
-    for row in recipes.ABLATIONS[1:]:
-        seconds[row] = demo._train(runs[row])
-    return {row: runs[row] for row in recipes.ABLATIONS}, seconds
+    return {row: runs[row] for row in recipes.ABLATIONS}, demo.train_runs(runs)
 
 
 def stepper_gmacs(model_dir: str, input_size: int) -> float:

@@ -75,12 +75,22 @@ def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str) -> tuple[dic
     """Trains (or resumes) the recipe's three runs; returns (configs, seconds per run)."""
     runs = recipes.runs(recipe, out_dir, data_dir, FLAGS.videos, FLAGS.frames,
                         FLAGS.epoch_scale, FLAGS.seed)
-    # The pretraining run is the Baseline's first epochs: a rerun finds the Baseline's count.
-    seconds = {"pretrain": _train(runs["pretrain"], allow_changes=("epochs",))}
-    recipes.save_encoder_snapshot(runs)
-    seconds["baseline"] = _train(runs["baseline"], allow_changes=("epochs",))  # resumes
-    seconds["dkd"] = _train(runs["dkd"])
-    return runs, seconds
+    return runs, train_runs(runs)
+
+
+def train_runs(runs: dict) -> dict:
+    """Trains (or resumes) every run of recipes.runs / ablation_runs in seeding order; returns
+    {run: seconds}. The pretraining run is the first epochs of the run after it (the Baseline,
+    or its seed), so a rerun finds that run's epoch count: those two take an epochs change."""
+    order = recipes.stages(runs)
+    order += [k for k in runs if k not in order]
+    seconds = {}
+    for key in order:
+        grows = key in ("pretrain", "seed") or (key == "baseline" and "seed" not in runs)
+        seconds[key] = _train(runs[key], allow_changes=("epochs",) if grows else ())
+        if key == "pretrain" and recipes.uses_encoder_snapshot(runs):
+            recipes.save_encoder_snapshot(runs)
+    return seconds
 
 
 def evaluate_pair(model_dirs: dict, input_size: int, data_cfg, eval_dir: str) -> dict:
@@ -190,11 +200,12 @@ def _train_seconds(runs: dict, seconds: dict) -> dict:
     --ship invocation that finds them finished still reports their cost), else this
     invocation's seconds."""
     from dkd_tf import run_state
-    recorded = {k: run_state.recorded_train_seconds(runs[k].model_dir)
-                for k in ("baseline", "dkd")}
+    keys = [k for k in ("seed", "baseline", "dkd") if k in runs]
+    recorded = {k: run_state.recorded_train_seconds(runs[k].model_dir) for k in keys}
     if all(v is not None for v in recorded.values()):
-        return {"train_seconds": {"pretrain+baseline": round(recorded["baseline"]),
-                                  "dkd": round(recorded["dkd"])},
+        first = "pretrain+seed" if "seed" in runs else "pretrain+baseline"
+        return {"train_seconds": {first: round(recorded[keys[0]]),
+                                  **{k: round(recorded[k]) for k in keys[1:]}},
                 "train_seconds_source": "the runs' model_epoch.json (epochs summed over resumes)"}
     return {"train_seconds": {k: round(v) for k, v in seconds.items()},
             "train_seconds_source": "this invocation"}

@@ -47,6 +47,13 @@ class Recipe:
     # own Baseline seeds P.
     initializer_preset: str = ""
     ship_quantize: str = "none"  # the shipped export's --quantize (demo --ship)
+    # > 0: the finished Baseline ('seed') seeds all of DKD (P, F, and the matching head through
+    # --init_matcher_from, so DKD's later frames start as the Baseline's heatmaps), and the
+    # Baseline row ('baseline') is that seed trained on for this many epochs (the last
+    # decay_epochs[0] at lr x decay), as many frames as DKD's clips: the pair then differs only
+    # in what the last, equally long stretch of training adds. 0: F from the pretraining
+    # snapshot, P from the Baseline row itself.
+    baseline_continue_epochs: int = 0
 
     def names(self) -> dict:
         return {"dkd": f"DKD({self.label})", "baseline": f"Baseline({self.label})"}
@@ -121,18 +128,41 @@ def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
     baseline = training.TrainConfig(model_dir=os.path.join(root, "baseline"),
                                     **{**data, **recipe.baseline_overrides}, variant="baseline",
                                     epochs=pre + fine, lr_decay_epochs=(pre + fine - decay_b,))
+    out = {"pretrain": dataclasses.replace(baseline, epochs=pre)}
+    encoder = os.path.join(root, ENCODER_SNAPSHOT)
+    if recipe.baseline_continue_epochs:
+        seed_run = dataclasses.replace(baseline, model_dir=os.path.join(root, "seed"))
+        out["pretrain"] = dataclasses.replace(seed_run, epochs=pre)
+        out["seed"] = seed_run
+        encoder = os.path.join(seed_run.model_dir, training.MODEL_FILE)
+        more = _scaled(recipe.baseline_continue_epochs, epoch_scale)
+        baseline = dataclasses.replace(baseline, epochs=more,
+                                       lr_decay_epochs=(more - min(recipe.decay_epochs[0], more),),
+                                       init_initializer_from=encoder)
     initializer = os.path.join(baseline.model_dir, training.MODEL_FILE)
+    if recipe.baseline_continue_epochs:
+        initializer = encoder
     if recipe.initializer_preset:
         from dkd_tf import presets  # verified first: a changed preset file is refused
-        initializer = os.path.join(presets.member_dir(recipe.initializer_preset, "baseline"),
-                                   training.MODEL_FILE)
+        # Relative, as the runs' other paths are: a shipped config names no machine's folders.
+        initializer = os.path.relpath(os.path.join(
+            presets.member_dir(recipe.initializer_preset, "baseline"), training.MODEL_FILE))
     dkd = training.TrainConfig(model_dir=os.path.join(root, "dkd"),
                                **{**data, **recipe.dkd_overrides}, variant="dkd",
                                epochs=dkd_epochs, lr_decay_epochs=(dkd_epochs - decay_d,),
-                               init_initializer_from=initializer,
-                               init_encoder_from=os.path.join(root, ENCODER_SNAPSHOT))
-    return {"pretrain": dataclasses.replace(baseline, epochs=pre), "baseline": baseline,
-            "dkd": dkd}
+                               init_initializer_from=initializer, init_encoder_from=encoder)
+    if recipe.baseline_continue_epochs:
+        dkd = dataclasses.replace(dkd, init_matcher_from=encoder)
+    return {**out, "baseline": baseline, "dkd": dkd}
+
+
+def stages(runs: dict) -> list:
+    """The runs' keys in training order (each after the runs that seed it)."""
+    return [k for k in ("pretrain", "seed", "baseline", "dkd") if k in runs]
+
+
+def uses_encoder_snapshot(runs: dict) -> bool:
+    return os.path.basename(runs["dkd"].init_encoder_from) == ENCODER_SNAPSHOT
 
 
 def save_encoder_snapshot(runs: dict) -> str:
@@ -159,12 +189,14 @@ def ablation_runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, fram
     base = runs(recipe, out_dir, data_dir, videos, frames, epoch_scale, seed)
     dkd = base["dkd"]
     root = os.path.dirname(dkd.model_dir)
-    out = {"pretrain": base["pretrain"], "baseline": base["baseline"], "dkd": dkd}
+    out = dict(base)
     for variant in ABLATIONS:
         if variant in out:
             continue
         cfg = dataclasses.replace(dkd, variant=variant, model_dir=os.path.join(root, variant))
         if variant == "wo_pkd":  # one per-frame network, seeded as F is
             cfg = dataclasses.replace(cfg, init_initializer_from="")
+        if variant in ("wo_pkd", "w_lstm"):  # no kernel-matching head to seed
+            cfg = dataclasses.replace(cfg, init_matcher_from="")
         out[variant] = cfg
     return out

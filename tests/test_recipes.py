@@ -7,33 +7,60 @@ import tensorflow as tf
 from dkd_tf import presets, recipes, run_state
 
 
+# A recipe whose DKD is seeded whole from the finished Baseline, which trains on beside it.
+CONTINUED = dataclasses.replace(
+    recipes.REFERENCE, name="continued", baseline_continue_epochs=50,
+    dkd_overrides=dict(kernel_residual=True, distillator_output="linear"))
+ALL = list(recipes.RECIPES.values()) + [CONTINUED]
+
+
+def unseeded(cfg):
+    return dataclasses.replace(cfg, init_initializer_from="", init_encoder_from="",
+                               init_matcher_from="")
+
+
 class RecipesTest(tf.test.TestCase):
 
     def test_every_recipe_gives_valid_runs_with_a_shared_frame_encoder(self):
-        for recipe in recipes.RECIPES.values():
+        for recipe in ALL:
             runs = recipes.runs(recipe, "/tmp/out", "/tmp/out/data", 8, 10)
             for cfg in runs.values():  # raises on any invalid setting (the seeds come later)
-                run_state.validate_config(dataclasses.replace(
-                    cfg, init_initializer_from="", init_encoder_from=""))
+                run_state.validate_config(unseeded(cfg))
             base, dkd = runs["baseline"], runs["dkd"]
             self.assertEqual((base.variant, dkd.variant), ("baseline", "dkd"))
             for field in ("encoder_backbone", "encoder_width", "deconv_filters", "input_size",
                           "data_dir", "seed"):
                 self.assertEqual(getattr(base, field), getattr(dkd, field), field)
-            # P is seeded by the finished Baseline (or a shipped preset's), F by the
-            # pretraining snapshot.
-            if recipe.initializer_preset:
-                self.assertEqual(dkd.init_initializer_from, os.path.join(
+            if recipe.baseline_continue_epochs:
+                # The finished seed seeds P, F, the matching head and the Baseline row; the
+                # pretraining run is the seed's own first epochs.
+                seed = runs["seed"]
+                model = os.path.join(seed.model_dir, "model.keras")
+                self.assertEqual((dkd.init_initializer_from, dkd.init_encoder_from,
+                                  dkd.init_matcher_from, base.init_initializer_from),
+                                 (model,) * 4)
+                self.assertEqual(recipes.stages(runs), ["pretrain", "seed", "baseline", "dkd"])
+                self.assertFalse(recipes.uses_encoder_snapshot(runs))
+                self.assertEqual(base.epochs, recipe.baseline_continue_epochs)
+                self.assertNotEqual(base.model_dir, seed.model_dir)
+                base = seed
+            elif recipe.initializer_preset:
+                # P from a shipped preset (a path relative to here, as the runs' others are),
+                # F from the pretraining snapshot.
+                self.assertEqual(os.path.abspath(dkd.init_initializer_from), os.path.join(
                     presets.PRESETS_DIR, recipe.initializer_preset, "baseline", "model.keras"))
-            else:
+                self.assertFalse(os.path.isabs(dkd.init_initializer_from))
+            else:  # P from the finished Baseline, F from the pretraining snapshot
                 self.assertEqual(dkd.init_initializer_from, base.model_dir + "/model.keras")
-            self.assertTrue(dkd.init_encoder_from.endswith(recipes.ENCODER_SNAPSHOT))
-            # The pretraining run is the Baseline's own first epochs (same directory).
+            if not recipe.baseline_continue_epochs:
+                self.assertTrue(recipes.uses_encoder_snapshot(runs))
+                self.assertEqual(dkd.init_matcher_from, "")
+            # The pretraining run is the Baseline's (or its seed's) own first epochs.
             self.assertEqual(runs["pretrain"].model_dir, base.model_dir)
             self.assertEqual(dataclasses.replace(runs["pretrain"], epochs=base.epochs), base)
 
     def test_both_frame_encoders_train_on_the_same_number_of_frames(self):
-        for recipe in recipes.RECIPES.values():
+        for recipe in ALL:
             runs = recipes.runs(recipe, "/tmp/out", "/tmp/out/data", 8, 10)
             base, dkd, pre = runs["baseline"], runs["dkd"], runs["pretrain"]
 
@@ -41,7 +68,10 @@ class RecipesTest(tf.test.TestCase):
                 return epochs * cfg.clips_per_epoch * cfg.clip_length
 
             baseline_frames = frames(base, base.epochs)
-            dkd_encoder_frames = frames(pre, pre.epochs) + frames(dkd, dkd.epochs)
+            dkd_encoder_frames = frames(dkd, dkd.epochs)
+            if "seed" not in runs:  # F starts from the pretraining run, the Baseline's start
+                dkd_encoder_frames += frames(pre, pre.epochs)
+            # (with a seed, both start from the whole seed run and train on from there)
             self.assertEqual(baseline_frames, dkd_encoder_frames, recipe.name)
 
     def test_epoch_scale_shortens_every_run(self):
