@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from dkd_tf.tracking_policy import DEFAULT_FOLLOW_SMOOTHING
+from dkd_tf.tracking_policy import DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_SMOOTHING
 
 CROPS = ("gt", "follow")
 
@@ -33,7 +33,8 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                     alpha: float = 0.2, reinit_threshold: float = 0.0, reinit_every: int = 0,
                     num_threads: int | None = None, runner=None, progress: bool = False,
                     log=print, allow_unverified: bool = False,
-                    follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING) -> dict:
+                    follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING,
+                    follow_margin: float = DEFAULT_FOLLOW_MARGIN) -> dict:
     """Stream the videos of `split` and score them.
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
@@ -62,7 +63,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                          f"export predicts {joint_set.name!r}")
     tracker = stream.PoseTracker(runner, reinit_threshold=reinit_threshold,
                                  reinit_every=reinit_every, follow=(crop == "follow"),
-                                 follow_smoothing=follow_smoothing)
+                                 follow_smoothing=follow_smoothing, follow_margin=follow_margin)
     predictions = {}
     start = time.perf_counter()
     iterator = records
@@ -87,13 +88,15 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         "median_latency_ms": {g: lat[g]["median_ms"] for g in lat}, "latency": lat,
         "num_videos": len(records), "num_frames": acc.num_frames, "crop": crop,
         "follow_smoothing": tracker.follow_smoothing if crop == "follow" else None,
+        "follow_margin": tracker.follow_margin if crop == "follow" else None,
         "backend": runner.backend, "runner": runner.describe(),
         "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
         "predictions": predictions,
     }
     lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "
              f"of {data_dir}, crop={crop}"
-             + (f" (follow_smoothing {tracker.follow_smoothing:g})" if crop == "follow" else "")
+             + (f" (follow_smoothing {tracker.follow_smoothing:g}, follow_margin "
+                f"{tracker.follow_margin:g})" if crop == "follow" else "")
              + ":",
              f"  PCK@{alpha:g} (person size): {out['pck']:.2f}"]
     for g in ("initializer", "stepper"):
@@ -126,7 +129,7 @@ def main(argv):
                           f.max_videos or None, f.alpha, f.reinit_threshold, f.reinit_every,
                           f.num_threads or None, progress=True,
                           allow_unverified=f.allow_unverified,
-                          follow_smoothing=f.follow_smoothing)
+                          follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin)
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
@@ -155,6 +158,9 @@ def _define_flags():
     flags.DEFINE_float("follow_smoothing", DEFAULT_FOLLOW_SMOOTHING, "--crop follow: share of "
                        "its old position the box centre keeps each frame (dkd_tf.stream).",
                        lower_bound=0.0, upper_bound=0.999)
+    flags.DEFINE_float("follow_margin", DEFAULT_FOLLOW_MARGIN, "--crop follow: the keypoint box "
+                       "grows by this fraction of its size on each side (dkd_tf.stream).",
+                       lower_bound=0.0)
     flags.DEFINE_integer("num_threads", 0, "Runtime threads; 0: default.", lower_bound=0)
     flags.DEFINE_string("out_json", "", "Write the results (without predictions) here.")
     flags.DEFINE_bool("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does not "

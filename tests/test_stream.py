@@ -433,6 +433,12 @@ class EvaluateStreamTest(tf.test.TestCase):
                 self.assertGreater(out["median_latency_ms"]["stepper"], 0)
                 self.assertEqual(out["reinit_reasons"]["start"], 2)
                 self.assertEqual(out["latency"]["stepper"]["runs"], 10)
+        # The follow box's margin reaches the tracker (the result reads the tracker's own).
+        plain = evaluate_stream.evaluate_stream(self.export_dir, self.data, log=_quiet)
+        wide = evaluate_stream.evaluate_stream(self.export_dir, self.data, log=_quiet,
+                                               follow_margin=0.5)
+        self.assertEqual((plain["follow_margin"], wide["follow_margin"]),
+                         (stream.DEFAULT_FOLLOW_MARGIN, 0.5))
 
     def test_gt_protocol_matches_keras_streaming_evaluation(self):
         for backend in ("keras", "tflite"):
