@@ -57,7 +57,7 @@ def is_trained(model_dir: str) -> bool:
 
 def load_or_build(cfg, model_dir: str):
     """(model, cfg, source): the trained model in model_dir, or cfg's architecture untrained."""
-    from dkd_tf import training
+    from dkd_tf import run_state, training
     from dkd_tf.data.datasets import joint_set_of
     from export import graphs as graphs_lib
     if is_trained(model_dir):
@@ -65,8 +65,7 @@ def load_or_build(cfg, model_dir: str):
         return model, cfg, f"trained model {model_dir}"
     # Cost does not depend on weights: skip ImageNet downloads and pretrained-model files. The
     # discriminator is training-only: eta = 0 leaves it unbuilt (same inference graphs).
-    arch = dataclasses.replace(cfg, backbone_weights="", init_initializer_from="",
-                               init_encoder_from="", init_matcher_from="", eta=0.0)
+    arch = dataclasses.replace(run_state.unseeded(cfg), eta=0.0)
     model = training.build_model(arch, joint_set_of(cfg.dataset).num_joints)
     return model, cfg, "architecture from the flags (random weights)"
 

@@ -80,13 +80,12 @@ def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str) -> tuple[dic
 
 def train_runs(runs: dict) -> dict:
     """Trains (or resumes) every run of recipes.runs / ablation_runs in seeding order; returns
-    {run: seconds}. The pretraining run is the first epochs of the run after it (the Baseline,
-    or its seed), so a rerun finds that run's epoch count: those two take an epochs change."""
-    order = recipes.stages(runs)
-    order += [k for k in runs if k not in order]
+    {run: seconds}. The pretraining run is the first epochs of the run that shares its
+    directory (the Baseline, or its seed), so a rerun finds that run's epoch count: those two
+    take an epochs change."""
     seconds = {}
-    for key in order:
-        grows = key in ("pretrain", "seed") or (key == "baseline" and "seed" not in runs)
+    for key in recipes.stages(runs):
+        grows = runs[key].model_dir == runs["pretrain"].model_dir
         seconds[key] = _train(runs[key], allow_changes=("epochs",) if grows else ())
         if key == "pretrain" and recipes.uses_encoder_snapshot(runs):
             recipes.save_encoder_snapshot(runs)

@@ -130,18 +130,16 @@ def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
                                     epochs=pre + fine, lr_decay_epochs=(pre + fine - decay_b,))
     out = {"pretrain": dataclasses.replace(baseline, epochs=pre)}
     encoder = os.path.join(root, ENCODER_SNAPSHOT)
+    initializer = os.path.join(baseline.model_dir, training.MODEL_FILE)
+    matcher = ""
     if recipe.baseline_continue_epochs:
         seed_run = dataclasses.replace(baseline, model_dir=os.path.join(root, "seed"))
-        out["pretrain"] = dataclasses.replace(seed_run, epochs=pre)
-        out["seed"] = seed_run
-        encoder = os.path.join(seed_run.model_dir, training.MODEL_FILE)
+        out = {"pretrain": dataclasses.replace(seed_run, epochs=pre), "seed": seed_run}
+        encoder = initializer = matcher = os.path.join(seed_run.model_dir, training.MODEL_FILE)
         more = _scaled(recipe.baseline_continue_epochs, epoch_scale)
         baseline = dataclasses.replace(baseline, epochs=more,
                                        lr_decay_epochs=(more - min(recipe.decay_epochs[0], more),),
                                        init_initializer_from=encoder)
-    initializer = os.path.join(baseline.model_dir, training.MODEL_FILE)
-    if recipe.baseline_continue_epochs:
-        initializer = encoder
     if recipe.initializer_preset:
         from dkd_tf import presets  # verified first: a changed preset file is refused
         # Relative, as the runs' other paths are: a shipped config names no machine's folders.
@@ -150,15 +148,16 @@ def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
     dkd = training.TrainConfig(model_dir=os.path.join(root, "dkd"),
                                **{**data, **recipe.dkd_overrides}, variant="dkd",
                                epochs=dkd_epochs, lr_decay_epochs=(dkd_epochs - decay_d,),
-                               init_initializer_from=initializer, init_encoder_from=encoder)
-    if recipe.baseline_continue_epochs:
-        dkd = dataclasses.replace(dkd, init_matcher_from=encoder)
+                               init_initializer_from=initializer, init_encoder_from=encoder,
+                               init_matcher_from=matcher)
     return {**out, "baseline": baseline, "dkd": dkd}
 
 
 def stages(runs: dict) -> list:
-    """The runs' keys in training order (each after the runs that seed it)."""
-    return [k for k in ("pretrain", "seed", "baseline", "dkd") if k in runs]
+    """The runs' keys in training order, each after the runs that seed it (ablation rows, which
+    DKD's seeds seed, last)."""
+    first = [k for k in ("pretrain", "seed", "baseline", "dkd") if k in runs]
+    return first + [k for k in runs if k not in first]
 
 
 def uses_encoder_snapshot(runs: dict) -> bool:

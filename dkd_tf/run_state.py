@@ -83,8 +83,14 @@ def input_size_problem(value) -> str | None:
     return INPUT_SIZE_RULE
 
 
-PATH_FIELDS = ("backbone_weights", "init_initializer_from", "init_encoder_from",
-               "init_matcher_from", "data_dir")
+SEED_FIELDS = ("init_initializer_from", "init_encoder_from", "init_matcher_from")  # .keras seeds
+PATH_FIELDS = ("backbone_weights", *SEED_FIELDS, "data_dir")
+
+
+def unseeded(cfg):
+    """cfg with no weights file to read: random backbones, no seeds (the architecture alone,
+    e.g. for costs, which do not depend on weights)."""
+    return dataclasses.replace(cfg, backbone_weights="", **{f: "" for f in SEED_FIELDS})
 
 
 def config_problems(cfg) -> list[tuple[str, str]]:
@@ -142,7 +148,7 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     weights = cfg.backbone_weights
     need("backbone_weights", weights in ("", "imagenet") or os.path.isfile(weights),
          "must be '', 'imagenet' or an existing weights file")
-    for field in ("init_initializer_from", "init_encoder_from", "init_matcher_from"):
+    for field in SEED_FIELDS:
         path = getattr(cfg, field)
         need(field, not path or os.path.isfile(path), "no such file (a trained .keras model)")
     if cfg.dataset != "synthetic":  # only the synthetic set is generated when missing
@@ -177,9 +183,7 @@ def _show(value) -> str:
 def _normalized(field, value):
     if isinstance(value, (tuple, list)):
         return tuple(value)
-    if field in ("data_dir", "init_initializer_from", "init_encoder_from", "init_matcher_from",
-                 "backbone_weights") \
-            and value:
+    if field in PATH_FIELDS and value:
         return os.path.normpath(value)
     return value
 

@@ -13,14 +13,13 @@ Medians of `runs` timed calls after two untimed ones.
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import training
+from dkd_tf import run_state, training
 from dkd_tf.data import datasets, pipeline
 
 
@@ -50,8 +49,7 @@ def profile(cfg: training.TrainConfig, runs: int = 10, fit_steps: int = 20) -> d
     """Seconds per part (see the module docstring) for the run `cfg` describes, untrained."""
     keras.utils.set_random_seed(cfg.seed)
     joint_set, records = datasets.load(cfg, "train")
-    arch = dataclasses.replace(cfg, init_initializer_from="", init_encoder_from="",
-                               init_matcher_from="", backbone_weights="")
+    arch = run_state.unseeded(cfg)
     aug = pipeline.Augmentation((cfg.scale_min, cfg.scale_max), cfg.max_rotation,
                                 cfg.rotation_prob, cfg.flip_prob, cfg.max_translation)
     ds = pipeline.make_dataset(records, joint_set, cfg.input_size, cfg.clip_length,

@@ -14,10 +14,6 @@ CONTINUED = dataclasses.replace(
 ALL = list(recipes.RECIPES.values()) + [CONTINUED]
 
 
-def unseeded(cfg):
-    return dataclasses.replace(cfg, init_initializer_from="", init_encoder_from="",
-                               init_matcher_from="")
-
 
 class RecipesTest(tf.test.TestCase):
 
@@ -25,7 +21,7 @@ class RecipesTest(tf.test.TestCase):
         for recipe in ALL:
             runs = recipes.runs(recipe, "/tmp/out", "/tmp/out/data", 8, 10)
             for cfg in runs.values():  # raises on any invalid setting (the seeds come later)
-                run_state.validate_config(unseeded(cfg))
+                run_state.validate_config(run_state.unseeded(cfg))
             base, dkd = runs["baseline"], runs["dkd"]
             self.assertEqual((base.variant, dkd.variant), ("baseline", "dkd"))
             for field in ("encoder_backbone", "encoder_width", "deconv_filters", "input_size",
