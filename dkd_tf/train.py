@@ -20,6 +20,8 @@ HELP = {
     "split": "Sub-JHMDB split (1, 2 or 3).",
     "synthetic_videos": "Videos to generate when --dataset=synthetic and data_dir is empty.",
     "synthetic_frames": "Frames per generated synthetic video.",
+    "synthetic_face_cue": "Synthetic set drawn with a face on the front of each head (a "
+                          "front/back cue); a set on disk drawn otherwise is refused.",
     "variant": "dkd | wo_tat | wo_pkd | baseline (Table 1 rows).",
     "initializer_backbone": "Backbone of the pose initializer P: resnet18|34|50|101, "
                             "mobilenetv3_small|large.",

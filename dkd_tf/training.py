@@ -39,6 +39,7 @@ class TrainConfig:
     split: int = 1  # Sub-JHMDB split
     synthetic_videos: int = 64
     synthetic_frames: int = 40
+    synthetic_face_cue: bool = False  # draw a face on the front of each head (data.synthetic)
     variant: str = "dkd"
     initializer_backbone: str = "resnet101"
     encoder_backbone: str = "resnet18"

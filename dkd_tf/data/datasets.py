@@ -19,12 +19,20 @@ def joint_set_of(dataset: str) -> joints_lib.JointSet:
 def ensure_synthetic(cfg, log=None) -> bool:
     """Generate the synthetic set on first use, so the synthetic config runs out of the box, and
     say so. Only dkd_tf.train and the demo call this; True when a set was written."""
+    face_cue = cfg.synthetic_face_cue
     if os.path.isdir(os.path.join(cfg.data_dir, "labels")):
+        on_disk = synthetic.read_options(cfg.data_dir)["face_cue"]
+        if on_disk != face_cue:
+            raise DatasetError(os.path.abspath(os.path.join(cfg.data_dir, synthetic.OPTIONS_FILE)),
+                               f"this synthetic set was drawn with face_cue={on_disk}, the run "
+                               f"asks for synthetic_face_cue={face_cue}: use another --data_dir")
         return False
     (log or _say)(f"{cfg.data_dir}: no synthetic data set there (no labels/); generating "
                   f"{cfg.synthetic_videos} videos x {cfg.synthetic_frames} frames (seed "
-                  f"{cfg.seed}) as `python -m dkd_tf.data.synthetic` would")
-    synthetic.generate(cfg.data_dir, cfg.synthetic_videos, cfg.synthetic_frames, cfg.seed)
+                  f"{cfg.seed}{', face cue' if face_cue else ''}) as `python -m "
+                  "dkd_tf.data.synthetic` would")
+    synthetic.generate(cfg.data_dir, cfg.synthetic_videos, cfg.synthetic_frames, cfg.seed,
+                       face_cue=face_cue)
     return True
 
 

@@ -4,7 +4,8 @@ Why this exists: the real data sets cannot be downloaded here, and a toy task th
 model solves perfectly cannot show what DKD's temporal pose kernels buy. So the generator builds
 in the ambiguities that only the previous frame resolves:
   - left and right limbs share one colour, and the figure turns (yaw), so left/right is only
-    told apart by geometry, a small face cue, and continuity over time;
+    told apart by geometry, a small face cue (two eye dots; with face_cue, also a face-coloured
+    front of the head, as a face is told from hair), and continuity over time;
   - a distractor figure of identical appearance walks across the subject;
   - opaque occluders pass over the figure; motion blur hits some frames;
   - cluttered textured backgrounds with limb-coloured strokes, under a panning, zooming and
@@ -16,11 +17,12 @@ Beside the labels, ROOT/tags/NNNN.json records per frame and joint what the gene
 (distractor overlap, occluders, blur, fast camera, crossing limbs; dkd_tf.data.tags); the Penn
 Action reader ignores it.
 
-CLI: python -m dkd_tf.data.synthetic --out DIR --videos N --frames T --seed S
+CLI: python -m dkd_tf.data.synthetic --out DIR --videos N --frames T --seed S [--face_cue]
      python -m dkd_tf.data.synthetic --out DIR --seed S --tags_only   # tags for a set on disk
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -30,6 +32,7 @@ import numpy as np
 
 from dkd_tf.data import penn_action, tags as tags_lib
 
+OPTIONS_FILE = "synthetic.json"
 SHIFT = 4  # cv2 fixed-point fractional bits: drawn points lie on a 1/16 px grid.
 _ONE = 1 << SHIFT
 K = 13
@@ -37,6 +40,9 @@ K = 13
 # r_knee, l_ank, r_ank.
 HEAD, LSHO, RSHO, LELB, RELB, LWRI, RWRI, LHIP, RHIP, LKNE, RKNE, LANK, RANK = range(K)
 MOTIONS = ("walk", "run", "wave", "jumping_jack", "squat", "punch")
+FACE = K + 3  # index of the face's centre among a figure's drawn points
+FACE_OFFSET, FACE_RADIUS = 0.5, 0.5  # in head radii: the face disc stays inside the head
+SKIN, DARK_SKIN = (222, 178, 146), (92, 60, 42)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -61,6 +67,12 @@ def _make_palette(rng) -> dict:
         if all(_color_dist(c, d) > 70 for d in cols):
             cols.append(c)
     return {"head": cols[0], "torso": cols[1], "arm": cols[2], "leg": cols[3], "eye": (20, 20, 20)}
+
+
+def face_color(head) -> tuple:
+    """The face's colour: a skin tone unlike the head's (hair) colour. Drawn from no random
+    numbers, so a seed's other draws, and every set made without face_cue, are unchanged."""
+    return SKIN if _color_dist(SKIN, head) > 80 else DARK_SKIN
 
 
 def _make_body(rng) -> dict:
@@ -189,12 +201,13 @@ def _pose3d(body, ang):
     r = body["head_r"]
     eyes = np.array([p[HEAD] + r_torso @ np.array([sg * 0.38 * r, 0.3 * r, 0.85 * r])
                      for sg in (1.0, -1.0)])
-    pts = np.concatenate([p, neck[None], eyes], axis=0)
+    face = p[HEAD] + r_torso @ np.array([0.0, 0.1 * r, FACE_OFFSET * r])
+    pts = np.concatenate([p, neck[None], eyes, face[None]], axis=0)
     pts[:, 1] += 0.03 + ang["bounce"] - min(p[LANK, 1], p[RANK, 1])  # stand on the ground
     # Yaw about the vertical axis.
     cy, sy = math.cos(ang["yaw"]), math.sin(ang["yaw"])
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    return pts @ ry.T  # [K + 3, 3]: joints, neck, two eyes
+    return pts @ ry.T  # [K + 4, 3]: joints, neck, two eyes, the face's centre
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,8 +242,11 @@ def _draw_segment(img, p, q, w1, w2, color):
                    color, -1, cv2.LINE_AA, SHIFT)
 
 
-def _draw_figure(img, pts2d, depth, body, palette, scale, mask=None):
-    """Draw a figure far-to-near so nearer limbs cover farther ones (and the torso)."""
+def _draw_figure(img, pts2d, depth, body, palette, scale, mask=None, face_cue=False):
+    """Draw a figure far-to-near so nearer limbs cover farther ones (and the torso).
+
+    face_cue: the head's camera-side front is a face-coloured disc (a face against hair), a
+    front/back cue a few pixels wide rather than the eyes' one or two."""
     aw, lw = body["arm_w"] * scale, body["leg_w"] * scale
     td, hr = body["torso_d"] * scale, body["head_r"] * scale
     neck = pts2d[K]
@@ -262,6 +278,10 @@ def _draw_figure(img, pts2d, depth, body, palette, scale, mask=None):
                 _draw_segment(canvas, neck, pts2d[HEAD], aw * 0.9, aw * 0.9, col)
                 cv2.circle(canvas, tuple(int(v) for v in _fix(pts2d[HEAD])),
                            int(round(hr * _ONE)), col, -1, cv2.LINE_AA, SHIFT)
+                if fill is None and face_cue and depth[FACE] > depth[HEAD]:
+                    cv2.circle(canvas, tuple(int(v) for v in _fix(pts2d[FACE])),
+                               int(round(FACE_RADIUS * hr * _ONE)),
+                               face_color(palette["head"]), -1, cv2.LINE_AA, SHIFT)
                 if fill is None:
                     for e in (K + 1, K + 2):
                         if depth[e] > depth[HEAD]:  # eye on the camera side of the head
@@ -323,7 +343,8 @@ def _blur_kernel(length, angle):
 # ----------------------------------------------------------------------------------------------
 # One video.
 
-def render_video(rng: np.random.Generator, num_frames: int, height: int, width: int) -> dict:
+def render_video(rng: np.random.Generator, num_frames: int, height: int, width: int,
+                 face_cue: bool = False) -> dict:
     """Render one clip with its exact labels.
 
     Returns dict(frames=[T x uint8 HxWx3 RGB], joints float32 [T, 13, 2] (x, y, 0-based pixel
@@ -446,10 +467,11 @@ def render_video(rng: np.random.Generator, num_frames: int, height: int, width: 
         subj, subj_z, scale = figure_image_points(motion, root(t), t, cam, s)
         dist, dist_z, _ = figure_image_points(d_motion, d_root(t), t, cam, s)
         if not d_front:
-            _draw_figure(img, dist, dist_z, body, palette, scale)
-        _draw_figure(img, subj, subj_z, body, palette, scale)
+            _draw_figure(img, dist, dist_z, body, palette, scale, face_cue=face_cue)
+        _draw_figure(img, subj, subj_z, body, palette, scale, face_cue=face_cue)
         if d_front:
-            _draw_figure(img, dist, dist_z, body, palette, scale, mask=occ_mask)
+            _draw_figure(img, dist, dist_z, body, palette, scale, mask=occ_mask,
+                         face_cue=face_cue)
         for o in occluders:
             poly = _fix(occluder_poly(o, t, cam))
             cv2.fillPoly(img, [poly], o["color"], cv2.LINE_AA, SHIFT)
@@ -528,22 +550,41 @@ def num_train(num_videos: int, test_fraction: float) -> int:
     return min(num_videos, int(math.ceil((1.0 - test_fraction) * num_videos - 1e-9)))
 
 
+def read_options(out_dir) -> dict:
+    """How the set in out_dir was drawn: ROOT/synthetic.json ({'face_cue': ...}); a set written
+    before that file existed was drawn without the face cue."""
+    from dkd_tf.data.records import DatasetError
+    path = os.path.join(os.fspath(out_dir), OPTIONS_FILE)
+    if not os.path.exists(path):
+        return {"face_cue": False}
+    try:
+        with open(path) as f:
+            raw = json.load(f)
+        return {"face_cue": bool(raw["face_cue"])}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DatasetError(path, f"unreadable synthetic-set options ({e})") from None
+
+
 def generate(out_dir, num_videos: int, num_frames: int, seed: int, height: int = 160,
-             width: int = 208, test_fraction: float = 0.25) -> list[str]:
+             width: int = 208, test_fraction: float = 0.25, face_cue: bool = False) -> list[str]:
     """Write `num_videos` clips to `out_dir` in Penn Action format; returns the video ids.
 
     The first ceil((1 - test_fraction) * N) videos are train, the rest test. Video i is rendered
-    from video_rng(seed, i), so render_video reproduces any one of them.
+    from video_rng(seed, i), so render_video reproduces any one of them. synthetic.json records
+    the drawing options, so add_tags and training can tell which set is on disk.
     """
     if num_videos < 1 or num_frames < 1:
         raise ValueError("need at least one video and one frame")
     if not 0.0 <= test_fraction <= 1.0:
         raise ValueError(f"test_fraction must be in [0, 1], got {test_fraction}")
     n_train = num_train(num_videos, test_fraction)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(os.fspath(out_dir), OPTIONS_FILE), "w") as f:
+        json.dump({"face_cue": bool(face_cue)}, f)
     ids = []
     for i in range(num_videos):
         vid = f"{i + 1:04d}"
-        v = render_video(video_rng(seed, i), num_frames, height, width)
+        v = render_video(video_rng(seed, i), num_frames, height, width, face_cue)
         penn_action.write_video(out_dir, vid, v["frames"], v["joints"], v["visibility"],
                                 v["bboxes"], train=i < n_train, action=v["action"],
                                 pose=v["pose"])
@@ -567,10 +608,11 @@ def add_tags(out_dir, seed: int, progress=None) -> tuple[list[str], int]:
     if not ids:
         raise DatasetError(os.path.join(os.fspath(out_dir), "labels"), "no label files")
     same_jpeg = 0
+    face_cue = read_options(out_dir)["face_cue"]
     for n, vid in enumerate(ids):
         rec = penn_action.read_video(out_dir, vid)
         h, w = rec.image_size
-        v = render_video(video_rng(seed, int(vid) - 1), rec.num_frames, h, w)
+        v = render_video(video_rng(seed, int(vid) - 1), rec.num_frames, h, w, face_cue)
         for field in ("joints", "visibility", "bboxes"):
             if not np.array_equal(np.asarray(getattr(rec, field), np.float32), v[field]):
                 raise DatasetError(penn_action.label_path(out_dir, vid),
@@ -602,11 +644,12 @@ def main(argv):
               f"match; last frame byte-identical in {same}/{len(ids)}) in "
               f"{time.time() - start:.1f}s")
         return
-    ids = generate(f.out, f.videos, f.frames, f.seed, f.height, f.width, f.test_fraction)
+    ids = generate(f.out, f.videos, f.frames, f.seed, f.height, f.width, f.test_fraction,
+                   f.face_cue)
     n_train = num_train(len(ids), f.test_fraction)
     print(f"synthetic: wrote {len(ids)} videos ({n_train} train, {len(ids) - n_train} test) x "
           f"{f.frames} frames at {f.height}x{f.width} to {os.path.abspath(f.out)} "
-          f"(seed {f.seed}) in {time.time() - start:.1f}s")
+          f"(seed {f.seed}{', face cue' if f.face_cue else ''}) in {time.time() - start:.1f}s")
 
 
 def _define_flags():
@@ -620,6 +663,8 @@ def _define_flags():
     flags.DEFINE_integer("width", 208, "Frame width in pixels.", lower_bound=16)
     flags.DEFINE_float("test_fraction", 0.25, "Fraction of videos (the last ones) in the test "
                        "split.", lower_bound=0.0, upper_bound=1.0)
+    flags.DEFINE_bool("face_cue", False, "Draw the front of each head in a face colour (a "
+                      "front/back cue larger than the eyes); recorded in ROOT/synthetic.json.")
     flags.DEFINE_bool("tags_only", False, "Only (re)write tags/NNNN.json of the set already in "
                       "--out, re-rendering each video in memory from --seed (frames on disk are "
                       "not touched; --videos/--frames/--height/--width come from the labels).")
