@@ -19,6 +19,7 @@ import os
 import shutil
 
 from dkd_tf import training
+from dkd_tf.models import dkd as dkd_model
 
 ENCODER_SNAPSHOT = "encoder_pretrained.keras"
 # The synthetic set every recipe trains on and the presets are evaluated on (its test split).
@@ -195,7 +196,7 @@ def ablation_runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, fram
         cfg = dataclasses.replace(dkd, variant=variant, model_dir=os.path.join(root, variant))
         if variant == "wo_pkd":  # one per-frame network, seeded as F is
             cfg = dataclasses.replace(cfg, init_initializer_from="")
-        if variant in ("wo_pkd", "w_lstm"):  # no kernel-matching head to seed
+        if variant not in dkd_model.KERNEL_MATCHING_VARIANTS:  # no kernel-matching head to seed
             cfg = dataclasses.replace(cfg, init_matcher_from="")
         out[variant] = cfg
     return out

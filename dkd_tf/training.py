@@ -23,7 +23,7 @@ from absl import logging
 from dkd_tf import joints as joints_lib
 from dkd_tf import run_state
 from dkd_tf.data import datasets, frame_check, pipeline
-from dkd_tf.models.dkd import DKD
+from dkd_tf.models.dkd import DKD, KERNEL_MATCHING_VARIANTS
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
@@ -171,10 +171,11 @@ def seed_matcher(model: DKD, source: keras.Model, clips) -> None:
     mean + the classifier's bias), every later frame starts as exactly the single-frame
     network's heatmaps; training then adds what the distilled kernels carry. A DKD fine-tuned
     from its Baseline this way cannot start behind it."""
-    if not (model.temporal and not model.lstm and model.kernel_residual
+    if not (model.variant in KERNEL_MATCHING_VARIANTS and model.kernel_residual
             and model.distillator_output == "linear"):
-        raise ValueError("--init_matcher_from seeds the matching head of --variant dkd|wo_tat "
-                         "with --kernel_residual and --distillator_output=linear")
+        raise ValueError("--init_matcher_from seeds the matching head of --variant "
+                         f"{'|'.join(KERNEL_MATCHING_VARIANTS)} with --kernel_residual and "
+                         "--distillator_output=linear")
     w, b = (v.numpy() for v in _classifier_of(source).weights)  # [1, 1, D, K], [K]
     d, k = w.shape[2], w.shape[3]
     matcher = model.matcher

@@ -398,3 +398,27 @@ class BenchRunTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+class TrainingProfileTest(tf.test.TestCase):
+    """`bench --profile_training`: every part of Algorithm 1 is timed and the steps/s follow
+    from the timed seconds (no thresholds: speed is the output)."""
+
+    def test_every_part_of_algorithm_1_is_timed_and_the_rates_follow(self):
+        from dkd_tf import training_profile
+        from tests.helpers import tiny_config, tiny_synthetic
+        data = tiny_synthetic(os.path.join(self.get_temp_dir(), "data"))
+        cfg = tiny_config(os.path.join(self.get_temp_dir(), "run"), data, variant="dkd",
+                          clip_length=2)
+        result = training_profile.profile(cfg, runs=1, fit_steps=1)
+        seconds = result["seconds"]
+        parts = {"pipeline", "P", "F", "Phi+matching", "D", "train_step", "fit_step"}
+        self.assertEqual(set(seconds), parts)
+        self.assertTrue(all(np.isfinite(s) and s > 0 for s in seconds.values()))
+        self.assertEqual(result["frames_per_step"], cfg.batch_size * cfg.clip_length)
+        self.assertAllClose(result["train_step_steps_per_s"], 1 / seconds["train_step"])
+        self.assertAllClose(result["fit_frames_per_s"],
+                            result["frames_per_step"] / seconds["fit_step"])
+        text = training_profile.format_profile(result, cfg)
+        for part in parts:
+            self.assertIn(part, text)

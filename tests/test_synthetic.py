@@ -75,6 +75,58 @@ class GenerateTest(tf.test.TestCase):
             self.assertLen({pal[p] for p in PARTS}, 4)
 
 
+class FaceCueTest(tf.test.TestCase):
+
+    def test_face_cue_changes_pixels_on_faces_only_and_no_label(self):
+        seen_face = 0
+        for i in range(4):
+            plain = synthetic.render_video(synthetic.video_rng(3, i), 6, H, W)
+            face = synthetic.render_video(synthetic.video_rng(3, i), 6, H, W, face_cue=True)
+            for key in ("joints", "visibility", "bboxes"):
+                np.testing.assert_array_equal(plain[key], face[key])
+            skin = synthetic.face_color(plain["meta"]["palette"]["head"])
+            for t, (a, b) in enumerate(zip(plain["frames"], face["frames"])):
+                changed = np.argwhere(np.abs(a.astype(int) - b).max(-1) > 40)
+                if not len(changed):
+                    continue
+                seen_face += 1
+                # Every changed pixel lies around a head: the subject's or the distractor's.
+                heads = np.stack([plain["joints"][t, synthetic.HEAD],
+                                  plain["meta"]["distractor_joints"][t, synthetic.HEAD]])
+                d = np.linalg.norm(changed[:, None, ::-1] - heads[None], axis=-1).min(1)
+                self.assertLess(d.max(), 0.2 * H)
+                # ... and moved towards the face colour (anti-aliased, blurred, eyes on top).
+                dist = lambda img: np.linalg.norm(  # noqa: E731
+                    img[changed[:, 0], changed[:, 1]].astype(float) - skin, axis=-1).mean()
+                self.assertLess(dist(b), dist(a))
+        self.assertGreater(seen_face, 0)  # some frames face the camera
+
+    def test_the_option_is_recorded_and_training_refuses_a_set_drawn_otherwise(self):
+        from dkd_tf import training
+        from dkd_tf.data import datasets
+        from dkd_tf.data.records import DatasetError
+        root = tempfile.mkdtemp(dir=self.get_temp_dir())
+        synthetic.generate(root, num_videos=2, num_frames=3, seed=1, height=H, width=W,
+                           face_cue=True)
+        self.assertEqual(synthetic.read_options(root), {"face_cue": True})
+        cfg = training.TrainConfig(dataset="synthetic", data_dir=root, synthetic_videos=2,
+                                   synthetic_frames=3, seed=1)
+        with self.assertRaisesRegex(DatasetError, "synthetic.json.*face_cue=True"):
+            datasets.ensure_synthetic(cfg)
+        import dataclasses
+        self.assertFalse(datasets.ensure_synthetic(
+            dataclasses.replace(cfg, synthetic_face_cue=True)))
+        # add_tags re-renders the set as it was drawn: its labels check passes.
+        ids, _ = synthetic.add_tags(root, seed=1)
+        self.assertEqual(ids, ["0001", "0002"])
+        old = tempfile.mkdtemp(dir=self.get_temp_dir())  # a set from before synthetic.json
+        self.assertEqual(synthetic.read_options(old), {"face_cue": False})
+        with open(os.path.join(root, synthetic.OPTIONS_FILE), "w") as f:
+            f.write("{not json")
+        with self.assertRaisesRegex(DatasetError, "synthetic.json: unreadable"):
+            synthetic.read_options(root)
+
+
 class LabelsMatchPixelsTest(tf.test.TestCase):
 
     def test_visible_joints_lie_on_the_figure(self):

@@ -28,6 +28,10 @@ from dkd_tf.models.matching import PoseKernelMatching
 from dkd_tf.models.pose_net import STRIDE, build_pose_net
 
 VARIANTS = ("dkd", "wo_tat", "wo_pkd", "baseline", "w_sat", "w_lstm")
+TEMPORAL_VARIANTS = ("dkd", "wo_tat", "w_sat", "w_lstm")  # P on frame 1, F on the others
+# Those whose later frames come from Phi's kernels through PoseKernelMatching (w_lstm reads a
+# ConvLSTM's state instead): the heads that --init_matcher_from can seed.
+KERNEL_MATCHING_VARIANTS = ("dkd", "wo_tat", "w_sat")
 
 
 def weighted_mse(pred, target, weights, foreground_weight: float = 0.0):
@@ -135,7 +139,7 @@ class DKD(keras.Model):
         self.gamma = float(gamma)
         self.discriminator_scale = float(discriminator_scale)
         self.foreground_weight = float(foreground_weight)
-        self.temporal = variant in ("dkd", "wo_tat", "w_sat", "w_lstm")
+        self.temporal = variant in TEMPORAL_VARIANTS
         self.lstm = variant == "w_lstm"
         self.adversarial = variant in ("dkd", "wo_pkd", "w_sat", "w_lstm") and self.eta > 0
         self.spatial_adversary = variant == "w_sat"
