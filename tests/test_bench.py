@@ -396,10 +396,6 @@ class BenchRunTest(tf.test.TestCase):
         self.assertGreater(out["peak_rss_mb"], 0)
 
 
-if __name__ == "__main__":
-    tf.test.main()
-
-
 class TrainingProfileTest(tf.test.TestCase):
     """`bench --profile_training`: every part of Algorithm 1 is timed and the steps/s follow
     from the timed seconds (no thresholds: speed is the output)."""
@@ -422,3 +418,7 @@ class TrainingProfileTest(tf.test.TestCase):
         text = training_profile.format_profile(result, cfg)
         for part in parts:
             self.assertIn(part, text)
+
+
+if __name__ == "__main__":
+    tf.test.main()

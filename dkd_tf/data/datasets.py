@@ -23,7 +23,7 @@ def ensure_synthetic(cfg, log=None) -> bool:
     if os.path.isdir(os.path.join(cfg.data_dir, "labels")):
         on_disk = synthetic.read_options(cfg.data_dir)["face_cue"]
         if on_disk != face_cue:
-            raise DatasetError(os.path.abspath(os.path.join(cfg.data_dir, synthetic.OPTIONS_FILE)),
+            raise DatasetError(synthetic.options_path(cfg.data_dir),
                                f"this synthetic set was drawn with face_cue={on_disk}, the run "
                                f"asks for synthetic_face_cue={face_cue}: use another --data_dir")
         return False

@@ -278,11 +278,11 @@ def _draw_figure(img, pts2d, depth, body, palette, scale, mask=None, face_cue=Fa
                 _draw_segment(canvas, neck, pts2d[HEAD], aw * 0.9, aw * 0.9, col)
                 cv2.circle(canvas, tuple(int(v) for v in _fix(pts2d[HEAD])),
                            int(round(hr * _ONE)), col, -1, cv2.LINE_AA, SHIFT)
-                if fill is None and face_cue and depth[FACE] > depth[HEAD]:
-                    cv2.circle(canvas, tuple(int(v) for v in _fix(pts2d[FACE])),
-                               int(round(FACE_RADIUS * hr * _ONE)),
-                               face_color(palette["head"]), -1, cv2.LINE_AA, SHIFT)
                 if fill is None:
+                    if face_cue and depth[FACE] > depth[HEAD]:
+                        cv2.circle(canvas, tuple(int(v) for v in _fix(pts2d[FACE])),
+                                   int(round(FACE_RADIUS * hr * _ONE)),
+                                   face_color(palette["head"]), -1, cv2.LINE_AA, SHIFT)
                     for e in (K + 1, K + 2):
                         if depth[e] > depth[HEAD]:  # eye on the camera side of the head
                             cv2.circle(canvas, tuple(int(v) for v in _fix(pts2d[e])),
@@ -550,11 +550,15 @@ def num_train(num_videos: int, test_fraction: float) -> int:
     return min(num_videos, int(math.ceil((1.0 - test_fraction) * num_videos - 1e-9)))
 
 
+def options_path(out_dir) -> str:
+    return os.path.abspath(os.path.join(os.fspath(out_dir), OPTIONS_FILE))
+
+
 def read_options(out_dir) -> dict:
     """How the set in out_dir was drawn: ROOT/synthetic.json ({'face_cue': ...}); a set written
     before that file existed was drawn without the face cue."""
     from dkd_tf.data.records import DatasetError
-    path = os.path.join(os.fspath(out_dir), OPTIONS_FILE)
+    path = options_path(out_dir)
     if not os.path.exists(path):
         return {"face_cue": False}
     try:
@@ -579,7 +583,7 @@ def generate(out_dir, num_videos: int, num_frames: int, seed: int, height: int =
         raise ValueError(f"test_fraction must be in [0, 1], got {test_fraction}")
     n_train = num_train(num_videos, test_fraction)
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(os.fspath(out_dir), OPTIONS_FILE), "w") as f:
+    with open(options_path(out_dir), "w") as f:
         json.dump({"face_cue": bool(face_cue)}, f)
     ids = []
     for i in range(num_videos):

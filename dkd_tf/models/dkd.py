@@ -31,7 +31,7 @@ VARIANTS = ("dkd", "wo_tat", "wo_pkd", "baseline", "w_sat", "w_lstm")
 TEMPORAL_VARIANTS = ("dkd", "wo_tat", "w_sat", "w_lstm")  # P on frame 1, F on the others
 # Those whose later frames come from Phi's kernels through PoseKernelMatching (w_lstm reads a
 # ConvLSTM's state instead): the heads that --init_matcher_from can seed.
-KERNEL_MATCHING_VARIANTS = ("dkd", "wo_tat", "w_sat")
+KERNEL_MATCHING_VARIANTS = tuple(v for v in TEMPORAL_VARIANTS if v != "w_lstm")
 
 
 def weighted_mse(pred, target, weights, foreground_weight: float = 0.0):
