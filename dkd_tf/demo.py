@@ -37,6 +37,9 @@ flags.DEFINE_integer("videos", recipes.DATA["videos"], "Synthetic videos (a quar
 flags.DEFINE_integer("frames", recipes.DATA["frames"], "Frames per synthetic video.")
 flags.DEFINE_integer("seed", 0, "Seed of the data and of training.")
 flags.DEFINE_float("epoch_scale", 1.0, "Multiply every training length (0.1 for a smoke run).")
+flags.DEFINE_bool("side_cue", False, "Train and evaluate on the synthetic set drawn with a "
+                  "stripe down each left limb (data.synthetic --side_cue), without flips; "
+                  "--out_dir must not hold the plain set.")
 flags.DEFINE_bool("presets", True, "Evaluate and stream the shipped reference pair first.")
 flags.DEFINE_bool("export", True, "Export the trained DKD to TFLite and stream through it.")
 flags.DEFINE_bool("ship", False, "With --recipe reference|mobile: write the trained pair and "
@@ -74,7 +77,7 @@ def _train(cfg: training.TrainConfig, allow_changes=()) -> float:
 def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str) -> tuple[dict, dict]:
     """Trains (or resumes) the recipe's three runs; returns (configs, seconds per run)."""
     runs = recipes.runs(recipe, out_dir, data_dir, FLAGS.videos, FLAGS.frames,
-                        FLAGS.epoch_scale, FLAGS.seed)
+                        FLAGS.epoch_scale, FLAGS.seed, FLAGS.side_cue)
     return runs, train_runs(runs)
 
 
@@ -222,14 +225,20 @@ def main(argv):
     if FLAGS.ship and recipe.name == "quick":
         raise app.UsageError("--ship writes a preset of the recipe's name: use --recipe "
                              "reference or mobile")
+    if FLAGS.ship and FLAGS.side_cue:
+        raise app.UsageError("--ship writes the presets, which are trained on the set without "
+                             "--side_cue")
     t0 = time.time()
     data_cfg = training.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
                                     synthetic_videos=FLAGS.videos,
-                                    synthetic_frames=FLAGS.frames, seed=FLAGS.seed)
+                                    synthetic_frames=FLAGS.frames, seed=FLAGS.seed,
+                                    synthetic_side_cue=FLAGS.side_cue,
+                                    flip_prob=(0.0 if FLAGS.side_cue
+                                               else training.TrainConfig.flip_prob))
     _say(f"$ python -m dkd_tf.data.synthetic --out {data_cfg.data_dir} --videos {FLAGS.videos} "
-         f"--frames {FLAGS.frames} --seed {FLAGS.seed}")
+         f"--frames {FLAGS.frames} --seed {FLAGS.seed}{' --side_cue' if FLAGS.side_cue else ''}")
     datasets.ensure_synthetic(data_cfg)
-    if FLAGS.presets and recipe.name == "quick":
+    if FLAGS.presets and recipe.name == "quick" and not FLAGS.side_cue:  # presets: plain set
         show_presets(out, data_cfg)
 
     _say(f"\n== Training the {recipe.name} pair from scratch ({recipe.label})")

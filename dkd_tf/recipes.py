@@ -116,10 +116,15 @@ def _scaled(n: int, scale: float) -> int:
 
 
 def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
-         epoch_scale: float = 1.0, seed: int = 0) -> dict:
-    """{'pretrain', 'baseline', 'dkd'} -> TrainConfig of the recipe's runs under out_dir/runs."""
+         epoch_scale: float = 1.0, seed: int = 0, side_cue: bool = False) -> dict:
+    """{'pretrain', 'baseline', 'dkd'} -> TrainConfig of the recipe's runs under out_dir/runs.
+
+    side_cue: train on the set drawn with data.synthetic's left-limb stripe, without flips
+    (a mirrored crop would swap the stripe's side): the identity-visible ceiling."""
     data = dict(data_dir=data_dir, synthetic_videos=videos, synthetic_frames=frames,
                 seed=seed, **recipe.common)
+    if side_cue:
+        data.update(synthetic_side_cue=True, flip_prob=0.0)
     root = os.path.join(out_dir, "runs")
     pre = _scaled(recipe.pretrain_epochs, epoch_scale)
     fine = _scaled(recipe.baseline_epochs, epoch_scale)

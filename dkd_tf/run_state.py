@@ -55,7 +55,7 @@ SAFE_FIELDS = (
     "batch_size", "clip_length", "sigma", "foreground_weight", "gamma", "scale_min", "scale_max",
     "max_rotation",
     "rotation_prob", "flip_prob", "max_translation", "seed", "data_dir", "synthetic_videos",
-    "synthetic_frames", "synthetic_face_cue")
+    "synthetic_frames", "synthetic_face_cue", "synthetic_side_cue")
 # How this process runs, not what it trains: never compared.
 RUN_FIELDS = ("model_dir", "strategy", "tpu", "verbose")
 

@@ -22,6 +22,9 @@ HELP = {
     "synthetic_frames": "Frames per generated synthetic video.",
     "synthetic_face_cue": "Synthetic set drawn with a face on the front of each head (a "
                           "front/back cue); a set on disk drawn otherwise is refused.",
+    "synthetic_side_cue": "Synthetic set drawn with a white stripe down each left limb (left/"
+                          "right visible in one frame; needs --flip_prob=0); a set on disk "
+                          "drawn otherwise is refused.",
     "variant": "dkd | wo_tat | wo_pkd | baseline (Table 1 rows).",
     "initializer_backbone": "Backbone of the pose initializer P: resnet18|34|50|101, "
                             "mobilenetv3_small|large.",

@@ -40,6 +40,7 @@ class TrainConfig:
     synthetic_videos: int = 64
     synthetic_frames: int = 40
     synthetic_face_cue: bool = False  # draw a face on the front of each head (data.synthetic)
+    synthetic_side_cue: bool = False  # a white stripe down each left limb (needs flip_prob=0)
     variant: str = "dkd"
     initializer_backbone: str = "resnet101"
     encoder_backbone: str = "resnet18"

@@ -76,6 +76,16 @@ class RecipesTest(tf.test.TestCase):
         self.assertEqual(runs["dkd"].epochs, 2)
         self.assertLess(runs["baseline"].lr_decay_epochs[0], runs["baseline"].epochs)
 
+    def test_side_cue_runs_train_on_the_striped_set_without_flips(self):
+        plain = recipes.runs(recipes.REFERENCE, "/tmp/o", "/tmp/o/data", 8, 5)
+        side = recipes.runs(recipes.REFERENCE, "/tmp/o", "/tmp/o/data", 8, 5, side_cue=True)
+        self.assertEqual(set(plain), set(side))
+        for key, cfg in side.items():
+            self.assertTrue(cfg.synthetic_side_cue, key)
+            self.assertEqual(cfg.flip_prob, 0.0, key)
+            self.assertFalse(plain[key].synthetic_side_cue, key)
+            self.assertGreater(plain[key].flip_prob, 0.0, key)
+
     def test_unknown_recipe_is_refused(self):
         with self.assertRaisesRegex(ValueError, "unknown recipe"):
             recipes.get("huge")

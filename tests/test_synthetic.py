@@ -108,7 +108,7 @@ class FaceCueTest(tf.test.TestCase):
         root = tempfile.mkdtemp(dir=self.get_temp_dir())
         synthetic.generate(root, num_videos=2, num_frames=3, seed=1, height=H, width=W,
                            face_cue=True)
-        self.assertEqual(synthetic.read_options(root), {"face_cue": True})
+        self.assertEqual(synthetic.read_options(root), {"face_cue": True, "side_cue": False})
         cfg = training.TrainConfig(dataset="synthetic", data_dir=root, synthetic_videos=2,
                                    synthetic_frames=3, seed=1)
         with self.assertRaisesRegex(DatasetError, "synthetic.json.*face_cue=True"):
@@ -120,11 +120,76 @@ class FaceCueTest(tf.test.TestCase):
         ids, _ = synthetic.add_tags(root, seed=1)
         self.assertEqual(ids, ["0001", "0002"])
         old = tempfile.mkdtemp(dir=self.get_temp_dir())  # a set from before synthetic.json
-        self.assertEqual(synthetic.read_options(old), {"face_cue": False})
+        self.assertEqual(synthetic.read_options(old), {"face_cue": False, "side_cue": False})
+        with open(os.path.join(root, synthetic.OPTIONS_FILE), "w") as f:
+            f.write('{"face_cue": true}')  # written before side_cue existed
+        self.assertEqual(synthetic.read_options(root), {"face_cue": True, "side_cue": False})
         with open(os.path.join(root, synthetic.OPTIONS_FILE), "w") as f:
             f.write("{not json")
         with self.assertRaisesRegex(DatasetError, "synthetic.json: unreadable"):
             synthetic.read_options(root)
+
+
+class SideCueTest(tf.test.TestCase):
+
+    def test_side_cue_whitens_left_limbs_only_and_changes_no_label(self):
+        striped = 0
+        for i in range(3):
+            plain = synthetic.render_video(synthetic.video_rng(5, i), 4, H, W)
+            side = synthetic.render_video(synthetic.video_rng(5, i), 4, H, W, side_cue=True)
+            for key in ("joints", "visibility", "bboxes"):
+                np.testing.assert_array_equal(plain[key], side[key])
+            for t, (a, b) in enumerate(zip(plain["frames"], side["frames"])):
+                changed = np.argwhere(np.abs(a.astype(int) - b).max(-1) > 40)
+                if not len(changed):
+                    continue
+                striped += 1
+                # Changed pixels turned whiter and lie along a left limb (subject or distractor):
+                # nearer a left joint than the figure's size allows for any other part.
+                self.assertGreater(b[changed[:, 0], changed[:, 1]].astype(int).sum(),
+                                   a[changed[:, 0], changed[:, 1]].astype(int).sum())
+                segs = []
+                for joints in (plain["joints"][t], plain["meta"]["distractor_joints"][t]):
+                    for p, q in ((synthetic.LSHO, synthetic.LELB), (synthetic.LELB, synthetic.LWRI),
+                                 (synthetic.LHIP, synthetic.LKNE), (synthetic.LKNE, synthetic.LANK)):
+                        segs.append((joints[p], joints[q]))
+                pts = changed[:, ::-1].astype(float)
+                d = np.min([_segment_distance(pts, p, q) for p, q in segs], axis=0)
+                self.assertLess(np.median(d), 2.0)  # on the limbs' centre lines (blur, JPEG aside)
+                right_d = np.min([_segment_distance(pts, plain["joints"][t][p],
+                                                    plain["joints"][t][q])
+                                  for p, q in ((synthetic.RSHO, synthetic.RELB),
+                                               (synthetic.RHIP, synthetic.RKNE))], axis=0)
+                self.assertGreater(np.mean(right_d > d), 0.5)
+        self.assertGreater(striped, 0)
+
+    def test_recorded_refused_when_drawn_otherwise_and_flips_refused(self):
+        import dataclasses
+        from dkd_tf import training
+        from dkd_tf.data import datasets
+        from dkd_tf.data.records import DatasetError
+        root = tempfile.mkdtemp(dir=self.get_temp_dir())
+        synthetic.generate(root, num_videos=2, num_frames=3, seed=1, height=H, width=W,
+                           side_cue=True)
+        self.assertEqual(synthetic.read_options(root), {"face_cue": False, "side_cue": True})
+        cfg = training.TrainConfig(dataset="synthetic", data_dir=root, synthetic_videos=2,
+                                   synthetic_frames=3, seed=1, flip_prob=0.0)
+        with self.assertRaisesRegex(DatasetError, "synthetic.json.*side_cue=True"):
+            datasets.ensure_synthetic(cfg)
+        side = dataclasses.replace(cfg, synthetic_side_cue=True)
+        self.assertFalse(datasets.ensure_synthetic(side))
+        with self.assertRaisesRegex(ValueError, "side_cue needs flip_prob=0"):
+            datasets.ensure_synthetic(dataclasses.replace(side, flip_prob=0.5))
+        ids, _ = synthetic.add_tags(root, seed=1)  # re-rendered with the stripes: labels match
+        self.assertEqual(ids, ["0001", "0002"])
+
+
+def _segment_distance(points, p, q):
+    """Distance of points [N, 2] to the segment p-q."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    d = q - p
+    t = np.clip(((points - p) @ d) / max(float(d @ d), 1e-9), 0.0, 1.0)
+    return np.linalg.norm(points - (p + t[:, None] * d), axis=-1)
 
 
 class LabelsMatchPixelsTest(tf.test.TestCase):

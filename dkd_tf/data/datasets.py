@@ -19,20 +19,24 @@ def joint_set_of(dataset: str) -> joints_lib.JointSet:
 def ensure_synthetic(cfg, log=None) -> bool:
     """Generate the synthetic set on first use, so the synthetic config runs out of the box, and
     say so. Only dkd_tf.train and the demo call this; True when a set was written."""
-    face_cue = cfg.synthetic_face_cue
+    wanted = {k: bool(getattr(cfg, "synthetic_" + k)) for k in synthetic.DRAW_OPTIONS}
+    if wanted["side_cue"] and cfg.flip_prob > 0:
+        raise ValueError(f"synthetic_side_cue needs flip_prob=0 (got {cfg.flip_prob}): a mirrored "
+                         "crop puts the left-limb stripe on the right limbs' labels")
     if os.path.isdir(os.path.join(cfg.data_dir, "labels")):
-        on_disk = synthetic.read_options(cfg.data_dir)["face_cue"]
-        if on_disk != face_cue:
-            raise DatasetError(synthetic.options_path(cfg.data_dir),
-                               f"this synthetic set was drawn with face_cue={on_disk}, the run "
-                               f"asks for synthetic_face_cue={face_cue}: use another --data_dir")
+        on_disk = synthetic.read_options(cfg.data_dir)
+        for k in synthetic.DRAW_OPTIONS:
+            if on_disk[k] != wanted[k]:
+                raise DatasetError(synthetic.options_path(cfg.data_dir),
+                                   f"this synthetic set was drawn with {k}={on_disk[k]}, the run "
+                                   f"asks for synthetic_{k}={wanted[k]}: use another --data_dir")
         return False
     (log or _say)(f"{cfg.data_dir}: no synthetic data set there (no labels/); generating "
                   f"{cfg.synthetic_videos} videos x {cfg.synthetic_frames} frames (seed "
-                  f"{cfg.seed}{', face cue' if face_cue else ''}) as `python -m "
+                  f"{cfg.seed}{synthetic.describe_options(**wanted)}) as `python -m "
                   "dkd_tf.data.synthetic` would")
     synthetic.generate(cfg.data_dir, cfg.synthetic_videos, cfg.synthetic_frames, cfg.seed,
-                       face_cue=face_cue)
+                       **wanted)
     return True
 
 

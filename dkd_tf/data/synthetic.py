@@ -5,7 +5,8 @@ model solves perfectly cannot show what DKD's temporal pose kernels buy. So the 
 in the ambiguities that only the previous frame resolves:
   - left and right limbs share one colour, and the figure turns (yaw), so left/right is only
     told apart by geometry, a small face cue (two eye dots; with face_cue, also a face-coloured
-    front of the head, as a face is told from hair), and continuity over time;
+    front of the head, as a face is told from hair), and continuity over time (side_cue, a
+    white stripe down each left limb, makes it locally visible: the ceiling experiment);
   - a distractor figure of identical appearance walks across the subject;
   - opaque occluders pass over the figure; motion blur hits some frames;
   - cluttered textured backgrounds with limb-coloured strokes, under a panning, zooming and
@@ -18,6 +19,7 @@ Beside the labels, ROOT/tags/NNNN.json records per frame and joint what the gene
 Action reader ignores it.
 
 CLI: python -m dkd_tf.data.synthetic --out DIR --videos N --frames T --seed S [--face_cue]
+                                     [--side_cue]
      python -m dkd_tf.data.synthetic --out DIR --seed S --tags_only   # tags for a set on disk
 """
 from __future__ import annotations
@@ -33,6 +35,9 @@ import numpy as np
 from dkd_tf.data import penn_action, tags as tags_lib
 
 OPTIONS_FILE = "synthetic.json"
+DRAW_OPTIONS = ("face_cue", "side_cue")  # recorded in OPTIONS_FILE; absent ones were False
+STRIPE = (255, 255, 255)  # side_cue's left-limb stripe
+STRIPE_WIDTH = 0.4  # of the limb's width
 SHIFT = 4  # cv2 fixed-point fractional bits: drawn points lie on a 1/16 px grid.
 _ONE = 1 << SHIFT
 K = 13
@@ -242,11 +247,15 @@ def _draw_segment(img, p, q, w1, w2, color):
                    color, -1, cv2.LINE_AA, SHIFT)
 
 
-def _draw_figure(img, pts2d, depth, body, palette, scale, mask=None, face_cue=False):
+def _draw_figure(img, pts2d, depth, body, palette, scale, mask=None, face_cue=False,
+                 side_cue=False):
     """Draw a figure far-to-near so nearer limbs cover farther ones (and the torso).
 
     face_cue: the head's camera-side front is a face-coloured disc (a face against hair), a
-    front/back cue a few pixels wide rather than the eyes' one or two."""
+    front/back cue a few pixels wide rather than the eyes' one or two.
+    side_cue: a white stripe down the middle of each left limb, so that left and right are told
+    apart locally in one frame, as a real person's clothing or build often tells them. Mirroring
+    such a frame would put the stripe on the right limbs: train on it without flips."""
     aw, lw = body["arm_w"] * scale, body["leg_w"] * scale
     td, hr = body["torso_d"] * scale, body["head_r"] * scale
     neck = pts2d[K]
@@ -256,8 +265,9 @@ def _draw_figure(img, pts2d, depth, body, palette, scale, mask=None, face_cue=Fa
                          (RSHO, RELB, aw, "arm"), (RELB, RWRI, aw * 0.85, "arm"),
                          (LHIP, LKNE, lw, "leg"), (LKNE, LANK, lw * 0.8, "leg"),
                          (RHIP, RKNE, lw, "leg"), (RKNE, RANK, lw * 0.8, "leg")):
+        stripe = side_cue and a in (LSHO, LELB, LHIP, LKNE)
         items.append((0.5 * (depth[a] + depth[b]), "seg", (pts2d[a], pts2d[b], w,
-                                                           w * 0.85, palette[col])))
+                                                           w * 0.85, palette[col], stripe)))
     tz = float(np.mean(depth[[LSHO, RSHO, LHIP, RHIP]]))
     items.append((tz, "torso", None))
     items.append((float(depth[HEAD]), "head", None))
@@ -266,8 +276,10 @@ def _draw_figure(img, pts2d, depth, body, palette, scale, mask=None, face_cue=Fa
     for _, kind, args in items:
         for canvas, fill in targets:
             if kind == "seg":
-                p, q, w1, w2, col = args
+                p, q, w1, w2, col, stripe = args
                 _draw_segment(canvas, p, q, w1, w2, fill if fill is not None else col)
+                if stripe and fill is None:
+                    _draw_segment(canvas, p, q, STRIPE_WIDTH * w1, STRIPE_WIDTH * w2, STRIPE)
             elif kind == "torso":
                 col = fill if fill is not None else palette["torso"]
                 quad = np.array([pts2d[LSHO], pts2d[RSHO], pts2d[RHIP], pts2d[LHIP]])
@@ -344,7 +356,7 @@ def _blur_kernel(length, angle):
 # One video.
 
 def render_video(rng: np.random.Generator, num_frames: int, height: int, width: int,
-                 face_cue: bool = False) -> dict:
+                 face_cue: bool = False, side_cue: bool = False) -> dict:
     """Render one clip with its exact labels.
 
     Returns dict(frames=[T x uint8 HxWx3 RGB], joints float32 [T, 13, 2] (x, y, 0-based pixel
@@ -467,11 +479,13 @@ def render_video(rng: np.random.Generator, num_frames: int, height: int, width: 
         subj, subj_z, scale = figure_image_points(motion, root(t), t, cam, s)
         dist, dist_z, _ = figure_image_points(d_motion, d_root(t), t, cam, s)
         if not d_front:
-            _draw_figure(img, dist, dist_z, body, palette, scale, face_cue=face_cue)
-        _draw_figure(img, subj, subj_z, body, palette, scale, face_cue=face_cue)
+            _draw_figure(img, dist, dist_z, body, palette, scale, face_cue=face_cue,
+                         side_cue=side_cue)
+        _draw_figure(img, subj, subj_z, body, palette, scale, face_cue=face_cue,
+                     side_cue=side_cue)
         if d_front:
             _draw_figure(img, dist, dist_z, body, palette, scale, mask=occ_mask,
-                         face_cue=face_cue)
+                         face_cue=face_cue, side_cue=side_cue)
         for o in occluders:
             poly = _fix(occluder_poly(o, t, cam))
             cv2.fillPoly(img, [poly], o["color"], cv2.LINE_AA, SHIFT)
@@ -555,22 +569,25 @@ def options_path(out_dir) -> str:
 
 
 def read_options(out_dir) -> dict:
-    """How the set in out_dir was drawn: ROOT/synthetic.json ({'face_cue': ...}); a set written
-    before that file existed was drawn without the face cue."""
+    """How the set in out_dir was drawn: ROOT/synthetic.json, {option: bool} for DRAW_OPTIONS;
+    a set written before that file (or before an option) existed was drawn without it."""
     from dkd_tf.data.records import DatasetError
     path = options_path(out_dir)
     if not os.path.exists(path):
-        return {"face_cue": False}
+        return {k: False for k in DRAW_OPTIONS}
     try:
         with open(path) as f:
             raw = json.load(f)
-        return {"face_cue": bool(raw["face_cue"])}
+        if not isinstance(raw, dict):
+            raise TypeError(f"a JSON object expected, found {type(raw).__name__}")
+        return {k: bool(raw.get(k, False)) for k in DRAW_OPTIONS}
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise DatasetError(path, f"unreadable synthetic-set options ({e})") from None
 
 
 def generate(out_dir, num_videos: int, num_frames: int, seed: int, height: int = 160,
-             width: int = 208, test_fraction: float = 0.25, face_cue: bool = False) -> list[str]:
+             width: int = 208, test_fraction: float = 0.25, face_cue: bool = False,
+             side_cue: bool = False) -> list[str]:
     """Write `num_videos` clips to `out_dir` in Penn Action format; returns the video ids.
 
     The first ceil((1 - test_fraction) * N) videos are train, the rest test. Video i is rendered
@@ -584,11 +601,11 @@ def generate(out_dir, num_videos: int, num_frames: int, seed: int, height: int =
     n_train = num_train(num_videos, test_fraction)
     os.makedirs(out_dir, exist_ok=True)
     with open(options_path(out_dir), "w") as f:
-        json.dump({"face_cue": bool(face_cue)}, f)
+        json.dump({"face_cue": bool(face_cue), "side_cue": bool(side_cue)}, f)
     ids = []
     for i in range(num_videos):
         vid = f"{i + 1:04d}"
-        v = render_video(video_rng(seed, i), num_frames, height, width, face_cue)
+        v = render_video(video_rng(seed, i), num_frames, height, width, face_cue, side_cue)
         penn_action.write_video(out_dir, vid, v["frames"], v["joints"], v["visibility"],
                                 v["bboxes"], train=i < n_train, action=v["action"],
                                 pose=v["pose"])
@@ -612,11 +629,11 @@ def add_tags(out_dir, seed: int, progress=None) -> tuple[list[str], int]:
     if not ids:
         raise DatasetError(os.path.join(os.fspath(out_dir), "labels"), "no label files")
     same_jpeg = 0
-    face_cue = read_options(out_dir)["face_cue"]
+    options = read_options(out_dir)
     for n, vid in enumerate(ids):
         rec = penn_action.read_video(out_dir, vid)
         h, w = rec.image_size
-        v = render_video(video_rng(seed, int(vid) - 1), rec.num_frames, h, w, face_cue)
+        v = render_video(video_rng(seed, int(vid) - 1), rec.num_frames, h, w, **options)
         for field in ("joints", "visibility", "bboxes"):
             if not np.array_equal(np.asarray(getattr(rec, field), np.float32), v[field]):
                 raise DatasetError(penn_action.label_path(out_dir, vid),
@@ -649,11 +666,18 @@ def main(argv):
               f"{time.time() - start:.1f}s")
         return
     ids = generate(f.out, f.videos, f.frames, f.seed, f.height, f.width, f.test_fraction,
-                   f.face_cue)
+                   f.face_cue, f.side_cue)
     n_train = num_train(len(ids), f.test_fraction)
     print(f"synthetic: wrote {len(ids)} videos ({n_train} train, {len(ids) - n_train} test) x "
           f"{f.frames} frames at {f.height}x{f.width} to {os.path.abspath(f.out)} "
-          f"(seed {f.seed}{', face cue' if f.face_cue else ''}) in {time.time() - start:.1f}s")
+          f"(seed {f.seed}{describe_options(f.face_cue, f.side_cue)}) in "
+          f"{time.time() - start:.1f}s")
+
+
+def describe_options(face_cue: bool, side_cue: bool) -> str:
+    """', face cue, side cue' for the options that are on: the tail of a 'seed N' message."""
+    return "".join(f", {name}" for name, on in (("face cue", face_cue), ("side cue", side_cue))
+                   if on)
 
 
 def _define_flags():
@@ -669,6 +693,9 @@ def _define_flags():
                        "split.", lower_bound=0.0, upper_bound=1.0)
     flags.DEFINE_bool("face_cue", False, "Draw the front of each head in a face colour (a "
                       "front/back cue larger than the eyes); recorded in ROOT/synthetic.json.")
+    flags.DEFINE_bool("side_cue", False, "Draw a white stripe down each left limb (left/right "
+                      "told apart in one frame; train with --flip_prob=0); recorded in "
+                      "ROOT/synthetic.json.")
     flags.DEFINE_bool("tags_only", False, "Only (re)write tags/NNNN.json of the set already in "
                       "--out, re-rendering each video in memory from --seed (frames on disk are "
                       "not touched; --videos/--frames/--height/--width come from the labels).")
