@@ -79,38 +79,25 @@ class FaceCueTest(tf.test.TestCase):
 
     def test_face_cue_changes_pixels_on_faces_only_and_no_label(self):
         seen_face = 0
-        for i in range(4):
-            plain = synthetic.render_video(synthetic.video_rng(3, i), 6, H, W)
-            face = synthetic.render_video(synthetic.video_rng(3, i), 6, H, W, face_cue=True)
-            for key in ("joints", "visibility", "bboxes"):
-                np.testing.assert_array_equal(plain[key], face[key])
+        for plain, t, a, b, changed in _changed_pixels(3, 4, 6, face_cue=True):
             skin = synthetic.face_color(plain["meta"]["palette"]["head"])
-            for t, (a, b) in enumerate(zip(plain["frames"], face["frames"])):
-                changed = np.argwhere(np.abs(a.astype(int) - b).max(-1) > 40)
-                if not len(changed):
-                    continue
-                seen_face += 1
-                # Every changed pixel lies around a head: the subject's or the distractor's.
-                heads = np.stack([plain["joints"][t, synthetic.HEAD],
-                                  plain["meta"]["distractor_joints"][t, synthetic.HEAD]])
-                d = np.linalg.norm(changed[:, None, ::-1] - heads[None], axis=-1).min(1)
-                self.assertLess(d.max(), 0.2 * H)
-                # ... and moved towards the face colour (anti-aliased, blurred, eyes on top).
-                dist = lambda img: np.linalg.norm(  # noqa: E731
-                    img[changed[:, 0], changed[:, 1]].astype(float) - skin, axis=-1).mean()
-                self.assertLess(dist(b), dist(a))
+            seen_face += 1
+            # Every changed pixel lies around a head: the subject's or the distractor's.
+            heads = np.stack([plain["joints"][t, synthetic.HEAD],
+                              plain["meta"]["distractor_joints"][t, synthetic.HEAD]])
+            d = np.linalg.norm(changed[:, None, ::-1] - heads[None], axis=-1).min(1)
+            self.assertLess(d.max(), 0.2 * H)
+            # ... and moved towards the face colour (anti-aliased, blurred, eyes on top).
+            dist = lambda img: np.linalg.norm(  # noqa: E731
+                img[changed[:, 0], changed[:, 1]].astype(float) - skin, axis=-1).mean()
+            self.assertLess(dist(b), dist(a))
         self.assertGreater(seen_face, 0)  # some frames face the camera
 
     def test_the_option_is_recorded_and_training_refuses_a_set_drawn_otherwise(self):
-        from dkd_tf import training
         from dkd_tf.data import datasets
         from dkd_tf.data.records import DatasetError
-        root = tempfile.mkdtemp(dir=self.get_temp_dir())
-        synthetic.generate(root, num_videos=2, num_frames=3, seed=1, height=H, width=W,
-                           face_cue=True)
+        root, cfg = _tiny_set(self, face_cue=True)
         self.assertEqual(synthetic.read_options(root), {"face_cue": True, "side_cue": False})
-        cfg = training.TrainConfig(dataset="synthetic", data_dir=root, synthetic_videos=2,
-                                   synthetic_frames=3, seed=1)
         with self.assertRaisesRegex(DatasetError, "synthetic.json.*face_cue=True"):
             datasets.ensure_synthetic(cfg)
         import dataclasses
@@ -134,46 +121,34 @@ class SideCueTest(tf.test.TestCase):
 
     def test_side_cue_whitens_left_limbs_only_and_changes_no_label(self):
         striped = 0
-        for i in range(3):
-            plain = synthetic.render_video(synthetic.video_rng(5, i), 4, H, W)
-            side = synthetic.render_video(synthetic.video_rng(5, i), 4, H, W, side_cue=True)
-            for key in ("joints", "visibility", "bboxes"):
-                np.testing.assert_array_equal(plain[key], side[key])
-            for t, (a, b) in enumerate(zip(plain["frames"], side["frames"])):
-                changed = np.argwhere(np.abs(a.astype(int) - b).max(-1) > 40)
-                if not len(changed):
-                    continue
-                striped += 1
-                # Changed pixels turned whiter and lie along a left limb (subject or distractor):
-                # nearer a left joint than the figure's size allows for any other part.
-                self.assertGreater(b[changed[:, 0], changed[:, 1]].astype(int).sum(),
-                                   a[changed[:, 0], changed[:, 1]].astype(int).sum())
-                segs = []
-                for joints in (plain["joints"][t], plain["meta"]["distractor_joints"][t]):
-                    for p, q in ((synthetic.LSHO, synthetic.LELB), (synthetic.LELB, synthetic.LWRI),
-                                 (synthetic.LHIP, synthetic.LKNE), (synthetic.LKNE, synthetic.LANK)):
-                        segs.append((joints[p], joints[q]))
-                pts = changed[:, ::-1].astype(float)
-                d = np.min([_segment_distance(pts, p, q) for p, q in segs], axis=0)
-                self.assertLess(np.median(d), 2.0)  # on the limbs' centre lines (blur, JPEG aside)
-                right_d = np.min([_segment_distance(pts, plain["joints"][t][p],
-                                                    plain["joints"][t][q])
-                                  for p, q in ((synthetic.RSHO, synthetic.RELB),
-                                               (synthetic.RHIP, synthetic.RKNE))], axis=0)
-                self.assertGreater(np.mean(right_d > d), 0.5)
+        for plain, t, a, b, changed in _changed_pixels(5, 3, 4, side_cue=True):
+            striped += 1
+            # Changed pixels turned whiter and lie along a left limb (subject or distractor):
+            # nearer a left joint than the figure's size allows for any other part.
+            self.assertGreater(b[changed[:, 0], changed[:, 1]].astype(int).sum(),
+                               a[changed[:, 0], changed[:, 1]].astype(int).sum())
+            segs = []
+            for joints in (plain["joints"][t], plain["meta"]["distractor_joints"][t]):
+                for p, q in ((synthetic.LSHO, synthetic.LELB), (synthetic.LELB, synthetic.LWRI),
+                             (synthetic.LHIP, synthetic.LKNE), (synthetic.LKNE, synthetic.LANK)):
+                    segs.append((joints[p], joints[q]))
+            pts = changed[:, ::-1].astype(float)
+            d = np.min([_segment_distance(pts, p, q) for p, q in segs], axis=0)
+            self.assertLess(np.median(d), 2.0)  # on the limbs' centre lines (blur, JPEG aside)
+            right_d = np.min([_segment_distance(pts, plain["joints"][t][p],
+                                                plain["joints"][t][q])
+                              for p, q in ((synthetic.RSHO, synthetic.RELB),
+                                           (synthetic.RHIP, synthetic.RKNE))], axis=0)
+            self.assertGreater(np.mean(right_d > d), 0.5)
         self.assertGreater(striped, 0)
 
     def test_recorded_refused_when_drawn_otherwise_and_flips_refused(self):
         import dataclasses
-        from dkd_tf import training
         from dkd_tf.data import datasets
         from dkd_tf.data.records import DatasetError
-        root = tempfile.mkdtemp(dir=self.get_temp_dir())
-        synthetic.generate(root, num_videos=2, num_frames=3, seed=1, height=H, width=W,
-                           side_cue=True)
+        root, cfg = _tiny_set(self, side_cue=True)
+        cfg = dataclasses.replace(cfg, flip_prob=0.0)
         self.assertEqual(synthetic.read_options(root), {"face_cue": False, "side_cue": True})
-        cfg = training.TrainConfig(dataset="synthetic", data_dir=root, synthetic_videos=2,
-                                   synthetic_frames=3, seed=1, flip_prob=0.0)
         with self.assertRaisesRegex(DatasetError, "synthetic.json.*side_cue=True"):
             datasets.ensure_synthetic(cfg)
         side = dataclasses.replace(cfg, synthetic_side_cue=True)
@@ -182,6 +157,30 @@ class SideCueTest(tf.test.TestCase):
             datasets.ensure_synthetic(dataclasses.replace(side, flip_prob=0.5))
         ids, _ = synthetic.add_tags(root, seed=1)  # re-rendered with the stripes: labels match
         self.assertEqual(ids, ["0001", "0002"])
+
+
+def _changed_pixels(seed, videos, frames, **options):
+    """Yields (plain video, t, plain frame, frame drawn with `options`, [N, 2] (y, x) of the
+    pixels that differ by more than 40) per frame with a change, after checking that the
+    options change no label."""
+    for i in range(videos):
+        plain = synthetic.render_video(synthetic.video_rng(seed, i), frames, H, W)
+        drawn = synthetic.render_video(synthetic.video_rng(seed, i), frames, H, W, **options)
+        for key in ("joints", "visibility", "bboxes"):
+            np.testing.assert_array_equal(plain[key], drawn[key])
+        for t, (a, b) in enumerate(zip(plain["frames"], drawn["frames"])):
+            changed = np.argwhere(np.abs(a.astype(int) - b).max(-1) > 40)
+            if len(changed):
+                yield plain, t, a, b, changed
+
+
+def _tiny_set(test, **options):
+    """(root, a TrainConfig naming it): two 3-frame videos drawn with `options`."""
+    from dkd_tf import training
+    root = tempfile.mkdtemp(dir=test.get_temp_dir())
+    synthetic.generate(root, num_videos=2, num_frames=3, seed=1, height=H, width=W, **options)
+    return root, training.TrainConfig(dataset="synthetic", data_dir=root, synthetic_videos=2,
+                                      synthetic_frames=3, seed=1)
 
 
 def _segment_distance(points, p, q):
