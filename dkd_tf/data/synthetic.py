@@ -601,11 +601,12 @@ def generate(out_dir, num_videos: int, num_frames: int, seed: int, height: int =
     n_train = num_train(num_videos, test_fraction)
     os.makedirs(out_dir, exist_ok=True)
     with open(options_path(out_dir), "w") as f:
-        json.dump({"face_cue": bool(face_cue), "side_cue": bool(side_cue)}, f)
+        options = {"face_cue": bool(face_cue), "side_cue": bool(side_cue)}
+        json.dump(options, f)
     ids = []
     for i in range(num_videos):
         vid = f"{i + 1:04d}"
-        v = render_video(video_rng(seed, i), num_frames, height, width, face_cue, side_cue)
+        v = render_video(video_rng(seed, i), num_frames, height, width, **options)
         penn_action.write_video(out_dir, vid, v["frames"], v["joints"], v["visibility"],
                                 v["bboxes"], train=i < n_train, action=v["action"],
                                 pose=v["pose"])
@@ -665,19 +666,19 @@ def main(argv):
               f"match; last frame byte-identical in {same}/{len(ids)}) in "
               f"{time.time() - start:.1f}s")
         return
+    options = {k: f[k].value for k in DRAW_OPTIONS}
     ids = generate(f.out, f.videos, f.frames, f.seed, f.height, f.width, f.test_fraction,
-                   f.face_cue, f.side_cue)
+                   **options)
     n_train = num_train(len(ids), f.test_fraction)
     print(f"synthetic: wrote {len(ids)} videos ({n_train} train, {len(ids) - n_train} test) x "
           f"{f.frames} frames at {f.height}x{f.width} to {os.path.abspath(f.out)} "
-          f"(seed {f.seed}{describe_options(f.face_cue, f.side_cue)}) in "
+          f"(seed {f.seed}{describe_options(**options)}) in "
           f"{time.time() - start:.1f}s")
 
 
-def describe_options(face_cue: bool, side_cue: bool) -> str:
-    """', face cue, side cue' for the options that are on: the tail of a 'seed N' message."""
-    return "".join(f", {name}" for name, on in (("face cue", face_cue), ("side cue", side_cue))
-                   if on)
+def describe_options(**options) -> str:
+    """', face cue, side cue' for the DRAW_OPTIONS that are on: the tail of a 'seed N' message."""
+    return "".join(f", {k.replace('_', ' ')}" for k in DRAW_OPTIONS if options.get(k))
 
 
 def _define_flags():
