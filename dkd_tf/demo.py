@@ -232,9 +232,7 @@ def main(argv):
     data_cfg = training.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
                                     synthetic_videos=FLAGS.videos,
                                     synthetic_frames=FLAGS.frames, seed=FLAGS.seed,
-                                    synthetic_side_cue=FLAGS.side_cue,
-                                    flip_prob=(0.0 if FLAGS.side_cue
-                                               else training.TrainConfig.flip_prob))
+                                    synthetic_side_cue=FLAGS.side_cue)
     _say(f"$ python -m dkd_tf.data.synthetic --out {data_cfg.data_dir} --videos {FLAGS.videos} "
          f"--frames {FLAGS.frames} --seed {FLAGS.seed}{' --side_cue' if FLAGS.side_cue else ''}")
     datasets.ensure_synthetic(data_cfg)

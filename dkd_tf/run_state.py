@@ -139,6 +139,9 @@ def config_problems(cfg) -> list[tuple[str, str]]:
         need(field, getattr(cfg, field) >= 0, "must be >= 0")
     for field in ("rotation_prob", "flip_prob"):
         need(field, 0.0 <= getattr(cfg, field) <= 1.0, "is a probability: must be in [0, 1]")
+    need("flip_prob", not (cfg.synthetic_side_cue and cfg.flip_prob > 0),
+         "must be 0 with --synthetic_side_cue: a mirrored crop puts the left-limb stripe on the "
+         "right limbs' labels")
     need("discriminator_scale", 0.0 < cfg.discriminator_scale <= 1.0, "must be in (0, 1]")
     need("scale_max", cfg.scale_max >= cfg.scale_min,
          f"must be >= --scale_min ({cfg.scale_min:g})")

@@ -20,9 +20,6 @@ def ensure_synthetic(cfg, log=None) -> bool:
     """Generate the synthetic set on first use, so the synthetic config runs out of the box, and
     say so. Only dkd_tf.train and the demo call this; True when a set was written."""
     wanted = {k: bool(getattr(cfg, "synthetic_" + k)) for k in synthetic.DRAW_OPTIONS}
-    if wanted["side_cue"] and cfg.flip_prob > 0:
-        raise ValueError(f"synthetic_side_cue needs flip_prob=0 (got {cfg.flip_prob}): a mirrored "
-                         "crop puts the left-limb stripe on the right limbs' labels")
     if os.path.isdir(os.path.join(cfg.data_dir, "labels")):
         on_disk = synthetic.read_options(cfg.data_dir)
         for k in synthetic.DRAW_OPTIONS:
