@@ -318,6 +318,18 @@ class FlagValidationTest(tf.test.TestCase):
         with self.assertRaisesRegex(run_state.RunStateError, "--data_dir=no/such/dir"):
             training.run_training(cfg)
 
+    def test_side_cue_refuses_flips(self):
+        # A mirrored crop would put the left-limb stripe on the right limbs' labels.
+        cfg = tiny_config(os.path.join(self.get_temp_dir(), "run"), "data",
+                          synthetic_side_cue=True, flip_prob=0.5)
+        with self.assertRaisesRegex(run_state.RunStateError,
+                                    r"--flip_prob=0.5: must be 0 with --synthetic_side_cue"):
+            run_state.validate_config(cfg, paths=False)
+        for ok in (dataclasses.replace(cfg, flip_prob=0.0),
+                   dataclasses.replace(cfg, synthetic_side_cue=False)):
+            with self.subTest(side_cue=ok.synthetic_side_cue, flip_prob=ok.flip_prob):
+                self.assertEqual(run_state.validate_config(ok, paths=False), [])
+
     def test_labels_shorter_than_the_frames_warn(self):
         data = tiny_synthetic(os.path.join(self.get_temp_dir(), "syn"))
         frames = os.path.join(data, "frames", "0001")
