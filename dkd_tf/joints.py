@@ -130,7 +130,39 @@ MPII = _make(
                "l_wrist"],
 )
 
-JOINT_SETS = {js.name: js for js in (PENN_ACTION, SUB_JHMDB, MPII)}
+# Leeds Sports Pose and LSP extended (Johnson & Everingham 2010, 2011), order of joints.mat.
+# PCK counts the 12 limb joints, as the usual LSP protocol and every MoveNet/BlazePose comparison
+# do (neither peer has a neck or a head top); the torso is left shoulder - right hip.
+LSP = _make(
+    "lsp",
+    ["r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist", "r_elbow",
+     "r_shoulder", "l_shoulder", "l_elbow", "l_wrist", "neck", "head_top"],
+    _ARMS_LEGS + [("neck", "head_top"), ("neck", "l_shoulder"), ("neck", "r_shoulder"),
+                  ("l_shoulder", "l_hip"), ("r_shoulder", "r_hip"), ("l_hip", "r_hip")],
+    torso=("l_shoulder", "r_hip"),
+    group_members={"Head": (), **_LIMBS},  # neck and head top are labelled, not scored
+    evaluated=["r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "r_wrist", "r_elbow",
+               "r_shoulder", "l_shoulder", "l_elbow", "l_wrist"],
+)
+
+JOINT_SETS = {js.name: js for js in (PENN_ACTION, SUB_JHMDB, MPII, LSP)}
+
+# Joints that stand for another set's joint of another name (Penn Action's 'head' is the top of
+# the head, as LSP's 'head_top' and MPII's 'head_top' are).
+_SAME_JOINT = {("lsp", "penn_action"): {"head": "head_top"},
+               ("mpii", "penn_action"): {"head": "head_top"}}
+
+
+def mapping(source: JointSet, target: JointSet) -> list[int]:
+    """For each joint of `target`, its index in `source` (-1 where `source` has none): how
+    labels of one set (LSP's 14) feed a model of another (Penn Action's 13, the paper's
+    protocol)."""
+    alias = _SAME_JOINT.get((source.name, target.name), {})
+    out = []
+    for name in target.names:
+        name = alias.get(name, name)
+        out.append(source.names.index(name) if name in source.names else -1)
+    return out
 
 
 def get(name: str) -> JointSet:

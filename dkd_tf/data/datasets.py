@@ -4,15 +4,19 @@ from __future__ import annotations
 import os
 
 from dkd_tf import joints as joints_lib
-from dkd_tf.data import mpii, penn_action, sub_jhmdb, synthetic
+from dkd_tf.data import lsp, mpii, penn_action, sub_jhmdb, synthetic
 from dkd_tf.data.records import DatasetError
 
-DATASETS = ("synthetic", "penn_action", "sub_jhmdb", "mpii")
+# lsp: data_dir holds lsp/ (LSP 1-1000 train, 1001-2000 test); lsp_extended: lsp/ and lspet/
+# (LSPET's 10,000 photos join the training half).
+DATASETS = ("synthetic", "penn_action", "sub_jhmdb", "mpii", "lsp", "lsp_extended")
 
 
 def joint_set_of(dataset: str) -> joints_lib.JointSet:
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {DATASETS}")
+    if dataset in ("lsp", "lsp_extended"):
+        return joints_lib.LSP
     return joints_lib.get("penn_action" if dataset == "synthetic" else dataset)
 
 
@@ -60,6 +64,8 @@ def load(cfg, subset: str, generate: bool = False):
                                "one: pass the --data_dir the model was trained on")
     if cfg.dataset in ("synthetic", "penn_action"):
         records = penn_action.read_split(cfg.data_dir, subset)
+    elif cfg.dataset in ("lsp", "lsp_extended"):
+        records = lsp.read_split(cfg.data_dir, subset, cfg.dataset == "lsp_extended")
     elif cfg.dataset == "sub_jhmdb":
         records = sub_jhmdb.read_split(cfg.data_dir, int(cfg.split), subset)
     else:
