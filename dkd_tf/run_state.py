@@ -149,8 +149,12 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     need("lr_decay_epochs", all(isinstance(e, int) and e >= 0 for e in epochs)
          and epochs == sorted(set(epochs)), "must be increasing non-negative epoch numbers")
     weights = cfg.backbone_weights
-    need("backbone_weights", weights in ("", "imagenet") or os.path.isfile(weights),
-         "must be '', 'imagenet' or an existing weights file")
+    need("backbone_weights", weights in ("", "imagenet", "movenet") or os.path.isfile(weights),
+         "must be '', 'imagenet', 'movenet' or an existing weights file")
+    need("backbone_weights", weights != "movenet" or any(
+        b.startswith("movenet_") for b in (cfg.initializer_backbone, cfg.encoder_backbone)),
+         "'movenet' maps MoveNet's weights into movenet_* backbones: choose one with "
+         "--initializer_backbone or --encoder_backbone")
     for field in SEED_FIELDS:
         path = getattr(cfg, field)
         need(field, not path or os.path.isfile(path), "no such file (a trained .keras model)")

@@ -32,7 +32,9 @@ HELP = {
                         "network of baseline / wo_pkd).",
     "initializer_width": "First-stage width of a ResNet-18/34 initializer (64 = standard).",
     "encoder_width": "First-stage width of a ResNet-18/34 encoder (64 = standard).",
-    "backbone_weights": "'' (random), 'imagenet' (keras.applications backbones) or a file.",
+    "backbone_weights": "'' (random), 'imagenet' (keras.applications backbones), 'movenet' "
+                        "(the movenet_* networks start from MoveNet's published weights, fetched "
+                        "and checked by dkd_tf.pretrained) or a file.",
     "init_initializer_from": "A pretrained .keras model (e.g. MPII) whose pose network seeds P.",
     "init_encoder_from": "A pretrained .keras model whose backbone and deconvolutions seed F.",
     "init_matcher_from": "A trained single-frame .keras model (a Baseline) whose 1x1 classifier "

@@ -24,6 +24,8 @@ from dkd_tf import joints as joints_lib
 from dkd_tf import run_state
 from dkd_tf.data import datasets, frame_check, pipeline
 from dkd_tf.models.dkd import DKD, KERNEL_MATCHING_VARIANTS
+from dkd_tf.models.movenet import MOVENET_BACKBONES
+from dkd_tf.pretrained import movenet_weights
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
@@ -46,7 +48,7 @@ class TrainConfig:
     encoder_backbone: str = "resnet18"
     initializer_width: int = 64
     encoder_width: int = 64
-    backbone_weights: str = ""  # '' | imagenet | path of a weights file
+    backbone_weights: str = ""  # '' | imagenet | movenet | path of a weights file
     init_initializer_from: str = ""  # a pretrained .keras model whose pose network seeds P
     init_encoder_from: str = ""  # ... whose backbone and deconvolutions seed F
     init_matcher_from: str = ""  # ... single-frame model whose 1x1 classifier seeds DKD's head
@@ -121,10 +123,29 @@ def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
     raise ValueError(f"unknown strategy {name!r}; choose default|mirrored|multi_worker|tpu")
 
 
-def build_model(cfg: TrainConfig, num_joints: int, clips=None) -> DKD:
+def map_movenet(model: DKD, cfg: TrainConfig, joint_set: joints_lib.JointSet) -> int:
+    """--backbone_weights movenet: every movenet_* pose network of the model (P, F, or the
+    single-frame network) starts as the published MoveNet (dkd_tf.pretrained.movenet_weights),
+    its classifier mapped onto the joint set by name. Returns the layers mapped."""
+    nets = [(model.initializer, cfg.initializer_backbone if model.temporal
+             else cfg.encoder_backbone)]
+    if model.temporal:
+        nets.append((model.encoder, cfg.encoder_backbone))
+    mapped = 0
+    for net, backbone in nets:
+        if backbone in MOVENET_BACKBONES:
+            n = movenet_weights.map_into(net, backbone, joint_set)
+            logging.info("%s starts from MoveNet's published weights (%s, %d layers)",
+                         net.name, backbone, n)
+            mapped += n
+    return mapped
+
+
+def build_model(cfg: TrainConfig, num_joints: int, clips=None,
+                joint_set: joints_lib.JointSet | None = None) -> DKD:
     """The run's model with its seeds applied; `clips` [B, T, H, W, 3] (training frames) are
     needed only by --init_matcher_from, whose batch-norm statistics come from them."""
-    weights = cfg.backbone_weights or None
+    weights = cfg.backbone_weights if cfg.backbone_weights not in ("", "movenet") else None
     model = DKD(num_joints=num_joints, variant=cfg.variant,
                 initializer_backbone=cfg.initializer_backbone,
                 encoder_backbone=cfg.encoder_backbone,
@@ -139,6 +160,9 @@ def build_model(cfg: TrainConfig, num_joints: int, clips=None) -> DKD:
                 discriminator_scale=cfg.discriminator_scale,
                 foreground_weight=cfg.foreground_weight,
                 initializer_weights=weights, encoder_weights=weights)
+    if cfg.backbone_weights == "movenet":
+        model(np.zeros((1, 2, cfg.input_size, cfg.input_size, 3), np.float32))  # build
+        map_movenet(model, cfg, joint_set or datasets.joint_set_of(cfg.dataset))
     if not model.temporal and cfg.init_initializer_from and cfg.init_encoder_from:
         raise ValueError(f"variant {cfg.variant!r} has one per-frame network: give "
                          "--init_initializer_from or --init_encoder_from, not both")
@@ -335,7 +359,7 @@ def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:
     run_state.clean_litter(cfg.model_dir)
     clips = next(iter(ds))[0] if cfg.init_matcher_from else None
     with strategy.scope():
-        model = build_model(cfg, joint_set.num_joints, clips)
+        model = build_model(cfg, joint_set.num_joints, clips, joint_set)
         lr = learning_rate_schedule(cfg, steps_per_epoch)
         model.compile(optimizer=make_optimizer(cfg, lr),
                       d_optimizer=make_optimizer(cfg, lr) if model.adversarial else None)

@@ -13,7 +13,8 @@ from dkd_tf.models.dkd import DKD
 
 SIZE = 64  # -> 2 x 2 at stride 32, 8 x 8 heatmaps
 CHANNELS = {"resnet18": 8 * 8, "resnet34": 8 * 8, "resnet50": 2048, "resnet101": 2048,
-            "mobilenetv3_small": 576, "mobilenetv3_large": 960}
+            "mobilenetv3_small": 576, "mobilenetv3_large": 960,
+            "movenet_lightning": 1280, "movenet_thunder": 1280}
 
 
 class BackboneTest(tf.test.TestCase):
@@ -29,7 +30,7 @@ class BackboneTest(tf.test.TestCase):
 
     def test_pose_nets_on_application_backbones(self):
         frame = np.zeros((2, SIZE, SIZE, 3), np.float32)
-        for name in ("resnet50", "mobilenetv3_small"):
+        for name in ("resnet50", "mobilenetv3_small", "movenet_lightning"):
             with self.subTest(name):
                 p = pose_net.build_pose_net(name, 13, 16, name=f"p_{name}")
                 f = pose_net.build_pose_net(name, None, 16, name=f"f_{name}")

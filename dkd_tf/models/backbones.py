@@ -2,7 +2,8 @@
 
 ResNet-18/34 (basic blocks) are built here because keras.applications has no basic-block ResNet;
 ResNet-50/101 and MobileNetV3 come from keras.applications so that users with ImageNet weights can
-load them (`weights='imagenet'` or a weights file). Every backbone is a functional model with a
+load them (`weights='imagenet'` or a weights file). The movenet_* backbones are keras.applications
+MobileNetV2 shaped as MoveNet's (dkd_tf.models.movenet), whose published weights map onto them. Every backbone is a functional model with a
 free spatial size, so the same network serves 64 px tests, 256 px training and multi-scale testing.
 """
 from __future__ import annotations
@@ -10,14 +11,17 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from dkd_tf.models.movenet import MOVENET_BACKBONES, mobilenet_v2
+
 BACKBONES = ("resnet18", "resnet34", "resnet50", "resnet101", "mobilenetv3_small",
-             "mobilenetv3_large")
+             "mobilenetv3_large", *MOVENET_BACKBONES)
 
 # Which normalization the backbone's (ImageNet) weights were trained with.
 _PREPROCESSING = {
     "resnet18": "torch", "resnet34": "torch",
     "resnet50": "caffe", "resnet101": "caffe",
     "mobilenetv3_small": "tf", "mobilenetv3_large": "tf",
+    **{name: "movenet" for name in MOVENET_BACKBONES},
 }
 
 
@@ -82,6 +86,14 @@ def build_backbone(name: str, input_channels: int = 3, weights=None, width: int 
     if weights == "imagenet" and input_channels != 3:
         raise ValueError("ImageNet weights need 3 input channels")
     shape = (None, None, input_channels)
+    if name in MOVENET_BACKBONES:
+        if weights == "imagenet":
+            raise ValueError(f"{name} starts from MoveNet's weights (training maps them), "
+                             "not ImageNet's")
+        model = mobilenet_v2(name, input_channels, model_name)
+        if weights:
+            model.load_weights(weights)
+        return model
     if name in ("resnet18", "resnet34"):
         model = basic_resnet(int(name[6:]), input_channels, width, name=model_name)
         if weights == "imagenet":

@@ -2,13 +2,18 @@
 
 backbone (stride 32) -> 2 x (Conv2DTranspose 4x4 stride 2, BN, ReLU) -> stride 8 features.
 The pose initializer P adds a 1x1 joint classifier; the frame encoder F stops at the features.
+
+The movenet_* backbones take MoveNet's own path to stride 8 instead (dkd_tf.models.movenet):
+its FPN, then its keypoint branch's separable layer (deconv_filters wide; 96 is MoveNet's) as
+the features, and a sigmoid classifier as MoveNet's heatmaps have, so the mapped network starts
+as MoveNet's keypoint heatmaps (at stride 8).
 """
 from __future__ import annotations
 
 import keras
 from keras import layers
 
-from dkd_tf.models import backbones
+from dkd_tf.models import backbones, movenet
 from dkd_tf.models.preprocessing import ImagePreprocess
 
 STRIDE = 8
@@ -31,8 +36,13 @@ def build_pose_net(backbone: str, num_joints: int | None, deconv_filters: int = 
     """
     inputs = keras.Input((None, None, 3), name="frame")
     x = ImagePreprocess(backbones.preprocessing_mode(backbone), name=f"{name}_preprocess")(inputs)
-    x = backbones.build_backbone(backbone, 3, weights, width, model_name=f"{name}_backbone")(x)
-    x = deconv_head(x, deconv_filters, name)
+    net = backbones.build_backbone(backbone, 3, weights, width, model_name=f"{name}_backbone")
+    activation = None
+    if backbone in movenet.MOVENET_BACKBONES:
+        x = movenet.keypoint_head(movenet.fpn_features(net, x, name), deconv_filters, name)
+        activation = "sigmoid"
+    else:
+        x = deconv_head(net(x), deconv_filters, name)
     if num_joints is not None:
-        x = layers.Conv2D(num_joints, 1, name=f"{name}_classifier")(x)
+        x = layers.Conv2D(num_joints, 1, activation=activation, name=f"{name}_classifier")(x)
     return keras.Model(inputs, x, name=name)
