@@ -24,6 +24,12 @@ writes pck.json, {name: the reported numbers (metrics.PCKAccumulator.to_json lay
 "coherence"; the average over splits when several ran, with each split's own numbers under
 "splits")}, and pck_curve.png (PCK versus alpha, Fig. 4a).
 
+Real photos beside published peers, all cropped the same way (--view image: the whole photo
+padded to a square, as a single-person peer sees it; --view box: around the labelled person):
+
+  python -m dkd_tf.evaluate --model_dir runs/lsp_initializer --view image \
+      --peers movenet_thunder,movenet_lightning,blazepose_full
+
 --by_tag (synthetic sets, which carry tags/NNNN.json; dkd_tf.data.tags) also scores PCK on the
 frames / joints of each situation tag and on clean ones, with the paired-bootstrap interval of
 first - other per tag (dkd_tf.tag_scores): printed, stored as "by_tag" in each model's pck.json
@@ -42,6 +48,7 @@ from absl import app, flags
 
 from dkd_tf import cli_errors, coherence, evaluation, metrics, tag_scores, train, training
 from dkd_tf.data import datasets, tags as tags_lib
+from dkd_tf.pretrained import peers as peers_lib
 
 SUB_JHMDB_SPLITS = (1, 2, 3)
 SPLIT_PLACEHOLDER = "{split}"
@@ -105,6 +112,12 @@ flags.DEFINE_integer("max_videos", 0, "Evaluate only the first N test videos (0 
 flags.DEFINE_bool("by_tag", False, "Also score PCK per situation tag of the synthetic set "
                   "(its tags/NNNN.json files) and on clean frames, with the paired-bootstrap "
                   "interval of the first row minus each other per tag; adds pck_by_tag.png.")
+flags.DEFINE_enum("view", "box", list(evaluation.VIEWS), "Crop of each frame: 'box' around "
+                  "the labelled person box (the paper's protocol), 'image' the whole frame padded "
+                  "to a square (as a single-person peer sees a photo).")
+flags.DEFINE_list("peers", [], "Published pose networks scored beside the models, on the same "
+                  "frames with the same crops: " + ", ".join(peers_lib.PEERS) + " (fetched and "
+                  "checked by dkd_tf.pretrained).")
 flags.DEFINE_bool("nonfinite_as_miss", False, "Score NaN/inf predicted keypoints as misses (with "
                   "a warning that counts them) instead of refusing them with the video and frame.")
 
@@ -177,8 +190,19 @@ def evaluate_model(model_dir, cfg):
         evaluation.load_model(model_dir), records, cfg.input_size, joint_set,
         [float(s) for s in flags.FLAGS.test_scales], flags.FLAGS.flip_test,
         progress=_progress(os.path.basename(model_dir)), nonfinite=_nonfinite(),
-        source=os.path.join(model_dir, training.MODEL_FILE))
+        source=os.path.join(model_dir, training.MODEL_FILE), view=flags.FLAGS.view)
     return acc, preds, records
+
+
+def evaluate_peer(key, cfg):
+    """A published peer (dkd_tf.pretrained.peers) on cfg's test frames, cropped as the models'
+    are. Returns (PCKAccumulator, {video_id: keypoints}, records)."""
+    joint_set, records = _test_records(cfg)
+    peer = peers_lib.load(key, log=print)
+    preds = evaluation.predict_peer_records(peer, records, joint_set, flags.FLAGS.view,
+                                            _progress(key))
+    return metrics.score_records(joint_set, records, preds, _nonfinite(), peer.path), preds, \
+        records
 
 
 def _nonfinite() -> str:
@@ -203,11 +227,19 @@ def _sources(f) -> list[tuple[str, str, str]]:
     if f.predictions:
         return [(f.names[0] if f.names else os.path.basename(f.predictions), "predictions",
                  f.predictions)]
-    model_dirs = [d for d in f.model_dir.split(",") if d]
+    peers = [p for p in f.peers if p]
+    model_dirs = [d for d in f.model_dir.split(",") if d] if (
+        f["model_dir"].present or not peers) else []
     names = f.names or [os.path.basename(os.path.normpath(d)) for d in model_dirs]
     if len(names) != len(model_dirs):
         raise app.UsageError("--names needs one name per --model_dir")
-    return [(n, "model", d) for n, d in zip(names, model_dirs)]
+    for p in peers:
+        if p not in peers_lib.PEERS:
+            raise app.UsageError(f"--peers: unknown peer {p!r}; choose from "
+                                 f"{', '.join(peers_lib.PEERS)}")
+    if peers and not model_dirs and not f["dataset"].present:
+        raise app.UsageError("--peers without --model_dir needs --dataset and --data_dir")
+    return [(n, "model", d) for n, d in zip(names, model_dirs)] + [(p, "peer", p) for p in peers]
 
 
 def main(argv):
@@ -230,13 +262,17 @@ def main(argv):
         results[name], temporal[name] = {}, {}
         for split in splits or [None]:
             path = with_split(template, split)
-            cfg = data_config(path if kind == "model" else None, split)
+            first_model = next((t for _, k, t in _sources(f) if k == "model"), None)
+            cfg = data_config(path if kind == "model" else (
+                with_split(first_model, split) if first_model and kind == "peer" else None), split)
             if len(splits) > 1 and cfg.dataset != "sub_jhmdb":
                 raise app.UsageError(f"several splits are a Sub-JHMDB protocol; the data set "
                                      f"is {cfg.dataset!r}")
             key = int(cfg.split) if cfg.dataset == "sub_jhmdb" else None
             if kind == "predictions":
                 results[name][key], preds, records = evaluate_predictions(path, cfg)
+            elif kind == "peer":
+                results[name][key], preds, records = evaluate_peer(path, cfg)
             else:
                 results[name][key], preds, records = evaluate_model(path, cfg)
             temporal[name][key] = coherence.score_records(results[name][key].joint_set,

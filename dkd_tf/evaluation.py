@@ -3,7 +3,10 @@ device, never through the clip-unrolled training graph.
 
 Protocol (paper sec. 4.1): each frame is cropped around the centre of its ground-truth person box
 at the model's input size; keypoints are decoded with dkd_tf.codec and mapped back to the source
-image; PCK comes from dkd_tf.metrics. Multi-scale and flip testing run one stream per (scale,
+image; PCK comes from dkd_tf.metrics. view='image' crops the whole frame padded to a square
+instead (how a single-person peer such as MoveNet sees a photo; LSP's photos are framed around
+their person), so no ground truth enters the crop. Peers (dkd_tf.pretrained.peers) are scored
+through the same crops by predict_peer_records. Multi-scale and flip testing run one stream per (scale,
 flip) pair, each carrying its own state; their heatmaps are warped into the scale-1 crop's
 heatmap frame and averaged before decoding.
 """
@@ -19,6 +22,21 @@ from dkd_tf import codec, joints as joints_lib, metrics, run_state, training
 from dkd_tf.data import transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord
+
+VIEWS = ("box", "image")
+
+
+def view_box(image_shape, box, view: str) -> np.ndarray:
+    """The box a frame is cropped around: the ground-truth person box ('box'), or ('image') the
+    box whose crop (transforms.CROP_MARGIN larger) is exactly the frame padded to a square."""
+    if view == "box":
+        return np.asarray(box, np.float32)
+    if view != "image":
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    h, w = image_shape[:2]
+    half = max(h, w) / transforms.CROP_MARGIN / 2.0
+    cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+    return np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
 
 
 def load_model(model_dir: str):
@@ -41,8 +59,9 @@ class StreamingPredictor:
     """Runs a DKD model over videos through its two inference graphs (batch = streams)."""
 
     def __init__(self, model, input_size: int, joint_set: joints_lib.JointSet,
-                 scales=(1.0,), flip: bool = False):
+                 scales=(1.0,), flip: bool = False, view: str = "box"):
         self.model = model
+        self.view = view
         self.input_size = int(input_size)
         self.stride = model.stride
         self.joint_set = joint_set
@@ -84,7 +103,8 @@ class StreamingPredictor:
         ref_index = self.streams.index((1.0, False))
         state = None
         for t, path in enumerate(record.frame_paths):
-            frames, mats = self.crops(load_frame(path), record.bboxes[t])
+            image = load_frame(path)
+            frames, mats = self.crops(image, view_box(image.shape, record.bboxes[t], self.view))
             if state is None:
                 heatmaps, state = self._initialize(frames)
             else:
@@ -102,17 +122,39 @@ class StreamingPredictor:
 
 
 def evaluate_records(model, records, input_size, joint_set, scales=(1.0,), flip=False,
-                     progress=None, nonfinite="refuse", source="model"):
+                     progress=None, nonfinite="refuse", source="model", view="box"):
     """(PCKAccumulator, {video_id: keypoints [T, K, 2]}): every record streamed and scored.
     NaN/inf keypoints are refused unless nonfinite='miss' (metrics.score_records)."""
-    preds = predict_records(model, records, input_size, joint_set, scales, flip, progress)
+    preds = predict_records(model, records, input_size, joint_set, scales, flip, progress, view)
     return metrics.score_records(joint_set, records, preds, nonfinite, source), preds
 
 
+def predict_peer_records(peer, records, joint_set, view: str = "box", progress=None) -> dict:
+    """{video_id: keypoints [T, K, 2]} of a peer (dkd_tf.pretrained.peers.Peer) on every frame,
+    cropped as our models' frames are (same view, same crop matrix), mapped to joint_set."""
+    from dkd_tf.pretrained import peers as peers_lib
+    out = {}
+    size = peer.input_size
+    for i, rec in enumerate(records):
+        frames = []
+        for t, path in enumerate(rec.frame_paths):
+            image = load_frame(path)
+            center, box_size = transforms.box_center_size(
+                view_box(image.shape, rec.bboxes[t], view))
+            m = transforms.crop_matrix(center, box_size, size)
+            crop = transforms.warp_image(image, m, size).numpy()
+            xy, _ = peers_lib.to_joint_set(peer.predict(crop), peer.names, joint_set)
+            frames.append(transforms.invert_points(m.numpy(), xy))
+        out[rec.video_id] = np.stack(frames)
+        if progress:
+            progress(i + 1, len(records))
+    return out
+
+
 def predict_records(model, records, input_size, joint_set, scales=(1.0,), flip=False,
-                    progress=None) -> dict:
+                    progress=None, view="box") -> dict:
     """{video_id: keypoints [T, K, 2]} for every record, streamed."""
-    predictor = StreamingPredictor(model, input_size, joint_set, scales, flip)
+    predictor = StreamingPredictor(model, input_size, joint_set, scales, flip, view)
     out = {}
     for i, rec in enumerate(records):
         out[rec.video_id] = predictor.predict_video(rec)[0]
