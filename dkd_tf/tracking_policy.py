@@ -23,7 +23,7 @@ DEFAULT_FOLLOW_MAX_RESIZE = 0.1  # the followed box's size changes by at most 10
 # the next crop, off-centre, repeats the bias until the person is lost. Averaging the centre over
 # frames damps that loop; chosen on the 192 training videos of the synthetic set with the
 # reference DKD (follow-crop PCK 73.5 at 0, 75.6 at 0.3, 77.2 at 0.5, 77.8 at 0.7 and 0.8, 76.3
-# at 0.9): README, "Reference models".
+# at 0.9): docs/experiments.md, "Following the person".
 DEFAULT_FOLLOW_SMOOTHING = 0.7
 FOLLOW_SCALE_RANGE = (0.7, 1.5)  # ... and stays within this range of a given start box's size
 

@@ -16,7 +16,7 @@ from dkd_tf import cli_errors, run_state, training
 HELP = {
     "model_dir": "Directory for config.json, checkpoints/, logs/ (TensorBoard) and model.keras.",
     "dataset": "Data set reader: synthetic | penn_action | sub_jhmdb | mpii.",
-    "data_dir": "Root of the data set in its official layout (README, 'Data sets').",
+    "data_dir": "Root of the data set in its official layout (docs/data.md).",
     "split": "Sub-JHMDB split (1, 2 or 3).",
     "synthetic_videos": "Videos to generate when --dataset=synthetic and data_dir is empty.",
     "synthetic_frames": "Frames per generated synthetic video.",

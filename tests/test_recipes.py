@@ -1,4 +1,5 @@
-"""Recipes: valid settings, and the fairness the README claims (same encoder, same frames)."""
+"""Recipes: valid settings, and the fairness docs/experiments.md claims (same encoder, same
+frames)."""
 import dataclasses
 import os
 

@@ -1,6 +1,6 @@
 """The shipped pairs (dkd_tf/presets/reference, dkd_tf/presets/mobile): each loads, its TFLite
 export still matches the shipped Keras DKD, and it scores held-out synthetic videos near what the
-README says.
+README's presets table (and docs/experiments.md) says.
 
 The held-out videos are re-rendered from the generator (video i of the preset's data seed is
 reproducible on its own), so the test needs no data set on disk.
@@ -17,7 +17,7 @@ from export import manifest as manifest_lib
 from export import runtimes, verify
 
 VIDEOS = 4  # the first held-out videos of the preset's data set
-# The preset's full-set PCK (preset.json = the README's table) minus this many points is the
+# The preset's full-set PCK (preset.json = the README's presets table) minus this many points is the
 # floor on the first VIDEOS videos: their spread around the mean is about 10 points.
 FLOOR_MARGIN = 15.0
 
