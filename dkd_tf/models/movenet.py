@@ -1,14 +1,22 @@
-"""MoveNet's network shape in Keras: MobileNetV2 + a small FPN, cut at stride 8.
+"""MoveNet's network shape in Keras: MobileNetV2 + its small FPN + its keypoint branch.
 
 MoveNet SinglePose (Lightning: MobileNetV2 alpha 1.0 at 192 px; Thunder: alpha 1.75 at 256 px,
 whose last 1x1 conv keeps 1280 outputs where keras.applications would build 2240) is the
 real-world initialization at hand: its published weights map onto these layers by name
-(dkd_tf.pretrained.movenet_weights). MoveNet's FPN goes on to stride 4; DKD's heatmaps, features
-and kernels all live at stride 8 (pose_net.STRIDE), so the FPN stops one level earlier:
+(dkd_tf.pretrained.movenet_weights).
 
   c5 = out_relu (s32, 1280)  -> conv2d 1x1 -> 64, x2 bilinear  + conv2d_1 (block_9_add, s16)
      -> separable 3x3 -> 32, ReLU, x2 bilinear                 + conv2d_2 (block_5_add, s8)
-     -> separable 3x3 -> 24, ReLU                               = stride-8 features [B, H/8, W/8, 24]
+     -> separable 3x3 -> 24, ReLU, x2 bilinear                 + conv2d_3 (block_2_add, s4)
+     -> separable 3x3 -> 24, ReLU                               = FPN output [B, H/4, W/4, 24]
+     -> keypoint branch: separable 3x3 -> hidden (96), ReLU     [B, H/4, W/4, hidden]
+     -> 2 x 2 average pool                                      = features [B, H/8, W/8, hidden]
+
+DKD's heatmaps, features and kernels live at stride 8 (pose_net.STRIDE), so the branch's hidden
+maps are pooled once. A 1x1 classifier commutes with the pool, so P = sigmoid(classifier(features))
+starts as MoveNet's own keypoint heatmaps averaged over 2 x 2 cells (mapping the branch at
+stride 8 instead, on the FPN's stride-8 level, starts below 1 % PCK on LSP: its weights only fit
+stride-4 maps).
 
 Batch norm in the backbone holds MoveNet's folded biases (gamma 1, mean 0, var 1 - eps), so it is
 frozen (inference mode): training with batch statistics would undo the mapped network at the
@@ -23,8 +31,8 @@ from keras import layers
 
 # backbone name -> MobileNetV2 width multiplier, MoveNet's input size
 MOVENET_BACKBONES = {"movenet_lightning": (1.0, 192), "movenet_thunder": (1.75, 256)}
-LATERALS = ("block_5_add", "block_9_add")  # stride 8 and 16 inputs of the FPN
-FPN_WIDTHS = (64, 32, 24)  # s32/s16 level, s8 merge level, s8 output
+LATERALS = ("block_2_add", "block_5_add", "block_9_add")  # stride 4, 8 and 16 FPN inputs
+FPN_WIDTHS = (64, 32, 24)  # s32/s16 level, s8 merge level, s4 merge level and output
 LAST_CONV = 1280
 
 
@@ -55,10 +63,10 @@ def _separable(x, filters: int, name: str):
 
 
 def fpn_features(backbone: keras.Model, x, name: str):
-    """Stride-8 features [B, H/8, W/8, 24] of MoveNet's FPN over `backbone`'s outputs for x."""
+    """Stride-4 features [B, H/4, W/4, 24] of MoveNet's FPN over `backbone`'s outputs for x."""
     taps = keras.Model(backbone.input, [backbone.get_layer(n).output for n in LATERALS]
                        + [backbone.output], name=backbone.name)
-    c3, c4, c5 = taps(x)
+    c2, c3, c4, c5 = taps(x)
     top, mid, out = FPN_WIDTHS
     y = layers.Conv2D(top, 1, name=f"{name}_fpn_conv2d")(c5)
     y = layers.UpSampling2D(2, interpolation="bilinear", name=f"{name}_fpn_up16")(y)
@@ -68,10 +76,16 @@ def fpn_features(backbone: keras.Model, x, name: str):
     y = layers.UpSampling2D(2, interpolation="bilinear", name=f"{name}_fpn_up8")(y)
     y = layers.Add(name=f"{name}_fpn_add8")([y, layers.Conv2D(mid, 1,
                                                               name=f"{name}_fpn_conv2d_2")(c3)])
-    return _separable(y, out, f"{name}_fpn_separable_conv2d_1")
+    y = _separable(y, out, f"{name}_fpn_separable_conv2d_1")
+    y = layers.UpSampling2D(2, interpolation="bilinear", name=f"{name}_fpn_up4")(y)
+    y = layers.Add(name=f"{name}_fpn_add4")([y, layers.Conv2D(out, 1,
+                                                              name=f"{name}_fpn_conv2d_3")(c2)])
+    return _separable(y, out, f"{name}_fpn_separable_conv2d_2")
 
 
 def keypoint_head(x, hidden: int, name: str):
-    """MoveNet's keypoint-heatmap branch up to its hidden layer (separable 3x3 -> hidden, ReLU):
-    the features F hands to Phi and the matching, or P's classifier reads."""
-    return _separable(x, hidden, f"{name}_head")
+    """MoveNet's keypoint-heatmap branch up to its hidden layer (separable 3x3 -> hidden, ReLU)
+    at stride 4, pooled to stride 8: the features F hands to Phi and the matching, or P's
+    classifier reads."""
+    x = _separable(x, hidden, f"{name}_head")
+    return layers.AveragePooling2D(2, name=f"{name}_to_stride8")(x)

@@ -3,10 +3,10 @@
 backbone (stride 32) -> 2 x (Conv2DTranspose 4x4 stride 2, BN, ReLU) -> stride 8 features.
 The pose initializer P adds a 1x1 joint classifier; the frame encoder F stops at the features.
 
-The movenet_* backbones take MoveNet's own path to stride 8 instead (dkd_tf.models.movenet):
-its FPN, then its keypoint branch's separable layer (deconv_filters wide; 96 is MoveNet's) as
-the features, and a sigmoid classifier as MoveNet's heatmaps have, so the mapped network starts
-as MoveNet's keypoint heatmaps (at stride 8).
+The movenet_* backbones take MoveNet's own path instead (dkd_tf.models.movenet): its FPN to
+stride 4, its keypoint branch's separable layer (deconv_filters wide; 96 is MoveNet's) pooled to
+stride 8 as the features, and a sigmoid classifier as MoveNet's heatmaps have, so the mapped
+network starts as MoveNet's keypoint heatmaps averaged to stride 8.
 """
 from __future__ import annotations
 

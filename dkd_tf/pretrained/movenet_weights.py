@@ -96,12 +96,13 @@ def map_into(pose_net: keras.Model, backbone: str, joint_set: JointSet | None = 
     prefix = pose_net.name
     mapped = map_backbone(pose_net.get_layer(f"{prefix}_backbone"), weights)
     for ours, theirs in (("fpn_conv2d", "conv2d"), ("fpn_conv2d_1", "conv2d_1"),
-                         ("fpn_conv2d_2", "conv2d_2")):
+                         ("fpn_conv2d_2", "conv2d_2"), ("fpn_conv2d_3", "conv2d_3")):
         _set(pose_net.get_layer(f"{prefix}_{ours}"), weights[f"{_FPN}{theirs}/Conv2D/ReadVariableOp"],
              weights[f"{_FPN}{theirs}/BiasAdd/ReadVariableOp"])
         mapped += 1
     for ours, theirs in (("fpn_separable_conv2d", "separable_conv2d"),
-                         ("fpn_separable_conv2d_1", "separable_conv2d_1")):
+                         ("fpn_separable_conv2d_1", "separable_conv2d_1"),
+                         ("fpn_separable_conv2d_2", "separable_conv2d_2")):
         _set(pose_net.get_layer(f"{prefix}_{ours}_dw"),
              weights[f"{_FPN}{theirs}/separable_conv2d/ReadVariableOp"])
         _set(pose_net.get_layer(f"{prefix}_{ours}_pw"),
@@ -123,9 +124,9 @@ def map_into(pose_net: keras.Model, backbone: str, joint_set: JointSet | None = 
 
 
 def reference_features(backbone: str, frames_uint8: np.ndarray) -> np.ndarray:
-    """The published graph's stride-8 FPN output (`re_lu_1`) for [1, S, S, 3] uint8 frames: what
-    the mapped Keras network must reproduce."""
+    """The published graph's FPN output (`re_lu_2`, stride 4) for [1, S, S, 3] uint8 frames:
+    what the mapped Keras network must reproduce."""
     import tensorflow as tf
     path = fetch.fetch(backbone)
-    fn = tfjs.load_graph_model(path, [_FPN + "re_lu_1/Relu:0"])
+    fn = tfjs.load_graph_model(path, [_FPN + "re_lu_2/Relu:0"])
     return fn(tf.constant(frames_uint8.astype(np.int32)))[0].numpy()
