@@ -503,17 +503,58 @@ def draw_pose(bgr: np.ndarray, result: FrameResult, names, edges, keypoint_thres
     return bgr
 
 
+VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+
+
+def video_codec(path: str) -> str:
+    """The fourcc an overlay file gets from its extension; StreamError for others."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in VIDEO_CODECS:
+        raise StreamError(f"{path}: --out_video: use .mp4, .m4v, .avi, .mov or .mkv")
+    return VIDEO_CODECS[ext]
+
+
+# What a run reads from a model or export directory (other files there, such as an earlier
+# run's overlay, may be overwritten).
+MODEL_INPUTS = ("manifest.json", "config.json", "model.keras", "model_epoch.json")
+GRAPH_SUFFIXES = (".tflite", ".onnx", ".keras")
+
+
+def check_outputs(model_dir, video, out_video=None, out_json=None) -> None:
+    """Before any work: the outputs can be written, and neither is an input of the run (the
+    video, a frame of a frame folder, a file of the model or export directory or of the model
+    directory its manifest names) nor the other output (dkd_tf.output_paths)."""
+    from dkd_tf import output_paths
+    if not (out_video or out_json):
+        return
+    inputs = [str(video)] + output_paths.files_in(video)
+    for folder in (model_dir, _manifest_model_dir(model_dir)):
+        inputs += [p for p in output_paths.files_in(folder)
+                   if os.path.basename(p) in MODEL_INPUTS or p.endswith(GRAPH_SUFFIXES)]
+    if out_video:
+        output_paths.check_file(out_video, inputs, "--out_video")
+        video_codec(out_video)
+    if out_json:
+        output_paths.check_file(out_json, inputs, "--out_json",
+                                others=[("--out_video", out_video)])
+
+
+def _manifest_model_dir(model_dir) -> str:
+    """The source model directory an export's manifest names ('' when there is none)."""
+    try:
+        with open(os.path.join(str(model_dir), "manifest.json")) as f:
+            return str(json.load(f)["model"].get("model_dir") or "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""  # a missing or broken manifest is reported when the runner opens it
+
+
 class OverlayWriter:
     """cv2.VideoWriter opened at the first frame; every later frame is resized to that size."""
 
     def __init__(self, path: str, fps: float):
         self.path, self.fps = path, fps
         self.writer, self.size, self.frames = None, None, 0
-        ext = os.path.splitext(path)[1].lower()
-        codecs = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
-        if ext not in codecs:
-            raise StreamError(f"--out_video {path}: use .mp4, .avi, .mov or .mkv")
-        self.fourcc = cv2.VideoWriter_fourcc(*codecs[ext])
+        self.fourcc = cv2.VideoWriter_fourcc(*video_codec(path))
 
     def write(self, bgr):
         if self.writer is None:
@@ -555,9 +596,10 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     per input frame], 'summary': {...}}; writes it to out_json and the overlay to out_video when
     given. `runner` (an export.runtimes Runner) replaces opening one from model_dir.
     """
-    from export import runtimes
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
+    check_outputs(model_dir, video, out_video, out_json)  # before any work, never an input
+    from export import runtimes
     source = FrameSource(video, max_frames)  # fails early on an unreadable input
     try:
         if runner is None:
@@ -673,8 +715,10 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     if out_json:
         parent = os.path.dirname(os.path.abspath(out_json))
         os.makedirs(parent, exist_ok=True)
-        with open(out_json, "w") as f:
+        tmp = out_json + ".tmp"  # replaced at once: a kill while writing leaves no torn JSON
+        with open(tmp, "w") as f:
             json.dump(out, f, indent=1)
+        os.replace(tmp, out_json)
     log(format_summary(out))
     return out
 

@@ -1,0 +1,178 @@
+"""Issue 31: nothing of the user's is destroyed. Output paths are checked before any work and are
+never an input of the run; first boxes are checked; signals end a stream cleanly; a model
+directory is locked while training writes it."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from unittest import mock
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import output_paths, stream
+from dkd_tf.data import synthetic
+from export import onnx as onnx_export
+from export import tflite
+from tests.helpers import make_model_dir
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+H, W = 96, 128
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+
+
+def _quiet(*_):
+    pass
+
+
+def write_video(path, frames, fourcc="MJPG", fps=25):
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    assert writer.isOpened(), path
+    for f in frames:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hash(f.read())
+
+
+_SHARED = {}
+
+
+def setUpModule():
+    root = tempfile.mkdtemp(prefix="dkd_reliability_test_")
+    model_dir = make_model_dir(os.path.join(root, "model"), calibrate=True)
+    video = synthetic.render_video(synthetic.video_rng(7, 0), 12, H, W)
+    avi = write_video(os.path.join(root, "clip.avi"), video["frames"])
+    _SHARED.update(root=root, model_dir=model_dir, video=video, avi=avi)
+
+
+def tearDownModule():
+    shutil.rmtree(_SHARED["root"], ignore_errors=True)
+
+
+class OutputPathsTest(tf.test.TestCase):
+    """Item 1 (issue items 1 and 7): outputs checked first, never an input."""
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.get_temp_dir()
+        self.model_dir, self.avi = _SHARED["model_dir"], _SHARED["avi"]
+
+    def refused(self, pattern, **kwargs):
+        """stream_video must refuse before opening any runner (no work done)."""
+        before = digest(self.avi)
+        with mock.patch("export.runtimes.open_runner",
+                        side_effect=AssertionError("the runner was opened")):
+            with self.assertRaisesRegex(output_paths.OutputPathError, pattern):
+                stream.stream_video(self.model_dir, self.avi, "keras", progress=False,
+                                    log=_quiet, **kwargs)
+        self.assertEqual(digest(self.avi), before)  # the input is intact
+
+    def test_an_output_is_never_the_input_video(self):
+        self.refused(r"clip\.avi: --out_video: is an input of this run", out_video=self.avi)
+        self.refused(r"clip\.avi: --out_json: is an input of this run", out_json=self.avi)
+        # Another spelling of the same file, and a hard link to it.
+        other = os.path.join(os.path.dirname(self.avi), ".", "clip.avi")
+        self.refused("is an input of this run", out_json=other)
+        link = os.path.join(self.root, "link.avi")
+        os.link(self.avi, link)
+        self.refused("is an input of this run", out_video=link)
+
+    def test_an_output_is_never_a_model_file_nor_the_other_output(self):
+        model_file = os.path.join(self.model_dir, "model.keras")
+        before = digest(model_file)
+        self.refused(r"model\.keras: --out_json: is an input", out_json=model_file)
+        self.assertEqual(digest(model_file), before)
+        # Other files of the model directory are not inputs (e.g. an earlier run's outputs).
+        earlier = os.path.join(self.model_dir, "earlier_keypoints.json")
+        with open(earlier, "w") as f:
+            f.write("{}")
+        with mock.patch("export.runtimes.open_runner", side_effect=RuntimeError("opened")):
+            with self.assertRaisesRegex(RuntimeError, "opened"):  # accepted: it got that far
+                stream.stream_video(self.model_dir, self.avi, "keras", out_json=earlier,
+                                    progress=False, log=_quiet)
+        os.remove(earlier)
+        same = os.path.join(self.root, "both.avi")
+        self.refused(r"both\.avi: --out_json: is also given as --out_video", out_video=same,
+                     out_json=same)
+
+    def test_unwritable_outputs_are_refused_before_the_work(self):
+        a_file = os.path.join(self.root, "plain.txt")
+        with open(a_file, "w") as f:
+            f.write("x")
+        self.refused(r"plain\.txt/k\.json: --out_json: .*plain\.txt is a file, not a directory",
+                     out_json=os.path.join(a_file, "k.json"))
+        self.refused(r"plain\.txt/sub/k\.json: --out_json: .*is a file, not a directory",
+                     out_json=os.path.join(a_file, "sub", "k.json"))
+        self.refused(r"--out_json: is a directory, not a file", out_json=self.root)
+        self.refused(r"--out_video: is a directory, not a file", out_video=self.root + "/")
+        with self.assertRaisesRegex(stream.StreamError, r"x\.gif: --out_video: use \.mp4"):
+            with mock.patch("export.runtimes.open_runner", side_effect=AssertionError("opened")):
+                stream.stream_video(self.model_dir, self.avi, "keras", progress=False,
+                                    out_video=os.path.join(self.root, "x.gif"), log=_quiet)
+        # A read-only file system (os.access says yes to root; the probe does not).
+        try:
+            with tempfile.TemporaryFile(dir="/sys"):
+                read_only = False
+        except OSError:
+            read_only = True
+        if read_only:
+            self.refused(r"/sys/k\.json: --out_json: cannot write in /sys",
+                         out_json="/sys/k.json")
+
+    def test_good_outputs_still_work_in_new_folders(self):
+        out_json = os.path.join(self.root, "new", "deeper", "k.json")
+        out_video = os.path.join(self.root, "new", "o.avi")
+        out = stream.stream_video(self.model_dir, self.avi, "keras", out_video=out_video,
+                                  out_json=out_json, max_frames=3, progress=False, log=_quiet)
+        with open(out_json) as f:
+            self.assertLen(json.load(f)["frames"], 3)
+        self.assertLen(out["frames"], 3)
+        self.assertFalse(os.path.exists(out_json + ".tmp"))
+
+    def test_cli_refuses_to_overwrite_its_input(self):
+        video = os.path.join(self.root, "c.avi")
+        shutil.copyfile(self.avi, video)
+        before = digest(video)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.stream", f"--model_dir={self.model_dir}",
+             f"--video={video}", "--backend=keras", f"--out_video={video}", "--noprogress"],
+            cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+        # One error line, the last (TensorFlow's start-up log lines may come before it).
+        errors = [l for l in proc.stderr.splitlines() if l.startswith("error")]
+        self.assertEqual(proc.stderr.strip().splitlines()[-1:], errors)
+        self.assertEqual(errors,
+                         [f"error: {video}: --out_video: is an input of this run ({video}); "
+                          "writing there would destroy it, choose another path"])
+        self.assertEqual(digest(video), before)
+
+    def test_export_out_dir_that_is_a_file_fails_before_the_export(self):
+        a_file = os.path.join(self.root, "not_a_dir")
+        with open(a_file, "w") as f:
+            f.write("keep me")
+        for export in (tflite.export_tflite, onnx_export.export_onnx):
+            with self.subTest(export=export.__module__):
+                with mock.patch("export.graphs.load_model_dir",
+                                side_effect=AssertionError("the model was loaded")):
+                    with self.assertRaisesRegex(output_paths.OutputPathError,
+                                                r"not_a_dir: --out_dir: is a file, not a "
+                                                "directory"):
+                        export(self.model_dir, a_file, log=_quiet)
+                    with self.assertRaisesRegex(output_paths.OutputPathError,
+                                                r"not_a_dir is a file, not a directory"):
+                        export(self.model_dir, os.path.join(a_file, "e"), log=_quiet)
+                with open(a_file) as f:
+                    self.assertEqual(f.read(), "keep me")
+
+
+if __name__ == "__main__":
+    tf.test.main()
