@@ -244,6 +244,42 @@ def crop_frame(image: np.ndarray, box, input_size: int):
     return crop[None], matrix.astype(np.float64), center, size
 
 
+# A crop less than this share frame (the rest is the zero fill beyond the frame's edges) has its
+# confidences scaled down in proportion: a model answers about 0.47 on a black crop, which would
+# keep a box off the frame "confident" and re-initialization (threshold 0.1) from ever firing.
+# Every crop of the whole frame of an aspect ratio up to 4:1 holds at least this share.
+MIN_FRAME_SHARE = 0.25
+
+
+def check_box(box, frame_shape=None, what: str = "box") -> np.ndarray:
+    """The box as float32 [4] after checking it: four finite numbers x1,y1,x2,y2 with x2 > x1,
+    y2 > y1 and, when frame_shape (H, W, ...) is given, overlapping the frame. StreamError
+    otherwise (a NaN or off-frame box used to run, and report a pose, without a word)."""
+    arr = np.asarray(box, np.float64).reshape(-1) if box is not None else np.zeros(0)
+    shown = np.array2string(arr, precision=2, separator=", ") if arr.size <= 8 else "(...)"
+    if arr.shape != (4,) or not np.all(np.isfinite(arr)):
+        raise StreamError(f"{what} {shown}: expected four finite numbers x1, y1, x2, y2")
+    if not (arr[2] > arr[0] and arr[3] > arr[1]):
+        raise StreamError(f"{what} {shown}: has no area (needs x2 > x1 and y2 > y1)")
+    if frame_shape is not None:
+        h, w = frame_shape[:2]
+        if arr[2] <= 0 or arr[3] <= 0 or arr[0] >= w or arr[1] >= h:
+            raise StreamError(f"{what} {shown}: lies outside the {w}x{h} frame")
+    return arr.astype(np.float32)
+
+
+def frame_share(crop_region, height: int, width: int) -> float:
+    """The share of a crop region (x1, y1, x2, y2 in frame pixels) that lies inside the frame
+    (pixel centres 0..W-1, so the frame spans -0.5..W-0.5)."""
+    x1, y1, x2, y2 = (float(v) for v in crop_region)
+    area = max(x2 - x1, 0.0) * max(y2 - y1, 0.0)
+    if area <= 0:
+        return 0.0
+    ix = max(0.0, min(x2, width - 0.5) - max(x1, -0.5))
+    iy = max(0.0, min(y2, height - 0.5) - max(y1, -0.5))
+    return min(1.0, ix * iy / area)
+
+
 def parse_bbox(text: str) -> np.ndarray | None:
     if not text:
         return None
@@ -253,7 +289,7 @@ def parse_bbox(text: str) -> np.ndarray | None:
         raise StreamError(f"--bbox {text!r}: expected four numbers x1,y1,x2,y2") from None
     if box.shape != (4,) or not np.all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
         raise StreamError(f"--bbox {text!r}: expected x1,y1,x2,y2 with x2 > x1 and y2 > y1")
-    return box
+    return check_box(box, what="--bbox")
 
 
 # ---------------------------------------------------------------------------------- tracking
@@ -359,13 +395,20 @@ class PoseTracker:
         self.latencies = {"initializer": [], "stepper": []}
         self.reinit_counts = {"start": 0, "confidence": 0, "periodic": 0, "bad_frame": 0}
         self.bad_frames = 0
+        self._check_frame = False
         self.reset()
 
-    def reset(self, box=None):
-        """Forget the state; the next frame runs the initializer in `box` (None: whole frame)."""
+    def reset(self, box=None, what: str = "start box"):
+        """Forget the state; the next frame runs the initializer in `box` (None: whole frame).
+
+        The box must be four finite numbers with positive width and height (StreamError), and
+        must overlap the first frame it is used on (checked there, in process); `what` names
+        it in those messages."""
         self.state = None
-        self.box = None if box is None else np.asarray(box, np.float32)
+        self._box_label = what
+        self.box = None if box is None else check_box(box, what=what)
         self.start_box = self.box
+        self._check_frame = self.box is not None
         self._pending = "start"
         self._since_init = 0
 
@@ -387,12 +430,21 @@ class PoseTracker:
         return "stepper", ""
 
     def process(self, image: np.ndarray, index: int = 0, box=None) -> FrameResult:
-        """One uint8 RGB frame -> FrameResult. `box` overrides the tracked box for this frame."""
+        """One uint8 RGB frame -> FrameResult. `box` overrides the tracked box for this frame.
+
+        A given box (reset's or this one) that does not overlap the frame is a StreamError.
+        Confidences are scaled by min(1, s / MIN_FRAME_SHARE), s the share of the crop inside
+        the frame, so a crop with almost no frame in it never reports a confident pose; when
+        that makes the frame re-initialize, the next crop is the whole frame (the person is
+        not in this one)."""
         h, w = image.shape[:2]
         if box is not None:
-            self.box = np.asarray(box, np.float32)
+            self.box = check_box(box, image.shape, what="box")
         elif self.box is None:
             self.box = full_frame_box(h, w)
+        elif self._check_frame:
+            check_box(self.box, image.shape, what=self._box_label)
+        self._check_frame = False
         used_box = self.box.copy()
         crop, matrix, center, size = crop_frame(image, used_box, self.input_size)
         graph, reason = self._next_graph()
@@ -410,17 +462,22 @@ class PoseTracker:
         self._since_init += 1
         xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride, self.decoding)
         keypoints = transforms.invert_points(matrix, xy)
+        half = float(size) * transforms.CROP_MARGIN / 2.0
+        cx, cy = float(center[0]), float(center[1])
+        region = np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
+        share = frame_share(region, h, w)
+        if share < MIN_FRAME_SHARE:
+            conf = conf * np.float32(share / MIN_FRAME_SHARE)
         mean_conf = float(np.mean(conf))
         low = self.reinit_threshold > 0 and mean_conf < self.reinit_threshold
         if low:
             self._pending = "confidence"  # keep the box: low-confidence keypoints mislead
+            if share < MIN_FRAME_SHARE:
+                self.box = None  # ... unless it is mostly off the frame: look at all of it
         elif self.follow:
             self.box = self._follow_box(keypoints, conf, self.box)
-        half = float(size) * transforms.CROP_MARGIN / 2.0
-        cx, cy = float(center[0]), float(center[1])
         return FrameResult(index, "ok", graph, reason, keypoints, conf, mean_conf, used_box,
-                           np.array([cx - half, cy - half, cx + half, cy + half], np.float32),
-                           latency)
+                           region, latency)
 
     def _follow_box(self, keypoints, conf, box):
         good = conf >= self.keypoint_threshold
@@ -610,7 +667,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                               follow_margin=follow_margin,
                               follow_max_resize=follow_max_resize,
                               follow_smoothing=follow_smoothing)
-        tracker.reset(bbox)
+        tracker.reset(bbox, what=f"{video}: --bbox")
         writer = OverlayWriter(out_video, source.fps) if out_video else None
     except BaseException:
         source.close()

@@ -174,5 +174,104 @@ class OutputPathsTest(tf.test.TestCase):
                     self.assertEqual(f.read(), "keep me")
 
 
+class ConstantRunner:
+    """A runner whose heatmaps have one confident peak (0.9) per joint whatever the crop shows,
+    like a model answering about 0.47 on a black crop (issue 31, item 9)."""
+
+    backend = "fake"
+
+    def __init__(self, runner):
+        self.manifest = runner.manifest
+        self.inner = runner
+        _, h, w, k = runner.heatmap_shape
+        self.heatmaps = np.zeros((1, h, w, k), np.float32)
+        self.heatmaps[0, h // 2, w // 2, :] = 0.9
+        self.crops = []
+
+    def initialize(self, crop):
+        self.crops.append(crop)
+        return self.heatmaps, np.zeros(self.inner.state_shape, np.float32)
+
+    def step(self, crop, state):
+        self.crops.append(crop)
+        return self.heatmaps, state
+
+    def warmup(self):
+        pass
+
+    def describe(self):
+        return "constant"
+
+
+class FirstBoxTest(tf.test.TestCase):
+    """Item 2 (issue item 9): first boxes are checked; a crop with almost no frame in it never
+    reports a confident pose."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from export import runtimes
+        cls.runner = ConstantRunner(runtimes.open_runner("keras", _SHARED["model_dir"]))
+        cls.frames = _SHARED["video"]["frames"]
+
+    def test_bad_boxes_are_refused_through_the_api(self):
+        tracker = stream.PoseTracker(self.runner)
+        for box, pattern in (([np.nan, 0, 10, 10], "four finite numbers"),
+                             ([0, 0, np.inf, 10], "four finite numbers"),
+                             ([0, 0, 10], "four finite numbers"),
+                             ([10, 10, 10, 50], "has no area"),
+                             ([10, 50, 40, 20], "has no area")):
+            with self.subTest(box=box):
+                with self.assertRaisesRegex(stream.StreamError, "^start box .*" + pattern):
+                    tracker.reset(box)
+        for box in ([200, 10, 300, 80], [-90, -90, -1, -1], [0, 96, 50, 150]):
+            with self.subTest(box=box):
+                tracker.reset(box)  # its frame is not known yet
+                with self.assertRaisesRegex(stream.StreamError,
+                                            "^start box .*lies outside the 128x96 frame"):
+                    tracker.process(self.frames[0], 0)
+                with self.assertRaisesRegex(stream.StreamError, "^box .*lies outside"):
+                    stream.PoseTracker(self.runner).process(self.frames[0], 0, box=box)
+
+    def test_bad_boxes_are_refused_in_the_stream_path(self):
+        with self.assertRaisesRegex(stream.StreamError, r"--bbox 'nan,0,10,10'"):
+            stream.parse_bbox("nan,0,10,10")
+        with self.assertRaisesRegex(stream.StreamError, r"clip\.avi: --bbox .*lies outside the "
+                                    "128x96 frame"):
+            stream.stream_video(_SHARED["model_dir"], _SHARED["avi"], "keras",
+                                bbox="500,500,600,600", runner=self.runner, progress=False,
+                                log=_quiet)
+
+    def test_a_crop_mostly_off_the_frame_is_not_confident(self):
+        # A box just touching the top-left corner: its crop holds about 1 % frame.
+        corner = np.array([-60, -60, 2, 2], np.float32)
+        tracker = stream.PoseTracker(self.runner)  # default reinit threshold 0.1
+        tracker.reset(corner)
+        first = tracker.process(self.frames[0], 0)
+        share = stream.frame_share(first.crop, H, W)
+        self.assertLess(share, 0.02)
+        # Today: 0.9, a confident pose in a black crop. Now scaled by share / MIN_FRAME_SHARE.
+        self.assertAllClose(first.confidence,
+                            np.full(13, 0.9 * share / stream.MIN_FRAME_SHARE), atol=1e-6)
+        self.assertLess(first.mean_confidence, tracker.reinit_threshold)
+        # ... so the next frame re-initializes, and looks at the whole frame.
+        second = tracker.process(self.frames[1], 1)
+        self.assertEqual((second.graph, second.reinit_reason), ("initializer", "confidence"))
+        self.assertAllClose(second.box, stream.full_frame_box(H, W))
+        self.assertAllClose(second.mean_confidence, 0.9)  # 3/4 of a 4:3 frame's crop is frame
+        # An enormous box overlaps the frame, but its crop is almost all fill.
+        tracker.reset([-5000, -5000, 5000, 5000])
+        self.assertLess(tracker.process(self.frames[2], 2).mean_confidence, 0.1)
+        # A box inside the frame is untouched.
+        tracker.reset(_SHARED["video"]["bboxes"][0])
+        self.assertAllClose(tracker.process(self.frames[0], 0).mean_confidence, 0.9)
+
+    def test_frame_share(self):
+        self.assertAllClose(stream.frame_share(
+            [-0.5, -0.5, W - 0.5, H - 0.5], H, W), 1.0)
+        self.assertAllClose(stream.frame_share([-0.5, -0.5, W - 0.5, W - 0.5], H, W), H / W)
+        self.assertEqual(stream.frame_share([W, 0, W + 10, 10], H, W), 0.0)
+
+
 if __name__ == "__main__":
     tf.test.main()
