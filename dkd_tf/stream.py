@@ -49,11 +49,14 @@ Library use (e.g. from a demo): `stream_video(...)` returns the same dict as the
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import time
 
 import cv2
@@ -641,7 +644,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  follow_max_resize: float = DEFAULT_FOLLOW_MAX_RESIZE,
                  follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
-                 log=print, allow_unverified: bool = False, overlap: bool = True) -> dict:
+                 log=print, allow_unverified: bool = False, overlap: bool = True,
+                 stop: "StopRequest | None" = None) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
 
     TFLite/ONNX exports run only when their manifest records a passed parity check
@@ -652,6 +656,10 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     Returns {'video', 'backend', 'model', 'joints', 'edges', 'input_size', 'frames': [one entry
     per input frame], 'summary': {...}}; writes it to out_json and the overlay to out_video when
     given. `runner` (an export.runtimes Runner) replaces opening one from model_dir.
+
+    stop (stop_on_signals()'s StopRequest): when it is set, the stream ends after the current
+    frame, as after a KeyboardInterrupt: the frames done are written (JSON, overlay finalized)
+    and the summary says `interrupted` (and by which signal).
     """
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
@@ -696,6 +704,9 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         with source:
             try:
                 for item in frames:
+                    if stop is not None and stop.is_set():
+                        interrupted = True
+                        break
                     tick = time.perf_counter()
                     if item.image is None:
                         result = tracker.mark_bad_frame(item.index, item.error)
@@ -718,7 +729,6 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                 frames.close()  # before the source closes: the reader thread may be in it
     except KeyboardInterrupt:
         interrupted = True
-        log("interrupted: writing what was processed")
     finally:
         if bar is not None:
             bar.close()
@@ -728,6 +738,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         finally:
             if writer is not None:
                 writer.close()
+    if interrupted:
+        log("interrupted: writing what was processed")
     wall = time.perf_counter() - start
     lat = tracker.latency_summary()
     model_ms = sum(sum(v) for v in tracker.latencies.values())
@@ -738,6 +750,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         "bad_frame_indices": [e["index"] for e in entries if e["status"] != "ok"],
         "declared_frames": source.declared_frames, "truncated": source.truncated,
         "interrupted": interrupted,
+        "interrupted_by": (None if not interrupted else stop.signal_name
+                           if stop is not None and stop.is_set() else "KeyboardInterrupt"),
         "initializer_runs": reinits["start"] + reinits["confidence"] + reinits["periodic"]
         + reinits["bad_frame"],
         "reinitializations": reinits["confidence"] + reinits["periodic"] + reinits["bad_frame"],
@@ -805,6 +819,57 @@ def format_summary(out: dict) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------- signals
+class StopRequest(threading.Event):
+    """Set by the first SIGINT or SIGTERM under stop_on_signals; `signum` says which."""
+
+    signum: int | None = None
+
+    @property
+    def signal_name(self) -> str | None:
+        return None if self.signum is None else signal.Signals(self.signum).name
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal number, as a shell reports a process the signal ended (130: SIGINT,
+        143: SIGTERM)."""
+        return 128 + int(self.signum or signal.SIGINT)
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Within the block, the first of `signals` sets the yielded StopRequest instead of killing
+    the process (SIGTERM) or raising KeyboardInterrupt wherever the code is (SIGINT): stream_video
+    then ends cleanly after the current frame, writing the JSON of the frames done and finalizing
+    the overlay (an mp4 killed before its writer is released has no index and does not play). A
+    second signal ends the process the default way, for a run that is stuck. Main thread only."""
+    stop = StopRequest()
+
+    def handler(signum, frame):
+        if stop.is_set():
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        stop.signum = signum
+        stop.set()
+
+    previous = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def interruption_message(out: dict, out_video=None, out_json=None) -> str:
+    """The one line a stream the user interrupted ends with."""
+    s = out["summary"]
+    wrote = [p for p in (out_json, out_video) if p]
+    by = s.get("interrupted_by") or "an interrupt"
+    return (f"interrupted: {out['video']}: stopped by {by} after {s['frames']} frames"
+            + (f"; wrote them to {' and '.join(wrote)}" if wrote else ""))
+
+
 # ---------------------------------------------------------------------------------- CLI
 
 def main(argv):
@@ -813,13 +878,18 @@ def main(argv):
     f = flags.FLAGS
     from export.graphs import quiet_tf_logging
     quiet_tf_logging(f)
-    stream_video(f.model_dir, f.video, f.backend, f.out_video or None, f.out_json or None,
-                 parse_bbox(f.bbox), f.reinit_threshold, f.reinit_every,
-                 f.keypoint_threshold, f.follow_margin,
-                 follow_max_resize=f.follow_max_resize,
-                 follow_smoothing=f.follow_smoothing, num_threads=f.num_threads or None,
-                 max_frames=f.max_frames or None, progress=f.progress,
-                 allow_unverified=f.allow_unverified, overlap=f.overlap)
+    with stop_on_signals() as stop:
+        out = stream_video(f.model_dir, f.video, f.backend, f.out_video or None,
+                           f.out_json or None, parse_bbox(f.bbox), f.reinit_threshold,
+                           f.reinit_every, f.keypoint_threshold, f.follow_margin,
+                           follow_max_resize=f.follow_max_resize,
+                           follow_smoothing=f.follow_smoothing,
+                           num_threads=f.num_threads or None, max_frames=f.max_frames or None,
+                           progress=f.progress, allow_unverified=f.allow_unverified,
+                           overlap=f.overlap, stop=stop)
+    if out["summary"]["interrupted"]:
+        print(interruption_message(out, f.out_video, f.out_json), file=sys.stderr, flush=True)
+        return stop.exit_status if stop.is_set() else 128 + int(signal.SIGINT)
     return 0
 
 

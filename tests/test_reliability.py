@@ -273,5 +273,84 @@ class FirstBoxTest(tf.test.TestCase):
         self.assertEqual(stream.frame_share([W, 0, W + 10, 10], H, W), 0.0)
 
 
+def count_frames(path):
+    cap = cv2.VideoCapture(path)
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n
+
+
+class SignalTest(tf.test.TestCase):
+    """Item 3 (issue item 11): SIGTERM and SIGINT end a stream cleanly: the JSON of the frames
+    done, a playable (finalized) mp4 overlay, exit status 128 + the signal and one line saying
+    so. Before, SIGTERM left an mp4 without its index and no JSON, and SIGINT exited 0."""
+
+    LENGTH = 3000  # frames: the run must still be going when the signal comes
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp(dir=_SHARED["root"])
+        frames = _SHARED["video"]["frames"]
+        cls.long = write_video(os.path.join(cls.root, "long.avi"),
+                               [frames[i % len(frames)] for i in range(cls.LENGTH)])
+
+    def interrupt(self, signum, name):
+        import signal
+        import time
+        out_video = os.path.join(self.root, f"{name}.mp4")
+        out_json = os.path.join(self.root, f"{name}.json")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dkd_tf.stream", f"--model_dir={_SHARED['model_dir']}",
+             f"--video={self.long}", "--backend=keras", f"--out_video={out_video}",
+             f"--out_json={out_json}", "--noprogress"],
+            cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 240
+            while not os.path.exists(out_video) and proc.poll() is None:
+                self.assertLess(time.time(), deadline, "the stream never started")
+                time.sleep(0.05)  # the overlay file appears with the first frame written
+            time.sleep(0.5)
+            proc.send_signal(signum)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 128 + int(signum), err[-2000:])
+        last = err.strip().splitlines()[-1]
+        self.assertRegex(last, rf"^interrupted: .*long\.avi: stopped by {name} after \d+ "
+                         "frames; wrote them to ")
+        with open(out_json) as f:
+            out = json.load(f)
+        n = len(out["frames"])
+        self.assertBetween(n, 1, self.LENGTH - 1)
+        self.assertEqual([e["index"] for e in out["frames"]], list(range(n)))
+        self.assertTrue(out["summary"]["interrupted"])
+        self.assertEqual(out["summary"]["interrupted_by"], name)
+        self.assertIn(f"after {n} frames", last)
+        self.assertEqual(count_frames(out_video), n)  # finalized: every frame plays
+
+    def test_sigterm(self):
+        import signal
+        self.interrupt(signal.SIGTERM, "SIGTERM")
+
+    def test_sigint(self):
+        import signal
+        self.interrupt(signal.SIGINT, "SIGINT")
+
+    def test_stop_request_in_the_library(self):
+        stop = stream.StopRequest()
+        stop.signum = 15
+        stop.set()
+        out = stream.stream_video(_SHARED["model_dir"], _SHARED["avi"], "keras", stop=stop,
+                                  progress=False, log=_quiet)
+        self.assertEqual(out["frames"], [])
+        self.assertEqual(out["summary"]["interrupted_by"], "SIGTERM")
+        self.assertEqual(stop.exit_status, 143)
+
+
 if __name__ == "__main__":
     tf.test.main()
