@@ -352,5 +352,128 @@ class SignalTest(tf.test.TestCase):
         self.assertEqual(stop.exit_status, 143)
 
 
+HOLD = """
+import os, sys, time
+from dkd_tf import run_lock
+run_lock.acquire(sys.argv[1])
+print("held", flush=True)
+if sys.argv[2] == "die":
+    os._exit(0)  # killed: the lock stays behind
+time.sleep(120)
+"""
+
+
+class RunLockTest(tf.test.TestCase):
+    """Item 4 (issue items 2 and 3): one writer per model directory, stale locks cleared, and
+    the shipped presets are never a training's --model_dir."""
+
+    def setUp(self):
+        super().setUp()
+        from tests.helpers import tiny_synthetic
+        self.data = tiny_synthetic(os.path.join(_SHARED["root"], "syn"))
+        self.model_dir = os.path.join(self.get_temp_dir(), "run")
+
+    def holder(self, mode):
+        """A process that takes the lock of self.model_dir and keeps it (or dies with it)."""
+        proc = subprocess.Popen([sys.executable, "-c", HOLD, self.model_dir, mode], cwd=REPO,
+                                env=ENV, stdout=subprocess.PIPE, text=True)
+        self.assertEqual(proc.stdout.readline().strip(), "held")
+        if mode == "die":
+            proc.wait(timeout=60)
+        else:
+            self.addCleanup(proc.wait)
+            self.addCleanup(proc.kill)
+        return proc
+
+    def test_a_second_writer_is_refused_with_the_holder_named(self):
+        from dkd_tf import cli_errors, run_lock, training
+        from tests.helpers import tiny_config
+        proc = self.holder("live")
+        cfg = tiny_config(self.model_dir, self.data, epochs=1)
+        with self.assertRaises(run_lock.RunLockError) as caught:
+            training.run_training(cfg)
+        message = cli_errors.describe(caught.exception)
+        self.assertRegex(message, rf"^{self.model_dir}/train\.lock: another training is writing "
+                         rf"this directory: pid {proc.pid} on host \S+, started \d{{4}}-\S+; "
+                         "wait for it or pass another --model_dir$")
+        self.assertEqual(sorted(os.listdir(self.model_dir)), ["train.lock"])  # nothing written
+        # A lock this process holds is refused a second time too.
+        other = os.path.join(self.get_temp_dir(), "other")
+        with run_lock.hold(other):
+            with self.assertRaisesRegex(run_lock.RunLockError, "this process .* already holds"):
+                run_lock.acquire(other)
+        self.assertFalse(os.path.exists(run_lock.lock_path(other)))  # released
+
+    def test_a_lock_from_another_host_is_refused(self):
+        from dkd_tf import run_lock
+        os.makedirs(self.model_dir)
+        with open(run_lock.lock_path(self.model_dir), "w") as f:
+            json.dump({"pid": 1, "host": "elsewhere", "started": "2026-01-01T00:00:00"}, f)
+        with self.assertRaisesRegex(run_lock.RunLockError,
+                                    "locked by pid 1 on host elsewhere.*another host"):
+            run_lock.acquire(self.model_dir)
+        with open(run_lock.lock_path(self.model_dir), "w") as f:
+            f.write("{torn")
+        with self.assertRaisesRegex(run_lock.RunLockError, "train.lock: unreadable lock file"):
+            run_lock.acquire(self.model_dir)
+
+    def test_a_stale_lock_is_cleared_with_a_message_and_training_runs(self):
+        from dkd_tf import run_lock, training
+        from tests.helpers import tiny_config
+        dead = self.holder("die")
+        self.assertEqual(run_lock.read(self.model_dir)["pid"], dead.pid)
+        messages = []
+        with run_lock.hold(self.model_dir, log=messages.append) as mine:
+            self.assertEqual(mine["pid"], os.getpid())
+            self.assertEqual(run_lock.read(self.model_dir)["pid"], os.getpid())
+        self.assertLen(messages, 1)
+        self.assertRegex(messages[0], rf"train\.lock: removed a stale lock of pid {dead.pid} "
+                         "on host .* \\(that process is gone\\)$")
+        self.assertIsNone(run_lock.read(self.model_dir))
+        # A live pid that is not the holder (the pid was reused): stale too.
+        with open(run_lock.lock_path(self.model_dir), "w") as f:
+            json.dump({**mine, "pid": os.getppid(), "start_ticks": -1}, f)
+        # run_training clears it, trains, and leaves no lock behind.
+        with self.assertLogs(level="WARNING") as logs:
+            training.run_training(tiny_config(self.model_dir, self.data, epochs=1,
+                                              clips_per_epoch=2))
+        self.assertTrue(any("removed a stale lock" in line for line in logs.output), logs.output)
+        self.assertTrue(os.path.isfile(os.path.join(self.model_dir, "model.keras")))
+        self.assertIsNone(run_lock.read(self.model_dir))
+
+    def test_training_never_writes_into_a_shipped_preset(self):
+        from dkd_tf import presets, run_state, training
+        from tests.helpers import tiny_config
+        preset = os.path.join(presets.PRESETS_DIR, "reference", "dkd")
+        before = sorted(os.listdir(preset))
+        # A symlink to the preset, removed right after use: tf.test's temp-dir cleanup follows
+        # symlinks and would delete the preset's files.
+        link = os.path.join(tempfile.mkdtemp(dir=_SHARED["root"]), "looks_like_mine")
+        os.symlink(preset, link)
+        try:
+            for model_dir in (preset, os.path.join(preset, "..", "dkd"), link,
+                              os.path.join(presets.PRESETS_DIR, "new_run")):
+                with self.subTest(model_dir=model_dir):
+                    with self.assertRaisesRegex(run_state.RunStateError,
+                                                r"^--model_dir=.*: is inside the shipped presets"):
+                        training.run_training(tiny_config(model_dir, self.data, epochs=1))
+        finally:
+            os.remove(link)
+        self.assertEqual(sorted(os.listdir(preset)), before)
+        self.assertFalse(os.path.exists(os.path.join(presets.PRESETS_DIR, "new_run")))
+        presets.verify("reference")  # every file still has its checksum
+        # The command line: one error line, exit 1, before any data or model is touched.
+        proc = subprocess.run(
+            [sys.executable, "-m", "dkd_tf.train", "--flagfile=configs/synthetic.flags",
+             f"--data_dir={self.data}", "--epochs=1", f"--model_dir={preset}"],
+            cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+        errors = [l for l in proc.stderr.splitlines() if l.startswith("error")]
+        self.assertEqual(proc.stderr.strip().splitlines()[-1:], errors)
+        self.assertRegex(errors[0], "^error: --model_dir=.*dkd_tf/presets/reference/dkd: is "
+                         "inside the shipped presets .* pass another --model_dir")
+        presets.verify("reference")
+
+
 if __name__ == "__main__":
     tf.test.main()
