@@ -29,9 +29,10 @@ box would shrink with them frame after frame until the crop holds only the torso
 Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
 confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every
 --reinit_every frames, and after a frame that could not be read. Unreadable frames (a corrupt
-or missing image in a folder, a frame a video decoder rejects) are skipped, written to the
-overlay as a black frame and to the JSON with status 'bad_frame', and counted in the summary; a
-file that cannot be opened at all is an error. A video that ends before its declared frame count
+or missing image in a folder, a frame a video decoder rejects or drops: a video's frame numbers
+come from its timestamps, FrameClock) are skipped, written to the overlay as a black frame and
+to the JSON with status 'bad_frame', and counted in the summary; a file that cannot be opened
+at all is an error. A video that ends before its declared frame count
 is reported as truncated.
 
 Outputs: an overlay video (skeleton drawn with OpenCV; .mp4 -> mp4v, .avi -> MJPG), a JSON with
@@ -193,29 +194,70 @@ class FrameSource:
                 yield FrameItem(i, None, str(e))
 
     def _iter_capture(self):
-        index, failed = 0, []
+        index, failed = 0, []  # index: the next frame's number, failed: failed reads since
+        clock = FrameClock(self.fps if self.kind == "video" else None)
         while True:
             ok, bgr = self._cap.read()
             if ok and bgr is not None and bgr.size:
-                # Failures followed by a good frame were corrupt frames, not the end.
-                for j in failed:
-                    yield FrameItem(j, None, f"frame {j} could not be decoded")
+                # The frame's own number: from its timestamp (a video), else the count.
+                at = (clock.index(self._cap.get(cv2.CAP_PROP_POS_MSEC), index + len(failed))
+                      if self.kind == "video" else index)
+                # Failed reads followed by a good frame were corrupt frames, not the end; a
+                # number the timestamps skip is a frame the decoder dropped without a word.
+                for j in range(index, at):
+                    yield FrameItem(j, None, f"frame {j} could not be decoded" if j in failed
+                                    else f"frame {j} is missing (the video's timestamps skip "
+                                    "it: dropped by the decoder or the recorder)")
                 failed = []
-                yield FrameItem(index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                yield FrameItem(at, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                index = at + 1
             else:
                 if self.kind == "camera" or self.declared_frames is None:
                     break
-                if index >= self.declared_frames or len(failed) >= MAX_CONSECUTIVE_FAILURES:
+                if (index + len(failed) >= self.declared_frames
+                        or len(failed) >= MAX_CONSECUTIVE_FAILURES):
                     break
-                failed.append(index)
-            index += 1
-            if self.max_frames and index >= self.max_frames:
+                failed.append(index + len(failed))
+            if self.max_frames and index + len(failed) >= self.max_frames:
                 break
         if failed and self.declared_frames and not self.max_frames:
             self.truncated = True
         elif (self.declared_frames and self.kind == "video" and not self.max_frames
               and self.frames_read + self.bad_frames < self.declared_frames):
             self.truncated = True
+
+
+class FrameClock:
+    """A video frame's number from its presentation time, so that a frame the decoder drops in
+    the middle (OpenCV's read() then returns the next one, with no error) is reported at its own
+    number and the later frames keep theirs. CAP_PROP_POS_FRAMES cannot tell: it counts the
+    frames returned. CAP_PROP_POS_MSEC after a read is the frame's timestamp.
+
+    The frame interval is the smallest step seen between two frames, starting from 1000/fps
+    (fps: CAP_PROP_FPS, an average that a dropped frame lowers). A timestamp that is not within
+    TOLERANCE of a whole number of intervals (variable frame rate), that would go back, or that
+    skips more than MAX_CONSECUTIVE_FAILURES frames falls back to `count` (the next number)."""
+
+    TOLERANCE = 0.2
+
+    def __init__(self, fps=None):
+        self.step = 1000.0 / fps if fps and np.isfinite(fps) and fps > 0 else None
+        self.last = None
+
+    def index(self, msec, count: int) -> int:
+        if msec is None or not np.isfinite(msec) or msec < 0:
+            return count
+        if self.last is not None and msec > self.last:
+            gap = msec - self.last
+            self.step = gap if self.step is None else min(self.step, gap)
+        self.last = msec
+        if not self.step:
+            return count
+        n = msec / self.step
+        at = int(round(n))
+        if abs(n - at) > self.TOLERANCE or not count <= at <= count + MAX_CONSECUTIVE_FAILURES:
+            return count
+        return at
 
 
 def full_frame_box(height: int, width: int) -> np.ndarray:

@@ -475,5 +475,113 @@ class RunLockTest(tf.test.TestCase):
         presets.verify("reference")
 
 
+def gap_mp4(path, frames, missing, fps=25):
+    """An mp4 (mp4v) of `frames` whose timestamps skip frame number `missing`: the sample before
+    it lasts two frame intervals (its 'stts' box edited), as when a recorder drops a frame. The
+    file still holds len(frames) pictures, numbered 0..missing-1, missing+1..len(frames)."""
+    import struct
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    for f in frames:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    writer.release()
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    parents, found = [], []
+
+    def walk(off, end):
+        while off < end and not found:
+            size, kind = struct.unpack(">I4s", data[off:off + 8])
+            if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):
+                parents.append(off)
+                walk(off + 8, off + size)
+                if not found:
+                    parents.pop()
+            elif kind == b"stts":
+                found.append(off)
+            off += size
+    walk(0, len(data))
+    stts = found[0]
+    size = struct.unpack(">I", data[stts:stts + 4])[0]
+    entries, count, delta = struct.unpack(">III", data[stts + 12:stts + 24])
+    assert entries == 1 and count == len(frames) and size == 24, (entries, count, size)
+    table = [(missing - 1, delta), (1, 2 * delta), (count - missing, delta)]
+    box = struct.pack(">I4sII", 16 + 8 * len(table), b"stts", 0, len(table)) + b"".join(
+        struct.pack(">II", *e) for e in table)
+    data[stts:stts + size] = box
+    for off in parents:  # moov comes after mdat: no chunk offset moves
+        data[off:off + 4] = struct.pack(">I", struct.unpack(">I", data[off:off + 4])[0]
+                                        + len(box) - size)
+    with open(path, "wb") as f:
+        f.write(bytes(data))
+    return path
+
+
+class FrameNumberTest(tf.test.TestCase):
+    """Item 5 (issue item 6): a frame missing in the middle of a video is reported as bad at its
+    own number and the later frames keep theirs. Before, every later frame moved up by one and
+    the summary said 0 bad frames."""
+
+    def frames(self, n):
+        # Frame i is a flat grey of 6 i: its number can be read back from the decoded picture.
+        return [np.full((H, W, 3), 6 * i, np.uint8) for i in range(n)]
+
+    def test_a_frame_the_timestamps_skip_is_bad_at_its_own_number(self):
+        path = gap_mp4(os.path.join(self.get_temp_dir(), "gap.mp4"), self.frames(30), 13)
+        with stream.FrameSource(path) as source:
+            items = list(source)
+        # OpenCV's last picture ends past the edited track's duration: it is not returned.
+        numbers = [it.index for it in items]
+        self.assertEqual(numbers, list(range(len(items))))
+        self.assertEqual([it.index for it in items if it.image is None], [13])
+        self.assertIn("frame 13 is missing", items[13].error)
+        # The pictures in the order OpenCV returns them (which is what was numbered before):
+        # frame number n is picture n below the gap and picture n - 1 after it.
+        cap, pictures = cv2.VideoCapture(path), []
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            pictures.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        cap.release()
+        self.assertLen(pictures, len(items) - 1)
+        for it in items:
+            if it.image is not None:
+                picture = pictures[it.index if it.index < 13 else it.index - 1]
+                self.assertAllEqual(it.image, picture, msg=it.index)
+        self.assertAllClose(items[20].image.mean(), 6 * 19, atol=4.0)  # the content, roughly
+        self.assertEqual(source.bad_frames, 1)
+        out = stream.stream_video(_SHARED["model_dir"], path, "keras", max_frames=16,
+                                  progress=False, log=_quiet)
+        self.assertEqual(out["summary"]["bad_frame_indices"], [13])
+        self.assertEqual(out["frames"][14]["index"], 14)
+        self.assertEqual(out["frames"][14]["reinit_reason"], "bad_frame")
+
+    def test_a_frame_the_decoder_rejects_keeps_the_numbering_too(self):
+        path = write_video(os.path.join(self.get_temp_dir(), "c.avi"), self.frames(20))
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+        self.assertLen(starts, 20)
+        data[starts[7] + 100:starts[8] - 16] = bytes(starts[8] - 16 - starts[7] - 100)
+        with open(path, "wb") as f:
+            f.write(bytes(data))
+        with stream.FrameSource(path) as source:
+            items = list(source)
+        self.assertEqual([it.index for it in items], list(range(20)))
+        self.assertEqual([it.index for it in items if it.image is None], [7])
+        self.assertAllClose(items[8].image.mean(), 6 * 8, atol=4.0)  # picture 8 at number 8
+        self.assertFalse(source.truncated)
+
+    def test_frame_clock(self):
+        clock = stream.FrameClock(24.2)  # an average fps a dropped frame lowered from 25
+        got = [clock.index(ms, n) for n, ms in enumerate([0, 40, 80, 160, 200])]
+        self.assertEqual(got, [0, 1, 2, 4, 5])
+        clock = stream.FrameClock(25)
+        self.assertEqual(clock.index(float("nan"), 3), 3)  # no timestamp: the count
+        self.assertEqual(clock.index(50.0, 0), 0)  # between two frames (variable rate)
+        self.assertEqual(clock.index(40.0 * 500, 7), 7)  # a jump of hundreds: not trusted
+
+
 if __name__ == "__main__":
     tf.test.main()
