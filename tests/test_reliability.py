@@ -377,10 +377,11 @@ class RunLockTest(tf.test.TestCase):
         """A process that takes the lock of self.model_dir and keeps it (or dies with it)."""
         proc = subprocess.Popen([sys.executable, "-c", HOLD, self.model_dir, mode], cwd=REPO,
                                 env=ENV, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(proc.stdout.close)
         self.assertEqual(proc.stdout.readline().strip(), "held")
         if mode == "die":
             proc.wait(timeout=60)
-        else:
+        else:  # cleanups run last-in first-out: kill, wait, close
             self.addCleanup(proc.wait)
             self.addCleanup(proc.kill)
         return proc
