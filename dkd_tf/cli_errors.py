@@ -43,6 +43,8 @@ def _known_types() -> tuple:
     from dkd_tf.data.records import DatasetError
     types = [DatasetError]
     for module, name in (("dkd_tf.run_state", "RunStateError"),
+                         ("dkd_tf.run_lock", "RunLockError"),
+                         ("dkd_tf.output_paths", "OutputPathError"),
                          ("dkd_tf.stream", "StreamError"),
                          ("dkd_tf.bench", "BenchError"),
                          ("export.manifest", "ManifestError"),

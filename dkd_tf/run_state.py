@@ -161,7 +161,18 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     if cfg.dataset != "synthetic":  # only the synthetic set is generated when missing
         need("data_dir", os.path.isdir(cfg.data_dir), f"no such directory (the {cfg.dataset} "
                                                       "data set in its official layout)")
+    need("model_dir", not in_shipped_presets(cfg.model_dir),
+         "is inside the shipped presets (dkd_tf/presets/), which training never writes: pass "
+         "another --model_dir (copy the preset there to continue training it)")
     return out
+
+
+def in_shipped_presets(path) -> bool:
+    """Whether path is, or is inside, dkd_tf/presets/ (shipped models: read-only to training,
+    which once replaced a preset's model.keras and config.json when given its directory)."""
+    root = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "presets"))
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root + os.sep)
 
 
 def validate_config(cfg, paths: bool = True) -> list[tuple[str, str]]:

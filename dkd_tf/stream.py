@@ -29,9 +29,10 @@ box would shrink with them frame after frame until the crop holds only the torso
 Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
 confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every
 --reinit_every frames, and after a frame that could not be read. Unreadable frames (a corrupt
-or missing image in a folder, a frame a video decoder rejects) are skipped, written to the
-overlay as a black frame and to the JSON with status 'bad_frame', and counted in the summary; a
-file that cannot be opened at all is an error. A video that ends before its declared frame count
+or missing image in a folder, a frame a video decoder rejects or drops: a video's frame numbers
+come from its timestamps, FrameClock) are skipped, written to the overlay as a black frame and
+to the JSON with status 'bad_frame', and counted in the summary; a file that cannot be opened
+at all is an error. A video that ends before its declared frame count
 is reported as truncated.
 
 Outputs: an overlay video (skeleton drawn with OpenCV; .mp4 -> mp4v, .avi -> MJPG), a JSON with
@@ -49,11 +50,14 @@ Library use (e.g. from a demo): `stream_video(...)` returns the same dict as the
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import time
 
 import cv2
@@ -190,29 +194,70 @@ class FrameSource:
                 yield FrameItem(i, None, str(e))
 
     def _iter_capture(self):
-        index, failed = 0, []
+        index, failed = 0, []  # index: the next frame's number, failed: failed reads since
+        clock = FrameClock(self.fps if self.kind == "video" else None)
         while True:
             ok, bgr = self._cap.read()
             if ok and bgr is not None and bgr.size:
-                # Failures followed by a good frame were corrupt frames, not the end.
-                for j in failed:
-                    yield FrameItem(j, None, f"frame {j} could not be decoded")
+                # The frame's own number: from its timestamp (a video), else the count.
+                at = (clock.index(self._cap.get(cv2.CAP_PROP_POS_MSEC), index + len(failed))
+                      if self.kind == "video" else index)
+                # Failed reads followed by a good frame were corrupt frames, not the end; a
+                # number the timestamps skip is a frame the decoder dropped without a word.
+                for j in range(index, at):
+                    yield FrameItem(j, None, f"frame {j} could not be decoded" if j in failed
+                                    else f"frame {j} is missing (the video's timestamps skip "
+                                    "it: dropped by the decoder or the recorder)")
                 failed = []
-                yield FrameItem(index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                yield FrameItem(at, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                index = at + 1
             else:
                 if self.kind == "camera" or self.declared_frames is None:
                     break
-                if index >= self.declared_frames or len(failed) >= MAX_CONSECUTIVE_FAILURES:
+                if (index + len(failed) >= self.declared_frames
+                        or len(failed) >= MAX_CONSECUTIVE_FAILURES):
                     break
-                failed.append(index)
-            index += 1
-            if self.max_frames and index >= self.max_frames:
+                failed.append(index + len(failed))
+            if self.max_frames and index + len(failed) >= self.max_frames:
                 break
         if failed and self.declared_frames and not self.max_frames:
             self.truncated = True
         elif (self.declared_frames and self.kind == "video" and not self.max_frames
               and self.frames_read + self.bad_frames < self.declared_frames):
             self.truncated = True
+
+
+class FrameClock:
+    """A video frame's number from its presentation time, so that a frame the decoder drops in
+    the middle (OpenCV's read() then returns the next one, with no error) is reported at its own
+    number and the later frames keep theirs. CAP_PROP_POS_FRAMES cannot tell: it counts the
+    frames returned. CAP_PROP_POS_MSEC after a read is the frame's timestamp.
+
+    The frame interval is the smallest step seen between two frames, starting from 1000/fps
+    (fps: CAP_PROP_FPS, an average that a dropped frame lowers). A timestamp that is not within
+    TOLERANCE of a whole number of intervals (variable frame rate), that would go back, or that
+    skips more than MAX_CONSECUTIVE_FAILURES frames falls back to `count` (the next number)."""
+
+    TOLERANCE = 0.2
+
+    def __init__(self, fps=None):
+        self.step = 1000.0 / fps if fps and np.isfinite(fps) and fps > 0 else None
+        self.last = None
+
+    def index(self, msec, count: int) -> int:
+        if msec is None or not np.isfinite(msec) or msec < 0:
+            return count
+        if self.last is not None and msec > self.last:
+            gap = msec - self.last
+            self.step = gap if self.step is None else min(self.step, gap)
+        self.last = msec
+        if not self.step:
+            return count
+        n = msec / self.step
+        at = int(round(n))
+        if abs(n - at) > self.TOLERANCE or not count <= at <= count + MAX_CONSECUTIVE_FAILURES:
+            return count
+        return at
 
 
 def full_frame_box(height: int, width: int) -> np.ndarray:
@@ -244,6 +289,42 @@ def crop_frame(image: np.ndarray, box, input_size: int):
     return crop[None], matrix.astype(np.float64), center, size
 
 
+# A crop less than this share frame (the rest is the zero fill beyond the frame's edges) has its
+# confidences scaled down in proportion: a model answers about 0.47 on a black crop, which would
+# keep a box off the frame "confident" and re-initialization (threshold 0.1) from ever firing.
+# Every crop of the whole frame of an aspect ratio up to 4:1 holds at least this share.
+MIN_FRAME_SHARE = 0.25
+
+
+def check_box(box, frame_shape=None, what: str = "box") -> np.ndarray:
+    """The box as float32 [4] after checking it: four finite numbers x1,y1,x2,y2 with x2 > x1,
+    y2 > y1 and, when frame_shape (H, W, ...) is given, overlapping the frame. StreamError
+    otherwise (a NaN or off-frame box used to run, and report a pose, without a word)."""
+    arr = np.asarray(box, np.float64).reshape(-1) if box is not None else np.zeros(0)
+    shown = np.array2string(arr, precision=2, separator=", ") if arr.size <= 8 else "(...)"
+    if arr.shape != (4,) or not np.all(np.isfinite(arr)):
+        raise StreamError(f"{what} {shown}: expected four finite numbers x1, y1, x2, y2")
+    if not (arr[2] > arr[0] and arr[3] > arr[1]):
+        raise StreamError(f"{what} {shown}: has no area (needs x2 > x1 and y2 > y1)")
+    if frame_shape is not None:
+        h, w = frame_shape[:2]
+        if arr[2] <= 0 or arr[3] <= 0 or arr[0] >= w or arr[1] >= h:
+            raise StreamError(f"{what} {shown}: lies outside the {w}x{h} frame")
+    return arr.astype(np.float32)
+
+
+def frame_share(crop_region, height: int, width: int) -> float:
+    """The share of a crop region (x1, y1, x2, y2 in frame pixels) that lies inside the frame
+    (pixel centres 0..W-1, so the frame spans -0.5..W-0.5)."""
+    x1, y1, x2, y2 = (float(v) for v in crop_region)
+    area = max(x2 - x1, 0.0) * max(y2 - y1, 0.0)
+    if area <= 0:
+        return 0.0
+    ix = max(0.0, min(x2, width - 0.5) - max(x1, -0.5))
+    iy = max(0.0, min(y2, height - 0.5) - max(y1, -0.5))
+    return min(1.0, ix * iy / area)
+
+
 def parse_bbox(text: str) -> np.ndarray | None:
     if not text:
         return None
@@ -253,7 +334,7 @@ def parse_bbox(text: str) -> np.ndarray | None:
         raise StreamError(f"--bbox {text!r}: expected four numbers x1,y1,x2,y2") from None
     if box.shape != (4,) or not np.all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
         raise StreamError(f"--bbox {text!r}: expected x1,y1,x2,y2 with x2 > x1 and y2 > y1")
-    return box
+    return check_box(box, what="--bbox")
 
 
 # ---------------------------------------------------------------------------------- tracking
@@ -359,13 +440,20 @@ class PoseTracker:
         self.latencies = {"initializer": [], "stepper": []}
         self.reinit_counts = {"start": 0, "confidence": 0, "periodic": 0, "bad_frame": 0}
         self.bad_frames = 0
+        self._check_frame = False
         self.reset()
 
-    def reset(self, box=None):
-        """Forget the state; the next frame runs the initializer in `box` (None: whole frame)."""
+    def reset(self, box=None, what: str = "start box"):
+        """Forget the state; the next frame runs the initializer in `box` (None: whole frame).
+
+        The box must be four finite numbers with positive width and height (StreamError), and
+        must overlap the first frame it is used on (checked there, in process); `what` names
+        it in those messages."""
         self.state = None
-        self.box = None if box is None else np.asarray(box, np.float32)
+        self._box_label = what
+        self.box = None if box is None else check_box(box, what=what)
         self.start_box = self.box
+        self._check_frame = self.box is not None
         self._pending = "start"
         self._since_init = 0
 
@@ -387,12 +475,21 @@ class PoseTracker:
         return "stepper", ""
 
     def process(self, image: np.ndarray, index: int = 0, box=None) -> FrameResult:
-        """One uint8 RGB frame -> FrameResult. `box` overrides the tracked box for this frame."""
+        """One uint8 RGB frame -> FrameResult. `box` overrides the tracked box for this frame.
+
+        A given box (reset's or this one) that does not overlap the frame is a StreamError.
+        Confidences are scaled by min(1, s / MIN_FRAME_SHARE), s the share of the crop inside
+        the frame, so a crop with almost no frame in it never reports a confident pose; when
+        that makes the frame re-initialize, the next crop is the whole frame (the person is
+        not in this one)."""
         h, w = image.shape[:2]
         if box is not None:
-            self.box = np.asarray(box, np.float32)
+            self.box = check_box(box, image.shape, what="box")
         elif self.box is None:
             self.box = full_frame_box(h, w)
+        elif self._check_frame:
+            check_box(self.box, image.shape, what=self._box_label)
+        self._check_frame = False
         used_box = self.box.copy()
         crop, matrix, center, size = crop_frame(image, used_box, self.input_size)
         graph, reason = self._next_graph()
@@ -410,17 +507,22 @@ class PoseTracker:
         self._since_init += 1
         xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride, self.decoding)
         keypoints = transforms.invert_points(matrix, xy)
+        half = float(size) * transforms.CROP_MARGIN / 2.0
+        cx, cy = float(center[0]), float(center[1])
+        region = np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
+        share = frame_share(region, h, w)
+        if share < MIN_FRAME_SHARE:
+            conf = conf * np.float32(share / MIN_FRAME_SHARE)
         mean_conf = float(np.mean(conf))
         low = self.reinit_threshold > 0 and mean_conf < self.reinit_threshold
         if low:
             self._pending = "confidence"  # keep the box: low-confidence keypoints mislead
+            if share < MIN_FRAME_SHARE:
+                self.box = None  # ... unless it is mostly off the frame: look at all of it
         elif self.follow:
             self.box = self._follow_box(keypoints, conf, self.box)
-        half = float(size) * transforms.CROP_MARGIN / 2.0
-        cx, cy = float(center[0]), float(center[1])
         return FrameResult(index, "ok", graph, reason, keypoints, conf, mean_conf, used_box,
-                           np.array([cx - half, cy - half, cx + half, cy + half], np.float32),
-                           latency)
+                           region, latency)
 
     def _follow_box(self, keypoints, conf, box):
         good = conf >= self.keypoint_threshold
@@ -503,17 +605,58 @@ def draw_pose(bgr: np.ndarray, result: FrameResult, names, edges, keypoint_thres
     return bgr
 
 
+VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+
+
+def video_codec(path: str) -> str:
+    """The fourcc an overlay file gets from its extension; StreamError for others."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in VIDEO_CODECS:
+        raise StreamError(f"{path}: --out_video: use .mp4, .m4v, .avi, .mov or .mkv")
+    return VIDEO_CODECS[ext]
+
+
+# What a run reads from a model or export directory (other files there, such as an earlier
+# run's overlay, may be overwritten).
+MODEL_INPUTS = ("manifest.json", "config.json", "model.keras", "model_epoch.json")
+GRAPH_SUFFIXES = (".tflite", ".onnx", ".keras")
+
+
+def check_outputs(model_dir, video, out_video=None, out_json=None) -> None:
+    """Before any work: the outputs can be written, and neither is an input of the run (the
+    video, a frame of a frame folder, a file of the model or export directory or of the model
+    directory its manifest names) nor the other output (dkd_tf.output_paths)."""
+    from dkd_tf import output_paths
+    if not (out_video or out_json):
+        return
+    inputs = [str(video)] + output_paths.files_in(video)
+    for folder in (model_dir, _manifest_model_dir(model_dir)):
+        inputs += [p for p in output_paths.files_in(folder)
+                   if os.path.basename(p) in MODEL_INPUTS or p.endswith(GRAPH_SUFFIXES)]
+    if out_video:
+        output_paths.check_file(out_video, inputs, "--out_video")
+        video_codec(out_video)
+    if out_json:
+        output_paths.check_file(out_json, inputs, "--out_json",
+                                others=[("--out_video", out_video)])
+
+
+def _manifest_model_dir(model_dir) -> str:
+    """The source model directory an export's manifest names ('' when there is none)."""
+    try:
+        with open(os.path.join(str(model_dir), "manifest.json")) as f:
+            return str(json.load(f)["model"].get("model_dir") or "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""  # a missing or broken manifest is reported when the runner opens it
+
+
 class OverlayWriter:
     """cv2.VideoWriter opened at the first frame; every later frame is resized to that size."""
 
     def __init__(self, path: str, fps: float):
         self.path, self.fps = path, fps
         self.writer, self.size, self.frames = None, None, 0
-        ext = os.path.splitext(path)[1].lower()
-        codecs = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
-        if ext not in codecs:
-            raise StreamError(f"--out_video {path}: use .mp4, .avi, .mov or .mkv")
-        self.fourcc = cv2.VideoWriter_fourcc(*codecs[ext])
+        self.fourcc = cv2.VideoWriter_fourcc(*video_codec(path))
 
     def write(self, bgr):
         if self.writer is None:
@@ -543,7 +686,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  follow_max_resize: float = DEFAULT_FOLLOW_MAX_RESIZE,
                  follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
-                 log=print, allow_unverified: bool = False, overlap: bool = True) -> dict:
+                 log=print, allow_unverified: bool = False, overlap: bool = True,
+                 stop: "StopRequest | None" = None) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
 
     TFLite/ONNX exports run only when their manifest records a passed parity check
@@ -554,10 +698,15 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     Returns {'video', 'backend', 'model', 'joints', 'edges', 'input_size', 'frames': [one entry
     per input frame], 'summary': {...}}; writes it to out_json and the overlay to out_video when
     given. `runner` (an export.runtimes Runner) replaces opening one from model_dir.
+
+    stop (stop_on_signals()'s StopRequest): when it is set, the stream ends after the current
+    frame, as after a KeyboardInterrupt: the frames done are written (JSON, overlay finalized)
+    and the summary says `interrupted` (and by which signal).
     """
-    from export import runtimes
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
+    check_outputs(model_dir, video, out_video, out_json)  # before any work, never an input
+    from export import runtimes
     source = FrameSource(video, max_frames)  # fails early on an unreadable input
     try:
         if runner is None:
@@ -568,7 +717,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                               follow_margin=follow_margin,
                               follow_max_resize=follow_max_resize,
                               follow_smoothing=follow_smoothing)
-        tracker.reset(bbox)
+        tracker.reset(bbox, what=f"{video}: --bbox")
         writer = OverlayWriter(out_video, source.fps) if out_video else None
     except BaseException:
         source.close()
@@ -597,6 +746,9 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         with source:
             try:
                 for item in frames:
+                    if stop is not None and stop.is_set():
+                        interrupted = True
+                        break
                     tick = time.perf_counter()
                     if item.image is None:
                         result = tracker.mark_bad_frame(item.index, item.error)
@@ -619,7 +771,6 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                 frames.close()  # before the source closes: the reader thread may be in it
     except KeyboardInterrupt:
         interrupted = True
-        log("interrupted: writing what was processed")
     finally:
         if bar is not None:
             bar.close()
@@ -629,6 +780,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         finally:
             if writer is not None:
                 writer.close()
+    if interrupted:
+        log("interrupted: writing what was processed")
     wall = time.perf_counter() - start
     lat = tracker.latency_summary()
     model_ms = sum(sum(v) for v in tracker.latencies.values())
@@ -639,6 +792,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         "bad_frame_indices": [e["index"] for e in entries if e["status"] != "ok"],
         "declared_frames": source.declared_frames, "truncated": source.truncated,
         "interrupted": interrupted,
+        "interrupted_by": (None if not interrupted else stop.signal_name
+                           if stop is not None and stop.is_set() else "KeyboardInterrupt"),
         "initializer_runs": reinits["start"] + reinits["confidence"] + reinits["periodic"]
         + reinits["bad_frame"],
         "reinitializations": reinits["confidence"] + reinits["periodic"] + reinits["bad_frame"],
@@ -673,8 +828,10 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     if out_json:
         parent = os.path.dirname(os.path.abspath(out_json))
         os.makedirs(parent, exist_ok=True)
-        with open(out_json, "w") as f:
+        tmp = out_json + ".tmp"  # replaced at once: a kill while writing leaves no torn JSON
+        with open(tmp, "w") as f:
             json.dump(out, f, indent=1)
+        os.replace(tmp, out_json)
     log(format_summary(out))
     return out
 
@@ -704,6 +861,57 @@ def format_summary(out: dict) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------- signals
+class StopRequest(threading.Event):
+    """Set by the first SIGINT or SIGTERM under stop_on_signals; `signum` says which."""
+
+    signum: int | None = None
+
+    @property
+    def signal_name(self) -> str | None:
+        return None if self.signum is None else signal.Signals(self.signum).name
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal number, as a shell reports a process the signal ended (130: SIGINT,
+        143: SIGTERM)."""
+        return 128 + int(self.signum or signal.SIGINT)
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Within the block, the first of `signals` sets the yielded StopRequest instead of killing
+    the process (SIGTERM) or raising KeyboardInterrupt wherever the code is (SIGINT): stream_video
+    then ends cleanly after the current frame, writing the JSON of the frames done and finalizing
+    the overlay (an mp4 killed before its writer is released has no index and does not play). A
+    second signal ends the process the default way, for a run that is stuck. Main thread only."""
+    stop = StopRequest()
+
+    def handler(signum, frame):
+        if stop.is_set():
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        stop.signum = signum
+        stop.set()
+
+    previous = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def interruption_message(out: dict, out_video=None, out_json=None) -> str:
+    """The one line a stream the user interrupted ends with."""
+    s = out["summary"]
+    wrote = [p for p in (out_json, out_video) if p]
+    by = s.get("interrupted_by") or "an interrupt"
+    return (f"interrupted: {out['video']}: stopped by {by} after {s['frames']} frames"
+            + (f"; wrote them to {' and '.join(wrote)}" if wrote else ""))
+
+
 # ---------------------------------------------------------------------------------- CLI
 
 def main(argv):
@@ -712,13 +920,18 @@ def main(argv):
     f = flags.FLAGS
     from export.graphs import quiet_tf_logging
     quiet_tf_logging(f)
-    stream_video(f.model_dir, f.video, f.backend, f.out_video or None, f.out_json or None,
-                 parse_bbox(f.bbox), f.reinit_threshold, f.reinit_every,
-                 f.keypoint_threshold, f.follow_margin,
-                 follow_max_resize=f.follow_max_resize,
-                 follow_smoothing=f.follow_smoothing, num_threads=f.num_threads or None,
-                 max_frames=f.max_frames or None, progress=f.progress,
-                 allow_unverified=f.allow_unverified, overlap=f.overlap)
+    with stop_on_signals() as stop:
+        out = stream_video(f.model_dir, f.video, f.backend, f.out_video or None,
+                           f.out_json or None, parse_bbox(f.bbox), f.reinit_threshold,
+                           f.reinit_every, f.keypoint_threshold, f.follow_margin,
+                           follow_max_resize=f.follow_max_resize,
+                           follow_smoothing=f.follow_smoothing,
+                           num_threads=f.num_threads or None, max_frames=f.max_frames or None,
+                           progress=f.progress, allow_unverified=f.allow_unverified,
+                           overlap=f.overlap, stop=stop)
+    if out["summary"]["interrupted"]:
+        print(interruption_message(out, f.out_video, f.out_json), file=sys.stderr, flush=True)
+        return stop.exit_status if stop.is_set() else 128 + int(signal.SIGINT)
     return 0
 
 

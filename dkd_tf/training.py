@@ -21,7 +21,7 @@ import tensorflow as tf
 from absl import logging
 
 from dkd_tf import joints as joints_lib
-from dkd_tf import run_state
+from dkd_tf import run_lock, run_state
 from dkd_tf.data import datasets, frame_check, pipeline
 from dkd_tf.models.dkd import DKD, KERNEL_MATCHING_VARIANTS
 from dkd_tf.models.movenet import MOVENET_BACKBONES
@@ -332,12 +332,19 @@ class EpochCheckpoint(keras.callbacks.Callback):
 def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:
     """Trains (or resumes) the run in cfg.model_dir and returns the trained model.
 
-    Before anything is written: every setting is validated and compared with the config.json of
-    a resumed run (architecture changes are refused, the safe ones only applied when named in
-    allow_changes; dkd_tf.run_state), and every frame of the training videos is checked
-    (dkd_tf.data.frame_check). A torn newest checkpoint falls back to the newest whole one, and
-    model.keras is rewritten when it is not the model of the restored checkpoint."""
+    Before anything is written: every setting is validated (a model_dir inside the shipped
+    presets is refused), the directory is locked against a second writer (dkd_tf.run_lock),
+    the settings are compared with the config.json of a resumed run (architecture changes are
+    refused, the safe ones only applied when named in allow_changes; dkd_tf.run_state), and every
+    frame of the training videos is checked (dkd_tf.data.frame_check). A torn newest checkpoint
+    falls back to the newest whole one, and model.keras is rewritten when it is not the model of
+    the restored checkpoint."""
     run_state.validate_config(cfg)
+    with run_lock.hold(cfg.model_dir):
+        return _run_locked(cfg, callbacks, allow_changes)
+
+
+def _run_locked(cfg: TrainConfig, callbacks, allow_changes) -> DKD:
     changes = run_state.check_resume(cfg, allow_changes)
     keras.utils.set_random_seed(cfg.seed)
     # Same seed, same machine, same versions -> the same weights (the data order is fixed by

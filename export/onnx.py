@@ -18,6 +18,7 @@ import sys
 
 import tensorflow as tf
 
+from dkd_tf import output_paths
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
 from export import rewrites as rewrites_lib
@@ -68,6 +69,7 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
     rewrites: export.rewrites names applied to the graphs; none by default (with the deconv
     rewrite tf2onnx turns the folded weights of MobileNetV3 pose nets into extra graph inputs,
     which convert() refuses; ResNet pose nets convert and verify)."""
+    output_paths.check_dir(out_dir, flag="--out_dir")  # before the export work, not after it
     import onnx
     import onnxruntime
     import tf2onnx

@@ -32,6 +32,7 @@ import tempfile
 
 import tensorflow as tf
 
+from dkd_tf import output_paths
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
 from export import rewrites as rewrites_lib
@@ -187,6 +188,7 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
                   rewrites=rewrites_lib.DEFAULT, log=print) -> dict:
     """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
     rewrites: export.rewrites names applied to the graphs (default: the deconv rewrite)."""
+    output_paths.check_dir(out_dir, flag="--out_dir")  # before the export work, not after it
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
     from dkd_tf.data.datasets import joint_set_of
