@@ -12,7 +12,7 @@ the paper's "GFLOPs"), parameters, fp32 weight size and latency (median, p90 ove
 steps), the mean cost per frame over a --video_length video, and the process's peak memory.
 Every graph below is timed in the same interleaved loop (one call of each per round), on the same
 LiteRT interpreter and --num_threads where it is TFLite:
-- --peer FILE.tflite (repeatable): any TFLite model, fed random inputs of its own shapes; its
+- --peer FILE.tflite or a published peer's name (repeatable): any TFLite model, fed random inputs of its own shapes; its
   GMACs (counted from its ops), latency and our stepper's latency as a ratio of its.
 - --parts: the stepper cut into F backbone, deconvs, V, matching, U+BN and Phi
   (dkd_tf/stepper_parts.py), each its own batch-1 TFLite graph: GMACs and time, with shares.
@@ -47,6 +47,14 @@ from dkd_tf import train
 
 class BenchError(Exception):
     pass
+
+
+def resolve_peers(values) -> list[str]:
+    """--peer values -> .tflite paths: a published peer's name (dkd_tf.pretrained.peers.PEERS:
+    fetched, checked, MoveNet converted once) or a .tflite file."""
+    from dkd_tf.pretrained import peers as peers_lib
+    return [peers_lib.tflite_file(v, log=print) if v in peers_lib.PEERS else v
+            for v in values or ()]
 
 
 def is_trained(model_dir: str) -> bool:
@@ -355,7 +363,7 @@ def main(argv):
     try:
         out = benchmark(model, cfg_used, input_size, f.backend, export_dir, f.runs, f.warmup,
                         f.video_length, f.num_threads or None, f.allow_unverified,
-                        peers=f.peer or (), parts=f.parts, peak=f.peak, beside=f.beside,
+                        peers=resolve_peers(f.peer), parts=f.parts, peak=f.peak, beside=f.beside,
                         name=name)
     finally:
         if scratch:
@@ -384,7 +392,9 @@ def _define_flags():
                          "default.", lower_bound=0)
     flags.DEFINE_string("out_json", "", "Write every number to this JSON file.")
     flags.DEFINE_alias("json", "out_json")
-    flags.DEFINE_multi_string("peer", [], "A .tflite model timed in the same interleaved loop "
+    flags.DEFINE_multi_string("peer", [], "A .tflite model, or a published peer by name "
+                              "(movenet_lightning, movenet_thunder, blazepose_lite|full|heavy), "
+                              "timed in the same interleaved loop "
                               "(random inputs of its own shapes, same interpreter and threads); "
                               "the report gives our stepper's latency as a ratio of its. "
                               "Repeatable.")
