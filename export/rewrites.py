@@ -216,7 +216,9 @@ def exported_pose_nets(model, input_size: int, rewrites=DEFAULT) -> dict:
         return nets
     for attr in POSE_NET_ATTRIBUTES:
         net = getattr(model, attr, None)
-        if isinstance(net, keras.Model):
+        if isinstance(net, keras.Model) and any(
+                isinstance(l, keras.layers.Conv2DTranspose) for l in net.layers):
+            # (a MoveNet-shaped net has no deconvolution: nothing to rewrite, exported as is)
             rewritten = RewrittenPoseNet(net)
             if rewritten.rewritten:
                 check_rewrite(net, rewritten, input_size)
