@@ -643,9 +643,10 @@ def check_outputs(model_dir, video, out_video=None, out_json=None) -> None:
 
 def _manifest_model_dir(model_dir) -> str:
     """The source model directory an export's manifest names ('' when there is none)."""
+    from export import manifest as manifest_lib
     try:
         with open(os.path.join(str(model_dir), "manifest.json")) as f:
-            return str(json.load(f)["model"].get("model_dir") or "")
+            return manifest_lib.source_model_dir(json.load(f), str(model_dir))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""  # a missing or broken manifest is reported when the runner opens it
 

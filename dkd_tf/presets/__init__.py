@@ -6,6 +6,7 @@
                                            dkd_tf.train writes one: evaluate, bench and export
                                            take it as --model_dir
     dkd_tf/presets/<name>/<export>/        a verified export (manifest.json, *.tflite)
+    dkd_tf/presets/<name>/README.md        its model card: data, numbers, the command
 
 A preset is only used after its files match preset.json (`verify`), so a model that was replaced
 or truncated by hand is refused, never run silently. `python -m dkd_tf.demo --recipe reference
@@ -21,7 +22,9 @@ from dkd_tf import run_state
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 PRESET_FILE = "preset.json"
+CARD_FILE = "README.md"  # the model card: about the preset, not used by it, so not checksummed
 FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"  # = export.manifest.MANIFEST_FILE
 
 
 class PresetError(ValueError):
@@ -65,12 +68,13 @@ def metadata(name: str) -> dict:
 
 
 def list_files(root: str) -> list[str]:
-    """Every file under root except preset.json, as sorted '/'-separated relative paths."""
+    """Every file under root except preset.json and the model card, as sorted '/'-separated
+    relative paths."""
     out = []
     for dirpath, _, files in os.walk(root):
         for fn in files:
             rel = os.path.relpath(os.path.join(dirpath, fn), root).replace(os.sep, "/")
-            if rel != PRESET_FILE and "__pycache__" not in rel:
+            if rel not in (PRESET_FILE, CARD_FILE) and "__pycache__" not in rel:
                 out.append(rel)
     return sorted(out)
 
@@ -109,8 +113,10 @@ def member_dir(name: str, member: str, verified: dict | None = None) -> str:
 
 def write(name: str, members: dict, info: dict, root: str | None = None) -> str:
     """Write preset.json for the files already copied into root/name (root: PRESETS_DIR):
-    members {member: role}, info (command, machine, results, ...); every file gets its sha256."""
+    members {member: role}, info (command, machine, results, ...); every file gets its sha256.
+    Exports' manifests first get their source model directory relative (relative_model_dirs)."""
     path = os.path.join(root or PRESETS_DIR, name)
+    relative_model_dirs(path)
     meta = {"format_version": FORMAT_VERSION, "name": name, "members": members, **info,
             "files": {rel: sha256_of(os.path.join(path, rel)) for rel in list_files(path)}}
     tmp = os.path.join(path, PRESET_FILE + ".tmp")
@@ -118,3 +124,33 @@ def write(name: str, members: dict, info: dict, root: str | None = None) -> str:
         json.dump(meta, f, indent=1)
     os.replace(tmp, os.path.join(path, PRESET_FILE))
     return path
+
+
+def relative_model_dirs(path: str) -> "list[str]":
+    """Rewrite the manifests under preset folder `path` whose source model_dir (absolute, as
+    export.manifest.build records it) lies inside the preset as a path relative to the export,
+    e.g. "../dkd": a shipped file names no machine's folder, and the keras backend still finds
+    the model (export.manifest.source_model_dir). Returns the rewritten manifests."""
+    rewritten = []
+    root = os.path.realpath(path)
+    for rel in list_files(path):
+        if os.path.basename(rel) != MANIFEST_FILE:
+            continue
+        manifest_path = os.path.join(path, rel)
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+        model_dir = manifest.get("model", {}).get("model_dir")
+        if not (isinstance(model_dir, str) and os.path.isabs(model_dir)):
+            continue
+        target = os.path.realpath(model_dir)
+        if os.path.commonpath([root, target]) != root:
+            continue  # a model outside the preset: left as recorded
+        export_dir = os.path.dirname(os.path.realpath(manifest_path))
+        manifest["model"]["model_dir"] = os.path.relpath(target, export_dir).replace(os.sep, "/")
+        tmp = manifest_path + ".tmp"
+        with open(tmp, "w") as f:  # export.manifest.write's layout
+            json.dump(manifest, f, indent=2, sort_keys=False)
+            f.write("\n")
+        os.replace(tmp, manifest_path)
+        rewritten.append(manifest_path)
+    return rewritten
