@@ -84,6 +84,24 @@ class PresetNamesTest(tf.test.TestCase):
                     self.assertNotIn(REPO, text, os.path.join(root, fn))
                     self.assertIsNone(absolute.search(text), os.path.join(root, fn))
 
+    def test_written_presets_record_their_exports_model_dir_relative(self):
+        from export import manifest as manifest_lib
+        root = self.get_temp_dir()
+        path = os.path.join(root, "p")
+        os.makedirs(os.path.join(path, "dkd"))
+        os.makedirs(os.path.join(path, "dkd_tflite"))
+        manifest = {"model": {"model_dir": os.path.join(path, "dkd")}}
+        with open(os.path.join(path, "dkd_tflite", "manifest.json"), "w") as f:
+            json.dump(manifest, f)
+        presets.write("p", {"dkd": "model", "dkd_tflite": "export"}, {}, root=root)
+        with open(os.path.join(path, "dkd_tflite", "manifest.json")) as f:
+            written = json.load(f)
+        self.assertEqual(written["model"]["model_dir"], "../dkd")
+        self.assertEqual(manifest_lib.source_model_dir(written, os.path.join(path, "dkd_tflite")),
+                         os.path.join(path, "dkd"))
+        with mock.patch.object(presets, "PRESETS_DIR", root):
+            presets.verify("p")  # hashed after the rewrite
+
     def test_import_is_light(self):
         code = ("import sys, dkd_tf; names = dkd_tf.presets.list(); "
                 "assert names and 'tensorflow' not in sys.modules, sorted(sys.modules); "
