@@ -102,6 +102,15 @@ class PresetNamesTest(tf.test.TestCase):
         with mock.patch.object(presets, "PRESETS_DIR", root):
             presets.verify("p")  # hashed after the rewrite
 
+    def test_android_tooling_defaults_to_the_reference_export_it_documents(self):
+        import importlib.util
+        tool = os.path.join(REPO, "android_demo", "tools", "copy_export.py")
+        spec = importlib.util.spec_from_file_location("android_copy_export", tool)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        self.assertEqual(module.default_export_dir(),
+                         presets.member_dir("reference", "dkd_tflite"))
+
     def test_import_is_light(self):
         code = ("import sys, dkd_tf; names = dkd_tf.presets.list(); "
                 "assert names and 'tensorflow' not in sys.modules, sorted(sys.modules); "

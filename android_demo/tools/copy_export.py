@@ -4,11 +4,12 @@
 
 EXPORT_DIR: any `python -m export.tflite` output; by default the shipped reference export,
 dkd_tf/presets/reference/dkd_tflite (DEFAULT_PRESET, DEFAULT_MEMBER: named, not the first glob
-match, which was the int8 mobile export). DIR: android_demo/app/src/main/assets. The export is opened with export.runtimes'
-TFLite runner (the checks every runtime makes: manifest, sha256 of the files, signatures, tensor
-shapes), and only manifest.json and the two .tflite files are copied; the previous assets are
-replaced. A manifest written before manifests carried the tracker's constants gets the
-`tracker` entry of dkd_tf.tracking_policy added in the copy (the app reads them from there).
+match, which was the int8 mobile export). DIR: android_demo/app/src/main/assets. The export is
+opened with export.runtimes' TFLite runner (the checks every runtime makes: manifest, sha256 of
+the files, signatures, tensor shapes), and only manifest.json and the two .tflite files are
+copied; the previous assets are replaced. A manifest written before manifests carried the
+tracker's constants gets the `tracker` entry of dkd_tf.tracking_policy added in the copy (the
+app reads them from there).
 Bad input is one line on stderr naming the file, exit status 1.
 """
 from __future__ import annotations
