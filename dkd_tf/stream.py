@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import re
@@ -383,8 +384,33 @@ class FrameResult:
                    float(entry["latency_ms"]))
 
 
+@dataclasses.dataclass
+class Pose:
+    """One frame of PoseTracker.track: the public result (a FrameResult has more detail).
+
+    keypoints: float32 [K, 3], x and y in frame pixels and the confidence (the heatmap peak);
+    all NaN on a frame that could not be read (status 'bad_frame', result.error says why).
+    names: the K joint names, in keypoints' order."""
+    frame_index: int
+    keypoints: np.ndarray
+    names: tuple
+    status: str = "ok"
+    result: FrameResult | None = None
+
+    @classmethod
+    def from_result(cls, result: FrameResult, names) -> "Pose":
+        if result.status == "ok":
+            kp = np.concatenate([result.keypoints, result.confidence[:, None]], axis=1)
+        else:
+            kp = np.full((len(names), 3), np.nan)
+        return cls(result.index, kp.astype(np.float32), tuple(names), result.status, result)
+
+
 class PoseTracker:
     """Runs a runner (export.runtimes) frame by frame: crops, state, decoding, following, re-init.
+
+    Python API: `PoseTracker.from_preset(name)` opens a shipped preset, `track(video)` yields
+    a Pose per frame; `reset`/`process` are the frame-at-a-time steps that track drives.
 
     Args:
       runner: an export.runtimes Runner (its manifest gives input size, stride, joints).
@@ -442,6 +468,55 @@ class PoseTracker:
         self.bad_frames = 0
         self._check_frame = False
         self.reset()
+
+    @classmethod
+    def from_preset(cls, preset: str, backend: str = "tflite", member: str | None = None,
+                    num_threads: int | None = None, **kwargs) -> "PoseTracker":
+        """A tracker over a preset's model, after checking its files (dkd_tf.presets.verify).
+
+        preset: a name of dkd_tf.presets.list(), an alias (its folder name) or a preset folder.
+        backend: 'tflite' or 'onnx' open the preset's verified export of that format (the
+        shipped presets carry TFLite only), 'keras' the Keras model (TensorFlow, slower).
+        member: the preset folder to open instead of the backend's default (presets.member_for).
+        kwargs: the tracker's settings (__init__), defaults as the CLI's."""
+        from dkd_tf import presets
+        from export import runtimes
+        meta = presets.verify(preset)
+        member = member or presets.member_for(preset, backend, meta)
+        runner = runtimes.open_runner(backend, presets.member_dir(preset, member, meta),
+                                      num_threads)
+        return cls(runner, **kwargs)
+
+    def track(self, source, box=None, max_frames: int | None = None):
+        """Yields a Pose per frame of `source`, starting afresh (reset(box)).
+
+        source: a video file, a folder of images or a camera index (read with OpenCV, as the
+        CLI reads them; a frame that cannot be decoded gives a 'bad_frame' Pose), or an
+        iterable of uint8 RGB frames [H, W, 3]. box: the person's box in the first frame
+        (x1, y1, x2, y2, frame pixels); None starts from the whole frame padded to a square
+        (full_frame_box), which finds a person who fills much of the frame, and the box then
+        follows the keypoints. The box is checked and the source opened here, not at the
+        first frame, so that a bad argument fails at the call."""
+        self.reset(box)
+        if isinstance(source, (str, bytes, os.PathLike, int)):
+            frames = FrameSource(os.fsdecode(source) if not isinstance(source, int) else source,
+                                 max_frames)
+        else:
+            frames = (FrameItem(i, _rgb_frame(f, i)) for i, f in
+                      enumerate(itertools.islice(source, max_frames or None)))
+        return self._track(frames)
+
+    def _track(self, frames):
+        try:
+            for item in frames:
+                if item.image is None:
+                    result = self.mark_bad_frame(item.index, item.error)
+                else:
+                    result = self.process(item.image, item.index)
+                yield Pose.from_result(result, self.names)
+        finally:
+            if isinstance(frames, FrameSource):
+                frames.close()
 
     def reset(self, box=None, what: str = "start box"):
         """Forget the state; the next frame runs the initializer in `box` (None: whole frame).
@@ -551,6 +626,15 @@ class PoseTracker:
         return {g: latency_stats(v) for g, v in self.latencies.items()}
 
 
+def _rgb_frame(frame, index: int) -> np.ndarray:
+    """A frame given to PoseTracker.track, checked: [H, W, 3] RGB (uint8 0..255)."""
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] != 3 or not frame.size:
+        raise StreamError(f"frame {index}: expected an RGB image [H, W, 3], got shape "
+                          f"{frame.shape}")
+    return frame
+
+
 def latency_stats(values) -> dict:
     if not values:
         return {"runs": 0, "median_ms": None, "p90_ms": None, "mean_ms": None, "min_ms": None}
@@ -643,9 +727,10 @@ def check_outputs(model_dir, video, out_video=None, out_json=None) -> None:
 
 def _manifest_model_dir(model_dir) -> str:
     """The source model directory an export's manifest names ('' when there is none)."""
+    from export import manifest as manifest_lib
     try:
         with open(os.path.join(str(model_dir), "manifest.json")) as f:
-            return str(json.load(f)["model"].get("model_dir") or "")
+            return manifest_lib.source_model_dir(json.load(f), str(model_dir))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""  # a missing or broken manifest is reported when the runner opens it
 

@@ -9,7 +9,8 @@ manifest written for a different model is replaced, never merged.
 Layout (format_version 1):
   format_version, created
   model:   variant, temporal, num_joints, backbones, widths, kernel size/channels, sha256 of
-           model.keras, source model_dir, dataset
+           model.keras, source model_dir (absolute, or relative to the export directory as
+           in the shipped presets: source_model_dir), dataset
   batch:   1 (static; see `batch_note`)
   input:   height, width, channels 3, dtype float32, color RGB, range [0, 255], normalization
   stride, heatmap_shape [1, h, w, K], state_shape [1, S, S, C]
@@ -83,6 +84,16 @@ class ManifestError(ValueError):
 
 def manifest_path(export_dir: str) -> str:
     return os.path.join(export_dir, MANIFEST_FILE)
+
+
+def source_model_dir(manifest: dict, export_dir: str) -> str:
+    """The model directory the manifest was exported from ('' when it names none). A relative
+    path is relative to the export directory, so that an export shipped beside its model (a
+    preset's dkd_tflite/ next to dkd/, "../dkd") names no machine's folder and still resolves."""
+    model_dir = str(manifest.get("model", {}).get("model_dir") or "")
+    if model_dir and not os.path.isabs(model_dir):
+        model_dir = os.path.normpath(os.path.join(str(export_dir), model_dir))
+    return model_dir
 
 
 def versions(extra: dict | None = None) -> dict:

@@ -271,7 +271,7 @@ class KerasRunner(Runner):
         the source model dir; the model file must still have the checksum it had at export)."""
         if os.path.isfile(manifest_lib.manifest_path(path)):
             manifest = manifest_lib.read(path)
-            model_dir = manifest["model"].get("model_dir", "")
+            model_dir = manifest_lib.source_model_dir(manifest, path)
             mpath = manifest_lib.manifest_path(path)
             if not graphs_lib.is_model_dir(model_dir):
                 raise ManifestError(mpath, f"the keras backend needs the source model directory "

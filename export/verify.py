@@ -285,11 +285,14 @@ def verify_format(export_dir, fmt, reference=None, clip=None, model_dir=None, vi
 
 def _config_of(reference):
     from dkd_tf.training import TrainConfig
-    model_dir = reference.manifest["model"].get("model_dir", "")
-    try:
-        return TrainConfig.load(model_dir)
-    except (FileNotFoundError, ValueError, TypeError):
-        return None
+    # The runner's source is the model dir itself, or an export dir whose manifest names it.
+    for model_dir in (reference.source,
+                      manifest_lib.source_model_dir(reference.manifest, reference.source)):
+        try:
+            return TrainConfig.load(model_dir)
+        except (FileNotFoundError, ValueError, TypeError):
+            continue
+    return None
 
 
 def verify_export(export_dir, formats=None, model_dir=None, video=None, num_frames=MIN_FRAMES,

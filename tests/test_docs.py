@@ -1,5 +1,6 @@
-"""The README fits on a few screens, and every relative link of README.md and docs/*.md leads
-somewhere: the file exists, and an anchor (#section) names a heading of the page it points to."""
+"""The README fits on a few screens, and every relative link of README.md, docs/*.md and the
+presets' model cards leads somewhere: the file exists, and an anchor (#section) names a heading
+of the page it points to."""
 import glob
 import os
 import re
@@ -16,7 +17,9 @@ HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.M)
 
 
 def pages():
-    return [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
+    return ([os.path.join(ROOT, "README.md")]
+            + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
+            + sorted(glob.glob(os.path.join(ROOT, "dkd_tf", "presets", "*", "README.md"))))
 
 
 def _prose(text):

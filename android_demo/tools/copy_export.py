@@ -2,19 +2,19 @@
 
     python android_demo/tools/copy_export.py [EXPORT_DIR] [--assets DIR]
 
-EXPORT_DIR: any `python -m export.tflite` output; by default the shipped reference export
-(the first dkd_tf/presets/*/manifest.json or dkd_tf/presets/*/export/manifest.json with TFLite
-graphs). DIR: android_demo/app/src/main/assets. The export is opened with export.runtimes'
-TFLite runner (the checks every runtime makes: manifest, sha256 of the files, signatures, tensor
-shapes), and only manifest.json and the two .tflite files are copied; the previous assets are
-replaced. A manifest written before manifests carried the tracker's constants gets the
-`tracker` entry of dkd_tf.tracking_policy added in the copy (the app reads them from there).
+EXPORT_DIR: any `python -m export.tflite` output; by default the shipped reference export,
+dkd_tf/presets/reference/dkd_tflite (DEFAULT_PRESET, DEFAULT_MEMBER: named, not the first glob
+match, which was the int8 mobile export). DIR: android_demo/app/src/main/assets. The export is
+opened with export.runtimes' TFLite runner (the checks every runtime makes: manifest, sha256 of
+the files, signatures, tensor shapes), and only manifest.json and the two .tflite files are
+copied; the previous assets are replaced. A manifest written before manifests carried the
+tracker's constants gets the `tracker` entry of dkd_tf.tracking_policy added in the copy (the
+app reads them from there).
 Bad input is one line on stderr naming the file, exit status 1.
 """
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import shutil
@@ -27,18 +27,20 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 
+DEFAULT_PRESET = "reference"  # the export the app and the golden vectors are made from
+DEFAULT_MEMBER = "dkd_tflite"
+
+
 def default_export_dir() -> str | None:
-    """The shipped reference export, when the repository has one."""
-    patterns = ("dkd_tf/presets/*/manifest.json", "dkd_tf/presets/*/export/manifest.json",
-                "dkd_tf/presets/*/*/manifest.json")
-    for pattern in patterns:
-        for path in sorted(glob.glob(os.path.join(REPO, pattern))):
-            try:
-                with open(path) as f:
-                    if "tflite" in json.load(f).get("formats", {}):
-                        return os.path.dirname(path)
-            except (OSError, ValueError):
-                continue
+    """The shipped reference export (DEFAULT_PRESET's DEFAULT_MEMBER) when the repository has
+    it with TFLite graphs, else None."""
+    path = os.path.join(REPO, "dkd_tf", "presets", DEFAULT_PRESET, DEFAULT_MEMBER)
+    try:
+        with open(os.path.join(path, "manifest.json")) as f:
+            if "tflite" in json.load(f).get("formats", {}):
+                return path
+    except (OSError, ValueError, AttributeError):
+        pass
     return None
 
 

@@ -17,10 +17,13 @@ their state is a [B, 1, 1, 1] zero tensor so every variant exports with the same
 """
 from __future__ import annotations
 
+import os
+
 import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from dkd_tf import presets
 from dkd_tf.models.conv_lstm import ConvLSTMCell
 from dkd_tf.models.discriminator import build_discriminator
 from dkd_tf.models.distillator import POOLS, build_distillator
@@ -374,6 +377,24 @@ class DKD(keras.Model):
             "discriminator_scale": self.discriminator_scale,
             "foreground_weight": self.foreground_weight,
         }
+
+    @classmethod
+    def from_preset(cls, preset: str, member: str = "dkd") -> "DKD":
+        """The Keras model of a preset's member (keras-hub's from_preset), loaded in safe mode
+        after the preset's files are checked against their checksums (presets.verify): a model
+        file replaced or damaged by hand is refused, never run.
+
+        preset: a name of dkd_tf.presets.list(), an alias (its folder name) or a preset folder.
+        member: 'dkd' (the DKD) or 'baseline' (its per-frame Baseline) in the shipped presets."""
+        path = os.path.join(presets.member_dir(preset, member), presets.MODEL_FILE)
+        if not os.path.isfile(path):
+            raise presets.PresetError(f"{path}: member {member!r} of preset {preset!r} is no "
+                                      "Keras model (an export: PoseTracker.from_preset runs it)")
+        model = keras.models.load_model(path, safe_mode=True)
+        if not isinstance(model, cls):
+            raise presets.PresetError(f"{path}: holds a {type(model).__name__}, not a "
+                                      f"{cls.__name__}")
+        return model
 
     def get_compile_config(self):
         # Training state (both optimizers, lambda, epoch) lives in the training checkpoints;

@@ -6,29 +6,50 @@
                                            dkd_tf.train writes one: evaluate, bench and export
                                            take it as --model_dir
     dkd_tf/presets/<name>/<export>/        a verified export (manifest.json, *.tflite)
+    dkd_tf/presets/<name>/README.md        its model card: data, numbers, the command
 
 A preset is only used after its files match preset.json (`verify`), so a model that was replaced
 or truncated by hand is refused, never run silently. `python -m dkd_tf.demo --recipe reference
 --ship` writes the reference preset.
+
+Names: `list()` gives names that say what a preset is (architecture-data-input size, NAMES);
+the folder names (`reference`, `mobile`, which the checksums, recipes and the Android tooling
+use) stay valid as aliases, and so does the path of a preset folder (e.g. a copy). This module
+reads files only (no TensorFlow), so that listing or verifying presets is cheap.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 
-from dkd_tf import run_state
-
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 PRESET_FILE = "preset.json"
+CARD_FILE = "README.md"  # the model card: about the preset, not used by it, so not checksummed
 FORMAT_VERSION = 1
+# = export.manifest.MANIFEST_FILE and training.MODEL_FILE: this module imports neither layer.
+MANIFEST_FILE = "manifest.json"
+MODEL_FILE = "model.keras"
+
+# Descriptive name -> folder. A name says the architecture (DKD and its per-frame encoder F),
+# the training data and the input size; the folder names stay as aliases.
+NAMES = {
+    "dkd-resnet18-synthetic-128": "reference",
+    "dkd-mobilenetv3small-synthetic-128": "mobile",
+}
 
 
 class PresetError(ValueError):
     """A preset that is missing, or whose files do not match its preset.json."""
 
 
-sha256_of = run_state.file_sha256
+def sha256_of(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def git_commit() -> str:
@@ -41,16 +62,45 @@ def git_commit() -> str:
 
 
 def available() -> list[str]:
-    """Names of the presets shipped in this package."""
+    """Folder names of the presets shipped in this package (what the tooling uses)."""
     return sorted(d for d in os.listdir(PRESETS_DIR)
                   if os.path.isfile(os.path.join(PRESETS_DIR, d, PRESET_FILE)))
 
 
+def list() -> "list[str]":  # noqa: A001 - keras-hub's name for it
+    """Names of the shipped presets, as from_preset takes them: the descriptive name of each
+    folder that has one (NAMES), else the folder name."""
+    folders = available()
+    described = {folder: name for name, folder in NAMES.items()}
+    return sorted(described.get(folder, folder) for folder in folders)
+
+
+def aliases() -> dict:
+    """{alias: name} for the shipped presets: the folder names that list() shows otherwise."""
+    shipped = set(available())
+    return {folder: name for name, folder in NAMES.items() if folder in shipped}
+
+
+def is_path(name: str) -> bool:
+    """A preset given as a folder path (has a separator or starts with '.'), not as a name."""
+    name = os.fspath(name)
+    return os.sep in name or "/" in name or name.startswith(".")
+
+
 def preset_dir(name: str) -> str:
-    path = os.path.join(PRESETS_DIR, name)
+    """The folder of a preset given by name, alias (folder name) or folder path."""
+    name = os.fspath(name)
+    if is_path(name):
+        path = os.path.abspath(name)
+        if not os.path.isfile(os.path.join(path, PRESET_FILE)):
+            raise PresetError(f"{os.path.join(path, PRESET_FILE)}: not a preset folder (no "
+                              f"{PRESET_FILE})")
+        return path
+    path = os.path.join(PRESETS_DIR, NAMES.get(name, name))
     if not os.path.isfile(os.path.join(path, PRESET_FILE)):
         raise PresetError(f"{os.path.join(path, PRESET_FILE)}: no preset named {name!r} "
-                          f"(shipped: {', '.join(available()) or 'none'})")
+                          f"(shipped: {', '.join(list()) or 'none'}; aliases: "
+                          f"{', '.join(aliases()) or 'none'})")
     return path
 
 
@@ -65,12 +115,13 @@ def metadata(name: str) -> dict:
 
 
 def list_files(root: str) -> list[str]:
-    """Every file under root except preset.json, as sorted '/'-separated relative paths."""
+    """Every file under root except preset.json and the model card, as sorted '/'-separated
+    relative paths."""
     out = []
     for dirpath, _, files in os.walk(root):
         for fn in files:
             rel = os.path.relpath(os.path.join(dirpath, fn), root).replace(os.sep, "/")
-            if rel != PRESET_FILE and "__pycache__" not in rel:
+            if rel not in (PRESET_FILE, CARD_FILE) and "__pycache__" not in rel:
                 out.append(rel)
     return sorted(out)
 
@@ -107,10 +158,40 @@ def member_dir(name: str, member: str, verified: dict | None = None) -> str:
     return os.path.join(preset_dir(name), member)
 
 
+def member_for(name: str, backend: str, verified: dict | None = None) -> str:
+    """The member a runtime backend opens by default: for 'keras' the model directory 'dkd',
+    for 'tflite'/'onnx' the first export whose manifest lists that format ('dkd*' first)."""
+    meta = verified if verified is not None else verify(name)
+    root = preset_dir(name)
+    members = sorted(meta.get("members", {}), key=lambda m: (not m.startswith("dkd"), m))
+    if backend == "keras":
+        found = [m for m in members if os.path.isfile(os.path.join(root, m, MODEL_FILE))]
+    else:
+        found = []
+        for m in members:
+            try:
+                with open(os.path.join(root, m, MANIFEST_FILE)) as f:
+                    if backend in json.load(f).get("formats", {}):
+                        found.append(m)
+            except (OSError, ValueError, AttributeError):
+                continue
+    if not found:
+        raise PresetError(f"{os.path.join(root, PRESET_FILE)}: preset {name!r} ships no "
+                          f"{backend} model (members: {', '.join(meta.get('members', {}))}); "
+                          f"export one, e.g. `python -m export.{backend} --model_dir "
+                          f"{os.path.join(root, 'dkd')} --out_dir OUT`, and open OUT with "
+                          "export.runtimes.open_runner" if backend in ("tflite", "onnx") else
+                          f"{os.path.join(root, PRESET_FILE)}: preset {name!r} has no Keras "
+                          "model member")
+    return "dkd" if "dkd" in found else found[0]
+
+
 def write(name: str, members: dict, info: dict, root: str | None = None) -> str:
     """Write preset.json for the files already copied into root/name (root: PRESETS_DIR):
-    members {member: role}, info (command, machine, results, ...); every file gets its sha256."""
+    members {member: role}, info (command, machine, results, ...); every file gets its sha256.
+    Exports' manifests first get their source model directory relative (relative_model_dirs)."""
     path = os.path.join(root or PRESETS_DIR, name)
+    relative_model_dirs(path)
     meta = {"format_version": FORMAT_VERSION, "name": name, "members": members, **info,
             "files": {rel: sha256_of(os.path.join(path, rel)) for rel in list_files(path)}}
     tmp = os.path.join(path, PRESET_FILE + ".tmp")
@@ -118,3 +199,33 @@ def write(name: str, members: dict, info: dict, root: str | None = None) -> str:
         json.dump(meta, f, indent=1)
     os.replace(tmp, os.path.join(path, PRESET_FILE))
     return path
+
+
+def relative_model_dirs(path: str) -> "list[str]":
+    """Rewrite the manifests under preset folder `path` whose source model_dir (absolute, as
+    export.manifest.build records it) lies inside the preset as a path relative to the export,
+    e.g. "../dkd": a shipped file names no machine's folder, and the keras backend still finds
+    the model (export.manifest.source_model_dir). Returns the rewritten manifests."""
+    rewritten = []
+    root = os.path.realpath(path)
+    for rel in list_files(path):
+        if os.path.basename(rel) != MANIFEST_FILE:
+            continue
+        manifest_path = os.path.join(path, rel)
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+        model_dir = manifest.get("model", {}).get("model_dir")
+        if not (isinstance(model_dir, str) and os.path.isabs(model_dir)):
+            continue
+        target = os.path.realpath(model_dir)
+        if os.path.commonpath([root, target]) != root:
+            continue  # a model outside the preset: left as recorded
+        export_dir = os.path.dirname(os.path.realpath(manifest_path))
+        manifest["model"]["model_dir"] = os.path.relpath(target, export_dir).replace(os.sep, "/")
+        tmp = manifest_path + ".tmp"
+        with open(tmp, "w") as f:  # export.manifest.write's layout
+            json.dump(manifest, f, indent=2, sort_keys=False)
+            f.write("\n")
+        os.replace(tmp, manifest_path)
+        rewritten.append(manifest_path)
+    return rewritten

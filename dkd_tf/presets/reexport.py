@@ -57,7 +57,9 @@ def reexport(name: str, data_dir: str, out_dir: str, log=print) -> dict:
         raise
     previous = {k: results.get(k) for k in EXPORT_RESULTS}
     results.update(dkd_follow_crop_pck=report["follow_pck"], dkd_tflite_gt_crop_pck=report["pck"])
-    command = f"python -m dkd_tf.presets.reexport --preset {name} --data_dir {data_dir}"
+    # A preset names no machine's folder: an absolute data_dir is recorded as DATA.
+    shown = "DATA" if os.path.isabs(data_dir) else data_dir
+    command = f"python -m dkd_tf.presets.reexport --preset {name} --data_dir {shown}"
     refreshed = list(meta.get("exports_refreshed", [])) + [{
         "command": command, "commit": presets.git_commit(),
         "date": datetime.date.today().isoformat(), "replaced": previous}]
