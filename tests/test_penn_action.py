@@ -97,6 +97,26 @@ class PennActionRoundTripTest(tf.test.TestCase):
         _rewrite_mat(path, dimensions=np.array([[480.0, 640.0, T]]))
         self.assertEqual(penn_action.read_video(self.root, "0007").image_size, (H, W))
 
+    def test_extra_fields_are_kept_and_ignored_by_the_reader(self):
+        # Writers of their own fields (teacher confidence, photo clips' camera matrices) must not
+        # change what the reader returns.
+        joints, vis, _ = _make_video(self.root, "0001")
+        rng = np.random.default_rng(0)
+        conf = rng.random((T, 13))
+        imgs = [frames.load_frame(p) for p in penn_action.read_video(self.root, "1").frame_paths]
+        rec1 = penn_action.read_video(self.root, "0001")
+        penn_action.write_video(self.root, "0002", imgs, joints, vis, rec1.bboxes, train=True,
+                                extra={"confidence": conf, "source": "cam01.mp4"})
+        rec2 = penn_action.read_video(self.root, "0002")
+        np.testing.assert_array_equal(rec2.joints, rec1.joints)
+        np.testing.assert_array_equal(rec2.visibility, rec1.visibility)
+        np.testing.assert_array_equal(penn_action.read_field(self.root, "2", "confidence"), conf)
+        self.assertEqual(str(penn_action.read_field(self.root, "2", "source")[0]), "cam01.mp4")
+        self.assertIsNone(penn_action.read_field(self.root, "1", "confidence"))
+        with self.assertRaisesRegex(ValueError, "visibility"):
+            penn_action.write_video(self.root, "3", imgs, joints, vis, rec1.bboxes, True,
+                                    extra={"visibility": vis})
+
 
 class PennActionErrorTest(tf.test.TestCase):
 

@@ -4,6 +4,9 @@
     ROOT/labels/NNNN.mat          MATLAB v5: x, y, visibility (T x 13), bbox (T x 4, x1 y1 x2 y2),
                                   dimensions [H W T], nframes, train (1 / -1), action, pose
 
+Writers may add fields of their own (the teacher labeller's per-joint `confidence`, the photo
+clips' `camera` matrices); the reader ignores them and read_field returns one when wanted.
+
 The writer exists so that the synthetic data set and the tests go through the very same reader
 as the real data: a bug in the reader cannot hide behind a separate synthetic loader.
 """
@@ -185,12 +188,25 @@ def read_split(root, split: str = "all") -> list[VideoRecord]:
     return records
 
 
+def read_field(root, video_id, key):
+    """One extra field of a video's .mat (e.g. 'confidence'), as stored, or None when absent."""
+    mat = _load_mat(label_path(root, video_id))
+    return mat.get(key)
+
+
 def write_video(root, video_id, frames, joints, visibility, bboxes, train: bool,
-                action: str = "", pose: str = "", quality: int = 90) -> str:
+                action: str = "", pose: str = "", quality: int = 90, extra=None) -> str:
     """Write one video in Penn Action's format; returns the .mat path.
 
     Coordinates are stored as float64 (MATLAB double) so float32 labels read back bit-exactly.
+    `extra` {name: array or str} adds fields of the caller's own (they may not replace one of
+    Penn Action's).
     """
+    extra = dict(extra or {})
+    clash = sorted(set(extra) & {"x", "y", "visibility", "bbox", "dimensions", "nframes",
+                                  "train", "action", "pose"})
+    if clash:
+        raise ValueError(f"extra fields {clash} would replace Penn Action's own")
     vid = video_dirname(video_id)
     t = len(frames)
     if t < 1:
@@ -225,5 +241,6 @@ def write_video(root, video_id, frames, joints, visibility, bboxes, train: bool,
         "train": np.array([[1.0 if train else -1.0]]),
         "action": str(action),
         "pose": str(pose),
+        **extra,
     }, format="5", oned_as="row")
     return mat_path

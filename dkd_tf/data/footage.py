@@ -1,0 +1,77 @@
+"""Real unlabelled footage from a package registry, pinned and cached, for the teacher labeller's
+real test, its documentation and the user's first try.
+
+The pose2sim wheel (BSD-3-Clause, PyPI) holds two lab scenes filmed by 4 cameras each, 100 frames
+at 60 fps, 1080 x 1920 (portrait): Pose2Sim/Demo_SinglePerson/videos/cam01.mp4 ... and
+Demo_MultiPerson/videos/cam01.mp4 .... `pip download --no-deps pose2sim==VERSION` is the only
+network access; the wheel's sha256 is checked against its pin before anything is extracted, and
+every extracted video is re-checked against the digest recorded beside it on each call. The cache
+is $DKD_TF_CACHE/footage, else ~/.cache/dkd_tf/footage.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+from dkd_tf.pretrained import fetch
+
+POSE2SIM_VERSION = "0.10.49"
+POSE2SIM_WHEEL = f"pose2sim-{POSE2SIM_VERSION}-py3-none-any.whl"
+POSE2SIM_SHA256 = "403e0dc4065898ba6a595e72a8970950310979253d60e24c2e00b16b36bf21e1"
+POSE2SIM_LICENSE = "BSD-3-Clause (David Pagnon, Pose2Sim)"
+SINGLE_PERSON_CAM01 = "Pose2Sim/Demo_SinglePerson/videos/cam01.mp4"
+
+
+def footage_dir() -> str:
+    return os.path.join(fetch.cache_dir(), "footage")
+
+
+def _wheel(log=None) -> str:
+    folder = footage_dir()
+    path = os.path.join(folder, POSE2SIM_WHEEL)
+    if os.path.isfile(path) and fetch.sha256(path) == POSE2SIM_SHA256:
+        return path
+    os.makedirs(folder, exist_ok=True)
+    if log:
+        log(f"pip download --no-deps pose2sim=={POSE2SIM_VERSION} into {folder}")
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                               "--disable-pip-version-check", f"pose2sim=={POSE2SIM_VERSION}",
+                               "-d", tmp], capture_output=True, text=True)
+        got = os.path.join(tmp, POSE2SIM_WHEEL)
+        if proc.returncode != 0 or not os.path.isfile(got):
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise fetch.FetchError(path, f"pip download pose2sim=={POSE2SIM_VERSION} failed: "
+                                         f"{tail[0]}")
+        digest = fetch.sha256(got)
+        if digest != POSE2SIM_SHA256:
+            raise fetch.FetchError(path, f"downloaded wheel has sha256 {digest}, pinned "
+                                         f"{POSE2SIM_SHA256}; refusing it")
+        os.replace(got, path)
+    return path
+
+
+def pose2sim_video(member: str = SINGLE_PERSON_CAM01, log=None) -> str:
+    """Local path of one video of the pinned pose2sim wheel (fetched and extracted on first
+    use). Raises FetchError naming the file when it cannot be had."""
+    path = os.path.join(footage_dir(), f"pose2sim-{POSE2SIM_VERSION}", member)
+    record = path + ".sha256"
+    if os.path.isfile(path) and os.path.isfile(record):
+        with open(record) as f:
+            if f.read().strip() == fetch.sha256(path):
+                return path
+    wheel = _wheel(log)
+    with zipfile.ZipFile(wheel) as z:
+        if member not in z.namelist():
+            raise fetch.FetchError(wheel, f"has no {member}")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with z.open(member) as src, open(path + ".part", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    os.replace(path + ".part", path)
+    with open(record, "w") as f:
+        f.write(fetch.sha256(path) + "\n")
+    return path

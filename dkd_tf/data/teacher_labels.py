@@ -1,0 +1,253 @@
+"""Real unlabelled video labelled by teachers, written in Penn Action's on-disk format.
+
+No labelled real video can be downloaded, and one teacher's keypoints are wrong often enough
+(docs: ../shared notes, "Teachers agree less than one would hope") that training on them would
+copy its mistakes. So several independent teachers label every frame, and a joint is kept
+(visibility 1) only where
+
+  * every teacher's score exceeds `min_score`, and
+  * every pair of teachers lies within `agree` x the person size (the max side of the box around
+    the joints all teachers are confident about in that frame, the person box written as bbox).
+
+The label is the teachers' mean. Kept or not, each joint's evidence goes into the .mat as extra
+fields the Penn Action reader ignores (penn_action.read_field reads them):
+
+  confidence    [T, 13]  the lowest teacher score
+  disagreement  [T, 13]  the largest distance between two teachers / person size
+  crop          [T, 4]   the box the teachers' crops were built from (x1, y1, x2, y2)
+  frame_index   [T]      the frame's index in the source video
+  source, teachers, agree, min_score
+
+The crop follows the person: the first frame (and any frame after one where fewer than
+`min_follow_joints` joints were confident) is the whole frame padded square; after that, the box
+around the previous frame's confident keypoints, grown by `margin` of its size on each side. Each
+teacher crops that box at its own input size (dkd_tf.stream.crop_frame: the box's side x
+CROP_MARGIN, integer coordinates at pixel centres) and its keypoints are mapped back to the frame.
+
+A teacher is anything with `.names` (its keypoint names, e.g. peers.COCO_NAMES), `.input_size`
+and `.predict(crop uint8 [S, S, 3] RGB) -> [N, 3]` (x, y, score in crop pixels): the published
+peers of dkd_tf.pretrained.peers, or a user's own model.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import time
+
+import cv2
+import numpy as np
+
+from dkd_tf import joints as joints_lib
+from dkd_tf.data import penn_action
+from dkd_tf.data.photo_motion import downscale_matrix, transform_points
+from dkd_tf.pretrained import peers as peers_lib
+from dkd_tf.stream import FrameSource, crop_frame, full_frame_box
+
+JOINT_SET = joints_lib.PENN_ACTION
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+ACTION = "teacher_labels"
+DEFAULT_TEACHERS = ("movenet_thunder", "movenet_lightning")
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """agree: teachers must lie within this fraction of the person size of each other.
+    min_score: every teacher's score must exceed this.
+    margin: the followed box grows by this fraction of its size on each side.
+    min_follow_joints: fewer confident joints than this: the person is lost; the next frame is
+      cropped whole again.
+    max_side: frames are stored with their longer side shrunk to this (0: as they are); the
+      teachers always see the original frame.
+    every: label every n-th frame of the video (60 fps footage moves little between frames).
+    max_frames: stop after this many frames of the video are read (0: all).
+    clip_frames: cut each video into clips of at most this many labelled frames (0: one clip;
+      Penn Action's clips are 18 to 663 frames, most under 150; a clip is held in memory)."""
+
+    agree: float = 0.1
+    min_score: float = 0.3
+    margin: float = 0.15
+    min_follow_joints: int = 4
+    max_side: int = 640
+    every: int = 1
+    max_frames: int = 0
+    clip_frames: int = 150
+
+    def __post_init__(self):
+        if self.agree <= 0 or not 0 <= self.min_score < 1 or self.margin < 0:
+            raise ValueError(f"need agree > 0, 0 <= min_score < 1, margin >= 0: {self}")
+        if self.every < 1 or self.min_follow_joints < 2:
+            raise ValueError(f"need every >= 1 and min_follow_joints >= 2: {self}")
+
+
+@dataclasses.dataclass
+class FrameLabel:
+    joints: np.ndarray        # [K, 2] teachers' mean, frame pixels
+    visibility: np.ndarray    # [K] 1: kept
+    confidence: np.ndarray    # [K] lowest teacher score
+    disagreement: np.ndarray  # [K] largest pairwise distance / person size
+    bbox: np.ndarray          # [4] person box (the crop box when no person was found)
+    crop: np.ndarray          # [4] box the crops were built from
+    found: bool               # enough confident joints to follow
+
+
+def box_around(points, margin: float = 0.0) -> np.ndarray:
+    pts = np.asarray(points, np.float64)
+    lo, hi = pts.min(0), pts.max(0)
+    grow = margin * max(float(np.max(hi - lo)), 1.0)
+    return np.concatenate([lo - grow, hi + grow]).astype(np.float32)
+
+
+def teacher_keypoints(teacher, image, box):
+    """One teacher on the crop of `box`: (xy [K, 2] frame pixels, score [K]) in JOINT_SET."""
+    crop, matrix, _, _ = crop_frame(image, box, teacher.input_size)
+    crop = np.clip(np.round(crop[0]), 0, 255).astype(np.uint8)
+    kps = np.asarray(teacher.predict(crop), np.float64)
+    xy, score = peers_lib.to_joint_set(kps, teacher.names, JOINT_SET)
+    inv = np.linalg.inv(matrix)
+    return transform_points(inv, xy), score
+
+
+def label_frame(teachers, image, box, options: Options) -> FrameLabel:
+    """Every teacher on one frame through the crop of `box`; their agreement decides."""
+    outs = [teacher_keypoints(t, image, box) for t in teachers]
+    xys = np.stack([o[0] for o in outs])       # [n, K, 2]
+    scores = np.stack([o[1] for o in outs])    # [n, K]
+    mean = xys.mean(0)
+    confidence = scores.min(0)
+    confident = confidence > options.min_score
+    found = int(confident.sum()) >= options.min_follow_joints
+    person = box_around(mean[confident]) if found else np.asarray(box, np.float32)
+    size = max(float(np.max(person[2:] - person[:2])), 1.0)
+    spread = np.zeros(len(mean))
+    for a, b in itertools.combinations(range(len(teachers)), 2):
+        spread = np.maximum(spread, np.linalg.norm(xys[a] - xys[b], axis=-1))
+    disagreement = spread / size
+    keep = confident & (disagreement <= options.agree) & found
+    return FrameLabel(mean.astype(np.float32), keep.astype(np.float32),
+                      confidence.astype(np.float32), disagreement.astype(np.float32),
+                      person.astype(np.float32), np.asarray(box, np.float32), found)
+
+
+def follow_box(label: FrameLabel, options: Options) -> np.ndarray | None:
+    """The next frame's crop box: around this frame's confident keypoints, or None (lost)."""
+    if not label.found:
+        return None
+    confident = label.confidence > options.min_score
+    return box_around(label.joints[confident], options.margin)
+
+
+@dataclasses.dataclass
+class VideoSummary:
+    source: str
+    video_ids: list
+    frames: int
+    joints: int   # labels written (frames x 13)
+    kept: int     # of them kept by the teachers' agreement
+    seconds: float
+
+    @property
+    def kept_fraction(self) -> float:
+        return self.kept / max(self.joints, 1)
+
+
+def _write(out_dir, video_id, frames, base, labels, indices, source, teachers, options,
+           train):
+    """frames are already shrunk by `base` (frame pixels -> stored pixels); labels are not."""
+    def scaled(boxes):  # x1 y1 x2 y2 -> the same corners in the stored frame
+        b = np.asarray(boxes, np.float64).reshape(-1, 2, 2)
+        return transform_points(base, b).reshape(-1, 4)
+
+    return penn_action.write_video(
+        out_dir, video_id, frames,
+        transform_points(base, np.stack([l.joints for l in labels])),
+        np.stack([l.visibility for l in labels]), scaled([l.bbox for l in labels]), train,
+        action=ACTION, extra={
+            "confidence": np.stack([l.confidence for l in labels]).astype(np.float64),
+            "disagreement": np.stack([l.disagreement for l in labels]).astype(np.float64),
+            "crop": scaled([l.crop for l in labels]),
+            "frame_index": np.asarray(indices, np.float64),
+            "source": os.path.basename(os.path.normpath(os.fspath(source))),
+            "teachers": ",".join(getattr(t, "key", type(t).__name__) for t in teachers),
+            "agree": float(options.agree), "min_score": float(options.min_score)})
+
+
+def label_video(source, teachers, out_dir, first_id: int, options: Options = Options(),
+                train: bool = True, progress=None) -> VideoSummary:
+    """Labels one video (file or numbered frame folder) into out_dir as Penn Action video(s)
+    first_id, first_id + 1, ... (one per clip_frames frames). Unreadable frames are skipped
+    (frame_index says which frames each clip holds)."""
+    if not teachers:
+        raise ValueError("no teachers")
+    start = time.time()
+    ids, frames, labels, indices = [], [], [], []
+    total = kept = 0
+    box = base = size = first = None
+    with FrameSource(source, options.max_frames or None) as src:
+        for item in src:
+            if item.image is None or item.index % options.every:
+                continue
+            image = item.image
+            if base is None:
+                first = image.shape[:2]
+                base, size = downscale_matrix(first, options.max_side)
+            if image.shape[:2] != first:
+                raise ValueError(f"{source}: frame {item.index} is {image.shape[1]}x"
+                                 f"{image.shape[0]}, the first was another size")
+            crop_box = box if box is not None else full_frame_box(*image.shape[:2])
+            label = label_frame(teachers, image, crop_box, options)
+            box = follow_box(label, options)
+            # Frames are kept shrunk, so a long clip fits in memory (clip_frames bounds it).
+            frames.append(image if size == image.shape[:2] else
+                          cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA))
+            labels.append(label)
+            indices.append(item.index)
+            total += label.visibility.size
+            kept += int(label.visibility.sum())
+            if progress:
+                progress(item.index + 1, src.total)
+            if options.clip_frames and len(frames) == options.clip_frames:
+                vid = first_id + len(ids)
+                _write(out_dir, vid, frames, base, labels, indices, source, teachers, options,
+                       train)
+                ids.append(penn_action.video_dirname(vid))
+                frames, labels, indices = [], [], []
+    if frames:
+        vid = first_id + len(ids)
+        _write(out_dir, vid, frames, base, labels, indices, source, teachers, options, train)
+        ids.append(penn_action.video_dirname(vid))
+    return VideoSummary(os.fspath(source), ids, total // JOINT_SET.num_joints, total, kept,
+                        time.time() - start)
+
+
+def list_sources(spec) -> list[str]:
+    """--video's value: a video file, a numbered frame folder, a folder of videos (each
+    labelled, in name order), or several of them comma-separated."""
+    out = []
+    for part in [p for p in str(spec).split(",") if p]:
+        if os.path.isdir(part):
+            videos = sorted(n for n in os.listdir(part) if n.lower().endswith(VIDEO_EXTENSIONS))
+            out += [os.path.join(part, n) for n in videos] if videos else [part]
+        elif os.path.isfile(part):
+            out.append(part)
+        else:  # checked before any teacher loads
+            raise ValueError(f"{part}: no such video file or folder")
+    if not out:
+        raise ValueError("--video: no video given")
+    return out
+
+
+def next_video_id(out_dir) -> int:
+    """1 + the largest video id already in out_dir (1 when there is none): a second run adds."""
+    try:
+        ids = penn_action.list_videos(out_dir)
+    except Exception:  # noqa: BLE001 - no labels/ folder yet
+        return 1
+    return max((int(i) for i in ids), default=0) + 1
+
+
+def load_teachers(keys, num_threads: int | None = None, log=None) -> list:
+    keys = [k.strip() for k in keys if k.strip()]
+    if len(keys) < 2:
+        raise ValueError(f"--teachers: agreement needs at least two teachers, got {keys}")
+    return [peers_lib.load(k, num_threads=num_threads, log=log) for k in keys]

@@ -1,0 +1,234 @@
+"""Teacher labelling: on a tiny MJPG fixture video with stub teachers (deterministic keypoints),
+labels land where the person is, only agreeing confident joints are kept, the crop follows the
+person and starts over when it is lost, and the clips go through the Penn Action reader; then
+one real run of MoveNet Lightning + Thunder on 10 frames of real footage, when it can be had."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import joints
+from dkd_tf.data import footage, penn_action, teacher_labels
+from dkd_tf.pretrained import peers
+from dkd_tf.stream import full_frame_box
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+H, W, T = 48, 64, 10
+BLANK = 8  # the person is out of the picture in this frame
+# Where the stub teachers put COCO's 17 keypoints inside the bright box (fractions of it).
+TEMPLATE = np.random.default_rng(0).uniform(0.1, 0.9, (17, 2))
+COCO = peers.COCO_NAMES
+
+
+def person_rect(t):
+    """(x1, y1, x2, y2) pixel centres of the bright person box in frame t, None when absent."""
+    if t == BLANK:
+        return None
+    x1 = 6 + 3 * t
+    return np.array([x1, 6, x1 + 20, 42], np.float64)
+
+
+def write_fixture(path):
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
+    assert writer.isOpened()
+    for t in range(T):
+        frame = np.full((H, W, 3), 30, np.uint8)
+        r = person_rect(t)
+        if r is not None:
+            cv2.rectangle(frame, (int(r[0]), int(r[1])), (int(r[2]), int(r[3])),
+                          (220, 220, 220), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def expected_keypoints(t) -> np.ndarray:
+    """Penn Action joints [13, 2] the stubs should agree on in frame t (frame pixels)."""
+    r = person_rect(t)
+    kps = np.concatenate([r[:2] + TEMPLATE * (r[2:] - r[:2]), np.ones((17, 1))], -1)
+    return peers.to_joint_set(kps, COCO, joints.PENN_ACTION)[0]
+
+
+class StubTeacher:
+    """Finds the bright box in its crop and puts the template's keypoints in it; `moved` joints
+    are pushed aside by half the box's width, `unsure` ones get a low score."""
+
+    names = COCO
+
+    def __init__(self, input_size, moved=(), unsure=()):
+        self.input_size = input_size
+        self.moved = [COCO.index(n) for n in moved]
+        self.unsure = [COCO.index(n) for n in unsure]
+        self.crops = []
+
+    def predict(self, crop):
+        self.crops.append(crop)
+        assert crop.shape == (self.input_size, self.input_size, 3) and crop.dtype == np.uint8
+        ys, xs = np.nonzero(crop[..., 0] > 125)
+        if len(xs) < 4:
+            return np.concatenate([np.zeros((17, 2)), np.full((17, 1), 0.05)], -1)
+        lo, hi = np.array([xs.min(), ys.min()]), np.array([xs.max(), ys.max()])
+        xy = lo + TEMPLATE * (hi - lo)
+        xy[self.moved, 0] += 0.5 * (hi - lo)[0]
+        score = np.full(17, 0.9)
+        score[self.unsure] = 0.1
+        return np.concatenate([xy, score[:, None]], -1)
+
+
+def penn(name):
+    return joints.PENN_ACTION.index(name)
+
+
+class TeacherLabelsTest(tf.test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = tempfile.mkdtemp()
+        self.video = write_fixture(os.path.join(self.tmp, "walk.avi"))
+        self.options = teacher_labels.Options(agree=0.15, min_score=0.3)
+
+    def teachers(self):
+        return [StubTeacher(64, moved=["l_wrist"]), StubTeacher(80, unsure=["l_ankle"])]
+
+    def test_labels_are_kept_where_teachers_agree_and_are_sure(self):
+        out = os.path.join(self.tmp, "out")
+        s = teacher_labels.label_video(self.video, self.teachers(), out, 1, self.options)
+        self.assertEqual((s.video_ids, s.frames, s.joints), (["0001"], T, T * 13))
+        rec = penn_action.read_video(out, "0001")
+        self.assertEqual(rec.image_size, (H, W))
+        self.assertEqual(rec.action, "teacher_labels")
+        dropped = {penn("l_wrist"), penn("l_ankle")}
+        errors = []
+        for t in range(T):
+            vis = rec.visibility[t]
+            if t == BLANK:
+                self.assertAllEqual(vis, np.zeros(13))  # nobody there: nothing kept
+                continue
+            self.assertEqual({k for k in range(13) if vis[k] == 0}, dropped, f"frame {t}")
+            keep = vis > 0
+            err = np.linalg.norm(rec.joints[t][keep] - expected_keypoints(t)[keep], axis=-1)
+            errors.append(err)
+            r = person_rect(t)  # the person box bounds the confident joints, inside the person
+            self.assertTrue(np.all(rec.bboxes[t][:2] >= r[:2] - 2) and
+                            np.all(rec.bboxes[t][2:] <= r[2:] + 2), (t, rec.bboxes[t], r))
+        errors = np.concatenate(errors)
+        self.assertLess(errors.max(), 2.0)   # crop <-> frame mapping is right
+        self.assertLess(errors.mean(), 1.0)
+        self.assertEqual(s.kept, int(rec.visibility.sum()))
+        self.assertEqual(s.kept, (T - 1) * 11)
+        # The evidence is stored beside the labels.
+        conf = penn_action.read_field(out, "1", "confidence")
+        dis = penn_action.read_field(out, "1", "disagreement")
+        self.assertEqual(conf.shape, (T, 13))
+        self.assertAllClose(conf[0, penn("l_ankle")], 0.1)
+        self.assertAllClose(conf[0, penn("r_ankle")], 0.9)
+        self.assertAllClose(conf[BLANK], np.full(13, 0.05))
+        self.assertGreater(dis[0, penn("l_wrist")], 0.25)  # half a box width apart
+        self.assertLess(dis[0, penn("r_wrist")], 0.15)
+        self.assertAllEqual(penn_action.read_field(out, "1", "frame_index").ravel(), range(T))
+        self.assertEqual(str(penn_action.read_field(out, "1", "source")[0]), "walk.avi")
+        self.assertEqual(str(penn_action.read_field(out, "1", "teachers")[0]),
+                         "StubTeacher,StubTeacher")
+
+    def test_the_crop_follows_the_person_and_starts_over_when_lost(self):
+        out = os.path.join(self.tmp, "out")
+        teachers = self.teachers()
+        teacher_labels.label_video(self.video, teachers, out, 1, self.options)
+        crop = penn_action.read_field(out, "1", "crop")
+        whole = full_frame_box(H, W)
+        self.assertAllClose(crop[0], whole)          # first frame: the whole frame
+        self.assertAllClose(crop[BLANK + 1], whole)  # after a frame without anybody
+        for t in range(1, BLANK + 1):
+            # The box around frame t-1's confident keypoints, grown by the margin.
+            prev = person_rect(t - 1)
+            side = np.max(crop[t][2:] - crop[t][:2])
+            self.assertLess(side, 0.8 * np.max(whole[2:] - whole[:2]))
+            centre = (crop[t][:2] + crop[t][2:]) / 2
+            self.assertAllClose(centre, (prev[:2] + prev[2:]) / 2, atol=6.0)
+        # Each teacher saw its own input size, the person big in its crop after frame 0.
+        self.assertEqual({c.shape for c in teachers[1].crops}, {(80, 80, 3)})
+        fill = [np.mean(c[..., 0] > 125) for c in teachers[0].crops]
+        self.assertGreater(fill[1], 1.5 * fill[0])
+
+    def test_a_looser_agreement_keeps_the_disputed_joint(self):
+        out = os.path.join(self.tmp, "out")
+        loose = teacher_labels.Options(agree=1.0, min_score=0.3)
+        teacher_labels.label_video(self.video, self.teachers(), out, 1, loose)
+        rec = penn_action.read_video(out, "1")
+        self.assertAllEqual(rec.visibility[0] == 0, np.arange(13) == penn("l_ankle"))
+
+    def test_clips_every_and_shrunk_frames(self):
+        out = os.path.join(self.tmp, "out")
+        opts = teacher_labels.Options(agree=0.15, clip_frames=2, every=2, max_side=32)
+        s = teacher_labels.label_video(self.video, self.teachers(), out, 5, opts, train=False)
+        self.assertEqual(s.video_ids, ["0005", "0006", "0007"])
+        recs = penn_action.read_split(out, "test")
+        self.assertEqual([r.num_frames for r in recs], [2, 2, 1])
+        self.assertEqual([list(penn_action.read_field(out, r.video_id, "frame_index").ravel())
+                          for r in recs], [[0, 2], [4, 6], [8]])
+        self.assertEqual(recs[0].image_size, (24, 32))
+        keep = recs[1].visibility[0] > 0
+        self.assertEqual(keep.sum(), 11)
+        want = 0.5 * expected_keypoints(4) - 0.25  # pixel centres: x' = f x + (f - 1) / 2
+        self.assertAllClose(recs[1].joints[0][keep], want[keep], atol=1.5)
+        self.assertEqual(teacher_labels.next_video_id(out), 8)
+        self.assertEqual(teacher_labels.next_video_id(os.path.join(self.tmp, "none")), 1)
+
+    def test_sources(self):
+        folder = os.path.join(self.tmp, "videos")
+        os.makedirs(folder)
+        for name in ("b.mp4", "a.avi", "notes.txt"):
+            open(os.path.join(folder, name), "w").close()
+        self.assertEqual(teacher_labels.list_sources(folder),
+                         [os.path.join(folder, "a.avi"), os.path.join(folder, "b.mp4")])
+        self.assertEqual(teacher_labels.list_sources(f"{self.video},{folder}")[0], self.video)
+        with self.assertRaisesRegex(ValueError, "no such video"):
+            teacher_labels.list_sources(os.path.join(self.tmp, "missing.mp4"))
+
+    def test_command_errors_are_one_line(self):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        missing = os.path.join(self.tmp, "missing.mp4")
+        for args, pattern in (
+                (["--video", missing], rf"^error: {missing}: no such video"),
+                (["--video", self.video, "--teachers", "movenet_thunder"],
+                 r"^error: --teachers: agreement needs at least two teachers")):
+            proc = subprocess.run([sys.executable, "-m", "dkd_tf.label_video", "--out_dir",
+                                   self.tmp] + args, capture_output=True, text=True,
+                                  timeout=300, cwd=ROOT, env=env)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertRegex(proc.stderr.strip().splitlines()[-1], pattern)  # after TF's notices
+
+
+class RealFootageTest(tf.test.TestCase):
+    """MoveNet Lightning + Thunder on the first 10 frames of a real lab video (pose2sim)."""
+
+    def test_real_clip(self):
+        try:
+            video = footage.pose2sim_video()
+            teachers = [peers.load(k) for k in ("movenet_thunder", "movenet_lightning")]
+        except Exception as e:  # noqa: BLE001 - no network, no pip, no npm: nothing to test on
+            self.skipTest(f"real footage or teachers cannot be had here ({e})")
+        out = tempfile.mkdtemp()
+        start = time.time()
+        s = teacher_labels.label_video(video, teachers, out, 1,
+                                       teacher_labels.Options(max_frames=10))
+        rec = penn_action.read_video(out, "1")
+        print(f"\nreal run: {s.frames} frames of {os.path.basename(video)}, kept {s.kept}/"
+              f"{s.joints} joints in {time.time() - start:.1f} s")
+        self.assertEqual(rec.num_frames, 10)
+        self.assertEqual(rec.image_size, (640, 360))  # 1920 x 1080 portrait, shrunk
+        # One person fills the lab scene: the teachers agree on most of her joints.
+        self.assertGreater(s.kept_fraction, 0.6)
+        h = rec.bboxes[:, 3] - rec.bboxes[:, 1]
+        self.assertGreater(h.min(), 0.25 * 640)
+        conf = penn_action.read_field(out, "1", "confidence")
+        self.assertGreater(np.median(conf[rec.visibility > 0]), 0.3)
+
+
+if __name__ == "__main__":
+    tf.test.main()
