@@ -1,12 +1,14 @@
 """Streaming pose estimation on a video, a folder of frames or a camera, through any backend.
 
-    python -m dkd_tf.stream --model_dir E --video IN [--backend tflite|onnx|keras]
+    python -m dkd_tf.stream --video IN [--model_dir E | --preset NAME] [--backend tflite|onnx|keras]
         [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
         [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
         [--follow_margin F] [--follow_max_resize F] [--follow_smoothing F] [--num_threads N]
         [--max_frames N] [--noprogress]
         [--nooverlap]
 
+Without --model_dir the model is a shipped preset's (--preset, default presets.DEFAULT: the
+real-world one), verified against its checksums first; the backend picks its member.
 --model_dir: for tflite and onnx an export directory (manifest.json + the graph files written by
 `python -m export.tflite` / `python -m export.onnx`). For keras it may be the training model
 directory itself (model.keras + config.json) or an export directory: the manifest records the
@@ -1005,8 +1007,9 @@ def main(argv):
     f = flags.FLAGS
     from export.graphs import quiet_tf_logging
     quiet_tf_logging(f)
+    model_dir = f.model_dir or preset_model_dir(f.preset, f.backend)
     with stop_on_signals() as stop:
-        out = stream_video(f.model_dir, f.video, f.backend, f.out_video or None,
+        out = stream_video(model_dir, f.video, f.backend, f.out_video or None,
                            f.out_json or None, parse_bbox(f.bbox), f.reinit_threshold,
                            f.reinit_every, f.keypoint_threshold, f.follow_margin,
                            follow_max_resize=f.follow_max_resize,
@@ -1020,10 +1023,21 @@ def main(argv):
     return 0
 
 
+def preset_model_dir(name: str, backend: str) -> str:
+    """The verified member of preset `name` (default presets.DEFAULT) that `backend` opens."""
+    from dkd_tf import presets
+    name = name or presets.DEFAULT
+    meta = presets.verify(name)
+    return presets.member_dir(name, presets.member_for(name, backend, meta), meta)
+
+
 def _define_flags():
     from absl import flags
     flags.DEFINE_string("model_dir", None, "Export dir (manifest.json + graphs) for tflite/onnx; "
-                        "for keras also a training model dir (model.keras + config.json).")
+                        "for keras also a training model dir (model.keras + config.json). "
+                        "Default: the --preset's.")
+    flags.DEFINE_string("preset", "", "Shipped preset to stream with when --model_dir is not "
+                        "given (name or alias; default: the real-world preset). Verified first.")
     flags.DEFINE_string("video", None, "Input: a video file OpenCV reads, a folder of frames "
                         "(sorted by name; gaps in numbering count as missing frames), or a camera "
                         "index such as 0.")
@@ -1062,7 +1076,7 @@ def _define_flags():
                          "same output).")
     flags.DEFINE_boolean("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does "
                          "not record a passed parity check against Keras (refused otherwise).")
-    flags.mark_flags_as_required(["model_dir", "video"])
+    flags.mark_flags_as_required(["video"])
 
 
 if __name__ == "__main__":

