@@ -190,12 +190,7 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     card = os.path.join(root, presets.CARD_FILE)
     if os.path.isfile(card):  # kept; tests/test_api.py flags numbers that no longer match
         shutil.copyfile(card, os.path.join(staging, presets.CARD_FILE))
-    old = root + ".old"
-    shutil.rmtree(old, ignore_errors=True)
-    if os.path.exists(root):
-        os.replace(root, old)
-    os.replace(staging, root)
-    shutil.rmtree(old, ignore_errors=True)
+    presets.install(staging, root)
     presets.verify(recipe.name)
     return root
 

@@ -61,3 +61,19 @@ def save_frame(path, rgb, quality: int = 90) -> None:
     if parent:
         os.makedirs(parent, exist_ok=True)
     data.tofile(path)
+
+
+def image_size(path, listed_in) -> tuple[int, int]:
+    """(H, W) of an image from its header only (PIL does not decode the pixels): single-photo
+    readers (MPII, LSP) record every photo's size without decoding thousands of them."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DatasetError(path, f"image is missing (listed in {listed_in})")
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except (UnidentifiedImageError, OSError) as e:
+        raise DatasetError(path, f"cannot read image ({e})") from None
+    return int(h), int(w)

@@ -20,23 +20,11 @@ import numpy as np
 import scipy.io
 
 from dkd_tf import joints as joints_lib
+from dkd_tf.data.frames import image_size
 from dkd_tf.data.records import DatasetError, VideoRecord
 
 JOINT_SET = joints_lib.LSP
 TEST_START = 1000  # 0-based index of the first LSP test photo (im1001)
-
-
-def _image_size(path, source) -> tuple[int, int]:
-    from PIL import Image, UnidentifiedImageError
-
-    if not os.path.isfile(path):
-        raise DatasetError(path, f"image is missing (labelled in {source})")
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-    except (UnidentifiedImageError, OSError) as e:
-        raise DatasetError(path, f"cannot read image ({e})") from None
-    return int(h), int(w)
 
 
 def read_joints(path: str, layout: str) -> np.ndarray:
@@ -71,7 +59,7 @@ def _records(root, layout, indices, split, digits, labelled_fn) -> list[VideoRec
     for i in range(indices.start, indices.stop):
         image = os.path.join(root, "images", f"im{i + 1:0{digits}d}.jpg")
         xy = table[i, :, :2] - 1.0  # 1-based -> 0-based
-        h, w = _image_size(image, path)
+        h, w = image_size(image, path)
         labelled = labelled_fn(table[i], (h, w))
         if labelled.sum() < 2:
             continue  # no person box can be drawn around fewer than two joints

@@ -17,6 +17,7 @@ import os
 import numpy as np
 
 from dkd_tf import joints as joints_lib
+from dkd_tf.data.frames import image_size
 from dkd_tf.data.records import DatasetError, VideoRecord
 
 JOINT_SET = joints_lib.MPII
@@ -24,20 +25,6 @@ JOINT_SET = joints_lib.MPII
 SPLITS = {"train": "train", "valid": "test"}
 # The MPII scale is the person height in units of 200 px.
 SCALE_PX = 200.0
-
-
-def _image_size(path, annot_path, index) -> tuple[int, int]:
-    """(H, W) from the image header only (PIL does not decode the pixels)."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not os.path.isfile(path):
-        raise DatasetError(path, f"image is missing (listed in {annot_path}, entry {index})")
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-    except (UnidentifiedImageError, OSError) as e:
-        raise DatasetError(path, f"cannot read image ({e})") from None
-    return int(h), int(w)
 
 
 def _number(value) -> bool:
@@ -106,7 +93,7 @@ def read_annotations(root, split: str) -> list[VideoRecord]:
         image, center, scale, joints, vis = _parse_entry(path, i, entry)
         image_path = os.path.join(image_dir, image)
         if image not in sizes:
-            sizes[image] = _image_size(image_path, path, i)
+            sizes[image] = image_size(image_path, f"{path}, entry {i}")
         n = per_image.get(image, 0)
         per_image[image] = n + 1
         c = center - 1.0                                  # 1-based -> 0-based

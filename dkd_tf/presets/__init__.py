@@ -209,6 +209,19 @@ def write(name: str, members: dict, info: dict, root: str | None = None) -> str:
     return path
 
 
+def install(staging: str, root: str) -> str:
+    """Swap a fully written staging folder in for the preset folder root: the old one is moved
+    aside first and removed only once the new one is in place, so a failure leaves one whole."""
+    import shutil
+    old = root + ".old"
+    shutil.rmtree(old, ignore_errors=True)
+    if os.path.exists(root):
+        os.replace(root, old)
+    os.replace(staging, root)
+    shutil.rmtree(old, ignore_errors=True)
+    return root
+
+
 def relative_model_dirs(path: str) -> "list[str]":
     """Rewrite the manifests under preset folder `path` whose source model_dir (absolute, as
     export.manifest.build records it) lies inside the preset as a path relative to the export,

@@ -204,12 +204,7 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     with open(os.path.join(staging, "README.md"), "w") as f:
         f.write(model_card(meta))
     presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
-    old = root + ".old"
-    shutil.rmtree(old, ignore_errors=True)
-    if os.path.exists(root):
-        os.replace(root, old)
-    os.replace(staging, root)
-    shutil.rmtree(old, ignore_errors=True)
+    presets.install(staging, root)
     if root_dir == presets.PRESETS_DIR:
         presets.verify(name)
     log(format_table(results))
