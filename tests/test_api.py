@@ -20,6 +20,7 @@ from dkd_tf.data import synthetic
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE, MOBILE = "dkd-resnet18-synthetic-128", "dkd-mobilenetv3small-synthetic-128"
+REAL = "singleframe-movenetthunder-lsp-256"
 FRAMES, HEIGHT, WIDTH = 8, 160, 208
 
 
@@ -39,9 +40,10 @@ def _write_video(path, frames):
 class PresetNamesTest(tf.test.TestCase):
 
     def test_list_gives_descriptive_names_and_the_folder_names_stay_aliases(self):
-        self.assertEqual(presets.list(), sorted([REFERENCE, MOBILE]))
-        self.assertEqual(presets.available(), ["mobile", "reference"])  # the folders
-        self.assertEqual(presets.aliases(), {"reference": REFERENCE, "mobile": MOBILE})
+        self.assertEqual(presets.list(), sorted([REFERENCE, MOBILE, REAL]))
+        self.assertEqual(presets.available(), ["mobile", "movenet_lsp", "reference"])  # folders
+        self.assertEqual(presets.aliases(), {"reference": REFERENCE, "mobile": MOBILE,
+                                             "movenet_lsp": REAL})
         for alias, name in presets.aliases().items():
             self.assertEqual(presets.preset_dir(alias), presets.preset_dir(name))
             self.assertEqual(presets.verify(alias)["files"], presets.verify(name)["files"])
@@ -51,12 +53,15 @@ class PresetNamesTest(tf.test.TestCase):
     def test_names_say_architecture_data_and_input_size(self):
         for name in presets.list():
             meta = presets.verify(name)
-            with open(os.path.join(presets.member_dir(name, "dkd", meta), "config.json")) as f:
+            kind, arch, data, size = name.split("-")
+            # a DKD pair is named by its frame encoder F; a single-frame pair by its P
+            member = "dkd" if kind == "dkd" else "initializer"
+            self.assertIn(kind, ("dkd", "singleframe"))
+            with open(os.path.join(presets.member_dir(name, member, meta), "config.json")) as f:
                 cfg = json.load(f)
-            arch, data, size = name.split("-")[1:]
             self.assertEqual(arch, cfg["encoder_backbone"].replace("_", ""))
-            self.assertEqual(data, meta["data"]["dataset"])
-            self.assertEqual(int(size), meta["input_size"])
+            self.assertEqual(data, cfg["dataset"].split("_")[0])
+            self.assertEqual(int(size), cfg["input_size"])
 
     def test_model_cards_carry_the_presets_numbers_and_command(self):
         for name, folder in ((REFERENCE, "reference"), (MOBILE, "mobile")):

@@ -37,9 +37,9 @@ MODEL_FILE = "model.keras"
 NAMES = {
     "dkd-resnet18-synthetic-128": "reference",
     "dkd-mobilenetv3small-synthetic-128": "mobile",
-    # the real-world single-frame pair: P (MoveNet Thunder's MobileNetV2, 256 px) and the
-    # F-path Baseline (Lightning's, 192 px), both fine-tuned on LSP + LSPET
-    "singleframe-mobilenetv2-lsp-256": "movenet_lsp",
+    # the real-world single-frame pair, named by its P (MoveNet Thunder's network, 256 px;
+    # the F-path Baseline beside it is Lightning's, 192 px), both fine-tuned on LSP + LSPET
+    "singleframe-movenetthunder-lsp-256": "movenet_lsp",
 }
 
 
