@@ -258,11 +258,13 @@ def main(argv):
     results = {}  # row name -> {split (None outside Sub-JHMDB): PCKAccumulator}
     temporal = {}  # row name -> {split: CoherenceAccumulator}
     tagged = {}  # row name -> (data_dir, records) of its single evaluation, for --by_tag
-    for i, (name, kind, template) in enumerate(_sources(f)):
+    sources = _sources(f)
+    # peers are scored on the data set of the first model row (or the data flags without one)
+    first_model = next((t for _, k, t in sources if k == "model"), None)
+    for i, (name, kind, template) in enumerate(sources):
         results[name], temporal[name] = {}, {}
         for split in splits or [None]:
             path = with_split(template, split)
-            first_model = next((t for _, k, t in _sources(f) if k == "model"), None)
             cfg = data_config(path if kind == "model" else (
                 with_split(first_model, split) if first_model and kind == "peer" else None), split)
             if len(splits) > 1 and cfg.dataset != "sub_jhmdb":

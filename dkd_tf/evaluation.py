@@ -22,6 +22,7 @@ from dkd_tf import codec, joints as joints_lib, metrics, run_state, training
 from dkd_tf.data import transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord
+from dkd_tf.pretrained import peers as peers_lib
 
 VIEWS = ("box", "image")
 
@@ -132,7 +133,6 @@ def evaluate_records(model, records, input_size, joint_set, scales=(1.0,), flip=
 def predict_peer_records(peer, records, joint_set, view: str = "box", progress=None) -> dict:
     """{video_id: keypoints [T, K, 2]} of a peer (dkd_tf.pretrained.peers.Peer) on every frame,
     cropped as our models' frames are (same view, same crop matrix), mapped to joint_set."""
-    from dkd_tf.pretrained import peers as peers_lib
     out = {}
     size = peer.input_size
     for i, rec in enumerate(records):

@@ -17,10 +17,8 @@ import numpy as np
 from dkd_tf.joints import JointSet
 from dkd_tf.models import movenet
 from dkd_tf.pretrained import fetch, tfjs
+from dkd_tf.pretrained.peers import COCO_NAMES  # MoveNet's 17 heatmap channels, in order
 
-COCO_NAMES = ("nose", "l_eye", "r_eye", "l_ear", "r_ear", "l_shoulder", "r_shoulder", "l_elbow",
-              "r_elbow", "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle",
-              "r_ankle")
 NEAREST_COCO = {"head": ("nose",), "head_top": ("l_ear", "r_ear"), "face": ("nose",),
                 "neck": ("l_shoulder", "r_shoulder"), "upper_neck": ("l_shoulder", "r_shoulder"),
                 "thorax": ("l_shoulder", "r_shoulder"), "belly": ("l_hip", "r_hip"),

@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 
+from dkd_tf import tflite_graphs
 from dkd_tf.joints import JointSet
 from dkd_tf.pretrained import fetch
 
@@ -60,19 +61,10 @@ def tflite_file(key: str, log=None) -> str:
         with open(record) as f:
             if f.read().strip() == fetch.sha256(path):
                 return path
-    import tensorflow as tf
-    from absl import logging as absl_logging
-
-    from dkd_tf.pretrained import tfjs
+    from dkd_tf.pretrained import tfjs  # loads TensorFlow: only when a conversion is due
     if log:
         log(f"converting {key} to TFLite into {path}")
-    fn = tfjs.load_graph_model(source)
-    verbosity = absl_logging.get_verbosity()
-    absl_logging.set_verbosity(absl_logging.ERROR)  # the converter's deprecation notice
-    try:
-        content = tf.lite.TFLiteConverter.from_concrete_functions([fn]).convert()
-    finally:
-        absl_logging.set_verbosity(verbosity)
+    content = tflite_graphs.convert_function(tfjs.load_graph_model(source))
     os.makedirs(folder, exist_ok=True)
     tmp = path + ".part"
     with open(tmp, "wb") as f:
