@@ -64,13 +64,17 @@ def stepper_parts(model, input_size: int) -> list[StepperPart]:
     if not model.temporal or model.lstm:
         raise PartsUnavailable(f"variant {model.variant!r} has no kernel-matching stepper to "
                                "break down (single-frame or w_lstm)")
+    if model.encoder_factor != 1:
+        raise PartsUnavailable(f"encoder_input_scale {model.encoder_input_scale:g}: the parts "
+                               "are timed for an F at the input size")
     body, head = _encoder_split(model.encoder)
     matcher, phi = model.matcher, model.distillator
     s = int(input_size)
     frame = _spec([1, s, s, 3], "frame")
     backbone_out = tf.function(lambda x: _chain(body, x), autograph=False
                                ).get_concrete_function(frame).structured_outputs.shape
-    feat = _spec([1, s // model.stride, s // model.stride, model.deconv_filters], "features")
+    cells = s // model.stride
+    feat = _spec([1, cells, cells, model.deconv_filters], "features")
     hw = feat.shape[1:3]
     vf = _spec([1, *hw, model.kernel_channels], "v_features")
     state = _spec([1, *model.state_shape_for(s)], "state")
@@ -84,7 +88,7 @@ def stepper_parts(model, input_size: int) -> list[StepperPart]:
         StepperPart("deconvs", fn(lambda x: _chain(head, x), _spec(backbone_out, "maps"))),
         StepperPart("V", fn(lambda f: matcher.v(f), feat)),
         StepperPart("matching", fn(dynamic_depthwise_conv, vf, state)),
-        StepperPart("U+BN", fn(lambda x: matcher.bn(matcher.u(x), training=False), vf)),
+        StepperPart("U+BN", fn(lambda x: matcher.read_out(x, training=False), vf)),
         StepperPart("Phi", fn(lambda f, h: phi([f, h], training=False), feat, heat)),
     ]
 

@@ -138,6 +138,7 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
             "distillator_pools": int(model.distillator_pools),
             "distillator_output": model.distillator_output,
             "kernel_residual": bool(model.kernel_residual),
+            "encoder_input_scale": float(model.encoder_input_scale),
             "sha256": model_sha256,
             "model_dir": os.path.abspath(model_dir),
             "dataset": cfg.dataset,

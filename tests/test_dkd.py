@@ -156,6 +156,68 @@ class DKDTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "distillator_pools"):
             tiny_model("dkd", distillator_pools=3)
 
+    def test_encoder_at_half_scale_keeps_the_streaming_contract(self):
+        # F reads the frame average-pooled by 2; its heatmaps come back on P's grid, so both
+        # graphs keep one input size and one heatmap shape; the unrolled clip is the stream.
+        for variant in ("dkd", "baseline", "w_lstm"):
+            model = tiny_model(variant, encoder_input_scale=0.5, distillator_pools=1)
+            clip = tf.constant(random_batch()[0])
+            unrolled = model(clip, training=False)
+            self.assertEqual(unrolled.shape, (2, 3, H // 8, H // 8, 13))
+            heatmaps, state = model.initialize(clip[:, 0])
+            self.assertEqual(state.shape[1:], model.state_shape_for(H))
+            streamed = [heatmaps]
+            for t in range(1, 3):
+                heatmaps, state = model.step(clip[:, t], state)
+                streamed.append(heatmaps)
+            self.assertAllClose(tf.stack(streamed, axis=1), unrolled, atol=1e-5)
+            net = model.encoder if model.temporal else model.initializer
+            self.assertEqual(net(model._shrink(clip[:, 0])).shape[1], H // 16)
+            path = os.path.join(self.get_temp_dir(), f"half_{variant}.keras")
+            model.save(path)
+            loaded = keras.models.load_model(path, safe_mode=True)
+            self.assertEqual(loaded.encoder_input_scale, 0.5)
+            self.assertAllEqual(loaded(clip, training=False), unrolled)
+        # The Baseline at half scale is its network on the pooled frame, upsampled.
+        base = tiny_model("baseline", encoder_input_scale=0.5)
+        frame = tf.constant(random_batch()[0][:, 0])
+        small = base.initializer(tf.nn.avg_pool2d(frame, 2, 2, "VALID"))
+        up = tf.image.resize(small, (H // 8, H // 8), "bilinear")
+        self.assertAllClose(base.initialize(frame)[0], up, atol=1e-5)
+        for bad in (0.3, 2.0):
+            with self.assertRaisesRegex(ValueError, "encoder_input_scale"):
+                tiny_model("dkd", encoder_input_scale=bad)
+
+    def test_frozen_initializer_keeps_its_weights_and_statistics(self):
+        model = compile_model(tiny_model("dkd", initializer_trainable=False))
+        model(tf.constant(random_batch()[0]))
+        before = snapshot(model.initializer.weights)  # moving BN statistics included
+        self.assertEqual(model.initializer.trainable_variables, [])
+        encoder_before = snapshot(model.encoder.trainable_variables)
+        model.train_on_batch(*random_batch())
+        self.assertFalse(changed(before, model.initializer.weights))
+        self.assertTrue(changed(encoder_before, model.encoder.trainable_variables))
+        path = os.path.join(self.get_temp_dir(), "frozen.keras")
+        model.save(path)
+        self.assertFalse(keras.models.load_model(path, safe_mode=True).initializer.trainable)
+        with self.assertRaisesRegex(ValueError, "no pose initializer to freeze"):
+            tiny_model("baseline", initializer_trainable=False)
+
+    def test_sigmoid_matching_head(self):
+        # Ends as the movenet_* classifiers end, so a head seeded from one starts as its maps.
+        from dkd_tf.models.matching import PoseKernelMatching
+        feats = tf.random.normal((2, 4, 4, 16), seed=4)
+        kernels = tf.random.normal((2, 3, 3, 8), seed=5)
+        plain = PoseKernelMatching(13, 8, name="m")
+        sig = PoseKernelMatching(13, 8, activation="sigmoid", name="m")
+        plain([feats, kernels])
+        sig([feats, kernels])
+        sig.set_weights(plain.get_weights())
+        self.assertAllClose(sig([feats, kernels]), tf.sigmoid(plain([feats, kernels])))
+        self.assertEqual(PoseKernelMatching.from_config(sig.get_config()).activation, "sigmoid")
+        with self.assertRaisesRegex(ValueError, "activation"):
+            PoseKernelMatching(13, 8, activation="relu")
+
     def test_unknown_variant(self):
         with self.assertRaisesRegex(ValueError, "unknown variant"):
             tiny_model("lstm_magic")

@@ -14,6 +14,13 @@ D(I_t, h_t) -> h_t in place of the temporal one), 'w_lstm' (a ConvLSTM carries t
 place of Phi and the kernel matching, trained with TAT). Single-frame variants run one pose
 network, built from `encoder_backbone` as Baseline(ResNet-x) is in the paper, on every frame;
 their state is a [B, 1, 1, 1] zero tensor so every variant exports with the same two signatures.
+
+`encoder_input_scale` < 1 runs F (and the single-frame variants' network, which is F with a
+classifier) on the frame average-pooled by 1/scale, so a phone pays F's cost at 128 px while P
+still reads 256 px: the matched heatmaps [B, H/16, W/16, K] are bilinearly upsampled (half-pixel
+centres, the grids stay aligned) to P's [B, H/8, W/8, K], and P's heatmaps are average-pooled to
+F's grid before Phi reads them. Every graph keeps one input size and one heatmap shape, so the
+streaming contract, the exports and the runtimes are unchanged.
 """
 from __future__ import annotations
 
@@ -28,8 +35,10 @@ from dkd_tf.models.conv_lstm import ConvLSTMCell
 from dkd_tf.models.discriminator import build_discriminator
 from dkd_tf.models.distillator import POOLS, build_distillator
 from dkd_tf.models.matching import PoseKernelMatching
+from dkd_tf.models.movenet import MOVENET_BACKBONES
 from dkd_tf.models.pose_net import STRIDE, build_pose_net
 
+SCALE_FACTORS = (1, 2, 4)  # 1 / encoder_input_scale
 VARIANTS = ("dkd", "wo_tat", "wo_pkd", "baseline", "w_sat", "w_lstm")
 TEMPORAL_VARIANTS = ("dkd", "wo_tat", "w_sat", "w_lstm")  # P on frame 1, F on the others
 # Those whose later frames come from Phi's kernels through PoseKernelMatching (w_lstm reads a
@@ -110,6 +119,10 @@ class DKD(keras.Model):
       discriminator_scale: input scale of D (1.0 as in the paper; 0.5 for CPU training).
       foreground_weight: extra weight of heatmap pixels near joints in the pose loss (0 = the
         paper's plain l2; see weighted_mse).
+      encoder_input_scale: F sees the frame scaled by this (1, 1/2 or 1/4; see above).
+      initializer_trainable: False keeps P as it was seeded (frozen weights, batch norm in
+        inference mode) while F, Phi and the matching head train: P is the costliest network to
+        train and, once pretrained, the one that needs it least (temporal variants only).
       initializer_weights, encoder_weights: backbone weights at construction ('imagenet' or a
         file); not stored in the config, since a saved model carries its trained weights.
     """
@@ -119,6 +132,7 @@ class DKD(keras.Model):
                  deconv_filters=256, kernel_size=7, kernel_channels=256, eta=0.1, gamma=0.1,
                  discriminator_scale=1.0, initializer_deconv_filters=0, foreground_weight=0.0,
                  distillator_pools=2, distillator_output="relu", kernel_residual=False,
+                 encoder_input_scale=1.0, initializer_trainable=True,
                  initializer_weights=None, encoder_weights=None, **kwargs):
         super().__init__(**kwargs)
         if variant not in VARIANTS:
@@ -142,7 +156,17 @@ class DKD(keras.Model):
         self.gamma = float(gamma)
         self.discriminator_scale = float(discriminator_scale)
         self.foreground_weight = float(foreground_weight)
+        self.encoder_input_scale = float(encoder_input_scale)
+        self.encoder_factor = round(1.0 / self.encoder_input_scale)
+        if self.encoder_factor not in SCALE_FACTORS or \
+                self.encoder_factor * self.encoder_input_scale != 1.0:
+            raise ValueError("encoder_input_scale must be 1, 0.5 or 0.25, got "
+                             f"{encoder_input_scale}")
+        self.initializer_trainable = bool(initializer_trainable)
         self.temporal = variant in TEMPORAL_VARIANTS
+        if not self.initializer_trainable and not self.temporal:
+            raise ValueError(f"variant {variant!r} has no pose initializer to freeze: its one "
+                             "per-frame network is the model")
         self.lstm = variant == "w_lstm"
         self.adversarial = variant in ("dkd", "wo_pkd", "w_sat", "w_lstm") and self.eta > 0
         self.spatial_adversary = variant == "w_sat"
@@ -168,13 +192,23 @@ class DKD(keras.Model):
             self.distillator = build_distillator(deconv_filters, k, kernel_size,
                                                  kernel_channels, self.distillator_pools,
                                                  self.distillator_output)
-            self.matcher = PoseKernelMatching(k, kernel_channels, self.kernel_residual,
-                                              name="matcher")
+            self.matcher = PoseKernelMatching(
+                k, kernel_channels, self.kernel_residual, name="matcher",
+                activation="sigmoid" if encoder_backbone in MOVENET_BACKBONES else None)
             self.matcher.build(((None, None, None, deconv_filters),
                                 (None, kernel_size, kernel_size, kernel_channels)))
         else:
             self.initializer = build_pose_net(encoder_backbone, k, deconv_filters,
                                               encoder_weights, encoder_width, name="pose_net")
+        if self.temporal and not self.initializer_trainable:
+            self.initializer.trainable = False
+        if self.encoder_factor > 1:
+            f = self.encoder_factor
+            # No weights: the config's encoder_input_scale rebuilds them on load.
+            self.encoder_shrink = layers.AveragePooling2D(f, name="encoder_shrink")
+            self.heatmap_shrink = layers.AveragePooling2D(f, name="heatmap_shrink")
+            self.heatmap_grow = layers.UpSampling2D(f, interpolation="bilinear",
+                                                    name="heatmap_grow")
         if self.adversarial:
             self.discriminator = build_discriminator(encoder_backbone, k, deconv_filters,
                                                      encoder_width,
@@ -191,7 +225,7 @@ class DKD(keras.Model):
         """Per-sample state shape: kernel bases [S, S, C]; [h, w, 2C] ConvLSTM maps (w_lstm);
         [1, 1, 1] for single-frame variants."""
         if self.lstm:
-            cells = input_size // STRIDE
+            cells = input_size // self.encoder_stride
             return (cells, cells, 2 * self.kernel_channels)
         if self.temporal:
             return (self.kernel_size, self.kernel_size, self.kernel_channels)
@@ -200,14 +234,33 @@ class DKD(keras.Model):
     def _empty_state(self, frame):
         return ops.zeros((ops.shape(frame)[0], 1, 1, 1), dtype=self.compute_dtype)
 
+    @property
+    def encoder_stride(self) -> int:
+        """Input pixels per cell of F's features (8, or 8 / encoder_input_scale)."""
+        return STRIDE * self.encoder_factor
+
+    def _shrink(self, frames):  # also used by training.seed_matcher
+        """Frames as F sees them (average-pooled when encoder_input_scale < 1)."""
+        return self.encoder_shrink(frames) if self.encoder_factor > 1 else frames
+
+    def _to_encoder_grid(self, heatmaps):
+        return self.heatmap_shrink(heatmaps) if self.encoder_factor > 1 else heatmaps
+
+    def _to_output_grid(self, heatmaps):
+        return self.heatmap_grow(heatmaps) if self.encoder_factor > 1 else heatmaps
+
+    def _single_frame(self, frames, training):
+        """The single-frame variants' network: F with a classifier, at F's input scale."""
+        return self._to_output_grid(self.initializer(self._shrink(frames), training=training))
+
     def initialize(self, frame, training=False):
         """frame [B, H, W, 3] RGB 0..255 -> (heatmaps [B, H/8, W/8, K], state)."""
-        heatmaps = self.initializer(frame, training=training)
         if not self.temporal:
-            return heatmaps, self._empty_state(frame)
-        features = self.encoder(frame, training=training)
-        return heatmaps, self._distill(features, heatmaps, self._zero_lstm_state(features),
-                                       training)
+            return self._single_frame(frame, training), self._empty_state(frame)
+        heatmaps = self.initializer(frame, training=training)
+        features = self.encoder(self._shrink(frame), training=training)
+        return heatmaps, self._distill(features, self._to_encoder_grid(heatmaps),
+                                       self._zero_lstm_state(features), training)
 
     def _zero_lstm_state(self, features):
         if not self.lstm:
@@ -225,13 +278,15 @@ class DKD(keras.Model):
     def step(self, frame, state, training=False):
         """frame [B, H, W, 3], state from the previous frame -> (heatmaps, next state)."""
         if not self.temporal:
-            return self.initializer(frame, training=training), self._empty_state(frame)
-        features = self.encoder(frame, training=training)
+            return self._single_frame(frame, training), self._empty_state(frame)
+        features = self.encoder(self._shrink(frame), training=training)
         return self._match_and_distill(features, state, training)
 
     def _match_and_distill(self, features, state, training):
+        """-> (heatmaps on the output grid, next state); Phi reads them on F's grid."""
         heatmaps = self.matcher([features, state], training=training)
-        return heatmaps, self._distill(features, heatmaps, state, training)
+        return (self._to_output_grid(heatmaps),
+                self._distill(features, heatmaps, state, training))
 
     def call(self, clip, training=None):
         """clip [B, T, H, W, 3] -> heatmaps [B, T, H/8, W/8, K], frame 1 from P, then steps.
@@ -240,15 +295,15 @@ class DKD(keras.Model):
         the same as calling initialize/step frame by frame (tested).
         """
         t = clip.shape[1]
+        flat = ops.reshape(clip, (-1,) + tuple(clip.shape[2:]))
         if not self.temporal:
-            flat = ops.reshape(clip, (-1,) + tuple(clip.shape[2:]))
-            out = self.initializer(flat, training=training)
+            out = self._single_frame(flat, training)
             return ops.reshape(out, (-1, t) + tuple(out.shape[1:]))
         heatmaps = self.initializer(clip[:, 0], training=training)
-        flat = ops.reshape(clip, (-1,) + tuple(clip.shape[2:]))
-        feats = self.encoder(flat, training=training)
+        feats = self.encoder(self._shrink(flat), training=training)
         feats = ops.reshape(feats, (-1, t) + tuple(feats.shape[1:]))
-        state = self._distill(feats[:, 0], heatmaps, self._zero_lstm_state(feats[:, 0]), training)
+        state = self._distill(feats[:, 0], self._to_encoder_grid(heatmaps),
+                              self._zero_lstm_state(feats[:, 0]), training)
         outputs = [heatmaps]
         for i in range(1, t):
             heatmaps, state = self._match_and_distill(feats[:, i], state, training)
@@ -376,6 +431,8 @@ class DKD(keras.Model):
             "eta": self.eta, "gamma": self.gamma,
             "discriminator_scale": self.discriminator_scale,
             "foreground_weight": self.foreground_weight,
+            "encoder_input_scale": self.encoder_input_scale,
+            "initializer_trainable": self.initializer_trainable,
         }
 
     @classmethod

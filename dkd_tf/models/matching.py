@@ -49,13 +49,23 @@ class PoseKernelMatching(layers.Layer):
     V * f_{t+1} to the dynamic convolution's output: the static 1x1 classifier U V, as sharp as a
     single-frame network's, becomes the starting point that the distilled kernels correct, instead
     of something the smooth S x S kernels would have to learn to imitate.
+
+    activation='sigmoid' ends the head as the movenet_* pose networks' classifiers end (their
+    heatmaps are MoveNet's sigmoid scores), so a head seeded from such a classifier
+    (training.seed_matcher) starts as its heatmaps, not as its logits.
     """
 
-    def __init__(self, num_joints: int, channels: int, residual: bool = False, **kwargs):
+    ACTIVATIONS = (None, "sigmoid")
+
+    def __init__(self, num_joints: int, channels: int, residual: bool = False,
+                 activation: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        if activation not in self.ACTIVATIONS:
+            raise ValueError(f"activation must be one of {self.ACTIVATIONS}, got {activation!r}")
         self.num_joints = num_joints
         self.channels = channels
         self.residual = bool(residual)
+        self.activation = activation
         self.v = layers.Conv2D(channels, 1, use_bias=False, name="v")
         self.u = layers.Conv2D(num_joints, 1, use_bias=False, name="u")
         # Heatmap targets (unit Gaussian peaks on a near-zero map) have a std of about 0.1 per
@@ -78,12 +88,16 @@ class PoseKernelMatching(layers.Layer):
         x = dynamic_depthwise_conv(v, kernels)
         if self.residual:
             x = x + v
-        x = self.u(x)
-        return self.bn(x, training=training)
+        return self.read_out(x, training)
+
+    def read_out(self, matched, training=None):
+        """U, BN and the activation: matched features [B, h, w, C] -> heatmaps."""
+        x = self.bn(self.u(matched), training=training)
+        return keras.ops.sigmoid(x) if self.activation == "sigmoid" else x
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0][:-1]) + (self.num_joints,)
 
     def get_config(self):
         return {**super().get_config(), "num_joints": self.num_joints, "channels": self.channels,
-                "residual": self.residual}
+                "residual": self.residual, "activation": self.activation}
