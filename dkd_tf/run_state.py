@@ -46,7 +46,7 @@ ARCHITECTURE_FIELDS = (
     "initializer_width", "encoder_width", "deconv_filters", "initializer_deconv_filters",
     "kernel_size", "kernel_channels", "distillator_pools", "distillator_output",
     "kernel_residual", "eta",
-    "discriminator_scale", "input_size",
+    "discriminator_scale", "input_size", "encoder_input_scale", "freeze_initializer",
     "backbone_weights", "init_initializer_from", "init_encoder_from", "init_matcher_from",
     "optimizer")  # optimizer: its slot variables are in the checkpoints
 # How a run proceeds from here: allowed in a resumed run when named in allow_changes, logged.
@@ -98,7 +98,7 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     exist included; PATH_FIELDS name those)."""
     from dkd_tf.data.datasets import DATASETS
     from dkd_tf.models.backbones import BACKBONES
-    from dkd_tf.models.dkd import VARIANTS
+    from dkd_tf.models.dkd import TEMPORAL_VARIANTS, VARIANTS
     from dkd_tf.models.distillator import OUTPUTS, POOLS
     out = []
 
@@ -143,6 +143,14 @@ def config_problems(cfg) -> list[tuple[str, str]]:
          "must be 0 with --synthetic_side_cue: a mirrored crop puts the left-limb stripe on the "
          "right limbs' labels")
     need("discriminator_scale", 0.0 < cfg.discriminator_scale <= 1.0, "must be in (0, 1]")
+    choice("encoder_input_scale", (1.0, 0.5, 0.25))
+    need("encoder_input_scale", input_size_problem(cfg.input_size) is not None
+         or input_size_problem(round(cfg.input_size * cfg.encoder_input_scale)) is None,
+         f"F's input, --input_size x this = {cfg.input_size * cfg.encoder_input_scale:g}, "
+         + INPUT_SIZE_RULE)
+    need("freeze_initializer", not cfg.freeze_initializer or cfg.variant in TEMPORAL_VARIANTS,
+         f"needs a variant with a pose initializer P ({', '.join(TEMPORAL_VARIANTS)}); "
+         f"{cfg.variant!r} has one network")
     need("scale_max", cfg.scale_max >= cfg.scale_min,
          f"must be >= --scale_min ({cfg.scale_min:g})")
     epochs = list(cfg.lr_decay_epochs)

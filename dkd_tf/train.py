@@ -56,6 +56,13 @@ HELP = {
     "discriminator_scale": "Input scale of the temporal discriminator: 1.0 as in the paper, "
                            "0.5 or 0.25 to cut its cost on CPUs.",
     "foreground_weight": "Pose-loss weight of pixels near joints (0: plain l2, the paper).",
+    "encoder_input_scale": "F (and a single-frame variant's network) reads the frame scaled "
+                           "by this: 1, 0.5 or 0.25 (P keeps --input_size; F's heatmaps are "
+                           "upsampled to P's grid), so a phone pays F's cost at a lower "
+                           "resolution.",
+    "freeze_initializer": "Keep P as seeded (--init_initializer_from or --backbone_weights): "
+                          "frozen weights, batch norm in inference mode; F, Phi and the "
+                          "matching head train.",
     "input_size": "Side of the square person crop fed to the network (256).",
     "clip_length": "T, consecutive frames per training clip (5).",
     "sigma": "Std of the Gaussian heatmap targets, in heatmap cells (stride 8).",

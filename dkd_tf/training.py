@@ -63,6 +63,8 @@ class TrainConfig:
     gamma: float = 0.1
     discriminator_scale: float = 1.0
     foreground_weight: float = 0.0  # pose-loss weight of pixels near joints (0: plain l2)
+    encoder_input_scale: float = 1.0  # F reads the frame scaled by this (1, 0.5, 0.25)
+    freeze_initializer: bool = False  # P keeps its seeded weights (temporal variants)
     input_size: int = 256
     clip_length: int = 5
     sigma: float = 1.0
@@ -159,6 +161,8 @@ def build_model(cfg: TrainConfig, num_joints: int, clips=None,
                 kernel_residual=cfg.kernel_residual, eta=cfg.eta, gamma=cfg.gamma,
                 discriminator_scale=cfg.discriminator_scale,
                 foreground_weight=cfg.foreground_weight,
+                encoder_input_scale=cfg.encoder_input_scale,
+                initializer_trainable=not cfg.freeze_initializer,
                 initializer_weights=weights, encoder_weights=weights)
     if cfg.backbone_weights == "movenet":
         model(np.zeros((1, 2, cfg.input_size, cfg.input_size, 3), np.float32))  # build
@@ -166,16 +170,19 @@ def build_model(cfg: TrainConfig, num_joints: int, clips=None,
     if not model.temporal and cfg.init_initializer_from and cfg.init_encoder_from:
         raise ValueError(f"variant {cfg.variant!r} has one per-frame network: give "
                          "--init_initializer_from or --init_encoder_from, not both")
+    target_joints = joint_set or datasets.joint_set_of(cfg.dataset)
     if cfg.init_initializer_from:
-        copy_pose_net(_pose_net_of(cfg.init_initializer_from), model.initializer)
+        source, source_joints = _seed_of(cfg.init_initializer_from)
+        copy_pose_net(source, model.initializer, source_joints, target_joints)
     if cfg.init_encoder_from:
         # Single-frame variants (Baseline, w/o-PKD) are F with a classifier: F's seed is theirs.
-        copy_pose_net(_pose_net_of(cfg.init_encoder_from),
-                      model.encoder if model.temporal else model.initializer)
+        source, source_joints = _seed_of(cfg.init_encoder_from)
+        copy_pose_net(source, model.encoder if model.temporal else model.initializer,
+                      source_joints, target_joints)
     if cfg.init_matcher_from:
         if clips is None:
             raise ValueError("--init_matcher_from needs training clips for its statistics")
-        seed_matcher(model, _pose_net_of(cfg.init_matcher_from), clips)
+        seed_matcher(model, *_seed_of(cfg.init_matcher_from), clips, target_joints)
     return model
 
 
@@ -186,7 +193,8 @@ def _classifier_of(pose_net: keras.Model):
     return layer
 
 
-def seed_matcher(model: DKD, source: keras.Model, clips) -> None:
+def seed_matcher(model: DKD, source: keras.Model, source_joints, clips,
+                 target_joints=None) -> None:
     """Start DKD's residual matching head as the single-frame classifier of `source`.
 
     The matched heatmap is BN(U ((k' + delta) (*) V f)). With V's first K channels = the
@@ -202,6 +210,14 @@ def seed_matcher(model: DKD, source: keras.Model, clips) -> None:
                          f"{'|'.join(KERNEL_MATCHING_VARIANTS)} with --kernel_residual and "
                          "--distillator_output=linear")
     w, b = (v.numpy() for v in _classifier_of(source).weights)  # [1, 1, D, K], [K]
+    if source_joints is not None and target_joints is not None \
+            and source_joints.names != target_joints.names:
+        index = joints_lib.mapping(source_joints, target_joints)
+        if min(index) < 0 or w.shape[3] != source_joints.num_joints:
+            raise ValueError(f"classifier of {source.name} ({source_joints.name} joints) has no "
+                             f"weights for every {target_joints.name} joint to seed the "
+                             "matching head with")
+        w, b = w[..., index], b[index]  # our joint order, joint by joint
     d, k = w.shape[2], w.shape[3]
     matcher = model.matcher
     c = matcher.channels
@@ -220,7 +236,7 @@ def seed_matcher(model: DKD, source: keras.Model, clips) -> None:
     last_bn.gamma.assign(tf.zeros_like(last_bn.gamma))
     last_bn.beta.assign(tf.zeros_like(last_bn.beta))
     frames = tf.reshape(clips[:, 1:], (-1,) + tuple(clips.shape[2:]))
-    logits = tf.einsum("bhwd,dk->bhwk", model.encoder(frames, training=False), w[0, 0])
+    logits = tf.einsum("bhwd,dk->bhwk", model.encoder(model._shrink(frames), training=False), w[0, 0])
     mean, var = tf.nn.moments(logits, axes=[0, 1, 2])
     bn = matcher.bn
     bn.moving_mean.assign(mean)
@@ -234,6 +250,17 @@ def _pose_net_of(path):
     return keras.models.load_model(path, safe_mode=True).initializer
 
 
+def _seed_of(path):
+    """(pose network, its joint set or None) of a seed .keras model; the joint set comes from
+    the config.json written beside it (a run or preset folder), so a classifier trained on
+    another joint set (LSP's 14) can seed ours (Penn Action's 13) joint by joint."""
+    joint_set = None
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isfile(os.path.join(folder, CONFIG_FILE)):
+        joint_set = datasets.joint_set_of(TrainConfig.load(folder).dataset)
+    return _pose_net_of(path), joint_set
+
+
 def _strip_prefix(name: str) -> str:
     for prefix in ("initializer", "encoder", "pose_net"):
         if name.startswith(prefix):
@@ -241,10 +268,14 @@ def _strip_prefix(name: str) -> str:
     return name
 
 
-def copy_pose_net(source: keras.Model, target: keras.Model) -> int:
+def copy_pose_net(source: keras.Model, target: keras.Model,
+                  source_joints: joints_lib.JointSet | None = None,
+                  target_joints: joints_lib.JointSet | None = None) -> int:
     """Copies the layers two pose networks share (same role and weight shapes), e.g. from an
     MPII-pretrained single-frame model into P or F (sec. 4.1). A classifier for another joint
-    set, or F's missing classifier, is skipped. Returns the number of layers copied."""
+    set is copied joint by joint (joints.mapping) when both joint sets are given, the target's
+    joints the source lacks keeping their weights; otherwise it is skipped, as is F's missing
+    classifier. Returns the number of layers copied."""
     src = {_strip_prefix(l.name): l for l in source.layers}
     copied = 0
     for layer in target.layers:
@@ -252,9 +283,26 @@ def copy_pose_net(source: keras.Model, target: keras.Model) -> int:
         if other is None or not layer.weights:
             continue
         weights = other.get_weights()
-        if [w.shape for w in weights] == [tuple(v.shape) for v in layer.weights]:
+        if [w.shape for w in weights] == [tuple(v.shape) for v in layer.weights] and (
+                not layer.name.endswith("_classifier") or source_joints is None
+                or target_joints is None or source_joints.names == target_joints.names):
             layer.set_weights(weights)
             copied += 1
+        elif layer.name.endswith("_classifier") and source_joints and target_joints:
+            index = joints_lib.mapping(source_joints, target_joints)
+            if len(index) != layer.weights[0].shape[-1] or \
+                    weights[0].shape[-1] != source_joints.num_joints:
+                continue
+            mapped = [v.numpy() for v in layer.weights]
+            for t, s in enumerate(index):
+                if s >= 0:
+                    mapped[0][..., t] = weights[0][..., s]
+                    mapped[1][t] = weights[1][s]
+            layer.set_weights(mapped)
+            copied += 1
+            logging.info("mapped %s's classifier from %s to %s joints (%d of %d)", target.name,
+                         source_joints.name, target_joints.name, sum(i >= 0 for i in index),
+                         len(index))
     if not copied:
         raise ValueError(f"no layer of {source.name} fits {target.name}: different backbones?")
     logging.info("seeded %s with %d layers of %s", target.name, copied, source.name)

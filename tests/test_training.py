@@ -123,6 +123,52 @@ class TrainingTest(tf.test.TestCase):
             with self.assertRaisesRegex(ValueError, "init_matcher_from"):
                 training.build_model(dataclasses.replace(cfg, **bad), 13, clips)
 
+    def test_classifier_of_another_joint_set_is_mapped_joint_by_joint(self):
+        """An LSP-trained (14 joints) network seeds a Penn Action (13) one: every classifier
+        column goes to the joint of the same name (LSP's head top is Penn Action's head)."""
+        from dkd_tf import joints
+        from dkd_tf.models.pose_net import build_pose_net
+        lsp = build_pose_net("resnet18", 14, 16, width=8, name="pose_net")
+        penn = build_pose_net("resnet18", 13, 16, width=8, name="initializer")
+        copied = training.copy_pose_net(lsp, penn, joints.LSP, joints.get("penn_action"))
+        self.assertEqual(copied, len([l for l in penn.layers if l.weights]))
+        w, b = lsp.get_layer("pose_net_classifier").get_weights()
+        w2, b2 = penn.get_layer("initializer_classifier").get_weights()
+        index = joints.mapping(joints.LSP, joints.get("penn_action"))
+        self.assertEqual(sorted(index), sorted(set(index)))
+        self.assertNotIn(-1, index)
+        self.assertAllEqual(w2, w[..., index])
+        self.assertAllEqual(b2, b[index])
+        head = joints.get("penn_action").names.index("head")
+        self.assertEqual(joints.LSP.names[index[head]], "head_top")
+        # Without joint sets the foreign classifier is skipped, as before.
+        fresh = build_pose_net("resnet18", 13, 16, width=8, name="initializer")
+        kept = fresh.get_layer("initializer_classifier").get_weights()[0].copy()
+        training.copy_pose_net(lsp, fresh)
+        self.assertAllEqual(fresh.get_layer("initializer_classifier").get_weights()[0], kept)
+
+    def test_half_scale_dkd_seeded_from_a_half_scale_baseline_starts_as_it(self):
+        """encoder_input_scale 0.5 + --init_matcher_from + a frozen P: later frames start as
+        the Baseline's heatmaps (on the same half-resolution F), frame 1 is P's."""
+        pre_dir = os.path.join(self.get_temp_dir(), "pre_half")
+        pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
+                                                encoder_width=8, encoder_input_scale=0.5))
+        seed = os.path.join(pre_dir, "model.keras")
+        cfg = tiny_config(os.path.join(self.get_temp_dir(), "dkd_half"), self.data,
+                          init_encoder_from=seed, init_matcher_from=seed, kernel_residual=True,
+                          kernel_channels=16, distillator_output="linear", distillator_pools=1,
+                          encoder_width=8, encoder_input_scale=0.5, freeze_initializer=True)
+        clips = tf.random.uniform([2, 3, 64, 64, 3], 0, 255, seed=3)
+        model = training.build_model(cfg, 13, clips)
+        self.assertFalse(model.initializer.trainable)
+        heatmaps = model(clips, training=False)
+        expected = pre(clips, training=False)
+        self.assertAllClose(heatmaps[:, 1:], expected[:, 1:], atol=1e-4)
+        problems = dict(run_state.config_problems(dataclasses.replace(
+            cfg, input_size=96, variant="baseline", eta=0.0, init_matcher_from="")))
+        self.assertIn("encoder_input_scale", problems)  # 96 x 0.5 = 48, no multiple of 32
+        self.assertIn("freeze_initializer", problems)  # a Baseline has no P to freeze
+
     def test_mirrored_strategy_on_two_logical_cpus(self):
         """Runs in a subprocess: logical devices must be set before TensorFlow starts."""
         model_dir = os.path.join(self.get_temp_dir(), "mirrored")
