@@ -265,6 +265,29 @@ def score_records(joint_set, records, predictions: dict, nonfinite: str = "refus
     return acc
 
 
+def jitter(records, predictions: dict) -> dict:
+    """How much keypoints shake: the acceleration |p[t+1] - 2 p[t] + p[t-1]| of every joint
+    labelled visible in the three frames, as a percentage of the person size at t.
+
+    A keypoint moving at constant speed has none, so what remains is frame-to-frame noise (and
+    real acceleration, which is the same for every model on the same frames). Returns
+    {'median', 'p90', 'count'}; NaN where no joint qualifies."""
+    values = []
+    for rec in records:
+        p = np.asarray(predictions[rec.video_id], np.float64)
+        if len(p) < 3:
+            continue
+        acc = np.linalg.norm(p[2:] - 2.0 * p[1:-1] + p[:-2], axis=-1)  # [T-2, K]
+        vis = (rec.visibility[2:] > 0) & (rec.visibility[1:-1] > 0) & (rec.visibility[:-2] > 0)
+        size = np.maximum(person_size(rec.bboxes[1:-1]), 1.0)[:, None]
+        values.append((100.0 * acc / size)[vis])
+    v = np.concatenate(values) if values else np.zeros(0)
+    if not v.size:
+        return {"median": math.nan, "p90": math.nan, "count": 0}
+    return {"median": float(np.median(v)), "p90": float(np.percentile(v, 90)),
+            "count": int(v.size)}
+
+
 def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
                      alpha: float = DEFAULT_ALPHA, samples: int = 1000, seed: int = 0) -> dict:
     """Mean PCK of a minus that of b, with a 95 % interval from resampling the test videos.

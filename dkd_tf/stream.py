@@ -582,7 +582,10 @@ class PoseTracker:
             self._since_init = 0
             self._pending = ""
         self._since_init += 1
-        xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride, self.decoding)
+        if getattr(self.runner, "yields_keypoints", False):  # a peer (runtimes.PeerRunner)
+            xy, conf = heatmaps[0, :, :2], heatmaps[0, :, 2]
+        else:
+            xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride, self.decoding)
         keypoints = transforms.invert_points(matrix, xy)
         half = float(size) * transforms.CROP_MARGIN / 2.0
         cx, cy = float(center[0]), float(center[1])

@@ -13,6 +13,14 @@ manifest's rule and mapped back to source pixels). Two crop protocols:
 No re-initialization unless --reinit_threshold / --reinit_every ask for it (the paper never
 re-initializes). Returns / prints PCK@0.2 normalized by person size (dkd_tf.metrics) and the
 median latencies of the initializer and the stepper.
+
+Several exports (comma-separated --export_dir) and published peers (--peers movenet_lightning,
+run through export.runtimes.PeerRunner) stream the same videos from the same first box through
+the same crop policy and are tabled side by side (compare_streams): PCK@0.2 and @0.1, jitter
+(metrics.jitter), latency, and --compare A:B differences with paired-bootstrap intervals.
+
+    python -m export.evaluate_stream --export_dir D,B --names DKD,Baseline \
+        --peers movenet_lightning,movenet_thunder --compare DKD:Baseline --data_dir V
 """
 from __future__ import annotations
 
@@ -91,7 +99,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         "follow_margin": tracker.follow_margin if crop == "follow" else None,
         "backend": runner.backend, "runner": runner.describe(),
         "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
-        "predictions": predictions,
+        "predictions": predictions, "accumulator": acc, "records": records,
     }
     lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "
              f"of {data_dir}, crop={crop}"
@@ -107,10 +115,75 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
     return out
 
 
+def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str = "follow",
+                    max_videos: int | None = None, compare=(), samples: int = 1000,
+                    log=print, **stream_kwargs) -> dict:
+    """Several runners (our exports, and published peers through runtimes.PeerRunner) streamed
+    over the same videos with the same crop policy, from the same first box, and scored alike.
+
+    runners: {row name: runner}. compare: (a, b) row-name pairs reported as a - b with a
+    paired-bootstrap 95 % interval over the videos (metrics.paired_bootstrap). Returns
+    {'rows': {name: {'pck_0.2', 'pck_0.1' (person size), 'torso_0.2', 'jitter' (metrics.jitter),
+    'initializer_ms', 'stepper_ms' (medians of this sequential run), 'reinit_reasons',
+    'runner'}}, 'labels_jitter': the labels' own jitter, 'pairs': {'a - b': {alpha: interval}},
+    'num_videos', 'num_frames', 'crop', 'split', 'data_dir'}, and prints the table."""
+    from dkd_tf import metrics
+    results = {name: evaluate_stream(None, data_dir, crop, split=split, max_videos=max_videos,
+                                     runner=runner, log=lambda *_: None, **stream_kwargs)
+               for name, runner in runners.items()}
+    first = next(iter(results.values()))
+    records = first["records"]
+    rows = {}
+    for name, r in results.items():
+        acc = r["accumulator"]
+        rows[name] = {
+            "pck_0.2": acc.result(0.2, "person")["mean"],
+            "pck_0.1": acc.result(0.1, "person")["mean"],
+            "torso_0.2": acc.result(0.2, "torso")["mean"],
+            "jitter": metrics.jitter(records, r["predictions"]),
+            "initializer_ms": r["median_latency_ms"]["initializer"],
+            "stepper_ms": r["median_latency_ms"]["stepper"],
+            "reinit_reasons": r["reinit_reasons"], "runner": r["runner"]}
+    pairs = {}
+    for a, b in compare:
+        if a not in results or b not in results:
+            raise ValueError(f"--compare {a}-{b}: no row named {a if a not in results else b} "
+                             f"(rows: {', '.join(results)})")
+        pairs[f"{a} - {b}"] = {str(alpha): metrics.paired_bootstrap(
+            results[a]["accumulator"], results[b]["accumulator"], "person", alpha, samples)
+            for alpha in (0.2, 0.1)}
+    labels = metrics.jitter(records, {r.video_id: r.joints for r in records})
+    out = {"rows": rows, "labels_jitter": labels, "pairs": pairs,
+           "num_videos": len(records), "num_frames": first["num_frames"], "crop": crop,
+           "split": split, "data_dir": data_dir}
+    log(format_comparison(out))
+    return out
+
+
+def format_comparison(out: dict) -> str:
+    lines = [f"{out['num_videos']} {out['split']} videos ({out['num_frames']} frames) of "
+             f"{out['data_dir']}, crop={out['crop']}, every row from the same first box:",
+             f"  {'row':28s} {'PCK@0.2':>8s} {'PCK@0.1':>8s} {'torso@0.2':>9s} "
+             f"{'jitter':>7s} {'init ms':>8s} {'step ms':>8s}"]
+    for name, r in out["rows"].items():
+        lines.append(f"  {name:28s} {r['pck_0.2']:8.1f} {r['pck_0.1']:8.1f} "
+                     f"{r['torso_0.2']:9.1f} {r['jitter']['median']:7.2f} "
+                     f"{r['initializer_ms']:8.2f} {r['stepper_ms']:8.2f}")
+    lines.append(f"  jitter: median joint acceleration, % of the person size per frame^2 (the "
+                 f"labels' own: {out['labels_jitter']['median']:.2f}); PCK by person size")
+    for pair, by_alpha in out["pairs"].items():
+        for alpha, r in by_alpha.items():
+            lines.append(f"  {pair}, PCK@{alpha}: {r['difference']:+.1f} points (95 % interval "
+                         f"{r['low']:+.1f} to {r['high']:+.1f}, paired bootstrap over "
+                         f"{r['videos']} videos)")
+    return "\n".join(lines)
+
+
 def _json_ready(obj):
-    """The result without predictions, NaN -> null."""
+    """The result without predictions, accumulators and records, NaN -> null."""
     if isinstance(obj, dict):
-        return {k: _json_ready(v) for k, v in obj.items() if k != "predictions"}
+        return {k: _json_ready(v) for k, v in obj.items()
+                if k not in ("predictions", "accumulator", "records")}
     if isinstance(obj, (list, tuple)):
         return [_json_ready(v) for v in obj]
     if isinstance(obj, float) and not np.isfinite(obj):
@@ -119,17 +192,55 @@ def _json_ready(obj):
 
 
 
+def _runners(f, export_dirs) -> dict:
+    """{row name: runner}: the exports (named by --names, else by folder), then the peers."""
+    from dkd_tf.pretrained import peers as peers_lib
+    from export import manifest as manifest_lib
+    from export import runtimes
+    names = list(f.names) if f.names else [os.path.basename(os.path.normpath(d))
+                                           for d in export_dirs]
+    if len(names) != len(export_dirs):
+        raise ValueError(f"--names has {len(names)} names for {len(export_dirs)} --export_dir "
+                         "entries")
+    runners = {n: runtimes.open_runner(f.backend, d, f.num_threads or None,
+                                       allow_unverified=f.allow_unverified)
+               for n, d in zip(names, export_dirs)}
+    joint_set = manifest_lib.joint_set(next(iter(runners.values())).manifest)
+    for key in f.peers:
+        if key not in peers_lib.PEERS:
+            raise ValueError(f"--peers {key}: unknown; choose from {', '.join(peers_lib.PEERS)}")
+        runners[key] = runtimes.PeerRunner(key, joint_set, f.num_threads or None)
+    return runners
+
+
+def _pairs(text) -> list:
+    pairs = []
+    for item in text:
+        a, sep, b = item.partition(":")
+        if not sep or not a or not b:
+            raise ValueError(f"--compare {item!r}: write pairs as A:B (row A minus row B)")
+        pairs.append((a, b))
+    return pairs
+
+
 def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
     from export.graphs import quiet_tf_logging
     quiet_tf_logging(f)
-    out = evaluate_stream(f.export_dir, f.data_dir, f.crop, f.backend, f.split,
-                          f.max_videos or None, f.alpha, f.reinit_threshold, f.reinit_every,
-                          f.num_threads or None, progress=True,
-                          allow_unverified=f.allow_unverified,
-                          follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin)
+    export_dirs = [d for d in f.export_dir.split(",") if d]
+    if len(export_dirs) == 1 and not f.peers:
+        out = evaluate_stream(f.export_dir, f.data_dir, f.crop, f.backend, f.split,
+                              f.max_videos or None, f.alpha, f.reinit_threshold, f.reinit_every,
+                              f.num_threads or None, progress=True,
+                              allow_unverified=f.allow_unverified,
+                              follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin)
+    else:
+        out = compare_streams(_runners(f, export_dirs), f.data_dir, f.split, f.crop,
+                              f.max_videos or None, _pairs(f.compare),
+                              reinit_threshold=f.reinit_threshold, reinit_every=f.reinit_every,
+                              follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin)
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
@@ -140,7 +251,15 @@ def main(argv):
 def _define_flags():
     from absl import flags
     flags.DEFINE_string("export_dir", None, "Export dir (manifest.json + graphs); for "
-                        "--backend=keras also a training model dir.")
+                        "--backend=keras also a training model dir. Several, comma-separated, "
+                        "are streamed over the same videos and tabled side by side.")
+    flags.DEFINE_list("names", [], "Row names of the --export_dir entries (default: folder "
+                      "names).")
+    flags.DEFINE_list("peers", [], "Published networks streamed beside the exports through the "
+                      "same crop policy (dkd_tf.pretrained.peers: movenet_lightning, "
+                      "movenet_thunder, blazepose_full, ...).")
+    flags.DEFINE_list("compare", [], "Row pairs A:B reported as A - B with a paired-bootstrap "
+                      "interval over the videos (e.g. DKD:Baseline).")
     flags.DEFINE_string("data_dir", None, "Penn Action format data dir (frames/, labels/).")
     flags.DEFINE_enum("crop", "follow", list(CROPS), "gt: crop every frame around its "
                       "ground-truth box (paper protocol); follow: start from frame 1's box, then "

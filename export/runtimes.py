@@ -299,6 +299,54 @@ class KerasRunner(Runner):
         return out["heatmaps"].numpy(), out["state"].numpy()
 
 
+class PeerRunner:
+    """A published pose network (dkd_tf.pretrained.peers: MoveNet, BlazePose) behind the
+    runner interface, so that a peer streams through exactly our crop, follow and
+    re-initialization policy (dkd_tf.stream.PoseTracker) and is scored beside our exports on
+    the same frames. Both graphs are the peer on the crop (it has no state); in place of
+    heatmaps they return keypoints [1, K, 3] (x, y in crop pixels, confidence) mapped to
+    `joint_set` by name (peers.to_joint_set), which `yields_keypoints` tells the tracker."""
+
+    backend = "peer"
+    yields_keypoints = True
+
+    def __init__(self, key: str, joint_set, num_threads: int | None = None, log=None):
+        from dkd_tf import codec
+        from dkd_tf.data import transforms
+        from dkd_tf.pretrained import peers
+        self.peer = peers.load(key, num_threads, log)
+        self.key, self.joint_set, self.source = key, joint_set, self.peer.path
+        s, k = self.peer.input_size, joint_set.num_joints
+        self.input_size = s
+        self.manifest = {
+            "decoding": codec.DEFAULT_DECODING, "crop": {"margin": transforms.CROP_MARGIN},
+            "input": {"height": s, "width": s, "channels": 3}, "stride": 1,
+            "heatmap_shape": [1, s, s, k], "state_shape": [1, 1, 1, 1],
+            "joints": {"name": joint_set.name, "names": list(joint_set.names),
+                       "edges": [list(e) for e in joint_set.edges]}}
+        self._state = np.zeros((1, 1, 1, 1), np.float32)
+
+    def _run(self, frame):
+        from dkd_tf.pretrained import peers
+        frame = np.asarray(frame, np.float32)
+        xy, conf = peers.to_joint_set(self.peer.predict(frame[0] if frame.ndim == 4 else frame),
+                                      self.peer.names, self.joint_set)
+        return np.concatenate([xy, conf[:, None]], -1)[None], self._state
+
+    def initialize(self, frame):
+        return self._run(frame)
+
+    def step(self, frame, state):
+        return self._run(frame)
+
+    def describe(self) -> str:
+        return f"peer {self.key} ({self.source})"
+
+    def warmup(self):
+        self._run(np.zeros((self.input_size, self.input_size, 3), np.float32))
+        return self
+
+
 def keras_manifest(model_dir: str):
     """(model, in-memory manifest) of a training model directory."""
     from dkd_tf.data.datasets import joint_set_of
