@@ -10,10 +10,12 @@ is $DKD_TF_CACHE/footage, else ~/.cache/dkd_tf/footage.
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 
@@ -74,4 +76,51 @@ def pose2sim_video(member: str = SINGLE_PERSON_CAM01, log=None) -> str:
     os.replace(path + ".part", path)
     with open(record, "w") as f:
         f.write(fetch.sha256(path) + "\n")
+    return path
+
+
+# OpenCV's street sample (795 frames of pedestrians, 768 x 576, people small) from Debian's
+# opencv-doc package: `apt-get download` needs no root, and the .deb is pinned by sha256.
+OPENCV_DOC_VERSION = "4.6.0+dfsg-12"
+OPENCV_DOC_DEB = f"opencv-doc_{OPENCV_DOC_VERSION}_all.deb"
+OPENCV_DOC_SHA256 = "4b12681df35878207ac7097dc66184b2ae552e4bf4ddd2af04a0f03ed0b8682a"
+OPENCV_DOC_LICENSE = "Apache-2.0 AND BSD-3-Clause (OpenCV, Debian package opencv-doc)"
+VTEST_MEMBER = "./usr/share/doc/opencv-doc/examples/data/vtest.avi"
+VTEST_SHA256 = "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf"
+
+
+def vtest_video(log=None) -> str:
+    """Local path of OpenCV's vtest.avi, fetched (`apt-get download opencv-doc`) and extracted
+    on first use; the .deb and the video are checked against their pinned sha256 every call.
+    Raises FetchError naming the file when it cannot be had."""
+    folder = os.path.join(footage_dir(), f"opencv-doc-{OPENCV_DOC_VERSION}")
+    path = os.path.join(folder, "vtest.avi")
+    if os.path.isfile(path) and fetch.sha256(path) == VTEST_SHA256:
+        return path
+    os.makedirs(folder, exist_ok=True)
+    if log:
+        log(f"apt-get download opencv-doc={OPENCV_DOC_VERSION} into {folder}")
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        proc = subprocess.run(["apt-get", "download", f"opencv-doc={OPENCV_DOC_VERSION}"],
+                              cwd=tmp, capture_output=True, text=True)
+        deb = os.path.join(tmp, OPENCV_DOC_DEB)
+        if proc.returncode != 0 or not os.path.isfile(deb):
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise fetch.FetchError(path, f"apt-get download opencv-doc={OPENCV_DOC_VERSION} "
+                                         f"failed: {tail[0]}")
+        digest = fetch.sha256(deb)
+        if digest != OPENCV_DOC_SHA256:
+            raise fetch.FetchError(deb, f"has sha256 {digest}, pinned {OPENCV_DOC_SHA256}; "
+                                        "refusing it")
+        tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", deb], capture_output=True)
+        if tar.returncode != 0:
+            raise fetch.FetchError(deb, "dpkg-deb cannot read it")
+        with tarfile.open(fileobj=io.BytesIO(tar.stdout)) as archive:
+            with archive.extractfile(VTEST_MEMBER) as src, open(path + ".part", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    if fetch.sha256(path + ".part") != VTEST_SHA256:
+        os.remove(path + ".part")
+        raise fetch.FetchError(path, f"the extracted video does not have the pinned sha256 "
+                                     f"{VTEST_SHA256}")
+    os.replace(path + ".part", path)
     return path
