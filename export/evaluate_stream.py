@@ -128,6 +128,10 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     'runner'}}, 'labels_jitter': the labels' own jitter, 'pairs': {'a - b': {alpha: interval}},
     'num_videos', 'num_frames', 'crop', 'split', 'data_dir'}, and prints the table."""
     from dkd_tf import metrics
+    for a, b in compare:  # before any streaming
+        if a not in runners or b not in runners:
+            raise ValueError(f"--compare {a}:{b}: no row named {a if a not in runners else b} "
+                             f"(rows: {', '.join(runners)})")
     results = {name: evaluate_stream(None, data_dir, crop, split=split, max_videos=max_videos,
                                      runner=runner, log=lambda *_: None, **stream_kwargs)
                for name, runner in runners.items()}
@@ -146,9 +150,6 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
             "reinit_reasons": r["reinit_reasons"], "runner": r["runner"]}
     pairs = {}
     for a, b in compare:
-        if a not in results or b not in results:
-            raise ValueError(f"--compare {a}-{b}: no row named {a if a not in results else b} "
-                             f"(rows: {', '.join(results)})")
         pairs[f"{a} - {b}"] = {str(alpha): metrics.paired_bootstrap(
             results[a]["accumulator"], results[b]["accumulator"], "person", alpha, samples)
             for alpha in (0.2, 0.1)}

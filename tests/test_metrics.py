@@ -259,6 +259,40 @@ class PairedBootstrapTest(tf.test.TestCase):
             metrics.paired_bootstrap(self._videos([1.0, 2.0]), self._videos([1.0]))
 
 
+class JitterTest(tf.test.TestCase):
+
+    def _record(self, joints, visibility=None, size=100.0):
+        t = len(joints)
+        vis = np.ones((t, K), np.float32) if visibility is None else visibility
+        boxes = np.tile(np.array([[0, 0, size, size / 2]], np.float32), (t, 1))
+        return VideoRecord("v", [""] * t, joints.astype(np.float32), vis, boxes, PENN.name,
+                           "test")
+
+    def test_constant_speed_has_none_and_a_jolt_is_its_acceleration(self):
+        t = np.arange(5, dtype=np.float64)[:, None, None]
+        steady = _base_gt(5) + t * np.array([3.0, -2.0])        # every joint moves 3, -2 px
+        rec = self._record(steady)
+        out = metrics.jitter([rec], {"v": steady})
+        self.assertEqual(out["count"], 3 * K)                    # T - 2 triples, every joint
+        self.assertAllClose(out["median"], 0.0, atol=1e-9)
+        shaken = steady.copy()
+        shaken[2, :, 0] += 4.0            # frame 2 off by 4 px: |a| = 4, 8, 4 px at t = 1, 2, 3
+        out = metrics.jitter([rec], {"v": shaken})
+        self.assertAllClose(out["median"], 4.0)                  # % of the 100 px person
+        self.assertAllClose(out["p90"], 8.0)
+
+    def test_only_joints_visible_in_all_three_frames_count(self):
+        gt = _base_gt(4)
+        vis = np.ones((4, K), np.float32)
+        vis[1, HEAD] = 0                  # the head's triples (0, 1, 2) and (1, 2, 3) drop out
+        out = metrics.jitter([self._record(gt, vis)], {"v": gt})
+        self.assertEqual(out["count"], 2 * K - 2)
+        short = self._record(_base_gt(2))
+        out = metrics.jitter([short], {"v": _base_gt(2)})
+        self.assertEqual(out["count"], 0)
+        self.assertTrue(np.isnan(out["median"]))
+
+
 class PredictionFilesTest(tf.test.TestCase):
 
     def _preds(self):

@@ -500,6 +500,75 @@ class EvaluateStreamTest(tf.test.TestCase):
         with self.assertRaises(demo_export.PCKMismatchError):
             demo_export.check_pck(float("nan"), 80.0)
 
+    def test_keypoint_runner_is_scored_through_the_same_crops(self):
+        """A runner that yields keypoints (a published peer) is placed by the tracker exactly as
+        decoded heatmaps are: through the inverse of the crop."""
+        tflite_runner = runtimes.open_runner("tflite", self.export_dir)
+
+        class CropCentre:                  # every joint at the crop's centre, confidence 0.9
+            yields_keypoints = True
+            backend = "peer"
+            manifest = tflite_runner.manifest
+            input_size = SIZE
+
+            def _out(self):
+                k = manifest_lib.joint_set(self.manifest).num_joints
+                kps = np.tile(np.array([[(SIZE - 1) / 2, (SIZE - 1) / 2, 0.9]], np.float32),
+                              (k, 1))
+                return kps[None], np.zeros((1, 1, 1, 1), np.float32)
+
+            def initialize(self, frame):
+                return self._out()
+
+            def step(self, frame, state):
+                return self._out()
+
+            def warmup(self):
+                return self
+
+            def describe(self):
+                return "crop centre"
+
+        tracker = stream.PoseTracker(CropCentre(), follow=False)
+        box = (20.0, 10.0, 60.0, 70.0)
+        tracker.reset(box)
+        res = tracker.process(np.zeros((H, W, 3), np.uint8))
+        self.assertAllClose(res.keypoints, np.tile([[40.0, 40.0]], (len(res.keypoints), 1)),
+                            atol=0.75)
+        self.assertAllClose(res.confidence, np.full(len(res.keypoints), 0.9))
+        rows = evaluate_stream.compare_streams(
+            {"A": tflite_runner, "B": runtimes.open_runner("tflite", self.export_dir),
+             "centre": CropCentre()}, self.data, compare=[("A", "B"), ("A", "centre")],
+            samples=50, log=_quiet)
+        self.assertEqual(list(rows["rows"]), ["A", "B", "centre"])
+        self.assertEqual(rows["num_frames"], 12)
+        a = rows["rows"]["A"]
+        self.assertEqual(a["pck_0.2"], rows["rows"]["B"]["pck_0.2"])
+        self.assertGreaterEqual(a["pck_0.2"], a["pck_0.1"])
+        self.assertGreater(a["jitter"]["count"], 0)
+        same = rows["pairs"]["A - B"]["0.2"]
+        self.assertEqual((same["difference"], same["low"], same["high"]), (0.0, 0.0, 0.0))
+        self.assertIn("A - centre, PCK@0.1", evaluate_stream.format_comparison(rows))
+        with self.assertRaisesRegex(ValueError, "--compare A:nope: no row named nope"):
+            evaluate_stream.compare_streams({"A": tflite_runner}, self.data,
+                                            compare=[("A", "nope")], log=_quiet)
+
+    def test_peer_runner_maps_a_published_network_to_the_export_joints(self):
+        from dkd_tf import joints
+        from dkd_tf.pretrained import peers
+        kps = np.zeros((17, 3), np.float32)
+        kps[:, 0], kps[:, 2] = np.arange(17), 0.5
+        fake = mock.Mock(names=peers.COCO_NAMES, input_size=32, path="movenet.tflite")
+        fake.predict.return_value = kps
+        with mock.patch.object(peers, "load", return_value=fake):
+            runner = runtimes.PeerRunner("movenet_lightning", joints.PENN_ACTION)
+        out, state = runner.step(np.zeros((1, 32, 32, 3), np.float32), None)
+        self.assertEqual(out.shape, (1, 13, 3))
+        self.assertEqual(out[0, joints.PENN_ACTION.index("l_wrist"), 0],
+                         peers.COCO_NAMES.index("l_wrist"))
+        self.assertEqual(manifest_lib.joint_set(runner.manifest).name, "penn_action")
+        self.assertTrue(runner.yields_keypoints)
+
     def test_cli(self):
         out_json = os.path.join(self.root, "pck.json")
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -513,6 +582,18 @@ class EvaluateStreamTest(tf.test.TestCase):
             res = json.load(f)
         self.assertEqual(res["num_frames"], 12)
         self.assertNotIn("predictions", res)
+        # Two exports side by side, named, with a paired comparison.
+        proc = subprocess.run(
+            [sys.executable, "-m", "export.evaluate_stream",
+             f"--export_dir={self.export_dir},{self.export_dir}", "--names=one,two",
+             "--compare=one:two", f"--data_dir={self.data}", f"--out_json={out_json}"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn("one - two, PCK@0.2: +0.0 points", proc.stdout)
+        with open(out_json) as f:
+            res = json.load(f)
+        self.assertEqual(sorted(res["rows"]), ["one", "two"])
+        self.assertNotIn("accumulator", res["rows"]["one"])
 
 
 if __name__ == "__main__":
