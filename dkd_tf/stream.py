@@ -427,13 +427,16 @@ class PoseTracker:
         per frame (inf: no limit); a start box also bounds them to FOLLOW_SCALE_RANGE of its own.
       follow_smoothing: share of the old box centre kept each frame, in [0, 1) (0: the centre
         jumps to the keypoint box's).
+      find_refine: when the initializer had the whole frame to look at (no box yet, or the box
+        was lost), run it once more, in the same frame, on the box its keypoints span: a
+        person far from the camera is a few dozen pixels of the whole-frame crop.
     """
 
     def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
                  keypoint_threshold=DEFAULT_KEYPOINT_THRESHOLD, follow=True,
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
-                 follow_smoothing=DEFAULT_FOLLOW_SMOOTHING):
+                 follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True):
         from export import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
@@ -464,6 +467,7 @@ class PoseTracker:
         self.follow_margin = float(follow_margin)
         self.follow_max_resize = float(follow_max_resize)
         self.follow_smoothing = float(follow_smoothing)
+        self.find_refine = bool(find_refine)
         self.min_follow_joints = max(2, -(-self.num_joints // 3))
         self.latencies = {"initializer": [], "stepper": []}
         self.reinit_counts = {"start": 0, "confidence": 0, "periodic": 0, "bad_frame": 0}
@@ -560,36 +564,31 @@ class PoseTracker:
         that makes the frame re-initialize, the next crop is the whole frame (the person is
         not in this one)."""
         h, w = image.shape[:2]
+        whole = False
         if box is not None:
             self.box = check_box(box, image.shape, what="box")
         elif self.box is None:
             self.box = full_frame_box(h, w)
+            whole = True
         elif self._check_frame:
             check_box(self.box, image.shape, what=self._box_label)
         self._check_frame = False
         used_box = self.box.copy()
-        crop, matrix, center, size = crop_frame(image, used_box, self.input_size)
         graph, reason = self._next_graph()
-        start = time.perf_counter()
-        if graph == "initializer":
-            heatmaps, self.state = self.runner.initialize(crop)
-        else:
-            heatmaps, self.state = self.runner.step(crop, self.state)
-        latency = (time.perf_counter() - start) * 1e3
-        self.latencies[graph].append(latency)
+        keypoints, conf, region, latency = self._run(image, used_box, graph)
         if graph == "initializer":
             self.reinit_counts[reason] += 1
             self._since_init = 0
             self._pending = ""
+            if whole and self.find_refine:
+                # The person is small in the whole frame: look again, in the same frame, at the
+                # box its keypoints span (as a person finder's box), and keep that answer.
+                found = self._keypoint_box(keypoints, conf)
+                if found is not None:
+                    used_box = self.box = found
+                    keypoints, conf, region, more = self._run(image, used_box, graph)
+                    latency += more
         self._since_init += 1
-        if getattr(self.runner, "yields_keypoints", False):  # a peer (runtimes.PeerRunner)
-            xy, conf = heatmaps[0, :, :2], heatmaps[0, :, 2]
-        else:
-            xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride, self.decoding)
-        keypoints = transforms.invert_points(matrix, xy)
-        half = float(size) * transforms.CROP_MARGIN / 2.0
-        cx, cy = float(center[0]), float(center[1])
-        region = np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
         share = frame_share(region, h, w)
         if share < MIN_FRAME_SHARE:
             conf = conf * np.float32(share / MIN_FRAME_SHARE)
@@ -604,17 +603,55 @@ class PoseTracker:
         return FrameResult(index, "ok", graph, reason, keypoints, conf, mean_conf, used_box,
                            region, latency)
 
-    def _follow_box(self, keypoints, conf, box):
+    def _run(self, image, box, graph):
+        """One graph on the crop of `box`: (keypoints [K, 2] frame px, confidence [K], the
+        region the crop covers, latency ms); the latency is recorded for the graph."""
+        crop, matrix, center, size = crop_frame(image, box, self.input_size)
+        start = time.perf_counter()
+        if graph == "initializer":
+            heatmaps, self.state = self.runner.initialize(crop)
+        else:
+            heatmaps, self.state = self.runner.step(crop, self.state)
+        latency = (time.perf_counter() - start) * 1e3
+        self.latencies[graph].append(latency)
+        if getattr(self.runner, "yields_keypoints", False):  # a peer (runtimes.PeerRunner)
+            xy, conf = heatmaps[0, :, :2], heatmaps[0, :, 2]
+        else:
+            xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride, self.decoding)
+        keypoints = transforms.invert_points(matrix, xy)
+        half = float(size) * transforms.CROP_MARGIN / 2.0
+        cx, cy = float(center[0]), float(center[1])
+        region = np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
+        return keypoints, conf, region, latency
+
+    def _extent(self, keypoints, conf):
+        """(lo, hi, extent) of the box the keypoints span, or None when too few are confident.
+        All joints span it: dropping the unconfident ones (often wrists and ankles) would
+        centre it on the torso and shrink it; a box from a few joints can be a sliver, so it
+        is made at least half as wide as tall."""
         good = conf >= self.keypoint_threshold
         if int(good.sum()) < self.min_follow_joints:
-            return box
-        # All joints span the box: dropping the unconfident ones (often wrists and ankles)
-        # would centre it on the torso and shrink it.
+            return None
         lo, hi = keypoints.min(0), keypoints.max(0)
         extent = np.maximum(hi - lo, 1.0)
-        # A box from a few joints can be a sliver: make it at least half as wide as tall.
         side = float(extent.max())
-        extent = np.maximum(extent, 0.5 * side)
+        return lo, hi, np.maximum(extent, 0.5 * side)
+
+    def _keypoint_box(self, keypoints, conf):
+        """The keypoints' box with the follow margin, unsmoothed (after a whole-frame look)."""
+        found = self._extent(keypoints, conf)
+        if found is None:
+            return None
+        lo, hi, extent = found
+        mid, size = (lo + hi) / 2.0, extent * (1.0 + 2.0 * self.follow_margin)
+        new = np.concatenate([mid - size / 2.0, mid + size / 2.0]).astype(np.float32)
+        return new if np.all(np.isfinite(new)) else None
+
+    def _follow_box(self, keypoints, conf, box):
+        found = self._extent(keypoints, conf)
+        if found is None:
+            return box
+        lo, hi, extent = found
         old_mid = (box[:2] + box[2:]) / 2.0
         mid = self.follow_smoothing * old_mid + (1.0 - self.follow_smoothing) * (lo + hi) / 2.0
         size = extent * (1.0 + 2.0 * self.follow_margin)

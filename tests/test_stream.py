@@ -41,6 +41,13 @@ def write_video(path, frames, fourcc="MJPG", fps=25):
     return path
 
 
+def runner_keypoints(runner, frame, box):
+    """Keypoints (frame px) of the runner's initializer on the crop of `box`."""
+    tracker = stream.PoseTracker(runner, reinit_threshold=0.0, follow=False)
+    tracker.reset(box)
+    return tracker.process(frame, 0).keypoints
+
+
 def count_frames(path):
     cap = cv2.VideoCapture(path)
     n = 0
@@ -178,6 +185,32 @@ class StreamTest(tf.test.TestCase):
         still.process(self.video["frames"][0], 0)
         np.testing.assert_allclose(still.process(self.video["frames"][1], 1).box,
                                    self.video["bboxes"][0])
+
+    def test_no_box_looks_at_the_whole_frame_then_again_at_what_it_found(self):
+        runner = runtimes.TFLiteRunner(self.export_dir)
+        frame = self.video["frames"][0]
+        once = stream.PoseTracker(runner, keypoint_threshold=-1e9, find_refine=False)
+        once.reset(None)
+        whole = once.process(frame, 0)
+        self.assertAllClose(whole.box, stream.full_frame_box(H, W))
+        twice = stream.PoseTracker(runner, keypoint_threshold=-1e9, follow_margin=0.1)
+        twice.reset(None)
+        found = twice.process(frame, 0)
+        self.assertLen(twice.latencies["initializer"], 2)      # two looks, one frame
+        self.assertEqual(twice.reinit_counts["start"], 1)
+        lo, hi = whole.keypoints.min(0), whole.keypoints.max(0)
+        extent = np.maximum(hi - lo, 1.0)
+        extent = np.maximum(extent, 0.5 * extent.max()) * 1.2
+        mid = (lo + hi) / 2
+        self.assertAllClose(found.box, np.concatenate([mid - extent / 2, mid + extent / 2]),
+                            atol=1e-3)
+        self.assertAllClose(found.keypoints, runner_keypoints(runner, frame, found.box),
+                            atol=1e-3)
+        # A given box is used as it is: one look.
+        boxed = stream.PoseTracker(runner)
+        boxed.reset(self.video["bboxes"][0])
+        boxed.process(frame, 0)
+        self.assertLen(boxed.latencies["initializer"], 1)
 
     def test_reinitialization_counts(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
