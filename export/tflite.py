@@ -255,6 +255,7 @@ def main(argv):
     graphs_lib.quiet_tf_logging(f)
     export_tflite(f.model_dir, f.out_dir, f.quantize, f.representative_data or None,
                   f.representative_samples, f.input_size or None, f.verify_frames,
+                  video=f.verify_video or None,
                   rewrites=rewrites_lib.from_flag(f.deconv_as_conv))
     return 0
 
@@ -279,6 +280,11 @@ def _define_flags():
                                      "32 (the backbone stride)")
     flags.DEFINE_integer("verify_frames", verify.MIN_FRAMES, "Frames of the parity clip run "
                          "after the export.", lower_bound=verify.MIN_FRAMES)
+    flags.DEFINE_string("verify_video", "", "Parity clip (export.verify --video): a video file "
+                        "or frame folder (whole frames), or a Penn Action format data dir "
+                        "(labelled-box crops); default: a test video of the model's data set, "
+                        "else a synthetic clip. A real-world model needs a real person at its "
+                        "training size: elsewhere its heatmaps are flat and int8 peaks wander.")
     rewrites_lib.define_flags()
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 

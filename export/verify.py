@@ -3,8 +3,9 @@
     python -m export.verify --export_dir E [--format all|tflite|onnx] [--model_dir M]
                             [--video V] [--frames 30]
 
-A clip of >= 30 frames (a --video, else the first long enough test video of the model's data set,
-else a clip from the synthetic generator) is cropped to the input size and streamed through the
+A clip of >= 30 frames (a --video: whole frames of a video or frame folder, or labelled-box
+crops of a Penn Action format data dir; else the first long enough test video of the model's
+data set, else a clip from the synthetic generator) is cropped to the input size and streamed through the
 Keras model and through the exported pair, each carrying its OWN state: initializer on frame 1,
 stepper after. Per frame it prints the max abs difference of heatmaps and state, and how far the
 decoded keypoints moved. fp32 graphs (TFLite 'none', ONNX) must agree to 1e-4 (scaled by the
@@ -99,6 +100,20 @@ def _clip_from_data(cfg, input_size, num_frames) -> Clip | None:
     return None
 
 
+def _clip_from_labelled(data_dir, input_size, num_frames) -> Clip:
+    """The first video of a Penn Action format data dir with enough frames, cropped around its
+    labelled boxes: a person at the size the model was trained on (a whole frame can make him
+    a few dozen pixels, where a real-world model's peaks are flat and parity is noise)."""
+    from dkd_tf.data import penn_action
+    from dkd_tf.data.frames import load_frame
+    for rec in penn_action.read_split(data_dir, "all"):
+        if rec.num_frames >= num_frames:
+            images = [load_frame(p) for p in rec.frame_paths[:num_frames]]
+            return Clip(_crop_frames(images, rec.bboxes[:num_frames], input_size),
+                        f"video {rec.video_id} of {data_dir} (labelled-box crops)")
+    raise VerificationError(f"{data_dir}: no video with {num_frames} frames for the parity clip")
+
+
 def _clip_from_generator(input_size, num_frames) -> Clip:
     from dkd_tf.data import synthetic
     v = synthetic.render_video(synthetic.video_rng(2019, 0), num_frames, 160, 208)
@@ -109,6 +124,8 @@ def _clip_from_generator(input_size, num_frames) -> Clip:
 def load_clip(input_size, num_frames=MIN_FRAMES, video=None, cfg=None) -> Clip:
     if num_frames < 2:
         raise ValueError("the parity clip needs at least 2 frames (initializer + stepper)")
+    if video and os.path.isdir(os.path.join(video, "labels")):
+        return _clip_from_labelled(video, input_size, num_frames)
     if video:
         return _clip_from_video(video, input_size, num_frames)
     return (_clip_from_data(cfg, input_size, num_frames)
@@ -339,8 +356,10 @@ def _define_flags():
                       "Which exported graphs to check; 'all' checks every format in the manifest.")
     flags.DEFINE_string("model_dir", "", "Training model dir of the Keras reference; default: "
                         "the source model dir recorded in the manifest.")
-    flags.DEFINE_string("video", "", "Video file or frame folder for the parity clip; default: a "
-                        "test video of the model's data set, else a synthetic clip.")
+    flags.DEFINE_string("video", "", "Parity clip: a video file or frame folder (whole "
+                        "frames), or a Penn Action format data dir (labelled-box crops of its "
+                        "first long enough video); default: a test video of the model's data "
+                        "set, else a synthetic clip.")
     flags.DEFINE_integer("frames", MIN_FRAMES, "Frames in the parity clip.", lower_bound=MIN_FRAMES)
     flags.DEFINE_float("tolerance", None, "Override the tolerance (fraction of max(1, peak)); "
                        "default 1e-4 for fp32 graphs, per quantization mode otherwise.")

@@ -201,6 +201,16 @@ class ExportTest(tf.test.TestCase):
         self.assertFalse(bad["passed"])
         self.assertIn("frozen", " ".join(bad["problems"]))
 
+    def test_parity_clip_from_a_labelled_data_dir_is_cropped_around_its_boxes(self):
+        data = os.path.join(self.root, "labelled_clip")
+        synthetic.generate(data, num_videos=2, num_frames=4, seed=5, height=72, width=96,
+                           test_fraction=0.5)
+        clip = verify.load_clip(SIZE, 3, video=data)
+        self.assertEqual(clip.frames.shape, (3, SIZE, SIZE, 3))
+        self.assertIn("labelled-box crops", clip.description)
+        with self.assertRaisesRegex(verify.VerificationError, "no video with 9 frames"):
+            verify.load_clip(SIZE, 9, video=data)
+
     def test_runner_rejects_a_manifest_that_does_not_match(self):
         bad_dir = os.path.join(self.root, "export_bad_manifest")
         path = copy_export_with_manifest(self.export_dir, bad_dir, state_shape=[1, 5, 5, 8])
