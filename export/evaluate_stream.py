@@ -33,7 +33,11 @@ import numpy as np
 
 from dkd_tf.tracking_policy import DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_SMOOTHING
 
-CROPS = ("gt", "follow")
+# gt: every frame cropped around its labelled box (the paper's protocol); follow: frame 1's
+# labelled box, then the box follows the predicted keypoints; find: no box at all, as
+# `dkd_tf.stream` without --bbox (the initializer reads the whole first frame, then follows).
+CROPS = ("gt", "follow", "find")
+FOLLOWING = ("follow", "find")
 
 
 def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
@@ -70,7 +74,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         raise ValueError(f"{data_dir} is labelled with joint set {records[0].joint_set!r}, the "
                          f"export predicts {joint_set.name!r}")
     tracker = stream.PoseTracker(runner, reinit_threshold=reinit_threshold,
-                                 reinit_every=reinit_every, follow=(crop == "follow"),
+                                 reinit_every=reinit_every, follow=(crop in FOLLOWING),
                                  follow_smoothing=follow_smoothing, follow_margin=follow_margin)
     predictions = {}
     start = time.perf_counter()
@@ -79,7 +83,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         from tqdm import tqdm
         iterator = tqdm(records, unit="video", file=sys.stderr)
     for rec in iterator:
-        tracker.reset(rec.bboxes[0])
+        tracker.reset(None if crop == "find" else rec.bboxes[0])
         pred = np.zeros(rec.joints.shape, np.float32)
         for t, path in enumerate(rec.frame_paths):
             box = rec.bboxes[t] if crop == "gt" else None
@@ -95,8 +99,8 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         "pck": float(table["mean"]), "alpha": alpha, "norm": "person", "pck_table": table,
         "median_latency_ms": {g: lat[g]["median_ms"] for g in lat}, "latency": lat,
         "num_videos": len(records), "num_frames": acc.num_frames, "crop": crop,
-        "follow_smoothing": tracker.follow_smoothing if crop == "follow" else None,
-        "follow_margin": tracker.follow_margin if crop == "follow" else None,
+        "follow_smoothing": tracker.follow_smoothing if crop in FOLLOWING else None,
+        "follow_margin": tracker.follow_margin if crop in FOLLOWING else None,
         "backend": runner.backend, "runner": runner.describe(),
         "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
         "predictions": predictions, "accumulator": acc, "records": records,
@@ -104,7 +108,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
     lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "
              f"of {data_dir}, crop={crop}"
              + (f" (follow_smoothing {tracker.follow_smoothing:g}, follow_margin "
-                f"{tracker.follow_margin:g})" if crop == "follow" else "")
+                f"{tracker.follow_margin:g})" if crop in FOLLOWING else "")
              + ":",
              f"  PCK@{alpha:g} (person size): {out['pck']:.2f}"]
     for g in ("initializer", "stepper"):
@@ -163,7 +167,8 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
 
 def format_comparison(out: dict) -> str:
     lines = [f"{out['num_videos']} {out['split']} videos ({out['num_frames']} frames) of "
-             f"{out['data_dir']}, crop={out['crop']}, every row from the same first box:",
+             f"{out['data_dir']}, crop={out['crop']}, every row from the "
+             f"{'whole first frame' if out['crop'] == 'find' else 'same first box'}:",
              f"  {'row':28s} {'PCK@0.2':>8s} {'PCK@0.1':>8s} {'torso@0.2':>9s} "
              f"{'jitter':>7s} {'init ms':>8s} {'step ms':>8s}"]
     for name, r in out["rows"].items():
@@ -264,7 +269,8 @@ def _define_flags():
     flags.DEFINE_string("data_dir", None, "Penn Action format data dir (frames/, labels/).")
     flags.DEFINE_enum("crop", "follow", list(CROPS), "gt: crop every frame around its "
                       "ground-truth box (paper protocol); follow: start from frame 1's box, then "
-                      "follow the predicted keypoints.")
+                      "follow the predicted keypoints; find: no box, the whole first frame (as "
+                      "dkd_tf.stream without --bbox), then follow.")
     flags.DEFINE_enum("backend", "tflite", ["tflite", "onnx", "keras"], "Runtime that runs the "
                       "graphs; keras runs the source model (the reference).")
     flags.DEFINE_enum("split", "test", ["test", "train", "all"], "Which videos to stream.")
