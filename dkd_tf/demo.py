@@ -4,6 +4,9 @@
     python -m dkd_tf.demo --recipe reference --out_dir runs/reference --ship
 
 Default (--recipe quick):
+0. a real clip (pose2sim's held-out camera, fetched from PyPI, checksummed, cached) streamed with
+   no box by the default real-world preset and by MoveNet Lightning: overlay videos, keypoint
+   JSON and a side-by-side PNG in <out_dir>/real_clip (dkd_tf.experiments.real_clip);
 1. generate the synthetic set (Penn Action format) the shipped presets were evaluated on;
 2. the shipped reference pair (dkd_tf/presets/reference, checksums verified first): stream every
    held-out video through the shipped Baseline and DKD (initialize/step, ground-truth crops),
@@ -40,6 +43,9 @@ flags.DEFINE_float("epoch_scale", 1.0, "Multiply every training length (0.1 for 
 flags.DEFINE_bool("side_cue", False, "Train and evaluate on the synthetic set drawn with a "
                   "stripe down each left limb (data.synthetic --side_cue), without flips; "
                   "--out_dir must not hold the plain set.")
+flags.DEFINE_bool("real_clip", True, "First stream a real clip (pose2sim, fetched from PyPI "
+                  "and checksummed) with the default real-world preset, beside MoveNet "
+                  "Lightning (dkd_tf.experiments.real_clip).")
 flags.DEFINE_bool("presets", True, "Evaluate and stream the shipped reference pair first.")
 flags.DEFINE_bool("export", True, "Export the trained DKD to TFLite and stream through it.")
 flags.DEFINE_bool("ship", False, "With --recipe reference|mobile: write the trained pair and "
@@ -227,6 +233,12 @@ def main(argv):
         raise app.UsageError("--ship writes the presets, which are trained on the set without "
                              "--side_cue")
     t0 = time.time()
+    if FLAGS.real_clip and recipe.name == "quick":
+        _say("\n== A real person in a real clip: the default preset beside MoveNet Lightning")
+        from dkd_tf import stream
+        from dkd_tf.experiments import real_clip
+        real_clip.run(os.path.join(out, "real_clip"), stream.preset_model_dir("", "tflite"),
+                      presets.DEFAULT, log=_say)
     data_cfg = training.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
                                     synthetic_videos=FLAGS.videos,
                                     synthetic_frames=FLAGS.frames, seed=FLAGS.seed,

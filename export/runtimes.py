@@ -313,7 +313,7 @@ class PeerRunner:
     def __init__(self, key: str, joint_set, num_threads: int | None = None, log=None):
         from dkd_tf import codec
         from dkd_tf.data import transforms
-        from dkd_tf.pretrained import peers
+        from dkd_tf.pretrained import fetch, peers
         self.peer = peers.load(key, num_threads, log)
         self.key, self.joint_set, self.source = key, joint_set, self.peer.path
         s, k = self.peer.input_size, joint_set.num_joints
@@ -323,7 +323,9 @@ class PeerRunner:
             "input": {"height": s, "width": s, "channels": 3}, "stride": 1,
             "heatmap_shape": [1, s, s, k], "state_shape": [1, 1, 1, 1],
             "joints": {"name": joint_set.name, "names": list(joint_set.names),
-                       "edges": [list(e) for e in joint_set.edges]}}
+                       "edges": [list(e) for e in joint_set.edges]},
+            "model": {"variant": f"peer {key}", "sha256": fetch.sha256(self.peer.path),
+                      "dataset": "published"}}
         self._state = np.zeros((1, 1, 1, 1), np.float32)
 
     def _run(self, frame):

@@ -387,6 +387,45 @@ class StreamTest(tf.test.TestCase):
         self.assertIn("no such video file", proc.stderr)
 
 
+class RealClipTest(tf.test.TestCase):
+    """dkd_tf.experiments.real_clip (make demo's first step) on a tiny clip, MoveNet replaced by
+    a stub that answers the crop's centre (the real one runs in make demo)."""
+
+    def test_agreement_by_hand(self):
+        from dkd_tf.experiments import real_clip
+        ref = {"frames": [{"status": "ok", "keypoints": [[0, 0, 1], [100, 0, 1], [0, 50, 1]]},
+                          {"status": "bad_frame"}]}
+        ours = {"frames": [{"status": "ok", "keypoints": [[10, 0, 1], [100, 30, 1], [0, 50, 1]]},
+                           {"status": "ok", "keypoints": [[0, 0, 1]] * 3}]}
+        # size 100: 10 and 0 px are within 20, 30 px is not; the lost frame is left out
+        self.assertAllClose(real_clip.agreement(ours, ref), 200.0 / 3)
+
+    def test_run_writes_both_streams_and_the_side_by_side_png(self):
+        from dkd_tf.experiments import real_clip
+        from dkd_tf.pretrained import peers
+        root = self.get_temp_dir()
+        video = write_video(os.path.join(root, "clip.avi"),
+                            synthetic.render_video(synthetic.video_rng(4, 0), 6, H, W)["frames"])
+        graph = os.path.join(root, "peer.tflite")
+        with open(graph, "wb") as f:
+            f.write(b"stub")
+        fake = mock.Mock(names=peers.COCO_NAMES, input_size=32, path=graph)
+        centre = np.zeros((17, 3), np.float32)
+        centre[:, :2], centre[:, 2] = 15.5, 0.9
+        fake.predict.return_value = centre
+        with mock.patch.object(peers, "load", return_value=fake):
+            out = real_clip.run(os.path.join(root, "out"), _SHARED["export_dir"], "tiny",
+                                video=video, log=_quiet)
+        self.assertEqual(sorted(out["rows"]), ["movenet_lightning", "tiny"])
+        for name in ("real_tiny.mp4", "real_tiny.json", "real_movenet_lightning.mp4",
+                     "real_movenet_lightning.json", "real_side_by_side.png", "real_clip.json"):
+            self.assertTrue(os.path.isfile(os.path.join(root, "out", name)), name)
+        self.assertEqual(count_frames(os.path.join(root, "out", "real_tiny.mp4")), 6)
+        png = cv2.imread(out["png"])
+        self.assertEqual(png.shape[0], 640)
+        self.assertBetween(out["agreement_pck_0.2"], 0.0, 100.0)
+
+
 class PipeliningTest(tf.test.TestCase):
 
     def test_order_is_kept_and_errors_reach_the_caller(self):
@@ -591,7 +630,10 @@ class EvaluateStreamTest(tf.test.TestCase):
         from dkd_tf.pretrained import peers
         kps = np.zeros((17, 3), np.float32)
         kps[:, 0], kps[:, 2] = np.arange(17), 0.5
-        fake = mock.Mock(names=peers.COCO_NAMES, input_size=32, path="movenet.tflite")
+        graph = os.path.join(self.root, "movenet.tflite")
+        with open(graph, "wb") as f:
+            f.write(b"not read: only its checksum is recorded")
+        fake = mock.Mock(names=peers.COCO_NAMES, input_size=32, path=graph)
         fake.predict.return_value = kps
         with mock.patch.object(peers, "load", return_value=fake):
             runner = runtimes.PeerRunner("movenet_lightning", joints.PENN_ACTION)
@@ -600,6 +642,7 @@ class EvaluateStreamTest(tf.test.TestCase):
         self.assertEqual(out[0, joints.PENN_ACTION.index("l_wrist"), 0],
                          peers.COCO_NAMES.index("l_wrist"))
         self.assertEqual(manifest_lib.joint_set(runner.manifest).name, "penn_action")
+        self.assertEqual(runner.manifest["model"]["variant"], "peer movenet_lightning")
         self.assertTrue(runner.yields_keypoints)
 
     def test_cli(self):
