@@ -105,7 +105,9 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
 
     from dkd_tf import stream
     rec = RecordingRunner(runner)
-    tracker = stream.PoseTracker(rec, **settings)
+    # The app's Java core has no second look after a whole-frame initialization (find_refine):
+    # the vectors pin what it does.
+    tracker = stream.PoseTracker(rec, find_refine=False, **settings)
     tracker.reset(start_box)
     out = []
     for i, image in enumerate(frames):
