@@ -21,6 +21,7 @@ from dkd_tf.data import synthetic
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE, MOBILE = "dkd-resnet18-synthetic-128", "dkd-mobilenetv3small-synthetic-128"
 REAL = "singleframe-movenetthunder-lsp-256"
+REAL_VIDEO = "dkd-movenetlightning-realvideo-256"
 FRAMES, HEIGHT, WIDTH = 8, 160, 208
 
 
@@ -40,10 +41,12 @@ def _write_video(path, frames):
 class PresetNamesTest(tf.test.TestCase):
 
     def test_list_gives_descriptive_names_and_the_folder_names_stay_aliases(self):
-        self.assertEqual(presets.list(), sorted([REFERENCE, MOBILE, REAL]))
-        self.assertEqual(presets.available(), ["mobile", "movenet_lsp", "reference"])  # folders
+        self.assertEqual(presets.list(), sorted([REFERENCE, MOBILE, REAL, REAL_VIDEO]))
+        self.assertEqual(presets.available(),  # folders
+                         ["dkd_movenet_video", "mobile", "movenet_lsp", "reference"])
         self.assertEqual(presets.aliases(), {"reference": REFERENCE, "mobile": MOBILE,
-                                             "movenet_lsp": REAL})
+                                             "movenet_lsp": REAL,
+                                             "dkd_movenet_video": REAL_VIDEO})
         for alias, name in presets.aliases().items():
             self.assertEqual(presets.preset_dir(alias), presets.preset_dir(name))
             self.assertEqual(presets.verify(alias)["files"], presets.verify(name)["files"])
@@ -60,7 +63,11 @@ class PresetNamesTest(tf.test.TestCase):
             with open(os.path.join(presets.member_dir(name, member, meta), "config.json")) as f:
                 cfg = json.load(f)
             self.assertEqual(arch, cfg["encoder_backbone"].replace("_", ""))
-            self.assertEqual(data, cfg["dataset"].split("_")[0])
+            # clips in Penn Action's format are named by what they hold: the real-world clips
+            # (photos set in motion + teacher-labelled footage) are "realvideo"
+            held = {"real_clips": "realvideo"}.get(os.path.basename(cfg["data_dir"]),
+                                                   cfg["dataset"].split("_")[0])
+            self.assertEqual(data, held)
             self.assertEqual(int(size), cfg["input_size"])
 
     def test_model_cards_carry_the_presets_numbers_and_command(self):
@@ -107,14 +114,14 @@ class PresetNamesTest(tf.test.TestCase):
         with mock.patch.object(presets, "PRESETS_DIR", root):
             presets.verify("p")  # hashed after the rewrite
 
-    def test_android_tooling_defaults_to_the_reference_export_it_documents(self):
+    def test_android_tooling_defaults_to_the_stream_default_export(self):
         import importlib.util
         tool = os.path.join(REPO, "android_demo", "tools", "copy_export.py")
         spec = importlib.util.spec_from_file_location("android_copy_export", tool)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         self.assertEqual(module.default_export_dir(),
-                         presets.member_dir("reference", "dkd_tflite"))
+                         presets.member_dir(presets.DEFAULT, "baseline_tflite"))
 
     def test_import_is_light(self):
         code = ("import sys, dkd_tf; names = dkd_tf.presets.list(); "

@@ -2,9 +2,9 @@
 
     python android_demo/tools/copy_export.py [EXPORT_DIR] [--assets DIR]
 
-EXPORT_DIR: any `python -m export.tflite` output; by default the shipped reference export,
-dkd_tf/presets/reference/dkd_tflite (DEFAULT_PRESET, DEFAULT_MEMBER: named, not the first glob
-match, which was the int8 mobile export). DIR: android_demo/app/src/main/assets. The export is
+EXPORT_DIR: any `python -m export.tflite` output; by default the TFLite export of the preset
+`python -m dkd_tf.stream` runs by default (dkd_tf.presets.DEFAULT: the real-world
+movenet_lsp preset's Lightning-init network, verified against its preset.json). DIR: android_demo/app/src/main/assets. The export is
 opened with export.runtimes' TFLite runner (the checks every runtime makes: manifest, sha256 of
 the files, signatures, tensor shapes), and only manifest.json and the two .tflite files are
 copied; the previous assets are replaced. A manifest written before manifests carried the
@@ -27,21 +27,17 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 
-DEFAULT_PRESET = "reference"  # the export the app and the golden vectors are made from
-DEFAULT_MEMBER = "dkd_tflite"
-
-
 def default_export_dir() -> str | None:
-    """The shipped reference export (DEFAULT_PRESET's DEFAULT_MEMBER) when the repository has
-    it with TFLite graphs, else None."""
-    path = os.path.join(REPO, "dkd_tf", "presets", DEFAULT_PRESET, DEFAULT_MEMBER)
+    """The TFLite export of the preset `python -m dkd_tf.stream` runs by default
+    (dkd_tf.presets.DEFAULT and its member for tflite, checksums verified), else None: the app
+    and the golden vectors start from the same model as the Python stream."""
+    from dkd_tf import presets
     try:
-        with open(os.path.join(path, "manifest.json")) as f:
-            if "tflite" in json.load(f).get("formats", {}):
-                return path
-    except (OSError, ValueError, AttributeError):
-        pass
-    return None
+        meta = presets.verify(presets.DEFAULT)
+        return presets.member_dir(presets.DEFAULT,
+                                  presets.member_for(presets.DEFAULT, "tflite", meta), meta)
+    except presets.PresetError:
+        return None
 
 
 def open_export(export_dir: str):
@@ -84,13 +80,13 @@ def copy_export(export_dir: str, assets_dir: str = DEFAULT_ASSETS, log=print) ->
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("export_dir", nargs="?", default=None,
-                        help="export directory (default: the shipped reference export)")
+                        help="export directory (default: the stream's default preset export)")
     parser.add_argument("--assets", default=DEFAULT_ASSETS, help="the app's assets directory")
     args = parser.parse_args(argv)
     from export.manifest import ManifestError
     export_dir = args.export_dir or default_export_dir()
     if export_dir is None:
-        print("error: no export given and no shipped reference export under dkd_tf/presets/; "
+        print("error: no export given and no verified default preset export under dkd_tf/presets/; "
               "pass an export directory (python -m export.tflite --out_dir DIR)", file=sys.stderr)
         return 1
     try:

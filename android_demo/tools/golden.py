@@ -18,7 +18,7 @@ to DIR
 The Java tests (GoldenVectorsTest) replay the heatmaps through the Java core; the Python test
 tests/test_android_golden.py fails when the fingerprint no longer matches the code, i.e. when the
 Python side changed and the vectors were not regenerated with this command.
-EXPORT defaults to the shipped reference export (see copy_export.py).
+EXPORT defaults to the stream's default preset export (see copy_export.py).
 """
 from __future__ import annotations
 
@@ -215,13 +215,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--export_dir", default=None,
                         help="export directory with TFLite graphs (default: the shipped "
-                             "reference export)")
+                             "default preset export)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="output directory")
     args = parser.parse_args(argv)
     from export.manifest import ManifestError
     export_dir = args.export_dir or default_export_dir()
     if export_dir is None:
-        print("error: no --export_dir and no shipped reference export under dkd_tf/presets/",
+        print("error: no --export_dir and no verified default preset export under dkd_tf/presets/",
               file=sys.stderr)
         return 1
     try:
