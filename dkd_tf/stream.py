@@ -430,13 +430,17 @@ class PoseTracker:
       find_refine: when the initializer had the whole frame to look at (no box yet, or the box
         was lost), run it once more, in the same frame, on the box its keypoints span: a
         person far from the camera is a few dozen pixels of the whole-frame crop.
+      finder: a person finder for those whole frames, in place of the initializer's first
+        look: a runner (e.g. export.runtimes.PeerRunner('movenet_lightning', ...), trained on
+        whole images with several people) whose keypoints' box the initializer then starts
+        from; its time counts as 'finder' latency. None: the initializer looks itself.
     """
 
     def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
                  keypoint_threshold=DEFAULT_KEYPOINT_THRESHOLD, follow=True,
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
-                 follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True):
+                 follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True, finder=None):
         from export import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
@@ -468,8 +472,11 @@ class PoseTracker:
         self.follow_max_resize = float(follow_max_resize)
         self.follow_smoothing = float(follow_smoothing)
         self.find_refine = bool(find_refine)
+        self.finder = finder
         self.min_follow_joints = max(2, -(-self.num_joints // 3))
         self.latencies = {"initializer": [], "stepper": []}
+        if finder is not None:
+            self.latencies["finder"] = []
         self.reinit_counts = {"start": 0, "confidence": 0, "periodic": 0, "bad_frame": 0}
         self.bad_frames = 0
         self._check_frame = False
@@ -575,7 +582,14 @@ class PoseTracker:
         self._check_frame = False
         used_box = self.box.copy()
         graph, reason = self._next_graph()
-        keypoints, conf, region, latency = self._run(image, used_box, graph)
+        latency = 0.0
+        if whole and graph == "initializer" and self.finder is not None:
+            found, latency = self._find(image, used_box)
+            if found is not None:  # else the initializer looks at the whole frame itself
+                used_box = self.box = self.start_box = found  # bounds the follow as a given box
+                whole = False
+        keypoints, conf, region, spent = self._run(image, used_box, graph)
+        latency += spent
         if graph == "initializer":
             self.reinit_counts[reason] += 1
             self._since_init = 0
@@ -584,8 +598,8 @@ class PoseTracker:
                 # The person is small in the whole frame: look again, in the same frame, at the
                 # box its keypoints span (as a person finder's box), and keep that answer.
                 found = self._keypoint_box(keypoints, conf)
-                if found is not None:
-                    used_box = self.box = found
+                if found is not None:  # bounds the follow as a given start box would
+                    used_box = self.box = self.start_box = found
                     keypoints, conf, region, more = self._run(image, used_box, graph)
                     latency += more
         self._since_init += 1
@@ -614,15 +628,25 @@ class PoseTracker:
             heatmaps, self.state = self.runner.step(crop, self.state)
         latency = (time.perf_counter() - start) * 1e3
         self.latencies[graph].append(latency)
-        if getattr(self.runner, "yields_keypoints", False):  # a peer (runtimes.PeerRunner)
-            xy, conf = heatmaps[0, :, :2], heatmaps[0, :, 2]
-        else:
-            xy, conf = codec.decode_heatmaps(heatmaps[0], self.stride, self.decoding)
+        xy, conf = _keypoints_of(self.runner, heatmaps, self.stride, self.decoding)
         keypoints = transforms.invert_points(matrix, xy)
         half = float(size) * transforms.CROP_MARGIN / 2.0
         cx, cy = float(center[0]), float(center[1])
         region = np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
         return keypoints, conf, region, latency
+
+    def _find(self, image, box):
+        """The finder on the crop of `box` (the whole frame): (the box its keypoints span or
+        None, latency ms)."""
+        from export import manifest as manifest_lib
+        manifest = self.finder.manifest
+        crop, matrix, _, _ = crop_frame(image, box, manifest_lib.input_size(manifest))
+        start = time.perf_counter()
+        out, _ = self.finder.initialize(crop)
+        latency = (time.perf_counter() - start) * 1e3
+        self.latencies["finder"].append(latency)
+        xy, conf = _keypoints_of(self.finder, out, int(manifest["stride"]), manifest["decoding"])
+        return self._keypoint_box(transforms.invert_points(matrix, xy), conf), latency
 
     def _extent(self, keypoints, conf):
         """(lo, hi, extent) of the box the keypoints span, or None when too few are confident.
@@ -666,6 +690,27 @@ class PoseTracker:
 
     def latency_summary(self) -> dict:
         return {g: latency_stats(v) for g, v in self.latencies.items()}
+
+
+def open_finder(key: str, runner, num_threads=None, log=None):
+    """A published network (dkd_tf.pretrained.peers key) as PoseTracker's finder, its keypoints
+    mapped to `runner`'s joints; None for an empty key."""
+    if not key:
+        return None
+    from dkd_tf.pretrained import peers
+    from export import manifest as manifest_lib
+    from export import runtimes
+    if key not in peers.PEERS:
+        raise StreamError(f"--finder {key}: unknown; choose one of {', '.join(peers.PEERS)}")
+    return runtimes.PeerRunner(key, manifest_lib.joint_set(runner.manifest), num_threads, log)
+
+
+def _keypoints_of(runner, output, stride, decoding):
+    """(xy [K, 2] crop px, confidence [K]) of a runner's output [1, ...]: keypoints as they are
+    from a runner that yields them (runtimes.PeerRunner), else decoded heatmaps."""
+    if getattr(runner, "yields_keypoints", False):
+        return output[0, :, :2], output[0, :, 2]
+    return codec.decode_heatmaps(output[0], stride, decoding)
 
 
 def _rgb_frame(frame, index: int) -> np.ndarray:
@@ -814,7 +859,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
                  log=print, allow_unverified: bool = False, overlap: bool = True,
-                 stop: "StopRequest | None" = None) -> dict:
+                 stop: "StopRequest | None" = None, finder: str = "") -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
 
     TFLite/ONNX exports run only when their manifest records a passed parity check
@@ -843,7 +888,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         tracker = PoseTracker(runner, reinit_threshold, reinit_every, keypoint_threshold,
                               follow_margin=follow_margin,
                               follow_max_resize=follow_max_resize,
-                              follow_smoothing=follow_smoothing)
+                              follow_smoothing=follow_smoothing,
+                              finder=open_finder(finder, runner, num_threads, log))
         tracker.reset(bbox, what=f"{video}: --bbox")
         writer = OverlayWriter(out_video, source.fps) if out_video else None
     except BaseException:
@@ -1056,7 +1102,7 @@ def main(argv):
                            follow_smoothing=f.follow_smoothing,
                            num_threads=f.num_threads or None, max_frames=f.max_frames or None,
                            progress=f.progress, allow_unverified=f.allow_unverified,
-                           overlap=f.overlap, stop=stop)
+                           overlap=f.overlap, stop=stop, finder=f.finder)
     if out["summary"]["interrupted"]:
         print(interruption_message(out, f.out_video, f.out_json), file=sys.stderr, flush=True)
         return stop.exit_status if stop.is_set() else 128 + int(signal.SIGINT)
@@ -1087,6 +1133,11 @@ def _define_flags():
                         ".avi/.mkv: MJPG); empty: none.")
     flags.DEFINE_string("out_json", "", "JSON of per-frame keypoints [x, y, conf] and the "
                         "summary; empty: none.")
+    from dkd_tf.pretrained.peers import PEERS
+    flags.DEFINE_enum("finder", "", ["", *PEERS], "Person finder for frames seen whole (no "
+                      "--bbox, or the person lost): a published network (fetched and "
+                      "checksummed) whose keypoints' box the initializer starts from. Empty: "
+                      "the initializer looks itself, twice.")
     flags.DEFINE_string("bbox", "", "Start box x1,y1,x2,y2 in frame pixels around the person; "
                         "empty: the whole frame.")
     flags.DEFINE_float("reinit_threshold", DEFAULT_REINIT_THRESHOLD, "Re-run the initializer "

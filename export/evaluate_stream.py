@@ -46,7 +46,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                     num_threads: int | None = None, runner=None, progress: bool = False,
                     log=print, allow_unverified: bool = False,
                     follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING,
-                    follow_margin: float = DEFAULT_FOLLOW_MARGIN) -> dict:
+                    follow_margin: float = DEFAULT_FOLLOW_MARGIN, finder=None) -> dict:
     """Stream the videos of `split` and score them.
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
@@ -75,7 +75,8 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                          f"export predicts {joint_set.name!r}")
     tracker = stream.PoseTracker(runner, reinit_threshold=reinit_threshold,
                                  reinit_every=reinit_every, follow=(crop in FOLLOWING),
-                                 follow_smoothing=follow_smoothing, follow_margin=follow_margin)
+                                 follow_smoothing=follow_smoothing, follow_margin=follow_margin,
+                                 finder=finder)
     predictions = {}
     start = time.perf_counter()
     iterator = records
@@ -235,18 +236,22 @@ def main(argv):
     f = flags.FLAGS
     from export.graphs import quiet_tf_logging
     quiet_tf_logging(f)
+    from dkd_tf.stream import open_finder
     export_dirs = [d for d in f.export_dir.split(",") if d]
+    pairs = _pairs(f.compare)
+    runners = _runners(f, export_dirs)
+    finder = open_finder(f.finder, next(iter(runners.values())), f.num_threads or None)
     if len(export_dirs) == 1 and not f.peers:
         out = evaluate_stream(f.export_dir, f.data_dir, f.crop, f.backend, f.split,
                               f.max_videos or None, f.alpha, f.reinit_threshold, f.reinit_every,
-                              f.num_threads or None, progress=True,
-                              allow_unverified=f.allow_unverified,
-                              follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin)
+                              f.num_threads or None, runner=next(iter(runners.values())),
+                              progress=True, follow_smoothing=f.follow_smoothing,
+                              follow_margin=f.follow_margin, finder=finder)
     else:
-        out = compare_streams(_runners(f, export_dirs), f.data_dir, f.split, f.crop,
-                              f.max_videos or None, _pairs(f.compare),
+        out = compare_streams(runners, f.data_dir, f.split, f.crop, f.max_videos or None, pairs,
                               reinit_threshold=f.reinit_threshold, reinit_every=f.reinit_every,
-                              follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin)
+                              follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin,
+                              finder=finder)
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
@@ -266,6 +271,10 @@ def _define_flags():
                       "movenet_thunder, blazepose_full, ...).")
     flags.DEFINE_list("compare", [], "Row pairs A:B reported as A - B with a paired-bootstrap "
                       "interval over the videos (e.g. DKD:Baseline).")
+    from dkd_tf.pretrained.peers import PEERS
+    flags.DEFINE_enum("finder", "", ["", *PEERS], "--crop find: a published network that finds "
+                      "the person on a whole frame for every row (dkd_tf.stream --finder); "
+                      "empty: each row's initializer looks itself.")
     flags.DEFINE_string("data_dir", None, "Penn Action format data dir (frames/, labels/).")
     flags.DEFINE_enum("crop", "follow", list(CROPS), "gt: crop every frame around its "
                       "ground-truth box (paper protocol); follow: start from frame 1's box, then "

@@ -206,6 +206,32 @@ class StreamTest(tf.test.TestCase):
                             atol=1e-3)
         self.assertAllClose(found.keypoints, runner_keypoints(runner, frame, found.box),
                             atol=1e-3)
+        # A finder looks at the whole frame instead; the initializer starts from its box.
+        class Finder:                          # three joints spanning (20, 10) - (60, 70)
+            yields_keypoints = True
+            manifest = dict(runner.manifest, input={"height": 32, "width": 32, "channels": 3})
+
+            def initialize(self, crop):
+                assert crop.shape == (1, 32, 32, 3), crop.shape
+                return self.kps[None], None
+
+        finder = Finder()
+        _, matrix, _, _ = stream.crop_frame(frame, stream.full_frame_box(H, W), 32)
+        m = np.asarray(matrix, np.float64)                     # frame px -> crop px
+        pts = np.array([[20.0, 10.0], [60.0, 70.0], [40.0, 40.0]])
+        finder.kps = np.concatenate([pts @ m[:2, :2].T + m[:2, 2], np.full((3, 1), 0.9)],
+                                    -1).astype(np.float32)
+        found_by = stream.PoseTracker(runner, keypoint_threshold=0.5, follow_margin=0.1,
+                                      finder=finder)
+        found_by.min_follow_joints = 2
+        found_by.reset(None)
+        first = found_by.process(frame, 0)
+        self.assertLen(found_by.latencies["finder"], 1)
+        self.assertLen(found_by.latencies["initializer"], 1)   # no second look needed
+        self.assertAllClose(first.box, [16.0, 4.0, 64.0, 76.0], atol=0.05)
+        self.assertAllClose(found_by.start_box, first.box)      # bounds the follow from now on
+        with self.assertRaisesRegex(stream.StreamError, "--finder nope: unknown"):
+            stream.open_finder("nope", runner)
         # A given box is used as it is: one look.
         boxed = stream.PoseTracker(runner)
         boxed.reset(self.video["bboxes"][0])

@@ -37,6 +37,7 @@ from dkd_tf.presets import real_world
 
 NAME = "dkd_movenet_video"
 PEERS = ("movenet_lightning", "movenet_thunder")
+FINDER = "movenet_lightning"  # the no-box rows are also streamed with it finding the person
 # Export members: suffix -> (quantization, shipped). fp32 (DKD's only) is made and scored as the
 # reference of fp16, not shipped. No int8 member: full int8 (and int8-weight "dynamic") exports
 # of this DKD fail export.verify's parity rule (docs/real_people.md#real-people-in-video).
@@ -122,12 +123,16 @@ def model_card(meta: dict) -> str:
                 for a, r in by_alpha.items()))
     for test in meta.get("no_box", []):
         c = test["comparison"]
+        how = (f"`--finder {test['finder']}`: {test['finder']} finds the person on the whole "
+               "frame, the initializer starts from its box" if test.get("finder") else
+               "the initializer sees the whole first frame and looks again at the box its "
+               "keypoints span")
         lines += ["", f"### No box: {test['name']} ({c['num_videos']} clips, "
-                      f"{c['num_frames']} frames)", "",
-                  "As `python -m dkd_tf.stream` runs without `--bbox`: the initializer sees the "
-                  "whole first frame, looks again at the box its keypoints span, then the crop "
-                  "follows and re-initializes below the default confidence. Two of these clips' "
-                  "scenes hold two people; the labels follow the one the teachers chose.", "",
+                      f"{c['num_frames']} frames)"
+                  + (f", {test['finder']} as finder" if test.get("finder") else ""), "",
+                  f"As `python -m dkd_tf.stream` runs without `--bbox`: {how}; then the crop "
+                  "follows and re-initializes below the default confidence. Half of these clips "
+                  "hold two people; the labels follow the one the teachers chose.", "",
                   format_rows(c)]
     lines += ["", "## Cost (TFLite, one thread, all graphs interleaved in one loop)", "",
               format_costs(meta["costs"]), "",
@@ -229,15 +234,20 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     no_box = []
     find_rows = {k: runners[k] for k in ("DKD fp16", "Baseline fp16", "movenet_lightning")
                  if k in runners}
+    finders = {"": None}
+    if FINDER in peers:
+        finders[FINDER] = stream.open_finder(FINDER, runners["DKD fp16"], num_threads)
     for d in find_dirs:
         base = os.path.basename(os.path.normpath(d))
-        log(f"streaming {len(find_rows)} rows over {d} with no first box")
-        comparison = evaluate_stream.compare_streams(
-            find_rows, d, "all", "find", max_videos or None,
-            [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
-            reinit_threshold=stream.DEFAULT_REINIT_THRESHOLD)
-        no_box.append({"name": base, "about": TEST_ABOUT.get(base, ""),
-                       "comparison": without_paths(evaluate_stream._json_ready(comparison))})
+        for key, finder in finders.items():
+            log(f"streaming {len(find_rows)} rows over {d} with no first box"
+                + (f", {key} finding the person" if key else ""))
+            comparison = evaluate_stream.compare_streams(
+                find_rows, d, "all", "find", max_videos or None,
+                [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
+                reinit_threshold=stream.DEFAULT_REINIT_THRESHOLD, finder=finder)
+            no_box.append({"name": base, "about": TEST_ABOUT.get(base, ""), "finder": key,
+                           "comparison": without_paths(evaluate_stream._json_ready(comparison))})
     files = {}
     for (member, suffix), d in exports.items():
         if EXPORTS[suffix][1]:
