@@ -140,7 +140,8 @@ def model_card(meta: dict) -> str:
               f"`{'`, `'.join(meta['trained_by'])}` on {meta['machine']} (commit "
               f"{meta['commit']}; training "
               f"{', '.join(f'{k} {v / 60:.0f} min' for k, v in meta['train_seconds'].items())}; "
-              f"this command {meta['wall_minutes']} min).",
+              f"this command {meta['wall_minutes']} min)"
+              + (f"; rescored by `{meta['rescored_by']}`." if meta.get("rescored_by") else "."),
               "",
               "## Training data and its terms",
               "",
@@ -172,51 +173,31 @@ TEST_ABOUT = {
 }
 
 
-def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
-         verify_video: str, name: str = NAME, num_threads: int = 1, log=print,
-         root_dir: str | None = None, max_videos: int = 0, runs_timed: int = 30,
-         peers=PEERS) -> str:
-    """Copy, export, score and describe the pair as <root_dir>/<name> (module docstring).
-    max_videos > 0 streams only the first clips of each test dir (tests)."""
-    from dkd_tf import run_state, stream, training
-    from dkd_tf.pretrained import peers as peers_lib
-    from export import evaluate_stream, graphs as graphs_lib, runtimes
-    from export import manifest as manifest_lib
-    from export import tflite as tflite_export
-    start = time.time()
-    runs = {"dkd": dkd_dir, "baseline": baseline_dir}
-    for run in runs.values():  # before any slow work: both runs finished and whole
-        run_state.verify_model_dir(run)
+def _check_dirs(test_dirs, find_dirs, verify_video) -> None:
     for d in list(test_dirs) + list(find_dirs):
         if not os.path.isdir(os.path.join(d, "labels")):
             raise FileNotFoundError(f"{d}: not a Penn Action format data dir (no labels/)")
     if not os.path.exists(verify_video):
         raise FileNotFoundError(f"{verify_video}: no such video for the parity clip")
-    root_dir = root_dir or presets.PRESETS_DIR
-    root = os.path.join(root_dir, name)
-    staging = root + ".staging"
-    unshipped = root + ".fp32"
-    for d in (staging, unshipped):
-        shutil.rmtree(d, ignore_errors=True)
-    seconds, sizes, exports = {}, {}, {}
-    for member, run in runs.items():
-        os.makedirs(os.path.join(staging, member))
-        shutil.copyfile(os.path.join(run, training.CONFIG_FILE),
-                        os.path.join(staging, member, training.CONFIG_FILE))
-        model, cfg = graphs_lib.load_model_dir(run)
-        training.save_inference_model(model, os.path.join(staging, member, training.MODEL_FILE),
-                                      cfg.input_size)
-        sizes[member] = cfg.input_size
-        seconds[member] = run_state.recorded_train_seconds(run) or 0.0
-        for suffix, (quantize, shipped) in EXPORTS.items():
-            if suffix in NOT_MADE[member]:
-                continue
-            out = os.path.join(staging if shipped else unshipped, f"{member}_{suffix}")
-            log(f"$ python -m export.tflite --model_dir {os.path.join(staging, member)} "
-                f"--out_dir {out} --quantize {quantize} --verify_video {verify_video}")
-            tflite_export.export_tflite(os.path.join(staging, member), out, quantize,
-                                        video=verify_video, log=lambda *_: None)
-            exports[(member, suffix)] = out
+
+
+def export_member(model_dir: str, out: str, quantize: str, verify_video: str, log=print) -> str:
+    from export import tflite as tflite_export
+    log(f"$ python -m export.tflite --model_dir {model_dir} --out_dir {out} --quantize "
+        f"{quantize} --verify_video {verify_video}")
+    tflite_export.export_tflite(model_dir, out, quantize, video=verify_video,
+                                log=lambda *_: None)
+    return out
+
+
+def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos: int = 0,
+          runs_timed: int = 30, peers=PEERS, log=print) -> dict:
+    """{'tests', 'no_box', 'costs'} of the exports {(member, suffix): export dir} beside the
+    peers (module docstring)."""
+    from dkd_tf import stream
+    from dkd_tf.pretrained import peers as peers_lib
+    from export import evaluate_stream, runtimes
+    from export import manifest as manifest_lib
     runners = {ROWS[k]: runtimes.open_runner("tflite", d, num_threads)
                for k, d in exports.items()}
     joint_set = manifest_lib.joint_set(runners["DKD fp16"].manifest)
@@ -256,17 +237,62 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
             files[f"{label} stepper"] = os.path.join(d, "stepper.tflite")
     files.update({k: peers_lib.tflite_file(k) for k in peers})
     costs = real_world.cost_rows(files, num_threads, runs_timed)
+    log(format_costs(costs))
+    return {"tests": tests, "no_box": no_box, "costs": costs}
+
+
+def _machine() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+            f"Python {platform.python_version()}")
+
+
+def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
+         verify_video: str, name: str = NAME, num_threads: int = 1, log=print,
+         root_dir: str | None = None, max_videos: int = 0, runs_timed: int = 30,
+         peers=PEERS) -> str:
+    """Copy, export, score and describe the pair as <root_dir>/<name> (module docstring).
+    max_videos > 0 streams only the first clips of each test dir (tests)."""
+    from dkd_tf import run_state, training
+    from export import graphs as graphs_lib
+    start = time.time()
+    runs = {"dkd": dkd_dir, "baseline": baseline_dir}
+    for run in runs.values():  # before any slow work: both runs finished and whole
+        run_state.verify_model_dir(run)
+    _check_dirs(test_dirs, find_dirs, verify_video)
+    root_dir = root_dir or presets.PRESETS_DIR
+    root = os.path.join(root_dir, name)
+    staging = root + ".staging"
+    unshipped = root + ".fp32"
+    for d in (staging, unshipped):
+        shutil.rmtree(d, ignore_errors=True)
+    seconds, sizes, exports = {}, {}, {}
+    for member, run in runs.items():
+        os.makedirs(os.path.join(staging, member))
+        shutil.copyfile(os.path.join(run, training.CONFIG_FILE),
+                        os.path.join(staging, member, training.CONFIG_FILE))
+        model, cfg = graphs_lib.load_model_dir(run)
+        training.save_inference_model(model, os.path.join(staging, member, training.MODEL_FILE),
+                                      cfg.input_size)
+        sizes[member] = cfg.input_size
+        seconds[member] = run_state.recorded_train_seconds(run) or 0.0
+        for suffix, (quantize, shipped) in EXPORTS.items():
+            if suffix not in NOT_MADE[member]:
+                exports[(member, suffix)] = export_member(
+                    os.path.join(staging, member),
+                    os.path.join(staging if shipped else unshipped, f"{member}_{suffix}"),
+                    quantize, verify_video, log)
+    scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed, peers,
+                   log)
     info = {"produced_by": f"python -m dkd_tf.presets.real_world_video --dkd_dir {dkd_dir} "
                            f"--baseline_dir {baseline_dir} --test_dirs {','.join(test_dirs)} "
                            f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}",
             "trained_by": ["python -m dkd_tf.train --flagfile configs/real_dkd.flags",
                            "python -m dkd_tf.train --flagfile configs/real_baseline.flags"],
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
-                       f"Python {platform.python_version()}",
-            "commit": presets.git_commit(), "date": datetime.date.today().isoformat(),
+            "machine": _machine(), "commit": presets.git_commit(),
+            "date": datetime.date.today().isoformat(),
             "train_seconds": {k: round(v) for k, v in seconds.items()},
             "wall_minutes": round((time.time() - start) / 60, 1),
-            "input_size": sizes["dkd"], "tests": tests, "no_box": no_box, "costs": costs}
+            "input_size": sizes["dkd"], **scores}
     with open(os.path.join(staging, presets.CARD_FILE), "w") as f:
         f.write(model_card({"name": name, **info}))
     presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
@@ -274,12 +300,48 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     shutil.rmtree(unshipped, ignore_errors=True)
     if root_dir == presets.PRESETS_DIR:
         presets.verify(name)
-    log(format_costs(costs))
+    return root
+
+
+def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int = 1,
+            log=print, max_videos: int = 0, runs_timed: int = 30, peers=PEERS) -> str:
+    """Score a shipped preset again (after the scoring or tracking code changed) without
+    re-making its models: the same files, verified first; an fp32 export of its DKD is made in
+    a temporary folder as the reference row. preset.json's results, commit and date and the
+    model card are rewritten; `rescored_by` records the command."""
+    import tempfile
+    start = time.time()
+    meta = presets.verify(name)
+    _check_dirs(test_dirs, find_dirs, verify_video)
+    root = presets.preset_dir(name)
+    exports = {(m, "tflite"): presets.member_dir(name, f"{m}_tflite", meta)
+               for m in ("dkd", "baseline")}
+    with tempfile.TemporaryDirectory(prefix="dkd_rescore_") as tmp:
+        exports[("dkd", "tflite_fp32")] = export_member(
+            presets.member_dir(name, "dkd", meta), os.path.join(tmp, "dkd_tflite_fp32"), "none",
+            verify_video, log)
+        scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed,
+                       peers, log)
+    info = {k: v for k, v in meta.items() if k not in ("format_version", "name", "files")}
+    info.update(scores, commit=presets.git_commit(), date=datetime.date.today().isoformat(),
+                machine=_machine(), wall_minutes=round((time.time() - start) / 60, 1),
+                rescored_by=f"python -m dkd_tf.presets.real_world_video --rescore --test_dirs "
+                            f"{','.join(test_dirs)} --find_dirs {','.join(find_dirs)} "
+                            f"--verify_video {verify_video}")
+    with open(os.path.join(root, presets.CARD_FILE), "w") as f:
+        f.write(model_card({"name": meta["name"], **info}))
+    presets.write(os.path.basename(root), meta["members"], {**info, "name": meta["name"]},
+                  root=os.path.dirname(root))
+    presets.verify(name)  # the same files: only the results changed
     return root
 
 
 def main(argv):
     del argv
+    if FLAGS.rescore:
+        rescore(NAME, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
+                num_threads=FLAGS.num_threads)
+        return
     ship(FLAGS.dkd_dir, FLAGS.baseline_dir, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
          num_threads=FLAGS.num_threads)
 
@@ -301,6 +363,8 @@ if __name__ == "__main__":
     flags.DEFINE_string("verify_video", "runs/vtest_test_tb", "Parity clip of the exports "
                         "(export.tflite --verify_video): a Penn Action format data dir of real "
                         "people (labelled-box crops) or a video.")
+    flags.DEFINE_bool("rescore", False, "Score the shipped preset again (same model files, "
+                      "verified; results and card rewritten) instead of shipping the runs.")
     flags.DEFINE_integer("num_threads", 1, "LiteRT threads for streaming and latency.")
     from dkd_tf import cli_errors
     cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
