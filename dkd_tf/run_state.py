@@ -32,32 +32,18 @@ import shutil
 
 from absl import logging
 
-CONFIG_FILE = "config.json"  # = training.CONFIG_FILE / MODEL_FILE (kept here to stay importable
-MODEL_FILE = "model.keras"   # from training without a cycle)
+from dkd_tf import train_config
+from dkd_tf.train_config import CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig
+
 MODEL_RECORD = "model_epoch.json"
 CHECKPOINT_DIR = "checkpoints"
 UNREADABLE_DIR = "unreadable"
 CHECKPOINT_PREFIX = "ckpt"
 
-# Settings that define the network, its weights' meaning or what the checkpoints were trained
-# on: never changed in a resumed run (use a new --model_dir).
-ARCHITECTURE_FIELDS = (
-    "dataset", "split", "variant", "initializer_backbone", "encoder_backbone",
-    "initializer_width", "encoder_width", "deconv_filters", "initializer_deconv_filters",
-    "kernel_size", "kernel_channels", "distillator_pools", "distillator_output",
-    "kernel_residual", "eta",
-    "discriminator_scale", "input_size", "encoder_input_scale", "freeze_initializer",
-    "backbone_weights", "init_initializer_from", "init_encoder_from", "init_matcher_from",
-    "optimizer")  # optimizer: its slot variables are in the checkpoints
-# How a run proceeds from here: allowed in a resumed run when named in allow_changes, logged.
-SAFE_FIELDS = (
-    "epochs", "learning_rate", "lr_decay_epochs", "lr_decay_factor", "clips_per_epoch",
-    "batch_size", "clip_length", "sigma", "foreground_weight", "gamma", "scale_min", "scale_max",
-    "max_rotation",
-    "rotation_prob", "flip_prob", "max_translation", "seed", "data_dir", "synthetic_videos",
-    "synthetic_frames", "synthetic_face_cue", "synthetic_side_cue")
-# How this process runs, not what it trains: never compared.
-RUN_FIELDS = ("model_dir", "strategy", "tpu", "verbose")
+# What a resumed run may change, by the kind each setting declares (dkd_tf.train_config).
+ARCHITECTURE_FIELDS = train_config.fields_of_kind(train_config.ARCHITECTURE)  # never
+SAFE_FIELDS = train_config.fields_of_kind(train_config.SAFE)  # when named in allow_changes
+RUN_FIELDS = train_config.fields_of_kind(train_config.RUN)  # never compared
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 INPUT_MULTIPLE = 32  # the backbones' stride: heatmaps and every feature map stay aligned
@@ -107,7 +93,8 @@ def config_problems(cfg) -> list[tuple[str, str]]:
             out.append((field, problem))
 
     def choice(field, choices):
-        need(field, getattr(cfg, field) in choices, f"must be one of {', '.join(map(str, choices))}")
+        need(field, getattr(cfg, field) in choices,
+             f"must be one of {', '.join(map(str, choices))}")
 
     choice("dataset", DATASETS)
     choice("variant", VARIANTS)
@@ -116,7 +103,6 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     choice("strategy", STRATEGIES)
     choice("split", (1, 2, 3))
     choice("verbose", (0, 1, 2))
-    from dkd_tf.training import OPTIMIZERS
     choice("optimizer", OPTIMIZERS)
     problem = input_size_problem(cfg.input_size)
     if problem:
@@ -251,7 +237,6 @@ def check_resume(cfg, allow_changes=()) -> list:
     Returns the allowed differences [(field, stored, new)] (empty for a new run or the same
     settings); raises RunStateError with a table of the differences when an architecture setting
     changed or a safe one changed without being named in allow_changes."""
-    from dkd_tf.training import TrainConfig
     allow = set(allow_changes)
     unknown = allow - set(SAFE_FIELDS)
     if unknown:

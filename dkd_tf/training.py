@@ -10,8 +10,6 @@ epoch after it, with both optimizers' step counts and lambda as they were.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import time
 
@@ -26,85 +24,9 @@ from dkd_tf.data import datasets, frame_check, pipeline
 from dkd_tf.models.dkd import DKD, KERNEL_MATCHING_VARIANTS
 from dkd_tf.models.movenet import MOVENET_BACKBONES
 from dkd_tf.pretrained import movenet_weights
-
-CONFIG_FILE = "config.json"
-MODEL_FILE = "model.keras"
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    """Every setting of a training run (the absl flags of dkd_tf.train mirror these fields)."""
-
-    model_dir: str = "runs/dkd"
-    dataset: str = "synthetic"  # synthetic | penn_action | sub_jhmdb
-    data_dir: str = "data/synthetic"
-    split: int = 1  # Sub-JHMDB split
-    synthetic_videos: int = 64
-    synthetic_frames: int = 40
-    synthetic_face_cue: bool = False  # draw a face on the front of each head (data.synthetic)
-    synthetic_side_cue: bool = False  # a white stripe down each left limb (needs flip_prob=0)
-    variant: str = "dkd"
-    initializer_backbone: str = "resnet101"
-    encoder_backbone: str = "resnet18"
-    initializer_width: int = 64
-    encoder_width: int = 64
-    backbone_weights: str = ""  # '' | imagenet | movenet | path of a weights file
-    init_initializer_from: str = ""  # a pretrained .keras model whose pose network seeds P
-    init_encoder_from: str = ""  # ... whose backbone and deconvolutions seed F
-    init_matcher_from: str = ""  # ... single-frame model whose 1x1 classifier seeds DKD's head
-    deconv_filters: int = 256
-    initializer_deconv_filters: int = 0  # P's deconvolution channels; 0 = deconv_filters
-    kernel_size: int = 7
-    kernel_channels: int = 256
-    distillator_pools: int = 2  # 2x2 max-pools in Phi (the paper: 2; 1 for 128-px crops)
-    distillator_output: str = "relu"  # relu | linear: what ends Phi (linear: signed kernels)
-    kernel_residual: bool = False  # match with k' + a centred unit tap (PoseKernelMatching)
-    eta: float = 0.1
-    gamma: float = 0.1
-    discriminator_scale: float = 1.0
-    foreground_weight: float = 0.0  # pose-loss weight of pixels near joints (0: plain l2)
-    encoder_input_scale: float = 1.0  # F reads the frame scaled by this (1, 0.5, 0.25)
-    freeze_initializer: bool = False  # P keeps its seeded weights (temporal variants)
-    input_size: int = 256
-    clip_length: int = 5
-    sigma: float = 1.0
-    batch_size: int = 8
-    epochs: int = 40
-    clips_per_epoch: int = 0  # 0: every clip once per epoch
-    optimizer: str = "rmsprop"  # rmsprop (the paper) | adam
-    learning_rate: float = 5e-4
-    lr_decay_epochs: tuple = (15, 25)
-    lr_decay_factor: float = 0.1
-    scale_min: float = 0.8
-    scale_max: float = 1.4
-    max_rotation: float = 40.0
-    rotation_prob: float = 0.6
-    flip_prob: float = 0.5
-    max_translation: float = 0.0
-    strategy: str = "default"
-    tpu: str = ""
-    seed: int = 0
-    verbose: int = 1
-
-    def save(self, model_dir):
-        os.makedirs(model_dir, exist_ok=True)
-        with open(os.path.join(model_dir, CONFIG_FILE), "w") as f:
-            json.dump(dataclasses.asdict(self), f, indent=2)
-
-    @classmethod
-    def load(cls, model_dir) -> "TrainConfig":
-        path = os.path.join(model_dir, CONFIG_FILE)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{path}: no training config; is {model_dir!r} a model "
-                                    "directory written by dkd_tf.train?")
-        with open(path) as f:
-            raw = json.load(f)
-        known = {f.name for f in dataclasses.fields(cls)}
-        raw = {k: v for k, v in raw.items() if k in known}
-        if "lr_decay_epochs" in raw:
-            raw["lr_decay_epochs"] = tuple(raw["lr_decay_epochs"])
-        return cls(**raw)
-
+# CONFIG_FILE and MODEL_FILE are used as training.X by many modules: imported for them too.
+from dkd_tf.train_config import (CONFIG_FILE, MODEL_FILE, OPTIMIZERS,  # noqa: F401
+                                 TrainConfig, model_kwargs)
 
 def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
     """default: one device; mirrored: all local GPUs (or logical CPUs); multi_worker: the cluster
@@ -148,22 +70,8 @@ def build_model(cfg: TrainConfig, num_joints: int, clips=None,
     """The run's model with its seeds applied; `clips` [B, T, H, W, 3] (training frames) are
     needed only by --init_matcher_from, whose batch-norm statistics come from them."""
     weights = cfg.backbone_weights if cfg.backbone_weights not in ("", "movenet") else None
-    model = DKD(num_joints=num_joints, variant=cfg.variant,
-                initializer_backbone=cfg.initializer_backbone,
-                encoder_backbone=cfg.encoder_backbone,
-                initializer_width=cfg.initializer_width, encoder_width=cfg.encoder_width,
-                deconv_filters=cfg.deconv_filters,
-                initializer_deconv_filters=cfg.initializer_deconv_filters,
-                kernel_size=cfg.kernel_size,
-                kernel_channels=cfg.kernel_channels,
-                distillator_pools=cfg.distillator_pools,
-                distillator_output=cfg.distillator_output,
-                kernel_residual=cfg.kernel_residual, eta=cfg.eta, gamma=cfg.gamma,
-                discriminator_scale=cfg.discriminator_scale,
-                foreground_weight=cfg.foreground_weight,
-                encoder_input_scale=cfg.encoder_input_scale,
-                initializer_trainable=not cfg.freeze_initializer,
-                initializer_weights=weights, encoder_weights=weights)
+    model = DKD(num_joints=num_joints, **model_kwargs(cfg), initializer_weights=weights,
+                encoder_weights=weights)
     if cfg.backbone_weights == "movenet":
         model(np.zeros((1, 2, cfg.input_size, cfg.input_size, 3), np.float32))  # build
         map_movenet(model, cfg, joint_set or datasets.joint_set_of(cfg.dataset))
@@ -236,7 +144,8 @@ def seed_matcher(model: DKD, source: keras.Model, source_joints, clips,
     last_bn.gamma.assign(tf.zeros_like(last_bn.gamma))
     last_bn.beta.assign(tf.zeros_like(last_bn.beta))
     frames = tf.reshape(clips[:, 1:], (-1,) + tuple(clips.shape[2:]))
-    logits = tf.einsum("bhwd,dk->bhwk", model.encoder(model._shrink(frames), training=False), w[0, 0])
+    features = model.encoder(model._shrink(frames), training=False)
+    logits = tf.einsum("bhwd,dk->bhwk", features, w[0, 0])
     mean, var = tf.nn.moments(logits, axes=[0, 1, 2])
     bn = matcher.bn
     bn.moving_mean.assign(mean)
@@ -331,7 +240,6 @@ def save_inference_model(model: DKD, path: str, input_size: int) -> DKD:
     return slim
 
 
-OPTIMIZERS = ("rmsprop", "adam")
 
 
 def make_optimizer(cfg: TrainConfig, lr):
@@ -436,6 +344,8 @@ def _run_locked(cfg: TrainConfig, callbacks, allow_changes) -> DKD:
     run_state.save_config(cfg, changes)  # written only now, after the checks and the restore
     cbs = [EpochCheckpoint(manager, epoch_var, os.path.join(cfg.model_dir, MODEL_FILE)),
            keras.callbacks.TensorBoard(os.path.join(cfg.model_dir, "logs")), *callbacks]
+    # shuffle=False: the tf.data pipeline orders the clips itself (seeded, resumable); Keras's
+    # default shuffle=True is ignored for a Dataset and only warns.
     model.fit(ds, epochs=cfg.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-              callbacks=cbs, verbose=cfg.verbose)
+              callbacks=cbs, verbose=cfg.verbose, shuffle=False)
     return model

@@ -92,9 +92,10 @@ def profile(cfg: training.TrainConfig, runs: int = 10, fit_steps: int = 20) -> d
             model.discriminator.trainable_variables), runs)
     step = tf.function(model.train_step)
     out["train_step"] = _median_seconds(lambda: step((frames, targets, weights)), runs)
-    model.fit(ds.take(2), verbose=0)  # trace fit's own step function outside the timing
+    # trace fit's own step function outside the timing
+    model.fit(ds.take(2), verbose=0, shuffle=False)
     t0 = time.perf_counter()
-    model.fit(ds.take(fit_steps), verbose=0)
+    model.fit(ds.take(fit_steps), verbose=0, shuffle=False)
     out["fit_step"] = (time.perf_counter() - t0) / fit_steps
     frames_per_step = cfg.batch_size * t
     return {"seconds": out, "frames_per_step": frames_per_step,

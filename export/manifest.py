@@ -35,6 +35,7 @@ Layout (format_version 1):
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -43,6 +44,7 @@ import platform
 import numpy as np
 
 from dkd_tf import codec
+from dkd_tf.train_config import MANIFEST_FIELDS, TrainConfig
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
@@ -127,18 +129,7 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
             "variant": model.variant,
             "temporal": bool(model.temporal),
             "num_joints": int(model.num_joints),
-            "initializer_backbone": model.initializer_backbone,
-            "encoder_backbone": model.encoder_backbone,
-            "initializer_width": int(model.initializer_width),
-            "encoder_width": int(model.encoder_width),
-            "deconv_filters": int(model.deconv_filters),
-            "initializer_deconv_filters": int(model.initializer_deconv_filters),
-            "kernel_size": int(model.kernel_size),
-            "kernel_channels": int(model.kernel_channels),
-            "distillator_pools": int(model.distillator_pools),
-            "distillator_output": model.distillator_output,
-            "kernel_residual": bool(model.kernel_residual),
-            "encoder_input_scale": float(model.encoder_input_scale),
+            **architecture_of(model),
             "sha256": model_sha256,
             "model_dir": os.path.abspath(model_dir),
             "dataset": cfg.dataset,
@@ -169,6 +160,13 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
         "verification": {},
         "versions": versions(),
     }
+
+
+def architecture_of(model) -> dict:
+    """The model's value of every setting declared manifest=True (dkd_tf.train_config), as the
+    JSON type of the setting's default."""
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    return {name: type(defaults[name])(getattr(model, name)) for name in MANIFEST_FIELDS}
 
 
 def same_model(a: dict, b: dict) -> bool:

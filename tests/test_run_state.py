@@ -159,6 +159,33 @@ class ConfigFieldsTest(tf.test.TestCase):
         self.assertCountEqual(placed, [f.name for f in dataclasses.fields(training.TrainConfig)])
         self.assertTrue(run_state.is_architecture("a_future_setting"))
 
+    def test_each_setting_is_declared_once_and_everything_derives_from_it(self):
+        """Adding a setting is one field of train_config.TrainConfig: its help becomes the
+        flag's, its kind the resume rule, model=True a DKD argument, manifest=True a manifest
+        entry read back from the model."""
+        import inspect
+
+        from dkd_tf import train_config
+        from dkd_tf.models.dkd import DKD
+        from export import manifest as manifest_lib
+        args = inspect.signature(DKD.__init__).parameters
+        for f in dataclasses.fields(train_config.TrainConfig):
+            with self.subTest(f.name):
+                self.assertGreater(len(f.metadata["help"]), 10)
+                self.assertIn(f.metadata["kind"], train_config.KINDS)
+        cfg = train_config.TrainConfig(variant="baseline", kernel_size=5,
+                                       freeze_initializer=False, encoder_input_scale=0.5)
+        kwargs = train_config.model_kwargs(cfg)
+        self.assertTrue(set(kwargs) <= set(args), set(kwargs) - set(args))
+        self.assertEqual((kwargs["kernel_size"], kwargs["initializer_trainable"]), (5, True))
+        model = tiny_model("baseline")
+        recorded = manifest_lib.architecture_of(model)
+        self.assertEqual(tuple(recorded), train_config.MANIFEST_FIELDS)
+        self.assertEqual(recorded["encoder_backbone"], model.encoder_backbone)
+        # the flags carry the declared help
+        train.define_flags()  # defines what is not yet defined
+        self.assertEqual(flags.FLAGS["kernel_size"].help, train_config.help_of("kernel_size"))
+
 
 class ModelRecordTest(tf.test.TestCase):
 
