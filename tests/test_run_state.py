@@ -3,7 +3,6 @@ checkpoints, resuming with changed flags, bad frames found before the model is b
 validation. Kill points are simulated deterministically by raising inside the writers."""
 import dataclasses
 import glob
-import json
 import os
 import shutil
 from unittest import mock
