@@ -90,11 +90,10 @@ def is_model_dir(path: str) -> bool:
 
 def check_input_size(model, input_size: int) -> int:
     input_size = int(input_size)
-    stride = model.stride
-    # Stride-32 backbones: a multiple of 32 keeps every feature map aligned with the heatmaps.
-    if input_size < 32 or input_size % 32:
-        raise ValueError(f"input size {input_size} must be a positive multiple of 32 "
-                         f"(the backbone stride; heatmaps are input / {stride})")
+    problem = run_state.input_size_problem(input_size)  # the one rule (stride-32 backbones)
+    if problem:
+        raise ValueError(f"input size {input_size} {problem}; heatmaps are input / "
+                         f"{model.stride}")
     return input_size
 
 
