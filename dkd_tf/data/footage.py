@@ -41,20 +41,28 @@ def _wheel(log=None) -> str:
     if log:
         log(f"pip download --no-deps pose2sim=={POSE2SIM_VERSION} into {folder}")
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
-                               "--disable-pip-version-check", f"pose2sim=={POSE2SIM_VERSION}",
-                               "-d", tmp], capture_output=True, text=True)
-        got = os.path.join(tmp, POSE2SIM_WHEEL)
-        if proc.returncode != 0 or not os.path.isfile(got):
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise fetch.FetchError(path, f"pip download pose2sim=={POSE2SIM_VERSION} failed: "
-                                         f"{tail[0]}")
-        digest = fetch.sha256(got)
-        if digest != POSE2SIM_SHA256:
-            raise fetch.FetchError(path, f"downloaded wheel has sha256 {digest}, pinned "
-                                         f"{POSE2SIM_SHA256}; refusing it")
+        got = _download(f"pip download pose2sim=={POSE2SIM_VERSION}",
+                        [sys.executable, "-m", "pip", "download", "--no-deps",
+                         "--disable-pip-version-check", f"pose2sim=={POSE2SIM_VERSION}", "-d",
+                         tmp], tmp, POSE2SIM_WHEEL, POSE2SIM_SHA256, path)
         os.replace(got, path)
     return path
+
+
+def _download(what: str, argv, tmp: str, name: str, pinned: str, path: str) -> str:
+    """Run a package manager's download `what` (`argv`, into the folder `tmp`) and return the
+    file `name` it wrote there after checking its pinned sha256; FetchError naming `path` (what
+    the caller makes of it) otherwise."""
+    proc = subprocess.run(argv, cwd=tmp, capture_output=True, text=True)
+    got = os.path.join(tmp, name)
+    if proc.returncode != 0 or not os.path.isfile(got):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise fetch.FetchError(path, f"{what} failed: {tail[0]}")
+    digest = fetch.sha256(got)
+    if digest != pinned:
+        raise fetch.FetchError(path, f"downloaded {name} has sha256 {digest}, pinned {pinned}; "
+                                     "refusing it")
+    return got
 
 
 def pose2sim_video(member: str = SINGLE_PERSON_CAM01, log=None) -> str:
@@ -101,17 +109,9 @@ def vtest_video(log=None) -> str:
     if log:
         log(f"apt-get download opencv-doc={OPENCV_DOC_VERSION} into {folder}")
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        proc = subprocess.run(["apt-get", "download", f"opencv-doc={OPENCV_DOC_VERSION}"],
-                              cwd=tmp, capture_output=True, text=True)
-        deb = os.path.join(tmp, OPENCV_DOC_DEB)
-        if proc.returncode != 0 or not os.path.isfile(deb):
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise fetch.FetchError(path, f"apt-get download opencv-doc={OPENCV_DOC_VERSION} "
-                                         f"failed: {tail[0]}")
-        digest = fetch.sha256(deb)
-        if digest != OPENCV_DOC_SHA256:
-            raise fetch.FetchError(deb, f"has sha256 {digest}, pinned {OPENCV_DOC_SHA256}; "
-                                        "refusing it")
+        deb = _download(f"apt-get download opencv-doc={OPENCV_DOC_VERSION}",
+                        ["apt-get", "download", f"opencv-doc={OPENCV_DOC_VERSION}"], tmp,
+                        OPENCV_DOC_DEB, OPENCV_DOC_SHA256, path)
         tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", deb], capture_output=True)
         if tar.returncode != 0:
             raise fetch.FetchError(deb, "dpkg-deb cannot read it")
