@@ -103,3 +103,21 @@ def copy_export_with_manifest(src: str, dst: str, **changes) -> str:
     with open(path, "w") as f:
         json.dump(manifest, f)
     return path
+
+
+def shipped_export_check(test, model_dir: str, export_dir: str) -> dict:
+    """A shipped export's manifest records a passed check against the shipped Keras model (by
+    its sha256), and that check passes again here, on the default parity clip."""
+    from export import graphs as graphs_lib
+    from export import manifest as manifest_lib
+    from export import runtimes, verify
+    manifest = manifest_lib.read(export_dir)
+    test.assertTrue(manifest["verification"]["tflite"]["passed"])
+    test.assertEqual(manifest["model"]["sha256"],
+                     graphs_lib.file_sha256(graphs_lib.model_file(model_dir)))
+    model, _ = graphs_lib.load_model_dir(model_dir)
+    reference = runtimes.KerasRunner(model, manifest, model_dir)
+    clip = verify.load_clip(reference.input_size, verify.MIN_FRAMES)
+    result = verify.verify_format(export_dir, "tflite", reference, clip, log=lambda *_: None)
+    test.assertTrue(result["passed"], result.get("problems"))
+    return manifest

@@ -12,9 +12,7 @@ from dkd_tf import presets
 from dkd_tf.data import lsp, photo_motion
 from dkd_tf.presets import real_world_video
 from export import evaluate_stream
-from export import graphs as graphs_lib
-from export import manifest as manifest_lib
-from export import runtimes, verify
+from tests.helpers import shipped_export_check
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 CLIPS, FRAMES = 6, 8
@@ -36,17 +34,8 @@ class RealVideoPresetTest(tf.test.TestCase):
                 model_dir = presets.member_dir(real_world_video.NAME, member, self.meta)
                 export_dir = presets.member_dir(real_world_video.NAME, member + "_tflite",
                                                 self.meta)
-                manifest = manifest_lib.read(export_dir)
-                self.assertTrue(manifest["verification"]["tflite"]["passed"])
-                self.assertEqual(manifest["model"]["sha256"],
-                                 graphs_lib.file_sha256(graphs_lib.model_file(model_dir)))
+                manifest = shipped_export_check(self, model_dir, export_dir)
                 self.assertEqual(manifest["model"]["encoder_input_scale"], 0.5)
-                model, _ = graphs_lib.load_model_dir(model_dir)
-                reference = runtimes.KerasRunner(model, manifest, model_dir)
-                clip = verify.load_clip(reference.input_size, verify.MIN_FRAMES)
-                result = verify.verify_format(export_dir, "tflite", reference, clip,
-                                              log=lambda *_: None)
-                self.assertTrue(result["passed"], result.get("problems"))
 
     def test_model_card_names_data_teachers_weights_and_terms(self):
         root = presets.preset_dir(real_world_video.NAME)

@@ -10,9 +10,7 @@ import tensorflow as tf
 from dkd_tf import evaluation, joints, presets
 from dkd_tf.data import lsp
 from dkd_tf.presets import real_world
-from export import graphs as graphs_lib
-from export import manifest as manifest_lib
-from export import runtimes, verify
+from tests.helpers import shipped_export_check
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 PHOTOS = 40
@@ -33,17 +31,8 @@ class RealWorldPresetTest(tf.test.TestCase):
             with self.subTest(member):
                 model_dir = presets.member_dir(real_world.NAME, member, self.meta)
                 export_dir = presets.member_dir(real_world.NAME, member + "_tflite", self.meta)
-                manifest = manifest_lib.read(export_dir)
-                self.assertTrue(manifest["verification"]["tflite"]["passed"])
-                self.assertEqual(manifest["model"]["sha256"],
-                                 graphs_lib.file_sha256(graphs_lib.model_file(model_dir)))
+                manifest = shipped_export_check(self, model_dir, export_dir)
                 self.assertEqual(manifest["joints"]["name"], "lsp")
-                model, _ = graphs_lib.load_model_dir(model_dir)
-                reference = runtimes.KerasRunner(model, manifest, model_dir)
-                clip = verify.load_clip(reference.input_size, verify.MIN_FRAMES)
-                result = verify.verify_format(export_dir, "tflite", reference, clip,
-                                              log=lambda *_: None)
-                self.assertTrue(result["passed"], result.get("problems"))
 
     def test_model_card_names_data_weights_and_terms(self):
         with open(os.path.join(presets.preset_dir(real_world.NAME), "README.md")) as f:
