@@ -72,7 +72,8 @@ def video_counts(pred, gt, visible, bboxes, pairs) -> dict:
     trans = both[1:] & both[:-1]
     size = metrics.person_size(bboxes)[:, None]
     gt_apart = np.linalg.norm(gt[:, l] - gt[:, r], axis=-1) > COLLAPSE_APART * size
-    pred_near = np.linalg.norm(pred[:, l] - pred[:, r], axis=-1) <= COLLAPSE_NEAR * size
+    with np.errstate(invalid="ignore"):  # inf - inf (a non-finite prediction): NaN, not near
+        pred_near = np.linalg.norm(pred[:, l] - pred[:, r], axis=-1) <= COLLAPSE_NEAR * size
     far = both & gt_apart
     collapsed = far & pred_near
     return {

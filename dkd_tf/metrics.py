@@ -48,7 +48,8 @@ def torso_size(gt, pred, joint_set) -> np.ndarray:
     pred = np.asarray(pred, dtype=np.float64)
     a, b = js.torso
     gt_len = np.linalg.norm(gt[:, a] - gt[:, b], axis=-1)
-    pred_len = np.linalg.norm(pred[:, a] - pred[:, b], axis=-1)
+    with np.errstate(invalid="ignore"):  # inf - inf: a non-finite prediction's NaN, a miss
+        pred_len = np.linalg.norm(pred[:, a] - pred[:, b], axis=-1)
     return np.where(gt_len < 1.0, pred_len, gt_len)
 
 

@@ -29,6 +29,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 
 import tensorflow as tf
 
@@ -176,7 +177,12 @@ def convert(saved_model_dir: str, graph: str, quantization: str, samples=None) -
         # find the float island, quantize all else.
         from tensorflow.lite.python import convert as lite_convert
         converter._experimental_calibrate_only = True
-        calibrated = converter.convert()
+        with warnings.catch_warnings():
+            # TF's calibrator runs the graph with tf.lite.Interpreter itself and warns that it
+            # is deprecated: nothing of ours to change (our runners use ai_edge_litert).
+            warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is "
+                                    "deprecated", category=UserWarning)
+            calibrated = converter.convert()
         return lite_convert.mlir_quantize(
             calibrated, disable_per_channel=False, input_data_type=tf.float32,
             output_data_type=tf.float32, denylisted_nodes=float_island_nodes(calibrated, key))

@@ -115,6 +115,7 @@ class DKDTest(tf.test.TestCase):
         self.assertEqual(heatmaps.shape, (2, H // 8, H // 8, 13))
         self.assertEqual(model.initializer.get_layer("initializer_deconv1").filters, 24)
         self.assertEqual(model.encoder.get_layer("encoder_deconv1").filters, 8)
+        model(clip, training=False)  # built as a whole (initialize/step build its parts only)
         path = os.path.join(self.get_temp_dir(), "mixed.keras")
         model.save(path)
         loaded = keras.models.load_model(path, safe_mode=True)

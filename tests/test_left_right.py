@@ -13,6 +13,7 @@ def _bump(h, w, cx, cy, amp=1.0):
 class PairCellsTest(tf.test.TestCase):
 
     def setUp(self):
+        super().setUp()
         # One pair (channels 0, 1) whose two limbs sit at cells (3, 4) and (10, 5); both
         # channels see both limbs, channel 0 slightly more of the one at (10, 5).
         a = _bump(16, 16, 3, 4) + _bump(16, 16, 10, 5, 1.1)
