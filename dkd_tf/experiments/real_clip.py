@@ -80,7 +80,6 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
             + f"--out_video {stem}.mp4 --out_json {stem}.json")
         out = stream.stream_video(mdir, video, "tflite", stem + ".mp4", stem + ".json",
                                   runner=runner, progress=False, log=log)
-        log(stream.format_summary(out))
         outputs[label], summaries[label] = out, out["summary"]
     png = side_by_side(overlays, min(PNG_FRAME, len(outputs[name]["frames"]) - 1),
                        os.path.join(out_dir, "real_side_by_side.png"))
