@@ -763,8 +763,10 @@ def check_model_dir(model_dir, backend: str) -> None:
     """Before TensorFlow loads (cheap, file checks only): model_dir exists and is what `backend`
     opens, and it is verified: an export's manifest.json by export.manifest.read (inside a
     preset, every file of the member against preset.json; elsewhere the manifest's content
-    checksum), a training model directory inside a preset by presets.verify_path. The runner
-    checks the rest (graph files' checksums, the model record, config.json against the model)."""
+    checksum), a training model directory inside a preset by presets.verify_path; an export's
+    crop margin is this code's (named with its manifest; PoseTracker's own check cannot name
+    it). The runner checks the rest (graph files' checksums, the model record, config.json
+    against the model)."""
     from dkd_tf import presets
     from export import manifest as manifest_lib
     model_dir = str(model_dir)
@@ -774,7 +776,12 @@ def check_model_dir(model_dir, backend: str) -> None:
         raise StreamError(f"{model_dir}: --model_dir: is a file, not an export or model "
                           "directory")
     if backend != "keras" or os.path.isfile(manifest_lib.manifest_path(model_dir)):
-        manifest_lib.read(model_dir)
+        manifest = manifest_lib.read(model_dir)
+        margin = manifest.get("crop", {}).get("margin")
+        if margin is not None and abs(float(margin) - transforms.CROP_MARGIN) > 1e-6:
+            raise StreamError(f"{manifest_lib.manifest_path(model_dir)}: the export was made "
+                              f"for crops with margin {margin}, this code crops with "
+                              f"{transforms.CROP_MARGIN}; re-export the model")
     elif all(os.path.isfile(os.path.join(model_dir, n)) for n in ("config.json", "model.keras")):
         presets.verify_path(model_dir)
     else:
@@ -850,10 +857,10 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         bbox = parse_bbox(bbox)
     check_outputs(model_dir, video, out_video, out_json)  # before any work, never an input
     check_num_threads(num_threads)
-    if runner is None:
-        check_model_dir(model_dir, backend)  # verified, before TensorFlow loads
     source = FrameSource(video, max_frames)  # fails early on an unreadable input
     try:
+        if runner is None:  # the model's files, verified, before TensorFlow loads
+            check_model_dir(model_dir, backend)
         from export import runtimes  # imports TensorFlow
         if runner is None:
             runner = runtimes.open_runner(backend, model_dir, num_threads,

@@ -264,6 +264,18 @@ class MessagesTest(tf.test.TestCase):
                     run_state.validate_config(cfg)
                 self.assertNotIn("File exists", str(caught.exception))
 
+    def test_a_crop_margin_that_is_not_ours_names_the_manifest(self):
+        export = os.path.join(self.get_temp_dir(), "margin_export")
+        shutil.rmtree(export, ignore_errors=True)
+        shutil.copytree(os.path.join(presets.preset_dir(PRESET), "dkd_tflite"), export)
+        with open(manifest_lib.manifest_path(export)) as f:
+            manifest = json.load(f)
+        manifest["crop"]["margin"] = 1.5
+        manifest_lib.write(export, manifest)
+        with self.assertRaisesRegex(stream.StreamError, r"margin_export/manifest\.json: the "
+                                    r"export was made for crops with margin 1\.5"):
+            stream.check_model_dir(export, "tflite")
+
     def test_num_threads_out_of_range_is_refused_up_front(self):
         for value in (10 ** 6, -1):
             with self.subTest(value=value):
@@ -284,10 +296,10 @@ class FastRejectionTest(tf.test.TestCase):
     def test_missing_input_is_refused_before_tensorflow_loads(self):
         missing = os.path.join(self.get_temp_dir(), "missing")
         export = os.path.join(presets.preset_dir(PRESET), "dkd_tflite")
+        clip = write_clip(os.path.join(self.get_temp_dir(), "clip.avi"))
         cases = [
             ("dkd_tf.stream", [f"--video={missing}.avi"], "missing.avi: no such video"),
-            ("dkd_tf.stream", [f"--video={os.path.join(REPO, 'README.md')}",
-                               f"--model_dir={missing}"],
+            ("dkd_tf.stream", [f"--video={clip}", f"--model_dir={missing}"],
              "missing: --model_dir: no such export or model directory"),
             ("export.verify", [f"--export_dir={missing}"], r"missing/manifest.json: no manifest"),
             ("export.verify", [f"--export_dir={export}", f"--video={missing}.avi"],
