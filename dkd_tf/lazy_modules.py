@@ -4,10 +4,10 @@
     transforms.CROP_MARGIN                                        # imported here, once
 
 Importing TensorFlow takes about 5 s; a command that imports it at the top spends that before it
-can say that its --video or --export_dir does not exist. dkd_tf.stream and export.verify check
-their files first (cheap, file reads only) and reach TensorFlow through these proxies only once a
-model is opened. Kept to the modules that pull TensorFlow in; everything else is imported as
-usual.
+can say that its --video or --export_dir does not exist. dkd_tf.stream, export.verify,
+export.tflite and export.onnx check their files first (cheap, file reads only) and reach
+TensorFlow through these proxies only once a model is opened. Kept to the modules that pull
+TensorFlow in; everything else is imported as usual.
 """
 from __future__ import annotations
 

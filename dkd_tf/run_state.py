@@ -604,15 +604,41 @@ def _problem_lines(path, problems) -> RunStateError:
     return RunStateError(path, first + "".join(f"\n  also {p}" for p in rest))
 
 
-def load_config(model_dir: str):
+def check_model_dir(model_dir) -> None:
+    """The cheap checks of a model directory, file reads only (no TensorFlow), which commands run
+    before they import it: it exists and is a folder; a preset member matches its preset.json
+    (presets.verify_path); config.json and model.keras exist; model.keras is the model of the
+    newest checkpoint (verify_model_dir). load_model_dir runs them first too."""
+    from dkd_tf import presets
+    model_dir = os.fspath(model_dir)
+    if not os.path.exists(model_dir):
+        raise FileNotFoundError(f"{model_dir}: model directory does not exist")
+    if not os.path.isdir(model_dir):
+        raise RunStateError(model_dir, "is a file, not a model directory (config.json + "
+                                       "model.keras)")
+    presets.verify_path(model_dir)
+    config_path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(f"{config_path}: no training config; is {model_dir!r} a model "
+                                "directory written by dkd_tf.train?")
+    path = os.path.join(model_dir, MODEL_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no {MODEL_FILE} in the model directory (it is written "
+                                "after the first training epoch)")
+    verify_model_dir(model_dir)  # never a model.keras older than the newest checkpoint
+
+
+def load_config(model_dir: str, verified: bool = False):
     """(TrainConfig, the raw dict) of model_dir/config.json, after checking that it parses and
     that every setting has its JSON type; each problem is one RunStateError naming config.json
     (int('8') deep in a command named neither the file nor the setting). A member of a preset
-    is verified against its preset.json first (presets.verify_path), so every command that reads
-    a model directory's settings checks the preset's checksums before it uses them."""
+    is verified against its preset.json first (presets.verify_path; verified=True: the caller
+    did), so every command that reads a model directory's settings checks the preset's
+    checksums before it uses them."""
     from dkd_tf import presets
     from dkd_tf.training import TrainConfig
-    presets.verify_path(model_dir)
+    if not verified:
+        presets.verify_path(model_dir)
     config_path = os.path.join(model_dir, CONFIG_FILE)
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f"{config_path}: no training config; is {model_dir!r} a model "
@@ -641,19 +667,10 @@ def load_model_dir(model_dir: str):
     (config_model_differences: input size, joints, architecture), else one RunStateError naming
     config.json and both values."""
     model_dir = os.fspath(model_dir)
-    if not os.path.exists(model_dir):
-        raise FileNotFoundError(f"{model_dir}: model directory does not exist")
-    if not os.path.isdir(model_dir):
-        raise RunStateError(model_dir, "is a file, not a model directory (config.json + "
-                                       "model.keras)")
-    cfg, config = load_config(model_dir)  # verifies a preset member first
+    check_model_dir(model_dir)  # verifies a preset member first
+    cfg, config = load_config(model_dir, verified=True)
     config_path = os.path.join(model_dir, CONFIG_FILE)
-    path = os.path.join(model_dir, MODEL_FILE)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: no {MODEL_FILE} in the model directory (it is written "
-                                "after the first training epoch)")
-    verify_model_dir(model_dir)  # never a model.keras older than the newest checkpoint
-    model = _load_keras(path)
+    model = _load_keras(os.path.join(model_dir, MODEL_FILE))
     from dkd_tf.data.datasets import DATASETS, joint_set_of
     num_joints = (joint_set_of(cfg.dataset).num_joints if cfg.dataset in DATASETS else None)
     problems = config_model_differences(config, model, num_joints)

@@ -304,6 +304,10 @@ class FastRejectionTest(tf.test.TestCase):
             ("export.verify", [f"--export_dir={missing}"], r"missing/manifest.json: no manifest"),
             ("export.verify", [f"--export_dir={export}", f"--video={missing}.avi"],
              "missing.avi: --video: no such video"),
+            ("export.tflite", [f"--model_dir={missing}", f"--out_dir={missing}_out"],
+             "missing: model directory does not exist"),
+            ("export.onnx", [f"--model_dir={os.path.dirname(export)}/dkd",
+                             f"--out_dir={export}"], "dkd_tflite: --out_dir: lies in the preset"),
         ]
         for module, args, message in cases:
             with self.subTest(module=module, args=args):
