@@ -75,6 +75,15 @@ def describe(error: BaseException) -> str:
     return "\n".join([lines[0]] + [l if l.startswith(" ") else "  " + l for l in lines[1:]])
 
 
+def quiet_tf_logging(flag_values):
+    """For the CLIs: TensorFlow's INFO chatter (SavedModel writing, converters) would bury the
+    report, so absl logging drops to WARNING unless -v/--verbosity was given. (absl only: a
+    command calls it before its input checks, which run before TensorFlow is imported.)"""
+    from absl import logging
+    if not flag_values["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)
+
+
 def report(error: BaseException, stream=None) -> int:
     """Print `error: <message>` to stderr; returns the exit status."""
     print(f"error: {describe(error)}", file=stream or sys.stderr, flush=True)

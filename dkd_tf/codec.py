@@ -13,11 +13,14 @@ recorded in every export's manifest so that every runtime decodes alike:
 Then x_img = (x_cell + 0.5) * stride - 0.5 (likewise y); the confidence is the peak value.
 At stride 8 a quarter-cell rule is off by up to 2 px on a perfect heatmap, a fifth of the torso
 threshold on a 128-px crop; the log-parabola recovers a Gaussian's centre exactly.
+
+Decoding is numpy only; TensorFlow is imported by encode_heatmaps alone (the tf.data pipeline
+already has it), so the manifest and the stream command read this module without loading
+TensorFlow.
 """
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
 
 def pixel_to_cell(xy, stride):
@@ -37,6 +40,7 @@ def encode_heatmaps(joints, weights, height: int, width: int, stride: int, sigma
     Returns:
       [height, width, K] float32, peak 1 at each supervised joint, zeros for weight 0.
     """
+    import tensorflow as tf
     cells = pixel_to_cell(tf.cast(joints, tf.float32), float(stride))
     ys = tf.range(height, dtype=tf.float32)[:, None, None]
     xs = tf.range(width, dtype=tf.float32)[None, :, None]

@@ -46,7 +46,8 @@ import sys
 
 from absl import app, flags
 
-from dkd_tf import cli_errors, coherence, evaluation, metrics, tag_scores, train, training
+from dkd_tf import (cli_errors, coherence, evaluation, metrics, run_state, tag_scores, train,
+                    training)
 from dkd_tf.data import datasets, tags as tags_lib
 from dkd_tf.pretrained import peers as peers_lib
 
@@ -151,7 +152,7 @@ def with_split(path: str, split) -> str:
 
 def data_config(model_dir: str | None, split: int | None) -> training.TrainConfig:
     """The model's config (defaults without a model) with the explicit data flags and split."""
-    cfg = training.TrainConfig.load(model_dir) if model_dir else training.TrainConfig()
+    cfg = run_state.load_config(model_dir)[0] if model_dir else training.TrainConfig()
     trained_split = cfg.split
     explicit = {f: flags.FLAGS[f].value for f in DATA_FIELDS if flags.FLAGS[f].present}
     cfg = dataclasses.replace(cfg, **explicit)

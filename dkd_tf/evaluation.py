@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import os
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import codec, joints as joints_lib, metrics, run_state, training
+from dkd_tf import codec, joints as joints_lib, metrics, run_state
 from dkd_tf.data import transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord
@@ -41,13 +40,9 @@ def view_box(image_shape, box, view: str) -> np.ndarray:
 
 
 def load_model(model_dir: str):
-    """The trained model of a training run directory (model.keras, safe mode)."""
-    path = os.path.join(model_dir, training.MODEL_FILE)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no trained model (has dkd_tf.train finished an epoch "
-                                f"in {model_dir!r}?)")
-    run_state.verify_model_dir(model_dir)  # never a model.keras older than the newest checkpoint
-    return keras.models.load_model(path, safe_mode=True)
+    """The trained model of a training run directory, through the one loader
+    (run_state.load_model_dir: verified, safe mode, config.json checked against the model)."""
+    return run_state.load_model_dir(model_dir)[0]
 
 
 def _cell_matrix(stride: int) -> np.ndarray:

@@ -9,6 +9,8 @@ Why the inputs: `--out_video c.avi --video c.avi` overwrote the video it was rea
 compared with os.path.samefile where both exist (hard links, symlinks, `./x` vs `x`) and by
 realpath otherwise. Writability is probed by creating (and removing) a file in the nearest
 existing ancestor, which also catches read-only file systems where os.access says yes (root).
+No output may lie in a preset (a folder with preset.json, dkd_tf.presets.enclosing): a preset is
+read-only to every command, and a file added there would make it fail its own verification.
 Every problem is one OutputPathError, '<file>: <problem>', as dkd_tf.cli_errors prints it.
 """
 from __future__ import annotations
@@ -58,6 +60,14 @@ def _check_parent(path: str, label: str) -> None:
                               f"({e.strerror or e})") from None
 
 
+def _check_not_in_preset(path: str, label: str) -> None:
+    from dkd_tf import presets  # reads files only
+    root = presets.enclosing(path)
+    if root is not None:
+        raise OutputPathError(path, f"{label}: lies in the preset {root}, which no command "
+                              "writes (its files are checksummed in preset.json); write elsewhere")
+
+
 def check_file(path, inputs=(), flag: str = "output", others=()) -> str:
     """Raise OutputPathError unless `path` can be written as a file and is none of `inputs` nor
     of `others` (the run's other outputs). Returns the path."""
@@ -71,6 +81,7 @@ def check_file(path, inputs=(), flag: str = "output", others=()) -> str:
     for label, other in others:
         if other and same_file(path, other):
             raise OutputPathError(path, f"{flag}: is also given as {label}")
+    _check_not_in_preset(path, flag)
     if os.path.exists(path):
         if not os.access(path, os.W_OK):
             raise OutputPathError(path, f"{flag}: the file exists and is not writable")
@@ -88,6 +99,7 @@ def check_dir(path, inputs=(), flag: str = "output directory") -> str:
         if item and same_file(path, item):
             raise OutputPathError(path, f"{flag}: is an input of this run ({item}); choose "
                                   "another directory")
+    _check_not_in_preset(path, flag)
     if os.path.isdir(path):
         _check_parent(os.path.join(path, "x"), flag)
     else:

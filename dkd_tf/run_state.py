@@ -157,7 +157,14 @@ def config_problems(cfg) -> list[tuple[str, str]]:
                                                       "data set in its official layout)")
     need("model_dir", not in_shipped_presets(cfg.model_dir),
          "is inside the shipped presets (dkd_tf/presets/), which training never writes: pass "
-         "another --model_dir (copy the preset there to continue training it)")
+         "another --model_dir (copy the member folder, e.g. dkd/, there to continue training it)")
+    if not in_shipped_presets(cfg.model_dir):
+        # A file on the way (a.txt/run) once surfaced as "File exists" from os.makedirs.
+        from dkd_tf import output_paths
+        try:
+            output_paths.check_dir(cfg.model_dir, flag="--model_dir")
+        except output_paths.OutputPathError as e:
+            out.append(("model_dir", e.problem.split(": ", 1)[-1]))
     return out
 
 
@@ -500,3 +507,182 @@ def verify_model_dir(model_dir: str) -> None:
                             f"not the model of this run's newest checkpoint ({reason}); rerun "
                             "the training command (it rebuilds model.keras from the newest "
                             "checkpoint that restores)")
+
+
+# ---------------------------------------------------------------------------------- loading
+# config.json field -> what the loaded DKD model says about it (its get_config name), compared on
+# every load for the fields config.json has (older files lack some; those are not guessed).
+MODEL_FIELDS = (
+    "variant", "initializer_backbone", "encoder_backbone", "initializer_width", "encoder_width",
+    "deconv_filters", "kernel_size", "kernel_channels", "distillator_pools",
+    "distillator_output", "kernel_residual", "encoder_input_scale")
+
+
+def model_input_size(model) -> int | None:
+    """The input side the saved model was built for (its build config [B, T, S, S, 3]), or None
+    when it does not record one."""
+    try:
+        shape = (model.get_build_config() or {}).get("input_shape")
+    except (AttributeError, NotImplementedError):
+        return None
+    if isinstance(shape, (list, tuple)) and len(shape) >= 3 and isinstance(shape[-2], int):
+        return int(shape[-2])
+    return None
+
+
+def config_model_differences(config: dict, model, num_joints: int | None) -> list[str]:
+    """How a model directory's config.json (the raw dict) and its loaded model disagree: one
+    '"field" is X in config.json, but model.keras has Y' per difference; [] when they agree.
+    num_joints: of the joint set config.json's dataset names (None: not checked)."""
+    out = []
+
+    def differ(field, stored, actual):
+        out.append(f'"{field}" is {_show(stored)} in {CONFIG_FILE}, but {MODEL_FILE} {actual}')
+
+    size = model_input_size(model)
+    if "input_size" in config and size is not None and config["input_size"] != size:
+        differ("input_size", config["input_size"], f"was built for {size}")
+    if num_joints is not None and num_joints != model.num_joints:
+        differ("dataset", config.get("dataset"), f"predicts {model.num_joints} joints (that "
+                                                 f"data set has {num_joints})")
+    for field in MODEL_FIELDS:
+        if field in config and config[field] != getattr(model, field, config[field]):
+            differ(field, config[field], f"has {_show(getattr(model, field))}")
+    if "initializer_deconv_filters" in config:  # 0 in config.json: = deconv_filters
+        stored = config["initializer_deconv_filters"] or config.get("deconv_filters")
+        if stored is not None and stored != model.initializer_deconv_filters:
+            differ("initializer_deconv_filters", config["initializer_deconv_filters"],
+                   f"has {model.initializer_deconv_filters}")
+    return out
+
+
+def config_type_problems(config: dict, defaults) -> list[str]:
+    """Fields of a config.json whose JSON type is not the setting's (a quoted number, say): the
+    message names the field and the value, where int('8') deep in the code named neither."""
+    out = []
+    for field, default in dataclasses.asdict(defaults).items():
+        if field not in config:
+            continue
+        value = config[field]
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif isinstance(default, str):
+            ok = isinstance(value, str)
+        elif isinstance(default, tuple):
+            ok = isinstance(value, list)
+        else:
+            ok = True
+        if not ok:
+            kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+                    tuple: "a list"}[next(t for t in (bool, int, float, str, tuple)
+                                          if isinstance(default, t))]
+            out.append(f'"{field}" is {value!r} ({type(value).__name__}); it must be {kind}')
+    return out
+
+
+def _problem_lines(path, problems) -> RunStateError:
+    first, *rest = problems
+    return RunStateError(path, first + "".join(f"\n  also {p}" for p in rest))
+
+
+def check_model_dir(model_dir) -> None:
+    """The cheap checks of a model directory, file reads only (no TensorFlow), which commands run
+    before they import it: it exists and is a folder; a preset member matches its preset.json
+    (presets.verify_path); config.json and model.keras exist; model.keras is the model of the
+    newest checkpoint (verify_model_dir). load_model_dir runs them first too."""
+    from dkd_tf import presets
+    model_dir = os.fspath(model_dir)
+    if not os.path.exists(model_dir):
+        raise FileNotFoundError(f"{model_dir}: model directory does not exist")
+    if not os.path.isdir(model_dir):
+        raise RunStateError(model_dir, "is a file, not a model directory (config.json + "
+                                       "model.keras)")
+    presets.verify_path(model_dir)
+    config_path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(f"{config_path}: no training config; is {model_dir!r} a model "
+                                "directory written by dkd_tf.train?")
+    path = os.path.join(model_dir, MODEL_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no {MODEL_FILE} in the model directory (it is written "
+                                "after the first training epoch)")
+    verify_model_dir(model_dir)  # never a model.keras older than the newest checkpoint
+
+
+def load_config(model_dir: str, verified: bool = False):
+    """(TrainConfig, the raw dict) of model_dir/config.json, after checking that it parses and
+    that every setting has its JSON type; each problem is one RunStateError naming config.json
+    (int('8') deep in a command named neither the file nor the setting). A member of a preset
+    is verified against its preset.json first (presets.verify_path; verified=True: the caller
+    did), so every command that reads a model directory's settings checks the preset's
+    checksums before it uses them."""
+    from dkd_tf import presets
+    from dkd_tf.training import TrainConfig
+    if not verified:
+        presets.verify_path(model_dir)
+    config_path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(f"{config_path}: no training config; is {model_dir!r} a model "
+                                "directory written by dkd_tf.train?")
+    try:
+        with open(config_path) as f:
+            config = json.load(f)
+    except (OSError, ValueError) as e:
+        raise RunStateError(config_path, f"cannot be read as JSON ({e})") from None
+    if not isinstance(config, dict):
+        raise RunStateError(config_path, "must be a JSON object of settings")
+    problems = config_type_problems(config, TrainConfig())
+    if problems:
+        raise _problem_lines(config_path, problems)
+    return TrainConfig.load(model_dir), config
+
+
+def load_model_dir(model_dir: str):
+    """(model, TrainConfig) of a model directory (config.json + model.keras): the one loader of
+    trained models (evaluation, export, the runtimes' keras backend).
+
+    Before anything runs: a preset member is checked against its preset.json
+    (presets.verify_path); config.json must parse, with each setting of its JSON type;
+    model.keras must be the model of the newest checkpoint (verify_model_dir) and a readable
+    .keras file (loaded in safe mode); then config.json and the model must describe one network
+    (config_model_differences: input size, joints, architecture), else one RunStateError naming
+    config.json and both values."""
+    model_dir = os.fspath(model_dir)
+    check_model_dir(model_dir)  # verifies a preset member first
+    cfg, config = load_config(model_dir, verified=True)
+    config_path = os.path.join(model_dir, CONFIG_FILE)
+    model = _load_keras(os.path.join(model_dir, MODEL_FILE))
+    from dkd_tf.data.datasets import DATASETS, joint_set_of
+    num_joints = (joint_set_of(cfg.dataset).num_joints if cfg.dataset in DATASETS else None)
+    problems = config_model_differences(config, model, num_joints)
+    if problems:
+        problems[0] += (f"; {CONFIG_FILE} does not describe this model (restore it, or use the "
+                        "directory it came from)")
+        raise _problem_lines(config_path, problems)
+    return model, cfg
+
+
+def _load_keras(path: str):
+    """keras.models.load_model(path, safe_mode=True) of a DKD model; a file that exists but is
+    no readable .keras archive is called corrupt (Keras says 'File not found')."""
+    import zipfile
+
+    import keras
+
+    from dkd_tf.models import dkd as dkd_lib  # registers DKD and its layers for safe mode
+    if not zipfile.is_zipfile(path):
+        raise RunStateError(path, "is corrupt or truncated: not a .keras archive (a zip file); "
+                                  "rerun the training command or restore the file")
+    try:
+        model = keras.models.load_model(path, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - Keras raises ValueError, OSError, KeyError, ...
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise RunStateError(path, f"cannot be loaded: the file is corrupt or unreadable, or not "
+                                  f"a model of this code ({reason})") from None
+    if not isinstance(model, dkd_lib.DKD):
+        raise RunStateError(path, f"holds a {type(model).__name__}, expected a DKD model")
+    return model

@@ -66,14 +66,18 @@ import time
 import cv2
 import numpy as np
 
-from dkd_tf import codec, pipelining
-from dkd_tf.data import transforms
+from dkd_tf import codec, lazy_modules, pipelining
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import DatasetError
 # The tracker's defaults (also written into every manifest's `tracker` entry).
 from dkd_tf.tracking_policy import (DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE,
                                     DEFAULT_FOLLOW_SMOOTHING, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD,
                                     FOLLOW_SCALE_RANGE)
+
+# dkd_tf.data.transforms imports TensorFlow; this module uses only its constants and numpy
+# helpers, so it is imported on first use: the command checks its input, outputs and model files
+# before TensorFlow loads (dkd_tf/lazy_modules.py).
+transforms = lazy_modules.module("dkd_tf.data.transforms")
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MAX_CONSECUTIVE_FAILURES = 25  # read failures before a video counts as ended
@@ -94,6 +98,14 @@ class FrameItem:
 
 def _natural_key(name):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+def check_video_path(spec) -> None:
+    """StreamError unless `spec` is an existing file or folder, or a camera index (digits):
+    the cheap check the command runs before it verifies a preset or loads a model."""
+    spec = str(spec)
+    if not (os.path.exists(spec) or spec.isdigit()):
+        raise StreamError(f"{spec}: no such video file, frame folder or camera index")
 
 
 class FrameSource:
@@ -137,7 +149,9 @@ class FrameSource:
             if fps and np.isfinite(fps) and 1.0 <= fps <= 240.0:
                 self.fps = float(fps)
         else:
-            raise StreamError(f"{self.spec}: no such video file, frame folder or camera index")
+            check_video_path(self.spec)  # a missing path: the one message for it
+            raise StreamError(f"{self.spec}: neither a video file, a frame folder nor a camera "
+                              "index")
 
     @staticmethod
     def _list_folder(path):
@@ -812,6 +826,52 @@ def check_outputs(model_dir, video, out_video=None, out_json=None) -> None:
                                 others=[("--out_video", out_video)])
 
 
+# More runtime threads than this is a typo, not a setting: LiteRT fails with an "unexpected"
+# RuntimeError deep in the interpreter instead of naming the flag.
+MAX_NUM_THREADS = 256
+
+
+def check_num_threads(num_threads) -> None:
+    """num_threads is None/0 (the runtime's default) or 1..MAX_NUM_THREADS; else StreamError."""
+    if num_threads in (None, 0):
+        return
+    if (not isinstance(num_threads, int) or isinstance(num_threads, bool)
+            or not 1 <= num_threads <= MAX_NUM_THREADS):
+        raise StreamError(f"--num_threads={num_threads}: must be 0 (the runtime's default) or "
+                          f"1 to {MAX_NUM_THREADS}")
+
+
+def check_model_dir(model_dir, backend: str) -> None:
+    """Before TensorFlow loads (cheap, file checks only): model_dir exists and is what `backend`
+    opens, and it is verified: an export's manifest.json by export.manifest.read (inside a
+    preset, every file of the member against preset.json; elsewhere the manifest's content
+    checksum), a training model directory inside a preset by presets.verify_path; an export's
+    crop margin is this code's (named with its manifest; PoseTracker's own check cannot name
+    it). The runner checks the rest (graph files' checksums, the model record, config.json
+    against the model)."""
+    from dkd_tf import presets
+    from export import manifest as manifest_lib
+    model_dir = str(model_dir)
+    if not os.path.exists(model_dir):
+        raise StreamError(f"{model_dir}: --model_dir: no such export or model directory")
+    if not os.path.isdir(model_dir):
+        raise StreamError(f"{model_dir}: --model_dir: is a file, not an export or model "
+                          "directory")
+    if backend != "keras" or os.path.isfile(manifest_lib.manifest_path(model_dir)):
+        manifest = manifest_lib.read(model_dir)
+        margin = manifest.get("crop", {}).get("margin")
+        if margin is not None and abs(float(margin) - transforms.CROP_MARGIN) > 1e-6:
+            raise StreamError(f"{manifest_lib.manifest_path(model_dir)}: the export was made "
+                              f"for crops with margin {margin}, this code crops with "
+                              f"{transforms.CROP_MARGIN}; re-export the model")
+    elif all(os.path.isfile(os.path.join(model_dir, n)) for n in ("config.json", "model.keras")):
+        presets.verify_path(model_dir)
+    else:
+        raise StreamError(f"{model_dir}: --model_dir: neither an export directory "
+                          "(manifest.json) nor a training model directory (model.keras + "
+                          "config.json)")
+
+
 def _manifest_model_dir(model_dir) -> str:
     """The source model directory an export's manifest names ('' when there is none)."""
     from export import manifest as manifest_lib
@@ -878,9 +938,12 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
     check_outputs(model_dir, video, out_video, out_json)  # before any work, never an input
-    from export import runtimes
+    check_num_threads(num_threads)
     source = FrameSource(video, max_frames)  # fails early on an unreadable input
     try:
+        if runner is None:  # the model's files, verified, before TensorFlow loads
+            check_model_dir(model_dir, backend)
+        from export import runtimes  # imports TensorFlow
         if runner is None:
             runner = runtimes.open_runner(backend, model_dir, num_threads,
                                           allow_unverified=allow_unverified)
@@ -1091,8 +1154,9 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    from export.graphs import quiet_tf_logging
+    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
     quiet_tf_logging(f)
+    check_video_path(f.video)  # before a preset is verified (hashed) or TensorFlow loads
     model_dir = f.model_dir or preset_model_dir(f.preset, f.backend)
     with stop_on_signals() as stop:
         out = stream_video(model_dir, f.video, f.backend, f.out_video or None,
@@ -1158,7 +1222,7 @@ def _define_flags():
                        "the followed box's centre keeps each frame (0: it jumps to the keypoint "
                        "box's centre).", lower_bound=0.0, upper_bound=0.999)
     flags.DEFINE_integer("num_threads", 0, "Runtime threads (tflite/onnx); 0: the runtime's "
-                         "default.", lower_bound=0)
+                         "default.", lower_bound=0, upper_bound=MAX_NUM_THREADS)
     flags.DEFINE_integer("max_frames", 0, "Stop after this many frames; 0: all (camera: until "
                          "Ctrl-C).", lower_bound=0)
     flags.DEFINE_boolean("progress", True, "Show a progress bar (files and folders).")

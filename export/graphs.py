@@ -20,9 +20,9 @@ import keras
 import tensorflow as tf
 
 # Importing the model module registers DKD and its layers for safe_mode loading.
-from dkd_tf import run_state
+from dkd_tf import cli_errors, run_state
 from dkd_tf.models import dkd as dkd_lib  # noqa: F401
-from dkd_tf.training import CONFIG_FILE, MODEL_FILE, TrainConfig
+from dkd_tf.training import CONFIG_FILE, MODEL_FILE
 from export import rewrites as rewrites_lib
 
 BATCH = 1
@@ -64,19 +64,10 @@ file_sha256 = run_state.file_sha256  # one checksum for run records, manifests a
 
 
 def load_model_dir(model_dir: str):
-    """(model, TrainConfig) of a training model directory (config.json + model.keras)."""
-    if not os.path.isdir(model_dir):
-        raise FileNotFoundError(f"{model_dir}: model directory does not exist")
-    cfg = TrainConfig.load(model_dir)
-    path = os.path.join(model_dir, MODEL_FILE)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: no {MODEL_FILE} in the model directory (it is written "
-                                "after the first training epoch)")
-    run_state.verify_model_dir(model_dir)  # never a model.keras older than the newest checkpoint
-    model = keras.models.load_model(path, safe_mode=True)
-    if not isinstance(model, dkd_lib.DKD):
-        raise ValueError(f"{path} holds a {type(model).__name__}, expected a DKD model")
-    return model, cfg
+    """(model, TrainConfig) of a training model directory (config.json + model.keras), through
+    the one loader, run_state.load_model_dir: verified (preset checksums, model record), and
+    config.json checked against the model."""
+    return run_state.load_model_dir(model_dir)
 
 
 def model_file(model_dir: str) -> str:
@@ -139,9 +130,5 @@ def write_saved_model(graphs: InferenceGraphs, path: str) -> str:
     return path
 
 
-def quiet_tf_logging(flag_values):
-    """For the CLIs: TensorFlow's INFO chatter (SavedModel writing, converters) would bury the
-    report, so absl logging drops to WARNING unless -v/--verbosity was given."""
-    from absl import logging
-    if not flag_values["verbosity"].present:
-        logging.set_verbosity(logging.WARNING)
+# For the CLIs, kept here for the commands that import it from this module.
+quiet_tf_logging = cli_errors.quiet_tf_logging

@@ -32,11 +32,17 @@ Layout (format_version 1):
            'next_state')
   verification: per format, the parity check's numbers and whether it passed
   versions: dkd_tf, tensorflow, keras, python, numpy, converter versions
+  content_sha256: sha256 of everything above but model.model_dir (a location, which
+           dkd_tf.presets rewrites) as canonical JSON (content_sha256()); written by write(), so
+           a hand-edited manifest (two joint names swapped, a stride changed) is refused by
+           read(). A manifest without it (written before it existed) is only read inside a
+           preset, whose preset.json checksums every file (dkd_tf.presets.verify_path).
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -48,6 +54,7 @@ from dkd_tf.train_config import MANIFEST_FIELDS, TrainConfig
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
+CONTENT_KEY = "content_sha256"
 DECODING = codec.DEFAULT_DECODING  # the rule new exports record
 _TO_PIXELS = ("Input pixels (integer coordinates are pixel centres): x = (x_cell + 0.5) * stride "
               "- 0.5, y = (y_cell + 0.5) * stride - 0.5. Map back to the source image with the "
@@ -185,7 +192,7 @@ def merge(export_dir: str, fresh: dict) -> dict:
         return fresh
     try:
         old = read(export_dir)
-    except ManifestError:
+    except ValueError:  # ManifestError, or a preset's PresetError: replaced, never merged
         return fresh
     if not same_model(old, fresh):
         return fresh
@@ -196,7 +203,26 @@ def merge(export_dir: str, fresh: dict) -> dict:
     return out
 
 
+def content_sha256(manifest: dict) -> str:
+    """The checksum of a manifest's content: every entry but content_sha256 itself and
+    model.model_dir, as JSON with sorted keys and no spaces (so a re-indented file keeps it)."""
+    doc = json.loads(json.dumps(manifest))
+    doc.pop(CONTENT_KEY, None)
+    if isinstance(doc.get("model"), dict):
+        doc["model"].pop("model_dir", None)
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def seal(manifest: dict) -> dict:
+    """manifest with its content_sha256 (what write() stores)."""
+    out = {k: v for k, v in manifest.items() if k != CONTENT_KEY}
+    out[CONTENT_KEY] = content_sha256(out)
+    return out
+
+
 def write(export_dir: str, manifest: dict) -> str:
+    manifest = seal(manifest)
     validate(manifest, manifest_path(export_dir))
     os.makedirs(export_dir, exist_ok=True)
     path = manifest_path(export_dir)
@@ -209,17 +235,25 @@ def write(export_dir: str, manifest: dict) -> str:
 
 
 def read(export_dir: str) -> dict:
-    """Load and validate export_dir/manifest.json."""
+    """Load and validate export_dir/manifest.json, after verifying it: inside a preset, every file
+    of the export against preset.json (dkd_tf.presets.verify_path, which raises PresetError);
+    elsewhere, the manifest's content against its content_sha256 (validate)."""
+    from dkd_tf import presets
     path = manifest_path(export_dir)
     if not os.path.isfile(path):
         raise ManifestError(path, "no manifest; is this an export directory written by "
                                   "`python -m export.tflite` or `python -m export.onnx`?")
+    in_preset = presets.verify_path(export_dir) is not None
     try:
         with open(path) as f:
             manifest = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
         raise ManifestError(path, f"cannot parse the manifest ({e})") from None
     validate(manifest, path)
+    if not in_preset and CONTENT_KEY not in manifest:
+        raise ManifestError(path, f"has no {CONTENT_KEY} (the checksum of its own content that "
+                                  "exports write), so an edit to it cannot be detected; "
+                                  "re-export the model")
     return manifest
 
 
@@ -248,7 +282,10 @@ def validate(manifest: dict, path="manifest") -> dict:
              and isinstance(inp.get("width"), int) and inp.get("channels") == 3, path,
              f"input must give integer height, width and channels 3, got {inp!r}")
     stride = manifest["stride"]
-    _require(isinstance(stride, int) and stride > 0, path, f"stride {stride!r} is not positive")
+    _require(isinstance(stride, int) and not isinstance(stride, bool) and stride > 0, path,
+             f"stride {stride!r} is not a positive integer"
+             + (" (a string in the JSON: write it without quotes)" if isinstance(stride, str)
+                else ""))
     _require(_is_shape(manifest["heatmap_shape"], 4), path,
              f"heatmap_shape {manifest['heatmap_shape']!r} is not [1, h, w, K]")
     _require(_is_shape(manifest["state_shape"], 4), path,
@@ -298,6 +335,11 @@ def validate(manifest: dict, path="manifest") -> dict:
             _require(entry.get("quantization") in QUANTIZATIONS, path,
                      f"formats.tflite.quantization {entry.get('quantization')!r} is not one of "
                      f"{QUANTIZATIONS}")
+    if CONTENT_KEY in manifest:  # last: a field's own problem is the clearer message
+        _require(manifest[CONTENT_KEY] == content_sha256(manifest), path,
+                 f"its content differs from its {CONTENT_KEY} checksum (edited after the "
+                 "export: joints, decoding, crop or shapes may no longer describe the graph "
+                 "files); re-export the model")
     return manifest
 
 

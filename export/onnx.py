@@ -16,13 +16,15 @@ from __future__ import annotations
 import os
 import sys
 
-import tensorflow as tf
-
-from dkd_tf import output_paths
-from export import graphs as graphs_lib
+from dkd_tf import lazy_modules, output_paths, run_state
 from export import manifest as manifest_lib
 from export import rewrites as rewrites_lib
 from export import staging, verify
+
+# TensorFlow, and export.graphs which imports it, on first use: `python -m export.onnx` checks
+# --model_dir and --out_dir before TensorFlow loads (dkd_tf/lazy_modules.py).
+tf = lazy_modules.module("tensorflow")
+graphs_lib = lazy_modules.module("export.graphs")
 
 DEFAULT_OPSET = 17
 MAX_OPSET = 18  # the newest opset tf2onnx 1.17 writes
@@ -112,7 +114,10 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    graphs_lib.quiet_tf_logging(f)
+    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
+    quiet_tf_logging(f)
+    output_paths.check_dir(f.out_dir, flag="--out_dir")  # cheap checks, before TensorFlow
+    run_state.check_model_dir(f.model_dir)
     export_onnx(f.model_dir, f.out_dir, f.opset, f.input_size or None, f.verify_frames)
     return 0
 

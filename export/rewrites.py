@@ -29,9 +29,14 @@ from __future__ import annotations
 
 import contextlib
 
-import keras
 import numpy as np
-import tensorflow as tf
+
+from dkd_tf import lazy_modules
+
+# Imported on first use, so that the exporters' command lines (which define --deconv_as_conv
+# here) check their input before TensorFlow loads (dkd_tf/lazy_modules.py).
+keras = lazy_modules.module("keras")
+tf = lazy_modules.module("tensorflow")
 
 # Manifest values (formats.<fmt>.rewrites): which rewrites the graph files carry.
 DECONV_AS_CONV = "deconv_bn_as_conv2x2_depth_to_space"

@@ -31,13 +31,15 @@ import sys
 import tempfile
 import warnings
 
-import tensorflow as tf
-
-from dkd_tf import output_paths
-from export import graphs as graphs_lib
+from dkd_tf import lazy_modules, output_paths, run_state
 from export import manifest as manifest_lib
 from export import rewrites as rewrites_lib
 from export import staging, verify
+
+# TensorFlow, and export.graphs which imports it, on first use: `python -m export.tflite` checks
+# --model_dir and --out_dir before TensorFlow loads (dkd_tf/lazy_modules.py).
+tf = lazy_modules.module("tensorflow")
+graphs_lib = lazy_modules.module("export.graphs")
 
 QUANTIZATIONS = manifest_lib.QUANTIZATIONS
 FILES = {"initializer": "initializer.tflite", "stepper": "stepper.tflite"}
@@ -258,7 +260,10 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    graphs_lib.quiet_tf_logging(f)
+    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
+    quiet_tf_logging(f)
+    output_paths.check_dir(f.out_dir, flag="--out_dir")  # cheap checks, before TensorFlow
+    run_state.check_model_dir(f.model_dir)
     export_tflite(f.model_dir, f.out_dir, f.quantize, f.representative_data or None,
                   f.representative_samples, f.input_size or None, f.verify_frames,
                   video=f.verify_video or None,

@@ -30,8 +30,14 @@ import sys
 
 import numpy as np
 
+from dkd_tf import lazy_modules
 from export import manifest as manifest_lib
-from export import runtimes, staging
+from export import staging
+
+# export.runtimes imports TensorFlow: imported on first use, so that `python -m export.verify`
+# checks its export directory, model directory and video before TensorFlow loads
+# (dkd_tf/lazy_modules.py).
+runtimes = lazy_modules.module("export.runtimes")
 
 # Allowed max abs difference, as a fraction of max(1, peak |reference|), per graph precision.
 FP32_TOLERANCE = 1e-4
@@ -336,12 +342,30 @@ def verify_export(export_dir, formats=None, model_dir=None, video=None, num_fram
 
 
 
+def check_inputs(export_dir, model_dir=None, video=None) -> dict:
+    """The cheap checks, before TensorFlow loads: the export's manifest reads and is verified
+    (manifest.read: a preset member against preset.json, else the manifest's content checksum),
+    the model directory (given, or the one the manifest names) and the video exist. Returns the
+    manifest."""
+    from dkd_tf import presets
+    manifest = manifest_lib.read(export_dir)
+    source = model_dir or manifest_lib.source_model_dir(manifest, export_dir)
+    if model_dir and not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"{model_dir}: --model_dir: no such model directory")
+    if source and os.path.isdir(source):
+        presets.verify_path(source)
+    if video and not os.path.exists(video):
+        raise FileNotFoundError(f"{video}: --video: no such video file or frame folder")
+    return manifest
+
+
 def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    from export.graphs import quiet_tf_logging
+    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
     quiet_tf_logging(f)
+    check_inputs(f.export_dir, f.model_dir or None, f.video or None)
     formats = None if f.format == "all" else [f.format]
     verify_export(f.export_dir, formats, f.model_dir or None, f.video or None, f.frames,
                   f.tolerance)

@@ -223,7 +223,7 @@ class ExportTest(tf.test.TestCase):
         # A graph file replaced after the export.
         m["state_shape"] = [1, 3, 3, 8]
         with open(path, "w") as f:
-            json.dump(m, f)
+            json.dump(manifest_lib.seal(m), f)  # a consistent manifest: only the file differs
         shutil.copy(os.path.join(bad_dir, "initializer.tflite"),
                     os.path.join(bad_dir, "stepper.tflite"))
         with self.assertRaisesRegex(manifest_lib.ManifestError, "checksum"):

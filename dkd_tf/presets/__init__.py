@@ -137,16 +137,12 @@ def list_files(root: str) -> list[str]:
     return sorted(out)
 
 
-def verify(name: str) -> dict:
-    """metadata(name) after checking that the preset's files are exactly those it lists, with
-    their sha256; raises PresetError naming the first file that differs."""
-    meta = metadata(name)
-    root = preset_dir(name)
-    listed = meta.get("files")
-    if not isinstance(listed, dict) or not listed:
-        raise PresetError(f"{os.path.join(root, PRESET_FILE)}: lists no files with checksums")
-    present = set(list_files(root))
-    for rel in sorted(set(listed) | present):
+def _check_files(root: str, listed: dict, under: str = "") -> None:
+    """The files below root/under are exactly those `listed` (preset.json's "files") names there,
+    with their sha256; raises PresetError naming the first file that differs."""
+    prefix = under.rstrip("/") + "/" if under else ""
+    present = {rel for rel in list_files(root) if rel.startswith(prefix)}
+    for rel in sorted({r for r in listed if r.startswith(prefix)} | present):
         path = os.path.join(root, rel)
         if rel not in present:
             raise PresetError(f"{path}: listed in {PRESET_FILE} but missing")
@@ -154,7 +150,58 @@ def verify(name: str) -> dict:
             raise PresetError(f"{path}: not listed in {PRESET_FILE} (stale or foreign file)")
         if sha256_of(path) != listed[rel]:
             raise PresetError(f"{path}: sha256 differs from {PRESET_FILE} (file changed)")
+
+
+def _listed(meta: dict, root: str) -> dict:
+    listed = meta.get("files")
+    if not isinstance(listed, dict) or not listed:
+        raise PresetError(f"{os.path.join(root, PRESET_FILE)}: lists no files with checksums")
+    return listed
+
+
+def verify(name: str) -> dict:
+    """metadata(name) after checking that the preset's files are exactly those it lists, with
+    their sha256; raises PresetError naming the first file that differs."""
+    meta = metadata(name)
+    root = preset_dir(name)
+    _check_files(root, _listed(meta, root))
     return meta
+
+
+def enclosing(path) -> str | None:
+    """The preset folder that `path` is, or lies in (a folder up the path has preset.json), or
+    None. Used for paths given to commands: a member used by path is verified (verify_path), and
+    no command writes there (dkd_tf.output_paths)."""
+    folder = os.path.realpath(os.fspath(path))
+    while True:
+        if os.path.isfile(os.path.join(folder, PRESET_FILE)):
+            return folder
+        up = os.path.dirname(folder)
+        if up == folder:
+            return None
+        folder = up
+
+
+def verify_path(path) -> str | None:
+    """Verify a model or export directory used by path (`--model_dir`, `--export_dir`) when it
+    is a member of a preset: its files must be exactly those preset.json lists under it, with
+    their sha256 (PresetError names the first that differs). Returns the preset folder, or None
+    when `path` lies in no preset (its own checks apply: export.manifest's content checksum,
+    run_state's model record). The one check of a preset's files is _check_files, as in verify."""
+    root = enclosing(path)
+    if root is None:
+        return None
+    meta_path = os.path.join(root, PRESET_FILE)
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as e:
+        raise PresetError(f"{meta_path}: cannot read the preset's checksums ({e})") from None
+    if not isinstance(meta, dict):
+        raise PresetError(f"{meta_path}: not a preset record (a JSON object)")
+    under = os.path.relpath(os.path.realpath(os.fspath(path)), root).replace(os.sep, "/")
+    _check_files(root, _listed(meta, root), "" if under == "." else under)
+    return root
 
 
 def member_dir(name: str, member: str, verified: dict | None = None) -> str:
