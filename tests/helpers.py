@@ -1,7 +1,10 @@
 """Tiny models and data sets shared by the tests (kept small so the suite runs on 2 cores)."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import keras
 import numpy as np
@@ -87,6 +90,29 @@ def tiny_synthetic(root, videos=3, frames=6):
     if not os.path.isdir(os.path.join(root, "labels")):
         synthetic.generate(root, videos, frames, seed=1, height=96, width=128)
     return root
+
+
+_SHARED_EXPORTS = {}
+
+
+def shared_export(**model_args) -> tuple[str, str]:
+    """(model_dir, export_dir): a tiny untrained model (make_model_dir(**model_args)) exported to
+    fp32 TFLite and to ONNX, both verified. Made once per test process for each set of arguments
+    and shared by the test files that only read it (an export of even a tiny model takes seconds
+    on 2 cores); removed when the process exits. Copy it (copy_export_with_manifest) before
+    changing anything in it."""
+    key = tuple(sorted(model_args.items()))
+    if key not in _SHARED_EXPORTS:
+        from export import onnx as onnx_export
+        from export import tflite
+        root = tempfile.mkdtemp(prefix="dkd_shared_export_")
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        model_dir = make_model_dir(os.path.join(root, "model"), **model_args)
+        export_dir = os.path.join(root, "export")
+        tflite.export_tflite(model_dir, export_dir, "none", log=lambda *_: None)
+        onnx_export.export_onnx(model_dir, export_dir, log=lambda *_: None)
+        _SHARED_EXPORTS[key] = model_dir, export_dir
+    return _SHARED_EXPORTS[key]
 
 
 def copy_export_with_manifest(src: str, dst: str, **changes) -> str:

@@ -15,9 +15,7 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 from dkd_tf import bench, benchmark, speed_accuracy, stepper_parts, tflite_graphs
 from export import graphs as graphs_lib
-from export import onnx as onnx_export
-from export import tflite
-from tests.helpers import make_model_dir, tiny_model
+from tests.helpers import shared_export, tiny_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZE = 64
@@ -236,10 +234,7 @@ class BenchRunTest(tf.test.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = tempfile.mkdtemp(prefix="dkd_bench_test_")
-        cls.model_dir = make_model_dir(os.path.join(cls.root, "model"))
-        cls.export_dir = os.path.join(cls.root, "export")
-        tflite.export_tflite(cls.model_dir, cls.export_dir, "none", log=lambda *_: None)
-        onnx_export.export_onnx(cls.model_dir, cls.export_dir, log=lambda *_: None)
+        cls.model_dir, cls.export_dir = shared_export()  # also tests/test_stream.py's
         cls.peer = write_peer(os.path.join(cls.root, "peer.tflite"))
 
     def test_peers_parts_peak_and_onnx_beside_in_one_loop(self):

@@ -26,7 +26,33 @@ def changed(before, variables):
     return any(not np.allclose(b, v.numpy()) for b, v in zip(before, variables))
 
 
+def stepped_dkd():
+    """A DKD (gamma 0.1, lambda 0.5) after one train_on_batch."""
+    model = compile_model(tiny_model("dkd", gamma=0.1))
+    model.lam.assign(0.5)
+    return model
+
+
+def stepped_w_lstm():
+    """A w/ LSTM model after one train_on_batch."""
+    return compile_model(tiny_model("w_lstm"))
+
+
 class DKDTest(tf.test.TestCase):
+
+    _stepped = {}
+
+    def stepped(self, make):
+        """(model, snapshots before, logs) of one train_on_batch on make()'s model, made once
+        for the class: tracing a training step takes seconds, and two tests check the same
+        stepped model (the step's updates, the model's round trip through a .keras file)."""
+        if make not in self._stepped:
+            model = make()
+            before = {"d": snapshot(model.discriminator.trainable_variables),
+                      "g": snapshot(model.generator_variables)}
+            logs = model.train_on_batch(*random_batch(), return_dict=True)
+            self._stepped[make] = model, before, logs
+        return self._stepped[make]
 
     def test_step_over_clip_equals_call(self):
         for variant in ("dkd", "baseline", "w_lstm"):
@@ -50,13 +76,9 @@ class DKDTest(tf.test.TestCase):
         self.assertGreater(float(tf.reduce_max(tf.abs(a - b))), 1e-6)
 
     def test_train_step_updates_d_generator_and_lambda(self):
-        model = compile_model(tiny_model("dkd", gamma=0.1))
-        model.lam.assign(0.5)
-        d_before = snapshot(model.discriminator.trainable_variables)
-        g_before = snapshot(model.generator_variables)
-        logs = model.train_on_batch(*random_batch(), return_dict=True)
-        self.assertTrue(changed(d_before, model.discriminator.trainable_variables))
-        self.assertTrue(changed(g_before, model.generator_variables))
+        model, before, logs = self.stepped(stepped_dkd)
+        self.assertTrue(changed(before["d"], model.discriminator.trainable_variables))
+        self.assertTrue(changed(before["g"], model.generator_variables))
         expected = np.clip(0.5 + 0.1 * (logs["adv_real_loss"] - logs["adv_fake_loss"]), 0, 1)
         self.assertAllClose(float(model.lam.numpy()), expected, atol=1e-5)
         self.assertAllClose(logs["d_loss"], 0.5 * logs["adv_fake_loss"] - logs["adv_real_loss"],
@@ -82,20 +104,21 @@ class DKDTest(tf.test.TestCase):
         self.assertTrue(tiny_model("wo_pkd").adversarial)
 
     def test_table2_variants_train(self):
-        for variant in ("w_sat", "w_lstm"):
-            model = compile_model(tiny_model(variant))
+        for make in (lambda: compile_model(tiny_model("w_sat")), stepped_w_lstm):
+            model, before, logs = self.stepped(make)
             self.assertTrue(model.adversarial)
-            d_before = snapshot(model.discriminator.trainable_variables)
-            logs = model.train_on_batch(*random_batch(), return_dict=True)
-            self.assertTrue(changed(d_before, model.discriminator.trainable_variables))
+            self.assertTrue(changed(before["d"], model.discriminator.trainable_variables))
             self.assertTrue(np.isfinite(logs["loss"]))
         spatial = tiny_model("w_sat").discriminator
         self.assertEqual(len(spatial.inputs), 2)  # D(I_t, h_t), not the temporal pair
 
     def test_keras_round_trip_safe_mode(self):
-        for variant in ("dkd", "wo_pkd", "w_lstm"):
-            model = compile_model(tiny_model(variant))
-            model.train_on_batch(*random_batch())  # move BN statistics away from the defaults
+        # One training step moves the BN statistics away from the defaults (the dkd and w_lstm
+        # models are those test_train_step_updates... and test_table2_variants_train check).
+        for variant, make in (("dkd", stepped_dkd),
+                              ("wo_pkd", lambda: compile_model(tiny_model("wo_pkd"))),
+                              ("w_lstm", stepped_w_lstm)):
+            model, _, _ = self.stepped(make)
             lambda_layers = [l.name for l in model._flatten_layers()
                              if isinstance(l, keras.layers.Lambda)]
             self.assertEqual(lambda_layers, [])

@@ -17,9 +17,8 @@ from dkd_tf import pipelining, stream
 from dkd_tf.data import penn_action, synthetic, transforms
 from dkd_tf.data.frames import save_frame
 from export import evaluate_stream, manifest as manifest_lib, runtimes
-from export import onnx as onnx_export
 from export import tflite
-from tests.helpers import copy_export_with_manifest, make_model_dir
+from tests.helpers import copy_export_with_manifest, shared_export
 
 SIZE = 64
 H, W = 96, 128
@@ -65,12 +64,10 @@ _SHARED = {}
 
 
 def setUpModule():
-    """One tiny model exported to TFLite (fp32) and ONNX, shared by every test here."""
+    """One tiny model exported to TFLite (fp32) and ONNX, shared by every test here (and with
+    tests/test_bench.py: helpers.shared_export)."""
     root = tempfile.mkdtemp(prefix="dkd_stream_test_")
-    model_dir = make_model_dir(os.path.join(root, "model"))
-    export_dir = os.path.join(root, "export")
-    tflite.export_tflite(model_dir, export_dir, "none", log=_quiet)
-    onnx_export.export_onnx(model_dir, export_dir, log=_quiet)
+    model_dir, export_dir = shared_export()
     _SHARED.update(root=root, model_dir=model_dir, export_dir=export_dir)
 
 

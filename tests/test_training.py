@@ -2,8 +2,10 @@
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import keras
 import numpy as np
@@ -30,9 +32,28 @@ class Interrupt(keras.callbacks.Callback):
 
 class TrainingTest(tf.test.TestCase):
 
+    _baseline = None
+
     def setUp(self):
         super().setUp()
         self.data = tiny_synthetic(os.path.join(self.get_temp_dir(), "syn"))
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls._baseline is not None:
+            shutil.rmtree(os.path.dirname(cls._baseline[1]), ignore_errors=True)
+        super().tearDownClass()
+
+    def pretrained_baseline(self):
+        """(model, its model.keras): one tiny Baseline trained for an epoch, the seed of three
+        tests here (trained once for all of them, on the same synthetic set)."""
+        cls = type(self)
+        if cls._baseline is None:
+            pre_dir = tempfile.mkdtemp(prefix="dkd_training_test_baseline_")
+            pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline",
+                                                    epochs=1))
+            cls._baseline = pre, os.path.join(pre_dir, "model.keras")
+        return cls._baseline
 
     def test_same_seed_same_weights(self):
         """Op determinism + the pipeline's deterministic map: a seed fixes the whole run."""
@@ -67,12 +88,9 @@ class TrainingTest(tf.test.TestCase):
         self.assertAllClose(again.lam.numpy(), model.lam.numpy())
 
     def test_seed_pose_networks_from_pretrained_single_frame_model(self):
-        pre_dir = os.path.join(self.get_temp_dir(), "pre")
-        pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
-                                                initializer_width=8, encoder_width=8))
+        pre, seed = self.pretrained_baseline()
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "dkd"), self.data,
-                          init_initializer_from=os.path.join(pre_dir, "model.keras"),
-                          init_encoder_from=os.path.join(pre_dir, "model.keras"))
+                          init_initializer_from=seed, init_encoder_from=seed)
         model = training.build_model(cfg, 13)
         frame = tf.random.uniform([1, 64, 64, 3], 0, 255)
         self.assertAllClose(model.initializer(frame), pre.initializer(frame), atol=1e-5)
@@ -82,10 +100,7 @@ class TrainingTest(tf.test.TestCase):
 
     def test_single_frame_variants_take_the_encoder_seed(self):
         """w/o-PKD is F with a classifier: --init_encoder_from seeds it (was silently ignored)."""
-        pre_dir = os.path.join(self.get_temp_dir(), "pre1")
-        pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
-                                                encoder_width=8))
-        seed = os.path.join(pre_dir, "model.keras")
+        pre, seed = self.pretrained_baseline()
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "wo_pkd"), self.data,
                           variant="wo_pkd", encoder_width=8, init_encoder_from=seed)
         model = training.build_model(cfg, 13)
@@ -97,10 +112,7 @@ class TrainingTest(tf.test.TestCase):
 
     def test_matcher_seeded_from_baseline_starts_as_its_heatmaps(self):
         """--init_matcher_from: DKD's later frames start as the Baseline's heatmaps (inference)."""
-        pre_dir = os.path.join(self.get_temp_dir(), "pre2")
-        pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
-                                                initializer_width=8, encoder_width=8))
-        seed = os.path.join(pre_dir, "model.keras")
+        pre, seed = self.pretrained_baseline()
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "dkd_m"), self.data,
                           init_initializer_from=seed, init_encoder_from=seed,
                           init_matcher_from=seed, kernel_residual=True, kernel_channels=16,
