@@ -37,10 +37,9 @@ import dataclasses
 import json
 import os
 import shutil
-import sys
 import tempfile
 
-from absl import app, flags
+from absl import flags
 
 from dkd_tf import train
 

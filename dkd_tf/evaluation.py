@@ -12,7 +12,6 @@ heatmap frame and averaged before decoding.
 """
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import tensorflow as tf

@@ -14,7 +14,6 @@ per file, and runtimes read them there. fp32, batch fixed at 1. The export verif
 from __future__ import annotations
 
 import os
-import sys
 
 from dkd_tf import lazy_modules, output_paths, run_state
 from export import manifest as manifest_lib

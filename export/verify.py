@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 
 import numpy as np
 
@@ -302,7 +301,7 @@ def verify_format(export_dir, fmt, reference=None, clip=None, model_dir=None, vi
         clip = load_clip(reference.input_size, num_frames, video, _config_of(reference))
     runner = runtimes.open_runner(fmt, export_dir, allow_unverified=True)  # this is the check
     if runner.manifest["model"].get("sha256") != reference.manifest["model"].get("sha256"):
-        log(f"  note: comparing against a different model.keras than the one exported")
+        log("  note: comparing against a different model.keras than the one exported")
     return compare(reference, runner, clip, tolerance, _make_runner(fmt, export_dir), log)
 
 

@@ -300,7 +300,6 @@ class SignalTest(tf.test.TestCase):
                                [frames[i % len(frames)] for i in range(cls.LENGTH)])
 
     def interrupt(self, signum, name):
-        import signal
         import time
         out_video = os.path.join(self.root, f"{name}.mp4")
         out_json = os.path.join(self.root, f"{name}.json")

@@ -8,7 +8,6 @@ import sys
 import tempfile
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from dkd_tf import run_state, training
