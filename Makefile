@@ -15,9 +15,11 @@ $(STAMP): setup.py
 
 venv: $(STAMP)
 
-# The Python suite (tf.test.TestCase classes, collected by pytest), then the Android demo's checks.
+# The Python suite (tf.test.TestCase classes, collected by pytest) on two worker processes (most
+# of a test's time is single-threaded graph building), then the Android demo's checks.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest tests -q -p no:cacheprovider
+	$(BIN)/python -m pytest tests -q -p no:cacheprovider -n $(TEST_WORKERS)
 	$(MAKE) android-test
 
 # JUnit tests of the app's Java core (golden vectors included) and the offline APK build; both

@@ -34,7 +34,9 @@ setup(
     ],
     extras_require={
         "export": ["tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
-        "test": ["pytest", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
-        "dev": ["pytest", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
+        # pytest-xdist: `make test` runs the suite on two workers: most of a test's time is
+        # single-threaded graph building, so two processes use both cores
+        "test": ["pytest", "pytest-xdist", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
+        "dev": ["pytest", "pytest-xdist", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
     },
 )
