@@ -143,6 +143,22 @@ class PennActionErrorTest(tf.test.TestCase):
         _rewrite_mat(self.mat, x=None)
         self.assertErrorNames(self.mat, "'x'")
 
+    def test_every_bad_label_file_is_named_in_one_error(self):
+        """Three videos, two with bad labels: one error names both, so one pass fixes them."""
+        _make_video(self.root, "8")
+        _make_video(self.root, "9")
+        _rewrite_mat(self.mat, x=None)
+        ninth = penn_action.label_path(self.root, "0009")
+        with open(ninth, "wb") as f:
+            f.write(b"not a mat file")
+        with self.assertRaises(DatasetError) as cm:
+            penn_action.read_split(self.root, "all")
+        text = str(cm.exception)
+        self.assertEqual(os.path.normpath(cm.exception.path), os.path.normpath(self.mat))
+        self.assertIn("(and 1 more bad files:)", text)
+        self.assertIn(f"\n  {ninth}: unreadable", text)
+        self.assertNotIn("0008.mat", text)
+
     def test_truncated_mat(self):
         with open(self.mat, "rb") as f:
             data = f.read()

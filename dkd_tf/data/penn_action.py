@@ -20,7 +20,7 @@ from absl import logging
 
 from dkd_tf import joints as joints_lib
 from dkd_tf.data import frames as frames_lib
-from dkd_tf.data.records import DatasetError, VideoRecord
+from dkd_tf.data.records import DatasetError, VideoRecord, read_all
 
 JOINT_SET = joints_lib.PENN_ACTION
 NUM_JOINTS = JOINT_SET.num_joints  # 13
@@ -180,12 +180,8 @@ def read_split(root, split: str = "all") -> list[VideoRecord]:
     """All videos of `split` ('train', 'test' or 'all'), in id order."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    records = []
-    for vid in list_videos(root):
-        rec = read_video(root, vid)
-        if split == "all" or rec.split == split:
-            records.append(rec)
-    return records
+    records = read_all(lambda vid=vid: read_video(root, vid) for vid in list_videos(root))
+    return [rec for rec in records if split == "all" or rec.split == split]
 
 
 def read_field(root, video_id, key):

@@ -15,6 +15,26 @@ class DatasetError(ValueError):
         super().__init__(f"{self.path}: {problem}")
 
 
+def read_all(readers) -> list:
+    """Call every reader (zero-argument callables, one per video); the records, or one
+    DatasetError that names every bad file at once (the first on the error's line, the others
+    indented below it), so a user fixes a data set in one pass, not one file per run."""
+    records, errors = [], []
+    for read in readers:
+        try:
+            records.append(read())
+        except DatasetError as e:
+            errors.append(e)
+    if not errors:
+        return records
+    first = errors[0]
+    if len(errors) == 1:
+        raise first
+    more = "\n".join(f"  {e}" for e in errors[1:])
+    raise DatasetError(first.path, f"{first.problem} (and {len(errors) - 1} more bad files:)\n"
+                                   f"{more}")
+
+
 @dataclasses.dataclass
 class VideoRecord:
     """A video with per-frame joint labels.

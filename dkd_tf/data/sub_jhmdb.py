@@ -19,7 +19,7 @@ import numpy as np
 from absl import logging
 
 from dkd_tf import joints as joints_lib
-from dkd_tf.data.records import DatasetError, VideoRecord
+from dkd_tf.data.records import DatasetError, VideoRecord, read_all
 
 JOINT_SET = joints_lib.SUB_JHMDB
 SPLITS = (1, 2, 3)
@@ -190,9 +190,6 @@ def read_split(root, split: int, subset: str) -> list[VideoRecord]:
     """All videos of one subset ('train' | 'test') of split 1, 2 or 3, ordered by action."""
     if subset not in SUBSETS:
         raise ValueError(f"subset must be one of {tuple(SUBSETS)}, got {subset!r}")
-    records = []
-    for action, path in split_files(root, split).items():
-        for video, which in read_split_file(path):
-            if which == subset:
-                records.append(read_video(root, action, video, subset))
-    return records
+    return read_all(lambda action=action, video=video: read_video(root, action, video, subset)
+                    for action, path in split_files(root, split).items()
+                    for video, which in read_split_file(path) if which == subset)
