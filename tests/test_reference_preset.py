@@ -14,7 +14,7 @@ from dkd_tf import evaluation, joints, metrics, presets
 from dkd_tf.data import penn_action, synthetic
 from export import graphs as graphs_lib
 from export import manifest as manifest_lib
-from export import runtimes, verify
+from tests.helpers import shipped_export_check
 
 VIDEOS = 4  # the first held-out videos of the preset's data set
 # The preset's full-set PCK (preset.json = the README's presets table) minus this many points is the
@@ -43,15 +43,7 @@ class ReferencePresetTest(tf.test.TestCase):
     def test_shipped_export_matches_the_shipped_keras_model(self):
         model_dir = presets.member_dir(self.PRESET, "dkd", self.meta)
         export_dir = presets.member_dir(self.PRESET, "dkd_tflite", self.meta)
-        manifest = manifest_lib.read(export_dir)
-        self.assertTrue(manifest["verification"]["tflite"]["passed"])
-        self.assertEqual(manifest["model"]["sha256"],
-                         graphs_lib.file_sha256(graphs_lib.model_file(model_dir)))
-        model, _ = graphs_lib.load_model_dir(model_dir)
-        reference = runtimes.KerasRunner(model, manifest, model_dir)
-        clip = verify.load_clip(reference.input_size, verify.MIN_FRAMES)
-        result = verify.verify_format(export_dir, "tflite", reference, clip, log=lambda *_: None)
-        self.assertTrue(result["passed"], result.get("problems"))
+        shipped_export_check(self, model_dir, export_dir)
 
     def test_shipped_pair_scores_held_out_videos_above_the_floor(self):
         records = _held_out_records(self.get_temp_dir(), self.meta, VIDEOS)
