@@ -841,7 +841,7 @@ def check_num_threads(num_threads) -> None:
                           f"1 to {MAX_NUM_THREADS}")
 
 
-def check_model_dir(model_dir, backend: str) -> None:
+def check_model_dir(model_dir, backend: str, flag: str = "--model_dir") -> None:
     """Before TensorFlow loads (cheap, file checks only): model_dir exists and is what `backend`
     opens, and it is verified: an export's manifest.json by export.manifest.read (inside a
     preset, every file of the member against preset.json; elsewhere the manifest's content
@@ -853,9 +853,9 @@ def check_model_dir(model_dir, backend: str) -> None:
     from export import manifest as manifest_lib
     model_dir = str(model_dir)
     if not os.path.exists(model_dir):
-        raise StreamError(f"{model_dir}: --model_dir: no such export or model directory")
+        raise StreamError(f"{model_dir}: {flag}: no such export or model directory")
     if not os.path.isdir(model_dir):
-        raise StreamError(f"{model_dir}: --model_dir: is a file, not an export or model "
+        raise StreamError(f"{model_dir}: {flag}: is a file, not an export or model "
                           "directory")
     if backend != "keras" or os.path.isfile(manifest_lib.manifest_path(model_dir)):
         manifest = manifest_lib.read(model_dir)
@@ -867,7 +867,7 @@ def check_model_dir(model_dir, backend: str) -> None:
     elif all(os.path.isfile(os.path.join(model_dir, n)) for n in ("config.json", "model.keras")):
         presets.verify_path(model_dir)
     else:
-        raise StreamError(f"{model_dir}: --model_dir: neither an export directory "
+        raise StreamError(f"{model_dir}: {flag}: neither an export directory "
                           "(manifest.json) nor a training model directory (model.keras + "
                           "config.json)")
 

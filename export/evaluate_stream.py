@@ -220,6 +220,22 @@ def _runners(f, export_dirs) -> dict:
     return runners
 
 
+def check_inputs(export_dirs, backend: str, data_dir: str, out_json: str = "") -> None:
+    """Cheap checks before any model or TensorFlow loads: every export verified
+    (dkd_tf.stream.check_model_dir), the data dir in Penn Action's layout, and --out_json
+    writable and none of the inputs."""
+    from dkd_tf import output_paths
+    from dkd_tf.data.records import DatasetError
+    from dkd_tf.stream import check_model_dir
+    if not os.path.isdir(os.path.join(data_dir, "labels")):
+        raise DatasetError(data_dir, "not a Penn Action format data dir (no labels/)")
+    if out_json:
+        inputs = [p for d in export_dirs for p in output_paths.files_in(d)]
+        output_paths.check_file(out_json, inputs, "--out_json")
+    for d in export_dirs:  # last: an export's crop check reads transforms (TensorFlow)
+        check_model_dir(d, backend, flag="--export_dir")
+
+
 def _pairs(text) -> list:
     pairs = []
     for item in text:
@@ -234,11 +250,12 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    from export.graphs import quiet_tf_logging
+    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
     quiet_tf_logging(f)
     from dkd_tf.stream import open_finder
     export_dirs = [d for d in f.export_dir.split(",") if d]
     pairs = _pairs(f.compare)
+    check_inputs(export_dirs, f.backend, f.data_dir, f.out_json)  # before TensorFlow loads
     runners = _runners(f, export_dirs)
     finder = open_finder(f.finder, next(iter(runners.values())), f.num_threads or None)
     if len(export_dirs) == 1 and not f.peers:

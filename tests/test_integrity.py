@@ -297,6 +297,8 @@ class FastRejectionTest(tf.test.TestCase):
         missing = os.path.join(self.get_temp_dir(), "missing")
         export = os.path.join(presets.preset_dir(PRESET), "dkd_tflite")
         clip = write_clip(os.path.join(self.get_temp_dir(), "clip.avi"))
+        clip_data = os.path.join(self.get_temp_dir(), "data")
+        os.makedirs(os.path.join(clip_data, "labels"), exist_ok=True)
         cases = [
             ("dkd_tf.stream", [f"--video={missing}.avi"], "missing.avi: no such video"),
             ("dkd_tf.stream", [f"--video={clip}", f"--model_dir={missing}"],
@@ -308,6 +310,10 @@ class FastRejectionTest(tf.test.TestCase):
              "missing: model directory does not exist"),
             ("export.onnx", [f"--model_dir={os.path.dirname(export)}/dkd",
                              f"--out_dir={export}"], "dkd_tflite: --out_dir: lies in the preset"),
+            ("export.evaluate_stream", [f"--export_dir={export}", f"--data_dir={missing}"],
+             "missing: not a Penn Action format data dir"),
+            ("export.evaluate_stream", [f"--export_dir={missing}", f"--data_dir={clip_data}"],
+             "missing: --export_dir: no such export or model directory"),
         ]
         for module, args, message in cases:
             with self.subTest(module=module, args=args):
