@@ -510,12 +510,12 @@ def verify_model_dir(model_dir: str) -> None:
 
 
 # ---------------------------------------------------------------------------------- loading
-# config.json field -> what the loaded DKD model says about it (its get_config name), compared on
-# every load for the fields config.json has (older files lack some; those are not guessed).
-MODEL_FIELDS = (
-    "variant", "initializer_backbone", "encoder_backbone", "initializer_width", "encoder_width",
-    "deconv_filters", "kernel_size", "kernel_channels", "distillator_pools",
-    "distillator_output", "kernel_residual", "encoder_input_scale")
+# config.json fields the loaded DKD model also holds (the variant and the architecture an export's
+# manifest records, dkd_tf.train_config), compared on every load for the fields config.json has
+# (older files lack some; those are not guessed). initializer_deconv_filters is compared apart:
+# 0 in config.json means deconv_filters.
+MODEL_FIELDS = ("variant",) + tuple(f for f in train_config.MANIFEST_FIELDS
+                                    if f != "initializer_deconv_filters")
 
 
 def model_input_size(model) -> int | None:
@@ -621,7 +621,6 @@ def load_config(model_dir: str, verified: bool = False):
     did), so every command that reads a model directory's settings checks the preset's
     checksums before it uses them."""
     from dkd_tf import presets
-    from dkd_tf.training import TrainConfig
     if not verified:
         presets.verify_path(model_dir)
     config_path = os.path.join(model_dir, CONFIG_FILE)
