@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import platform
 import shutil
 import time
 
@@ -181,7 +180,7 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     results["dkd_tflite_quantize"] = quantize
     command = (f"python -m dkd_tf.demo --recipe {recipe.name} --out_dir {FLAGS.out_dir} "
                f"--videos {FLAGS.videos} --frames {FLAGS.frames} --seed {FLAGS.seed} --ship")
-    info = {"produced_by": command, "machine": _machine(), "commit": presets.git_commit(),
+    info = {"produced_by": command, "machine": presets.machine(), "commit": presets.git_commit(),
             "wall_minutes": round(wall_minutes, 1),
             **_train_seconds(runs, seconds),
             "data": {"dataset": "synthetic", "videos": FLAGS.videos, "frames": FLAGS.frames,
@@ -215,11 +214,6 @@ def _train_seconds(runs: dict, seconds: dict) -> dict:
                 "train_seconds_source": "the runs' model_epoch.json (epochs summed over resumes)"}
     return {"train_seconds": {k: round(v) for k, v in seconds.items()},
             "train_seconds_source": "this invocation"}
-
-
-def _machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, Python " \
-           f"{platform.python_version()}"
 
 
 def main(argv):

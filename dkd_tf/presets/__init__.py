@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import subprocess
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -61,6 +62,12 @@ def sha256_of(path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def machine() -> str:
+    """The machine a preset was made on, as its preset.json and model card record it."""
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+            f"Python {platform.python_version()}")
 
 
 def git_commit() -> str:

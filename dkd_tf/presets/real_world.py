@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import shutil
 import time
 
@@ -193,8 +192,7 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     info = {"produced_by": f"python -m dkd_tf.presets.real_world --initializer_dir "
                            f"{initializer_dir} --baseline_dir {baseline_dir} --data_dir {data_dir}",
             "trained_by": commands,
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
-                       f"Python {platform.python_version()}",
+            "machine": presets.machine(),
             "commit": presets.git_commit(), "date": datetime.date.today().isoformat(),
             "train_seconds": {k: round(v) for k, v in seconds.items()},
             "wall_minutes": round((time.time() - start) / 60, 1),

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import shutil
 import time
 
@@ -241,11 +240,6 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     return {"tests": tests, "no_box": no_box, "costs": costs}
 
 
-def _machine() -> str:
-    return (f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
-            f"Python {platform.python_version()}")
-
-
 def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
          verify_video: str, name: str = NAME, num_threads: int = 1, log=print,
          root_dir: str | None = None, max_videos: int = 0, runs_timed: int = 30,
@@ -288,7 +282,7 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
                            f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}",
             "trained_by": ["python -m dkd_tf.train --flagfile configs/real_dkd.flags",
                            "python -m dkd_tf.train --flagfile configs/real_baseline.flags"],
-            "machine": _machine(), "commit": presets.git_commit(),
+            "machine": presets.machine(), "commit": presets.git_commit(),
             "date": datetime.date.today().isoformat(),
             "train_seconds": {k: round(v) for k, v in seconds.items()},
             "wall_minutes": round((time.time() - start) / 60, 1),
@@ -324,7 +318,7 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
                        peers, log)
     info = {k: v for k, v in meta.items() if k not in ("format_version", "name", "files")}
     info.update(scores, commit=presets.git_commit(), date=datetime.date.today().isoformat(),
-                machine=_machine(), wall_minutes=round((time.time() - start) / 60, 1),
+                machine=presets.machine(), wall_minutes=round((time.time() - start) / 60, 1),
                 rescored_by=f"python -m dkd_tf.presets.real_world_video --rescore --test_dirs "
                             f"{','.join(test_dirs)} --find_dirs {','.join(find_dirs)} "
                             f"--verify_video {verify_video}")
