@@ -221,14 +221,13 @@ def _runners(f, export_dirs) -> dict:
 
 
 def check_inputs(export_dirs, backend: str, data_dir: str, out_json: str = "") -> None:
-    """Cheap checks before any model or TensorFlow loads: every export verified
-    (dkd_tf.stream.check_model_dir), the data dir in Penn Action's layout, and --out_json
-    writable and none of the inputs."""
+    """Cheap checks before any model or TensorFlow loads: the data dir in Penn Action's layout
+    (its reader's own check), --out_json writable and none of the inputs, every export verified
+    (dkd_tf.stream.check_model_dir)."""
     from dkd_tf import output_paths
-    from dkd_tf.data.records import DatasetError
+    from dkd_tf.data import penn_action
     from dkd_tf.stream import check_model_dir
-    if not os.path.isdir(os.path.join(data_dir, "labels")):
-        raise DatasetError(data_dir, "not a Penn Action format data dir (no labels/)")
+    penn_action.list_videos(data_dir)
     if out_json:
         inputs = [p for d in export_dirs for p in output_paths.files_in(d)]
         output_paths.check_file(out_json, inputs, "--out_json")

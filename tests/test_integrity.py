@@ -311,7 +311,7 @@ class FastRejectionTest(tf.test.TestCase):
             ("export.onnx", [f"--model_dir={os.path.dirname(export)}/dkd",
                              f"--out_dir={export}"], "dkd_tflite: --out_dir: lies in the preset"),
             ("export.evaluate_stream", [f"--export_dir={export}", f"--data_dir={missing}"],
-             "missing: not a Penn Action format data dir"),
+             "missing/labels: labels directory is missing"),
             ("export.evaluate_stream", [f"--export_dir={missing}", f"--data_dir={clip_data}"],
              "missing: --export_dir: no such export or model directory"),
         ]
