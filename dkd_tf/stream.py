@@ -712,11 +712,10 @@ def open_finder(key: str, runner, num_threads=None, log=None):
     if not key:
         return None
     from dkd_tf.pretrained import peers
-    from export import manifest as manifest_lib
     from export import runtimes
     if key not in peers.PEERS:
         raise StreamError(f"--finder {key}: unknown; choose one of {', '.join(peers.PEERS)}")
-    return runtimes.PeerRunner(key, manifest_lib.joint_set(runner.manifest), num_threads, log)
+    return runtimes.peer_like(key, runner, num_threads, log)
 
 
 def _keypoints_of(runner, output, stride, decoding):

@@ -202,21 +202,21 @@ def _json_ready(obj):
 def _runners(f, export_dirs) -> dict:
     """{row name: runner}: the exports (named by --names, else by folder), then the peers."""
     from dkd_tf.pretrained import peers as peers_lib
-    from export import manifest as manifest_lib
     from export import runtimes
     names = list(f.names) if f.names else [os.path.basename(os.path.normpath(d))
                                            for d in export_dirs]
     if len(names) != len(export_dirs):
         raise ValueError(f"--names has {len(names)} names for {len(export_dirs)} --export_dir "
                          "entries")
+    for key in f.peers:  # before any model opens
+        if key not in peers_lib.PEERS:
+            raise ValueError(f"--peers {key}: unknown; choose from {', '.join(peers_lib.PEERS)}")
     runners = {n: runtimes.open_runner(f.backend, d, f.num_threads or None,
                                        allow_unverified=f.allow_unverified)
                for n, d in zip(names, export_dirs)}
-    joint_set = manifest_lib.joint_set(next(iter(runners.values())).manifest)
+    first = next(iter(runners.values()))
     for key in f.peers:
-        if key not in peers_lib.PEERS:
-            raise ValueError(f"--peers {key}: unknown; choose from {', '.join(peers_lib.PEERS)}")
-        runners[key] = runtimes.PeerRunner(key, joint_set, f.num_threads or None)
+        runners[key] = runtimes.peer_like(key, first, f.num_threads or None)
     return runners
 
 

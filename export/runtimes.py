@@ -315,6 +315,7 @@ class PeerRunner:
         from dkd_tf.data import transforms
         from dkd_tf.pretrained import fetch, peers
         self.peer = peers.load(key, num_threads, log)
+        self._to_joint_set = peers.to_joint_set  # per frame: bound once
         self.key, self.joint_set, self.source = key, joint_set, self.peer.path
         s, k = self.peer.input_size, joint_set.num_joints
         self.input_size = s
@@ -322,16 +323,14 @@ class PeerRunner:
             "decoding": codec.DEFAULT_DECODING, "crop": {"margin": transforms.CROP_MARGIN},
             "input": {"height": s, "width": s, "channels": 3}, "stride": 1,
             "heatmap_shape": [1, s, s, k], "state_shape": [1, 1, 1, 1],
-            "joints": {"name": joint_set.name, "names": list(joint_set.names),
-                       "edges": [list(e) for e in joint_set.edges]},
+            "joints": joint_set.to_json(),
             "model": {"variant": f"peer {key}", "sha256": fetch.sha256(self.peer.path),
                       "dataset": "published"}}
         self._state = np.zeros((1, 1, 1, 1), np.float32)
 
     def _run(self, frame):
-        from dkd_tf.pretrained import peers
         frame = np.asarray(frame, np.float32)
-        xy, conf = peers.to_joint_set(self.peer.predict(frame[0] if frame.ndim == 4 else frame),
+        xy, conf = self._to_joint_set(self.peer.predict(frame[0] if frame.ndim == 4 else frame),
                                       self.peer.names, self.joint_set)
         return np.concatenate([xy, conf[:, None]], -1)[None], self._state
 
@@ -347,6 +346,12 @@ class PeerRunner:
     def warmup(self):
         self._run(np.zeros((self.input_size, self.input_size, 3), np.float32))
         return self
+
+
+def peer_like(key: str, runner, num_threads: int | None = None, log=None) -> PeerRunner:
+    """A published network (dkd_tf.pretrained.peers key) whose keypoints are mapped to the
+    joints `runner` (one of our runners) predicts, so both are scored and tracked alike."""
+    return PeerRunner(key, manifest_lib.joint_set(runner.manifest), num_threads, log)
 
 
 def keras_manifest(model_dir: str):

@@ -65,12 +65,11 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
     """Stream the clip through `model_dir` (a verified TFLite export) and through Lightning;
     returns {'video', 'rows': {row: summary}, 'agreement', 'png'} and writes it to
     out_dir/real_clip.json."""
-    from export import manifest as manifest_lib
     from export import runtimes
     os.makedirs(out_dir, exist_ok=True)
     video = video or footage.pose2sim_video(CLIP, log=log)
     ours = runtimes.open_runner("tflite", model_dir, num_threads)
-    peer = runtimes.PeerRunner(PEER, manifest_lib.joint_set(ours.manifest), num_threads)
+    peer = runtimes.peer_like(PEER, ours, num_threads)
     outputs, summaries, overlays = {}, {}, {}
     for label, runner, mdir in ((name, ours, model_dir), (PEER, peer, "")):
         stem = os.path.join(out_dir, f"real_{label}")

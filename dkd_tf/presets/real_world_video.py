@@ -196,12 +196,10 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     from dkd_tf import stream
     from dkd_tf.pretrained import peers as peers_lib
     from export import evaluate_stream, runtimes
-    from export import manifest as manifest_lib
     runners = {ROWS[k]: runtimes.open_runner("tflite", d, num_threads)
                for k, d in exports.items()}
-    joint_set = manifest_lib.joint_set(runners["DKD fp16"].manifest)
     for key in peers:
-        runners[key] = runtimes.PeerRunner(key, joint_set, num_threads)
+        runners[key] = runtimes.peer_like(key, runners["DKD fp16"], num_threads)
     pairs = [p for p in PAIRS if p[0] in runners and p[1] in runners]
     tests = []
     for d in test_dirs:
