@@ -634,16 +634,13 @@ class PoseTracker:
     def _run(self, image, box, graph):
         """One graph on the crop of `box`: (keypoints [K, 2] frame px, confidence [K], the
         region the crop covers, latency ms); the latency is recorded for the graph."""
-        crop, matrix, center, size = crop_frame(image, box, self.input_size)
-        start = time.perf_counter()
         if graph == "initializer":
-            heatmaps, self.state = self.runner.initialize(crop)
+            call = self.runner.initialize
         else:
-            heatmaps, self.state = self.runner.step(crop, self.state)
-        latency = (time.perf_counter() - start) * 1e3
-        self.latencies[graph].append(latency)
-        xy, conf = _keypoints_of(self.runner, heatmaps, self.stride, self.decoding)
-        keypoints = transforms.invert_points(matrix, xy)
+            def call(crop):
+                return self.runner.step(crop, self.state)
+        (keypoints, conf, center, size), self.state, latency = self._look(
+            self.runner, call, image, box, self.input_size, self.stride, self.decoding, graph)
         half = float(size) * transforms.CROP_MARGIN / 2.0
         cx, cy = float(center[0]), float(center[1])
         region = np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
@@ -654,13 +651,21 @@ class PoseTracker:
         None, latency ms)."""
         from export import manifest as manifest_lib
         manifest = self.finder.manifest
-        crop, matrix, _, _ = crop_frame(image, box, manifest_lib.input_size(manifest))
+        (keypoints, conf, _, _), _, latency = self._look(
+            self.finder, self.finder.initialize, image, box, manifest_lib.input_size(manifest),
+            int(manifest["stride"]), manifest["decoding"], "finder")
+        return self._keypoint_box(keypoints, conf), latency
+
+    def _look(self, runner, call, image, box, input_size, stride, decoding, latency_key):
+        """call(crop of `box`) -> ((keypoints [K, 2] frame px, confidence [K], crop centre,
+        crop size), the call's state, latency ms), the latency recorded under latency_key."""
+        crop, matrix, center, size = crop_frame(image, box, input_size)
         start = time.perf_counter()
-        out, _ = self.finder.initialize(crop)
+        out, state = call(crop)
         latency = (time.perf_counter() - start) * 1e3
-        self.latencies["finder"].append(latency)
-        xy, conf = _keypoints_of(self.finder, out, int(manifest["stride"]), manifest["decoding"])
-        return self._keypoint_box(transforms.invert_points(matrix, xy), conf), latency
+        self.latencies[latency_key].append(latency)
+        xy, conf = _keypoints_of(runner, out, stride, decoding)
+        return (transforms.invert_points(matrix, xy), conf, center, size), state, latency
 
     def _extent(self, keypoints, conf):
         """(lo, hi, extent) of the box the keypoints span, or None when too few are confident.
