@@ -28,6 +28,7 @@ from dkd_tf.pretrained import movenet_weights
 from dkd_tf.train_config import (CONFIG_FILE, MODEL_FILE, OPTIMIZERS,  # noqa: F401
                                  TrainConfig, model_kwargs)
 
+
 def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
     """default: one device; mirrored: all local GPUs (or logical CPUs); multi_worker: the cluster
     in TF_CONFIG; tpu: the TPU named by `tpu` ('' for the local one)."""
@@ -120,12 +121,12 @@ def seed_matcher(model: DKD, source: keras.Model, source_joints, clips,
     w, b = (v.numpy() for v in _classifier_of(source).weights)  # [1, 1, D, K], [K]
     if source_joints is not None and target_joints is not None \
             and source_joints.names != target_joints.names:
-        index = joints_lib.mapping(source_joints, target_joints)
-        if min(index) < 0 or w.shape[3] != source_joints.num_joints:
+        mapped = _mapped_classifier(w, b, source_joints, target_joints)
+        if mapped is None:
             raise ValueError(f"classifier of {source.name} ({source_joints.name} joints) has no "
                              f"weights for every {target_joints.name} joint to seed the "
                              "matching head with")
-        w, b = w[..., index], b[index]  # our joint order, joint by joint
+        w, b, _ = mapped  # our joint order, joint by joint
     d, k = w.shape[2], w.shape[3]
     matcher = model.matcher
     c = matcher.channels
@@ -170,6 +171,26 @@ def _seed_of(path):
     return _pose_net_of(path), joint_set
 
 
+def _mapped_classifier(kernel, bias, source_joints, target_joints, keep=None):
+    """A classifier's weights (kernel [..., K_s], bias [K_s]) in target_joints' order, joint by
+    joint (joints.mapping): (kernel, bias, index), or None when `kernel` is not a classifier for
+    source_joints. A target joint the source lacks keeps its column of `keep` (the target's
+    current [kernel, bias]); without `keep`, such a joint makes it None too."""
+    index = joints_lib.mapping(source_joints, target_joints)
+    if kernel.shape[-1] != source_joints.num_joints:
+        return None
+    if keep is None:
+        return None if min(index) < 0 else (kernel[..., index], bias[index], index)
+    if keep[0].shape[-1] != len(index):
+        return None
+    k, b = np.array(keep[0]), np.array(keep[1])
+    for t, s in enumerate(index):
+        if s >= 0:
+            k[..., t] = kernel[..., s]
+            b[t] = bias[s]
+    return k, b, index
+
+
 def _strip_prefix(name: str) -> str:
     for prefix in ("initializer", "encoder", "pose_net"):
         if name.startswith(prefix):
@@ -198,16 +219,12 @@ def copy_pose_net(source: keras.Model, target: keras.Model,
             layer.set_weights(weights)
             copied += 1
         elif layer.name.endswith("_classifier") and source_joints and target_joints:
-            index = joints_lib.mapping(source_joints, target_joints)
-            if len(index) != layer.weights[0].shape[-1] or \
-                    weights[0].shape[-1] != source_joints.num_joints:
+            mapped = _mapped_classifier(weights[0], weights[1], source_joints, target_joints,
+                                        keep=[v.numpy() for v in layer.weights])
+            if mapped is None:
                 continue
-            mapped = [v.numpy() for v in layer.weights]
-            for t, s in enumerate(index):
-                if s >= 0:
-                    mapped[0][..., t] = weights[0][..., s]
-                    mapped[1][t] = weights[1][s]
-            layer.set_weights(mapped)
+            *new, index = mapped
+            layer.set_weights(new)
             copied += 1
             logging.info("mapped %s's classifier from %s to %s joints (%d of %d)", target.name,
                          source_joints.name, target_joints.name, sum(i >= 0 for i in index),
@@ -238,8 +255,6 @@ def save_inference_model(model: DKD, path: str, input_size: int) -> DKD:
     slim.save(tmp)
     os.replace(tmp, path)
     return slim
-
-
 
 
 def make_optimizer(cfg: TrainConfig, lr):
