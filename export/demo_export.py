@@ -190,7 +190,7 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
               "latency": gt["latency"], "num_videos": gt["num_videos"],
               "num_frames": gt["num_frames"], "runner": runner.describe()}
     with open(files["eval_json"], "w") as f:
-        json.dump(evaluate_stream._json_ready({**report, "evaluation": gt}), f, indent=1)
+        json.dump(evaluate_stream.json_ready({**report, "evaluation": gt}), f, indent=1)
     precision = manifest_lib.PRECISION_NAMES[runner.quantization]
     lines = [f"\nTFLite {precision} stream ({runner.describe()}), {gt['num_videos']} held-out "
              f"videos, {gt['num_frames']} frames, input {runner.input_size}x{runner.input_size}:",

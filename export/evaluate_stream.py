@@ -186,13 +186,13 @@ def format_comparison(out: dict) -> str:
     return "\n".join(lines)
 
 
-def _json_ready(obj):
+def json_ready(obj):
     """The result without predictions, accumulators and records, NaN -> null."""
     if isinstance(obj, dict):
-        return {k: _json_ready(v) for k, v in obj.items()
+        return {k: json_ready(v) for k, v in obj.items()
                 if k not in ("predictions", "accumulator", "records")}
     if isinstance(obj, (list, tuple)):
-        return [_json_ready(v) for v in obj]
+        return [json_ready(v) for v in obj]
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
@@ -271,7 +271,7 @@ def main(argv):
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
-            json.dump(_json_ready(out), fh, indent=1)
+            json.dump(json_ready(out), fh, indent=1)
     return 0
 
 

@@ -189,6 +189,15 @@ def export_member(model_dir: str, out: str, quantize: str, verify_video: str, lo
     return out
 
 
+def _test_entry(data_dir: str, comparison: dict, **extra) -> dict:
+    """A test dir's comparison as preset.json records it: named by the folder, described by
+    TEST_ABOUT, JSON-ready, no machine's paths."""
+    from export import evaluate_stream
+    base = os.path.basename(os.path.normpath(data_dir))
+    return {"name": base, "about": TEST_ABOUT.get(base, ""), **extra,
+            "comparison": without_paths(evaluate_stream.json_ready(comparison))}
+
+
 def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos: int = 0,
           runs_timed: int = 30, peers=PEERS, log=print) -> dict:
     """{'tests', 'no_box', 'costs'} of the exports {(member, suffix): export dir} beside the
@@ -203,12 +212,10 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     pairs = [p for p in PAIRS if p[0] in runners and p[1] in runners]
     tests = []
     for d in test_dirs:
-        base = os.path.basename(os.path.normpath(d))
         log(f"streaming {len(runners)} rows over {d}")
         comparison = evaluate_stream.compare_streams(runners, d, "all", "follow",
                                                      max_videos or None, pairs, log=log)
-        tests.append({"name": base, "about": TEST_ABOUT.get(base, ""),
-                      "comparison": without_paths(evaluate_stream._json_ready(comparison))})
+        tests.append(_test_entry(d, comparison))
     no_box = []
     find_rows = {k: runners[k] for k in ("DKD fp16", "Baseline fp16", "movenet_lightning")
                  if k in runners}
@@ -216,7 +223,6 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     if FINDER in peers:
         finders[FINDER] = stream.open_finder(FINDER, runners["DKD fp16"], num_threads)
     for d in find_dirs:
-        base = os.path.basename(os.path.normpath(d))
         for key, finder in finders.items():
             log(f"streaming {len(find_rows)} rows over {d} with no first box"
                 + (f", {key} finding the person" if key else ""))
@@ -224,8 +230,7 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
                 find_rows, d, "all", "find", max_videos or None,
                 [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
                 reinit_threshold=stream.DEFAULT_REINIT_THRESHOLD, finder=finder)
-            no_box.append({"name": base, "about": TEST_ABOUT.get(base, ""), "finder": key,
-                           "comparison": without_paths(evaluate_stream._json_ready(comparison))})
+            no_box.append(_test_entry(d, comparison, finder=key))
     files = {}
     for (member, suffix), d in exports.items():
         if EXPORTS[suffix][1]:
