@@ -4,7 +4,7 @@
     python -m dkd_tf.ablations --recipe reference --out_dir runs/ablations   # hours on 2 CPUs
 
 Trains (or resumes; finished runs are skipped) the recipe's pretraining and Baseline, then every
-row of dkd_tf.recipes.ABLATIONS from the same seeds and schedule as DKD, then streams the held-out
+row of dkd_tf.training.recipes.ABLATIONS from the same seeds and schedule as DKD, then streams the held-out
 videos through each row (ground-truth crops) and prints: PCK by both normalizations and per
 group, each row's paired-bootstrap interval against the Baseline, and the stepper's GMACs at the
 recipe's input size. Writes ablations.json, pck.json and pck_curve.png to --out_dir/eval.
@@ -16,7 +16,9 @@ import json
 import os
 import time
 
-from dkd_tf import coherence, demo, evaluation, metrics, recipes, tag_scores, training
+from dkd_tf.evaluation import coherence, protocol, metrics, tag_scores
+from dkd_tf import demo
+from dkd_tf.training import recipes, trainer
 from dkd_tf.data import datasets, tags as tags_lib
 
 FLAGS = demo.FLAGS
@@ -32,10 +34,10 @@ def train_rows(recipe: recipes.Recipe, out_dir: str, data_dir: str, videos: int,
 def stepper_gmacs(model_dir: str, input_size: int) -> float:
     """Multiply-adds of the row's per-frame graph (the stepper; the network itself for
     single-frame rows), counted on the graph the exporters convert."""
-    from dkd_tf import benchmark
-    from export import graphs as graphs_lib
+    from dkd_tf.benchmarks import costs
+    from dkd_tf.serving import graphs as graphs_lib
     model, _ = graphs_lib.load_model_dir(model_dir)
-    costs = benchmark.graph_costs(graphs_lib.build_graphs(model, input_size))
+    costs = costs.graph_costs(graphs_lib.build_graphs(model, input_size))
     return costs[graphs_lib.STEPPER].macs / 1e9
 
 
@@ -48,8 +50,8 @@ def score_rows(rows: dict, data_cfg, eval_dir: str) -> dict:
     acc, coh, gmacs = {}, {}, {}
     for row, cfg in rows.items():
         label = labels[row]
-        acc[label], preds = evaluation.evaluate_records(
-            evaluation.load_model(cfg.model_dir), records, cfg.input_size, joint_set)
+        acc[label], preds = protocol.evaluate_records(
+            protocol.load_model(cfg.model_dir), records, cfg.input_size, joint_set)
         coh[label] = coherence.score_records(joint_set, records, preds).to_json()
         gmacs[label] = stepper_gmacs(cfg.model_dir, cfg.input_size)
     demo._say(f"\nHeld-out synthetic videos: {len(records)}, frames: "
@@ -93,7 +95,7 @@ def main(argv):
     t0 = time.time()
     recipe = recipes.get(FLAGS.recipe)
     out = FLAGS.out_dir
-    data_cfg = training.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
+    data_cfg = trainer.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
                                     synthetic_videos=FLAGS.videos,
                                     synthetic_frames=FLAGS.frames, seed=FLAGS.seed)
     demo._say(f"$ python -m dkd_tf.data.synthetic --out {data_cfg.data_dir} --videos "
@@ -107,5 +109,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
-    cli_errors.run(main)
+    from dkd_tf.cli import errors
+    errors.run(main)

@@ -15,7 +15,7 @@ LiteRT interpreter and --num_threads where it is TFLite:
 - --peer FILE.tflite or a published peer's name (repeatable): any TFLite model, fed random inputs of its own shapes; its
   GMACs (counted from its ops), latency and our stepper's latency as a ratio of its.
 - --parts: the stepper cut into F backbone, deconvs, V, matching, U+BN and Phi
-  (dkd_tf/stepper_parts.py), each its own batch-1 TFLite graph: GMACs and time, with shares.
+  (dkd_tf/benchmarks/stepper_parts.py), each its own batch-1 TFLite graph: GMACs and time, with shares.
 - --peak: a large FULLY_CONNECTED graph measures this machine's fp32 throughput (its fastest
   round); every graph's achieved GFLOP/s (2 x MACs / median) is given as a share of it.
 - --beside: with --backend tflite|onnx, the export's other format (ONNX Runtime beside TFLite).
@@ -58,22 +58,22 @@ def resolve_peers(values) -> list[str]:
 
 def is_trained(model_dir: str) -> bool:
     """Whether model_dir holds a trained model (else the flags' architecture is benchmarked)."""
-    from export import graphs as graphs_lib
+    from dkd_tf.serving import graphs as graphs_lib
     return bool(model_dir) and graphs_lib.is_model_dir(model_dir)
 
 
 def load_or_build(cfg, model_dir: str):
     """(model, cfg, source): the trained model in model_dir, or cfg's architecture untrained."""
-    from dkd_tf import run_state, training
+    from dkd_tf.training import run_state, trainer
     from dkd_tf.data.datasets import joint_set_of
-    from export import graphs as graphs_lib
+    from dkd_tf.serving import graphs as graphs_lib
     if is_trained(model_dir):
         model, cfg = graphs_lib.load_model_dir(model_dir)
         return model, cfg, f"trained model {model_dir}"
     # Cost does not depend on weights: skip ImageNet downloads and pretrained-model files. The
     # discriminator is training-only: eta = 0 leaves it unbuilt (same inference graphs).
     arch = dataclasses.replace(run_state.unseeded(cfg), eta=0.0)
-    model = training.build_model(arch, joint_set_of(cfg.dataset).num_joints)
+    model = trainer.build_model(arch, joint_set_of(cfg.dataset).num_joints)
     return model, cfg, "architecture from the flags (random weights)"
 
 
@@ -81,10 +81,10 @@ def export_architecture(model, cfg, input_size: int, backend: str, root: str) ->
     """root/export: the untrained `model` saved as a model directory and exported to `backend`
     (fp32, the exporters' default rewrites, verified as every export is), so that an
     architecture's TFLite or ONNX latency needs only its flags, as its Keras latency does."""
-    from dkd_tf import training
+    from dkd_tf.training import trainer
     model_dir, export_dir = os.path.join(root, "model"), os.path.join(root, "export")
     os.makedirs(model_dir)
-    training.save_inference_model(model, os.path.join(model_dir, training.MODEL_FILE),
+    trainer.save_inference_model(model, os.path.join(model_dir, trainer.MODEL_FILE),
                                   input_size)
     dataclasses.replace(cfg, model_dir=model_dir, input_size=input_size).save(model_dir)
     quiet = lambda *_: None  # noqa: E731
@@ -102,7 +102,7 @@ OTHER_FORMAT = {"tflite": "onnx", "onnx": "tflite"}
 
 
 def _open_export(backend, export_dir, num_threads, allow_unverified, graphs):
-    from export import runtimes
+    from dkd_tf.serving import runtimes
     runner = runtimes.open_runner(backend, export_dir, num_threads,
                                   allow_unverified=allow_unverified)
     if (runner.state_shape != graphs.state_shape
@@ -117,7 +117,8 @@ def _open_export(backend, export_dir, num_threads, allow_unverified, graphs):
 
 def _part_graphs(model, input_size, num_threads):
     """({part name: TFLiteGraph}, None) of the stepper's parts, or ({}, why not)."""
-    from dkd_tf import stepper_parts, tflite_graphs
+    from dkd_tf.benchmarks import stepper_parts
+    from dkd_tf.core import tflite_graphs
     try:
         parts = stepper_parts.stepper_parts(model, input_size)
     except stepper_parts.PartsUnavailable as e:
@@ -128,7 +129,7 @@ def _part_graphs(model, input_size, num_threads):
 
 def _rate(macs, latency, peak):
     """{'gflops', 'of_peak'} of a graph of `macs` at its latency, peak: GFLOP/s or None."""
-    from dkd_tf import benchmark as bm
+    from dkd_tf.benchmarks import costs as bm
     rate = bm.gflops(macs, latency["median_ms"])
     return {"gflops": None if rate is None else round(rate, 2),
             "of_peak": round(rate / peak, 4) if rate and peak else None}
@@ -143,15 +144,15 @@ def benchmark(model, cfg, input_size: int, backend: str = "keras", export_dir: s
     TrainConfig (its data set names the joint set).
 
     peers: .tflite files timed in the same loop (random inputs of their own shapes). parts: time
-    the stepper's parts (dkd_tf/stepper_parts.py) as their own TFLite graphs. peak: time a
+    the stepper's parts (dkd_tf/benchmarks/stepper_parts.py) as their own TFLite graphs. peak: time a
     FULLY_CONNECTED of peak_shape for this machine's fp32 throughput. beside: with --backend
     tflite|onnx, also time the export's other format when its manifest lists it."""
-    from dkd_tf import benchmark as bm
-    from dkd_tf import tflite_graphs
+    from dkd_tf.benchmarks import costs as bm
+    from dkd_tf.core import tflite_graphs
     from dkd_tf.data.datasets import joint_set_of
-    from export import graphs as graphs_lib
-    from export import manifest as manifest_lib
-    from export import runtimes
+    from dkd_tf.serving import graphs as graphs_lib
+    from dkd_tf.serving import manifest as manifest_lib
+    from dkd_tf.serving import runtimes
     manifest = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
                                   model_sha256="", model_dir="")
     peer_graphs = [tflite_graphs.TFLiteGraph(p, num_threads=num_threads) for p in peers]
@@ -340,11 +341,11 @@ def format_report(out: dict, source: str) -> str:
 def main(argv):
     del argv
     f = flags.FLAGS
-    from export.graphs import quiet_tf_logging
+    from dkd_tf.serving.graphs import quiet_tf_logging
     quiet_tf_logging(f)
     cfg = train.config_from_flags()
     if f.profile_training:
-        from dkd_tf import training_profile
+        from dkd_tf.training import training_profile
         result = training_profile.profile(cfg, runs=f.runs)
         print(training_profile.format_profile(result, cfg))
         if f.out_json:
@@ -414,6 +415,6 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     _define_flags()
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

@@ -4,13 +4,13 @@
         --out speed_accuracy.png [--x gmacs|ms|frame_gmacs] [--norm person|torso] [--names A,B]
 
 --bench: files of `python -m dkd_tf.bench --json`; --pck: pck.json files of `python -m
-dkd_tf.evaluate --output_dir`. Models are joined by name (dkd_tf/speed_accuracy.py).
+dkd_tf.evaluate --output_dir`. Models are joined by name (dkd_tf/evaluation/speed_accuracy.py).
 """
 from __future__ import annotations
 
 from absl import flags
 
-from dkd_tf import speed_accuracy
+from dkd_tf.evaluation import speed_accuracy
 
 
 def main(argv):
@@ -37,6 +37,6 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     _define_flags()
-    cli_errors.run(main)
+    errors.run(main)

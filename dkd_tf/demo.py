@@ -14,7 +14,7 @@ Default (--recipe quick):
    stream one held-out video through the shipped stepper.tflite with the crop following the
    predicted keypoints (overlay video, keypoint JSON, a frame PNG) and score every held-out video
    that way;
-3. train the quick pair from scratch (dkd_tf.recipes.QUICK: single-frame pretraining, Baseline,
+3. train the quick pair from scratch (dkd_tf.training.recipes.QUICK: single-frame pretraining, Baseline,
    DKD with Algorithm 1), evaluate it the same way and export its DKD to TFLite.
 --recipe reference trains the reference pair instead of the quick one (about 90 minutes on a
 2-core CPU), and --ship copies it, with its verified TFLite export, into dkd_tf/presets/reference.
@@ -29,7 +29,9 @@ import time
 
 from absl import app, flags
 
-from dkd_tf import evaluation, metrics, presets, recipes, training
+from dkd_tf.evaluation import protocol, metrics
+from dkd_tf import presets
+from dkd_tf.training import recipes, trainer
 from dkd_tf.data import datasets
 
 flags.DEFINE_string("out_dir", "demo_out", "Where data, runs, evaluations and exports go.")
@@ -37,7 +39,7 @@ flags.DEFINE_enum("recipe", "quick", sorted(recipes.RECIPES), "The pair to train
 flags.DEFINE_integer("videos", recipes.DATA["videos"], "Synthetic videos (a quarter are held "
                      "out); the presets were evaluated on the default set.")
 flags.DEFINE_integer("frames", recipes.DATA["frames"], "Frames per synthetic video.")
-flags.DEFINE_integer("seed", 0, "Seed of the data and of training.")
+flags.DEFINE_integer("seed", 0, "Seed of the data and of trainer.")
 flags.DEFINE_float("epoch_scale", 1.0, "Multiply every training length (0.1 for a smoke run).")
 flags.DEFINE_bool("side_cue", False, "Train and evaluate on the synthetic set drawn with a "
                   "stripe down each left limb (data.synthetic --side_cue), without flips; "
@@ -54,8 +56,8 @@ FLAGS = flags.FLAGS
 PRESET = "reference"
 
 
-def _flags_of(cfg: training.TrainConfig) -> str:
-    default = training.TrainConfig()
+def _flags_of(cfg: trainer.TrainConfig) -> str:
+    default = trainer.TrainConfig()
     parts = []
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
@@ -69,11 +71,11 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _train(cfg: training.TrainConfig, allow_changes=()) -> float:
+def _train(cfg: trainer.TrainConfig, allow_changes=()) -> float:
     allow = f" --allow_changes={','.join(allow_changes)}" if allow_changes else ""
     _say(f"\n$ python -m dkd_tf.train {_flags_of(cfg)}{allow}")
     start = time.time()
-    training.run_training(cfg, allow_changes=allow_changes)
+    trainer.run_training(cfg, allow_changes=allow_changes)
     seconds = time.time() - start
     _say(f"  trained {cfg.model_dir} in {seconds:.0f} s")
     return seconds
@@ -109,8 +111,8 @@ def evaluate_pair(model_dirs: dict, input_size: int, data_cfg, eval_dir: str) ->
     joint_set, records = datasets.load(data_cfg, "test")
     accumulators = {}
     for name, model_dir in model_dirs.items():
-        accumulators[name], _ = evaluation.evaluate_records(
-            evaluation.load_model(model_dir), records, input_size, joint_set)
+        accumulators[name], _ = protocol.evaluate_records(
+            protocol.load_model(model_dir), records, input_size, joint_set)
     _say(f"Held-out synthetic videos: {len(records)}, frames: "
          f"{sum(r.num_frames for r in records)}; each streamed frame by frame (initialize on "
          "frame 1, step after), cropped around its ground-truth box.")
@@ -128,7 +130,7 @@ def show_presets(out: str, data_cfg) -> dict:
     model_dirs = {names[m]: presets.member_dir(PRESET, m, meta) for m in ("dkd", "baseline")}
     acc = evaluate_pair(model_dirs, meta["input_size"], data_cfg,
                         os.path.join(out, "reference_eval"))
-    from export import demo_export  # deployment half of the demo lives with the exporters
+    from dkd_tf.experiments import demo_export
     report = demo_export.showcase(presets.member_dir(PRESET, "dkd_tflite", meta),
                                   os.path.join(out, "reference_stream"), data_cfg.data_dir,
                                   acc[names["dkd"]].result()["mean"])
@@ -139,18 +141,18 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
          stream_report: dict, wall_minutes: float) -> str:
     """Copy the trained pair (config.json + model.keras each) and DKD's verified export into
     dkd_tf/presets/<recipe>, and write preset.json with what produced them and their results."""
-    from export import graphs as graphs_lib
-    from export import manifest as manifest_lib
+    from dkd_tf.serving import graphs as graphs_lib
+    from dkd_tf.serving import manifest as manifest_lib
     from export import tflite as tflite_export
     root = os.path.join(presets.PRESETS_DIR, recipe.name)
     staging = root + ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     for member in ("baseline", "dkd"):
         os.makedirs(os.path.join(staging, member))
-        shutil.copyfile(os.path.join(runs[member].model_dir, training.CONFIG_FILE),
-                        os.path.join(staging, member, training.CONFIG_FILE))
+        shutil.copyfile(os.path.join(runs[member].model_dir, trainer.CONFIG_FILE),
+                        os.path.join(staging, member, trainer.CONFIG_FILE))
         model, cfg = graphs_lib.load_model_dir(runs[member].model_dir)
-        training.save_inference_model(model, os.path.join(staging, member, training.MODEL_FILE),
+        trainer.save_inference_model(model, os.path.join(staging, member, trainer.MODEL_FILE),
                                       cfg.input_size)
     # The shipped export is made from the shipped (inference-only) model and verified against it.
     quantize = recipe.ship_quantize
@@ -162,7 +164,7 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     tflite_export.export_tflite(os.path.join(staging, "dkd"), shipped_export, quantize,
                                 calibration, log=lambda *_: None)
     if quantize != "none":  # the shipped export's own scores, not those of the fp32 demo export
-        from export import demo_export
+        from dkd_tf.experiments import demo_export
         stream_report = demo_export.showcase(shipped_export,
                                              os.path.join(FLAGS.out_dir, "shipped_stream"),
                                              data_dir, None)
@@ -204,7 +206,7 @@ def _train_seconds(runs: dict, seconds: dict) -> dict:
     """What training the shipped pair took: the runs' own records (summed over resumes, so a
     --ship invocation that finds them finished still reports their cost), else this
     invocation's seconds."""
-    from dkd_tf import run_state
+    from dkd_tf.training import run_state
     keys = [k for k in ("seed", "baseline", "dkd") if k in runs]
     recorded = {k: run_state.recorded_train_seconds(runs[k].model_dir) for k in keys}
     if all(v is not None for v in recorded.values()):
@@ -233,7 +235,7 @@ def main(argv):
         from dkd_tf.experiments import real_clip
         real_clip.run(os.path.join(out, "real_clip"), stream.preset_model_dir("", "tflite"),
                       presets.DEFAULT, log=_say)
-    data_cfg = training.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
+    data_cfg = trainer.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
                                     synthetic_videos=FLAGS.videos,
                                     synthetic_frames=FLAGS.frames, seed=FLAGS.seed,
                                     synthetic_side_cue=FLAGS.side_cue)
@@ -250,7 +252,7 @@ def main(argv):
                          names["baseline"]: runs["baseline"].model_dir},
                         runs["dkd"].input_size, data_cfg, os.path.join(out, "eval"))
     if FLAGS.export or FLAGS.ship:
-        from export import demo_export
+        from dkd_tf.experiments import demo_export
         export_dir = os.path.join(out, "export")
         report = demo_export.run(runs["dkd"].model_dir, export_dir, data_cfg.data_dir,
                                  keras_pck=acc[names["dkd"]].result()["mean"])
@@ -262,5 +264,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    from dkd_tf.cli import errors
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

@@ -19,7 +19,7 @@ other than the one in its config.json (that split's test videos are another spli
 videos).
 
 Prints the per-group table for person- and torso-normalized PCK, then the temporal coherence
-table (dkd_tf.coherence: acceleration error, left/right swaps and collapses). With --output_dir
+table (dkd_tf.evaluation.coherence: acceleration error, left/right swaps and collapses). With --output_dir
 writes pck.json, {name: the reported numbers (metrics.PCKAccumulator.to_json layout, plus
 "coherence"; the average over splits when several ran, with each split's own numbers under
 "splits")}, and pck_curve.png (PCK versus alpha, Fig. 4a).
@@ -32,7 +32,7 @@ padded to a square, as a single-person peer sees it; --view box: around the labe
 
 --by_tag (synthetic sets, which carry tags/NNNN.json; dkd_tf.data.tags) also scores PCK on the
 frames / joints of each situation tag and on clean ones, with the paired-bootstrap interval of
-first - other per tag (dkd_tf.tag_scores): printed, stored as "by_tag" in each model's pck.json
+first - other per tag (dkd_tf.evaluation.tag_scores): printed, stored as "by_tag" in each model's pck.json
 entry, and plotted to pck_by_tag.png:
 
   python -m dkd_tf.evaluate --model_dir runs/dkd,runs/baseline --names DKD,Baseline --by_tag \
@@ -46,8 +46,10 @@ import sys
 
 from absl import app, flags
 
-from dkd_tf import (cli_errors, coherence, evaluation, metrics, run_state, tag_scores, train,
-                    training)
+from dkd_tf.cli import errors
+from dkd_tf.evaluation import coherence, protocol, metrics, tag_scores
+from dkd_tf.training import run_state, trainer
+from dkd_tf import train
 from dkd_tf.data import datasets, tags as tags_lib
 from dkd_tf.pretrained import peers as peers_lib
 
@@ -102,7 +104,7 @@ flags.DEFINE_list("test_scales", ["1.0"], "Crop scales for multi-scale testing (
                                           "seven, e.g. 0.7,0.8,0.9,1.0,1.1,1.2,1.3).")
 flags.DEFINE_bool("flip_test", False, "Also run horizontally flipped streams and average.")
 flags.DEFINE_string("predictions", "", "Score this .npz/.json keypoint file (see "
-                                       "dkd_tf.metrics.save_predictions) instead of a model.")
+                                       "dkd_tf.evaluation.metrics.save_predictions) instead of a model.")
 flags.DEFINE_string("save_predictions", "", "Write the first model's keypoints to this "
                                             ".npz/.json file.")
 flags.DEFINE_string("output_dir", "", "Write pck.json and pck_curve.png here.")
@@ -113,7 +115,7 @@ flags.DEFINE_integer("max_videos", 0, "Evaluate only the first N test videos (0 
 flags.DEFINE_bool("by_tag", False, "Also score PCK per situation tag of the synthetic set "
                   "(its tags/NNNN.json files) and on clean frames, with the paired-bootstrap "
                   "interval of the first row minus each other per tag; adds pck_by_tag.png.")
-flags.DEFINE_enum("view", "box", list(evaluation.VIEWS), "Crop of each frame: 'box' around "
+flags.DEFINE_enum("view", "box", list(protocol.VIEWS), "Crop of each frame: 'box' around "
                   "the labelled person box (the paper's protocol), 'image' the whole frame padded "
                   "to a square (as a single-person peer sees a photo).")
 flags.DEFINE_list("peers", [], "Published pose networks scored beside the models, on the same "
@@ -150,9 +152,9 @@ def with_split(path: str, split) -> str:
     return path.replace(SPLIT_PLACEHOLDER, str(split))
 
 
-def data_config(model_dir: str | None, split: int | None) -> training.TrainConfig:
+def data_config(model_dir: str | None, split: int | None) -> trainer.TrainConfig:
     """The model's config (defaults without a model) with the explicit data flags and split."""
-    cfg = run_state.load_config(model_dir)[0] if model_dir else training.TrainConfig()
+    cfg = run_state.load_config(model_dir)[0] if model_dir else trainer.TrainConfig()
     trained_split = cfg.split
     explicit = {f: flags.FLAGS[f].value for f in DATA_FIELDS if flags.FLAGS[f].present}
     cfg = dataclasses.replace(cfg, **explicit)
@@ -187,11 +189,11 @@ def evaluate_model(model_dir, cfg):
 
     Returns (PCKAccumulator, {video_id: keypoints [T, K, 2] in source pixels}, records)."""
     joint_set, records = _test_records(cfg)
-    acc, preds = evaluation.evaluate_records(
-        evaluation.load_model(model_dir), records, cfg.input_size, joint_set,
+    acc, preds = protocol.evaluate_records(
+        protocol.load_model(model_dir), records, cfg.input_size, joint_set,
         [float(s) for s in flags.FLAGS.test_scales], flags.FLAGS.flip_test,
         progress=_progress(os.path.basename(model_dir)), nonfinite=_nonfinite(),
-        source=os.path.join(model_dir, training.MODEL_FILE), view=flags.FLAGS.view)
+        source=os.path.join(model_dir, trainer.MODEL_FILE), view=flags.FLAGS.view)
     return acc, preds, records
 
 
@@ -200,7 +202,7 @@ def evaluate_peer(key, cfg):
     are. Returns (PCKAccumulator, {video_id: keypoints}, records)."""
     joint_set, records = _test_records(cfg)
     peer = peers_lib.load(key, log=print)
-    preds = evaluation.predict_peer_records(peer, records, joint_set, flags.FLAGS.view,
+    preds = protocol.predict_peer_records(peer, records, joint_set, flags.FLAGS.view,
                                             _progress(key))
     return metrics.score_records(joint_set, records, preds, _nonfinite(), peer.path), preds, \
         records
@@ -346,4 +348,4 @@ def _score_by_tag(results, tagged, samples) -> dict:
 
 
 if __name__ == "__main__":
-    cli_errors.run(main)
+    errors.run(main)

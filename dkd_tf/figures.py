@@ -7,7 +7,7 @@ For each model two rows, both on the model's input crop (the ground-truth box's,
 crops): its keypoints (skeleton; left limbs orange, right blue; --joint circled) with the ground
 truth of --joint as a green cross; then --joint's heatmap.
 Models are streamed over the whole clip (initialize, then step) with
-evaluation.StreamingPredictor, exactly as evaluate scores them. Without --video the test video
+protocol.StreamingPredictor, exactly as evaluate scores them. Without --video the test video
 with the most frames where the distractor overlaps the subject (in front of it first) is picked
 from the synthetic set's tags (dkd_tf.data.tags), and the frames shown are spread over its
 overlap, two frames either side.
@@ -19,7 +19,7 @@ import os
 import cv2
 import numpy as np
 
-from dkd_tf import codec, joints as joints_lib
+from dkd_tf.core import codec, joints as joints_lib
 from dkd_tf.data import penn_action, tags as tags_lib
 from dkd_tf.data.records import DatasetError
 
@@ -68,9 +68,9 @@ def pick_frames(num_frames: int, count: int, overlap=None) -> list[int]:
 def stream_clip(model, input_size: int, record, last_frame: int):
     """Streams frames 0..last_frame of `record` -> per frame (keypoints [K, 2] source pixels,
     merged heatmaps [h, w, K], reference crop matrix [3, 3])."""
-    from dkd_tf import evaluation
+    from dkd_tf.evaluation import protocol
     from dkd_tf.data import transforms
-    predictor = evaluation.StreamingPredictor(model, input_size, JOINT_SET)
+    predictor = protocol.StreamingPredictor(model, input_size, JOINT_SET)
     out = []
     for t, (merged, mat) in enumerate(predictor.stream_heatmaps(record)):
         xy, _ = codec.decode_heatmaps(merged, predictor.stride)
@@ -104,7 +104,8 @@ def write_strip(model_dirs, names, data_dir, out, joint="l_wrist", video=None,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from dkd_tf import evaluation, training
+    from dkd_tf.evaluation import protocol
+    from dkd_tf.training import trainer
     from dkd_tf.data.frames import load_frame
 
     if len(names) != len(model_dirs):
@@ -120,8 +121,8 @@ def write_strip(model_dirs, names, data_dir, out, joint="l_wrist", video=None,
 
     rows = []
     for model_dir in model_dirs:
-        cfg = training.TrainConfig.load(model_dir)
-        predictor, per_frame = stream_clip(evaluation.load_model(model_dir), cfg.input_size,
+        cfg = trainer.TrainConfig.load(model_dir)
+        predictor, per_frame = stream_clip(protocol.load_model(model_dir), cfg.input_size,
                                            record, shown[-1])
         rows.append((predictor, per_frame))
 
@@ -186,8 +187,8 @@ def main(argv):
     names = f.names or [os.path.basename(os.path.normpath(d)) for d in model_dirs]
     data_dir = f.data_dir
     if not data_dir:
-        from dkd_tf import training
-        data_dir = training.TrainConfig.load(model_dirs[0]).data_dir
+        from dkd_tf.training import trainer
+        data_dir = trainer.TrainConfig.load(model_dirs[0]).data_dir
     res = write_strip(model_dirs, names, data_dir, f.out, f.joint, f.video or None, f.frames)
     print(f"figures: wrote {res['path']} (video {res['video']}, frames "
           f"{', '.join(str(t + 1) for t in res['frames'])}, joint {res['joint']})")
@@ -210,6 +211,6 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     _define_flags()
-    cli_errors.run(main)
+    errors.run(main)

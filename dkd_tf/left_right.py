@@ -23,7 +23,8 @@ import dataclasses
 
 import numpy as np
 
-from dkd_tf import codec, metrics
+from dkd_tf.core import codec
+from dkd_tf.evaluation import metrics
 
 DECODINGS = ("argmax", "two_peaks", "identity_known")
 SUPPRESS_RADIUS = 1  # cells around the first peak excluded when looking for the second
@@ -90,7 +91,7 @@ class IdentityReport:
 
 
 def identity_report(predictor, records, joint_set) -> IdentityReport:
-    """Streams every record through predictor (evaluation.StreamingPredictor) and scores the
+    """Streams every record through predictor (protocol.StreamingPredictor) and scores the
     three DECODINGS of the same heatmaps."""
     from dkd_tf.data import transforms
     stride = predictor.stride
@@ -136,7 +137,8 @@ def main(argv):
     del argv
     from absl import flags
 
-    from dkd_tf import evaluate, evaluation
+    from dkd_tf import evaluate
+    from dkd_tf.evaluation import protocol
     from dkd_tf.data import datasets
     f = flags.FLAGS
     for name, kind, model_dir in evaluate._sources(f):
@@ -147,12 +149,13 @@ def main(argv):
         joint_set, records = datasets.load(cfg, "test")
         if f.max_videos:
             records = records[:f.max_videos]
-        predictor = evaluation.StreamingPredictor(evaluation.load_model(model_dir),
+        predictor = protocol.StreamingPredictor(protocol.load_model(model_dir),
                                                   cfg.input_size, joint_set)
         print(format_report(name, identity_report(predictor, records, joint_set)))
         print()
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors, evaluate  # noqa: F401  (defines the flags)
-    cli_errors.run(main)
+    from dkd_tf.cli import errors
+    from dkd_tf import evaluate  # noqa: F401  (defines the flags)
+    errors.run(main)

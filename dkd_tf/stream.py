@@ -18,7 +18,7 @@ shape, joints, skeleton, decoding rule) comes from the manifest.
 
 Per frame: crop a square around the current person box (crop_frame: the crops of training and
 evaluation, dkd_tf.data.transforms, computed with OpenCV), run the initializer on the first frame and the stepper after it with the
-state carried, decode keypoints with the manifest's rule (dkd_tf.codec) and map them back to the
+state carried, decode keypoints with the manifest's rule (dkd_tf.core.codec) and map them back to the
 frame. The person is followed: the box for frame t+1 is the bounding box of frame t's keypoints
 (when at least a third of them have conf >= --keypoint_threshold), expanded by
 --follow_margin of its size on each side; the first box is --bbox or the whole frame. The box
@@ -44,7 +44,7 @@ re-initialization counts.
 
 Speed: each crop follows the previous frame's keypoints, so crop, model and decoding form one
 chain; reading/decoding the next frames and drawing/writing the overlay run beside it in two
-threads (dkd_tf/pipelining.py; --nooverlap turns that off, with the same output), frame order
+threads (dkd_tf/tracking/pipelining.py; --nooverlap turns that off, with the same output), frame order
 kept.
 
 Library use (e.g. from a demo): `stream_video(...)` returns the same dict as the JSON;
@@ -66,17 +66,18 @@ import time
 import cv2
 import numpy as np
 
-from dkd_tf import codec, lazy_modules, pipelining
+from dkd_tf.core import codec, lazy_modules
+from dkd_tf.tracking import pipelining
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import DatasetError
 # The tracker's defaults (also written into every manifest's `tracker` entry).
-from dkd_tf.tracking_policy import (DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE,
-                                    DEFAULT_FOLLOW_SMOOTHING, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD,
-                                    FOLLOW_SCALE_RANGE)
+from dkd_tf.serving.tracking_policy import (
+    DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE, DEFAULT_FOLLOW_SMOOTHING,
+    DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD, FOLLOW_SCALE_RANGE)
 
 # dkd_tf.data.transforms imports TensorFlow; this module uses only its constants and numpy
 # helpers, so it is imported on first use: the command checks its input, outputs and model files
-# before TensorFlow loads (dkd_tf/lazy_modules.py).
+# before TensorFlow loads (dkd_tf/core/lazy_modules.py).
 transforms = lazy_modules.module("dkd_tf.data.transforms")
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -423,13 +424,13 @@ class Pose:
 
 
 class PoseTracker:
-    """Runs a runner (export.runtimes) frame by frame: crops, state, decoding, following, re-init.
+    """Runs a runner (dkd_tf.serving.runtimes) frame by frame: crops, state, decoding, following, re-init.
 
     Python API: `PoseTracker.from_preset(name)` opens a shipped preset, `track(video)` yields
     a Pose per frame; `reset`/`process` are the frame-at-a-time steps that track drives.
 
     Args:
-      runner: an export.runtimes Runner (its manifest gives input size, stride, joints).
+      runner: an dkd_tf.serving.runtimes Runner (its manifest gives input size, stride, joints).
       reinit_threshold: re-run the initializer on the next frame when a frame's mean peak
         confidence is below this (0 disables).
       reinit_every: re-run the initializer every N frames (0 disables).
@@ -445,7 +446,7 @@ class PoseTracker:
         was lost), run it once more, in the same frame, on the box its keypoints span: a
         person far from the camera is a few dozen pixels of the whole-frame crop.
       finder: a person finder for those whole frames, in place of the initializer's first
-        look: a runner (e.g. export.runtimes.PeerRunner('movenet_lightning', ...), trained on
+        look: a runner (e.g. dkd_tf.serving.runtimes.PeerRunner('movenet_lightning', ...), trained on
         whole images with several people) whose keypoints' box the initializer then starts
         from; its time counts as 'finder' latency. None: the initializer looks itself.
     """
@@ -455,7 +456,7 @@ class PoseTracker:
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
                  follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True, finder=None):
-        from export import manifest as manifest_lib
+        from dkd_tf.serving import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
         if follow_margin < 0:
@@ -507,7 +508,7 @@ class PoseTracker:
         member: the preset folder to open instead of the backend's default (presets.member_for).
         kwargs: the tracker's settings (__init__), defaults as the CLI's."""
         from dkd_tf import presets
-        from export import runtimes
+        from dkd_tf.serving import runtimes
         meta = presets.verify(preset)
         member = member or presets.member_for(preset, backend, meta)
         runner = runtimes.open_runner(backend, presets.member_dir(preset, member, meta),
@@ -649,7 +650,7 @@ class PoseTracker:
     def _find(self, image, box):
         """The finder on the crop of `box` (the whole frame): (the box its keypoints span or
         None, latency ms)."""
-        from export import manifest as manifest_lib
+        from dkd_tf.serving import manifest as manifest_lib
         manifest = self.finder.manifest
         (keypoints, conf, _, _), _, latency = self._look(
             self.finder, self.finder.initialize, image, box, manifest_lib.input_size(manifest),
@@ -717,7 +718,7 @@ def open_finder(key: str, runner, num_threads=None, log=None):
     if not key:
         return None
     from dkd_tf.pretrained import peers
-    from export import runtimes
+    from dkd_tf.serving import runtimes
     if key not in peers.PEERS:
         raise StreamError(f"--finder {key}: unknown; choose one of {', '.join(peers.PEERS)}")
     return runtimes.peer_like(key, runner, num_threads, log)
@@ -814,8 +815,8 @@ GRAPH_SUFFIXES = (".tflite", ".onnx", ".keras")
 def check_outputs(model_dir, video, out_video=None, out_json=None) -> None:
     """Before any work: the outputs can be written, and neither is an input of the run (the
     video, a frame of a frame folder, a file of the model or export directory or of the model
-    directory its manifest names) nor the other output (dkd_tf.output_paths)."""
-    from dkd_tf import output_paths
+    directory its manifest names) nor the other output (dkd_tf.core.output_paths)."""
+    from dkd_tf.core import output_paths
     if not (out_video or out_json):
         return
     inputs = [str(video)] + output_paths.files_in(video)
@@ -847,14 +848,14 @@ def check_num_threads(num_threads) -> None:
 
 def check_model_dir(model_dir, backend: str, flag: str = "--model_dir") -> None:
     """Before TensorFlow loads (cheap, file checks only): model_dir exists and is what `backend`
-    opens, and it is verified: an export's manifest.json by export.manifest.read (inside a
+    opens, and it is verified: an export's manifest.json by dkd_tf.serving.manifest.read (inside a
     preset, every file of the member against preset.json; elsewhere the manifest's content
     checksum), a training model directory inside a preset by presets.verify_path; an export's
     crop margin is this code's (named with its manifest; PoseTracker's own check cannot name
     it). The runner checks the rest (graph files' checksums, the model record, config.json
     against the model)."""
     from dkd_tf import presets
-    from export import manifest as manifest_lib
+    from dkd_tf.serving import manifest as manifest_lib
     model_dir = str(model_dir)
     if not os.path.exists(model_dir):
         raise StreamError(f"{model_dir}: {flag}: no such export or model directory")
@@ -878,7 +879,7 @@ def check_model_dir(model_dir, backend: str, flag: str = "--model_dir") -> None:
 
 def _manifest_model_dir(model_dir) -> str:
     """The source model directory an export's manifest names ('' when there is none)."""
-    from export import manifest as manifest_lib
+    from dkd_tf.serving import manifest as manifest_lib
     try:
         with open(os.path.join(str(model_dir), "manifest.json")) as f:
             return manifest_lib.source_model_dir(json.load(f), str(model_dir))
@@ -928,12 +929,12 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
 
     TFLite/ONNX exports run only when their manifest records a passed parity check
     (allow_unverified=True runs them anyway). overlap: read and decode frames ahead, and draw and
-    write the overlay, in two threads beside the model (dkd_tf/pipelining.py); the frames, their
+    write the overlay, in two threads beside the model (dkd_tf/tracking/pipelining.py); the frames, their
     order and every result are the same without it.
 
     Returns {'video', 'backend', 'model', 'joints', 'edges', 'input_size', 'frames': [one entry
     per input frame], 'summary': {...}}; writes it to out_json and the overlay to out_video when
-    given. `runner` (an export.runtimes Runner) replaces opening one from model_dir.
+    given. `runner` (an dkd_tf.serving.runtimes Runner) replaces opening one from model_dir.
 
     stop (stop_on_signals()'s StopRequest): when it is set, the stream ends after the current
     frame, as after a KeyboardInterrupt: the frames done are written (JSON, overlay finalized)
@@ -947,7 +948,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     try:
         if runner is None:  # the model's files, verified, before TensorFlow loads
             check_model_dir(model_dir, backend)
-        from export import runtimes  # imports TensorFlow
+        from dkd_tf.serving import runtimes  # imports TensorFlow
         if runner is None:
             runner = runtimes.open_runner(backend, model_dir, num_threads,
                                           allow_unverified=allow_unverified)
@@ -1158,7 +1159,7 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
+    from dkd_tf.cli.errors import quiet_tf_logging  # absl only: TensorFlow loads later
     quiet_tf_logging(f)
     check_video_path(f.video)  # before a preset is verified (hashed) or TensorFlow loads
     model_dir = f.model_dir or preset_model_dir(f.preset, f.backend)
@@ -1239,6 +1240,6 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     _define_flags()
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

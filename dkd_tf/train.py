@@ -1,8 +1,8 @@
 """Train a DKD model: `python -m dkd_tf.train --flagfile configs/subjhmdb.flags`.
 
-Every TrainConfig field (dkd_tf.train_config, where each setting's help lives) is a flag of the
+Every TrainConfig field (dkd_tf.training.train_config, where each setting's help lives) is a flag of the
 same name. Re-running the same command after a kill
-resumes from the last finished epoch (see dkd_tf.training).
+resumes from the last finished epoch (see dkd_tf.training.trainer).
 """
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import sys
 
 from absl import flags
 
-from dkd_tf import cli_errors, run_state, training
+from dkd_tf.cli import errors
+from dkd_tf.training import run_state, trainer
 
 
 def define_flags():
     defined = set()
-    for field in dataclasses.fields(training.TrainConfig):
+    for field in dataclasses.fields(trainer.TrainConfig):
         if field.name in flags.FLAGS:  # already defined (evaluate imports these too)
             continue
         defined.add(field.name)
@@ -38,14 +39,14 @@ def define_flags():
                                  message=run_state.INPUT_SIZE_RULE)
 
 
-def config_from_flags() -> training.TrainConfig:
+def config_from_flags() -> trainer.TrainConfig:
     values = {}
-    for field in dataclasses.fields(training.TrainConfig):
+    for field in dataclasses.fields(trainer.TrainConfig):
         value = flags.FLAGS[field.name].value
         if isinstance(field.default, tuple):
             value = tuple(int(v) for v in value)
         values[field.name] = value
-    return training.TrainConfig(**values)
+    return trainer.TrainConfig(**values)
 
 
 def dry_run(cfg, allow_changes=()) -> None:
@@ -70,7 +71,7 @@ def main(argv):
     if flags.FLAGS.dry_run:
         dry_run(cfg, allow)
         return 0
-    training.run_training(cfg, allow_changes=allow)
+    trainer.run_training(cfg, allow_changes=allow)
     return 0
 
 
@@ -87,4 +88,4 @@ def define_cli_flags():
 if __name__ == "__main__":
     define_flags()
     define_cli_flags()
-    cli_errors.run(main)
+    errors.run(main)

@@ -6,16 +6,16 @@
 Every test video runs through the exported graphs exactly as on a device (dkd_tf.stream's
 PoseTracker: initializer on frame 1, stepper after, state carried, keypoints decoded with the
 manifest's rule and mapped back to source pixels). Two crop protocols:
-  gt      (paper protocol, as dkd_tf.evaluation): every frame is cropped around the centre of its
+  gt      (paper protocol, as dkd_tf.evaluation.protocol): every frame is cropped around the centre of its
           own ground-truth person box;
   follow  (deployment): the first frame's ground-truth box starts the crop, then the crop follows
           the predicted keypoints (no ground truth after frame 1).
 No re-initialization unless --reinit_threshold / --reinit_every ask for it (the paper never
-re-initializes). Returns / prints PCK@0.2 normalized by person size (dkd_tf.metrics) and the
+re-initializes). Returns / prints PCK@0.2 normalized by person size (dkd_tf.evaluation.metrics) and the
 median latencies of the initializer and the stepper.
 
 Several exports (comma-separated --export_dir) and published peers (--peers movenet_lightning,
-run through export.runtimes.PeerRunner) stream the same videos from the same first box through
+run through dkd_tf.serving.runtimes.PeerRunner) stream the same videos from the same first box through
 the same crop policy and are tabled side by side (compare_streams): PCK@0.2 and @0.1, jitter
 (metrics.jitter), latency, and --compare A:B differences with paired-bootstrap intervals.
 
@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from dkd_tf.tracking_policy import DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_SMOOTHING
+from dkd_tf.serving.tracking_policy import DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_SMOOTHING
 
 # gt: every frame cropped around its labelled box (the paper's protocol); follow: frame 1's
 # labelled box, then the box follows the predicted keypoints; find: no box at all, as
@@ -50,14 +50,15 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
     """Stream the videos of `split` and score them.
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
-    dkd_tf.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
+    dkd_tf.evaluation.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
     'num_videos', 'num_frames', 'crop', 'backend', 'predictions': {video_id: [T, K, 2]}}.
     """
-    from dkd_tf import metrics, stream
+    from dkd_tf.evaluation import metrics
+    from dkd_tf import stream
     from dkd_tf.data import penn_action
     from dkd_tf.data.frames import load_frame
-    from export import manifest as manifest_lib
-    from export import runtimes
+    from dkd_tf.serving import manifest as manifest_lib
+    from dkd_tf.serving import runtimes
     if crop not in CROPS:
         raise ValueError(f"crop must be one of {CROPS}, got {crop!r}")
     if runner is None:
@@ -132,7 +133,7 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     'initializer_ms', 'stepper_ms' (medians of this sequential run), 'reinit_reasons',
     'runner'}}, 'labels_jitter': the labels' own jitter, 'pairs': {'a - b': {alpha: interval}},
     'num_videos', 'num_frames', 'crop', 'split', 'data_dir'}, and prints the table."""
-    from dkd_tf import metrics
+    from dkd_tf.evaluation import metrics
     for a, b in compare:  # before any streaming
         if a not in runners or b not in runners:
             raise ValueError(f"--compare {a}:{b}: no row named {a if a not in runners else b} "
@@ -202,7 +203,7 @@ def json_ready(obj):
 def _runners(f, export_dirs) -> dict:
     """{row name: runner}: the exports (named by --names, else by folder), then the peers."""
     from dkd_tf.pretrained import peers as peers_lib
-    from export import runtimes
+    from dkd_tf.serving import runtimes
     names = list(f.names) if f.names else [os.path.basename(os.path.normpath(d))
                                            for d in export_dirs]
     if len(names) != len(export_dirs):
@@ -224,7 +225,7 @@ def check_inputs(export_dirs, backend: str, data_dir: str, out_json: str = "") -
     """Cheap checks before any model or TensorFlow loads: the data dir in Penn Action's layout
     (its reader's own check), --out_json writable and none of the inputs, every export verified
     (dkd_tf.stream.check_model_dir)."""
-    from dkd_tf import output_paths
+    from dkd_tf.core import output_paths
     from dkd_tf.data import penn_action
     from dkd_tf.stream import check_model_dir
     penn_action.list_videos(data_dir)
@@ -249,7 +250,7 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
+    from dkd_tf.cli.errors import quiet_tf_logging  # absl only: TensorFlow loads later
     quiet_tf_logging(f)
     from dkd_tf.stream import open_finder
     export_dirs = [d for d in f.export_dir.split(",") if d]
@@ -320,6 +321,6 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     _define_flags()
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

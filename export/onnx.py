@@ -3,7 +3,7 @@
     python -m export.onnx --model_dir M --out_dir E [--opset 17] [--input_size S]
                           [--verify_frames N]
 
-The same two graphs as export.tflite (tf2onnx from the batch-1 tf.functions of export.graphs):
+The same two graphs as export.tflite (tf2onnx from the batch-1 tf.functions of dkd_tf.serving.graphs):
   initializer.onnx  frame [1,S,S,3] -> heatmaps, state
   stepper.onnx      frame, state    -> heatmaps, next_state
 An ONNX graph cannot give an output the name of one of its inputs, so the stepper's state output
@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import os
 
-from dkd_tf import lazy_modules, output_paths, run_state
-from export import manifest as manifest_lib
-from export import rewrites as rewrites_lib
-from export import staging, verify
+from dkd_tf.core import lazy_modules, output_paths
+from dkd_tf.training import run_state
+from dkd_tf.serving import manifest as manifest_lib
+from dkd_tf.serving import rewrites as rewrites_lib
+from dkd_tf.serving import staging
+from export import verify
 
-# TensorFlow, and export.graphs which imports it, on first use: `python -m export.onnx` checks
-# --model_dir and --out_dir before TensorFlow loads (dkd_tf/lazy_modules.py).
+# TensorFlow, and dkd_tf.serving.graphs which imports it, on first use: `python -m export.onnx` checks
+# --model_dir and --out_dir before TensorFlow loads (dkd_tf/core/lazy_modules.py).
 tf = lazy_modules.module("tensorflow")
-graphs_lib = lazy_modules.module("export.graphs")
+graphs_lib = lazy_modules.module("dkd_tf.serving.graphs")
 
 DEFAULT_OPSET = 17
 MAX_OPSET = 18  # the newest opset tf2onnx 1.17 writes
@@ -67,7 +69,7 @@ def convert(graphs, graph: str, path: str, opset: int = DEFAULT_OPSET):
 def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
                 verify_frames=verify.MIN_FRAMES, video=None, rewrites=(), log=print) -> dict:
     """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
-    rewrites: export.rewrites names applied to the graphs; none by default (with the deconv
+    rewrites: dkd_tf.serving.rewrites names applied to the graphs; none by default (with the deconv
     rewrite tf2onnx turns the folded weights of MobileNetV3 pose nets into extra graph inputs,
     which convert() refuses; ResNet pose nets convert and verify)."""
     output_paths.check_dir(out_dir, flag="--out_dir")  # before the export work, not after it
@@ -81,7 +83,7 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
     model, cfg = graphs_lib.load_model_dir(model_dir)
     input_size = int(input_size or cfg.input_size)
     graphs = graphs_lib.build_graphs(model, input_size, rewrites)
-    # Staged, and moved into out_dir only after the check passed (export.staging).
+    # Staged, and moved into out_dir only after the check passed (dkd_tf.serving.staging).
     stage = staging.begin(out_dir)
     try:
         entry = {"opset": int(opset), "precision": "fp32",
@@ -113,7 +115,7 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
+    from dkd_tf.cli.errors import quiet_tf_logging  # absl only: TensorFlow loads later
     quiet_tf_logging(f)
     output_paths.check_dir(f.out_dir, flag="--out_dir")  # cheap checks, before TensorFlow
     run_state.check_model_dir(f.model_dir)
@@ -130,7 +132,7 @@ def _define_flags():
                          lower_bound=13, upper_bound=MAX_OPSET)
     flags.DEFINE_integer("input_size", 0, "Input side in pixels (multiple of 32); 0 = the "
                          "training input size from config.json.", lower_bound=0)
-    from dkd_tf.run_state import input_size_problem
+    from dkd_tf.training.run_state import input_size_problem
     flags.register_validator("input_size", lambda v: v == 0 or input_size_problem(v) is None,
                              message="must be 0 (the training size) or a positive multiple of "
                                      "32 (the backbone stride)")
@@ -140,6 +142,6 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     _define_flags()
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

@@ -20,7 +20,7 @@ from running the Keras model along each clip.
 The export then verifies itself (export.verify: a >= 30 frame clip through Keras and through the
 two files, state carried, plus the frozen-runtime-filter guard) and exits non-zero if it fails;
 the result is recorded in manifest.json. Everything is written to a staging folder first and
-moved into --out_dir only after the check passed (export.staging), so a failed export leaves
+moved into --out_dir only after the check passed (dkd_tf.serving.staging), so a failed export leaves
 nothing there that a runner accepts.
 """
 from __future__ import annotations
@@ -30,15 +30,17 @@ import shutil
 import tempfile
 import warnings
 
-from dkd_tf import lazy_modules, output_paths, run_state
-from export import manifest as manifest_lib
-from export import rewrites as rewrites_lib
-from export import staging, verify
+from dkd_tf.core import lazy_modules, output_paths
+from dkd_tf.training import run_state
+from dkd_tf.serving import manifest as manifest_lib
+from dkd_tf.serving import rewrites as rewrites_lib
+from dkd_tf.serving import staging
+from export import verify
 
-# TensorFlow, and export.graphs which imports it, on first use: `python -m export.tflite` checks
-# --model_dir and --out_dir before TensorFlow loads (dkd_tf/lazy_modules.py).
+# TensorFlow, and dkd_tf.serving.graphs which imports it, on first use: `python -m export.tflite` checks
+# --model_dir and --out_dir before TensorFlow loads (dkd_tf/core/lazy_modules.py).
 tf = lazy_modules.module("tensorflow")
-graphs_lib = lazy_modules.module("export.graphs")
+graphs_lib = lazy_modules.module("dkd_tf.serving.graphs")
 
 QUANTIZATIONS = manifest_lib.QUANTIZATIONS
 FILES = {"initializer": "initializer.tflite", "stepper": "stepper.tflite"}
@@ -69,7 +71,7 @@ def representative_samples(model, input_size, records, num_samples=64, clip_leng
     records; every frame feeds the initializer, and each frame after the first feeds the stepper
     with the state Keras carried to it.
     """
-    from dkd_tf import joints as joints_lib
+    from dkd_tf.core import joints as joints_lib
     from dkd_tf.data import pipeline
     joint_set = joints_lib.get(records[0].joint_set)
     clip_length = max(2, min(clip_length, min(r.num_frames for r in records)))
@@ -194,7 +196,7 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
                   num_samples=64, input_size=None, verify_frames=verify.MIN_FRAMES, video=None,
                   rewrites=rewrites_lib.DEFAULT, log=print) -> dict:
     """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
-    rewrites: export.rewrites names applied to the graphs (default: the deconv rewrite)."""
+    rewrites: dkd_tf.serving.rewrites names applied to the graphs (default: the deconv rewrite)."""
     output_paths.check_dir(out_dir, flag="--out_dir")  # before the export work, not after it
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
@@ -210,7 +212,7 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
         log(f"int8: calibrating on {num_samples} crops per graph from {source}")
         samples = representative_samples(model, input_size, records, num_samples)
     # Everything is written to a staging folder and moved into out_dir only after the check
-    # passed (export.staging): a failed export leaves nothing there that a runner accepts.
+    # passed (dkd_tf.serving.staging): a failed export leaves nothing there that a runner accepts.
     stage = staging.begin(out_dir)
     try:
         tmp = tempfile.mkdtemp(prefix="dkd_savedmodel_")
@@ -259,7 +261,7 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
+    from dkd_tf.cli.errors import quiet_tf_logging  # absl only: TensorFlow loads later
     quiet_tf_logging(f)
     output_paths.check_dir(f.out_dir, flag="--out_dir")  # cheap checks, before TensorFlow
     run_state.check_model_dir(f.model_dir)
@@ -284,7 +286,7 @@ def _define_flags():
                          lower_bound=1)
     flags.DEFINE_integer("input_size", 0, "Input side in pixels (multiple of 32); 0 = the "
                          "training input size from config.json.", lower_bound=0)
-    from dkd_tf.run_state import input_size_problem
+    from dkd_tf.training.run_state import input_size_problem
     flags.register_validator("input_size", lambda v: v == 0 or input_size_problem(v) is None,
                              message="must be 0 (the training size) or a positive multiple of "
                                      "32 (the backbone stride)")
@@ -300,6 +302,6 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     _define_flags()
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

@@ -29,14 +29,14 @@ import os
 
 import numpy as np
 
-from dkd_tf import lazy_modules
-from export import manifest as manifest_lib
-from export import staging
+from dkd_tf.core import lazy_modules
+from dkd_tf.serving import manifest as manifest_lib
+from dkd_tf.serving import staging
 
-# export.runtimes imports TensorFlow: imported on first use, so that `python -m export.verify`
+# dkd_tf.serving.runtimes imports TensorFlow: imported on first use, so that `python -m export.verify`
 # checks its export directory, model directory and video before TensorFlow loads
-# (dkd_tf/lazy_modules.py).
-runtimes = lazy_modules.module("export.runtimes")
+# (dkd_tf/core/lazy_modules.py).
+runtimes = lazy_modules.module("dkd_tf.serving.runtimes")
 
 # Allowed max abs difference, as a fraction of max(1, peak |reference|), per graph precision.
 FP32_TOLERANCE = 1e-4
@@ -209,7 +209,7 @@ def compare(reference, runner, clip: Clip, tolerance=None, make_runner=None, log
             min_agreement=None) -> dict:
     """Stream `clip` through both runners; per-frame differences and the pass/fail verdict.
     min_agreement overrides KEYPOINT_AGREEMENT for the integer precisions."""
-    from dkd_tf import codec
+    from dkd_tf.core import codec
     precision, default_tol = _tolerance_of(runner)
     tol = default_tol if tolerance is None else float(tolerance)
     k_hm, k_st = stream_clip(reference, clip.frames)
@@ -306,7 +306,7 @@ def verify_format(export_dir, fmt, reference=None, clip=None, model_dir=None, vi
 
 
 def _config_of(reference):
-    from dkd_tf.training import TrainConfig
+    from dkd_tf.training.trainer import TrainConfig
     # The runner's source is the model dir itself, or an export dir whose manifest names it.
     for model_dir in (reference.source,
                       manifest_lib.source_model_dir(reference.manifest, reference.source)):
@@ -362,7 +362,7 @@ def main(argv):
     from absl import flags
     del argv
     f = flags.FLAGS
-    from dkd_tf.cli_errors import quiet_tf_logging  # absl only: TensorFlow loads later
+    from dkd_tf.cli.errors import quiet_tf_logging  # absl only: TensorFlow loads later
     quiet_tf_logging(f)
     check_inputs(f.export_dir, f.model_dir or None, f.video or None)
     formats = None if f.format == "all" else [f.format]
@@ -390,9 +390,9 @@ def _define_flags():
 
 
 if __name__ == "__main__":
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     _define_flags()
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
 
 
 _FORMAT_LABELS = {"tflite": "TFLite", "onnx": "ONNX"}

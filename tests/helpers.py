@@ -9,10 +9,10 @@ import tempfile
 import keras
 import numpy as np
 
-from dkd_tf import training
+from dkd_tf.training import trainer
 from dkd_tf.data import synthetic
 from dkd_tf.models.dkd import DKD
-from dkd_tf.training import MODEL_FILE, TrainConfig
+from dkd_tf.training.trainer import MODEL_FILE, TrainConfig
 
 TINY = dict(initializer_backbone="resnet18", encoder_backbone="resnet18", initializer_width=8,
             encoder_width=8, deconv_filters=16, kernel_size=3, kernel_channels=8)
@@ -77,12 +77,12 @@ def compile_model(model, lr=1e-3):
     return model
 
 
-def tiny_config(model_dir, data_dir, **overrides) -> training.TrainConfig:
+def tiny_config(model_dir, data_dir, **overrides) -> trainer.TrainConfig:
     fields = dict(model_dir=model_dir, dataset="synthetic", data_dir=data_dir, input_size=64,
                   clip_length=3, batch_size=2, epochs=2, clips_per_epoch=4,
                   lr_decay_epochs=(), verbose=0, **TINY)
     fields.update(overrides)
-    return training.TrainConfig(**fields)
+    return trainer.TrainConfig(**fields)
 
 
 def tiny_synthetic(root, videos=3, frames=6):
@@ -122,7 +122,7 @@ def copy_export_with_manifest(src: str, dst: str, **changes) -> str:
     import json
     import shutil
 
-    from export import manifest as manifest_lib
+    from dkd_tf.serving import manifest as manifest_lib
     shutil.copytree(src, dst)
     path = manifest_lib.manifest_path(dst)
     with open(path) as f:
@@ -136,9 +136,10 @@ def copy_export_with_manifest(src: str, dst: str, **changes) -> str:
 def shipped_export_check(test, model_dir: str, export_dir: str) -> dict:
     """A shipped export's manifest records a passed check against the shipped Keras model (by
     its sha256), and that check passes again here, on the default parity clip."""
-    from export import graphs as graphs_lib
-    from export import manifest as manifest_lib
-    from export import runtimes, verify
+    from dkd_tf.serving import graphs as graphs_lib
+    from dkd_tf.serving import manifest as manifest_lib
+    from dkd_tf.serving import runtimes
+    from export import verify
     manifest = manifest_lib.read(export_dir)
     test.assertTrue(manifest["verification"]["tflite"]["passed"])
     test.assertEqual(manifest["model"]["sha256"],

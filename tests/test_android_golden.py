@@ -8,8 +8,9 @@ import os
 
 import tensorflow as tf
 
-from dkd_tf import stream, tracking_policy
-from export import manifest as manifest_lib
+from dkd_tf import stream
+from dkd_tf.serving import tracking_policy
+from dkd_tf.serving import manifest as manifest_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = os.path.join(REPO, "android_demo", "tools")
@@ -52,7 +53,7 @@ class AndroidGoldenTest(tf.test.TestCase):
         export_dir = os.path.join(REPO, self.vectors["export"]["dir"])
         source = manifest_lib.manifest_path(export_dir)
         if os.path.isfile(source):  # a shipped export in the repository: still the same file
-            from export.graphs import file_sha256
+            from dkd_tf.serving.graphs import file_sha256
             self.assertEqual(file_sha256(source), self.vectors["export"]["manifest_sha256"],
                              f"{source} changed since the golden vectors were made; regenerate")
 

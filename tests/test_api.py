@@ -97,7 +97,7 @@ class PresetNamesTest(tf.test.TestCase):
                     self.assertIsNone(absolute.search(text), os.path.join(root, fn))
 
     def test_written_presets_record_their_exports_model_dir_relative(self):
-        from export import manifest as manifest_lib
+        from dkd_tf.serving import manifest as manifest_lib
         root = self.get_temp_dir()
         path = os.path.join(root, "p")
         os.makedirs(os.path.join(path, "dkd"))

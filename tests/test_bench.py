@@ -13,8 +13,11 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from dkd_tf import bench, benchmark, speed_accuracy, stepper_parts, tflite_graphs
-from export import graphs as graphs_lib
+from dkd_tf import bench
+from dkd_tf.benchmarks import costs, stepper_parts
+from dkd_tf.evaluation import speed_accuracy
+from dkd_tf.core import tflite_graphs
+from dkd_tf.serving import graphs as graphs_lib
 from tests.helpers import shared_export, tiny_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,38 +55,38 @@ class OpMacsTest(tf.test.TestCase):
         x = tf.TensorSpec([1, 16, 16, 8], tf.float32)
         w = tf.random.normal([3, 3, 8, 4])
         conv = _concrete(lambda a: tf.nn.conv2d(a, w, 1, "SAME"), x)
-        self.assertEqual(benchmark.graph_macs(conv), 16 * 16 * 4 * 3 * 3 * 8)
+        self.assertEqual(costs.graph_macs(conv), 16 * 16 * 4 * 3 * 3 * 8)
         strided = _concrete(lambda a: tf.nn.conv2d(a, w, 2, "VALID"), x)
-        self.assertEqual(benchmark.graph_macs(strided), 7 * 7 * 4 * 3 * 3 * 8)
+        self.assertEqual(costs.graph_macs(strided), 7 * 7 * 4 * 3 * 3 * 8)
 
         dw = tf.random.normal([5, 5, 8, 1])
         depthwise = _concrete(lambda a: tf.nn.depthwise_conv2d(a, dw, [1, 1, 1, 1], "SAME"), x)
-        self.assertEqual(benchmark.graph_macs(depthwise), 16 * 16 * 8 * 5 * 5)
+        self.assertEqual(costs.graph_macs(depthwise), 16 * 16 * 8 * 5 * 5)
 
         # Transposed conv 4x4 / 2, 8 -> 6 channels, 16x16 -> 32x32: every input value meets the
         # whole kernel once = 32 * 32 * 6 outputs x (4 * 4 / 2**2 taps) x 8 channels.
         tw = tf.random.normal([4, 4, 6, 8])
         deconv = _concrete(lambda a: tf.nn.conv2d_transpose(a, tw, [1, 32, 32, 6], 2, "SAME"), x)
-        self.assertEqual(benchmark.graph_macs(deconv), 16 * 16 * 8 * 4 * 4 * 6)
-        self.assertEqual(benchmark.graph_macs(deconv), 32 * 32 * 6 * 4 * 8)
+        self.assertEqual(costs.graph_macs(deconv), 16 * 16 * 8 * 4 * 4 * 6)
+        self.assertEqual(costs.graph_macs(deconv), 32 * 32 * 6 * 4 * 8)
 
         m = tf.random.normal([7, 2])
         matmul = _concrete(lambda a: tf.matmul(a, m), tf.TensorSpec([3, 7], tf.float32))
-        self.assertEqual(benchmark.graph_macs(matmul), 3 * 2 * 7)
+        self.assertEqual(costs.graph_macs(matmul), 3 * 2 * 7)
         matmul_t = _concrete(lambda a: tf.matmul(a, m, transpose_a=True),
                              tf.TensorSpec([7, 3], tf.float32))
-        self.assertEqual(benchmark.graph_macs(matmul_t), 3 * 2 * 7)
+        self.assertEqual(costs.graph_macs(matmul_t), 3 * 2 * 7)
 
     def test_elementwise_ops_cost_nothing(self):
         fn = _concrete(lambda a: tf.nn.relu(a * 2.0 + 1.0), tf.TensorSpec([1, 8, 8, 4]))
-        self.assertEqual(benchmark.graph_macs(fn), 0)
+        self.assertEqual(costs.graph_macs(fn), 0)
 
     def test_dynamic_shape_is_a_clear_error(self):
         w = tf.random.normal([3, 3, 3, 4])
         fn = _concrete(lambda a: tf.nn.conv2d(a, w, 1, "SAME"),
                        tf.TensorSpec([None, None, None, 3], tf.float32))
         with self.assertRaisesRegex(ValueError, "dynamic shape"):
-            benchmark.graph_macs(fn)
+            costs.graph_macs(fn)
 
     def test_dkd_graphs_agree_with_tensorflows_op_statistics(self):
         """Every linear op of both DKD graphs (convs, the dynamic depthwise, the deconvs): our
@@ -95,11 +98,11 @@ class OpMacsTest(tf.test.TestCase):
             fn = graphs.function(name).get_concrete_function()
             frozen = convert_variables_to_constants_v2(fn)
             for op in frozen.graph.get_operations():
-                if op.type not in benchmark.LINEAR_OPS:
+                if op.type not in costs.LINEAR_OPS:
                     continue
                 seen.add(op.type)
                 expected = tf_ops.get_stats_for_node_def(frozen.graph, op.node_def, "flops").value
-                self.assertEqual(2 * benchmark.op_macs(op), int(expected), op.name)
+                self.assertEqual(2 * costs.op_macs(op), int(expected), op.name)
         self.assertEqual(seen, {"Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput"})
 
 
@@ -107,35 +110,35 @@ class GraphCostTest(tf.test.TestCase):
 
     def test_params_are_those_of_the_networks_each_graph_runs(self):
         model = tiny_model()
-        costs = benchmark.graph_costs(graphs_lib.build_graphs(model, SIZE))
+        by_graph = costs.graph_costs(graphs_lib.build_graphs(model, SIZE))
         p, f = model.initializer.count_params(), model.encoder.count_params()
         phi, match = model.distillator.count_params(), model.matcher.count_params()
-        self.assertEqual(costs["initializer"].params, p + f + phi)
-        self.assertEqual(costs["stepper"].params, f + match + phi)
+        self.assertEqual(by_graph["initializer"].params, p + f + phi)
+        self.assertEqual(by_graph["stepper"].params, f + match + phi)
 
     def test_stepper_is_cheaper_and_single_frame_graphs_equal(self):
-        dkd = benchmark.graph_costs(graphs_lib.build_graphs(
+        dkd = costs.graph_costs(graphs_lib.build_graphs(
             tiny_model(initializer_width=16), SIZE))
         self.assertLess(dkd["stepper"].macs, dkd["initializer"].macs)
         self.assertGreater(dkd["stepper"].macs, 0)
-        base = benchmark.graph_costs(graphs_lib.build_graphs(tiny_model("baseline"), SIZE))
+        base = costs.graph_costs(graphs_lib.build_graphs(tiny_model("baseline"), SIZE))
         self.assertEqual(base["stepper"].macs, base["initializer"].macs)
         self.assertEqual(base["stepper"].params, base["initializer"].params)
 
     def test_macs_grow_with_the_input_area(self):
         model = tiny_model()
-        small = benchmark.graph_costs(graphs_lib.build_graphs(model, SIZE))
-        large = benchmark.graph_costs(graphs_lib.build_graphs(model, 2 * SIZE))
+        small = costs.graph_costs(graphs_lib.build_graphs(model, SIZE))
+        large = costs.graph_costs(graphs_lib.build_graphs(model, 2 * SIZE))
         # Every linear op of P, F and Phi works on maps whose area scales with the input (Phi's
         # resize to S x S comes after its convs) and the kernels stay S x S: exactly 4x.
         for name in ("initializer", "stepper"):
             self.assertEqual(large[name].macs, 4 * small[name].macs, name)
 
     def test_per_frame_mean(self):
-        self.assertEqual(benchmark.per_frame_macs(100, 10, 1), 100)
-        self.assertEqual(benchmark.per_frame_macs(100, 10, 10), (100 + 9 * 10) / 10)
+        self.assertEqual(costs.per_frame_macs(100, 10, 1), 100)
+        self.assertEqual(costs.per_frame_macs(100, 10, 10), (100 + 9 * 10) / 10)
         with self.assertRaises(ValueError):
-            benchmark.per_frame_macs(100, 10, 0)
+            costs.per_frame_macs(100, 10, 0)
 
     def test_time_graphs_carries_the_state_and_counts_runs(self):
         calls = []
@@ -148,7 +151,7 @@ class GraphCostTest(tf.test.TestCase):
             calls.append(float(state[0]))
             return state + 1
 
-        lat = benchmark.time_graphs(initialize, step, (4, 4, 3), runs=5, warmup=1)
+        lat = costs.time_graphs(initialize, step, (4, 4, 3), runs=5, warmup=1)
         self.assertEqual(lat["initializer"]["runs"], 5)
         self.assertEqual(lat["stepper"]["runs"], 5)
         # The first step starts from an initializer state, then each is fed its previous one.
@@ -158,13 +161,13 @@ class GraphCostTest(tf.test.TestCase):
     def test_interleaved_rounds_call_every_graph_once_in_rotating_order(self):
         order = []
         callables = {n: (lambda n=n: order.append(n)) for n in "abc"}
-        lat = benchmark.time_interleaved(callables, runs=3, warmup=1)
+        lat = costs.time_interleaved(callables, runs=3, warmup=1)
         self.assertEqual("".join(order), "abc" + "abc" + "bca" + "cab")
         self.assertEqual({n: s["runs"] for n, s in lat.items()}, {"a": 3, "b": 3, "c": 3})
 
     def test_gflops(self):
-        self.assertAlmostEqual(benchmark.gflops(5e8, 10.0), 100.0)
-        self.assertIsNone(benchmark.gflops(5e8, None))
+        self.assertAlmostEqual(costs.gflops(5e8, 10.0), 100.0)
+        self.assertIsNone(costs.gflops(5e8, None))
 
 
 class TFLiteGraphTest(tf.test.TestCase):
@@ -192,7 +195,7 @@ class TFLiteGraphTest(tf.test.TestCase):
         depthwise = _concrete(lambda a: tf.nn.depthwise_conv2d(a, dw, [1] * 4, "SAME"), x)
         for fn in (deconv, depthwise):
             lite = tflite_graphs.TFLiteGraph(tflite_graphs.convert_function(fn))
-            self.assertEqual(lite.macs, benchmark.graph_macs(fn))
+            self.assertEqual(lite.macs, costs.graph_macs(fn))
 
     def test_missing_and_unloadable_files_are_clear_errors(self):
         with self.assertRaisesRegex(tflite_graphs.TFLiteFileError, "nope.tflite: no such"):
@@ -218,9 +221,9 @@ class StepperPartsTest(tf.test.TestCase):
         want = graphs.step(frame, state)
         self.assertAllClose(heatmaps, want["heatmaps"], atol=1e-5)
         self.assertAllClose(next_state, want["state"], atol=1e-5)
-        macs = [benchmark.graph_macs(p.concrete()) for p in parts]
+        macs = [costs.graph_macs(p.concrete()) for p in parts]
         self.assertTrue(all(m > 0 for m in macs))
-        self.assertEqual(sum(macs), benchmark.graph_costs(graphs)["stepper"].macs)
+        self.assertEqual(sum(macs), costs.graph_costs(graphs)["stepper"].macs)
 
     def test_single_frame_and_lstm_variants_have_no_parts(self):
         for variant in ("baseline", "w_lstm"):
@@ -278,7 +281,7 @@ class BenchRunTest(tf.test.TestCase):
         # The same graph converted without export rewrites counts what Keras counts.
         step = graphs_lib.build_graphs(model, SIZE).step.get_concrete_function()
         lite = tflite_graphs.TFLiteGraph(tflite_graphs.convert_function(step))
-        self.assertEqual(lite.macs, benchmark.graph_macs(step))
+        self.assertEqual(lite.macs, costs.graph_macs(step))
 
     @classmethod
     def tearDownClass(cls):
@@ -396,7 +399,7 @@ class TrainingProfileTest(tf.test.TestCase):
     from the timed seconds (no thresholds: speed is the output)."""
 
     def test_every_part_of_algorithm_1_is_timed_and_the_rates_follow(self):
-        from dkd_tf import training_profile
+        from dkd_tf.training import training_profile
         from tests.helpers import tiny_config, tiny_synthetic
         data = tiny_synthetic(os.path.join(self.get_temp_dir(), "data"))
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "run"), data, variant="dkd",

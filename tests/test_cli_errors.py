@@ -7,14 +7,15 @@ from unittest import mock
 
 import tensorflow as tf
 
-from dkd_tf import cli_errors, run_state
+from dkd_tf.cli import errors
+from dkd_tf.training import run_state
 from dkd_tf.data.records import DatasetError
 
 
 def call(main, env=None):
     err = io.StringIO()
     with mock.patch.dict(os.environ, env or {}, clear=False), contextlib.redirect_stderr(err):
-        status = cli_errors.guarded(main)([])
+        status = errors.guarded(main)([])
     return status, err.getvalue()
 
 
@@ -28,7 +29,7 @@ class CliErrorsTest(tf.test.TestCase):
 
     def setUp(self):
         super().setUp()
-        os.environ.pop(cli_errors.TRACEBACK_ENV, None)
+        os.environ.pop(errors.TRACEBACK_ENV, None)
 
     def test_project_errors_print_one_line_and_exit_1(self):
         status, err = call(raising(DatasetError("data/labels/0001.mat", "missing field 'x'")))
@@ -53,12 +54,12 @@ class CliErrorsTest(tf.test.TestCase):
         status, err = call(raising(RuntimeError("boom")))
         self.assertEqual(status, 1)
         self.assertTrue(err.startswith("error: RuntimeError: boom\n"), err)
-        self.assertIn(cli_errors.TRACEBACK_ENV, err)
+        self.assertIn(errors.TRACEBACK_ENV, err)
         self.assertNotIn("Traceback", err)
 
     def test_traceback_on_request(self):
         with self.assertRaisesRegex(DatasetError, "bad"):
-            call(raising(DatasetError("f", "bad")), env={cli_errors.TRACEBACK_ENV: "1"})
+            call(raising(DatasetError("f", "bad")), env={errors.TRACEBACK_ENV: "1"})
         self.assertEqual(call(lambda argv: 0)[0], 0)
 
     def test_interrupts_and_exits_pass_through(self):

@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import codec
+from dkd_tf.core import codec
 
 
 class CodecTest(tf.test.TestCase):

@@ -2,7 +2,8 @@
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import coherence, joints as joints_lib, metrics, tag_scores
+from dkd_tf.evaluation import coherence, metrics, tag_scores
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data import tags as tags_lib
 
 PENN = joints_lib.PENN_ACTION

@@ -9,11 +9,14 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from dkd_tf import evaluate, joints as joints_lib, metrics, train, training
+from dkd_tf import evaluate, train
+from dkd_tf.core import joints as joints_lib
+from dkd_tf.evaluation import metrics
+from dkd_tf.training import trainer
 from dkd_tf.data import sub_jhmdb
 from dkd_tf.data.frames import load_frame, save_frame
 from dkd_tf.data.records import VideoRecord
-from dkd_tf.evaluation import StreamingPredictor
+from dkd_tf.evaluation.protocol import StreamingPredictor
 from tests.helpers import tiny_config, tiny_synthetic
 from tests.test_sub_jhmdb import write_fixture as write_sub_jhmdb
 
@@ -192,7 +195,7 @@ class SplitFlagTest(tf.test.TestCase):
 
     def test_model_is_not_scored_on_another_split(self):
         model_dir = os.path.join(self.get_temp_dir(), "split1")
-        training.TrainConfig(model_dir=model_dir, dataset="sub_jhmdb", split=1).save(model_dir)
+        trainer.TrainConfig(model_dir=model_dir, dataset="sub_jhmdb", split=1).save(model_dir)
         flags.FLAGS.unparse_flags()
         flags.FLAGS(["evaluate", "--split=all"])
         try:
@@ -265,7 +268,7 @@ class ModelVersusPredictionsTest(tf.test.TestCase):
         model_dir = os.path.join(tmp, "run")
         # DKD without the discriminator: the full streaming path (P, then distilled kernels
         # carried as state) at a third of the training graph's build time.
-        training.run_training(tiny_config(model_dir, data, variant="wo_tat", epochs=1,
+        trainer.run_training(tiny_config(model_dir, data, variant="wo_tat", epochs=1,
                                           clips_per_epoch=2))
         preds = os.path.join(tmp, "preds.npz")
         e1, e2 = os.path.join(tmp, "e1"), os.path.join(tmp, "e2")

@@ -4,7 +4,7 @@ import os
 
 import tensorflow as tf
 
-from dkd_tf import metrics, tag_scores
+from dkd_tf.evaluation import metrics, tag_scores
 from dkd_tf.data import tags as tags_lib
 from dkd_tf.data.records import DatasetError
 from tests.helpers import make_model_dir, tiny_synthetic

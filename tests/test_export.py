@@ -11,10 +11,11 @@ from unittest import mock
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import joints
+from dkd_tf.core import joints
 from dkd_tf.data import synthetic
-from dkd_tf.training import MODEL_FILE
-from export import graphs, manifest as manifest_lib, runtimes, verify
+from dkd_tf.training.trainer import MODEL_FILE
+from dkd_tf.serving import graphs, manifest as manifest_lib, runtimes
+from export import verify
 from export import onnx as onnx_export
 from export import tflite
 from tests.helpers import copy_export_with_manifest, make_model_dir

@@ -9,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 
 from dkd_tf.data import penn_action, synthetic
-from export import graphs, rewrites, runtimes, tflite, verify
+from dkd_tf.serving import graphs, rewrites, runtimes
+from export import tflite, verify
 from tests.helpers import make_model_dir
 
 SIZE = 64

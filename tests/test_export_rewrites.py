@@ -1,4 +1,4 @@
-"""export.rewrites: Conv2DTranspose + BN as 2x2 conv + depth-to-space keeps the math (layer, pose
+"""dkd_tf.serving.rewrites: Conv2DTranspose + BN as 2x2 conv + depth-to-space keeps the math (layer, pose
 net, exported TFLite files), is the exporters' default, is recorded in the manifest and can be
 turned off."""
 import os
@@ -9,7 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from export import manifest as manifest_lib, rewrites, tflite
+from dkd_tf.serving import manifest as manifest_lib, rewrites
+from export import tflite
 from tests.helpers import calibrate_batchnorm, make_model_dir, tiny_model
 
 SIZE = 64

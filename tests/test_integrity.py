@@ -20,10 +20,13 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import evaluation, output_paths, presets, run_state, stream
-from dkd_tf.training import TrainConfig
-from export import graphs as graphs_lib
-from export import manifest as manifest_lib
+from dkd_tf.evaluation import protocol
+from dkd_tf.core import output_paths
+from dkd_tf import presets, stream
+from dkd_tf.training import run_state
+from dkd_tf.training.trainer import TrainConfig
+from dkd_tf.serving import graphs as graphs_lib
+from dkd_tf.serving import manifest as manifest_lib
 from export import tflite, verify
 from tests.helpers import make_model_dir
 
@@ -106,7 +109,7 @@ class PresetMemberByPathTest(tf.test.TestCase):
         with open(os.path.join(model_dir, "config.json"), "w") as f:
             json.dump(config, f)
         pattern = r"dkd/config\.json: sha256 differs from preset\.json"
-        for load in (evaluation.load_model, graphs_lib.load_model_dir, run_state.load_config):
+        for load in (protocol.load_model, graphs_lib.load_model_dir, run_state.load_config):
             with self.subTest(loader=load.__qualname__):
                 with self.assertRaisesRegex(presets.PresetError, pattern):
                     load(model_dir)
@@ -207,7 +210,7 @@ class ConfigAgainstModelTest(tf.test.TestCase):
 
     def test_another_input_size_is_refused_naming_both_values(self):
         model_dir = self.edited_copy("size96", input_size=96)
-        for load in (evaluation.load_model, graphs_lib.load_model_dir):
+        for load in (protocol.load_model, graphs_lib.load_model_dir):
             with self.subTest(loader=load.__qualname__):
                 with self.assertRaisesRegex(
                         run_state.RunStateError,
@@ -282,7 +285,7 @@ class MessagesTest(tf.test.TestCase):
                 with self.assertRaisesRegex(stream.StreamError,
                                             rf"--num_threads={value}: must be 0 .* or 1 to "
                                             f"{stream.MAX_NUM_THREADS}"):
-                    with mock.patch("export.runtimes.open_runner",
+                    with mock.patch("dkd_tf.serving.runtimes.open_runner",
                                     side_effect=AssertionError("the runner was opened")):
                         stream.stream_video("m", os.path.join(REPO, "README.md"),
                                             num_threads=value, progress=False)

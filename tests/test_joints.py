@@ -1,7 +1,7 @@
 """Joint sets: the official orders, flip pairs, skeletons, the paper's groups and torso pairs."""
 import tensorflow as tf
 
-from dkd_tf import joints
+from dkd_tf.core import joints
 
 PENN_ORDER = ["head", "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist",
               "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle"]

@@ -2,7 +2,8 @@
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import codec, left_right
+from dkd_tf.core import codec
+from dkd_tf import left_right
 
 
 def _bump(h, w, cx, cy, amp=1.0):
@@ -60,22 +61,23 @@ class IdentityReportTest(tf.test.TestCase):
     def test_identity_known_is_never_below_two_peaks_and_counts_every_frame(self):
         import os
 
-        from dkd_tf import evaluation, training
+        from dkd_tf.evaluation import protocol
+        from dkd_tf.training import trainer
         from dkd_tf.data import datasets
         from tests.helpers import make_model_dir, tiny_synthetic
         tmp = self.get_temp_dir()
         data = tiny_synthetic(os.path.join(tmp, "syn"), videos=4, frames=5)  # 1 test video
         model_dir = make_model_dir(os.path.join(tmp, "m"), data_dir=data, calibrate=True)
-        cfg = training.TrainConfig.load(model_dir)
+        cfg = trainer.TrainConfig.load(model_dir)
         joint_set, records = datasets.load(cfg, "test")
-        predictor = evaluation.StreamingPredictor(evaluation.load_model(model_dir),
+        predictor = protocol.StreamingPredictor(protocol.load_model(model_dir),
                                                   cfg.input_size, joint_set)
         report = left_right.identity_report(predictor, records, joint_set)
         frames = sum(r.num_frames for r in records)
         for acc in report.accumulators.values():
             self.assertEqual(acc.num_frames, frames)
         # The argmax row is exactly what evaluate scores.
-        plain, _ = evaluation.evaluate_records(predictor.model, records, cfg.input_size,
+        plain, _ = protocol.evaluate_records(predictor.model, records, cfg.input_size,
                                                joint_set)
         self.assertAllClose(report.accumulators["argmax"].result(0.2, "person")["mean"],
                             plain.result(0.2, "person")["mean"])

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.io
 import tensorflow as tf
 
-from dkd_tf import joints
+from dkd_tf.core import joints
 from dkd_tf.data import lsp
 from dkd_tf.data.records import DatasetError
 

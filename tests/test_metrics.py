@@ -5,8 +5,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import joints as joints_lib
-from dkd_tf import metrics
+from dkd_tf.core import joints as joints_lib
+from dkd_tf.evaluation import metrics
 from dkd_tf.data.records import DatasetError, VideoRecord
 
 PENN = joints_lib.PENN_ACTION      # 13 joints, all evaluated, torso = (r_shoulder, l_hip)

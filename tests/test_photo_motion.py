@@ -12,7 +12,7 @@ import numpy as np
 import scipy.io
 import tensorflow as tf
 
-from dkd_tf import joints
+from dkd_tf.core import joints
 from dkd_tf.data import lsp, penn_action, photo_motion
 from dkd_tf.data.frames import load_frame
 

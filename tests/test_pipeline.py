@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import codec, joints
+from dkd_tf.core import codec, joints
 from dkd_tf.data import penn_action, pipeline, transforms
 from dkd_tf.data.records import VideoRecord
 

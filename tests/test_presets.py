@@ -79,9 +79,9 @@ class ReexportTest(tf.test.TestCase):
 
     def setUp(self):
         super().setUp()
-        from dkd_tf import evaluation
+        from dkd_tf.evaluation import protocol
         from dkd_tf.data import datasets, penn_action, synthetic
-        from export import manifest as manifest_lib
+        from dkd_tf.serving import manifest as manifest_lib
         from export import tflite
         from tests.helpers import make_model_dir
         self.root = self.get_temp_dir()
@@ -92,8 +92,8 @@ class ReexportTest(tf.test.TestCase):
         synthetic.generate(self.data, num_videos=2, num_frames=5, seed=3, height=96, width=128,
                            test_fraction=1.0)
         model_dir = make_model_dir(os.path.join(self.path, "dkd"), calibrate=True)
-        acc, _ = evaluation.evaluate_records(
-            evaluation.load_model(model_dir), penn_action.read_split(self.data, "test"), 64,
+        acc, _ = protocol.evaluate_records(
+            protocol.load_model(model_dir), penn_action.read_split(self.data, "test"), 64,
             datasets.joint_set_of("synthetic"))
         self.keras_pck = acc.result()["mean"]
         export = os.path.join(self.path, "dkd_tflite")
@@ -120,10 +120,10 @@ class ReexportTest(tf.test.TestCase):
         presets.write("p", {"dkd": "keras model dir", "dkd_tflite": "export"}, info)
 
     def test_reexport_refreshes_the_export_and_records_what_it_replaced(self):
-        from dkd_tf import tracking_policy
+        from dkd_tf.serving import tracking_policy
         from dkd_tf.presets import reexport
-        from export import demo_export
-        from export import manifest as manifest_lib
+        from dkd_tf.experiments import demo_export
+        from dkd_tf.serving import manifest as manifest_lib
         out = os.path.join(self.root, "out")
         self._write(self.keras_pck + 50.0)  # a record this model cannot reproduce
         before = presets.verify("p")["files"]

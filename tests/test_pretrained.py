@@ -14,9 +14,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import joints
+from dkd_tf.core import joints
 from dkd_tf.models import pose_net
-from dkd_tf.pretrained import fetch, movenet_weights, peers, tfjs
+from dkd_tf.pretrained import fetch, peers, tfjs
+from dkd_tf.models import movenet_weights
 
 SHARED_PHOTO = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "lsp",
                             "images", "im1001.jpg")

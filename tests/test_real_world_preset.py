@@ -7,7 +7,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import evaluation, joints, presets
+from dkd_tf.evaluation import protocol
+from dkd_tf.core import joints
+from dkd_tf import presets
 from dkd_tf.data import lsp
 from dkd_tf.presets import real_world
 from tests.helpers import shipped_export_check
@@ -53,10 +55,10 @@ class RealWorldPresetTest(tf.test.TestCase):
         records = lsp.read_lsp(os.path.join(SHARED, "lsp"), "test")[:PHOTOS]
         for member in ("initializer", "baseline"):
             with self.subTest(member):
-                model = evaluation.load_model(
+                model = protocol.load_model(
                     presets.member_dir(real_world.NAME, member, self.meta))
                 size = self.meta["input_sizes"][member]
-                acc, preds = evaluation.evaluate_records(model, records, size, joints.LSP,
+                acc, preds = protocol.evaluate_records(model, records, size, joints.LSP,
                                                          view="image")
                 row = self.meta["results"][real_world.ROW_NAMES[member]]
                 got = acc.result(norm="torso")["mean"]

@@ -5,7 +5,8 @@ import os
 
 import tensorflow as tf
 
-from dkd_tf import presets, recipes, run_state
+from dkd_tf import presets
+from dkd_tf.training import recipes, run_state
 
 
 # A recipe whose DKD is seeded whole from the finished Baseline, which trains on beside it.

@@ -10,10 +10,12 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import evaluation, joints, metrics, presets
+from dkd_tf.evaluation import protocol, metrics
+from dkd_tf.core import joints
+from dkd_tf import presets
 from dkd_tf.data import penn_action, synthetic
-from export import graphs as graphs_lib
-from export import manifest as manifest_lib
+from dkd_tf.serving import graphs as graphs_lib
+from dkd_tf.serving import manifest as manifest_lib
 from tests.helpers import shipped_export_check
 
 VIDEOS = 4  # the first held-out videos of the preset's data set
@@ -50,8 +52,8 @@ class ReferencePresetTest(tf.test.TestCase):
         self.assertLen(records, VIDEOS)
         results = self.meta["results"]
         for member in ("dkd", "baseline"):
-            model = evaluation.load_model(presets.member_dir(self.PRESET, member, self.meta))
-            acc, preds = evaluation.evaluate_records(model, records, self.meta["input_size"],
+            model = protocol.load_model(presets.member_dir(self.PRESET, member, self.meta))
+            acc, preds = protocol.evaluate_records(model, records, self.meta["input_size"],
                                                      joints.PENN_ACTION)
             for norm in metrics.NORMS:
                 floor = results[member][norm]["mean"] - FLOOR_MARGIN

@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import output_paths, stream
+from dkd_tf.core import output_paths
+from dkd_tf import stream
 from dkd_tf.data import synthetic
 from export import onnx as onnx_export
 from export import tflite
@@ -69,7 +70,7 @@ class OutputPathsTest(tf.test.TestCase):
     def refused(self, pattern, **kwargs):
         """stream_video must refuse before opening any runner (no work done)."""
         before = digest(self.avi)
-        with mock.patch("export.runtimes.open_runner",
+        with mock.patch("dkd_tf.serving.runtimes.open_runner",
                         side_effect=AssertionError("the runner was opened")):
             with self.assertRaisesRegex(output_paths.OutputPathError, pattern):
                 stream.stream_video(self.model_dir, self.avi, "keras", progress=False,
@@ -95,7 +96,7 @@ class OutputPathsTest(tf.test.TestCase):
         earlier = os.path.join(self.model_dir, "earlier_keypoints.json")
         with open(earlier, "w") as f:
             f.write("{}")
-        with mock.patch("export.runtimes.open_runner", side_effect=RuntimeError("opened")):
+        with mock.patch("dkd_tf.serving.runtimes.open_runner", side_effect=RuntimeError("opened")):
             with self.assertRaisesRegex(RuntimeError, "opened"):  # accepted: it got that far
                 stream.stream_video(self.model_dir, self.avi, "keras", out_json=earlier,
                                     progress=False, log=_quiet)
@@ -115,7 +116,7 @@ class OutputPathsTest(tf.test.TestCase):
         self.refused(r"--out_json: is a directory, not a file", out_json=self.root)
         self.refused(r"--out_video: is a directory, not a file", out_video=self.root + "/")
         with self.assertRaisesRegex(stream.StreamError, r"x\.gif: --out_video: use \.mp4"):
-            with mock.patch("export.runtimes.open_runner", side_effect=AssertionError("opened")):
+            with mock.patch("dkd_tf.serving.runtimes.open_runner", side_effect=AssertionError("opened")):
                 stream.stream_video(self.model_dir, self.avi, "keras", progress=False,
                                     out_video=os.path.join(self.root, "x.gif"), log=_quiet)
         # A read-only file system (os.access says yes to root; the probe does not).
@@ -161,7 +162,7 @@ class OutputPathsTest(tf.test.TestCase):
             f.write("keep me")
         for export in (tflite.export_tflite, onnx_export.export_onnx):
             with self.subTest(export=export.__module__):
-                with mock.patch("export.graphs.load_model_dir",
+                with mock.patch("dkd_tf.serving.graphs.load_model_dir",
                                 side_effect=AssertionError("the model was loaded")):
                     with self.assertRaisesRegex(output_paths.OutputPathError,
                                                 r"not_a_dir: --out_dir: is a file, not a "
@@ -210,7 +211,7 @@ class FirstBoxTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from export import runtimes
+        from dkd_tf.serving import runtimes
         cls.runner = ConstantRunner(runtimes.open_runner("keras", _SHARED["model_dir"]))
         cls.frames = _SHARED["video"]["frames"]
 
@@ -388,13 +389,15 @@ class RunLockTest(tf.test.TestCase):
         return proc
 
     def test_a_second_writer_is_refused_with_the_holder_named(self):
-        from dkd_tf import cli_errors, run_lock, training
+        from dkd_tf.cli import errors
+        from dkd_tf.core import run_lock
+        from dkd_tf.training import trainer
         from tests.helpers import tiny_config
         proc = self.holder("live")
         cfg = tiny_config(self.model_dir, self.data, epochs=1)
         with self.assertRaises(run_lock.RunLockError) as caught:
-            training.run_training(cfg)
-        message = cli_errors.describe(caught.exception)
+            trainer.run_training(cfg)
+        message = errors.describe(caught.exception)
         self.assertRegex(message, rf"^{self.model_dir}/train\.lock: another training is writing "
                          rf"this directory: pid {proc.pid} on host \S+, started \d{{4}}-\S+; "
                          "wait for it or pass another --model_dir$")
@@ -407,7 +410,7 @@ class RunLockTest(tf.test.TestCase):
         self.assertFalse(os.path.exists(run_lock.lock_path(other)))  # released
 
     def test_a_lock_from_another_host_is_refused(self):
-        from dkd_tf import run_lock
+        from dkd_tf.core import run_lock
         os.makedirs(self.model_dir)
         with open(run_lock.lock_path(self.model_dir), "w") as f:
             json.dump({"pid": 1, "host": "elsewhere", "started": "2026-01-01T00:00:00"}, f)
@@ -420,7 +423,8 @@ class RunLockTest(tf.test.TestCase):
             run_lock.acquire(self.model_dir)
 
     def test_a_stale_lock_is_cleared_with_a_message_and_training_runs(self):
-        from dkd_tf import run_lock, training
+        from dkd_tf.core import run_lock
+        from dkd_tf.training import trainer
         from tests.helpers import tiny_config
         dead = self.holder("die")
         self.assertEqual(run_lock.read(self.model_dir)["pid"], dead.pid)
@@ -437,14 +441,15 @@ class RunLockTest(tf.test.TestCase):
             json.dump({**mine, "pid": os.getppid(), "start_ticks": -1}, f)
         # run_training clears it, trains, and leaves no lock behind.
         with self.assertLogs(level="WARNING") as logs:
-            training.run_training(tiny_config(self.model_dir, self.data, epochs=1,
+            trainer.run_training(tiny_config(self.model_dir, self.data, epochs=1,
                                               clips_per_epoch=2))
         self.assertTrue(any("removed a stale lock" in line for line in logs.output), logs.output)
         self.assertTrue(os.path.isfile(os.path.join(self.model_dir, "model.keras")))
         self.assertIsNone(run_lock.read(self.model_dir))
 
     def test_training_never_writes_into_a_shipped_preset(self):
-        from dkd_tf import presets, run_state, training
+        from dkd_tf import presets
+        from dkd_tf.training import run_state, trainer
         from tests.helpers import tiny_config
         preset = os.path.join(presets.PRESETS_DIR, "reference", "dkd")
         before = sorted(os.listdir(preset))
@@ -458,7 +463,7 @@ class RunLockTest(tf.test.TestCase):
                 with self.subTest(model_dir=model_dir):
                     with self.assertRaisesRegex(run_state.RunStateError,
                                                 r"^--model_dir=.*: is inside the shipped presets"):
-                        training.run_training(tiny_config(model_dir, self.data, epochs=1))
+                        trainer.run_training(tiny_config(model_dir, self.data, epochs=1))
         finally:
             os.remove(link)
         self.assertEqual(sorted(os.listdir(preset)), before)

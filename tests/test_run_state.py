@@ -12,7 +12,8 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
-from dkd_tf import run_state, train, training
+from dkd_tf.training import run_state, trainer
+from dkd_tf import train
 from dkd_tf.data import datasets, frame_check, penn_action
 from dkd_tf.data.records import DatasetError
 from dkd_tf.models.dkd import DKD
@@ -57,19 +58,19 @@ class RunDirectoryTest(tf.test.TestCase):
 
         with mock.patch.object(DKD, "save", torn_save):
             with self.assertRaises(KeyboardInterrupt):
-                training.run_training(cfg)
+                trainer.run_training(cfg)
         self.assertEqual(run_state.checkpoint_numbers(os.path.join(model_dir, "checkpoints")),
                          [1, 2])
         self.assertEqual(run_state.read_record(model_dir)["epoch"], 1)
         stale = weights_of(model_path)
         self.assertTrue(glob.glob(os.path.join(model_dir, "*.tmp.keras")))  # the torn write
         # Loaders refuse the stale model instead of using it.
-        from dkd_tf import evaluation
+        from dkd_tf.evaluation import protocol
         with self.assertRaisesRegex(run_state.RunStateError, "newest checkpoint"):
-            evaluation.load_model(model_dir)
+            protocol.load_model(model_dir)
         # The rerun rewrites model.keras from checkpoint 2 (it used to say 'already trained').
         with self.assertLogs("absl", "WARNING") as logs:
-            model = training.run_training(cfg)
+            model = trainer.run_training(cfg)
         text = "\n".join(logs.output)
         self.assertIn("rewriting it from checkpoints/ckpt-2", text)
         self.assertIn("interrupted write", text)
@@ -79,7 +80,7 @@ class RunDirectoryTest(tf.test.TestCase):
         self.assertTrue(differs(fresh, stale))
         self.assertFalse(glob.glob(os.path.join(model_dir, "*.tmp.keras")))
         run_state.verify_model_dir(model_dir)
-        evaluation.load_model(model_dir)
+        protocol.load_model(model_dir)
 
         # 2. A torn newest checkpoint: truncated .data, plus litter of an interrupted save.
         ckpt_dir = os.path.join(model_dir, "checkpoints")
@@ -89,7 +90,7 @@ class RunDirectoryTest(tf.test.TestCase):
         os.makedirs(os.path.join(ckpt_dir, "ckpt-3_temp"))
         log = EpochLog()
         with self.assertLogs("absl", "WARNING") as logs:
-            training.run_training(cfg, callbacks=[log])
+            trainer.run_training(cfg, callbacks=[log])
         text = "\n".join(logs.output)
         self.assertIn("ckpt-2: unreadable", text)
         self.assertIn("resuming from ckpt-1", text)
@@ -104,17 +105,17 @@ class RunDirectoryTest(tf.test.TestCase):
                                                             recursive=True)}
         with open(os.path.join(model_dir, "config.json")) as f:
             stored = f.read()
-        with mock.patch.object(training, "build_model", side_effect=AssertionError("built")):
+        with mock.patch.object(trainer, "build_model", side_effect=AssertionError("built")):
             with self.assertRaisesRegex(run_state.RunStateError, "cannot change") as ctx:
-                training.run_training(dataclasses.replace(cfg, encoder_width=16, epochs=3))
+                trainer.run_training(dataclasses.replace(cfg, encoder_width=16, epochs=3))
             table = str(ctx.exception)
             self.assertRegex(table, r"--encoder_width +8 +16 +architecture")
             self.assertRegex(table, r"--epochs +2 +3 +safe")
             with self.assertRaisesRegex(run_state.RunStateError,
                                         "--allow_changes=learning_rate"):
-                training.run_training(dataclasses.replace(cfg, learning_rate=2e-3))
+                trainer.run_training(dataclasses.replace(cfg, learning_rate=2e-3))
             with self.assertRaisesRegex(run_state.RunStateError, "can never change"):
-                training.run_training(cfg, allow_changes=("input_size",))
+                trainer.run_training(cfg, allow_changes=("input_size",))
         with open(os.path.join(model_dir, "config.json")) as f:
             self.assertEqual(f.read(), stored)
         self.assertEqual(before, {p: os.path.getmtime(p) for p in before})
@@ -122,11 +123,11 @@ class RunDirectoryTest(tf.test.TestCase):
         log = EpochLog()
         changed = dataclasses.replace(cfg, epochs=3, learning_rate=2e-3)
         with self.assertLogs("absl", "WARNING") as logs:
-            training.run_training(changed, callbacks=[log],
+            trainer.run_training(changed, callbacks=[log],
                                   allow_changes=("epochs", "learning_rate"))
         self.assertIn("--learning_rate changed from 0.0005 to 0.002", "\n".join(logs.output))
         self.assertEqual(log.epochs, [2])
-        self.assertEqual(training.TrainConfig.load(model_dir), changed)
+        self.assertEqual(trainer.TrainConfig.load(model_dir), changed)
 
         # 4. The CLI says the same in one error line plus the table, and exits 1.
         import subprocess
@@ -155,7 +156,7 @@ class ConfigFieldsTest(tf.test.TestCase):
         groups = (run_state.ARCHITECTURE_FIELDS, run_state.SAFE_FIELDS, run_state.RUN_FIELDS)
         placed = [n for g in groups for n in g]
         self.assertLen(set(placed), len(placed))
-        self.assertCountEqual(placed, [f.name for f in dataclasses.fields(training.TrainConfig)])
+        self.assertCountEqual(placed, [f.name for f in dataclasses.fields(trainer.TrainConfig)])
         self.assertTrue(run_state.is_architecture("a_future_setting"))
 
     def test_each_setting_is_declared_once_and_everything_derives_from_it(self):
@@ -164,9 +165,9 @@ class ConfigFieldsTest(tf.test.TestCase):
         entry read back from the model."""
         import inspect
 
-        from dkd_tf import train_config
+        from dkd_tf.training import train_config
         from dkd_tf.models.dkd import DKD
-        from export import manifest as manifest_lib
+        from dkd_tf.serving import manifest as manifest_lib
         args = inspect.signature(DKD.__init__).parameters
         for f in dataclasses.fields(train_config.TrainConfig):
             with self.subTest(f.name):
@@ -279,9 +280,9 @@ class FrameCheckTest(tf.test.TestCase):
         cv2.imwrite(frames[8], np.zeros((40, 50, 3), np.uint8))           # another size
         # (A missing frame is refused by the reader already, naming the file.)
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "run"), self.data)
-        with mock.patch.object(training, "build_model", side_effect=AssertionError("built")):
+        with mock.patch.object(trainer, "build_model", side_effect=AssertionError("built")):
             with self.assertRaises(DatasetError) as ctx:
-                training.run_training(cfg)
+                trainer.run_training(cfg)
         message = str(ctx.exception)
         self.assertTrue(message.startswith(f"{self.data}: 3 of 18 frames"), message)
         for i, why in ((1, "empty"), (4, "cannot decode"), (8, "40x50")):
@@ -336,13 +337,13 @@ class FlagValidationTest(tf.test.TestCase):
             self.assertIn(f"--{field}=", message)
         self.assertLen(message.splitlines(), len(fields))
         self.assertFalse(os.path.exists(cfg.model_dir))
-        # Missing data is reported, not fatal, in a dry run; fatal for training.
+        # Missing data is reported, not fatal, in a dry run; fatal for trainer.
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "run"), "no/such/dir",
                           dataset="penn_action")
         self.assertEqual([f for f, _ in run_state.validate_config(cfg, paths=False)],
                          ["data_dir"])
         with self.assertRaisesRegex(run_state.RunStateError, "--data_dir=no/such/dir"):
-            training.run_training(cfg)
+            trainer.run_training(cfg)
 
     def test_side_cue_refuses_flips(self):
         # A mirrored crop would put the left-limb stripe on the right limbs' labels.

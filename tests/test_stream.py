@@ -13,10 +13,12 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import pipelining, stream
+from dkd_tf.tracking import pipelining
+from dkd_tf import stream
 from dkd_tf.data import penn_action, synthetic, transforms
 from dkd_tf.data.frames import save_frame
-from export import evaluate_stream, manifest as manifest_lib, runtimes
+from export import evaluate_stream
+from dkd_tf.serving import manifest as manifest_lib, runtimes
 from export import tflite
 from tests.helpers import copy_export_with_manifest, shared_export
 
@@ -507,13 +509,13 @@ class EvaluateStreamTest(tf.test.TestCase):
         synthetic.generate(cls.data, num_videos=2, num_frames=6, seed=3, height=H, width=W,
                            test_fraction=1.0)
         cls.export_dir = _SHARED["export_dir"]
-        # The Keras streaming evaluation (dkd_tf.evaluation, as `make demo` runs it).
-        from dkd_tf import evaluation
+        # The Keras streaming evaluation (dkd_tf.evaluation.protocol, as `make demo` runs it).
+        from dkd_tf.evaluation import protocol
         from dkd_tf.data import datasets
         joint_set = datasets.joint_set_of("synthetic")
         records = penn_action.read_split(cls.data, "test")
-        acc, cls.keras_preds = evaluation.evaluate_records(
-            evaluation.load_model(_SHARED["model_dir"]), records, SIZE, joint_set)
+        acc, cls.keras_preds = protocol.evaluate_records(
+            protocol.load_model(_SHARED["model_dir"]), records, SIZE, joint_set)
         cls.keras_pck = acc.result()["mean"]
 
     def test_pck_and_latency(self):
@@ -546,7 +548,7 @@ class EvaluateStreamTest(tf.test.TestCase):
                 self.assertAlmostEqual(out["pck"], self.keras_pck, delta=1e-6)
 
     def test_demo_export(self):
-        from export import demo_export
+        from dkd_tf.experiments import demo_export
         lines = []
         out_dir = os.path.join(self.root, "demo_export")
         report = demo_export.run(_SHARED["model_dir"], out_dir, self.data, self.keras_pck,
@@ -588,7 +590,7 @@ class EvaluateStreamTest(tf.test.TestCase):
             self.assertFalse(json.load(f)["passed"])
 
     def test_pck_check_tolerance(self):
-        from export import demo_export
+        from dkd_tf.experiments import demo_export
         self.assertAlmostEqual(demo_export.check_pck(80.0, 80.4), 0.4, places=6)
         with self.assertRaises(demo_export.PCKMismatchError):
             demo_export.check_pck(80.0, 80.6)
@@ -649,7 +651,7 @@ class EvaluateStreamTest(tf.test.TestCase):
                                             compare=[("A", "nope")], log=_quiet)
 
     def test_peer_runner_maps_a_published_network_to_the_export_joints(self):
-        from dkd_tf import joints
+        from dkd_tf.core import joints
         from dkd_tf.pretrained import peers
         kps = np.zeros((17, 3), np.float32)
         kps[:, 0], kps[:, 2] = np.arange(17), 0.5

@@ -6,8 +6,8 @@ import numpy as np
 import scipy.io
 import tensorflow as tf
 
-from dkd_tf import joints as joints_lib
-from dkd_tf import metrics
+from dkd_tf.core import joints as joints_lib
+from dkd_tf.evaluation import metrics
 from dkd_tf.data import sub_jhmdb
 from dkd_tf.data.records import DatasetError
 

@@ -174,10 +174,10 @@ def _changed_pixels(seed, videos, frames, **options):
 
 def _tiny_set(test, **options):
     """(root, a TrainConfig naming it): two 3-frame videos drawn with `options`."""
-    from dkd_tf import training
+    from dkd_tf.training import trainer
     root = tempfile.mkdtemp(dir=test.get_temp_dir())
     synthetic.generate(root, num_videos=2, num_frames=3, seed=1, height=H, width=W, **options)
-    return root, training.TrainConfig(dataset="synthetic", data_dir=root, synthetic_videos=2,
+    return root, trainer.TrainConfig(dataset="synthetic", data_dir=root, synthetic_videos=2,
                                       synthetic_frames=3, seed=1)
 
 

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import joints
+from dkd_tf.core import joints
 from dkd_tf.data import footage, penn_action, teacher_labels
 from dkd_tf.pretrained import peers
 from dkd_tf.stream import full_frame_box

@@ -8,7 +8,9 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import evaluation, joints, training
+from dkd_tf.evaluation import protocol
+from dkd_tf.core import joints
+from dkd_tf.training import trainer
 from dkd_tf.data import datasets, synthetic
 from tests.helpers import tiny_config
 from tests.test_mpii import write_fixture as write_mpii
@@ -24,10 +26,10 @@ class TrainOnOfficialFormatsTest(tf.test.TestCase):
         cls.mpii_dir = os.path.join(cls.root, "mpii")
         write_mpii(cls.mpii_dir)
         cls.pre_dir = os.path.join(cls.root, "runs", "mpii")
-        cls.pre = training.run_training(tiny_config(
+        cls.pre = trainer.run_training(tiny_config(
             cls.pre_dir, cls.mpii_dir, dataset="mpii", variant="baseline", clip_length=1,
             epochs=1, clips_per_epoch=2))
-        cls.pretrained = os.path.join(cls.pre_dir, training.MODEL_FILE)
+        cls.pretrained = os.path.join(cls.pre_dir, trainer.MODEL_FILE)
 
     @classmethod
     def tearDownClass(cls):
@@ -38,14 +40,14 @@ class TrainOnOfficialFormatsTest(tf.test.TestCase):
         cfg = tiny_config(os.path.join(self.root, "runs", name), data_dir, variant="dkd",
                           epochs=1, clips_per_epoch=2, init_initializer_from=self.pretrained,
                           init_encoder_from=self.pretrained, **fields)
-        model = training.run_training(cfg)
-        self.assertTrue(os.path.isfile(os.path.join(cfg.model_dir, training.MODEL_FILE)))
+        model = trainer.run_training(cfg)
+        self.assertTrue(os.path.isfile(os.path.join(cfg.model_dir, trainer.MODEL_FILE)))
         self.assertEqual(int(model.optimizer.iterations.numpy()), 1)  # 2 clips / batch 2
         return cfg, model
 
     def _stream_pck(self, cfg):
         joint_set, records = datasets.load(cfg, "test")
-        acc, preds = evaluation.evaluate_records(evaluation.load_model(cfg.model_dir), records,
+        acc, preds = protocol.evaluate_records(protocol.load_model(cfg.model_dir), records,
                                                  cfg.input_size, joint_set)
         for rec in records:
             self.assertEqual(preds[rec.video_id].shape, (rec.num_frames, joint_set.num_joints, 2))

@@ -10,7 +10,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from dkd_tf import run_state, training
+from dkd_tf.training import run_state, trainer
 from tests.helpers import EpochLog, tiny_config, tiny_synthetic
 
 
@@ -49,7 +49,7 @@ class TrainingTest(tf.test.TestCase):
         cls = type(self)
         if cls._baseline is None:
             pre_dir = tempfile.mkdtemp(prefix="dkd_training_test_baseline_")
-            pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline",
+            pre = trainer.run_training(tiny_config(pre_dir, self.data, variant="baseline",
                                                     epochs=1))
             cls._baseline = pre, os.path.join(pre_dir, "model.keras")
         return cls._baseline
@@ -60,7 +60,7 @@ class TrainingTest(tf.test.TestCase):
         for name in ("a", "b"):
             cfg = tiny_config(os.path.join(self.get_temp_dir(), "det_" + name), self.data,
                               epochs=1, optimizer="adam", foreground_weight=5.0)
-            weights.append(training.run_training(cfg).get_weights())
+            weights.append(trainer.run_training(cfg).get_weights())
         for a, b in zip(*weights):
             self.assertAllEqual(a, b)
 
@@ -69,20 +69,20 @@ class TrainingTest(tf.test.TestCase):
         cfg = tiny_config(model_dir, self.data, epochs=3)
         steps = cfg.clips_per_epoch // cfg.batch_size
         with self.assertRaises(KeyboardInterrupt):
-            training.run_training(cfg, callbacks=[Interrupt(epoch=1, batch=0)])
+            trainer.run_training(cfg, callbacks=[Interrupt(epoch=1, batch=0)])
         self.assertTrue(os.path.exists(os.path.join(model_dir, "model.keras")))
         first = run_state.recorded_train_seconds(model_dir)
         self.assertGreater(first, 0)  # epoch 0's time, recorded beside its model
         log = EpochLog()
-        model = training.run_training(cfg, callbacks=[log])
+        model = trainer.run_training(cfg, callbacks=[log])
         # The training time adds up over the resume (what demo --ship reports).
         self.assertGreater(run_state.recorded_train_seconds(model_dir), first)
         self.assertEqual(log.epochs, [1, 2])  # epoch 0 was not repeated
         self.assertEqual(int(model.optimizer.iterations.numpy()), 3 * steps)
         self.assertEqual(int(model.d_optimizer.iterations.numpy()), 3 * steps)
-        self.assertEqual(training.TrainConfig.load(model_dir), cfg)
+        self.assertEqual(trainer.TrainConfig.load(model_dir), cfg)
         # A finished run is not trained again.
-        again = training.run_training(cfg)
+        again = trainer.run_training(cfg)
         self.assertEqual(int(again.optimizer.iterations.numpy()), 3 * steps)
         self.assertAllClose(again.lam.numpy(), model.lam.numpy())
 
@@ -90,7 +90,7 @@ class TrainingTest(tf.test.TestCase):
         pre, seed = self.pretrained_baseline()
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "dkd"), self.data,
                           init_initializer_from=seed, init_encoder_from=seed)
-        model = training.build_model(cfg, 13)
+        model = trainer.build_model(cfg, 13)
         frame = tf.random.uniform([1, 64, 64, 3], 0, 255)
         self.assertAllClose(model.initializer(frame), pre.initializer(frame), atol=1e-5)
         backbone = lambda net: net.get_layer(net.name + "_backbone")
@@ -102,12 +102,12 @@ class TrainingTest(tf.test.TestCase):
         pre, seed = self.pretrained_baseline()
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "wo_pkd"), self.data,
                           variant="wo_pkd", encoder_width=8, init_encoder_from=seed)
-        model = training.build_model(cfg, 13)
+        model = trainer.build_model(cfg, 13)
         frame = tf.random.uniform([1, 64, 64, 3], 0, 255)
         self.assertAllClose(model.initializer(frame), pre.initializer(frame), atol=1e-5)
         both = dataclasses.replace(cfg, init_initializer_from=seed)
         with self.assertRaisesRegex(ValueError, "not both"):
-            training.build_model(both, 13)
+            trainer.build_model(both, 13)
 
     def test_matcher_seeded_from_baseline_starts_as_its_heatmaps(self):
         """--init_matcher_from: DKD's later frames start as the Baseline's heatmaps (inference)."""
@@ -117,7 +117,7 @@ class TrainingTest(tf.test.TestCase):
                           init_matcher_from=seed, kernel_residual=True, kernel_channels=16,
                           distillator_output="linear")
         clips = tf.random.uniform([2, 3, 64, 64, 3], 0, 255, seed=3)
-        model = training.build_model(cfg, 13, clips)
+        model = trainer.build_model(cfg, 13, clips)
         heatmaps = model(clips, training=False)
         flat = tf.reshape(clips, (-1, 64, 64, 3))
         expected = tf.reshape(pre.initializer(flat), heatmaps.shape)
@@ -132,16 +132,16 @@ class TrainingTest(tf.test.TestCase):
         self.assertGreater(float(tf.reduce_max(tf.abs(grads[1]))), 0.0)
         for bad in (dict(kernel_residual=False), dict(distillator_output="relu")):
             with self.assertRaisesRegex(ValueError, "init_matcher_from"):
-                training.build_model(dataclasses.replace(cfg, **bad), 13, clips)
+                trainer.build_model(dataclasses.replace(cfg, **bad), 13, clips)
 
     def test_classifier_of_another_joint_set_is_mapped_joint_by_joint(self):
         """An LSP-trained (14 joints) network seeds a Penn Action (13) one: every classifier
         column goes to the joint of the same name (LSP's head top is Penn Action's head)."""
-        from dkd_tf import joints
+        from dkd_tf.core import joints
         from dkd_tf.models.pose_net import build_pose_net
         lsp = build_pose_net("resnet18", 14, 16, width=8, name="pose_net")
         penn = build_pose_net("resnet18", 13, 16, width=8, name="initializer")
-        copied = training.copy_pose_net(lsp, penn, joints.LSP, joints.get("penn_action"))
+        copied = trainer.copy_pose_net(lsp, penn, joints.LSP, joints.get("penn_action"))
         self.assertEqual(copied, len([l for l in penn.layers if l.weights]))
         w, b = lsp.get_layer("pose_net_classifier").get_weights()
         w2, b2 = penn.get_layer("initializer_classifier").get_weights()
@@ -155,14 +155,14 @@ class TrainingTest(tf.test.TestCase):
         # Without joint sets the foreign classifier is skipped, as before.
         fresh = build_pose_net("resnet18", 13, 16, width=8, name="initializer")
         kept = fresh.get_layer("initializer_classifier").get_weights()[0].copy()
-        training.copy_pose_net(lsp, fresh)
+        trainer.copy_pose_net(lsp, fresh)
         self.assertAllEqual(fresh.get_layer("initializer_classifier").get_weights()[0], kept)
 
     def test_half_scale_dkd_seeded_from_a_half_scale_baseline_starts_as_it(self):
         """encoder_input_scale 0.5 + --init_matcher_from + a frozen P: later frames start as
         the Baseline's heatmaps (on the same half-resolution F), frame 1 is P's."""
         pre_dir = os.path.join(self.get_temp_dir(), "pre_half")
-        pre = training.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
+        pre = trainer.run_training(tiny_config(pre_dir, self.data, variant="baseline", epochs=1,
                                                 encoder_width=8, encoder_input_scale=0.5))
         seed = os.path.join(pre_dir, "model.keras")
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "dkd_half"), self.data,
@@ -170,7 +170,7 @@ class TrainingTest(tf.test.TestCase):
                           kernel_channels=16, distillator_output="linear", distillator_pools=1,
                           encoder_width=8, encoder_input_scale=0.5, freeze_initializer=True)
         clips = tf.random.uniform([2, 3, 64, 64, 3], 0, 255, seed=3)
-        model = training.build_model(cfg, 13, clips)
+        model = trainer.build_model(cfg, 13, clips)
         self.assertFalse(model.initializer.trainable)
         heatmaps = model(clips, training=False)
         expected = pre(clips, training=False)
@@ -189,9 +189,9 @@ import json, tensorflow as tf
 cpu = tf.config.list_physical_devices('CPU')[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from dkd_tf import training
-cfg = training.TrainConfig(**json.loads({json.dumps(cfg.__dict__)!r}))
+cfg = trainer.TrainConfig(**json.loads({json.dumps(cfg.__dict__)!r}))
 cfg.lr_decay_epochs = tuple(cfg.lr_decay_epochs)
-model = training.run_training(cfg)
+model = trainer.run_training(cfg)
 strategy = model.distribute_strategy
 print('REPLICAS', strategy.num_replicas_in_sync, 'STEPS', int(model.optimizer.iterations.numpy()))
 """

@@ -5,10 +5,10 @@
 EXPORT_DIR: any `python -m export.tflite` output; by default the TFLite export of the preset
 `python -m dkd_tf.stream` runs by default (dkd_tf.presets.DEFAULT: the real-world
 movenet_lsp preset's Lightning-init network, verified against its preset.json). DIR: android_demo/app/src/main/assets. The export is
-opened with export.runtimes' TFLite runner (the checks every runtime makes: manifest, sha256 of
+opened with dkd_tf.serving.runtimes' TFLite runner (the checks every runtime makes: manifest, sha256 of
 the files, signatures, tensor shapes), and only manifest.json and the two .tflite files are
 copied; the previous assets are replaced. A manifest written before manifests carried the
-tracker's constants gets the `tracker` entry of dkd_tf.tracking_policy added in the copy (the
+tracker's constants gets the `tracker` entry of dkd_tf.serving.tracking_policy added in the copy (the
 app reads them from there).
 Bad input is one line on stderr naming the file, exit status 1.
 """
@@ -43,9 +43,9 @@ def default_export_dir() -> str | None:
 def open_export(export_dir: str):
     """(TFLite runner, manifest as the app gets it). Opening the runner makes the checks every
     runtime makes (manifest, files present, sha256, signatures, tensor shapes); the manifest gets
-    the tracker entry of dkd_tf.tracking_policy when it predates that entry."""
-    from dkd_tf import tracking_policy
-    from export import runtimes
+    the tracker entry of dkd_tf.serving.tracking_policy when it predates that entry."""
+    from dkd_tf.serving import tracking_policy
+    from dkd_tf.serving import runtimes
     runner = runtimes.open_runner("tflite", export_dir)
     manifest = runner.manifest
     if "tracker" not in manifest:
@@ -55,7 +55,7 @@ def open_export(export_dir: str):
 
 def copy_export(export_dir: str, assets_dir: str = DEFAULT_ASSETS, log=print) -> list[str]:
     """Replaces assets_dir's export with export_dir's; returns the copied file names."""
-    from export import manifest as manifest_lib
+    from dkd_tf.serving import manifest as manifest_lib
     _, manifest = open_export(export_dir)
     entry = manifest["formats"]["tflite"]
     os.makedirs(assets_dir, exist_ok=True)
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
                         help="export directory (default: the stream's default preset export)")
     parser.add_argument("--assets", default=DEFAULT_ASSETS, help="the app's assets directory")
     args = parser.parse_args(argv)
-    from export.manifest import ManifestError
+    from dkd_tf.serving.manifest import ManifestError
     export_dir = args.export_dir or default_export_dir()
     if export_dir is None:
         print("error: no export given and no verified default preset export under dkd_tf/presets/; "

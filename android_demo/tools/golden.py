@@ -6,7 +6,7 @@ Streams frames of a synthetic held-out video (seed SEED, never a training seed) 
 export's TFLite graphs with dkd_tf.stream.PoseTracker, in a few scenarios that together exercise
 every decision (the manifest's own tracker constants with a start box, follow_smoothing 0.0 when
 the manifest predates it; the whole frame as start with periodic and low-confidence
-re-initialization, an unreadable frame and dkd_tf.tracking_policy's follow_smoothing), and writes
+re-initialization, an unreadable frame and dkd_tf.serving.tracking_policy's follow_smoothing), and writes
 to DIR
 (default android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
@@ -51,14 +51,16 @@ def _sha256(data: bytes) -> str:
 def fingerprint(manifest_bytes: bytes) -> dict:
     """What the vectors depend on on the Python side: the decoding rule, the crop geometry, the
     tracker (its policy and constants), this generator, and the manifest."""
-    from dkd_tf import codec, stream, tracking_policy
+    from dkd_tf.core import codec
+    from dkd_tf import stream
+    from dkd_tf.serving import tracking_policy
     from dkd_tf.data import transforms
-    from export import manifest as manifest_lib
+    from dkd_tf.serving import manifest as manifest_lib
     parts = {
-        "dkd_tf.codec.decode_heatmaps": inspect.getsource(codec.decode_heatmaps),
-        "dkd_tf.codec.cell_to_pixel": inspect.getsource(codec.cell_to_pixel),
-        "dkd_tf.codec._parabola_offset": inspect.getsource(codec._parabola_offset),
-        "dkd_tf.codec.PARABOLA_FLOOR": repr(codec.PARABOLA_FLOOR),
+        "dkd_tf.core.codec.decode_heatmaps": inspect.getsource(codec.decode_heatmaps),
+        "dkd_tf.core.codec.cell_to_pixel": inspect.getsource(codec.cell_to_pixel),
+        "dkd_tf.core.codec._parabola_offset": inspect.getsource(codec._parabola_offset),
+        "dkd_tf.core.codec.PARABOLA_FLOOR": repr(codec.PARABOLA_FLOOR),
         "dkd_tf.data.transforms.CROP_MARGIN": repr(transforms.CROP_MARGIN),
         "dkd_tf.data.transforms.crop_matrix": inspect.getsource(transforms.crop_matrix),
         "dkd_tf.data.transforms.box_center_size": inspect.getsource(transforms.box_center_size),
@@ -66,8 +68,8 @@ def fingerprint(manifest_bytes: bytes) -> dict:
         "dkd_tf.stream.PoseTracker": inspect.getsource(stream.PoseTracker),
         "dkd_tf.stream.full_frame_box": inspect.getsource(stream.full_frame_box),
         "dkd_tf.stream.crop_frame": inspect.getsource(stream.crop_frame),
-        "dkd_tf.tracking_policy": inspect.getsource(tracking_policy),
-        "export.manifest.DECODING": repr(manifest_lib.DECODING),
+        "dkd_tf.serving.tracking_policy": inspect.getsource(tracking_policy),
+        "dkd_tf.serving.manifest.DECODING": repr(manifest_lib.DECODING),
         "android_demo/tools/golden.py": open(os.path.abspath(__file__), encoding="utf-8").read(),
     }
     h = hashlib.sha256()
@@ -135,10 +137,11 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     import numpy as np
 
     from copy_export import open_export
-    from dkd_tf import stream, tracking_policy
+    from dkd_tf import stream
+    from dkd_tf.serving import tracking_policy
     from dkd_tf.data import synthetic
-    from export import graphs as graphs_lib
-    from export import manifest as manifest_lib
+    from dkd_tf.serving import graphs as graphs_lib
+    from dkd_tf.serving import manifest as manifest_lib
     runner, manifest = open_export(export_dir)
     manifest_bytes = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
     video = synthetic.render_video(synthetic.video_rng(SEED, 0), 12, FRAME_HEIGHT, FRAME_WIDTH)
@@ -218,7 +221,7 @@ def main(argv=None) -> int:
                              "default preset export)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="output directory")
     args = parser.parse_args(argv)
-    from export.manifest import ManifestError
+    from dkd_tf.serving.manifest import ManifestError
     export_dir = args.export_dir or default_export_dir()
     if export_dir is None:
         print("error: no --export_dir and no verified default preset export under dkd_tf/presets/",

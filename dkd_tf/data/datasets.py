@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from dkd_tf import joints as joints_lib
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data import lsp, mpii, penn_action, sub_jhmdb, synthetic
 from dkd_tf.data.records import DatasetError
 

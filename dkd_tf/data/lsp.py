@@ -19,7 +19,7 @@ import os
 import numpy as np
 import scipy.io
 
-from dkd_tf import joints as joints_lib
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data.frames import image_size
 from dkd_tf.data.records import DatasetError, VideoRecord
 

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from dkd_tf import joints as joints_lib
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data.frames import image_size
 from dkd_tf.data.records import DatasetError, VideoRecord
 

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.io
 from absl import logging
 
-from dkd_tf import joints as joints_lib
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data import frames as frames_lib
 from dkd_tf.data.records import DatasetError, VideoRecord, read_all
 

@@ -21,7 +21,7 @@ label is M(t), the centre of the exposure.
 
 Pixel convention (one for pixels and joints): integer coordinates are pixel centres, the
 convention of cv2.warpAffine (which warps the frames here), of dkd_tf.data.transforms and of
-dkd_tf.codec. The rotation turns content counter-clockwise on screen, as transforms.crop_matrix.
+dkd_tf.core.codec. The rotation turns content counter-clockwise on screen, as transforms.crop_matrix.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ import math
 import cv2
 import numpy as np
 
-from dkd_tf import joints as joints_lib
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data import penn_action
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord

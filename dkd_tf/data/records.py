@@ -45,7 +45,7 @@ class VideoRecord:
       joints: float32 [T, K, 2], (x, y) in 0-based pixel coordinates of the frame image.
       visibility: float32 [T, K], 1 where the joint is visible (counts in PCK), else 0.
       bboxes: float32 [T, 4], person box (x1, y1, x2, y2) in pixels.
-      joint_set: key into dkd_tf.joints (the meaning of the K axis).
+      joint_set: key into dkd_tf.core.joints (the meaning of the K axis).
       split: 'train' or 'test'.
       action: action label, '' when unknown.
       image_size: (H, W) of the frames, as read from the first image.

@@ -18,7 +18,7 @@ import re
 import numpy as np
 from absl import logging
 
-from dkd_tf import joints as joints_lib
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data.records import DatasetError, VideoRecord, read_all
 
 JOINT_SET = joints_lib.SUB_JHMDB

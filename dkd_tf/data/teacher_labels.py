@@ -38,7 +38,7 @@ import time
 import cv2
 import numpy as np
 
-from dkd_tf import joints as joints_lib
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data import penn_action
 from dkd_tf.data.photo_motion import downscale_matrix, transform_points
 from dkd_tf.pretrained import peers as peers_lib

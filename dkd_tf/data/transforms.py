@@ -3,7 +3,7 @@
 One matrix maps source pixels to input pixels; images are warped with its inverse through
 tf.raw_ops.ImageProjectiveTransformV3 (what tensorflow-addons' rotate used), joints with the
 matrix itself, so an image and its labels can never disagree. Integer coordinates are pixel
-centres in both images, the convention of ImageProjectiveTransformV3 and of dkd_tf.codec.
+centres in both images, the convention of ImageProjectiveTransformV3 and of dkd_tf.core.codec.
 """
 from __future__ import annotations
 

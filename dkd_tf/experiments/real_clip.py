@@ -4,7 +4,7 @@
 wheel from PyPI, sha256-checked and cached by dkd_tf.data.footage; a camera no preset trained
 on), streams it with no box through a preset's TFLite export (the whole first frame, then the
 crop follows, re-initializing when confidence drops), and streams it the same way through
-MoveNet Lightning (export.runtimes.PeerRunner), writing for each an overlay video and the
+MoveNet Lightning (dkd_tf.serving.runtimes.PeerRunner), writing for each an overlay video and the
 keypoint JSON, and one PNG of the same frame side by side. There are no human labels for this
 clip: it reports how far the two agree (PCK@0.2 of ours with Lightning's keypoints as the
 reference, by the size of Lightning's keypoint box) and what each costs; the labelled
@@ -65,7 +65,7 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
     """Stream the clip through `model_dir` (a verified TFLite export) and through Lightning;
     returns {'video', 'rows': {row: summary}, 'agreement', 'png'} and writes it to
     out_dir/real_clip.json."""
-    from export import runtimes
+    from dkd_tf.serving import runtimes
     os.makedirs(out_dir, exist_ok=True)
     video = video or footage.pose2sim_video(CLIP, log=log)
     ours = runtimes.open_runner("tflite", model_dir, num_threads)

@@ -3,7 +3,7 @@
 MoveNet SinglePose (Lightning: MobileNetV2 alpha 1.0 at 192 px; Thunder: alpha 1.75 at 256 px,
 whose last 1x1 conv keeps 1280 outputs where keras.applications would build 2240) is the
 real-world initialization at hand: its published weights map onto these layers by name
-(dkd_tf.pretrained.movenet_weights).
+(dkd_tf.models.movenet_weights).
 
   c5 = out_relu (s32, 1280)  -> conv2d 1x1 -> 64, x2 bilinear  + conv2d_1 (block_9_add, s16)
      -> separable 3x3 -> 32, ReLU, x2 bilinear                 + conv2d_2 (block_5_add, s8)

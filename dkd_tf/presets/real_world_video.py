@@ -89,7 +89,7 @@ def model_card(meta: dict) -> str:
         f"# Preset `{meta['name']}`: real people in video",
         "",
         "Dynamic Kernel Distillation (Nie et al., ICCV 2019) for real footage, Penn Action's 13 "
-        "joints (`dkd_tf.joints.PENN_ACTION`, all 13 scored). The first frame (and every "
+        "joints (`dkd_tf.core.joints.PENN_ACTION`, all 13 scored). The first frame (and every "
         "re-initialization) runs P; every later frame runs only the small encoder F on the crop "
         "at half size, the distillator Phi turning the previous features and heatmaps into "
         "kernels, and the matching of those kernels against the new features.",
@@ -204,7 +204,8 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     peers (module docstring)."""
     from dkd_tf import stream
     from dkd_tf.pretrained import peers as peers_lib
-    from export import evaluate_stream, runtimes
+    from export import evaluate_stream
+    from dkd_tf.serving import runtimes
     runners = {ROWS[k]: runtimes.open_runner("tflite", d, num_threads)
                for k, d in exports.items()}
     for key in peers:
@@ -249,8 +250,8 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
          peers=PEERS) -> str:
     """Copy, export, score and describe the pair as <root_dir>/<name> (module docstring).
     max_videos > 0 streams only the first clips of each test dir (tests)."""
-    from dkd_tf import run_state, training
-    from export import graphs as graphs_lib
+    from dkd_tf.training import run_state, trainer
+    from dkd_tf.serving import graphs as graphs_lib
     start = time.time()
     runs = {"dkd": dkd_dir, "baseline": baseline_dir}
     for run in runs.values():  # before any slow work: both runs finished and whole
@@ -265,10 +266,10 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     seconds, sizes, exports = {}, {}, {}
     for member, run in runs.items():
         os.makedirs(os.path.join(staging, member))
-        shutil.copyfile(os.path.join(run, training.CONFIG_FILE),
-                        os.path.join(staging, member, training.CONFIG_FILE))
+        shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
+                        os.path.join(staging, member, trainer.CONFIG_FILE))
         model, cfg = graphs_lib.load_model_dir(run)
-        training.save_inference_model(model, os.path.join(staging, member, training.MODEL_FILE),
+        trainer.save_inference_model(model, os.path.join(staging, member, trainer.MODEL_FILE),
                                       cfg.input_size)
         sizes[member] = cfg.input_size
         seconds[member] = run_state.recorded_train_seconds(run) or 0.0
@@ -363,5 +364,5 @@ if __name__ == "__main__":
     flags.DEFINE_bool("rescore", False, "Score the shipped preset again (same model files, "
                       "verified; results and card rewritten) instead of shipping the runs.")
     flags.DEFINE_integer("num_threads", 1, "LiteRT threads for streaming and latency.")
-    from dkd_tf import cli_errors
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    from dkd_tf.cli import errors
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

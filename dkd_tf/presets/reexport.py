@@ -28,14 +28,14 @@ EXPORT_RESULTS = ("dkd_follow_crop_pck", "dkd_tflite_gt_crop_pck")
 
 def reexport(name: str, data_dir: str, out_dir: str, log=print) -> dict:
     """Re-export preset `name`'s DKD (see the module docstring); returns the new preset.json."""
-    from dkd_tf import training
+    from dkd_tf.training import trainer
     from dkd_tf.data import datasets
-    from export import demo_export
+    from dkd_tf.experiments import demo_export
     from export import tflite as tflite_export
     meta = presets.verify(name)
     root = presets.preset_dir(name)
     data = meta["data"]
-    datasets.ensure_synthetic(training.TrainConfig(
+    datasets.ensure_synthetic(trainer.TrainConfig(
         dataset=data["dataset"], data_dir=data_dir, synthetic_videos=data["videos"],
         synthetic_frames=data["frames"], seed=data["seed"]), log=log)
     results = meta["results"]
@@ -90,5 +90,5 @@ if __name__ == "__main__":
                         "here when missing, from preset.json's data entry).")
     flags.DEFINE_string("out_dir", "runs/reexport", "Where the stream check writes its overlay "
                         "and keypoints.")
-    from dkd_tf import cli_errors
-    cli_errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1
+    from dkd_tf.cli import errors
+    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

@@ -20,8 +20,8 @@ import os
 
 import numpy as np
 
-from dkd_tf import tflite_graphs
-from dkd_tf.joints import JointSet
+from dkd_tf.core import tflite_graphs
+from dkd_tf.core.joints import JointSet
 from dkd_tf.pretrained import fetch
 
 COCO_NAMES = ("nose", "l_eye", "r_eye", "l_ear", "r_ear", "l_shoulder", "r_shoulder", "l_elbow",

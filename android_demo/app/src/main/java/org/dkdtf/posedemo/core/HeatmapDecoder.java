@@ -2,11 +2,11 @@ package org.dkdtf.posedemo.core;
 
 /**
  * Keypoints from heatmaps by the rule the manifest names in its {@code decoding} entry: the Java
- * twin of dkd_tf.codec.decode_heatmaps, checked against it by the golden vectors. Float32
+ * twin of dkd_tf.core.codec.decode_heatmaps, checked against it by the golden vectors. Float32
  * arithmetic in the order numpy does it, so that results agree to the bit wherever numpy's own
  * float32 functions are correctly rounded.
  *
- * <p>Rules (dkd_tf.codec.DECODING_RULES):
+ * <p>Rules (dkd_tf.core.codec.DECODING_RULES):
  * <ul>
  * <li>{@code argmax_log_parabola} (what new exports name): argmax per joint, then on each axis the
  *     vertex of the parabola through the logs of the peak and its two neighbours, each neighbour
@@ -20,12 +20,12 @@ package org.dkdtf.posedemo.core;
  * coordinates being pixel centres.
  */
 public abstract class HeatmapDecoder {
-    /** The rule names this class implements (dkd_tf/codec.py DECODING_RULES). */
+    /** The rule names this class implements (dkd_tf/core/codec.py DECODING_RULES). */
     public static final String ARGMAX_LOG_PARABOLA = "argmax_log_parabola";
     public static final String ARGMAX_QUARTER_OFFSET = "argmax_quarter_offset";
     /** Every rule {@link #forRule} accepts, the default of new exports first. */
     public static final String[] RULES = {ARGMAX_LOG_PARABOLA, ARGMAX_QUARTER_OFFSET};
-    /** dkd_tf.codec.PARABOLA_FLOOR: neighbours are floored at this fraction of the peak. */
+    /** dkd_tf.core.codec.PARABOLA_FLOOR: neighbours are floored at this fraction of the peak. */
     public static final float PARABOLA_FLOOR = 0.01f;
 
     protected final int stride;
@@ -48,7 +48,7 @@ public abstract class HeatmapDecoder {
         }
         throw new IllegalArgumentException("unknown decoding rule '" + rule + "' (this app"
                 + " implements " + known + "); update the app's HeatmapDecoder with the rule of"
-                + " dkd_tf/codec.py");
+                + " dkd_tf/core/codec.py");
     }
 
     public abstract String rule();
@@ -142,7 +142,7 @@ public abstract class HeatmapDecoder {
      * b = ln c - ln r, offset = 0.5 * (a - b) / (a + b) (0 when a + b is not positive), else
      * offset 0; x = (x_cell + 0.5) * stride - 0.5.
      *
-     * <p>Precision: float32 throughout, in numpy's order of operations (dkd_tf.codec computes on
+     * <p>Precision: float32 throughout, in numpy's order of operations (dkd_tf.core.codec computes on
      * float32 arrays: the floor, the logs, a, b, a + b, the quotient are all float32), with each
      * log correctly rounded to float32 ({@code (float) StrictMath.log(v)}, fdlibm, the same on
      * every JVM and Android). numpy's float32 log is a vectorized one that is up to 4 ulp off on
@@ -167,7 +167,7 @@ public abstract class HeatmapDecoder {
         }
 
         /**
-         * dkd_tf.codec._parabola_offset: the log-parabola vertex from the peak and its two
+         * dkd_tf.core.codec._parabola_offset: the log-parabola vertex from the peak and its two
          * neighbours, in cells, within [-0.5, 0.5]; 0 when the peak is not positive.
          */
         static float offset(float left, float center, float right) {

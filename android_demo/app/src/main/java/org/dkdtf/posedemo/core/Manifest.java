@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * manifest.json of an export (export/manifest.py), read and checked: the one place the app takes
+ * manifest.json of an export (dkd_tf/serving/manifest.py), read and checked: the one place the app takes
  * its constants from (input size, stride, shapes, joints and skeleton, decoding rule, crop margin,
  * tracker constants, graph files with their checksums and tensor names).
  *

@@ -24,7 +24,7 @@ import zipfile
 
 import numpy as np
 
-from dkd_tf import joints as joints_lib
+from dkd_tf.core import joints as joints_lib
 from dkd_tf.data.records import DatasetError
 
 NORMS = ("person", "torso")

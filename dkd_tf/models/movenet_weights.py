@@ -14,7 +14,7 @@ import os
 import keras
 import numpy as np
 
-from dkd_tf.joints import JointSet
+from dkd_tf.core.joints import JointSet
 from dkd_tf.models import movenet
 from dkd_tf.pretrained import fetch, tfjs
 from dkd_tf.pretrained.peers import COCO_NAMES  # MoveNet's 17 heatmap channels, in order

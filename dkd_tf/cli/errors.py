@@ -42,14 +42,14 @@ def _known_types() -> tuple:
     """The project's error types whose message is '<file>: <problem>' as it stands."""
     from dkd_tf.data.records import DatasetError
     types = [DatasetError]
-    for module, name in (("dkd_tf.run_state", "RunStateError"),
-                         ("dkd_tf.run_lock", "RunLockError"),
-                         ("dkd_tf.output_paths", "OutputPathError"),
+    for module, name in (("dkd_tf.training.run_state", "RunStateError"),
+                         ("dkd_tf.core.run_lock", "RunLockError"),
+                         ("dkd_tf.core.output_paths", "OutputPathError"),
                          ("dkd_tf.stream", "StreamError"),
                          ("dkd_tf.bench", "BenchError"),
-                         ("export.manifest", "ManifestError"),
+                         ("dkd_tf.serving.manifest", "ManifestError"),
                          ("export.verify", "VerificationError"),
-                         ("export.demo_export", "PCKMismatchError")):
+                         ("dkd_tf.experiments.demo_export", "PCKMismatchError")):
         mod = sys.modules.get(module)  # only what the command imported can have been raised
         if mod is not None and hasattr(mod, name):
             types.append(getattr(mod, name))

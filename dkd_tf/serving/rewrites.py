@@ -21,7 +21,7 @@ s = gamma / sqrt(var + eps) scales the output channels of the kernel and becomes
 
 The rewrite reads the trained weights and never changes the Keras model: `exported_pose_nets`
 builds replacement callables for model.initializer / model.encoder, and `pose_nets_swapped` puts
-them in place only while a graph is being traced (export.graphs). Each rewritten net is checked
+them in place only while a graph is being traced (dkd_tf.serving.graphs). Each rewritten net is checked
 against the original on a random input when it is built (RewriteError beyond 1e-4 relative), and
 the export's parity check (export.verify) then compares the whole exported graphs with Keras.
 """
@@ -31,10 +31,10 @@ import contextlib
 
 import numpy as np
 
-from dkd_tf import lazy_modules
+from dkd_tf.core import lazy_modules
 
 # Imported on first use, so that the exporters' command lines (which define --deconv_as_conv
-# here) check their input before TensorFlow loads (dkd_tf/lazy_modules.py).
+# here) check their input before TensorFlow loads (dkd_tf/core/lazy_modules.py).
 keras = lazy_modules.module("keras")
 tf = lazy_modules.module("tensorflow")
 

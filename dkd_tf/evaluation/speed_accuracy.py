@@ -12,8 +12,8 @@ import dataclasses
 import json
 import os
 
-from dkd_tf import metrics
-from dkd_tf.metrics import NORMS
+from dkd_tf.evaluation import metrics
+from dkd_tf.evaluation.metrics import NORMS
 
 X_AXES = {
     "gmacs": ("stepper GMACs per frame", lambda b: b["graphs"]["stepper"]["gmacs"]),

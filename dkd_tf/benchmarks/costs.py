@@ -2,7 +2,7 @@
 
 DKD's claim (paper, Tables 1-3) is a cost claim: after the first frame, each frame costs the small
 encoder F, the kernel matching and the distillator Phi instead of the large network P. This module
-measures that on the batch-1 graphs the exporters convert (export/graphs.py):
+measures that on the batch-1 graphs the exporters convert (dkd_tf/serving/graphs.py):
 
 - multiply-adds (MACs) of every linear op (Conv2D, the dynamic DepthwiseConv2dNative, the
   Conv2DBackpropInput of the deconvolutions, MatMul) from the op's static shapes. Batch norm,
@@ -97,8 +97,8 @@ class GraphCost:
 
 
 def graph_costs(graphs) -> dict[str, GraphCost]:
-    """{'initializer': GraphCost, 'stepper': GraphCost} of export.graphs.InferenceGraphs."""
-    from export.graphs import INITIALIZER, STEPPER
+    """{'initializer': GraphCost, 'stepper': GraphCost} of dkd_tf.serving.graphs.InferenceGraphs."""
+    from dkd_tf.serving.graphs import INITIALIZER, STEPPER
     out = {}
     for name in (INITIALIZER, STEPPER):
         fn = graphs.function(name).get_concrete_function()
@@ -179,7 +179,7 @@ def peak_rss_mb() -> float:
 
 
 def runner_callables(runner):
-    """(initialize, step) over an export.runtimes Runner (tflite, onnx, keras)."""
+    """(initialize, step) over an dkd_tf.serving.runtimes Runner (tflite, onnx, keras)."""
     def initialize(frame):
         return runner.initialize(frame)[1]
 

@@ -11,7 +11,7 @@ realpath otherwise. Writability is probed by creating (and removing) a file in t
 existing ancestor, which also catches read-only file systems where os.access says yes (root).
 No output may lie in a preset (a folder with preset.json, dkd_tf.presets.enclosing): a preset is
 read-only to every command, and a file added there would make it fail its own verification.
-Every problem is one OutputPathError, '<file>: <problem>', as dkd_tf.cli_errors prints it.
+Every problem is one OutputPathError, '<file>: <problem>', as dkd_tf.cli.errors prints it.
 """
 from __future__ import annotations
 

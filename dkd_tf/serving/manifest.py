@@ -1,6 +1,6 @@
 """manifest.json: everything a runtime needs to run an exported model, written once at export.
 
-Runtimes (export.runtimes, dkd_tf.stream, the Android app) read the constants they need here and
+Runtimes (dkd_tf.serving.runtimes, dkd_tf.stream, the Android app) read the constants they need here and
 nowhere else: input size, stride, state shape, joint names and skeleton, the decoding rule, and
 which file holds which graph under which tensor names. One export directory holds one model; the
 TFLite and the ONNX exporters write into the same manifest (each adds its `formats` entry), and a
@@ -16,15 +16,15 @@ Layout (format_version 1):
   stride, heatmap_shape [1, h, w, K], state_shape [1, S, S, C]
   decoding ('argmax_quarter_offset') and decoding_description
   crop:    margin (crop side = person size * margin), description
-  tracker: the streaming tracker's defaults (dkd_tf.tracking_policy.to_json(): re-initialization
+  tracker: the streaming tracker's defaults (dkd_tf.serving.tracking_policy.to_json(): re-initialization
            threshold and period, keypoint threshold, follow margin, per-frame resize bound, scale
            range); optional, absent from manifests written before it existed
-  joints:  dkd_tf.joints JointSet.to_json() (names, edges, flip_pairs, groups, torso, evaluated)
+  joints:  dkd_tf.core.joints JointSet.to_json() (names, edges, flip_pairs, groups, torso, evaluated)
   graphs:  initializer / stepper: signature key, inputs, outputs (logical names)
   formats: tflite: {initializer: {file, sha256, signature, inputs, outputs}, stepper: ...,
                     quantization, io_dtype}
            onnx:   {initializer: {...}, stepper: {...}, opset}
-           both may carry rewrites: [{name, description}], the export.rewrites applied to the
+           both may carry rewrites: [{name, description}], the dkd_tf.serving.rewrites applied to the
            graph files (e.g. deconv_bn_as_conv2x2_depth_to_space); [] or absent: none (exports
            written before the field existed have none)
            (inputs/outputs map logical names to the file's tensor names; an ONNX graph cannot
@@ -49,8 +49,8 @@ import platform
 
 import numpy as np
 
-from dkd_tf import codec
-from dkd_tf.train_config import MANIFEST_FIELDS, TrainConfig
+from dkd_tf.core import codec
+from dkd_tf.training.train_config import MANIFEST_FIELDS, TrainConfig
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
@@ -121,9 +121,9 @@ def versions(extra: dict | None = None) -> dict:
 
 def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: str) -> dict:
     """The format-independent part of the manifest for `model` at `input_size`."""
-    from dkd_tf import tracking_policy
+    from dkd_tf.serving import tracking_policy
     from dkd_tf.data.transforms import CROP_MARGIN
-    from export import graphs as graphs_lib
+    from dkd_tf.serving import graphs as graphs_lib
     stride = int(model.stride)
     h = int(input_size) // stride
     if joint_set.num_joints != model.num_joints:
@@ -170,7 +170,7 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
 
 
 def architecture_of(model) -> dict:
-    """The model's value of every setting declared manifest=True (dkd_tf.train_config), as the
+    """The model's value of every setting declared manifest=True (dkd_tf.training.train_config), as the
     JSON type of the setting's default."""
     defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     return {name: type(defaults[name])(getattr(model, name)) for name in MANIFEST_FIELDS}
@@ -361,9 +361,9 @@ def input_size(manifest: dict) -> int:
 
 def joint_set(manifest: dict):
     """The dkd_tf JointSet named in the manifest, checked against the manifest's own names."""
-    from dkd_tf import joints as joints_lib
+    from dkd_tf.core import joints as joints_lib
     js = joints_lib.get(manifest["joints"]["name"])
     if list(js.names) != list(manifest["joints"]["names"]):
-        raise ManifestError("manifest", f"joint names differ from dkd_tf.joints "
+        raise ManifestError("manifest", f"joint names differ from dkd_tf.core.joints "
                                         f"{js.name!r}: {manifest['joints']['names']}")
     return js

@@ -27,7 +27,8 @@ import math
 
 import numpy as np
 
-from dkd_tf import joints as joints_lib, metrics
+from dkd_tf.core import joints as joints_lib
+from dkd_tf.evaluation import metrics
 
 COLLAPSE_NEAR = 0.05
 COLLAPSE_APART = 0.1

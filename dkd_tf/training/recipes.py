@@ -18,7 +18,7 @@ import dataclasses
 import os
 import shutil
 
-from dkd_tf import training
+from dkd_tf.training import trainer
 from dkd_tf.models import dkd as dkd_model
 
 ENCODER_SNAPSHOT = "encoder_pretrained.keras"
@@ -131,17 +131,17 @@ def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
     dkd_epochs = _scaled(recipe.dkd_epochs, epoch_scale)
     decay_b = min(recipe.decay_epochs[0], fine)
     decay_d = min(recipe.decay_epochs[1], dkd_epochs)
-    baseline = training.TrainConfig(model_dir=os.path.join(root, "baseline"),
+    baseline = trainer.TrainConfig(model_dir=os.path.join(root, "baseline"),
                                     **{**data, **recipe.baseline_overrides}, variant="baseline",
                                     epochs=pre + fine, lr_decay_epochs=(pre + fine - decay_b,))
     out = {"pretrain": dataclasses.replace(baseline, epochs=pre)}
     encoder = os.path.join(root, ENCODER_SNAPSHOT)
-    initializer = os.path.join(baseline.model_dir, training.MODEL_FILE)
+    initializer = os.path.join(baseline.model_dir, trainer.MODEL_FILE)
     matcher = ""
     if recipe.baseline_continue_epochs:
         seed_run = dataclasses.replace(baseline, model_dir=os.path.join(root, "seed"))
         out = {"pretrain": dataclasses.replace(seed_run, epochs=pre), "seed": seed_run}
-        encoder = initializer = matcher = os.path.join(seed_run.model_dir, training.MODEL_FILE)
+        encoder = initializer = matcher = os.path.join(seed_run.model_dir, trainer.MODEL_FILE)
         more = _scaled(recipe.baseline_continue_epochs, epoch_scale)
         baseline = dataclasses.replace(baseline, epochs=more,
                                        lr_decay_epochs=(more - min(recipe.decay_epochs[0], more),),
@@ -150,8 +150,8 @@ def runs(recipe: Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
         from dkd_tf import presets  # verified first: a changed preset file is refused
         # Relative, as the runs' other paths are: a shipped config names no machine's folders.
         initializer = os.path.relpath(os.path.join(
-            presets.member_dir(recipe.initializer_preset, "baseline"), training.MODEL_FILE))
-    dkd = training.TrainConfig(model_dir=os.path.join(root, "dkd"),
+            presets.member_dir(recipe.initializer_preset, "baseline"), trainer.MODEL_FILE))
+    dkd = trainer.TrainConfig(model_dir=os.path.join(root, "dkd"),
                                **{**data, **recipe.dkd_overrides}, variant="dkd",
                                epochs=dkd_epochs, lr_decay_epochs=(dkd_epochs - decay_d,),
                                init_initializer_from=initializer, init_encoder_from=encoder,
@@ -175,7 +175,7 @@ def save_encoder_snapshot(runs: dict) -> str:
     rerun finds it), before the Baseline's epochs replace that run's model.keras."""
     snapshot = os.path.join(os.path.dirname(runs["dkd"].model_dir), ENCODER_SNAPSHOT)
     if not os.path.exists(snapshot):
-        shutil.copyfile(os.path.join(runs["pretrain"].model_dir, training.MODEL_FILE), snapshot)
+        shutil.copyfile(os.path.join(runs["pretrain"].model_dir, trainer.MODEL_FILE), snapshot)
     return snapshot
 
 

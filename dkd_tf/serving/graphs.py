@@ -20,10 +20,11 @@ import keras
 import tensorflow as tf
 
 # Importing the model module registers DKD and its layers for safe_mode loading.
-from dkd_tf import cli_errors, run_state
+from dkd_tf.cli import errors
+from dkd_tf.training import run_state
 from dkd_tf.models import dkd as dkd_lib  # noqa: F401
-from dkd_tf.training import CONFIG_FILE, MODEL_FILE
-from export import rewrites as rewrites_lib
+from dkd_tf.training.trainer import CONFIG_FILE, MODEL_FILE
+from dkd_tf.serving import rewrites as rewrites_lib
 
 BATCH = 1
 # Logical graph names -> (TFLite signature key, exported file stem).
@@ -41,7 +42,7 @@ class InferenceGraphs:
     input_size: int
     initialize: tf.types.experimental.PolymorphicFunction
     step: tf.types.experimental.PolymorphicFunction
-    rewrites: tuple = ()  # export.rewrites names applied to these graphs
+    rewrites: tuple = ()  # dkd_tf.serving.rewrites names applied to these graphs
 
     @property
     def frame_shape(self) -> tuple:
@@ -91,8 +92,8 @@ def check_input_size(model, input_size: int) -> int:
 def build_graphs(model, input_size: int, rewrites=()) -> InferenceGraphs:
     """Batch-1 tf.functions with named inputs (frame, state) and outputs (heatmaps, state).
 
-    rewrites: names from export.rewrites.REWRITES applied while tracing (the exporters pass
-    export.rewrites.DEFAULT); none by default, so the Keras reference of the parity check and the
+    rewrites: names from dkd_tf.serving.rewrites.REWRITES applied while tracing (the exporters pass
+    dkd_tf.serving.rewrites.DEFAULT); none by default, so the Keras reference of the parity check and the
     calibration runs are the model's own ops. The model itself is never changed.
     """
     input_size = check_input_size(model, input_size)
@@ -131,4 +132,4 @@ def write_saved_model(graphs: InferenceGraphs, path: str) -> str:
 
 
 # For the CLIs, kept here for the commands that import it from this module.
-quiet_tf_logging = cli_errors.quiet_tf_logging
+quiet_tf_logging = errors.quiet_tf_logging

@@ -12,7 +12,7 @@ check that the streamed keypoints score what the Keras evaluation scored.
    out_dir/keypoints.json and one overlay frame, out_dir/overlay_frame.png (for the README);
 3. evaluate: export.evaluate_stream streams every held-out video through the TFLite graphs with
    the Keras evaluation's protocol (crop around each frame's ground-truth box, no
-   re-initialization; dkd_tf.evaluation) and scores PCK@0.2 normalized by person size; prints it
+   re-initialization; dkd_tf.evaluation.protocol) and scores PCK@0.2 normalized by person size; prints it
    next to `keras_pck`, with the per-frame latency (median, p90) of the initializer and of the
    stepper, and writes out_dir/stream_eval.json. The follow-crop PCK (no ground truth after
    frame 1) is printed for information;
@@ -107,7 +107,7 @@ def run(model_dir: str, out_dir: str, data_dir: str, keras_pck: float, *,
         and stream_eval.json.
       data_dir: Penn Action format data dir whose 'test' split is held out.
       keras_pck: mean PCK@0.2 (person size, percent) of the Keras streaming evaluation
-        (dkd_tf.evaluation) of the same model on the same videos.
+        (dkd_tf.evaluation.protocol) of the same model on the same videos.
       tolerance: allowed |PCK_tflite - keras_pck| in points.
 
     Returns {'pck', 'keras_pck', 'difference', 'follow_pck', 'latency', 'files', 'manifest',
@@ -132,8 +132,9 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
     from dkd_tf import stream
     from dkd_tf.data import penn_action
     from dkd_tf.data.frames import load_frame
-    from export import evaluate_stream, runtimes
-    from export import manifest as manifest_lib
+    from export import evaluate_stream
+    from dkd_tf.serving import runtimes
+    from dkd_tf.serving import manifest as manifest_lib
 
     def say(text):  # the commands show up before the work they stand for, even when piped
         log(text)

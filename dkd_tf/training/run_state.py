@@ -1,6 +1,6 @@
 """What a training run directory promises, and the checks that keep it true.
 
-A run directory (dkd_tf.training) holds config.json, checkpoints/ckpt-N (N = epochs finished) and
+A run directory (dkd_tf.training.trainer) holds config.json, checkpoints/ckpt-N (N = epochs finished) and
 model.keras. This module makes three promises hold across kills, torn files and changed flags:
 
 1. model.keras is the model of the newest checkpoint. Beside it, model_epoch.json records the
@@ -32,15 +32,15 @@ import shutil
 
 from absl import logging
 
-from dkd_tf import train_config
-from dkd_tf.train_config import CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig
+from dkd_tf.training import train_config
+from dkd_tf.training.train_config import CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig
 
 MODEL_RECORD = "model_epoch.json"
 CHECKPOINT_DIR = "checkpoints"
 UNREADABLE_DIR = "unreadable"
 CHECKPOINT_PREFIX = "ckpt"
 
-# What a resumed run may change, by the kind each setting declares (dkd_tf.train_config).
+# What a resumed run may change, by the kind each setting declares (dkd_tf.training.train_config).
 ARCHITECTURE_FIELDS = train_config.fields_of_kind(train_config.ARCHITECTURE)  # never
 SAFE_FIELDS = train_config.fields_of_kind(train_config.SAFE)  # when named in allow_changes
 RUN_FIELDS = train_config.fields_of_kind(train_config.RUN)  # never compared
@@ -160,7 +160,7 @@ def config_problems(cfg) -> list[tuple[str, str]]:
          "another --model_dir (copy the member folder, e.g. dkd/, there to continue training it)")
     if not in_shipped_presets(cfg.model_dir):
         # A file on the way (a.txt/run) once surfaced as "File exists" from os.makedirs.
-        from dkd_tf import output_paths
+        from dkd_tf.core import output_paths
         try:
             output_paths.check_dir(cfg.model_dir, flag="--model_dir")
         except output_paths.OutputPathError as e:
@@ -511,7 +511,7 @@ def verify_model_dir(model_dir: str) -> None:
 
 # ---------------------------------------------------------------------------------- loading
 # config.json fields the loaded DKD model also holds (the variant and the architecture an export's
-# manifest records, dkd_tf.train_config), compared on every load for the fields config.json has
+# manifest records, dkd_tf.training.train_config), compared on every load for the fields config.json has
 # (older files lack some; those are not guessed). initializer_deconv_filters is compared apart:
 # 0 in config.json means deconv_filters.
 MODEL_FIELDS = ("variant",) + tuple(f for f in train_config.MANIFEST_FIELDS

@@ -19,9 +19,9 @@ import os
 
 import numpy as np
 
-from export import graphs as graphs_lib
-from export import manifest as manifest_lib
-from export.manifest import ManifestError
+from dkd_tf.serving import graphs as graphs_lib
+from dkd_tf.serving import manifest as manifest_lib
+from dkd_tf.serving.manifest import ManifestError
 
 BACKENDS = ("tflite", "onnx", "keras")
 
@@ -311,7 +311,7 @@ class PeerRunner:
     yields_keypoints = True
 
     def __init__(self, key: str, joint_set, num_threads: int | None = None, log=None):
-        from dkd_tf import codec
+        from dkd_tf.core import codec
         from dkd_tf.data import transforms
         from dkd_tf.pretrained import fetch, peers
         self.peer = peers.load(key, num_threads, log)

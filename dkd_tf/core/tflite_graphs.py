@@ -7,7 +7,7 @@ throughput. `TFLiteGraph` opens one; `convert_function` makes one from a tf.func
 `matmul_peak_graph` is the throughput probe.
 
 Multiply-adds are counted from the graph's ops and static tensor shapes, with the rules of
-dkd_tf/benchmark.py: CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, FULLY_CONNECTED, BATCH_MATMUL;
+dkd_tf/benchmarks/costs.py: CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, FULLY_CONNECTED, BATCH_MATMUL;
 everything else costs nothing.
 """
 from __future__ import annotations

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import run_state, training
+from dkd_tf.training import run_state, trainer
 from dkd_tf.data import datasets, pipeline
 
 
@@ -45,7 +45,7 @@ def _grad_fn(net_call, variables):
     return run
 
 
-def profile(cfg: training.TrainConfig, runs: int = 10, fit_steps: int = 20) -> dict:
+def profile(cfg: trainer.TrainConfig, runs: int = 10, fit_steps: int = 20) -> dict:
     """Seconds per part (see the module docstring) for the run `cfg` describes, untrained."""
     keras.utils.set_random_seed(cfg.seed)
     joint_set, records = datasets.load(cfg, "train")
@@ -61,9 +61,9 @@ def profile(cfg: training.TrainConfig, runs: int = 10, fit_steps: int = 20) -> d
         n += 1
     out = {"pipeline": (time.perf_counter() - t0) / max(n, 1)}
     frames, targets, weights = next(iter(ds))
-    model = training.build_model(arch, joint_set.num_joints)
-    model.compile(optimizer=training.make_optimizer(cfg, cfg.learning_rate),
-                  d_optimizer=(training.make_optimizer(cfg, cfg.learning_rate)
+    model = trainer.build_model(arch, joint_set.num_joints)
+    model.compile(optimizer=trainer.make_optimizer(cfg, cfg.learning_rate),
+                  d_optimizer=(trainer.make_optimizer(cfg, cfg.learning_rate)
                                if model.adversarial else None))
     t = frames.shape[1]
     flat = tf.reshape(frames, (-1,) + tuple(frames.shape[2:]))
@@ -104,7 +104,7 @@ def profile(cfg: training.TrainConfig, runs: int = 10, fit_steps: int = 20) -> d
             "fit_frames_per_s": frames_per_step / out["fit_step"]}
 
 
-def format_profile(result: dict, cfg: training.TrainConfig) -> str:
+def format_profile(result: dict, cfg: trainer.TrainConfig) -> str:
     s = result["seconds"]
     lines = [f"training step of {cfg.variant} ({cfg.encoder_backbone} width {cfg.encoder_width}, "
              f"input {cfg.input_size}, batch {cfg.batch_size} x T={cfg.clip_length} = "

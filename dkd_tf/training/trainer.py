@@ -18,15 +18,16 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from dkd_tf import joints as joints_lib
-from dkd_tf import run_lock, run_state
+from dkd_tf.core import joints as joints_lib
+from dkd_tf.core import run_lock
+from dkd_tf.training import run_state
 from dkd_tf.data import datasets, frame_check, pipeline
 from dkd_tf.models.dkd import DKD, KERNEL_MATCHING_VARIANTS
 from dkd_tf.models.movenet import MOVENET_BACKBONES
-from dkd_tf.pretrained import movenet_weights
+from dkd_tf.models import movenet_weights
 # CONFIG_FILE and MODEL_FILE are used as training.X by many modules: imported for them too.
-from dkd_tf.train_config import (CONFIG_FILE, MODEL_FILE, OPTIMIZERS,  # noqa: F401
-                                 TrainConfig, model_kwargs)
+from dkd_tf.training.train_config import (
+    CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig, model_kwargs)
 
 
 def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
@@ -50,7 +51,7 @@ def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
 
 def map_movenet(model: DKD, cfg: TrainConfig, joint_set: joints_lib.JointSet) -> int:
     """--backbone_weights movenet: every movenet_* pose network of the model (P, F, or the
-    single-frame network) starts as the published MoveNet (dkd_tf.pretrained.movenet_weights),
+    single-frame network) starts as the published MoveNet (dkd_tf.models.movenet_weights),
     its classifier mapped onto the joint set by name. Returns the layers mapped."""
     nets = [(model.initializer, cfg.initializer_backbone if model.temporal
              else cfg.encoder_backbone)]
@@ -304,9 +305,9 @@ def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:
     """Trains (or resumes) the run in cfg.model_dir and returns the trained model.
 
     Before anything is written: every setting is validated (a model_dir inside the shipped
-    presets is refused), the directory is locked against a second writer (dkd_tf.run_lock),
+    presets is refused), the directory is locked against a second writer (dkd_tf.core.run_lock),
     the settings are compared with the config.json of a resumed run (architecture changes are
-    refused, the safe ones only applied when named in allow_changes; dkd_tf.run_state), and every
+    refused, the safe ones only applied when named in allow_changes; dkd_tf.training.run_state), and every
     frame of the training videos is checked (dkd_tf.data.frame_check). A torn newest checkpoint
     falls back to the newest whole one, and model.keras is rewritten when it is not the model of
     the restored checkpoint."""

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from dkd_tf import metrics
+from dkd_tf.evaluation import metrics
 from dkd_tf.data import tags as tags_lib
 
 TAGS = tags_lib.TAG_NAMES + (tags_lib.CLEAN,)

@@ -2,8 +2,8 @@
 device, never through the clip-unrolled training graph.
 
 Protocol (paper sec. 4.1): each frame is cropped around the centre of its ground-truth person box
-at the model's input size; keypoints are decoded with dkd_tf.codec and mapped back to the source
-image; PCK comes from dkd_tf.metrics. view='image' crops the whole frame padded to a square
+at the model's input size; keypoints are decoded with dkd_tf.core.codec and mapped back to the source
+image; PCK comes from dkd_tf.evaluation.metrics. view='image' crops the whole frame padded to a square
 instead (how a single-person peer such as MoveNet sees a photo; LSP's photos are framed around
 their person), so no ground truth enters the crop. Peers (dkd_tf.pretrained.peers) are scored
 through the same crops by predict_peer_records. Multi-scale and flip testing run one stream per (scale,
@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import codec, joints as joints_lib, metrics, run_state
+from dkd_tf.core import codec, joints as joints_lib
+from dkd_tf.evaluation import metrics
+from dkd_tf.training import run_state
 from dkd_tf.data import transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord

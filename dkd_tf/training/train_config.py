@@ -1,8 +1,8 @@
 """Every setting of a training run, declared once: TrainConfig's fields.
 
 Each field carries, as metadata, its --flag help and its kind, from which dkd_tf.train defines
-the flags, dkd_tf.run_state decides what a resumed run may change, training.build_model passes
-the model's arguments and export.manifest records the architecture:
+the flags, dkd_tf.training.run_state decides what a resumed run may change, training.build_model passes
+the model's arguments and dkd_tf.serving.manifest records the architecture:
 
 - ARCHITECTURE: defines the network, its weights' meaning or what the checkpoints were trained on
   (the optimizer too: its slot variables are in the checkpoints); never changed in a resumed run.

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 
-from export import manifest as manifest_lib
+from dkd_tf.serving import manifest as manifest_lib
 
 PREFIX = ".staging-"
 
