@@ -17,8 +17,8 @@ import importlib
 # public name -> (module, attribute)
 _LAZY = {
     "DKD": ("dkd_tf.models.dkd", "DKD"),
-    "PoseTracker": ("dkd_tf.stream", "PoseTracker"),
-    "Pose": ("dkd_tf.stream", "Pose"),
+    "PoseTracker": ("dkd_tf.tracking.pose_tracker", "PoseTracker"),
+    "Pose": ("dkd_tf.tracking.pose_tracker", "Pose"),
     "PresetError": ("dkd_tf.presets", "PresetError"),
     "presets": ("dkd_tf.presets", None),
 }

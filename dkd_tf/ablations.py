@@ -16,19 +16,25 @@ import json
 import os
 import time
 
-from dkd_tf.evaluation import coherence, protocol, metrics, tag_scores
-from dkd_tf import demo
-from dkd_tf.training import recipes, trainer
-from dkd_tf.data import datasets, tags as tags_lib
+from absl import flags
 
-FLAGS = demo.FLAGS
+from dkd_tf.cli import demo_flags
+from dkd_tf.data import datasets
+from dkd_tf.data import tags as tags_lib
+from dkd_tf.evaluation import coherence, metrics, protocol, tag_scores
+from dkd_tf.experiments import run_steps
+from dkd_tf.training import recipes, trainer
+
+
+demo_flags.define_flags()
+FLAGS = flags.FLAGS
 
 
 def train_rows(recipe: recipes.Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
                epoch_scale: float = 1.0, seed: int = 0) -> tuple[dict, dict]:
     """Trains every row; returns ({row: TrainConfig}, {run: seconds})."""
     runs = recipes.ablation_runs(recipe, out_dir, data_dir, videos, frames, epoch_scale, seed)
-    return {row: runs[row] for row in recipes.ABLATIONS}, demo.train_runs(runs)
+    return {row: runs[row] for row in recipes.ABLATIONS}, run_steps.train_runs(runs)
 
 
 def stepper_gmacs(model_dir: str, input_size: int) -> float:
@@ -54,17 +60,17 @@ def score_rows(rows: dict, data_cfg, eval_dir: str) -> dict:
             protocol.load_model(cfg.model_dir), records, cfg.input_size, joint_set)
         coh[label] = coherence.score_records(joint_set, records, preds).to_json()
         gmacs[label] = stepper_gmacs(cfg.model_dir, cfg.input_size)
-    demo._say(f"\nHeld-out synthetic videos: {len(records)}, frames: "
+    run_steps.say(f"\nHeld-out synthetic videos: {len(records)}, frames: "
               f"{sum(r.num_frames for r in records)}; streamed frame by frame, ground-truth "
               "crops.")
-    demo._say(metrics.format_paper_table(acc))
+    run_steps.say(metrics.format_paper_table(acc))
     base = labels["baseline"]
     comparisons = {}
     for label in list(acc)[1:]:
-        demo._say(metrics.format_comparison(label, base, acc[label], acc[base]))
+        run_steps.say(metrics.format_comparison(label, base, acc[label], acc[base]))
         comparisons[label] = {norm: metrics.paired_bootstrap(acc[label], acc[base], norm)
                               for norm in metrics.NORMS}
-    demo._say("\n" + coherence.format_table(coh))
+    run_steps.say("\n" + coherence.format_table(coh))
     by_tag = None
     if os.path.isdir(os.path.join(data_cfg.data_dir, tags_lib.TAGS_DIR)):
         video_tags = [tags_lib.read_tags(data_cfg.data_dir, r.video_id, r.num_frames)
@@ -72,8 +78,8 @@ def score_rows(rows: dict, data_cfg, eval_dir: str) -> dict:
         # Each row minus the Baseline, the sign of the PCK table's intervals above.
         by_tag = tag_scores.score_by_tag({base: acc[base], **acc}, video_tags,
                                          pairs=[(label, base) for label in acc if label != base])
-        demo._say("\n" + tag_scores.format_table(by_tag))
-    demo._say("\nPer-frame multiply-adds (GMACs, stepper at the recipe's input size): " +
+        run_steps.say("\n" + tag_scores.format_table(by_tag))
+    run_steps.say("\nPer-frame multiply-adds (GMACs, stepper at the recipe's input size): " +
               ", ".join(f"{k} {v:.3f}" for k, v in gmacs.items()))
     written = metrics.write_report(acc, eval_dir)
     doc = {"rows": {label: {norm: acc[label].result(norm=norm) for norm in metrics.NORMS}
@@ -86,7 +92,7 @@ def score_rows(rows: dict, data_cfg, eval_dir: str) -> dict:
     if by_tag:
         written.append(tag_scores.plot_by_tag(by_tag, os.path.join(eval_dir,
                                                                    tag_scores.PLOT_FILE)))
-    demo._say(f"wrote {' and '.join(written + [path])}")
+    run_steps.say(f"wrote {' and '.join(written + [path])}")
     return acc
 
 
@@ -98,14 +104,14 @@ def main(argv):
     data_cfg = trainer.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
                                     synthetic_videos=FLAGS.videos,
                                     synthetic_frames=FLAGS.frames, seed=FLAGS.seed)
-    demo._say(f"$ python -m dkd_tf.data.synthetic --out {data_cfg.data_dir} --videos "
+    run_steps.say(f"$ python -m dkd_tf.make_synthetic --out {data_cfg.data_dir} --videos "
               f"{FLAGS.videos} --frames {FLAGS.frames} --seed {FLAGS.seed}")
     datasets.ensure_synthetic(data_cfg)
     rows, seconds = train_rows(recipe, out, data_cfg.data_dir, FLAGS.videos, FLAGS.frames,
                                FLAGS.epoch_scale, FLAGS.seed)
-    demo._say("\ntraining seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
+    run_steps.say("\ntraining seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
     score_rows(rows, data_cfg, os.path.join(out, "eval"))
-    demo._say(f"\nablations finished in {(time.time() - t0) / 60:.1f} min")
+    run_steps.say(f"\nablations finished in {(time.time() - t0) / 60:.1f} min")
 
 
 if __name__ == "__main__":

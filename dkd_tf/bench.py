@@ -41,7 +41,7 @@ import tempfile
 
 from absl import flags
 
-from dkd_tf import train
+from dkd_tf.cli import train_flags
 
 
 class BenchError(Exception):
@@ -89,10 +89,10 @@ def export_architecture(model, cfg, input_size: int, backend: str, root: str) ->
     dataclasses.replace(cfg, model_dir=model_dir, input_size=input_size).save(model_dir)
     quiet = lambda *_: None  # noqa: E731
     if backend == "tflite":
-        from export import tflite
-        tflite.export_tflite(model_dir, export_dir, "none", log=quiet)
+        from dkd_tf.serving import tflite_export
+        tflite_export.export_tflite(model_dir, export_dir, "none", log=quiet)
     else:
-        from export import onnx as onnx_export
+        from dkd_tf.serving import onnx_export
         onnx_export.export_onnx(model_dir, export_dir, log=quiet)
     return export_dir
 
@@ -341,9 +341,9 @@ def format_report(out: dict, source: str) -> str:
 def main(argv):
     del argv
     f = flags.FLAGS
-    from dkd_tf.serving.graphs import quiet_tf_logging
+    from dkd_tf.cli.errors import quiet_tf_logging
     quiet_tf_logging(f)
-    cfg = train.config_from_flags()
+    cfg = train_flags.config_from_flags()
     if f.profile_training:
         from dkd_tf.training import training_profile
         result = training_profile.profile(cfg, runs=f.runs)
@@ -379,7 +379,7 @@ def main(argv):
 
 
 def _define_flags():
-    train.define_flags()
+    train_flags.define_flags()
     flags.DEFINE_enum("backend", "keras", ["keras", "tflite", "onnx"], "Runtime to time.")
     flags.DEFINE_string("export_dir", "", "Export directory (manifest.json + graphs) for "
                         "--backend tflite|onnx; without it an untrained architecture (flags, "

@@ -22,63 +22,24 @@ Every step prints its command-line equivalent, so each can be rerun or changed b
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import time
 
 from absl import app, flags
 
-from dkd_tf.evaluation import protocol, metrics
 from dkd_tf import presets
-from dkd_tf.training import recipes, trainer
+from dkd_tf.cli import demo_flags
 from dkd_tf.data import datasets
+from dkd_tf.evaluation import metrics, protocol
+from dkd_tf.experiments.run_steps import say, train_runs
+from dkd_tf.training import recipes, trainer
 
-flags.DEFINE_string("out_dir", "demo_out", "Where data, runs, evaluations and exports go.")
-flags.DEFINE_enum("recipe", "quick", sorted(recipes.RECIPES), "The pair to train from scratch.")
-flags.DEFINE_integer("videos", recipes.DATA["videos"], "Synthetic videos (a quarter are held "
-                     "out); the presets were evaluated on the default set.")
-flags.DEFINE_integer("frames", recipes.DATA["frames"], "Frames per synthetic video.")
-flags.DEFINE_integer("seed", 0, "Seed of the data and of trainer.")
-flags.DEFINE_float("epoch_scale", 1.0, "Multiply every training length (0.1 for a smoke run).")
-flags.DEFINE_bool("side_cue", False, "Train and evaluate on the synthetic set drawn with a "
-                  "stripe down each left limb (data.synthetic --side_cue), without flips; "
-                  "--out_dir must not hold the plain set.")
-flags.DEFINE_bool("real_clip", True, "First stream a real clip (pose2sim, fetched from PyPI "
-                  "and checksummed) with the default real-world preset, beside MoveNet "
-                  "Lightning (dkd_tf.experiments.real_clip).")
-flags.DEFINE_bool("presets", True, "Evaluate and stream the shipped reference pair first.")
-flags.DEFINE_bool("export", True, "Export the trained DKD to TFLite and stream through it.")
-flags.DEFINE_bool("ship", False, "With --recipe reference|mobile: write the trained pair and "
-                  "its verified export into dkd_tf/presets/<recipe>.")
+
+demo_flags.define_flags()
 FLAGS = flags.FLAGS
 
 PRESET = "reference"
-
-
-def _flags_of(cfg: trainer.TrainConfig) -> str:
-    default = trainer.TrainConfig()
-    parts = []
-    for f in dataclasses.fields(cfg):
-        value = getattr(cfg, f.name)
-        if value != getattr(default, f.name) and f.name != "verbose":
-            value = ",".join(map(str, value)) if isinstance(value, tuple) else value
-            parts.append(f"--{f.name}={value}")
-    return " ".join(parts)
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
-def _train(cfg: trainer.TrainConfig, allow_changes=()) -> float:
-    allow = f" --allow_changes={','.join(allow_changes)}" if allow_changes else ""
-    _say(f"\n$ python -m dkd_tf.train {_flags_of(cfg)}{allow}")
-    start = time.time()
-    trainer.run_training(cfg, allow_changes=allow_changes)
-    seconds = time.time() - start
-    _say(f"  trained {cfg.model_dir} in {seconds:.0f} s")
-    return seconds
 
 
 def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str) -> tuple[dict, dict]:
@@ -88,37 +49,23 @@ def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str) -> tuple[dic
     return runs, train_runs(runs)
 
 
-def train_runs(runs: dict) -> dict:
-    """Trains (or resumes) every run of recipes.runs / ablation_runs in seeding order; returns
-    {run: seconds}. The pretraining run is the first epochs of the run that shares its
-    directory (the Baseline, or its seed), so a rerun finds that run's epoch count: those two
-    take an epochs change."""
-    seconds = {}
-    for key in recipes.stages(runs):
-        grows = runs[key].model_dir == runs["pretrain"].model_dir
-        seconds[key] = _train(runs[key], allow_changes=("epochs",) if grows else ())
-        if key == "pretrain" and recipes.uses_encoder_snapshot(runs):
-            recipes.save_encoder_snapshot(runs)
-    return seconds
-
-
 def evaluate_pair(model_dirs: dict, input_size: int, data_cfg, eval_dir: str) -> dict:
     """{name: PCKAccumulator} of the held-out videos streamed through each model; prints the
     paper's table, the paired comparison and writes pck.json + pck_curve.png to eval_dir."""
     names = list(model_dirs)
-    _say(f"\n$ python -m dkd_tf.evaluate --model_dir {','.join(model_dirs.values())} "
+    say(f"\n$ python -m dkd_tf.evaluate --model_dir {','.join(model_dirs.values())} "
          f"--names {','.join(names)} --data_dir {data_cfg.data_dir} --output_dir {eval_dir}")
     joint_set, records = datasets.load(data_cfg, "test")
     accumulators = {}
     for name, model_dir in model_dirs.items():
         accumulators[name], _ = protocol.evaluate_records(
             protocol.load_model(model_dir), records, input_size, joint_set)
-    _say(f"Held-out synthetic videos: {len(records)}, frames: "
+    say(f"Held-out synthetic videos: {len(records)}, frames: "
          f"{sum(r.num_frames for r in records)}; each streamed frame by frame (initialize on "
          "frame 1, step after), cropped around its ground-truth box.")
-    _say(metrics.format_paper_table(accumulators))
-    _say(metrics.format_comparison(*names, *accumulators.values()))
-    _say(f"wrote {' and '.join(metrics.write_report(accumulators, eval_dir))}")
+    say(metrics.format_paper_table(accumulators))
+    say(metrics.format_comparison(*names, *accumulators.values()))
+    say(f"wrote {' and '.join(metrics.write_report(accumulators, eval_dir))}")
     return accumulators
 
 
@@ -126,7 +73,7 @@ def show_presets(out: str, data_cfg) -> dict:
     """Part 2 of the module docstring, on the verified shipped reference pair."""
     meta = presets.verify(PRESET)
     names = meta["names"]
-    _say(f"\n== The shipped reference pair (dkd_tf/presets/{PRESET}; {meta['produced_by']})")
+    say(f"\n== The shipped reference pair (dkd_tf/presets/{PRESET}; {meta['produced_by']})")
     model_dirs = {names[m]: presets.member_dir(PRESET, m, meta) for m in ("dkd", "baseline")}
     acc = evaluate_pair(model_dirs, meta["input_size"], data_cfg,
                         os.path.join(out, "reference_eval"))
@@ -143,7 +90,7 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     dkd_tf/presets/<recipe>, and write preset.json with what produced them and their results."""
     from dkd_tf.serving import graphs as graphs_lib
     from dkd_tf.serving import manifest as manifest_lib
-    from export import tflite as tflite_export
+    from dkd_tf.serving import tflite_export
     root = os.path.join(presets.PRESETS_DIR, recipe.name)
     staging = root + ".staging"
     shutil.rmtree(staging, ignore_errors=True)
@@ -157,7 +104,7 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir:
     # The shipped export is made from the shipped (inference-only) model and verified against it.
     quantize = recipe.ship_quantize
     calibration = data_dir if quantize == "int8" else None
-    _say("\n$ python -m export.tflite --model_dir " + os.path.join(staging, "dkd") +
+    say("\n$ python -m export.tflite --model_dir " + os.path.join(staging, "dkd") +
          " --out_dir " + os.path.join(staging, "dkd_tflite") + f" --quantize {quantize}" +
          (f" --representative_data {calibration}" if calibration else ""))
     shipped_export = os.path.join(staging, "dkd_tflite")
@@ -230,22 +177,22 @@ def main(argv):
                              "--side_cue")
     t0 = time.time()
     if FLAGS.real_clip and recipe.name == "quick":
-        _say("\n== A real person in a real clip: the default preset beside MoveNet Lightning")
-        from dkd_tf import stream
+        say("\n== A real person in a real clip: the default preset beside MoveNet Lightning")
         from dkd_tf.experiments import real_clip
-        real_clip.run(os.path.join(out, "real_clip"), stream.preset_model_dir("", "tflite"),
-                      presets.DEFAULT, log=_say)
+        from dkd_tf.tracking import video_stream
+        real_clip.run(os.path.join(out, "real_clip"), video_stream.preset_model_dir("", "tflite"),
+                      presets.DEFAULT, log=say)
     data_cfg = trainer.TrainConfig(dataset="synthetic", data_dir=os.path.join(out, "data"),
                                     synthetic_videos=FLAGS.videos,
                                     synthetic_frames=FLAGS.frames, seed=FLAGS.seed,
                                     synthetic_side_cue=FLAGS.side_cue)
-    _say(f"$ python -m dkd_tf.data.synthetic --out {data_cfg.data_dir} --videos {FLAGS.videos} "
+    say(f"$ python -m dkd_tf.make_synthetic --out {data_cfg.data_dir} --videos {FLAGS.videos} "
          f"--frames {FLAGS.frames} --seed {FLAGS.seed}{' --side_cue' if FLAGS.side_cue else ''}")
     datasets.ensure_synthetic(data_cfg)
     if FLAGS.presets and recipe.name == "quick" and not FLAGS.side_cue:  # presets: plain set
         show_presets(out, data_cfg)
 
-    _say(f"\n== Training the {recipe.name} pair from scratch ({recipe.label})")
+    say(f"\n== Training the {recipe.name} pair from scratch ({recipe.label})")
     runs, seconds = train_pair(recipe, out, data_cfg.data_dir)
     names = recipe.names()
     acc = evaluate_pair({names["dkd"]: runs["dkd"].model_dir,
@@ -259,8 +206,8 @@ def main(argv):
         if FLAGS.ship:
             path = ship(recipe, runs, seconds, acc, data_cfg.data_dir, report,
                         (time.time() - t0) / 60)
-            _say(f"\nshipped the {recipe.name} pair to {path}")
-    _say(f"\ndemo finished in {(time.time() - t0) / 60:.1f} min")
+            say(f"\nshipped the {recipe.name} pair to {path}")
+    say(f"\ndemo finished in {(time.time() - t0) / 60:.1f} min")
 
 
 if __name__ == "__main__":

@@ -135,17 +135,17 @@ def format_report(name: str, report: IdentityReport) -> str:
 def main(argv):
     """Reuses dkd_tf.evaluate's flags: --model_dir A,B --names --data_dir --max_videos."""
     del argv
-    from absl import flags
+    from absl import app, flags
 
-    from dkd_tf import evaluate
-    from dkd_tf.evaluation import protocol
+    from dkd_tf.cli import evaluate_flags
     from dkd_tf.data import datasets
+    from dkd_tf.evaluation import protocol
     f = flags.FLAGS
-    for name, kind, model_dir in evaluate._sources(f):
+    for name, kind, model_dir in evaluate_flags.sources(f):
         if kind != "model":
-            raise evaluate.app.UsageError("left_right reads heatmaps: give --model_dir, not "
+            raise app.UsageError("left_right reads heatmaps: give --model_dir, not "
                                           "--predictions")
-        cfg = evaluate.data_config(model_dir, None)
+        cfg = evaluate_flags.data_config(model_dir, None)
         joint_set, records = datasets.load(cfg, "test")
         if f.max_videos:
             records = records[:f.max_videos]
@@ -156,6 +156,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    from dkd_tf.cli import errors
-    from dkd_tf import evaluate  # noqa: F401  (defines the flags)
+    from dkd_tf.cli import errors, evaluate_flags
+    evaluate_flags.define_flags()  # the flags of dkd_tf.evaluate
     errors.run(main)

@@ -13,40 +13,8 @@ import sys
 from absl import flags
 
 from dkd_tf.cli import errors
+from dkd_tf.cli.train_flags import config_from_flags, define_flags
 from dkd_tf.training import run_state, trainer
-
-
-def define_flags():
-    defined = set()
-    for field in dataclasses.fields(trainer.TrainConfig):
-        if field.name in flags.FLAGS:  # already defined (evaluate imports these too)
-            continue
-        defined.add(field.name)
-        default, name, help_ = field.default, field.name, field.metadata["help"]
-        if isinstance(default, bool):
-            flags.DEFINE_bool(name, default, help_)
-        elif isinstance(default, int):
-            flags.DEFINE_integer(name, default, help_)
-        elif isinstance(default, float):
-            flags.DEFINE_float(name, default, help_)
-        elif isinstance(default, tuple):
-            flags.DEFINE_list(name, [str(v) for v in default], help_)
-        else:
-            flags.DEFINE_string(name, default, help_)
-    if "input_size" in defined:
-        # Validated when the flags are parsed, not as a shape error deep inside the first step.
-        flags.register_validator("input_size", lambda v: run_state.input_size_problem(v) is None,
-                                 message=run_state.INPUT_SIZE_RULE)
-
-
-def config_from_flags() -> trainer.TrainConfig:
-    values = {}
-    for field in dataclasses.fields(trainer.TrainConfig):
-        value = flags.FLAGS[field.name].value
-        if isinstance(field.default, tuple):
-            value = tuple(int(v) for v in value)
-        values[field.name] = value
-    return trainer.TrainConfig(**values)
 
 
 def dry_run(cfg, allow_changes=()) -> None:

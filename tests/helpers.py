@@ -103,13 +103,13 @@ def shared_export(**model_args) -> tuple[str, str]:
     changing anything in it."""
     key = tuple(sorted(model_args.items()))
     if key not in _SHARED_EXPORTS:
-        from export import onnx as onnx_export
-        from export import tflite
+        from dkd_tf.serving import onnx_export
+        from dkd_tf.serving import tflite_export
         root = tempfile.mkdtemp(prefix="dkd_shared_export_")
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         model_dir = make_model_dir(os.path.join(root, "model"), **model_args)
         export_dir = os.path.join(root, "export")
-        tflite.export_tflite(model_dir, export_dir, "none", log=lambda *_: None)
+        tflite_export.export_tflite(model_dir, export_dir, "none", log=lambda *_: None)
         onnx_export.export_onnx(model_dir, export_dir, log=lambda *_: None)
         _SHARED_EXPORTS[key] = model_dir, export_dir
     return _SHARED_EXPORTS[key]
@@ -139,7 +139,7 @@ def shipped_export_check(test, model_dir: str, export_dir: str) -> dict:
     from dkd_tf.serving import graphs as graphs_lib
     from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.serving import runtimes
-    from export import verify
+    from dkd_tf.serving import verify
     manifest = manifest_lib.read(export_dir)
     test.assertTrue(manifest["verification"]["tflite"]["passed"])
     test.assertEqual(manifest["model"]["sha256"],

@@ -78,7 +78,7 @@ class ContinuedRecipeTest(tf.test.TestCase):
     def test_seed_trains_first_then_the_baseline_and_dkd_from_it(self):
         """A recipe with baseline_continue_epochs: seed (resuming the pretraining run), then the
         Baseline row and DKD, both from the finished seed; no encoder snapshot is made."""
-        from dkd_tf import demo
+        from dkd_tf.experiments import run_steps
         tmp = self.get_temp_dir()
         data = tiny_synthetic(os.path.join(tmp, "syn"), videos=4, frames=5)
         tiny = _tiny_recipe()
@@ -87,7 +87,7 @@ class ContinuedRecipeTest(tf.test.TestCase):
             common={**tiny.common, "kernel_channels": 16},
             dkd_overrides=dict(kernel_residual=True, distillator_output="linear"))
         runs = recipes.runs(recipe, tmp, data, 4, 5)
-        seconds = demo.train_runs(runs)
+        seconds = run_steps.train_runs(runs)
         self.assertEqual(list(seconds), ["pretrain", "seed", "baseline", "dkd"])
         for key in ("seed", "baseline", "dkd"):
             record = run_state.read_record(runs[key].model_dir)

@@ -8,7 +8,6 @@ import os
 
 import tensorflow as tf
 
-from dkd_tf import stream
 from dkd_tf.serving import tracking_policy
 from dkd_tf.serving import manifest as manifest_lib
 
@@ -59,12 +58,12 @@ class AndroidGoldenTest(tf.test.TestCase):
 
     def test_tracker_entry_is_the_stream_defaults(self):
         t = tracking_policy.to_json()
-        self.assertEqual(t["reinit_threshold"], stream.DEFAULT_REINIT_THRESHOLD)
-        self.assertEqual(t["keypoint_threshold"], stream.DEFAULT_KEYPOINT_THRESHOLD)
-        self.assertEqual(t["follow_margin"], stream.DEFAULT_FOLLOW_MARGIN)
-        self.assertEqual(t["follow_max_resize"], stream.DEFAULT_FOLLOW_MAX_RESIZE)
-        self.assertEqual(t["follow_smoothing"], stream.DEFAULT_FOLLOW_SMOOTHING)
-        self.assertEqual(tuple(t["follow_scale_range"]), stream.FOLLOW_SCALE_RANGE)
+        self.assertEqual(t["reinit_threshold"], tracking_policy.DEFAULT_REINIT_THRESHOLD)
+        self.assertEqual(t["keypoint_threshold"], tracking_policy.DEFAULT_KEYPOINT_THRESHOLD)
+        self.assertEqual(t["follow_margin"], tracking_policy.DEFAULT_FOLLOW_MARGIN)
+        self.assertEqual(t["follow_max_resize"], tracking_policy.DEFAULT_FOLLOW_MAX_RESIZE)
+        self.assertEqual(t["follow_smoothing"], tracking_policy.DEFAULT_FOLLOW_SMOOTHING)
+        self.assertEqual(tuple(t["follow_scale_range"]), tracking_policy.FOLLOW_SCALE_RANGE)
         manifest = json.loads(self.manifest_bytes)
         manifest["tracker"] = t
         manifest_lib.validate(manifest)

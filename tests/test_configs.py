@@ -11,10 +11,10 @@ import dataclasses
 import tensorflow as tf
 from absl import flags
 
-from dkd_tf import train
+from dkd_tf.cli import train_flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-train.define_flags()
+train_flags.define_flags()
 
 
 def resolved(flagfile):
@@ -23,7 +23,7 @@ def resolved(flagfile):
     fv.unparse_flags()
     fv(["dkd_tf.train", f"--flagfile={os.path.join(ROOT, flagfile)}"])
     try:
-        return json.loads(json.dumps(dataclasses.asdict(train.config_from_flags())))
+        return json.loads(json.dumps(dataclasses.asdict(train_flags.config_from_flags())))
     finally:
         fv.unparse_flags()
 

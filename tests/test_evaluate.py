@@ -9,7 +9,9 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from dkd_tf import evaluate, train
+from dkd_tf.cli import evaluate_flags
+from dkd_tf import evaluate
+from dkd_tf.cli import train_flags
 from dkd_tf.core import joints as joints_lib
 from dkd_tf.evaluation import metrics
 from dkd_tf.training import trainer
@@ -166,30 +168,30 @@ class FlipTestTest(tf.test.TestCase):
 class SplitFlagTest(tf.test.TestCase):
 
     def test_parse_splits(self):
-        self.assertEqual(evaluate.parse_splits("all"), [1, 2, 3])
-        self.assertEqual(evaluate.parse_splits("ALL"), [1, 2, 3])
-        self.assertEqual(evaluate.parse_splits("2"), [2])
-        self.assertEqual(evaluate.parse_splits(3), [3])
-        self.assertEqual(evaluate.parse_splits("1,3"), [1, 3])
-        self.assertEqual(evaluate.parse_splits(""), [])
+        self.assertEqual(evaluate_flags.parse_splits("all"), [1, 2, 3])
+        self.assertEqual(evaluate_flags.parse_splits("ALL"), [1, 2, 3])
+        self.assertEqual(evaluate_flags.parse_splits("2"), [2])
+        self.assertEqual(evaluate_flags.parse_splits(3), [3])
+        self.assertEqual(evaluate_flags.parse_splits("1,3"), [1, 3])
+        self.assertEqual(evaluate_flags.parse_splits(""), [])
         for bad in ("4", "0", "1,1", "one", ",", "1;2"):
             with self.assertRaisesRegex(ValueError, "--split"):
-                evaluate.parse_splits(bad)
-        self.assertEqual(evaluate.with_split("runs/split{split}/p.npz", 2), "runs/split2/p.npz")
-        self.assertEqual(evaluate.with_split("runs/p.npz", 2), "runs/p.npz")
+                evaluate_flags.parse_splits(bad)
+        self.assertEqual(evaluate_flags.with_split("runs/split{split}/p.npz", 2), "runs/split2/p.npz")
+        self.assertEqual(evaluate_flags.with_split("runs/p.npz", 2), "runs/p.npz")
 
     def test_split_flag_reads_training_flagfiles_unchanged(self):
-        evaluate.define_split_flag()  # idempotent
+        evaluate_flags.define_split_flag()  # idempotent
         flags.FLAGS.unparse_flags()
         try:
             flags.FLAGS(["evaluate", "--split=3"])
-            self.assertEqual(train.config_from_flags().split, 3)  # an int, as dkd_tf.train reads
+            self.assertEqual(train_flags.config_from_flags().split, 3)  # an int, as dkd_tf.train reads
             self.assertIsInstance(flags.FLAGS.split, int)
             flags.FLAGS.unparse_flags()
             flags.FLAGS(["evaluate", "--split", "all"])
-            self.assertEqual(evaluate.parse_splits(flags.FLAGS.split), [1, 2, 3])
+            self.assertEqual(evaluate_flags.parse_splits(flags.FLAGS.split), [1, 2, 3])
             flags.FLAGS.unparse_flags()
-            self.assertEqual(train.config_from_flags().split, 1)  # TrainConfig's default
+            self.assertEqual(train_flags.config_from_flags().split, 1)  # TrainConfig's default
         finally:
             flags.FLAGS.unparse_flags()
 
@@ -199,9 +201,9 @@ class SplitFlagTest(tf.test.TestCase):
         flags.FLAGS.unparse_flags()
         flags.FLAGS(["evaluate", "--split=all"])
         try:
-            self.assertEqual(evaluate.data_config(model_dir, 1).split, 1)
+            self.assertEqual(evaluate_flags.data_config(model_dir, 1).split, 1)
             with self.assertRaisesRegex(app.UsageError, "trained on Sub-JHMDB split 1.*split 2"):
-                evaluate.data_config(model_dir, 2)
+                evaluate_flags.data_config(model_dir, 2)
         finally:
             flags.FLAGS.unparse_flags()
 

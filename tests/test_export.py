@@ -15,9 +15,9 @@ from dkd_tf.core import joints
 from dkd_tf.data import synthetic
 from dkd_tf.training.trainer import MODEL_FILE
 from dkd_tf.serving import graphs, manifest as manifest_lib, runtimes
-from export import verify
-from export import onnx as onnx_export
-from export import tflite
+from dkd_tf.serving import verify
+from dkd_tf.serving import onnx_export
+from dkd_tf.serving import tflite_export
 from tests.helpers import copy_export_with_manifest, make_model_dir
 
 SIZE = 64
@@ -45,7 +45,7 @@ class ExportTest(tf.test.TestCase):
         cls.model_dir = make_model_dir(os.path.join(cls.root, "model"), seed=0,
                                        data_dir=cls.data)
         cls.export_dir = os.path.join(cls.root, "export")
-        cls.fp32 = tflite.export_tflite(cls.model_dir, cls.export_dir, "none", log=_quiet)
+        cls.fp32 = tflite_export.export_tflite(cls.model_dir, cls.export_dir, "none", log=_quiet)
 
     @classmethod
     def tearDownClass(cls):
@@ -115,7 +115,7 @@ class ExportTest(tf.test.TestCase):
                 # heatmaps cannot give (tests/test_export_int8.py covers the criterion): here
                 # the rest of the check (finite outputs, the state guard) must pass.
                 with mock.patch.object(verify, "KEYPOINT_AGREEMENT", 0.0):
-                    m = tflite.export_tflite(self.model_dir, out, q,
+                    m = tflite_export.export_tflite(self.model_dir, out, q,
                                              representative_data=self.data, num_samples=8,
                                              log=_quiet)
                 self.assertEqual(m["formats"]["tflite"]["quantization"], q)
@@ -143,7 +143,7 @@ class ExportTest(tf.test.TestCase):
     def test_int8_without_calibration_data_is_a_clear_error(self):
         other = make_model_dir(os.path.join(self.root, "model_nodata"), seed=0)
         with self.assertRaisesRegex(ValueError, "representative_data"):
-            tflite.export_tflite(other, os.path.join(self.root, "x"), "int8", log=_quiet)
+            tflite_export.export_tflite(other, os.path.join(self.root, "x"), "int8", log=_quiet)
 
     def test_onnx_export_joins_the_manifest(self):
         out = os.path.join(self.root, "export_both")
@@ -265,7 +265,7 @@ class ExportTest(tf.test.TestCase):
             for out in (fresh, kept):
                 with self.subTest(out=out):
                     with self.assertRaisesRegex(verify.VerificationError, "nothing was written"):
-                        tflite.export_tflite(self.model_dir, out, "dynamic", log=_quiet)
+                        tflite_export.export_tflite(self.model_dir, out, "dynamic", log=_quiet)
         self.assertFalse(os.path.exists(fresh))
         self.assertEqual(before, {n: graphs.file_sha256(os.path.join(kept, n))
                                   for n in os.listdir(kept)})
@@ -273,7 +273,7 @@ class ExportTest(tf.test.TestCase):
         self.assertEqual([n for n in os.listdir(self.root) if ".staging-" in n], [])
 
     def test_runners_refuse_unverified_or_checksumless_manifests(self):
-        from dkd_tf import stream
+        from dkd_tf.tracking import video_stream
         from dkd_tf.data.frames import save_frame
         frames = os.path.join(self.root, "two_frames")
         for i in range(2):
@@ -288,8 +288,8 @@ class ExportTest(tf.test.TestCase):
                 with self.assertRaisesRegex(manifest_lib.ManifestError, "not verified"):
                     runtimes.TFLiteRunner(d)
                 with self.assertRaisesRegex(manifest_lib.ManifestError, "--allow_unverified"):
-                    stream.stream_video(d, frames, "tflite", progress=False, log=_quiet)
-                out = stream.stream_video(d, frames, "tflite", progress=False, log=_quiet,
+                    video_stream.stream_video(d, frames, "tflite", progress=False, log=_quiet)
+                out = video_stream.stream_video(d, frames, "tflite", progress=False, log=_quiet,
                                           allow_unverified=True)
                 self.assertLen(out["frames"], 2)
         # A manifest whose checksums were removed is not trusted, verified or not.
@@ -339,7 +339,7 @@ class ExportTest(tf.test.TestCase):
     def test_single_frame_variant_exports_with_a_zero_state(self):
         md = make_model_dir(os.path.join(self.root, "model_baseline"), seed=2, variant="baseline")
         out = os.path.join(self.root, "export_baseline")
-        m = tflite.export_tflite(md, out, "none", log=_quiet)
+        m = tflite_export.export_tflite(md, out, "none", log=_quiet)
         self.assertEqual(m["state_shape"], [1, 1, 1, 1])
         self.assertFalse(m["model"]["temporal"])
         self.assertTrue(m["verification"]["tflite"]["passed"])
@@ -352,7 +352,7 @@ class ExportTest(tf.test.TestCase):
         md = make_model_dir(os.path.join(self.root, "model_mobile"), seed=4, calibrate=True,
                             **mobile)
         out = os.path.join(self.root, "export_mobile")
-        m = tflite.export_tflite(md, out, "none", log=_quiet)
+        m = tflite_export.export_tflite(md, out, "none", log=_quiet)
         m = onnx_export.export_onnx(md, out, log=_quiet)
         self.assertEqual(m["model"]["encoder_backbone"], "mobilenetv3_small")
         for fmt in ("tflite", "onnx"):
@@ -366,7 +366,7 @@ class ExportTest(tf.test.TestCase):
                             encoder_backbone="mobilenetv3_small")
         with self.assertRaisesRegex(verify.VerificationError,
                                     "output does not depend on the state"):
-            tflite.export_tflite(md, os.path.join(self.root, "export_mobile_raw"), "none",
+            tflite_export.export_tflite(md, os.path.join(self.root, "export_mobile_raw"), "none",
                                  log=_quiet)
 
 

@@ -8,9 +8,11 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf.data import penn_action, synthetic
+from dkd_tf.data import penn_action
+from dkd_tf.data import synthetic
 from dkd_tf.serving import graphs, rewrites, runtimes
-from export import tflite, verify
+from dkd_tf.serving import tflite_export
+from dkd_tf.serving import verify
 from tests.helpers import make_model_dir
 
 SIZE = 64
@@ -35,10 +37,10 @@ class Int8StepperTest(tf.test.TestCase):
         cls.model_dir = make_model_dir(os.path.join(cls.root, "model"), seed=0, calibrate=True)
         cls.model, _ = graphs.load_model_dir(cls.model_dir)
         records = penn_action.read_split(data, "all")
-        samples = tflite.representative_samples(cls.model, SIZE, records, num_samples=8)
+        samples = tflite_export.representative_samples(cls.model, SIZE, records, num_samples=8)
         g = graphs.build_graphs(cls.model, SIZE, rewrites.DEFAULT)
         saved = graphs.write_saved_model(g, os.path.join(cls.root, "saved_model"))
-        cls.blob = tflite.convert(saved, "stepper", "int8", samples["stepper"])
+        cls.blob = tflite_export.convert(saved, "stepper", "int8", samples["stepper"])
         cls.reference = runtimes.KerasRunner(*runtimes.keras_manifest(cls.model_dir),
                                              cls.model_dir)
 
@@ -65,9 +67,9 @@ class Int8StepperTest(tf.test.TestCase):
         saved = graphs.write_saved_model(g, os.path.join(self.root, "saved_model_fp32"))
         converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["step"])
         blob = converter.convert()
-        island = tflite.float_island_nodes(blob, "step")
-        self.assertEqual(island[:1], tflite.runtime_filter_nodes(blob))
-        self.assertEqual(island[1:], tflite.heatmap_head_nodes(blob, "step"))
+        island = tflite_export.float_island_nodes(blob, "step")
+        self.assertEqual(island[:1], tflite_export.runtime_filter_nodes(blob))
+        self.assertEqual(island[1:], tflite_export.heatmap_head_nodes(blob, "step"))
         self.assertLen(island, 2)
 
     def test_int8_stepper_reads_its_state(self):

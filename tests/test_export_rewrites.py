@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from dkd_tf.serving import manifest as manifest_lib, rewrites
-from export import tflite
+from dkd_tf.serving import tflite_export
 from tests.helpers import calibrate_batchnorm, make_model_dir, tiny_model
 
 SIZE = 64
@@ -115,8 +115,8 @@ class RewrittenExportTest(tf.test.TestCase):
     def test_default_export_is_rewritten_and_passes_parity_and_off_switch_keeps_deconvs(self):
         on = os.path.join(self.root, "on")
         off = os.path.join(self.root, "off")
-        m_on = tflite.export_tflite(self.model_dir, on, "none", log=_quiet)
-        m_off = tflite.export_tflite(self.model_dir, off, "none", rewrites=(), log=_quiet)
+        m_on = tflite_export.export_tflite(self.model_dir, on, "none", log=_quiet)
+        m_off = tflite_export.export_tflite(self.model_dir, off, "none", rewrites=(), log=_quiet)
         self.assertEqual([r["name"] for r in m_on["formats"]["tflite"]["rewrites"]],
                          [rewrites.DECONV_AS_CONV])
         self.assertEqual(m_off["formats"]["tflite"]["rewrites"], [])

@@ -22,12 +22,15 @@ import tensorflow as tf
 
 from dkd_tf.evaluation import protocol
 from dkd_tf.core import output_paths
-from dkd_tf import presets, stream
+from dkd_tf import presets
+from dkd_tf.data import video_frames
+from dkd_tf.tracking import video_stream
 from dkd_tf.training import run_state
 from dkd_tf.training.trainer import TrainConfig
 from dkd_tf.serving import graphs as graphs_lib
 from dkd_tf.serving import manifest as manifest_lib
-from export import tflite, verify
+from dkd_tf.serving import tflite_export
+from dkd_tf.serving import verify
 from tests.helpers import make_model_dir
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -114,7 +117,7 @@ class PresetMemberByPathTest(tf.test.TestCase):
                 with self.assertRaisesRegex(presets.PresetError, pattern):
                     load(model_dir)
         with self.assertRaisesRegex(presets.PresetError, pattern):
-            stream.check_model_dir(model_dir, "keras")
+            video_stream.check_model_dir(model_dir, "keras")
 
     def test_no_command_writes_into_a_preset(self):
         export = copy_member(self.root, "dkd_tflite")
@@ -130,7 +133,7 @@ class PresetMemberByPathTest(tf.test.TestCase):
                                side_effect=AssertionError("the model was loaded")):
             with self.assertRaisesRegex(output_paths.OutputPathError,
                                         r"dkd_tflite: --out_dir: lies in the preset"):
-                tflite.export_tflite("any_model_dir", export, log=lambda *_: None)
+                tflite_export.export_tflite("any_model_dir", export, log=lambda *_: None)
         presets.verify_path(export)  # untouched
 
 
@@ -275,21 +278,21 @@ class MessagesTest(tf.test.TestCase):
             manifest = json.load(f)
         manifest["crop"]["margin"] = 1.5
         manifest_lib.write(export, manifest)
-        with self.assertRaisesRegex(stream.StreamError, r"margin_export/manifest\.json: the "
+        with self.assertRaisesRegex(video_frames.StreamError, r"margin_export/manifest\.json: the "
                                     r"export was made for crops with margin 1\.5"):
-            stream.check_model_dir(export, "tflite")
+            video_stream.check_model_dir(export, "tflite")
 
     def test_num_threads_out_of_range_is_refused_up_front(self):
         for value in (10 ** 6, -1):
             with self.subTest(value=value):
-                with self.assertRaisesRegex(stream.StreamError,
+                with self.assertRaisesRegex(video_frames.StreamError,
                                             rf"--num_threads={value}: must be 0 .* or 1 to "
-                                            f"{stream.MAX_NUM_THREADS}"):
+                                            f"{video_stream.MAX_NUM_THREADS}"):
                     with mock.patch("dkd_tf.serving.runtimes.open_runner",
                                     side_effect=AssertionError("the runner was opened")):
-                        stream.stream_video("m", os.path.join(REPO, "README.md"),
+                        video_stream.stream_video("m", os.path.join(REPO, "README.md"),
                                             num_threads=value, progress=False)
-        stream.check_num_threads(4)
+        video_stream.check_num_threads(4)
 
 
 class FastRejectionTest(tf.test.TestCase):

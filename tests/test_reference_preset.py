@@ -13,7 +13,8 @@ import tensorflow as tf
 from dkd_tf.evaluation import protocol, metrics
 from dkd_tf.core import joints
 from dkd_tf import presets
-from dkd_tf.data import penn_action, synthetic
+from dkd_tf.data import penn_action
+from dkd_tf.data import synthetic
 from dkd_tf.serving import graphs as graphs_lib
 from dkd_tf.serving import manifest as manifest_lib
 from tests.helpers import shipped_export_check

@@ -14,10 +14,13 @@ import numpy as np
 import tensorflow as tf
 
 from dkd_tf.core import output_paths
-from dkd_tf import stream
+from dkd_tf.data import frame_crops
+from dkd_tf.data import video_frames
+from dkd_tf.tracking import pose_tracker
+from dkd_tf.tracking import video_stream
 from dkd_tf.data import synthetic
-from export import onnx as onnx_export
-from export import tflite
+from dkd_tf.serving import onnx_export
+from dkd_tf.serving import tflite_export
 from tests.helpers import make_model_dir
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,7 +76,7 @@ class OutputPathsTest(tf.test.TestCase):
         with mock.patch("dkd_tf.serving.runtimes.open_runner",
                         side_effect=AssertionError("the runner was opened")):
             with self.assertRaisesRegex(output_paths.OutputPathError, pattern):
-                stream.stream_video(self.model_dir, self.avi, "keras", progress=False,
+                video_stream.stream_video(self.model_dir, self.avi, "keras", progress=False,
                                     log=_quiet, **kwargs)
         self.assertEqual(digest(self.avi), before)  # the input is intact
 
@@ -98,7 +101,7 @@ class OutputPathsTest(tf.test.TestCase):
             f.write("{}")
         with mock.patch("dkd_tf.serving.runtimes.open_runner", side_effect=RuntimeError("opened")):
             with self.assertRaisesRegex(RuntimeError, "opened"):  # accepted: it got that far
-                stream.stream_video(self.model_dir, self.avi, "keras", out_json=earlier,
+                video_stream.stream_video(self.model_dir, self.avi, "keras", out_json=earlier,
                                     progress=False, log=_quiet)
         os.remove(earlier)
         same = os.path.join(self.root, "both.avi")
@@ -115,9 +118,9 @@ class OutputPathsTest(tf.test.TestCase):
                      out_json=os.path.join(a_file, "sub", "k.json"))
         self.refused(r"--out_json: is a directory, not a file", out_json=self.root)
         self.refused(r"--out_video: is a directory, not a file", out_video=self.root + "/")
-        with self.assertRaisesRegex(stream.StreamError, r"x\.gif: --out_video: use \.mp4"):
+        with self.assertRaisesRegex(video_frames.StreamError, r"x\.gif: --out_video: use \.mp4"):
             with mock.patch("dkd_tf.serving.runtimes.open_runner", side_effect=AssertionError("opened")):
-                stream.stream_video(self.model_dir, self.avi, "keras", progress=False,
+                video_stream.stream_video(self.model_dir, self.avi, "keras", progress=False,
                                     out_video=os.path.join(self.root, "x.gif"), log=_quiet)
         # A read-only file system (os.access says yes to root; the probe does not).
         try:
@@ -132,7 +135,7 @@ class OutputPathsTest(tf.test.TestCase):
     def test_good_outputs_still_work_in_new_folders(self):
         out_json = os.path.join(self.root, "new", "deeper", "k.json")
         out_video = os.path.join(self.root, "new", "o.avi")
-        out = stream.stream_video(self.model_dir, self.avi, "keras", out_video=out_video,
+        out = video_stream.stream_video(self.model_dir, self.avi, "keras", out_video=out_video,
                                   out_json=out_json, max_frames=3, progress=False, log=_quiet)
         with open(out_json) as f:
             self.assertLen(json.load(f)["frames"], 3)
@@ -160,7 +163,7 @@ class OutputPathsTest(tf.test.TestCase):
         a_file = os.path.join(self.root, "not_a_dir")
         with open(a_file, "w") as f:
             f.write("keep me")
-        for export in (tflite.export_tflite, onnx_export.export_onnx):
+        for export in (tflite_export.export_tflite, onnx_export.export_onnx):
             with self.subTest(export=export.__module__):
                 with mock.patch("dkd_tf.serving.graphs.load_model_dir",
                                 side_effect=AssertionError("the model was loaded")):
@@ -216,30 +219,30 @@ class FirstBoxTest(tf.test.TestCase):
         cls.frames = _SHARED["video"]["frames"]
 
     def test_bad_boxes_are_refused_through_the_api(self):
-        tracker = stream.PoseTracker(self.runner)
+        tracker = pose_tracker.PoseTracker(self.runner)
         for box, pattern in (([np.nan, 0, 10, 10], "four finite numbers"),
                              ([0, 0, np.inf, 10], "four finite numbers"),
                              ([0, 0, 10], "four finite numbers"),
                              ([10, 10, 10, 50], "has no area"),
                              ([10, 50, 40, 20], "has no area")):
             with self.subTest(box=box):
-                with self.assertRaisesRegex(stream.StreamError, "^start box .*" + pattern):
+                with self.assertRaisesRegex(video_frames.StreamError, "^start box .*" + pattern):
                     tracker.reset(box)
         for box in ([200, 10, 300, 80], [-90, -90, -1, -1], [0, 96, 50, 150]):
             with self.subTest(box=box):
                 tracker.reset(box)  # its frame is not known yet
-                with self.assertRaisesRegex(stream.StreamError,
+                with self.assertRaisesRegex(video_frames.StreamError,
                                             "^start box .*lies outside the 128x96 frame"):
                     tracker.process(self.frames[0], 0)
-                with self.assertRaisesRegex(stream.StreamError, "^box .*lies outside"):
-                    stream.PoseTracker(self.runner).process(self.frames[0], 0, box=box)
+                with self.assertRaisesRegex(video_frames.StreamError, "^box .*lies outside"):
+                    pose_tracker.PoseTracker(self.runner).process(self.frames[0], 0, box=box)
 
     def test_bad_boxes_are_refused_in_the_stream_path(self):
-        with self.assertRaisesRegex(stream.StreamError, r"--bbox 'nan,0,10,10'"):
-            stream.parse_bbox("nan,0,10,10")
-        with self.assertRaisesRegex(stream.StreamError, r"clip\.avi: --bbox .*lies outside the "
+        with self.assertRaisesRegex(video_frames.StreamError, r"--bbox 'nan,0,10,10'"):
+            frame_crops.parse_bbox("nan,0,10,10")
+        with self.assertRaisesRegex(video_frames.StreamError, r"clip\.avi: --bbox .*lies outside the "
                                     "128x96 frame"):
-            stream.stream_video(_SHARED["model_dir"], _SHARED["avi"], "keras",
+            video_stream.stream_video(_SHARED["model_dir"], _SHARED["avi"], "keras",
                                 bbox="500,500,600,600", runner=self.runner, progress=False,
                                 log=_quiet)
 
@@ -248,19 +251,19 @@ class FirstBoxTest(tf.test.TestCase):
         corner = np.array([-60, -60, 2, 2], np.float32)
         # default reinit threshold 0.1; no second look at a found box after a whole-frame one
         # (tests/test_stream.py covers find_refine), so the whole-frame crop is seen here
-        tracker = stream.PoseTracker(self.runner, find_refine=False)
+        tracker = pose_tracker.PoseTracker(self.runner, find_refine=False)
         tracker.reset(corner)
         first = tracker.process(self.frames[0], 0)
-        share = stream.frame_share(first.crop, H, W)
+        share = frame_crops.frame_share(first.crop, H, W)
         self.assertLess(share, 0.02)
         # Today: 0.9, a confident pose in a black crop. Now scaled by share / MIN_FRAME_SHARE.
         self.assertAllClose(first.confidence,
-                            np.full(13, 0.9 * share / stream.MIN_FRAME_SHARE), atol=1e-6)
+                            np.full(13, 0.9 * share / frame_crops.MIN_FRAME_SHARE), atol=1e-6)
         self.assertLess(first.mean_confidence, tracker.reinit_threshold)
         # ... so the next frame re-initializes, and looks at the whole frame.
         second = tracker.process(self.frames[1], 1)
         self.assertEqual((second.graph, second.reinit_reason), ("initializer", "confidence"))
-        self.assertAllClose(second.box, stream.full_frame_box(H, W))
+        self.assertAllClose(second.box, frame_crops.full_frame_box(H, W))
         self.assertAllClose(second.mean_confidence, 0.9)  # 3/4 of a 4:3 frame's crop is frame
         # An enormous box overlaps the frame, but its crop is almost all fill.
         tracker.reset([-5000, -5000, 5000, 5000])
@@ -270,10 +273,10 @@ class FirstBoxTest(tf.test.TestCase):
         self.assertAllClose(tracker.process(self.frames[0], 0).mean_confidence, 0.9)
 
     def test_frame_share(self):
-        self.assertAllClose(stream.frame_share(
+        self.assertAllClose(frame_crops.frame_share(
             [-0.5, -0.5, W - 0.5, H - 0.5], H, W), 1.0)
-        self.assertAllClose(stream.frame_share([-0.5, -0.5, W - 0.5, W - 0.5], H, W), H / W)
-        self.assertEqual(stream.frame_share([W, 0, W + 10, 10], H, W), 0.0)
+        self.assertAllClose(frame_crops.frame_share([-0.5, -0.5, W - 0.5, W - 0.5], H, W), H / W)
+        self.assertEqual(frame_crops.frame_share([W, 0, W + 10, 10], H, W), 0.0)
 
 
 def count_frames(path):
@@ -344,10 +347,10 @@ class SignalTest(tf.test.TestCase):
         self.interrupt(signal.SIGINT, "SIGINT")
 
     def test_stop_request_in_the_library(self):
-        stop = stream.StopRequest()
+        stop = video_stream.StopRequest()
         stop.signum = 15
         stop.set()
-        out = stream.stream_video(_SHARED["model_dir"], _SHARED["avi"], "keras", stop=stop,
+        out = video_stream.stream_video(_SHARED["model_dir"], _SHARED["avi"], "keras", stop=stop,
                                   progress=False, log=_quiet)
         self.assertEqual(out["frames"], [])
         self.assertEqual(out["summary"]["interrupted_by"], "SIGTERM")
@@ -535,7 +538,7 @@ class FrameNumberTest(tf.test.TestCase):
 
     def test_a_frame_the_timestamps_skip_is_bad_at_its_own_number(self):
         path = gap_mp4(os.path.join(self.get_temp_dir(), "gap.mp4"), self.frames(30), 13)
-        with stream.FrameSource(path) as source:
+        with video_frames.FrameSource(path) as source:
             items = list(source)
         # OpenCV's last picture ends past the edited track's duration: it is not returned.
         numbers = [it.index for it in items]
@@ -558,7 +561,7 @@ class FrameNumberTest(tf.test.TestCase):
                 self.assertAllEqual(it.image, picture, msg=it.index)
         self.assertAllClose(items[20].image.mean(), 6 * 19, atol=4.0)  # the content, roughly
         self.assertEqual(source.bad_frames, 1)
-        out = stream.stream_video(_SHARED["model_dir"], path, "keras", max_frames=16,
+        out = video_stream.stream_video(_SHARED["model_dir"], path, "keras", max_frames=16,
                                   progress=False, log=_quiet)
         self.assertEqual(out["summary"]["bad_frame_indices"], [13])
         self.assertEqual(out["frames"][14]["index"], 14)
@@ -573,7 +576,7 @@ class FrameNumberTest(tf.test.TestCase):
         data[starts[7] + 100:starts[8] - 16] = bytes(starts[8] - 16 - starts[7] - 100)
         with open(path, "wb") as f:
             f.write(bytes(data))
-        with stream.FrameSource(path) as source:
+        with video_frames.FrameSource(path) as source:
             items = list(source)
         self.assertEqual([it.index for it in items], list(range(20)))
         self.assertEqual([it.index for it in items if it.image is None], [7])
@@ -581,10 +584,10 @@ class FrameNumberTest(tf.test.TestCase):
         self.assertFalse(source.truncated)
 
     def test_frame_clock(self):
-        clock = stream.FrameClock(24.2)  # an average fps a dropped frame lowered from 25
+        clock = video_frames.FrameClock(24.2)  # an average fps a dropped frame lowered from 25
         got = [clock.index(ms, n) for n, ms in enumerate([0, 40, 80, 160, 200])]
         self.assertEqual(got, [0, 1, 2, 4, 5])
-        clock = stream.FrameClock(25)
+        clock = video_frames.FrameClock(25)
         self.assertEqual(clock.index(float("nan"), 3), 3)  # no timestamp: the count
         self.assertEqual(clock.index(50.0, 0), 0)  # between two frames (variable rate)
         self.assertEqual(clock.index(40.0 * 500, 7), 7)  # a jump of hundreds: not trusted

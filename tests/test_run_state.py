@@ -13,6 +13,7 @@ import tensorflow as tf
 from absl import flags
 
 from dkd_tf.training import run_state, trainer
+from dkd_tf.cli import train_flags
 from dkd_tf import train
 from dkd_tf.data import datasets, frame_check, penn_action
 from dkd_tf.data.records import DatasetError
@@ -183,7 +184,7 @@ class ConfigFieldsTest(tf.test.TestCase):
         self.assertEqual(tuple(recorded), train_config.MANIFEST_FIELDS)
         self.assertEqual(recorded["encoder_backbone"], model.encoder_backbone)
         # the flags carry the declared help
-        train.define_flags()  # defines what is not yet defined
+        train_flags.define_flags()  # defines what is not yet defined
         self.assertEqual(flags.FLAGS["kernel_size"].help, train_config.help_of("kernel_size"))
 
 
@@ -310,7 +311,7 @@ class SyntheticDataTest(tf.test.TestCase):
 class FlagValidationTest(tf.test.TestCase):
 
     def test_input_size_is_validated_when_the_flags_are_parsed(self):
-        train.define_flags()
+        train_flags.define_flags()
         fv = flags.FLAGS
         try:
             for value in ("100", "16", "0"):
@@ -337,7 +338,7 @@ class FlagValidationTest(tf.test.TestCase):
             self.assertIn(f"--{field}=", message)
         self.assertLen(message.splitlines(), len(fields))
         self.assertFalse(os.path.exists(cfg.model_dir))
-        # Missing data is reported, not fatal, in a dry run; fatal for trainer.
+        # Missing data is reported, not fatal, in a dry run; fatal for training.
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "run"), "no/such/dir",
                           dataset="penn_action")
         self.assertEqual([f for f, _ in run_state.validate_config(cfg, paths=False)],

@@ -14,12 +14,17 @@ import numpy as np
 import tensorflow as tf
 
 from dkd_tf.tracking import pipelining
-from dkd_tf import stream
-from dkd_tf.data import penn_action, synthetic, transforms
+from dkd_tf.data import frame_crops
+from dkd_tf.data import video_frames
+from dkd_tf.tracking import pose_tracker
+from dkd_tf.tracking import video_stream
+from dkd_tf.serving import tracking_policy
+from dkd_tf.data import penn_action, transforms
+from dkd_tf.data import synthetic
 from dkd_tf.data.frames import save_frame
-from export import evaluate_stream
+from dkd_tf.evaluation import stream_eval
 from dkd_tf.serving import manifest as manifest_lib, runtimes
-from export import tflite
+from dkd_tf.serving import tflite_export
 from tests.helpers import copy_export_with_manifest, shared_export
 
 SIZE = 64
@@ -44,7 +49,7 @@ def write_video(path, frames, fourcc="MJPG", fps=25):
 
 def runner_keypoints(runner, frame, box):
     """Keypoints (frame px) of the runner's initializer on the crop of `box`."""
-    tracker = stream.PoseTracker(runner, reinit_threshold=0.0, follow=False)
+    tracker = pose_tracker.PoseTracker(runner, reinit_threshold=0.0, follow=False)
     tracker.reset(box)
     return tracker.process(frame, 0).keypoints
 
@@ -89,7 +94,7 @@ class StreamTest(tf.test.TestCase):
         cls.avi = write_video(os.path.join(cls.root, "clip.avi"), cls.video["frames"])
         cls.outputs = {}
         for backend in ("tflite", "onnx", "keras"):
-            cls.outputs[backend] = stream.stream_video(
+            cls.outputs[backend] = video_stream.stream_video(
                 cls.export_dir, cls.avi, backend,
                 out_video=os.path.join(cls.root, f"overlay_{backend}.mp4"),
                 out_json=os.path.join(cls.root, f"keypoints_{backend}.json"),
@@ -149,7 +154,7 @@ class StreamTest(tf.test.TestCase):
 
         def follow(**kwargs):
             kwargs.setdefault("follow_smoothing", 0.0)
-            tracker = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=-1e9,
+            tracker = pose_tracker.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=-1e9,
                                          follow_margin=0.1, **kwargs)
             tracker.reset(start)
             r0 = tracker.process(self.video["frames"][0], 0)
@@ -160,8 +165,8 @@ class StreamTest(tf.test.TestCase):
         extent = np.maximum(hi - lo, 1.0)
         extent = np.maximum(extent, 0.5 * extent.max())
         mid = (lo + hi) / 2
-        size = np.clip(extent * 1.2, (start[2:] - start[:2]) * stream.FOLLOW_SCALE_RANGE[0],
-                       (start[2:] - start[:2]) * stream.FOLLOW_SCALE_RANGE[1])
+        size = np.clip(extent * 1.2, (start[2:] - start[:2]) * tracking_policy.FOLLOW_SCALE_RANGE[0],
+                       (start[2:] - start[:2]) * tracking_policy.FOLLOW_SCALE_RANGE[1])
         np.testing.assert_allclose(r1.box, np.concatenate([mid - size / 2, mid + size / 2]),
                                    rtol=1e-5, atol=1e-3)
         # The size changes by at most follow_max_resize per frame; the centre follows freely.
@@ -176,10 +181,10 @@ class StreamTest(tf.test.TestCase):
                                    0.75 * start_mid + 0.25 * mid, atol=1e-3)
         np.testing.assert_allclose(smoothed.box[2:] - smoothed.box[:2], r1.box[2:] - r1.box[:2],
                                    atol=1e-3)
-        with self.assertRaisesRegex(stream.StreamError, "follow_smoothing"):
-            stream.PoseTracker(runner, follow_smoothing=1.0)
+        with self.assertRaisesRegex(video_frames.StreamError, "follow_smoothing"):
+            pose_tracker.PoseTracker(runner, follow_smoothing=1.0)
         # Without confident keypoints the box stays.
-        still = stream.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=1e9)
+        still = pose_tracker.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=1e9)
         still.reset(self.video["bboxes"][0])
         still.process(self.video["frames"][0], 0)
         np.testing.assert_allclose(still.process(self.video["frames"][1], 1).box,
@@ -188,11 +193,11 @@ class StreamTest(tf.test.TestCase):
     def test_no_box_looks_at_the_whole_frame_then_again_at_what_it_found(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
         frame = self.video["frames"][0]
-        once = stream.PoseTracker(runner, keypoint_threshold=-1e9, find_refine=False)
+        once = pose_tracker.PoseTracker(runner, keypoint_threshold=-1e9, find_refine=False)
         once.reset(None)
         whole = once.process(frame, 0)
-        self.assertAllClose(whole.box, stream.full_frame_box(H, W))
-        twice = stream.PoseTracker(runner, keypoint_threshold=-1e9, follow_margin=0.1)
+        self.assertAllClose(whole.box, frame_crops.full_frame_box(H, W))
+        twice = pose_tracker.PoseTracker(runner, keypoint_threshold=-1e9, follow_margin=0.1)
         twice.reset(None)
         found = twice.process(frame, 0)
         self.assertLen(twice.latencies["initializer"], 2)      # two looks, one frame
@@ -215,12 +220,12 @@ class StreamTest(tf.test.TestCase):
                 return self.kps[None], None
 
         finder = Finder()
-        _, matrix, _, _ = stream.crop_frame(frame, stream.full_frame_box(H, W), 32)
+        _, matrix, _, _ = frame_crops.crop_frame(frame, frame_crops.full_frame_box(H, W), 32)
         m = np.asarray(matrix, np.float64)                     # frame px -> crop px
         pts = np.array([[20.0, 10.0], [60.0, 70.0], [40.0, 40.0]])
         finder.kps = np.concatenate([pts @ m[:2, :2].T + m[:2, 2], np.full((3, 1), 0.9)],
                                     -1).astype(np.float32)
-        found_by = stream.PoseTracker(runner, keypoint_threshold=0.5, follow_margin=0.1,
+        found_by = pose_tracker.PoseTracker(runner, keypoint_threshold=0.5, follow_margin=0.1,
                                       finder=finder)
         found_by.min_follow_joints = 2
         found_by.reset(None)
@@ -229,23 +234,23 @@ class StreamTest(tf.test.TestCase):
         self.assertLen(found_by.latencies["initializer"], 1)   # no second look needed
         self.assertAllClose(first.box, [16.0, 4.0, 64.0, 76.0], atol=0.05)
         self.assertAllClose(found_by.start_box, first.box)      # bounds the follow from now on
-        with self.assertRaisesRegex(stream.StreamError, "--finder nope: unknown"):
-            stream.open_finder("nope", runner)
+        with self.assertRaisesRegex(video_frames.StreamError, "--finder nope: unknown"):
+            pose_tracker.open_finder("nope", runner)
         # A given box is used as it is: one look.
-        boxed = stream.PoseTracker(runner)
+        boxed = pose_tracker.PoseTracker(runner)
         boxed.reset(self.video["bboxes"][0])
         boxed.process(frame, 0)
         self.assertLen(boxed.latencies["initializer"], 1)
 
     def test_reinitialization_counts(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
-        out = stream.stream_video(self.export_dir, self.avi, runner=runner, reinit_threshold=0.0,
+        out = video_stream.stream_video(self.export_dir, self.avi, runner=runner, reinit_threshold=0.0,
                                   reinit_every=10, max_frames=25, progress=False, log=_quiet)
         graphs = [e["graph"] for e in out["frames"]]
         self.assertEqual([i for i, g in enumerate(graphs) if g == "initializer"], [0, 10, 20])
         self.assertEqual(out["summary"]["reinit_reasons"]["periodic"], 2)
         self.assertEqual(out["summary"]["reinitializations"], 2)
-        out = stream.stream_video(self.export_dir, self.avi, runner=runner,
+        out = video_stream.stream_video(self.export_dir, self.avi, runner=runner,
                                   reinit_threshold=1e9, max_frames=5, progress=False, log=_quiet)
         self.assertEqual([e["graph"] for e in out["frames"]], ["initializer"] * 5)
         self.assertEqual(out["summary"]["reinit_reasons"]["confidence"], 4)
@@ -260,7 +265,7 @@ class StreamTest(tf.test.TestCase):
         with open(os.path.join(folder, "000008.jpg"), "wb") as f:  # corrupt: frame index 7
             f.write(b"not a jpeg")
         overlay = os.path.join(self.root, "frames_overlay.avi")
-        out = stream.stream_video(self.export_dir, folder, "onnx", out_video=overlay,
+        out = video_stream.stream_video(self.export_dir, folder, "onnx", out_video=overlay,
                                   reinit_threshold=0.0, progress=False, log=_quiet)
         self.assertLen(out["frames"], 12)
         self.assertEqual(out["summary"]["bad_frame_indices"], [3, 7])
@@ -287,7 +292,7 @@ class StreamTest(tf.test.TestCase):
         for overlap in (False, True):
             lines = []
             overlay = os.path.join(self.root, f"overlap_{overlap}.avi")
-            out = stream.stream_video(self.export_dir, folder, "tflite", out_video=overlay,
+            out = video_stream.stream_video(self.export_dir, folder, "tflite", out_video=overlay,
                                       bbox=self.video["bboxes"][0], reinit_threshold=0.0,
                                       progress=False, log=lines.append, overlap=overlap)
             runs[overlap] = out, [l for l in lines if l.startswith("warning")], overlay
@@ -308,7 +313,7 @@ class StreamTest(tf.test.TestCase):
             self.assertGreater(s["fps"], 0)
             self.assertGreater(s["model_fps"], 0)
             self.assertGreater(s["tracker_fps"], 0)
-        self.assertIn("frames/s model only", stream.format_summary(par))
+        self.assertIn("frames/s model only", video_stream.format_summary(par))
         self.assertEqual(count_frames(par_video), 16)
         a, b = cv2.VideoCapture(seq_video), cv2.VideoCapture(par_video)
         for i in range(16):
@@ -323,7 +328,7 @@ class StreamTest(tf.test.TestCase):
         for box in ([30, 10, 90, 80], [-40, -30, 60, 50], [100, 60, 180, 140],
                     [10.3, 20.7, 13.1, 24.9]):
             box = np.asarray(box, np.float32)
-            crop, matrix, center, size = stream.crop_frame(image, box, SIZE)
+            crop, matrix, center, size = frame_crops.crop_frame(image, box, SIZE)
             want_c, want_s = transforms.box_center_size(box)
             want_m = transforms.crop_matrix(want_c, want_s, SIZE)
             want = transforms.warp_image(image, want_m, SIZE).numpy()
@@ -343,25 +348,25 @@ class StreamTest(tf.test.TestCase):
         truncated = os.path.join(self.root, "truncated.mp4")
         with open(truncated, "wb") as f:
             f.write(mp4_data[: len(mp4_data) // 2])
-        with self.assertRaisesRegex(stream.StreamError, "cannot open this video"):
-            stream.stream_video(self.export_dir, truncated, progress=False, log=_quiet)
+        with self.assertRaisesRegex(video_frames.StreamError, "cannot open this video"):
+            video_stream.stream_video(self.export_dir, truncated, progress=False, log=_quiet)
         garbage = os.path.join(self.root, "garbage.avi")
         with open(garbage, "wb") as f:
             f.write(b"\0garbage" * 100)
-        with self.assertRaisesRegex(stream.StreamError, "cannot open this video"):
-            stream.stream_video(self.export_dir, garbage, progress=False, log=_quiet)
+        with self.assertRaisesRegex(video_frames.StreamError, "cannot open this video"):
+            video_stream.stream_video(self.export_dir, garbage, progress=False, log=_quiet)
         empty = os.path.join(self.root, "empty.avi")
         open(empty, "wb").close()
-        with self.assertRaisesRegex(stream.StreamError, "empty"):
-            stream.stream_video(self.export_dir, empty, progress=False, log=_quiet)
-        with self.assertRaisesRegex(stream.StreamError, "no such video"):
-            stream.stream_video(self.export_dir, os.path.join(self.root, "nope.mp4"),
+        with self.assertRaisesRegex(video_frames.StreamError, "empty"):
+            video_stream.stream_video(self.export_dir, empty, progress=False, log=_quiet)
+        with self.assertRaisesRegex(video_frames.StreamError, "no such video"):
+            video_stream.stream_video(self.export_dir, os.path.join(self.root, "nope.mp4"),
                                 progress=False, log=_quiet)
         # An AVI cut in half still opens: what is there is streamed, the rest reported.
         half = os.path.join(self.root, "half.avi")
         with open(half, "wb") as f:
             f.write(data[: len(data) // 2])
-        out = stream.stream_video(self.export_dir, half, "tflite", reinit_threshold=0.0,
+        out = video_stream.stream_video(self.export_dir, half, "tflite", reinit_threshold=0.0,
                                   progress=False, log=_quiet)
         self.assertTrue(out["summary"]["truncated"])
         self.assertEqual(out["summary"]["declared_frames"], T)
@@ -378,12 +383,12 @@ class StreamTest(tf.test.TestCase):
         for backend in ("tflite", "onnx"):
             with self.subTest(backend=backend):
                 with self.assertRaisesRegex(manifest_lib.ManifestError, "does not match"):
-                    stream.stream_video(bad, self.avi, backend, progress=False, log=_quiet)
+                    video_stream.stream_video(bad, self.avi, backend, progress=False, log=_quiet)
         with self.assertRaisesRegex(manifest_lib.ManifestError, "no manifest"):
-            stream.stream_video(self.model_dir, self.avi, "tflite", progress=False, log=_quiet)
+            video_stream.stream_video(self.model_dir, self.avi, "tflite", progress=False, log=_quiet)
 
     def test_keras_backend_reads_a_training_model_dir(self):
-        out = stream.stream_video(self.model_dir, self.avi, "keras", bbox=self.video["bboxes"][0],
+        out = video_stream.stream_video(self.model_dir, self.avi, "keras", bbox=self.video["bboxes"][0],
                                   reinit_threshold=0.0, max_frames=6, progress=False, log=_quiet)
         np.testing.assert_allclose(keypoints_of(out), keypoints_of(self.outputs["keras"])[:6],
                                    atol=1e-3)
@@ -480,8 +485,8 @@ class PipeliningTest(tf.test.TestCase):
 
                 def failing():
                     yield 1
-                    raise stream.StreamError("x.mp4: no frame could be decoded")
-                with self.assertRaisesRegex(stream.StreamError, "no frame could be decoded"):
+                    raise video_frames.StreamError("x.mp4: no frame could be decoded")
+                with self.assertRaisesRegex(video_frames.StreamError, "no frame could be decoded"):
                     with pipelining.Prefetcher(failing(), depth) as frames:
                         list(frames)
 
@@ -521,7 +526,7 @@ class EvaluateStreamTest(tf.test.TestCase):
     def test_pck_and_latency(self):
         for crop in ("gt", "follow"):
             with self.subTest(crop=crop):
-                out = evaluate_stream.evaluate_stream(self.export_dir, self.data, crop=crop,
+                out = stream_eval.evaluate_stream(self.export_dir, self.data, crop=crop,
                                                       log=_quiet)
                 self.assertEqual(out["num_videos"], 2)
                 self.assertEqual(out["num_frames"], 12)
@@ -531,16 +536,16 @@ class EvaluateStreamTest(tf.test.TestCase):
                 self.assertEqual(out["reinit_reasons"]["start"], 2)
                 self.assertEqual(out["latency"]["stepper"]["runs"], 10)
         # The follow box's margin reaches the tracker (the result reads the tracker's own).
-        plain = evaluate_stream.evaluate_stream(self.export_dir, self.data, log=_quiet)
-        wide = evaluate_stream.evaluate_stream(self.export_dir, self.data, log=_quiet,
+        plain = stream_eval.evaluate_stream(self.export_dir, self.data, log=_quiet)
+        wide = stream_eval.evaluate_stream(self.export_dir, self.data, log=_quiet,
                                                follow_margin=0.5)
         self.assertEqual((plain["follow_margin"], wide["follow_margin"]),
-                         (stream.DEFAULT_FOLLOW_MARGIN, 0.5))
+                         (tracking_policy.DEFAULT_FOLLOW_MARGIN, 0.5))
 
     def test_gt_protocol_matches_keras_streaming_evaluation(self):
         for backend in ("keras", "tflite"):
             with self.subTest(backend=backend):
-                out = evaluate_stream.evaluate_stream(self.export_dir, self.data, crop="gt",
+                out = stream_eval.evaluate_stream(self.export_dir, self.data, crop="gt",
                                                       backend=backend, log=_quiet)
                 for rec in penn_action.read_split(self.data, "test"):
                     np.testing.assert_allclose(out["predictions"][rec.video_id],
@@ -581,7 +586,7 @@ class EvaluateStreamTest(tf.test.TestCase):
         wrong_dir = os.path.join(self.root, "demo_wrong")
         shutil.copytree(out_dir, wrong_dir)
         wrong = self.keras_pck + (30.0 if self.keras_pck < 50 else -30.0)
-        with mock.patch.object(tflite, "export_tflite",
+        with mock.patch.object(tflite_export, "export_tflite",
                                lambda _model_dir, d, *a, **k: manifest_lib.read(d)):
             with self.assertRaisesRegex(demo_export.PCKMismatchError, "differs from the Keras"):
                 demo_export.run(_SHARED["model_dir"], wrong_dir, self.data, wrong,
@@ -626,14 +631,14 @@ class EvaluateStreamTest(tf.test.TestCase):
             def describe(self):
                 return "crop centre"
 
-        tracker = stream.PoseTracker(CropCentre(), follow=False)
+        tracker = pose_tracker.PoseTracker(CropCentre(), follow=False)
         box = (20.0, 10.0, 60.0, 70.0)
         tracker.reset(box)
         res = tracker.process(np.zeros((H, W, 3), np.uint8))
         self.assertAllClose(res.keypoints, np.tile([[40.0, 40.0]], (len(res.keypoints), 1)),
                             atol=0.75)
         self.assertAllClose(res.confidence, np.full(len(res.keypoints), 0.9))
-        rows = evaluate_stream.compare_streams(
+        rows = stream_eval.compare_streams(
             {"A": tflite_runner, "B": runtimes.open_runner("tflite", self.export_dir),
              "centre": CropCentre()}, self.data, compare=[("A", "B"), ("A", "centre")],
             samples=50, log=_quiet)
@@ -645,9 +650,9 @@ class EvaluateStreamTest(tf.test.TestCase):
         self.assertGreater(a["jitter"]["count"], 0)
         same = rows["pairs"]["A - B"]["0.2"]
         self.assertEqual((same["difference"], same["low"], same["high"]), (0.0, 0.0, 0.0))
-        self.assertIn("A - centre, PCK@0.1", evaluate_stream.format_comparison(rows))
+        self.assertIn("A - centre, PCK@0.1", stream_eval.format_comparison(rows))
         with self.assertRaisesRegex(ValueError, "--compare A:nope: no row named nope"):
-            evaluate_stream.compare_streams({"A": tflite_runner}, self.data,
+            stream_eval.compare_streams({"A": tflite_runner}, self.data,
                                             compare=[("A", "nope")], log=_quiet)
 
     def test_peer_runner_maps_a_published_network_to_the_export_joints(self):

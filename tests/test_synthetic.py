@@ -8,7 +8,8 @@ import numpy as np
 import tensorflow as tf
 
 from dkd_tf.data import frames as frames_lib
-from dkd_tf.data import penn_action, synthetic
+from dkd_tf.data import penn_action
+from dkd_tf.data import synthetic
 
 H, W = 96, 128
 PARTS = ("head", "torso", "arm", "leg")
@@ -248,7 +249,7 @@ class CliTest(tf.test.TestCase):
     def test_cli_writes_a_data_set(self):
         root = os.path.join(tempfile.mkdtemp(dir=self.get_temp_dir()), "syn")
         out = subprocess.run(
-            [sys.executable, "-m", "dkd_tf.data.synthetic", "--out", root, "--videos", "2",
+            [sys.executable, "-m", "dkd_tf.make_synthetic", "--out", root, "--videos", "2",
              "--frames", "3", "--seed", "1", "--height", "64", "--width", "80",
              "--test_fraction", "0.5"],
             capture_output=True, text=True, timeout=120, check=False)

@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf.data import penn_action, synthetic, tags as tags_lib
+from dkd_tf.data import penn_action, tags as tags_lib
+from dkd_tf.data import synthetic
 from dkd_tf.data.records import DatasetError
 
 J = {n: i for i, n in enumerate(tags_lib.JOINT_SET.names)}
@@ -118,7 +119,7 @@ class WriteReadTest(tf.test.TestCase):
         stat = os.stat(frame)
         for n in before:
             os.remove(os.path.join(tag_dir, n))
-        proc = subprocess.run([sys.executable, "-m", "dkd_tf.data.synthetic", "--out",
+        proc = subprocess.run([sys.executable, "-m", "dkd_tf.make_synthetic", "--out",
                                self.root, "--seed", "2", "--tags_only"], capture_output=True,
                               text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -128,7 +129,7 @@ class WriteReadTest(tf.test.TestCase):
         self.assertEqual(after, before)
         self.assertEqual(os.stat(frame).st_mtime_ns, stat.st_mtime_ns)
         # Another seed does not match the labels: one error line naming the label file.
-        proc = subprocess.run([sys.executable, "-m", "dkd_tf.data.synthetic", "--out",
+        proc = subprocess.run([sys.executable, "-m", "dkd_tf.make_synthetic", "--out",
                                self.root, "--seed", "3", "--tags_only"], capture_output=True,
                               text=True, timeout=300)
         self.assertEqual(proc.returncode, 1)

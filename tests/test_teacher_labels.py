@@ -15,7 +15,7 @@ import tensorflow as tf
 from dkd_tf.core import joints
 from dkd_tf.data import footage, penn_action, teacher_labels
 from dkd_tf.pretrained import peers
-from dkd_tf.stream import full_frame_box
+from dkd_tf.data.frame_crops import full_frame_box
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 H, W, T = 48, 64, 10

@@ -11,7 +11,8 @@ import tensorflow as tf
 from dkd_tf.evaluation import protocol
 from dkd_tf.core import joints
 from dkd_tf.training import trainer
-from dkd_tf.data import datasets, synthetic
+from dkd_tf.data import datasets
+from dkd_tf.data import synthetic
 from tests.helpers import tiny_config
 from tests.test_mpii import write_fixture as write_mpii
 from tests.test_sub_jhmdb import write_fixture as write_sub_jhmdb

@@ -3,7 +3,7 @@
     python android_demo/tools/golden.py [--export_dir EXPORT] [--out DIR]
 
 Streams frames of a synthetic held-out video (seed SEED, never a training seed) through the
-export's TFLite graphs with dkd_tf.stream.PoseTracker, in a few scenarios that together exercise
+export's TFLite graphs with dkd_tf.tracking.pose_tracker.PoseTracker, in a few scenarios that together exercise
 every decision (the manifest's own tracker constants with a start box, follow_smoothing 0.0 when
 the manifest predates it; the whole frame as start with periodic and low-confidence
 re-initialization, an unreadable frame and dkd_tf.serving.tracking_policy's follow_smoothing), and writes
@@ -52,7 +52,8 @@ def fingerprint(manifest_bytes: bytes) -> dict:
     """What the vectors depend on on the Python side: the decoding rule, the crop geometry, the
     tracker (its policy and constants), this generator, and the manifest."""
     from dkd_tf.core import codec
-    from dkd_tf import stream
+    from dkd_tf.data import frame_crops
+    from dkd_tf.tracking import pose_tracker
     from dkd_tf.serving import tracking_policy
     from dkd_tf.data import transforms
     from dkd_tf.serving import manifest as manifest_lib
@@ -65,9 +66,9 @@ def fingerprint(manifest_bytes: bytes) -> dict:
         "dkd_tf.data.transforms.crop_matrix": inspect.getsource(transforms.crop_matrix),
         "dkd_tf.data.transforms.box_center_size": inspect.getsource(transforms.box_center_size),
         "dkd_tf.data.transforms.invert_points": inspect.getsource(transforms.invert_points),
-        "dkd_tf.stream.PoseTracker": inspect.getsource(stream.PoseTracker),
-        "dkd_tf.stream.full_frame_box": inspect.getsource(stream.full_frame_box),
-        "dkd_tf.stream.crop_frame": inspect.getsource(stream.crop_frame),
+        "dkd_tf.tracking.pose_tracker.PoseTracker": inspect.getsource(pose_tracker.PoseTracker),
+        "dkd_tf.data.frame_crops.full_frame_box": inspect.getsource(frame_crops.full_frame_box),
+        "dkd_tf.data.frame_crops.crop_frame": inspect.getsource(frame_crops.crop_frame),
         "dkd_tf.serving.tracking_policy": inspect.getsource(tracking_policy),
         "dkd_tf.serving.manifest.DECODING": repr(manifest_lib.DECODING),
         "android_demo/tools/golden.py": open(os.path.abspath(__file__), encoding="utf-8").read(),
@@ -105,11 +106,11 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
     """Streams `frames` with a fresh PoseTracker; -> the scenario's vectors."""
     import numpy as np
 
-    from dkd_tf import stream
+    from dkd_tf.tracking import pose_tracker
     rec = RecordingRunner(runner)
     # The app's Java core has no second look after a whole-frame initialization (find_refine):
     # the vectors pin what it does.
-    tracker = stream.PoseTracker(rec, find_refine=False, **settings)
+    tracker = pose_tracker.PoseTracker(rec, find_refine=False, **settings)
     tracker.reset(start_box)
     out = []
     for i, image in enumerate(frames):

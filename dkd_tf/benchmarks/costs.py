@@ -24,10 +24,9 @@ import resource
 import time
 
 import numpy as np
-import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from dkd_tf.stream import latency_stats
+from dkd_tf.tracking.pose_tracker import latency_stats
 
 # The ops whose multiply-adds are counted (see the module docstring).
 LINEAR_OPS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul",

@@ -21,6 +21,7 @@ import sys
 
 from absl import app, flags
 
+
 TRACEBACK_ENV = "DKD_TF_TRACEBACK"
 EXIT_FAILURE = 1
 
@@ -45,10 +46,10 @@ def _known_types() -> tuple:
     for module, name in (("dkd_tf.training.run_state", "RunStateError"),
                          ("dkd_tf.core.run_lock", "RunLockError"),
                          ("dkd_tf.core.output_paths", "OutputPathError"),
-                         ("dkd_tf.stream", "StreamError"),
+                         ("dkd_tf.data.video_frames", "StreamError"),
                          ("dkd_tf.bench", "BenchError"),
                          ("dkd_tf.serving.manifest", "ManifestError"),
-                         ("export.verify", "VerificationError"),
+                         ("dkd_tf.serving.verify", "VerificationError"),
                          ("dkd_tf.experiments.demo_export", "PCKMismatchError")):
         mod = sys.modules.get(module)  # only what the command imported can have been raised
         if mod is not None and hasattr(mod, name):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 
 from dkd_tf.core import joints as joints_lib
-from dkd_tf.data import lsp, mpii, penn_action, sub_jhmdb, synthetic
+from dkd_tf.data import lsp, mpii, penn_action, sub_jhmdb
+from dkd_tf.data import synthetic
 from dkd_tf.data.records import DatasetError
 
 # lsp: data_dir holds lsp/ (LSP 1-1000 train, 1001-2000 test); lsp_extended: lsp/ and lspet/
@@ -32,16 +33,16 @@ def ensure_synthetic(cfg, log=None) -> bool:
                                    f"this synthetic set was drawn with {k}={on_disk[k]}, the run "
                                    f"asks for synthetic_{k}={wanted[k]}: use another --data_dir")
         return False
-    (log or _say)(f"{cfg.data_dir}: no synthetic data set there (no labels/); generating "
+    (log or say)(f"{cfg.data_dir}: no synthetic data set there (no labels/); generating "
                   f"{cfg.synthetic_videos} videos x {cfg.synthetic_frames} frames (seed "
                   f"{cfg.seed}{synthetic.describe_options(**wanted)}) as `python -m "
-                  "dkd_tf.data.synthetic` would")
+                  "dkd_tf.make_synthetic` would")
     synthetic.generate(cfg.data_dir, cfg.synthetic_videos, cfg.synthetic_frames, cfg.seed,
                        **wanted)
     return True
 
 
-def _say(text):
+def say(text):
     print(text, flush=True)
 
 

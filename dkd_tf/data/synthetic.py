@@ -18,16 +18,13 @@ Beside the labels, ROOT/tags/NNNN.json records per frame and joint what the gene
 (distractor overlap, occluders, blur, fast camera, crossing limbs; dkd_tf.data.tags); the Penn
 Action reader ignores it.
 
-CLI: python -m dkd_tf.data.synthetic --out DIR --videos N --frames T --seed S [--face_cue]
-                                     [--side_cue]
-     python -m dkd_tf.data.synthetic --out DIR --seed S --tags_only   # tags for a set on disk
+Written by `python -m dkd_tf.make_synthetic --out DIR --videos N --frames T --seed S`.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import time
 
 import cv2
 import numpy as np
@@ -640,7 +637,7 @@ def add_tags(out_dir, seed: int, progress=None) -> tuple[list[str], int]:
                 raise DatasetError(penn_action.label_path(out_dir, vid),
                                    f"{field} differ from video {vid} of seed {seed} at "
                                    f"{h}x{w}, {rec.num_frames} frames: not made by "
-                                   f"dkd_tf.data.synthetic with --seed {seed}?")
+                                   f"`python -m dkd_tf.make_synthetic --seed {seed}`?")
         last = rec.frame_paths[-1]
         with open(last, "rb") as f:
             on_disk = f.read()
@@ -654,56 +651,6 @@ def add_tags(out_dir, seed: int, progress=None) -> tuple[list[str], int]:
     return ids, same_jpeg
 
 
-def main(argv):
-    from absl import flags
-    del argv
-    f = flags.FLAGS
-    start = time.time()
-    if f.tags_only:
-        ids, same = add_tags(f.out, f.seed)
-        print(f"synthetic: wrote tags of {len(ids)} videos to "
-              f"{os.path.join(os.path.abspath(f.out), tags_lib.TAGS_DIR)} (seed {f.seed}; labels "
-              f"match; last frame byte-identical in {same}/{len(ids)}) in "
-              f"{time.time() - start:.1f}s")
-        return
-    options = {k: f[k].value for k in DRAW_OPTIONS}
-    ids = generate(f.out, f.videos, f.frames, f.seed, f.height, f.width, f.test_fraction,
-                   **options)
-    n_train = num_train(len(ids), f.test_fraction)
-    print(f"synthetic: wrote {len(ids)} videos ({n_train} train, {len(ids) - n_train} test) x "
-          f"{f.frames} frames at {f.height}x{f.width} to {os.path.abspath(f.out)} "
-          f"(seed {f.seed}{describe_options(**options)}) in "
-          f"{time.time() - start:.1f}s")
-
-
 def describe_options(**options) -> str:
     """', face cue, side cue' for the DRAW_OPTIONS that are on: the tail of a 'seed N' message."""
     return "".join(f", {k.replace('_', ' ')}" for k in DRAW_OPTIONS if options.get(k))
-
-
-def _define_flags():
-    """Defined only when run as a script: train.py etc. also define --seed and import this."""
-    from absl import flags
-    flags.DEFINE_string("out", None, "Output root; frames/ and labels/ are created under it.")
-    flags.DEFINE_integer("videos", 60, "Number of videos to generate.", lower_bound=1)
-    flags.DEFINE_integer("frames", 40, "Frames per video.", lower_bound=1)
-    flags.DEFINE_integer("seed", 0, "Random seed; the same seed gives the same data set.")
-    flags.DEFINE_integer("height", 160, "Frame height in pixels.", lower_bound=16)
-    flags.DEFINE_integer("width", 208, "Frame width in pixels.", lower_bound=16)
-    flags.DEFINE_float("test_fraction", 0.25, "Fraction of videos (the last ones) in the test "
-                       "split.", lower_bound=0.0, upper_bound=1.0)
-    flags.DEFINE_bool("face_cue", False, "Draw the front of each head in a face colour (a "
-                      "front/back cue larger than the eyes); recorded in ROOT/synthetic.json.")
-    flags.DEFINE_bool("side_cue", False, "Draw a white stripe down each left limb (left/right "
-                      "told apart in one frame; train with --flip_prob=0); recorded in "
-                      "ROOT/synthetic.json.")
-    flags.DEFINE_bool("tags_only", False, "Only (re)write tags/NNNN.json of the set already in "
-                      "--out, re-rendering each video in memory from --seed (frames on disk are "
-                      "not touched; --videos/--frames/--height/--width come from the labels).")
-    flags.mark_flag_as_required("out")
-
-
-if __name__ == "__main__":
-    from dkd_tf.cli import errors
-    _define_flags()
-    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

@@ -56,7 +56,7 @@ JOINT_FLAGS = ("occluded", "limbs_crossing")
 TAG_NAMES = ("distractor_front", "distractor_behind", "occluder", "after_occlusion", "blur",
              "fast_camera", "limbs_crossing")
 CLEAN = "clean"
-_HINT = ("add tags to a synthetic set with `python -m dkd_tf.data.synthetic --tags_only --out "
+_HINT = ("add tags to a synthetic set with `python -m dkd_tf.make_synthetic --tags_only --out "
          "ROOT --seed S`")
 
 

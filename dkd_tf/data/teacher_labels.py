@@ -21,7 +21,7 @@ fields the Penn Action reader ignores (penn_action.read_field reads them):
 The crop follows the person: the first frame (and any frame after one where fewer than
 `min_follow_joints` joints were confident) is the whole frame padded square; after that, the box
 around the previous frame's confident keypoints, grown by `margin` of its size on each side. Each
-teacher crops that box at its own input size (dkd_tf.stream.crop_frame: the box's side x
+teacher crops that box at its own input size (dkd_tf.data.frame_crops.crop_frame: the box's side x
 CROP_MARGIN, integer coordinates at pixel centres) and its keypoints are mapped back to the frame.
 
 A teacher is anything with `.names` (its keypoint names, e.g. peers.COCO_NAMES), `.input_size`
@@ -42,7 +42,8 @@ from dkd_tf.core import joints as joints_lib
 from dkd_tf.data import penn_action
 from dkd_tf.data.photo_motion import downscale_matrix, transform_points
 from dkd_tf.pretrained import peers as peers_lib
-from dkd_tf.stream import FrameSource, crop_frame, full_frame_box
+from dkd_tf.data.video_frames import FrameSource
+from dkd_tf.data.frame_crops import crop_frame, full_frame_box
 
 JOINT_SET = joints_lib.PENN_ACTION
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")

@@ -3,9 +3,9 @@ check that the streamed keypoints score what the Keras evaluation scored.
 
     run(model_dir, out_dir, data_dir, keras_pck)
 
-1. export: export.tflite.export_tflite(model_dir, out_dir, 'none') writes initializer.tflite,
+1. export: dkd_tf.serving.tflite_export.export_tflite(model_dir, out_dir, 'none') writes initializer.tflite,
    stepper.tflite and manifest.json, and verifies them against Keras over >= 30 frames (it raises
-   export.verify.VerificationError otherwise);
+   dkd_tf.serving.verify.VerificationError otherwise);
 2. stream: the first held-out video of data_dir (Penn Action format, split 'test') goes through
    dkd_tf.stream (backend tflite) as a user would run it: crop started from the first frame's
    ground-truth box, then following the keypoints. Writes out_dir/overlay.mp4,
@@ -67,9 +67,10 @@ def save_overlay_frame(image: np.ndarray, entry: dict, names, edges, path: str,
     to at least PNG_MIN_HEIGHT rows so the skeleton reads well in a document, and save it."""
     import cv2
 
-    from dkd_tf import stream
+    from dkd_tf.tracking import drawing
+    from dkd_tf.tracking import pose_tracker
     from dkd_tf.data.frames import save_frame
-    result = stream.FrameResult.from_json(entry)
+    result = pose_tracker.FrameResult.from_json(entry)
     scale = max(1, int(np.ceil(PNG_MIN_HEIGHT / image.shape[0])))
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     if scale > 1:
@@ -79,7 +80,7 @@ def save_overlay_frame(image: np.ndarray, entry: dict, names, edges, path: str,
             result = dataclasses.replace(result,
                                          keypoints=(result.keypoints + 0.5) * scale - 0.5,
                                          crop=(result.crop + 0.5) * scale - 0.5)
-    bgr = stream.draw_pose(bgr, result, names, edges, keypoint_threshold, label)
+    bgr = drawing.draw_pose(bgr, result, names, edges, keypoint_threshold, label)
     save_frame(path, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     return path
 
@@ -113,7 +114,7 @@ def run(model_dir: str, out_dir: str, data_dir: str, keras_pck: float, *,
     Returns {'pck', 'keras_pck', 'difference', 'follow_pck', 'latency', 'files', 'manifest',
     'stream_summary'}; raises PCKMismatchError when the PCKs differ by more than `tolerance`.
     """
-    from export import tflite as tflite_export
+    from dkd_tf.serving import tflite_export
     # 1. Export (verifies itself: >= 30 frames through Keras and through the files).
     log("\n" + _cli("export.tflite", model_dir=model_dir, out_dir=out_dir, quantize="none"))
     sys.stdout.flush()
@@ -129,10 +130,10 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
     """Steps 2-4 on an existing verified export (e.g. a shipped preset): stream one held-out
     video with the follow crop, score every held-out video through the TFLite graphs (ground-truth
     crops, then the follow crop), and compare with keras_pck (skipped when None)."""
-    from dkd_tf import stream
+    from dkd_tf.tracking import video_stream
     from dkd_tf.data import penn_action
     from dkd_tf.data.frames import load_frame
-    from export import evaluate_stream
+    from dkd_tf.evaluation import stream_eval
     from dkd_tf.serving import runtimes
     from dkd_tf.serving import manifest as manifest_lib
 
@@ -161,7 +162,7 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
     say("\n" + _cli("dkd_tf.stream", model_dir=export_dir, video=frames_dir, backend="tflite",
                     bbox=bbox, out_video=files["overlay_video"],
                     out_json=files["keypoints_json"]))
-    streamed = stream.stream_video(export_dir, frames_dir, "tflite",
+    streamed = video_stream.stream_video(export_dir, frames_dir, "tflite",
                                    out_video=files["overlay_video"],
                                    out_json=files["keypoints_json"], bbox=np.array(box, np.float32),
                                    progress=progress, runner=runner, log=log)
@@ -177,11 +178,11 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
     # 3. PCK of the TFLite stream with the Keras evaluation's protocol, and latency.
     say("\n" + _cli("export.evaluate_stream", export_dir=export_dir, data_dir=data_dir,
                     crop="gt", backend="tflite", out_json=files["eval_json"]))
-    gt = evaluate_stream.evaluate_stream(export_dir, data_dir, crop="gt", runner=runner,
+    gt = stream_eval.evaluate_stream(export_dir, data_dir, crop="gt", runner=runner,
                                          progress=progress, log=log)
     say(_cli("export.evaluate_stream", export_dir=export_dir, data_dir=data_dir,
              crop="follow", backend="tflite"))
-    follow = evaluate_stream.evaluate_stream(export_dir, data_dir, crop="follow", runner=runner,
+    follow = stream_eval.evaluate_stream(export_dir, data_dir, crop="follow", runner=runner,
                                              log=lambda *_: None)
     diff = abs(gt["pck"] - float(keras_pck)) if keras_pck is not None else float("nan")
     passed = _agrees(diff, tolerance) if keras_pck is not None else None
@@ -191,7 +192,7 @@ def showcase(export_dir: str, out_dir: str, data_dir: str, keras_pck: float | No
               "latency": gt["latency"], "num_videos": gt["num_videos"],
               "num_frames": gt["num_frames"], "runner": runner.describe()}
     with open(files["eval_json"], "w") as f:
-        json.dump(evaluate_stream.json_ready({**report, "evaluation": gt}), f, indent=1)
+        json.dump(stream_eval.json_ready({**report, "evaluation": gt}), f, indent=1)
     precision = manifest_lib.PRECISION_NAMES[runner.quantization]
     lines = [f"\nTFLite {precision} stream ({runner.describe()}), {gt['num_videos']} held-out "
              f"videos, {gt['num_frames']} frames, input {runner.input_size}x{runner.input_size}:",

@@ -18,7 +18,7 @@ import os
 import cv2
 import numpy as np
 
-from dkd_tf import stream
+from dkd_tf.tracking import video_stream
 from dkd_tf.data import footage
 
 CLIP = "Pose2Sim/Demo_SinglePerson/videos/cam04.mp4"  # held out of the real-world training
@@ -77,7 +77,7 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
         log(f"$ python -m dkd_tf.stream --video {video} "
             + (f"--model_dir {mdir} " if mdir else f"(peer {PEER}) ")
             + f"--out_video {stem}.mp4 --out_json {stem}.json")
-        out = stream.stream_video(mdir, video, "tflite", stem + ".mp4", stem + ".json",
+        out = video_stream.stream_video(mdir, video, "tflite", stem + ".mp4", stem + ".json",
                                   runner=runner, progress=False, log=log)
         outputs[label], summaries[label] = out, out["summary"]
     png = side_by_side(overlays, min(PNG_FRAME, len(outputs[name]["frames"]) - 1),

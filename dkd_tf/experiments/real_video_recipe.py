@@ -104,7 +104,7 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
                                 f"--model_dir={w('real_baseline')}")),
         Step("train_dkd", ("dkd_tf.train", "--flagfile=configs/real_dkd.flags",
                            f"--data_dir={w('real_clips')}", f"--model_dir={w('real_dkd')}")),
-        Step("ship", ("dkd_tf.presets.real_world_video", f"--dkd_dir={w('real_dkd')}",
+        Step("ship", ("dkd_tf.make_video_preset", f"--dkd_dir={w('real_dkd')}",
                       f"--baseline_dir={w('real_baseline')}",
                       f"--test_dirs={w('photo_clips_test')},{w('real_clips_test_tb')}",
                       f"--find_dirs={w('real_clips_test_tb')}",

@@ -20,7 +20,6 @@ import keras
 import tensorflow as tf
 
 # Importing the model module registers DKD and its layers for safe_mode loading.
-from dkd_tf.cli import errors
 from dkd_tf.training import run_state
 from dkd_tf.models import dkd as dkd_lib  # noqa: F401
 from dkd_tf.training.trainer import CONFIG_FILE, MODEL_FILE
@@ -130,6 +129,3 @@ def write_saved_model(graphs: InferenceGraphs, path: str) -> str:
     archive.write_out(path, verbose=False)
     return path
 
-
-# For the CLIs, kept here for the commands that import it from this module.
-quiet_tf_logging = errors.quiet_tf_logging

@@ -302,7 +302,7 @@ class KerasRunner(Runner):
 class PeerRunner:
     """A published pose network (dkd_tf.pretrained.peers: MoveNet, BlazePose) behind the
     runner interface, so that a peer streams through exactly our crop, follow and
-    re-initialization policy (dkd_tf.stream.PoseTracker) and is scored beside our exports on
+    re-initialization policy (dkd_tf.tracking.pose_tracker.PoseTracker) and is scored beside our exports on
     the same frames. Both graphs are the peer on the crop (it has no state); in place of
     heatmaps they return keypoints [1, K, 3] (x, y in crop pixels, confidence) mapped to
     `joint_set` by name (peers.to_joint_set), which `yields_keypoints` tells the tracker."""

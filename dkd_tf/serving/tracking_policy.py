@@ -1,6 +1,6 @@
 """The streaming tracker's default constants, in one place for dkd_tf.stream and the manifest.
 
-dkd_tf.stream.PoseTracker applies them (its flags default to them); dkd_tf/serving/manifest.py writes them
+dkd_tf.tracking.pose_tracker.PoseTracker applies them (its flags default to them); dkd_tf/serving/manifest.py writes them
 into every manifest's `tracker` entry, so the Android app reads them from the export instead of
 copying them. Their meaning (DESIGN.md, "Beyond the paper"):
   reinit_threshold    re-run the initializer when a frame's mean peak confidence is below (0: off)
@@ -38,7 +38,7 @@ def to_json() -> dict:
         "follow_max_resize": DEFAULT_FOLLOW_MAX_RESIZE,
         "follow_smoothing": DEFAULT_FOLLOW_SMOOTHING,
         "follow_scale_range": list(FOLLOW_SCALE_RANGE),
-        "description": "defaults of dkd_tf.stream.PoseTracker (dkd_tf/serving/tracking_policy.py): "
+        "description": "defaults of dkd_tf.tracking.pose_tracker.PoseTracker (dkd_tf/serving/tracking_policy.py): "
                        "re-initialize when the mean peak confidence is below reinit_threshold, "
                        "every reinit_every frames and after an unreadable frame; the next crop is "
                        "the box of the keypoints when at least max(2, ceil(K/3)) have confidence "

@@ -19,7 +19,7 @@ import org.dkdtf.posedemo.data.Pose;
 /**
  * The camera frame, scaled to fit, with the skeleton on top: the manifest's edges between
  * keypoints whose confidence reaches the tracker's keypoint threshold (left side blue, right side
- * orange, centre green, as dkd_tf.stream.draw_pose), joints below it grey, and the crop square.
+ * orange, centre green, as dkd_tf.tracking.drawing.draw_pose), joints below it grey, and the crop square.
  */
 public final class OverlayView extends View {
     private final Paint bitmapPaint = new Paint(Paint.FILTER_BITMAP_FLAG);

@@ -9,7 +9,7 @@ import org.dkdtf.posedemo.data.Pose;
 import org.dkdtf.posedemo.ml.PoseModel;
 
 /**
- * Frame-by-frame tracking with the two graphs: the Java twin of dkd_tf.stream.PoseTracker, with
+ * Frame-by-frame tracking with the two graphs: the Java twin of dkd_tf.tracking.pose_tracker.PoseTracker, with
  * the same policies, constants (from the manifest) and float32 arithmetic, checked against it by
  * the golden vectors.
  *

@@ -2,7 +2,7 @@ package org.dkdtf.posedemo.core;
 
 /**
  * The tracker's constants, as the manifest's {@code tracker} entry carries them (written from
- * dkd_tf/serving/tracking_policy.py). Meaning as in dkd_tf.stream.PoseTracker; the with* methods give a
+ * dkd_tf/serving/tracking_policy.py). Meaning as in dkd_tf.tracking.pose_tracker.PoseTracker; the with* methods give a
  * copy with one value overridden (a user setting, a test scenario).
  */
 public final class TrackerConfig {

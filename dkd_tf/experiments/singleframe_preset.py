@@ -1,6 +1,6 @@
 """Ship the real-world single-frame pair (P and the F-path Baseline) as a preset, with its card.
 
-    python -m dkd_tf.presets.real_world --initializer_dir runs/lsp_initializer \\
+    python -m dkd_tf.make_singleframe_preset --initializer_dir runs/lsp_initializer \\
         --baseline_dir runs/lsp_baseline_lightning --data_dir ../shared/data
 
 Both models are copied as inference-only Keras model directories, exported to TFLite (fp16
@@ -19,7 +19,6 @@ import os
 import shutil
 import time
 
-from absl import flags
 
 from dkd_tf.core import joints as joints_lib
 from dkd_tf.evaluation import metrics
@@ -149,7 +148,7 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     from dkd_tf.data import lsp
     from dkd_tf.pretrained import peers as peers_lib
     from dkd_tf.serving import graphs as graphs_lib
-    from export import tflite as tflite_export
+    from dkd_tf.serving import tflite_export
     start = time.time()
     runs = {"initializer": initializer_dir, "baseline": baseline_dir}
     for member, run in runs.items():  # before any slow work: both runs finished and whole
@@ -191,7 +190,7 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
         diff = metrics.paired_bootstrap(acc[a], acc[c], "torso")
         comparisons[f"{a} - {c}"] = {"diff": diff["difference"], "low": diff["low"],
                                          "high": diff["high"]}
-    info = {"produced_by": f"python -m dkd_tf.presets.real_world --initializer_dir "
+    info = {"produced_by": f"python -m dkd_tf.make_singleframe_preset --initializer_dir "
                            f"{initializer_dir} --baseline_dir {baseline_dir} --data_dir {data_dir}",
             "trained_by": commands,
             "machine": presets.machine(),
@@ -211,22 +210,3 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     for key, d in comparisons.items():
         log(f"{key}: {d['diff']:+.1f} ({d['low']:+.1f} to {d['high']:+.1f}) torso PCK@0.2")
     return root
-
-
-def main(argv):
-    del argv
-    ship(FLAGS.initializer_dir, FLAGS.baseline_dir, FLAGS.data_dir, num_threads=FLAGS.num_threads)
-
-
-FLAGS = flags.FLAGS
-
-if __name__ == "__main__":
-    flags.DEFINE_string("initializer_dir", "runs/lsp_initializer", "The trained P run "
-                        "(configs/lsp_initializer.flags).")
-    flags.DEFINE_string("baseline_dir", "runs/lsp_baseline_lightning", "The trained F-path "
-                        "Baseline run (configs/lsp_baseline_lightning.flags).")
-    flags.DEFINE_string("data_dir", "../shared/data", "Folder holding lsp/ (its test half is "
-                        "scored).")
-    flags.DEFINE_integer("num_threads", 1, "LiteRT threads for the latency column.")
-    from dkd_tf.cli import errors
-    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

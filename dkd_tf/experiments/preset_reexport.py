@@ -1,6 +1,6 @@
 """Re-export a shipped preset's DKD with the current exporter and tracker, without retraining.
 
-    python -m dkd_tf.presets.reexport --preset reference --data_dir demo_out/data
+    python -m dkd_tf.reexport_preset --preset reference --data_dir demo_out/data
 
 Why: an export carries more than the weights (the manifest's decoding rule and tracker constants,
 which the Android app reads from it; the graph rewrites). When those change, the shipped export
@@ -18,7 +18,6 @@ import datetime
 import os
 import shutil
 
-from absl import flags
 
 from dkd_tf import presets
 
@@ -31,7 +30,7 @@ def reexport(name: str, data_dir: str, out_dir: str, log=print) -> dict:
     from dkd_tf.training import trainer
     from dkd_tf.data import datasets
     from dkd_tf.experiments import demo_export
-    from export import tflite as tflite_export
+    from dkd_tf.serving import tflite_export
     meta = presets.verify(name)
     root = presets.preset_dir(name)
     data = meta["data"]
@@ -59,7 +58,7 @@ def reexport(name: str, data_dir: str, out_dir: str, log=print) -> dict:
     results.update(dkd_follow_crop_pck=report["follow_pck"], dkd_tflite_gt_crop_pck=report["pck"])
     # A preset names no machine's folder: an absolute data_dir is recorded as DATA.
     shown = "DATA" if os.path.isabs(data_dir) else data_dir
-    command = f"python -m dkd_tf.presets.reexport --preset {name} --data_dir {shown}"
+    command = f"python -m dkd_tf.reexport_preset --preset {name} --data_dir {shown}"
     refreshed = list(meta.get("exports_refreshed", [])) + [{
         "command": command, "commit": presets.git_commit(),
         "date": datetime.date.today().isoformat(), "replaced": previous}]
@@ -75,20 +74,3 @@ def reexport(name: str, data_dir: str, out_dir: str, log=print) -> dict:
     log(f"re-exported {os.path.join(root, EXPORT_MEMBER)}: follow-crop PCK "
         f"{previous['dkd_follow_crop_pck']} -> {report['follow_pck']:.2f}")
     return presets.verify(name)
-
-
-def main(argv):
-    del argv
-    reexport(FLAGS.preset, FLAGS.data_dir, FLAGS.out_dir)
-
-
-FLAGS = flags.FLAGS
-
-if __name__ == "__main__":
-    flags.DEFINE_string("preset", "reference", "Shipped preset whose DKD export to remake.")
-    flags.DEFINE_string("data_dir", "demo_out/data", "The preset's synthetic set (generated "
-                        "here when missing, from preset.json's data entry).")
-    flags.DEFINE_string("out_dir", "runs/reexport", "Where the stream check writes its overlay "
-                        "and keypoints.")
-    from dkd_tf.cli import errors
-    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

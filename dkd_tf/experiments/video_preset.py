@@ -1,6 +1,6 @@
 """Ship the real-world DKD (and its Baseline with the same F) as a preset, with its card.
 
-    python -m dkd_tf.presets.real_world_video --dkd_dir runs/real_dkd \\
+    python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd \\
         --baseline_dir runs/real_baseline \\
         --test_dirs runs/photo_clips_test,runs/real_clips_test_tb \\
         --find_dirs runs/real_clips_test_tb --verify_video runs/vtest_test_tb
@@ -13,7 +13,7 @@ tens of MB (`python -m export.tflite --model_dir <preset>/dkd --out_dir OUT` mak
 There is no int8 member: full-int8 and int8-weight exports of this DKD fail the parity rule.
 
 Every export and the published peers (MoveNet Lightning and Thunder) are then streamed over the
-held-out clips of each --test_dirs entry by export.evaluate_stream.compare_streams: the same
+held-out clips of each --test_dirs entry by dkd_tf.evaluation.stream_eval.compare_streams: the same
 frames, the same first box and the same follow-crop policy, scored by person size at 0.2 and 0.1,
 with jitter (median joint acceleration) and the paired-bootstrap differences DKD - Baseline,
 DKD - Lightning and fp16 - fp32. Costs are measured in the same run: GMACs counted on the TFLite
@@ -29,10 +29,9 @@ import os
 import shutil
 import time
 
-from absl import flags
 
 from dkd_tf import presets
-from dkd_tf.presets import real_world
+from dkd_tf.experiments import singleframe_preset
 
 NAME = "dkd_movenet_video"
 PEERS = ("movenet_lightning", "movenet_thunder")
@@ -104,7 +103,7 @@ def model_card(meta: dict) -> str:
         "",
         "## Results on held-out real clips",
         "",
-        "Every row streamed by `export.evaluate_stream.compare_streams` over the same frames from "
+        "Every row streamed by `dkd_tf.evaluation.stream_eval.compare_streams` over the same frames from "
         "the same first box, the crop then following the row's own keypoints; PCK by person "
         "size; jitter is the median joint acceleration in % of the person size per frame^2 "
         "(lower is steadier).",
@@ -181,7 +180,7 @@ def _check_dirs(test_dirs, find_dirs, verify_video) -> None:
 
 
 def export_member(model_dir: str, out: str, quantize: str, verify_video: str, log=print) -> str:
-    from export import tflite as tflite_export
+    from dkd_tf.serving import tflite_export
     log(f"$ python -m export.tflite --model_dir {model_dir} --out_dir {out} --quantize "
         f"{quantize} --verify_video {verify_video}")
     tflite_export.export_tflite(model_dir, out, quantize, video=verify_video,
@@ -192,19 +191,20 @@ def export_member(model_dir: str, out: str, quantize: str, verify_video: str, lo
 def _test_entry(data_dir: str, comparison: dict, **extra) -> dict:
     """A test dir's comparison as preset.json records it: named by the folder, described by
     TEST_ABOUT, JSON-ready, no machine's paths."""
-    from export import evaluate_stream
+    from dkd_tf.evaluation import stream_eval
     base = os.path.basename(os.path.normpath(data_dir))
     return {"name": base, "about": TEST_ABOUT.get(base, ""), **extra,
-            "comparison": without_paths(evaluate_stream.json_ready(comparison))}
+            "comparison": without_paths(stream_eval.json_ready(comparison))}
 
 
 def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos: int = 0,
           runs_timed: int = 30, peers=PEERS, log=print) -> dict:
     """{'tests', 'no_box', 'costs'} of the exports {(member, suffix): export dir} beside the
     peers (module docstring)."""
-    from dkd_tf import stream
+    from dkd_tf.serving import tracking_policy
+    from dkd_tf.tracking import pose_tracker
     from dkd_tf.pretrained import peers as peers_lib
-    from export import evaluate_stream
+    from dkd_tf.evaluation import stream_eval
     from dkd_tf.serving import runtimes
     runners = {ROWS[k]: runtimes.open_runner("tflite", d, num_threads)
                for k, d in exports.items()}
@@ -214,7 +214,7 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     tests = []
     for d in test_dirs:
         log(f"streaming {len(runners)} rows over {d}")
-        comparison = evaluate_stream.compare_streams(runners, d, "all", "follow",
+        comparison = stream_eval.compare_streams(runners, d, "all", "follow",
                                                      max_videos or None, pairs, log=log)
         tests.append(_test_entry(d, comparison))
     no_box = []
@@ -222,15 +222,15 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
                  if k in runners}
     finders = {"": None}
     if FINDER in peers:
-        finders[FINDER] = stream.open_finder(FINDER, runners["DKD fp16"], num_threads)
+        finders[FINDER] = pose_tracker.open_finder(FINDER, runners["DKD fp16"], num_threads)
     for d in find_dirs:
         for key, finder in finders.items():
             log(f"streaming {len(find_rows)} rows over {d} with no first box"
                 + (f", {key} finding the person" if key else ""))
-            comparison = evaluate_stream.compare_streams(
+            comparison = stream_eval.compare_streams(
                 find_rows, d, "all", "find", max_videos or None,
                 [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
-                reinit_threshold=stream.DEFAULT_REINIT_THRESHOLD, finder=finder)
+                reinit_threshold=tracking_policy.DEFAULT_REINIT_THRESHOLD, finder=finder)
             no_box.append(_test_entry(d, comparison, finder=key))
     files = {}
     for (member, suffix), d in exports.items():
@@ -239,7 +239,7 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
             files[f"{label} initializer"] = os.path.join(d, "initializer.tflite")
             files[f"{label} stepper"] = os.path.join(d, "stepper.tflite")
     files.update({k: peers_lib.tflite_file(k) for k in peers})
-    costs = real_world.cost_rows(files, num_threads, runs_timed)
+    costs = singleframe_preset.cost_rows(files, num_threads, runs_timed)
     log(format_costs(costs))
     return {"tests": tests, "no_box": no_box, "costs": costs}
 
@@ -281,7 +281,7 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
                     quantize, verify_video, log)
     scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed, peers,
                    log)
-    info = {"produced_by": f"python -m dkd_tf.presets.real_world_video --dkd_dir {dkd_dir} "
+    info = {"produced_by": f"python -m dkd_tf.make_video_preset --dkd_dir {dkd_dir} "
                            f"--baseline_dir {baseline_dir} --test_dirs {','.join(test_dirs)} "
                            f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}",
             "trained_by": ["python -m dkd_tf.train --flagfile configs/real_dkd.flags",
@@ -323,7 +323,7 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
     info = {k: v for k, v in meta.items() if k not in ("format_version", "name", "files")}
     info.update(scores, commit=presets.git_commit(), date=datetime.date.today().isoformat(),
                 machine=presets.machine(), wall_minutes=round((time.time() - start) / 60, 1),
-                rescored_by=f"python -m dkd_tf.presets.real_world_video --rescore --test_dirs "
+                rescored_by=f"python -m dkd_tf.make_video_preset --rescore --test_dirs "
                             f"{','.join(test_dirs)} --find_dirs {','.join(find_dirs)} "
                             f"--verify_video {verify_video}")
     with open(os.path.join(root, presets.CARD_FILE), "w") as f:
@@ -332,37 +332,3 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
                   root=os.path.dirname(root))
     presets.verify(name)  # the same files: only the results changed
     return root
-
-
-def main(argv):
-    del argv
-    if FLAGS.rescore:
-        rescore(NAME, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
-                num_threads=FLAGS.num_threads)
-        return
-    ship(FLAGS.dkd_dir, FLAGS.baseline_dir, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
-         num_threads=FLAGS.num_threads)
-
-
-FLAGS = flags.FLAGS
-
-if __name__ == "__main__":
-    flags.DEFINE_string("dkd_dir", "runs/real_dkd", "The trained DKD run "
-                        "(configs/real_dkd.flags).")
-    flags.DEFINE_string("baseline_dir", "runs/real_baseline", "The trained Baseline run "
-                        "(configs/real_baseline.flags).")
-    flags.DEFINE_list("test_dirs", ["runs/photo_clips_test", "runs/real_clips_test_tb"],
-                      "Held-out Penn Action format clip dirs to score on (docs/real_video_data.md "
-                      "makes them).")
-    flags.DEFINE_list("find_dirs", ["runs/real_clips_test_tb"], "Held-out clip dirs also "
-                      "streamed with no first box (as dkd_tf.stream without --bbox: the whole "
-                      "first frame, then follow; re-initializing below the stream's default "
-                      "confidence).")
-    flags.DEFINE_string("verify_video", "runs/vtest_test_tb", "Parity clip of the exports "
-                        "(export.tflite --verify_video): a Penn Action format data dir of real "
-                        "people (labelled-box crops) or a video.")
-    flags.DEFINE_bool("rescore", False, "Score the shipped preset again (same model files, "
-                      "verified; results and card rewritten) instead of shipping the runs.")
-    flags.DEFINE_integer("num_threads", 1, "LiteRT threads for streaming and latency.")
-    from dkd_tf.cli import errors
-    errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

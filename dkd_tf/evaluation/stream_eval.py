@@ -1,0 +1,215 @@
+"""Exports and peers scored on labelled clips as a device runs them: frame by frame, own crops.
+
+Each clip goes through a PoseTracker with the crop policy asked for: 'gt' (the labelled box each
+frame), 'follow' (the first labelled box, then the tracker's own follow crop) or 'find' (no box:
+the whole frame first). PCK@0.2/0.1 by person size, jitter (median joint acceleration) and
+latency per model; compare_streams gives a paired bootstrap interval of one model minus another
+over the same clips.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from dkd_tf.serving.tracking_policy import DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_SMOOTHING
+
+
+# gt: every frame cropped around its labelled box (the paper's protocol); follow: frame 1's
+# labelled box, then the box follows the predicted keypoints; find: no box at all, as
+# `dkd_tf.stream` without --bbox (the initializer reads the whole first frame, then follows).
+CROPS = ("gt", "follow", "find")
+FOLLOWING = ("follow", "find")
+
+
+def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
+                    backend: str = "tflite", split: str = "test", max_videos: int | None = None,
+                    alpha: float = 0.2, reinit_threshold: float = 0.0, reinit_every: int = 0,
+                    num_threads: int | None = None, runner=None, progress: bool = False,
+                    log=print, allow_unverified: bool = False,
+                    follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING,
+                    follow_margin: float = DEFAULT_FOLLOW_MARGIN, finder=None) -> dict:
+    """Stream the videos of `split` and score them.
+
+    Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
+    dkd_tf.evaluation.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
+    'num_videos', 'num_frames', 'crop', 'backend', 'predictions': {video_id: [T, K, 2]}}.
+    """
+    from dkd_tf.data import penn_action
+    from dkd_tf.data.frames import load_frame
+    from dkd_tf.evaluation import metrics
+    from dkd_tf.serving import manifest as manifest_lib
+    from dkd_tf.serving import runtimes
+    from dkd_tf.tracking import pose_tracker
+    if crop not in CROPS:
+        raise ValueError(f"crop must be one of {CROPS}, got {crop!r}")
+    if runner is None:
+        runner = runtimes.open_runner(backend, export_dir, num_threads,
+                                      allow_unverified=allow_unverified)
+    runner.warmup()  # one-time costs are no per-frame latency
+    joint_set = manifest_lib.joint_set(runner.manifest)
+    records = penn_action.read_split(data_dir, split)
+    if not records:
+        raise ValueError(f"{data_dir}: no {split} videos")
+    if max_videos:
+        records = records[:max_videos]
+    if records[0].joint_set != joint_set.name:
+        raise ValueError(f"{data_dir} is labelled with joint set {records[0].joint_set!r}, the "
+                         f"export predicts {joint_set.name!r}")
+    tracker = pose_tracker.PoseTracker(runner, reinit_threshold=reinit_threshold,
+                                 reinit_every=reinit_every, follow=(crop in FOLLOWING),
+                                 follow_smoothing=follow_smoothing, follow_margin=follow_margin,
+                                 finder=finder)
+    predictions = {}
+    start = time.perf_counter()
+    iterator = records
+    if progress:
+        from tqdm import tqdm
+        iterator = tqdm(records, unit="video", file=sys.stderr)
+    for rec in iterator:
+        tracker.reset(None if crop == "find" else rec.bboxes[0])
+        pred = np.zeros(rec.joints.shape, np.float32)
+        for t, path in enumerate(rec.frame_paths):
+            box = rec.bboxes[t] if crop == "gt" else None
+            result = tracker.process(load_frame(path), t, box=box)
+            pred[t] = result.keypoints
+        predictions[rec.video_id] = pred
+    wall = time.perf_counter() - start
+    acc = metrics.score_records(joint_set, records, predictions,
+                                source=f"{runner.describe()} predictions")
+    table = acc.result(alpha=alpha, norm="person")
+    lat = tracker.latency_summary()
+    out = {
+        "pck": float(table["mean"]), "alpha": alpha, "norm": "person", "pck_table": table,
+        "median_latency_ms": {g: lat[g]["median_ms"] for g in lat}, "latency": lat,
+        "num_videos": len(records), "num_frames": acc.num_frames, "crop": crop,
+        "follow_smoothing": tracker.follow_smoothing if crop in FOLLOWING else None,
+        "follow_margin": tracker.follow_margin if crop in FOLLOWING else None,
+        "backend": runner.backend, "runner": runner.describe(),
+        "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
+        "predictions": predictions, "accumulator": acc, "records": records,
+    }
+    lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "
+             f"of {data_dir}, crop={crop}"
+             + (f" (follow_smoothing {tracker.follow_smoothing:g}, follow_margin "
+                f"{tracker.follow_margin:g})" if crop in FOLLOWING else "")
+             + ":",
+             f"  PCK@{alpha:g} (person size): {out['pck']:.2f}"]
+    for g in ("initializer", "stepper"):
+        if lat[g]["runs"]:
+            lines.append(f"  {g:11s} median {lat[g]['median_ms']:.2f} ms  p90 "
+                         f"{lat[g]['p90_ms']:.2f} ms  ({lat[g]['runs']} runs)")
+    log("\n".join(lines))
+    return out
+
+
+def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str = "follow",
+                    max_videos: int | None = None, compare=(), samples: int = 1000,
+                    log=print, **stream_kwargs) -> dict:
+    """Several runners (our exports, and published peers through runtimes.PeerRunner) streamed
+    over the same videos with the same crop policy, from the same first box, and scored alike.
+
+    runners: {row name: runner}. compare: (a, b) row-name pairs reported as a - b with a
+    paired-bootstrap 95 % interval over the videos (metrics.paired_bootstrap). Returns
+    {'rows': {name: {'pck_0.2', 'pck_0.1' (person size), 'torso_0.2', 'jitter' (metrics.jitter),
+    'initializer_ms', 'stepper_ms' (medians of this sequential run), 'reinit_reasons',
+    'runner'}}, 'labels_jitter': the labels' own jitter, 'pairs': {'a - b': {alpha: interval}},
+    'num_videos', 'num_frames', 'crop', 'split', 'data_dir'}, and prints the table."""
+    from dkd_tf.evaluation import metrics
+    for a, b in compare:  # before any streaming
+        if a not in runners or b not in runners:
+            raise ValueError(f"--compare {a}:{b}: no row named {a if a not in runners else b} "
+                             f"(rows: {', '.join(runners)})")
+    results = {name: evaluate_stream(None, data_dir, crop, split=split, max_videos=max_videos,
+                                     runner=runner, log=lambda *_: None, **stream_kwargs)
+               for name, runner in runners.items()}
+    first = next(iter(results.values()))
+    records = first["records"]
+    rows = {}
+    for name, r in results.items():
+        acc = r["accumulator"]
+        rows[name] = {
+            "pck_0.2": acc.result(0.2, "person")["mean"],
+            "pck_0.1": acc.result(0.1, "person")["mean"],
+            "torso_0.2": acc.result(0.2, "torso")["mean"],
+            "jitter": metrics.jitter(records, r["predictions"]),
+            "initializer_ms": r["median_latency_ms"]["initializer"],
+            "stepper_ms": r["median_latency_ms"]["stepper"],
+            "reinit_reasons": r["reinit_reasons"], "runner": r["runner"]}
+    pairs = {}
+    for a, b in compare:
+        pairs[f"{a} - {b}"] = {str(alpha): metrics.paired_bootstrap(
+            results[a]["accumulator"], results[b]["accumulator"], "person", alpha, samples)
+            for alpha in (0.2, 0.1)}
+    labels = metrics.jitter(records, {r.video_id: r.joints for r in records})
+    out = {"rows": rows, "labels_jitter": labels, "pairs": pairs,
+           "num_videos": len(records), "num_frames": first["num_frames"], "crop": crop,
+           "split": split, "data_dir": data_dir}
+    log(format_comparison(out))
+    return out
+
+
+def format_comparison(out: dict) -> str:
+    lines = [f"{out['num_videos']} {out['split']} videos ({out['num_frames']} frames) of "
+             f"{out['data_dir']}, crop={out['crop']}, every row from the "
+             f"{'whole first frame' if out['crop'] == 'find' else 'same first box'}:",
+             f"  {'row':28s} {'PCK@0.2':>8s} {'PCK@0.1':>8s} {'torso@0.2':>9s} "
+             f"{'jitter':>7s} {'init ms':>8s} {'step ms':>8s}"]
+    for name, r in out["rows"].items():
+        lines.append(f"  {name:28s} {r['pck_0.2']:8.1f} {r['pck_0.1']:8.1f} "
+                     f"{r['torso_0.2']:9.1f} {r['jitter']['median']:7.2f} "
+                     f"{r['initializer_ms']:8.2f} {r['stepper_ms']:8.2f}")
+    lines.append(f"  jitter: median joint acceleration, % of the person size per frame^2 (the "
+                 f"labels' own: {out['labels_jitter']['median']:.2f}); PCK by person size")
+    for pair, by_alpha in out["pairs"].items():
+        for alpha, r in by_alpha.items():
+            lines.append(f"  {pair}, PCK@{alpha}: {r['difference']:+.1f} points (95 % interval "
+                         f"{r['low']:+.1f} to {r['high']:+.1f}, paired bootstrap over "
+                         f"{r['videos']} videos)")
+    return "\n".join(lines)
+
+
+def json_ready(obj):
+    """The result without predictions, accumulators and records, NaN -> null."""
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()
+                if k not in ("predictions", "accumulator", "records")}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+
+def _runners(f, export_dirs) -> dict:
+    """{row name: runner}: the exports (named by --names, else by folder), then the peers."""
+    from dkd_tf.pretrained import peers as peers_lib
+    from dkd_tf.serving import runtimes
+    names = list(f.names) if f.names else [os.path.basename(os.path.normpath(d))
+                                           for d in export_dirs]
+    if len(names) != len(export_dirs):
+        raise ValueError(f"--names has {len(names)} names for {len(export_dirs)} --export_dir "
+                         "entries")
+    for key in f.peers:  # before any model opens
+        if key not in peers_lib.PEERS:
+            raise ValueError(f"--peers {key}: unknown; choose from {', '.join(peers_lib.PEERS)}")
+    runners = {n: runtimes.open_runner(f.backend, d, f.num_threads or None,
+                                       allow_unverified=f.allow_unverified)
+               for n, d in zip(names, export_dirs)}
+    first = next(iter(runners.values()))
+    for key in f.peers:
+        runners[key] = runtimes.peer_like(key, first, f.num_threads or None)
+    return runners
+
+
+def _pairs(text) -> list:
+    pairs = []
+    for item in text:
+        a, sep, b = item.partition(":")
+        if not sep or not a or not b:
+            raise ValueError(f"--compare {item!r}: write pairs as A:B (row A minus row B)")
+        pairs.append((a, b))
+    return pairs
