@@ -359,7 +359,7 @@ class SignalTest(tf.test.TestCase):
 
 HOLD = """
 import os, sys, time
-from dkd_tf import run_lock
+from dkd_tf.core import run_lock
 run_lock.acquire(sys.argv[1])
 print("held", flush=True)
 if sys.argv[2] == "die":
@@ -459,10 +459,13 @@ class RunLockTest(tf.test.TestCase):
         # A symlink to the preset, removed right after use: tf.test's temp-dir cleanup follows
         # symlinks and would delete the preset's files.
         link = os.path.join(tempfile.mkdtemp(dir=_SHARED["root"]), "looks_like_mine")
+        new_run = os.path.join(presets.PRESETS_DIR, "new_run")
+        # Should the guard ever fail, the run it let through must not stay in the package.
+        self.addCleanup(shutil.rmtree, new_run, ignore_errors=True)
         os.symlink(preset, link)
         try:
             for model_dir in (preset, os.path.join(preset, "..", "dkd"), link,
-                              os.path.join(presets.PRESETS_DIR, "new_run")):
+                              new_run):
                 with self.subTest(model_dir=model_dir):
                     with self.assertRaisesRegex(run_state.RunStateError,
                                                 r"^--model_dir=.*: is inside the shipped presets"):
@@ -470,7 +473,7 @@ class RunLockTest(tf.test.TestCase):
         finally:
             os.remove(link)
         self.assertEqual(sorted(os.listdir(preset)), before)
-        self.assertFalse(os.path.exists(os.path.join(presets.PRESETS_DIR, "new_run")))
+        self.assertFalse(os.path.exists(new_run))
         presets.verify("reference")  # every file still has its checksum
         # The command line: one error line, exit 1, before any data or model is touched.
         proc = subprocess.run(

@@ -188,7 +188,7 @@ class TrainingTest(tf.test.TestCase):
 import json, tensorflow as tf
 cpu = tf.config.list_physical_devices('CPU')[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from dkd_tf import training
+from dkd_tf.training import trainer
 cfg = trainer.TrainConfig(**json.loads({json.dumps(cfg.__dict__)!r}))
 cfg.lr_decay_epochs = tuple(cfg.lr_decay_epochs)
 model = trainer.run_training(cfg)

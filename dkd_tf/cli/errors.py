@@ -1,8 +1,8 @@
 """One way for every command-line entry point to fail: `error: <file>: <problem>`, exit status 1.
 
-    from dkd_tf import cli_errors
+    from dkd_tf.cli import errors
     if __name__ == "__main__":
-        cli_errors.run(main)          # instead of absl.app.run(main)
+        errors.run(main)          # instead of absl.app.run(main)
 
 Data, predictions, model-directory, manifest and export errors already name their file in their
 message (DatasetError, ManifestError, RunStateError, ...); `run` prints that message on one line

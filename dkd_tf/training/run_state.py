@@ -32,6 +32,8 @@ import shutil
 
 from absl import logging
 
+from dkd_tf import presets
+from dkd_tf.core import output_paths
 from dkd_tf.training import train_config
 from dkd_tf.training.train_config import CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig
 
@@ -160,7 +162,6 @@ def config_problems(cfg) -> list[tuple[str, str]]:
          "another --model_dir (copy the member folder, e.g. dkd/, there to continue training it)")
     if not in_shipped_presets(cfg.model_dir):
         # A file on the way (a.txt/run) once surfaced as "File exists" from os.makedirs.
-        from dkd_tf.core import output_paths
         try:
             output_paths.check_dir(cfg.model_dir, flag="--model_dir")
         except output_paths.OutputPathError as e:
@@ -171,7 +172,7 @@ def config_problems(cfg) -> list[tuple[str, str]]:
 def in_shipped_presets(path) -> bool:
     """Whether path is, or is inside, dkd_tf/presets/ (shipped models: read-only to training,
     which once replaced a preset's model.keras and config.json when given its directory)."""
-    root = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "presets"))
+    root = os.path.realpath(presets.PRESETS_DIR)
     real = os.path.realpath(path)
     return real == root or real.startswith(root + os.sep)
 
@@ -594,7 +595,6 @@ def check_model_dir(model_dir) -> None:
     before they import it: it exists and is a folder; a preset member matches its preset.json
     (presets.verify_path); config.json and model.keras exist; model.keras is the model of the
     newest checkpoint (verify_model_dir). load_model_dir runs them first too."""
-    from dkd_tf import presets
     model_dir = os.fspath(model_dir)
     if not os.path.exists(model_dir):
         raise FileNotFoundError(f"{model_dir}: model directory does not exist")
@@ -620,7 +620,6 @@ def load_config(model_dir: str, verified: bool = False):
     is verified against its preset.json first (presets.verify_path; verified=True: the caller
     did), so every command that reads a model directory's settings checks the preset's
     checksums before it uses them."""
-    from dkd_tf import presets
     if not verified:
         presets.verify_path(model_dir)
     config_path = os.path.join(model_dir, CONFIG_FILE)
