@@ -13,7 +13,7 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from dkd_tf import bench
+from dkd_tf.benchmarks import measure
 from dkd_tf.benchmarks import costs, stepper_parts
 from dkd_tf.evaluation import speed_accuracy
 from dkd_tf.core import tflite_graphs
@@ -241,8 +241,8 @@ class BenchRunTest(tf.test.TestCase):
         cls.peer = write_peer(os.path.join(cls.root, "peer.tflite"))
 
     def test_peers_parts_peak_and_onnx_beside_in_one_loop(self):
-        model, cfg, _ = bench.load_or_build(None, self.model_dir)
-        out = bench.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=3, warmup=1,
+        model, cfg, _ = measure.load_or_build(None, self.model_dir)
+        out = measure.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=3, warmup=1,
                               num_threads=1, peers=[self.peer, self.peer], parts=True,
                               peak=True, beside=True, peak_shape=(8, 64, 32), name="tiny")
         self.assertEqual(out["name"], "tiny")
@@ -266,15 +266,15 @@ class BenchRunTest(tf.test.TestCase):
         self.assertEqual(out["beside"]["backend"], "onnx")
         self.assertIn("onnx", out["beside"]["runtime"])
         self.assertEqual(out["beside"]["graphs"]["stepper"]["latency"]["runs"], 3)
-        report = bench.format_report(out, "tiny")
+        report = measure.format_report(out, "tiny")
         for text in ("peer peer.tflite", "fp32 peak", "stepper parts", "F backbone",
                      "beside it, onnx"):
             self.assertIn(text, report)
         json.dumps(out)  # every number is JSON
 
     def test_the_exported_files_multiply_adds_are_counted_too(self):
-        model, cfg, _ = bench.load_or_build(None, self.model_dir)
-        out = bench.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=1, warmup=0)
+        model, cfg, _ = measure.load_or_build(None, self.model_dir)
+        out = measure.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=1, warmup=0)
         for name in ("initializer", "stepper"):
             lite = tflite_graphs.TFLiteGraph(os.path.join(self.export_dir, f"{name}.tflite"))
             self.assertEqual(out["graphs"][name]["file_macs"], lite.macs)
@@ -289,10 +289,10 @@ class BenchRunTest(tf.test.TestCase):
         super().tearDownClass()
 
     def test_tflite_export_is_timed_with_the_keras_graphs_cost(self):
-        model, cfg, source = bench.load_or_build(None, self.model_dir)
+        model, cfg, source = measure.load_or_build(None, self.model_dir)
         self.assertIn("trained model", source)
-        keras_out = bench.benchmark(model, cfg, SIZE, "keras", runs=3, warmup=1, video_length=10)
-        lite_out = bench.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=3, warmup=1,
+        keras_out = measure.benchmark(model, cfg, SIZE, "keras", runs=3, warmup=1, video_length=10)
+        lite_out = measure.benchmark(model, cfg, SIZE, "tflite", self.export_dir, runs=3, warmup=1,
                                    video_length=10)
         for name in ("initializer", "stepper"):
             self.assertEqual(lite_out["graphs"][name]["macs"], keras_out["graphs"][name]["macs"])
@@ -305,11 +305,11 @@ class BenchRunTest(tf.test.TestCase):
                                places=4)
 
     def test_export_of_another_input_size_is_refused(self):
-        model, cfg, _ = bench.load_or_build(None, self.model_dir)
-        with self.assertRaisesRegex(bench.BenchError, "the export takes state"):
-            bench.benchmark(model, cfg, 2 * SIZE, "tflite", self.export_dir, runs=1, warmup=0)
-        with self.assertRaisesRegex(bench.BenchError, "--export_dir"):
-            bench.benchmark(model, cfg, SIZE, "onnx", "", runs=1, warmup=0)
+        model, cfg, _ = measure.load_or_build(None, self.model_dir)
+        with self.assertRaisesRegex(measure.BenchError, "the export takes state"):
+            measure.benchmark(model, cfg, 2 * SIZE, "tflite", self.export_dir, runs=1, warmup=0)
+        with self.assertRaisesRegex(measure.BenchError, "--export_dir"):
+            measure.benchmark(model, cfg, SIZE, "onnx", "", runs=1, warmup=0)
 
     def test_cli_exports_an_untrained_architecture_to_time_it_in_tflite(self):
         scratch = os.path.join(self.root, "tmp")
@@ -351,7 +351,7 @@ class BenchRunTest(tf.test.TestCase):
         self.assertEqual(out["num_threads"], 1)
         self.assertEqual(out["peers"][0]["macs"], PEER_MACS)
         self.assertEqual(out["parts"]["sum_macs"], out["graphs"]["stepper"]["macs"])
-        self.assertEqual(out["fp32_peak"]["macs"], int(np.prod(bench.PEAK_SHAPE)))
+        self.assertEqual(out["fp32_peak"]["macs"], int(np.prod(measure.PEAK_SHAPE)))
         self.assertGreater(out["fp32_peak"]["gflops"], 0)
 
         # The speed-versus-accuracy plot joins it with a pck.json row of the same name.

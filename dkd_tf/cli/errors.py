@@ -47,7 +47,7 @@ def _known_types() -> tuple:
                          ("dkd_tf.core.run_lock", "RunLockError"),
                          ("dkd_tf.core.output_paths", "OutputPathError"),
                          ("dkd_tf.data.video_frames", "StreamError"),
-                         ("dkd_tf.bench", "BenchError"),
+                         ("dkd_tf.benchmarks.measure", "BenchError"),
                          ("dkd_tf.serving.manifest", "ManifestError"),
                          ("dkd_tf.serving.verify", "VerificationError"),
                          ("dkd_tf.experiments.demo_export", "PCKMismatchError")):
