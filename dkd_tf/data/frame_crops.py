@@ -17,6 +17,11 @@ from dkd_tf.data.video_frames import StreamError
 # imported on first use so that a command checks its inputs before TensorFlow loads.
 transforms = lazy_modules.module("dkd_tf.data.transforms")
 
+# What an evaluation crops around: the ground-truth person box, or the whole frame (as a
+# single-person peer with no box sees it).
+VIEWS = ("box", "image")
+
+
 def full_frame_box(height: int, width: int) -> np.ndarray:
     """The person box whose crop (box side * CROP_MARGIN) just covers the whole frame."""
     side = max(height, width) / transforms.CROP_MARGIN

@@ -19,25 +19,19 @@ import tensorflow as tf
 from dkd_tf.core import codec, joints as joints_lib
 from dkd_tf.evaluation import metrics
 from dkd_tf.training import run_state
-from dkd_tf.data import transforms
+from dkd_tf.data import frame_crops, transforms
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord
 from dkd_tf.pretrained import peers as peers_lib
 
-VIEWS = ("box", "image")
-
-
 def view_box(image_shape, box, view: str) -> np.ndarray:
     """The box a frame is cropped around: the ground-truth person box ('box'), or ('image') the
-    box whose crop (transforms.CROP_MARGIN larger) is exactly the frame padded to a square."""
+    box whose crop is exactly the frame padded to a square (frame_crops.full_frame_box)."""
     if view == "box":
         return np.asarray(box, np.float32)
     if view != "image":
-        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
-    h, w = image_shape[:2]
-    half = max(h, w) / transforms.CROP_MARGIN / 2.0
-    cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
-    return np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
+        raise ValueError(f"view must be one of {frame_crops.VIEWS}, got {view!r}")
+    return frame_crops.full_frame_box(*image_shape[:2])
 
 
 def load_model(model_dir: str):
