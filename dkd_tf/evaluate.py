@@ -50,9 +50,13 @@ from dkd_tf.cli.evaluate_flags import (
     SPLIT_PLACEHOLDER, data_config, parse_splits, sources, with_split)
 from dkd_tf.data import datasets
 from dkd_tf.data import tags as tags_lib
-from dkd_tf.evaluation import coherence, metrics, protocol, tag_scores
+from dkd_tf.core import lazy_modules
+from dkd_tf.evaluation import coherence, metrics, tag_scores
 from dkd_tf.pretrained import peers as peers_lib
-from dkd_tf.training import trainer
+from dkd_tf.training.train_config import MODEL_FILE
+
+# Imports TensorFlow: reached once a model is scored, after every row's files were checked.
+protocol = lazy_modules.module("dkd_tf.evaluation.protocol")
 
 
 evaluate_flags.define_flags()
@@ -82,7 +86,7 @@ def evaluate_model(model_dir, cfg):
         protocol.load_model(model_dir), records, cfg.input_size, joint_set,
         [float(s) for s in flags.FLAGS.test_scales], flags.FLAGS.flip_test,
         progress=_progress(os.path.basename(model_dir)), nonfinite=_nonfinite(),
-        source=os.path.join(model_dir, trainer.MODEL_FILE), view=flags.FLAGS.view)
+        source=os.path.join(model_dir, MODEL_FILE), view=flags.FLAGS.view)
     return acc, preds, records
 
 

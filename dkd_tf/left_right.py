@@ -139,21 +139,23 @@ def main(argv):
 
     from dkd_tf.cli import evaluate_flags
     from dkd_tf.data import datasets
-    from dkd_tf.evaluation import protocol
     f = flags.FLAGS
+    rows = []
     for name, kind, model_dir in evaluate_flags.sources(f):
         if kind != "model":
             raise app.UsageError("left_right reads heatmaps: give --model_dir, not "
-                                          "--predictions")
-        cfg = evaluate_flags.data_config(model_dir, None)
+                                 "--predictions")
+        rows.append((name, model_dir, evaluate_flags.data_config(model_dir, None)))
+    # Every row's config.json was read: TensorFlow loads only now (about 5 s).
+    from dkd_tf.evaluation import protocol
+    for name, model_dir, cfg in rows:
         joint_set, records = datasets.load(cfg, "test")
         if f.max_videos:
             records = records[:f.max_videos]
         predictor = protocol.StreamingPredictor(protocol.load_model(model_dir),
-                                                  cfg.input_size, joint_set)
+                                                cfg.input_size, joint_set)
         print(format_report(name, identity_report(predictor, records, joint_set)))
         print()
-
 
 if __name__ == "__main__":
     from dkd_tf.cli import errors, evaluate_flags

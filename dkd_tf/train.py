@@ -14,7 +14,7 @@ from absl import flags
 
 from dkd_tf.cli import errors
 from dkd_tf.cli.train_flags import config_from_flags, define_flags
-from dkd_tf.training import run_state, trainer
+from dkd_tf.training import run_state
 
 
 def dry_run(cfg, allow_changes=()) -> None:
@@ -39,6 +39,8 @@ def main(argv):
     if flags.FLAGS.dry_run:
         dry_run(cfg, allow)
         return 0
+    run_state.check_paths(cfg)  # a missing file is refused before TensorFlow loads (~5 s)
+    from dkd_tf.training import trainer
     trainer.run_training(cfg, allow_changes=allow)
     return 0
 

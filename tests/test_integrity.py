@@ -320,6 +320,16 @@ class FastRejectionTest(tf.test.TestCase):
              "missing/labels: labels directory is missing"),
             ("export.evaluate_stream", [f"--export_dir={missing}", f"--data_dir={clip_data}"],
              "missing: --export_dir: no such export or model directory"),
+            ("dkd_tf.train", ["--flagfile=configs/lsp_baseline_lightning.flags", f"--data_dir={missing}",
+                              f"--model_dir={missing}_run"],
+             "--data_dir=.*missing: no such directory"),
+            ("dkd_tf.train", ["--flagfile=configs/synthetic.flags",
+                              f"--model_dir={os.path.dirname(export)}/dkd"],
+             "--model_dir=.*dkd: is inside the shipped presets"),
+            ("dkd_tf.evaluate", [f"--model_dir={missing}"],
+             "missing/config.json: no training config"),
+            ("dkd_tf.left_right", [f"--model_dir={missing}"],
+             "missing/config.json: no training config"),
         ]
         for module, args, message in cases:
             with self.subTest(module=module, args=args):

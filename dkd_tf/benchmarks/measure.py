@@ -42,7 +42,8 @@ def load_or_build(cfg, model_dir: str):
     # discriminator is training-only: eta = 0 leaves it unbuilt (same inference graphs).
     arch = dataclasses.replace(run_state.unseeded(cfg), eta=0.0)
     model = trainer.build_model(arch, joint_set_of(cfg.dataset).num_joints)
-    return model, cfg, "architecture from the flags (random weights)"
+    missing = f"no trained model in {model_dir} (model.keras + config.json): " if model_dir else ""
+    return model, cfg, missing + "architecture from the flags (random weights)"
 
 
 def export_architecture(model, cfg, input_size: int, backend: str, root: str) -> str:

@@ -12,9 +12,9 @@ import os
 from absl import app, flags
 
 from dkd_tf.cli import train_flags
-from dkd_tf.evaluation import protocol
+from dkd_tf.data import frame_crops
 from dkd_tf.pretrained import peers as peers_lib
-from dkd_tf.training import run_state, trainer
+from dkd_tf.training import run_state, train_config
 
 
 SUB_JHMDB_SPLITS = (1, 2, 3)
@@ -88,9 +88,9 @@ def with_split(path: str, split) -> str:
     return path.replace(SPLIT_PLACEHOLDER, str(split))
 
 
-def data_config(model_dir: str | None, split: int | None) -> trainer.TrainConfig:
+def data_config(model_dir: str | None, split: int | None) -> train_config.TrainConfig:
     """The model's config (defaults without a model) with the explicit data flags and split."""
-    cfg = run_state.load_config(model_dir)[0] if model_dir else trainer.TrainConfig()
+    cfg = run_state.load_config(model_dir)[0] if model_dir else train_config.TrainConfig()
     trained_split = cfg.split
     explicit = {f: flags.FLAGS[f].value for f in DATA_FIELDS if flags.FLAGS[f].present}
     cfg = dataclasses.replace(cfg, **explicit)
@@ -145,7 +145,7 @@ def define_flags() -> None:
     flags.DEFINE_bool("by_tag", False, "Also score PCK per situation tag of the synthetic set "
                       "(its tags/NNNN.json files) and on clean frames, with the paired-bootstrap "
                       "interval of the first row minus each other per tag; adds pck_by_tag.png.")
-    flags.DEFINE_enum("view", "box", list(protocol.VIEWS), "Crop of each frame: 'box' around "
+    flags.DEFINE_enum("view", "box", list(frame_crops.VIEWS), "Crop of each frame: 'box' around "
                       "the labelled person box (the paper's protocol), 'image' the whole frame padded "
                       "to a square (as a single-person peer sees a photo).")
     flags.DEFINE_list("peers", [], "Published pose networks scored beside the models, on the same "

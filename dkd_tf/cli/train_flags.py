@@ -9,12 +9,12 @@ import dataclasses
 
 from absl import flags
 
-from dkd_tf.training import run_state, trainer
+from dkd_tf.training import run_state, train_config
 
 
 def define_flags():
     defined = set()
-    for field in dataclasses.fields(trainer.TrainConfig):
+    for field in dataclasses.fields(train_config.TrainConfig):
         if field.name in flags.FLAGS:  # already defined (evaluate imports these too)
             continue
         defined.add(field.name)
@@ -35,11 +35,11 @@ def define_flags():
                                  message=run_state.INPUT_SIZE_RULE)
 
 
-def config_from_flags() -> trainer.TrainConfig:
+def config_from_flags() -> train_config.TrainConfig:
     values = {}
-    for field in dataclasses.fields(trainer.TrainConfig):
+    for field in dataclasses.fields(train_config.TrainConfig):
         value = flags.FLAGS[field.name].value
         if isinstance(field.default, tuple):
             value = tuple(int(v) for v in value)
         values[field.name] = value
-    return trainer.TrainConfig(**values)
+    return train_config.TrainConfig(**values)

@@ -20,8 +20,8 @@ import keras
 import tensorflow as tf
 
 # Importing the model module registers DKD and its layers for safe_mode loading.
-from dkd_tf.training import run_state
 from dkd_tf.models import dkd as dkd_lib  # noqa: F401
+from dkd_tf.training import run_state
 from dkd_tf.training.trainer import CONFIG_FILE, MODEL_FILE
 from dkd_tf.serving import rewrites as rewrites_lib
 

@@ -144,13 +144,26 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     epochs = list(cfg.lr_decay_epochs)
     need("lr_decay_epochs", all(isinstance(e, int) and e >= 0 for e in epochs)
          and epochs == sorted(set(epochs)), "must be increasing non-negative epoch numbers")
-    weights = cfg.backbone_weights
-    need("backbone_weights", weights in ("", "imagenet", "movenet") or os.path.isfile(weights),
-         "must be '', 'imagenet', 'movenet' or an existing weights file")
-    need("backbone_weights", weights != "movenet" or any(
+    need("backbone_weights", cfg.backbone_weights != "movenet" or any(
         b.startswith("movenet_") for b in (cfg.initializer_backbone, cfg.encoder_backbone)),
          "'movenet' maps MoveNet's weights into movenet_* backbones: choose one with "
          "--initializer_backbone or --encoder_backbone")
+    return out + path_problems(cfg)
+
+
+def path_problems(cfg) -> list[tuple[str, str]]:
+    """[(field, problem)] for the files and directories a TrainConfig names (PATH_FIELDS and
+    --model_dir). Needs no TensorFlow, so a command rejects a missing file in well under a second,
+    before it imports the trainer."""
+    out = []
+
+    def need(field, ok, problem):
+        if not ok:
+            out.append((field, problem))
+
+    weights = cfg.backbone_weights
+    need("backbone_weights", weights in ("", "imagenet", "movenet") or os.path.isfile(weights),
+         "must be '', 'imagenet', 'movenet' or an existing weights file")
     for field in SEED_FIELDS:
         path = getattr(cfg, field)
         need(field, not path or os.path.isfile(path), "no such file (a trained .keras model)")
@@ -186,8 +199,20 @@ def validate_config(cfg, paths: bool = True) -> list[tuple[str, str]]:
     missing = [p for p in problems if p[0] in PATH_FIELDS]
     if not paths:
         problems = [p for p in problems if p[0] not in PATH_FIELDS]
-    if not problems:
-        return missing
+    if problems:
+        _raise(cfg, problems)
+    return missing
+
+
+def check_paths(cfg) -> None:
+    """Raise RunStateError naming every file or directory of cfg that cannot work (no
+    TensorFlow needed: see path_problems)."""
+    problems = path_problems(cfg)
+    if problems:
+        _raise(cfg, problems)
+
+
+def _raise(cfg, problems):
     first, *rest = problems
     lines = [f"--{field}={_show(getattr(cfg, field))}: {problem}" for field, problem in rest]
     raise RunStateError(f"--{first[0]}={_show(getattr(cfg, first[0]))}",
