@@ -176,6 +176,18 @@ class PeerJointsTest(tf.test.TestCase):
         xy, _ = peers.to_joint_set(bp, peers.BLAZEPOSE_NAMES, joints.LSP)
         self.assertEqual(xy[lsp.index("r_ankle"), 0], 28)  # BlazePose's right ankle
 
+    def test_the_mapping_is_found_once_and_a_missing_joint_is_refused_then(self):
+        mapping = peers.joint_mapping(peers.COCO_NAMES, joints.LSP)
+        self.assertLen(mapping, joints.LSP.num_joints)
+        shoulders = [peers.COCO_NAMES.index("l_shoulder"), peers.COCO_NAMES.index("r_shoulder")]
+        self.assertCountEqual(mapping[joints.LSP.index("neck")], shoulders)
+        kps = np.random.default_rng(0).random((17, 3)).astype(np.float32)
+        for got, want in zip(peers.map_keypoints(kps, mapping),
+                             peers.to_joint_set(kps, peers.COCO_NAMES, joints.LSP)):
+            self.assertAllEqual(got, want)
+        with self.assertRaisesRegex(ValueError, "have no 'l_wrist'"):
+            peers.joint_mapping([n for n in peers.COCO_NAMES if n != "l_wrist"], joints.LSP)
+
 
 class MoveNetMappingTest(tf.test.TestCase):
     """The real published MoveNet files (fetched with npm and cached on first use)."""

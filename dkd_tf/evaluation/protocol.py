@@ -125,6 +125,7 @@ def predict_peer_records(peer, records, joint_set, view: str = "box", progress=N
     cropped as our models' frames are (same view, same crop matrix), mapped to joint_set."""
     out = {}
     size = peer.input_size
+    mapping = peers_lib.joint_mapping(peer.names, joint_set)  # once, not per frame
     for i, rec in enumerate(records):
         frames = []
         for t, path in enumerate(rec.frame_paths):
@@ -133,7 +134,7 @@ def predict_peer_records(peer, records, joint_set, view: str = "box", progress=N
                 view_box(image.shape, rec.bboxes[t], view))
             m = transforms.crop_matrix(center, box_size, size)
             crop = transforms.warp_image(image, m, size).numpy()
-            xy, _ = peers_lib.to_joint_set(peer.predict(crop), peer.names, joint_set)
+            xy, _ = peers_lib.map_keypoints(peer.predict(crop), mapping)
             frames.append(transforms.invert_points(m.numpy(), xy))
         out[rec.video_id] = np.stack(frames)
         if progress:

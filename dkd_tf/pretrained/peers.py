@@ -119,18 +119,34 @@ def load(key: str, num_threads: int | None = None, log=None) -> Peer:
     return Peer(key, names, size, path, interp)
 
 
+def joint_mapping(names, joint_set: JointSet) -> list[list[int]]:
+    """For each joint of `joint_set`, the rows of a peer's keypoints (named `names`) it comes
+    from: its own row, or the rows DERIVED names. Computed once per peer and joint set
+    (map_keypoints applies it per frame); a joint the peer cannot give is a ValueError."""
+    index = {n: i for i, n in enumerate(names)}
+    out = []
+    for name in joint_set.names:
+        sources = (name,) if name in index else DERIVED.get(name)
+        if not sources or any(s not in index for s in sources):
+            raise ValueError(f"peer keypoints {list(names)[:3]}... have no {name!r} for "
+                             f"{joint_set.name}")
+        out.append([index[s] for s in sources])
+    return out
+
+
+def map_keypoints(keypoints: np.ndarray, mapping) -> tuple[np.ndarray, np.ndarray]:
+    """[N, 3] peer keypoints -> (xy [K, 2], confidence [K]) through joint_mapping's rows: a
+    derived joint is the mean of its sources, its confidence the minimum of theirs."""
+    xy = np.zeros((len(mapping), 2), np.float32)
+    conf = np.zeros(len(mapping), np.float32)
+    for k, rows in enumerate(mapping):
+        picked = keypoints[rows]
+        xy[k] = picked[:, :2].mean(0)
+        conf[k] = picked[:, 2].min()
+    return xy, conf
+
+
 def to_joint_set(keypoints: np.ndarray, names, joint_set: JointSet):
     """[N, 3] peer keypoints -> (xy [K, 2], confidence [K]) in `joint_set`'s order; joints the
     peer lacks come from DERIVED (their confidence the minimum of their sources')."""
-    index = {n: i for i, n in enumerate(names)}
-    xy = np.zeros((joint_set.num_joints, 2), np.float32)
-    conf = np.zeros(joint_set.num_joints, np.float32)
-    for k, name in enumerate(joint_set.names):
-        sources = (name,) if name in index else DERIVED.get(name)
-        if not sources or any(s not in index for s in sources):
-            raise ValueError(f"peer keypoints {names[:3]}... have no {name!r} for "
-                             f"{joint_set.name}")
-        rows = keypoints[[index[s] for s in sources]]
-        xy[k] = rows[:, :2].mean(0)
-        conf[k] = rows[:, 2].min()
-    return xy, conf
+    return map_keypoints(keypoints, joint_mapping(names, joint_set))

@@ -305,7 +305,7 @@ class PeerRunner:
     re-initialization policy (dkd_tf.tracking.pose_tracker.PoseTracker) and is scored beside our exports on
     the same frames. Both graphs are the peer on the crop (it has no state); in place of
     heatmaps they return keypoints [1, K, 3] (x, y in crop pixels, confidence) mapped to
-    `joint_set` by name (peers.to_joint_set), which `yields_keypoints` tells the tracker."""
+    `joint_set` by name (peers.joint_mapping), which `yields_keypoints` tells the tracker."""
 
     backend = "peer"
     yields_keypoints = True
@@ -315,7 +315,9 @@ class PeerRunner:
         from dkd_tf.data import transforms
         from dkd_tf.pretrained import fetch, peers
         self.peer = peers.load(key, num_threads, log)
-        self._to_joint_set = peers.to_joint_set  # per frame: bound once
+        # Which peer rows make each of our joints: found once here, applied per frame.
+        self._mapping = peers.joint_mapping(self.peer.names, joint_set)
+        self._map_keypoints = peers.map_keypoints
         self.key, self.joint_set, self.source = key, joint_set, self.peer.path
         s, k = self.peer.input_size, joint_set.num_joints
         self.input_size = s
@@ -330,8 +332,8 @@ class PeerRunner:
 
     def _run(self, frame):
         frame = np.asarray(frame, np.float32)
-        xy, conf = self._to_joint_set(self.peer.predict(frame[0] if frame.ndim == 4 else frame),
-                                      self.peer.names, self.joint_set)
+        xy, conf = self._map_keypoints(
+            self.peer.predict(frame[0] if frame.ndim == 4 else frame), self._mapping)
         return np.concatenate([xy, conf[:, None]], -1)[None], self._state
 
     def initialize(self, frame):
