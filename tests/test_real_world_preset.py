@@ -45,6 +45,11 @@ class RealWorldPresetTest(tf.test.TestCase):
         for row in ("movenet_thunder", "movenet_lightning", singleframe_preset.ROW_NAMES["initializer"]):
             self.assertIn(row, self.meta["results"])
             self.assertIn(f"| {row} | {self.meta['results'][row]['torso']['mean']:.1f} |", card)
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for command in self.meta["trained_by"]:  # each member names the recipe that made it
+            self.assertIn(command, card)
+            flagfile = command.split("--flagfile ", 1)[-1]
+            self.assertTrue(os.path.isfile(os.path.join(repo, flagfile)), command)
         text = open(os.path.join(presets.preset_dir(singleframe_preset.NAME), "preset.json")).read()
         self.assertNotIn("/work/", text)  # no preset file names a machine's folder
 

@@ -14,6 +14,7 @@ commit; README.md beside it is the model card (data, initial weights and their t
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import shutil
@@ -88,6 +89,22 @@ def format_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def train_command(run_dir: str) -> str:
+    """The training command of a run: the flagfile in configs/ whose --model_dir is run_dir (so a
+    preset names the recipe that made each member, a second fine-tuning cycle included)."""
+    configs = os.path.join(os.path.dirname(os.path.dirname(presets.PRESETS_DIR)), "configs")
+    want = os.path.normpath(run_dir)
+    for name in sorted(os.listdir(configs)) if os.path.isdir(configs) else ():
+        if not name.endswith(".flags"):
+            continue
+        with open(os.path.join(configs, name)) as f:
+            dirs = [line.strip().split("=", 1)[1] for line in f
+                    if line.strip().startswith("--model_dir=")]
+        if dirs and os.path.normpath(dirs[-1]) == want:
+            return f"python -m dkd_tf.train --flagfile configs/{name}"
+    return f"python -m dkd_tf.train (no flagfile in configs/ writes {run_dir}; see its config.json)"
+
+
 def model_card(meta: dict) -> str:
     r = meta["results"]
     diffs = meta["comparisons"]
@@ -118,6 +135,10 @@ def model_card(meta: dict) -> str:
         f"Produced by `{meta['produced_by']}` from the runs of `{'`, `'.join(meta['trained_by'])}` "
         f"on {meta['machine']} (commit {meta['commit']}; training "
         f"{', '.join(f'{k} {v / 60:.0f} min' for k, v in meta['train_seconds'].items())}).",
+        "",
+        "Starting weights, from each member's config.json: " + "; ".join(
+            f"{m}: " + ", ".join(f"--{k}={v}" for k, v in kw.items())
+            for m, kw in meta.get("starts_from", {}).items()) + ".",
         "",
         "## Training data and its terms",
         "",
@@ -160,7 +181,7 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     root = os.path.join(root_dir, name)
     staging = root + ".staging"
     shutil.rmtree(staging, ignore_errors=True)
-    models, sizes, seconds, commands = {}, {}, {}, []
+    models, sizes, seconds, commands, starts = {}, {}, {}, [], {}
     for member, run in runs.items():
         os.makedirs(os.path.join(staging, member))
         shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
@@ -171,8 +192,9 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
         models[ROW_NAMES[member]] = (slim, cfg.input_size)
         sizes[member] = cfg.input_size
         seconds[member] = run_state.recorded_train_seconds(run) or 0.0
-        commands.append(f"python -m dkd_tf.train --flagfile configs/"
-                        f"{'lsp_initializer' if member == 'initializer' else 'lsp_baseline_lightning'}.flags")
+        commands.append(train_command(run))
+        starts[member] = {k: v for k, v in dataclasses.asdict(cfg).items()
+                          if k in ("backbone_weights", *run_state.SEED_FIELDS) and v}
         log(f"$ python -m export.tflite --model_dir {os.path.join(staging, member)} "
             f"--out_dir {os.path.join(staging, member + '_tflite')} --quantize {QUANTIZE}")
         tflite_export.export_tflite(os.path.join(staging, member),
@@ -198,7 +220,8 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
             "train_seconds": {k: round(v) for k, v in seconds.items()},
             "wall_minutes": round((time.time() - start) / 60, 1),
             "data": {"dataset": "lsp_extended", "test": "LSP 1001-2000", "view": "image"},
-            "input_sizes": sizes, "results": results, "comparisons": comparisons}
+            "input_sizes": sizes, "starts_from": starts, "results": results,
+            "comparisons": comparisons}
     meta = {"name": name, **info}
     with open(os.path.join(staging, "README.md"), "w") as f:
         f.write(model_card(meta))
