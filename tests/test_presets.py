@@ -149,3 +149,30 @@ class ReexportTest(tf.test.TestCase):
         self.assertNotEqual(meta["files"]["dkd_tflite/manifest.json"],
                             before["dkd_tflite/manifest.json"])
         presets.verify("p")
+
+
+class PresetBuildersCheckRunsFirstTest(tf.test.TestCase):
+    """A builder given a run that does not exist stops at once, naming it, before the minutes of
+    exporting and scoring the other run (it once exported P, then failed on the Baseline's
+    missing config.json)."""
+
+    def test_a_missing_run_is_refused_before_any_work(self):
+        from dkd_tf.experiments import singleframe_preset, video_preset
+        from tests.helpers import make_model_dir
+        root = self.get_temp_dir()
+        good = make_model_dir(os.path.join(root, "good"))
+        missing = os.path.join(root, "missing")
+        calls = []
+        builders = [
+            lambda: singleframe_preset.ship(good, missing, os.path.join(root, "data"),
+                                            log=calls.append, root_dir=root),
+            lambda: video_preset.ship(good, missing, [], [], "", log=calls.append,
+                                      root_dir=root),
+        ]
+        for build in builders:
+            with self.subTest(build=build):
+                with self.assertRaisesRegex(FileNotFoundError,
+                                            "missing: model directory does not exist"):
+                    build()
+        self.assertEqual(calls, [])
+        self.assertEqual(sorted(os.listdir(root)), ["good"])  # no staging folder left

@@ -2,6 +2,10 @@
 
     python -m dkd_tf.make_singleframe_preset --initializer_dir runs/lsp_initializer \\
         --baseline_dir runs/lsp_baseline_lightning --data_dir ../shared/data
+    # the shipped P after its second fine-tuning cycle, keeping the shipped Baseline
+    python -m dkd_tf.make_singleframe_preset \
+        --initializer_dir runs/lsp_initializer_second_cycle \
+        --baseline_dir dkd_tf/presets/movenet_lsp/baseline --data_dir ../shared/data
 
 Both models are copied as inference-only Keras model directories, exported to TFLite (fp16
 weights, half the fp32 size, verified against Keras by export.tflite), and scored on LSP test (photos 1001-2000) in one run
@@ -105,6 +109,19 @@ def train_command(run_dir: str) -> str:
     return f"python -m dkd_tf.train (no flagfile in configs/ writes {run_dir}; see its config.json)"
 
 
+def run_record(run_dir: str, member: str) -> tuple[str, float]:
+    """(training command, training seconds) of a run directory. A member of a shipped preset
+    (re-shipping one network and keeping the other) keeps what its preset.json recorded."""
+    from dkd_tf.training import run_state
+    real, root = os.path.realpath(run_dir), os.path.realpath(presets.PRESETS_DIR)
+    if real.startswith(root + os.sep):
+        meta = presets.verify(os.path.relpath(real, root).split(os.sep)[0])
+        order = list(meta.get("train_seconds", {}))
+        if member in order and len(meta.get("trained_by", ())) == len(order):
+            return meta["trained_by"][order.index(member)], meta["train_seconds"][member]
+    return train_command(run_dir), run_state.recorded_train_seconds(run_dir) or 0.0
+
+
 def model_card(meta: dict) -> str:
     r = meta["results"]
     diffs = meta["comparisons"]
@@ -173,7 +190,7 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     start = time.time()
     runs = {"initializer": initializer_dir, "baseline": baseline_dir}
     for member, run in runs.items():  # before any slow work: both runs finished and whole
-        run_state.verify_model_dir(run)
+        run_state.check_model_dir(run)
     records = lsp.read_lsp(os.path.join(data_dir, "lsp"), "test")
     if max_photos:
         records = records[:max_photos]
@@ -181,52 +198,56 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     root = os.path.join(root_dir, name)
     staging = root + ".staging"
     shutil.rmtree(staging, ignore_errors=True)
-    models, sizes, seconds, commands, starts = {}, {}, {}, [], {}
-    for member, run in runs.items():
-        os.makedirs(os.path.join(staging, member))
-        shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
-                        os.path.join(staging, member, trainer.CONFIG_FILE))
-        model, cfg = graphs_lib.load_model_dir(run)
-        slim = trainer.save_inference_model(
-            model, os.path.join(staging, member, trainer.MODEL_FILE), cfg.input_size)
-        models[ROW_NAMES[member]] = (slim, cfg.input_size)
-        sizes[member] = cfg.input_size
-        seconds[member] = run_state.recorded_train_seconds(run) or 0.0
-        commands.append(train_command(run))
-        starts[member] = {k: v for k, v in dataclasses.asdict(cfg).items()
-                          if k in ("backbone_weights", *run_state.SEED_FIELDS) and v}
-        log(f"$ python -m export.tflite --model_dir {os.path.join(staging, member)} "
-            f"--out_dir {os.path.join(staging, member + '_tflite')} --quantize {QUANTIZE}")
-        tflite_export.export_tflite(os.path.join(staging, member),
-                                    os.path.join(staging, member + "_tflite"), QUANTIZE, None,
-                                    log=lambda *_: None)
-    acc = score_rows(models, PEERS, records, joints_lib.LSP, "image", log)
-    files = {ROW_NAMES[m]: os.path.join(staging, m + "_tflite", "initializer.tflite")
-             for m in runs}
-    files.update({k: peers_lib.tflite_file(k) for k in PEERS})
-    costs = cost_rows(files, num_threads, runs_timed)
-    results = results_table(acc, costs)
-    p, b = ROW_NAMES["initializer"], ROW_NAMES["baseline"]
-    comparisons = {}
-    for a, c in ((p, "movenet_thunder"), (b, "movenet_lightning")):
-        diff = metrics.paired_bootstrap(acc[a], acc[c], "torso")
-        comparisons[f"{a} - {c}"] = {"diff": diff["difference"], "low": diff["low"],
-                                         "high": diff["high"]}
-    info = {"produced_by": f"python -m dkd_tf.make_singleframe_preset --initializer_dir "
-                           f"{initializer_dir} --baseline_dir {baseline_dir} --data_dir {data_dir}",
-            "trained_by": commands,
-            "machine": presets.machine(),
-            "commit": presets.git_commit(), "date": datetime.date.today().isoformat(),
-            "train_seconds": {k: round(v) for k, v in seconds.items()},
-            "wall_minutes": round((time.time() - start) / 60, 1),
-            "data": {"dataset": "lsp_extended", "test": "LSP 1001-2000", "view": "image"},
-            "input_sizes": sizes, "starts_from": starts, "results": results,
-            "comparisons": comparisons}
-    meta = {"name": name, **info}
-    with open(os.path.join(staging, "README.md"), "w") as f:
-        f.write(model_card(meta))
-    presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
-    presets.install(staging, root)
+    try:  # a failed build leaves no half-written folder in the presets
+        models, sizes, seconds, commands, starts = {}, {}, {}, [], {}
+        for member, run in runs.items():
+            os.makedirs(os.path.join(staging, member))
+            shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
+                            os.path.join(staging, member, trainer.CONFIG_FILE))
+            model, cfg = graphs_lib.load_model_dir(run)
+            slim = trainer.save_inference_model(
+                model, os.path.join(staging, member, trainer.MODEL_FILE), cfg.input_size)
+            models[ROW_NAMES[member]] = (slim, cfg.input_size)
+            sizes[member] = cfg.input_size
+            command, seconds[member] = run_record(run, member)
+            commands.append(command)
+            starts[member] = {k: v for k, v in dataclasses.asdict(cfg).items()
+                              if k in ("backbone_weights", *run_state.SEED_FIELDS) and v}
+            log(f"$ python -m export.tflite --model_dir {os.path.join(staging, member)} "
+                f"--out_dir {os.path.join(staging, member + '_tflite')} --quantize {QUANTIZE}")
+            tflite_export.export_tflite(os.path.join(staging, member),
+                                        os.path.join(staging, member + "_tflite"), QUANTIZE, None,
+                                        log=lambda *_: None)
+        acc = score_rows(models, PEERS, records, joints_lib.LSP, "image", log)
+        files = {ROW_NAMES[m]: os.path.join(staging, m + "_tflite", "initializer.tflite")
+                 for m in runs}
+        files.update({k: peers_lib.tflite_file(k) for k in PEERS})
+        costs = cost_rows(files, num_threads, runs_timed)
+        results = results_table(acc, costs)
+        p, b = ROW_NAMES["initializer"], ROW_NAMES["baseline"]
+        comparisons = {}
+        for a, c in ((p, "movenet_thunder"), (b, "movenet_lightning")):
+            diff = metrics.paired_bootstrap(acc[a], acc[c], "torso")
+            comparisons[f"{a} - {c}"] = {"diff": diff["difference"], "low": diff["low"],
+                                             "high": diff["high"]}
+        info = {"produced_by": f"python -m dkd_tf.make_singleframe_preset --initializer_dir "
+                               f"{initializer_dir} --baseline_dir {baseline_dir} --data_dir {data_dir}",
+                "trained_by": commands,
+                "machine": presets.machine(),
+                "commit": presets.git_commit(), "date": datetime.date.today().isoformat(),
+                "train_seconds": {k: round(v) for k, v in seconds.items()},
+                "wall_minutes": round((time.time() - start) / 60, 1),
+                "data": {"dataset": "lsp_extended", "test": "LSP 1001-2000", "view": "image"},
+                "input_sizes": sizes, "starts_from": starts, "results": results,
+                "comparisons": comparisons}
+        meta = {"name": name, **info}
+        with open(os.path.join(staging, "README.md"), "w") as f:
+            f.write(model_card(meta))
+        presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
+        presets.install(staging, root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if root_dir == presets.PRESETS_DIR:
         presets.verify(name)
     log(format_table(results))

@@ -255,7 +255,7 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     start = time.time()
     runs = {"dkd": dkd_dir, "baseline": baseline_dir}
     for run in runs.values():  # before any slow work: both runs finished and whole
-        run_state.verify_model_dir(run)
+        run_state.check_model_dir(run)
     _check_dirs(test_dirs, find_dirs, verify_video)
     root_dir = root_dir or presets.PRESETS_DIR
     root = os.path.join(root_dir, name)
@@ -263,38 +263,42 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     unshipped = root + ".fp32"
     for d in (staging, unshipped):
         shutil.rmtree(d, ignore_errors=True)
-    seconds, sizes, exports = {}, {}, {}
-    for member, run in runs.items():
-        os.makedirs(os.path.join(staging, member))
-        shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
-                        os.path.join(staging, member, trainer.CONFIG_FILE))
-        model, cfg = graphs_lib.load_model_dir(run)
-        trainer.save_inference_model(model, os.path.join(staging, member, trainer.MODEL_FILE),
-                                      cfg.input_size)
-        sizes[member] = cfg.input_size
-        seconds[member] = run_state.recorded_train_seconds(run) or 0.0
-        for suffix, (quantize, shipped) in EXPORTS.items():
-            if suffix not in NOT_MADE[member]:
-                exports[(member, suffix)] = export_member(
-                    os.path.join(staging, member),
-                    os.path.join(staging if shipped else unshipped, f"{member}_{suffix}"),
-                    quantize, verify_video, log)
-    scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed, peers,
-                   log)
-    info = {"produced_by": f"python -m dkd_tf.make_video_preset --dkd_dir {dkd_dir} "
-                           f"--baseline_dir {baseline_dir} --test_dirs {','.join(test_dirs)} "
-                           f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}",
-            "trained_by": ["python -m dkd_tf.train --flagfile configs/real_dkd.flags",
-                           "python -m dkd_tf.train --flagfile configs/real_baseline.flags"],
-            "machine": presets.machine(), "commit": presets.git_commit(),
-            "date": datetime.date.today().isoformat(),
-            "train_seconds": {k: round(v) for k, v in seconds.items()},
-            "wall_minutes": round((time.time() - start) / 60, 1),
-            "input_size": sizes["dkd"], **scores}
-    with open(os.path.join(staging, presets.CARD_FILE), "w") as f:
-        f.write(model_card({"name": name, **info}))
-    presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
-    presets.install(staging, root)
+    try:  # a failed build leaves no half-written folder in the presets
+        seconds, sizes, exports = {}, {}, {}
+        for member, run in runs.items():
+            os.makedirs(os.path.join(staging, member))
+            shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
+                            os.path.join(staging, member, trainer.CONFIG_FILE))
+            model, cfg = graphs_lib.load_model_dir(run)
+            trainer.save_inference_model(model, os.path.join(staging, member, trainer.MODEL_FILE),
+                                          cfg.input_size)
+            sizes[member] = cfg.input_size
+            seconds[member] = run_state.recorded_train_seconds(run) or 0.0
+            for suffix, (quantize, shipped) in EXPORTS.items():
+                if suffix not in NOT_MADE[member]:
+                    exports[(member, suffix)] = export_member(
+                        os.path.join(staging, member),
+                        os.path.join(staging if shipped else unshipped, f"{member}_{suffix}"),
+                        quantize, verify_video, log)
+        scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed, peers,
+                       log)
+        info = {"produced_by": f"python -m dkd_tf.make_video_preset --dkd_dir {dkd_dir} "
+                               f"--baseline_dir {baseline_dir} --test_dirs {','.join(test_dirs)} "
+                               f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}",
+                "trained_by": ["python -m dkd_tf.train --flagfile configs/real_dkd.flags",
+                               "python -m dkd_tf.train --flagfile configs/real_baseline.flags"],
+                "machine": presets.machine(), "commit": presets.git_commit(),
+                "date": datetime.date.today().isoformat(),
+                "train_seconds": {k: round(v) for k, v in seconds.items()},
+                "wall_minutes": round((time.time() - start) / 60, 1),
+                "input_size": sizes["dkd"], **scores}
+        with open(os.path.join(staging, presets.CARD_FILE), "w") as f:
+            f.write(model_card({"name": name, **info}))
+        presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
+        presets.install(staging, root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     shutil.rmtree(unshipped, ignore_errors=True)
     if root_dir == presets.PRESETS_DIR:
         presets.verify(name)
