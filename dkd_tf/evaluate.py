@@ -53,7 +53,7 @@ from dkd_tf.data import tags as tags_lib
 from dkd_tf.core import lazy_modules
 from dkd_tf.evaluation import coherence, metrics, tag_scores
 from dkd_tf.pretrained import peers as peers_lib
-from dkd_tf.training.train_config import MODEL_FILE
+from dkd_tf.core.train_config import MODEL_FILE
 
 # Imports TensorFlow: reached once a model is scored, after every row's files were checked.
 protocol = lazy_modules.module("dkd_tf.evaluation.protocol")

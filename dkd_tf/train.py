@@ -1,6 +1,6 @@
 """Train a DKD model: `python -m dkd_tf.train --flagfile configs/subjhmdb.flags`.
 
-Every TrainConfig field (dkd_tf.training.train_config, where each setting's help lives) is a flag of the
+Every TrainConfig field (dkd_tf.core.train_config, where each setting's help lives) is a flag of the
 same name. Re-running the same command after a kill
 resumes from the last finished epoch (see dkd_tf.training.trainer).
 """

@@ -211,6 +211,26 @@ class DKDFromPresetTest(tf.test.TestCase):
         with self.assertRaisesRegex(presets.PresetError, "no Keras model"):
             dkd_tf.DKD.from_preset(MOBILE, member="dkd_tflite")
 
+    def test_a_config_that_does_not_describe_its_model_is_refused(self):
+        """Checksums written over a config.json edited to another input size: the preset
+        verifies, and the loader every command uses still refuses it (DKD.from_preset once
+        loaded model.keras without reading config.json)."""
+        from dkd_tf.models import model_dir
+        from tests.helpers import make_model_dir
+        root = self.get_temp_dir()
+        member = make_model_dir(os.path.join(root, "p", "dkd"))  # built for 64 px
+        config_path = os.path.join(member, "config.json")
+        with open(config_path) as f:
+            config = json.load(f)
+        config["input_size"] = 96
+        with open(config_path, "w") as f:
+            json.dump(config, f)
+        presets.write("p", {"dkd": "keras model dir"}, {"produced_by": "a test"}, root=root)
+        with self.assertRaisesRegex(model_dir.ModelDirError,
+                                    r'p/dkd/config.json: "input_size" is 96 in config.json, but '
+                                    r"model.keras was built for 64"):
+            dkd_tf.DKD.from_preset(os.path.join(root, "p"))
+
 
 class TamperedPresetTest(tf.test.TestCase):
     """A copy of a preset with one byte changed is refused by every entry point, by name (the

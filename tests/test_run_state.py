@@ -166,7 +166,7 @@ class ConfigFieldsTest(tf.test.TestCase):
         entry read back from the model."""
         import inspect
 
-        from dkd_tf.training import train_config
+        from dkd_tf.core import train_config
         from dkd_tf.models.dkd import DKD
         from dkd_tf.serving import manifest as manifest_lib
         args = inspect.signature(DKD.__init__).parameters

@@ -43,7 +43,7 @@ def _known_types() -> tuple:
     """The project's error types whose message is '<file>: <problem>' as it stands."""
     from dkd_tf.data.records import DatasetError
     types = [DatasetError]
-    for module, name in (("dkd_tf.training.run_state", "RunStateError"),
+    for module, name in (("dkd_tf.models.model_dir", "ModelDirError"),  # = RunStateError
                          ("dkd_tf.core.run_lock", "RunLockError"),
                          ("dkd_tf.core.output_paths", "OutputPathError"),
                          ("dkd_tf.data.video_frames", "StreamError"),

@@ -14,7 +14,8 @@ from absl import app, flags
 from dkd_tf.cli import train_flags
 from dkd_tf.data import frame_crops
 from dkd_tf.pretrained import peers as peers_lib
-from dkd_tf.training import run_state, train_config
+from dkd_tf.training import run_state
+from dkd_tf.core import train_config
 
 
 SUB_JHMDB_SPLITS = (1, 2, 3)

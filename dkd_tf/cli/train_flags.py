@@ -1,6 +1,6 @@
 """Every TrainConfig setting as an absl flag of the same name, and the config read back from them.
 
-The settings, their kinds and help live once in dkd_tf.training.train_config; the commands that take
+The settings, their kinds and help live once in dkd_tf.core.train_config; the commands that take
 a training flagfile (train, evaluate, bench) define these flags from it.
 """
 from __future__ import annotations
@@ -9,7 +9,8 @@ import dataclasses
 
 from absl import flags
 
-from dkd_tf.training import run_state, train_config
+from dkd_tf.training import run_state
+from dkd_tf.core import train_config
 
 
 def define_flags():

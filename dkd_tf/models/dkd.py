@@ -34,6 +34,7 @@ from dkd_tf import presets
 from dkd_tf.models.conv_lstm import ConvLSTMCell
 from dkd_tf.models.discriminator import build_discriminator
 from dkd_tf.models.distillator import POOLS, build_distillator
+from dkd_tf.models import model_dir as model_dir_lib
 from dkd_tf.models.matching import PoseKernelMatching
 from dkd_tf.models.movenet import MOVENET_BACKBONES
 from dkd_tf.models.pose_net import STRIDE, build_pose_net
@@ -437,21 +438,20 @@ class DKD(keras.Model):
 
     @classmethod
     def from_preset(cls, preset: str, member: str = "dkd") -> "DKD":
-        """The Keras model of a preset's member (keras-hub's from_preset), loaded in safe mode
-        after the preset's files are checked against their checksums (presets.verify): a model
-        file replaced or damaged by hand is refused, never run.
+        """The Keras model of a preset's member (keras-hub's from_preset), through the one
+        loader of model directories (dkd_tf.models.model_dir.load_checked, as every command's):
+        the preset's files are checked against their checksums first (presets.verify), then the
+        model loads in safe mode and must be what its config.json describes. A model file
+        replaced or damaged by hand is refused, never run.
 
         preset: a name of dkd_tf.presets.list(), an alias (its folder name) or a preset folder.
         member: 'dkd' (the DKD) or 'baseline' (its per-frame Baseline) in the shipped presets."""
-        path = os.path.join(presets.member_dir(preset, member), presets.MODEL_FILE)
-        if not os.path.isfile(path):
-            raise presets.PresetError(f"{path}: member {member!r} of preset {preset!r} is no "
-                                      "Keras model (an export: PoseTracker.from_preset runs it)")
-        model = keras.models.load_model(path, safe_mode=True)
-        if not isinstance(model, cls):
-            raise presets.PresetError(f"{path}: holds a {type(model).__name__}, not a "
-                                      f"{cls.__name__}")
-        return model
+        directory = presets.member_dir(preset, member)
+        if not os.path.isfile(os.path.join(directory, presets.MODEL_FILE)):
+            raise presets.PresetError(
+                f"{os.path.join(directory, presets.MODEL_FILE)}: member {member!r} of preset "
+                f"{preset!r} is no Keras model (an export: PoseTracker.from_preset runs it)")
+        return model_dir_lib.load_checked(directory, cls, verified=True)[0]
 
     def get_compile_config(self):
         # Training state (both optimizers, lambda, epoch) lives in the training checkpoints;

@@ -50,7 +50,7 @@ import platform
 import numpy as np
 
 from dkd_tf.core import codec
-from dkd_tf.training.train_config import MANIFEST_FIELDS, TrainConfig
+from dkd_tf.core.train_config import MANIFEST_FIELDS, TrainConfig
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
@@ -170,7 +170,7 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
 
 
 def architecture_of(model) -> dict:
-    """The model's value of every setting declared manifest=True (dkd_tf.training.train_config), as the
+    """The model's value of every setting declared manifest=True (dkd_tf.core.train_config), as the
     JSON type of the setting's default."""
     defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     return {name: type(defaults[name])(getattr(model, name)) for name in MANIFEST_FIELDS}

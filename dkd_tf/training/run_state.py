@@ -33,16 +33,16 @@ import shutil
 from absl import logging
 
 from dkd_tf import presets
-from dkd_tf.core import output_paths
-from dkd_tf.training import train_config
-from dkd_tf.training.train_config import CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig
+from dkd_tf.core import output_paths, train_config
+from dkd_tf.core.train_config import CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig
+from dkd_tf.models import model_dir as model_dir_lib
 
 MODEL_RECORD = "model_epoch.json"
 CHECKPOINT_DIR = "checkpoints"
 UNREADABLE_DIR = "unreadable"
 CHECKPOINT_PREFIX = "ckpt"
 
-# What a resumed run may change, by the kind each setting declares (dkd_tf.training.train_config).
+# What a resumed run may change, by the kind each setting declares (dkd_tf.core.train_config).
 ARCHITECTURE_FIELDS = train_config.fields_of_kind(train_config.ARCHITECTURE)  # never
 SAFE_FIELDS = train_config.fields_of_kind(train_config.SAFE)  # when named in allow_changes
 RUN_FIELDS = train_config.fields_of_kind(train_config.RUN)  # never compared
@@ -53,17 +53,14 @@ INPUT_SIZE_RULE = (f"must be a positive multiple of {INPUT_MULTIPLE} (the backbo
                    "64, 96, 128, ..., 256, ...")
 
 
-class RunStateError(ValueError):
-    """A run directory or a setting that cannot be used as it is. The message names the file
-    (or the flag) first."""
-
-    def __init__(self, path, problem: str):
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+# One error type for a run directory, its settings and its saved model: raised by the model
+# directory loader below training too (dkd_tf.models.model_dir).
+RunStateError = model_dir_lib.ModelDirError
+_show = model_dir_lib.show
+load_config = model_dir_lib.load_config
+model_input_size = model_dir_lib.model_input_size
 
 
-# ---------------------------------------------------------------------------------- settings
 def input_size_problem(value) -> str | None:
     """Why `value` cannot be an input size, or None."""
     if isinstance(value, int) and value >= INPUT_MULTIPLE and value % INPUT_MULTIPLE == 0:
@@ -217,12 +214,6 @@ def _raise(cfg, problems):
     lines = [f"--{field}={_show(getattr(cfg, field))}: {problem}" for field, problem in rest]
     raise RunStateError(f"--{first[0]}={_show(getattr(cfg, first[0]))}",
                         first[1] + "".join(f"\n  also {l}" for l in lines))
-
-
-def _show(value) -> str:
-    if isinstance(value, (tuple, list)):
-        return ",".join(map(str, value))
-    return str(value)
 
 
 def _normalized(field, value):
@@ -536,85 +527,6 @@ def verify_model_dir(model_dir: str) -> None:
 
 
 # ---------------------------------------------------------------------------------- loading
-# config.json fields the loaded DKD model also holds (the variant and the architecture an export's
-# manifest records, dkd_tf.training.train_config), compared on every load for the fields config.json has
-# (older files lack some; those are not guessed). initializer_deconv_filters is compared apart:
-# 0 in config.json means deconv_filters.
-MODEL_FIELDS = ("variant",) + tuple(f for f in train_config.MANIFEST_FIELDS
-                                    if f != "initializer_deconv_filters")
-
-
-def model_input_size(model) -> int | None:
-    """The input side the saved model was built for (its build config [B, T, S, S, 3]), or None
-    when it does not record one."""
-    try:
-        shape = (model.get_build_config() or {}).get("input_shape")
-    except (AttributeError, NotImplementedError):
-        return None
-    if isinstance(shape, (list, tuple)) and len(shape) >= 3 and isinstance(shape[-2], int):
-        return int(shape[-2])
-    return None
-
-
-def config_model_differences(config: dict, model, num_joints: int | None) -> list[str]:
-    """How a model directory's config.json (the raw dict) and its loaded model disagree: one
-    '"field" is X in config.json, but model.keras has Y' per difference; [] when they agree.
-    num_joints: of the joint set config.json's dataset names (None: not checked)."""
-    out = []
-
-    def differ(field, stored, actual):
-        out.append(f'"{field}" is {_show(stored)} in {CONFIG_FILE}, but {MODEL_FILE} {actual}')
-
-    size = model_input_size(model)
-    if "input_size" in config and size is not None and config["input_size"] != size:
-        differ("input_size", config["input_size"], f"was built for {size}")
-    if num_joints is not None and num_joints != model.num_joints:
-        differ("dataset", config.get("dataset"), f"predicts {model.num_joints} joints (that "
-                                                 f"data set has {num_joints})")
-    for field in MODEL_FIELDS:
-        if field in config and config[field] != getattr(model, field, config[field]):
-            differ(field, config[field], f"has {_show(getattr(model, field))}")
-    if "initializer_deconv_filters" in config:  # 0 in config.json: = deconv_filters
-        stored = config["initializer_deconv_filters"] or config.get("deconv_filters")
-        if stored is not None and stored != model.initializer_deconv_filters:
-            differ("initializer_deconv_filters", config["initializer_deconv_filters"],
-                   f"has {model.initializer_deconv_filters}")
-    return out
-
-
-def config_type_problems(config: dict, defaults) -> list[str]:
-    """Fields of a config.json whose JSON type is not the setting's (a quoted number, say): the
-    message names the field and the value, where int('8') deep in the code named neither."""
-    out = []
-    for field, default in dataclasses.asdict(defaults).items():
-        if field not in config:
-            continue
-        value = config[field]
-        if isinstance(default, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(default, int):
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif isinstance(default, float):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        elif isinstance(default, str):
-            ok = isinstance(value, str)
-        elif isinstance(default, tuple):
-            ok = isinstance(value, list)
-        else:
-            ok = True
-        if not ok:
-            kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
-                    tuple: "a list"}[next(t for t in (bool, int, float, str, tuple)
-                                          if isinstance(default, t))]
-            out.append(f'"{field}" is {value!r} ({type(value).__name__}); it must be {kind}')
-    return out
-
-
-def _problem_lines(path, problems) -> RunStateError:
-    first, *rest = problems
-    return RunStateError(path, first + "".join(f"\n  also {p}" for p in rest))
-
-
 def check_model_dir(model_dir) -> None:
     """The cheap checks of a model directory, file reads only (no TensorFlow), which commands run
     before they import it: it exists and is a folder; a preset member matches its preset.json
@@ -638,74 +550,14 @@ def check_model_dir(model_dir) -> None:
     verify_model_dir(model_dir)  # never a model.keras older than the newest checkpoint
 
 
-def load_config(model_dir: str, verified: bool = False):
-    """(TrainConfig, the raw dict) of model_dir/config.json, after checking that it parses and
-    that every setting has its JSON type; each problem is one RunStateError naming config.json
-    (int('8') deep in a command named neither the file nor the setting). A member of a preset
-    is verified against its preset.json first (presets.verify_path; verified=True: the caller
-    did), so every command that reads a model directory's settings checks the preset's
-    checksums before it uses them."""
-    if not verified:
-        presets.verify_path(model_dir)
-    config_path = os.path.join(model_dir, CONFIG_FILE)
-    if not os.path.isfile(config_path):
-        raise FileNotFoundError(f"{config_path}: no training config; is {model_dir!r} a model "
-                                "directory written by dkd_tf.train?")
-    try:
-        with open(config_path) as f:
-            config = json.load(f)
-    except (OSError, ValueError) as e:
-        raise RunStateError(config_path, f"cannot be read as JSON ({e})") from None
-    if not isinstance(config, dict):
-        raise RunStateError(config_path, "must be a JSON object of settings")
-    problems = config_type_problems(config, TrainConfig())
-    if problems:
-        raise _problem_lines(config_path, problems)
-    return TrainConfig.load(model_dir), config
-
-
 def load_model_dir(model_dir: str):
     """(model, TrainConfig) of a model directory (config.json + model.keras): the one loader of
-    trained models (evaluation, export, the runtimes' keras backend).
-
-    Before anything runs: a preset member is checked against its preset.json
-    (presets.verify_path); config.json must parse, with each setting of its JSON type;
-    model.keras must be the model of the newest checkpoint (verify_model_dir) and a readable
-    .keras file (loaded in safe mode); then config.json and the model must describe one network
-    (config_model_differences: input size, joints, architecture), else one RunStateError naming
-    config.json and both values."""
+    trained models (evaluation, export, the runtimes' keras backend; DKD.from_preset shares its
+    second half). check_model_dir first (it exists, a preset member matches its preset.json,
+    model.keras is the model of the newest checkpoint), then model_dir.load_checked: config.json
+    parses with each setting of its JSON type, model.keras loads in safe mode, and both describe
+    one network, else one RunStateError naming config.json and both values."""
+    from dkd_tf.models import dkd as dkd_lib  # registers DKD and its layers for safe mode
     model_dir = os.fspath(model_dir)
     check_model_dir(model_dir)  # verifies a preset member first
-    cfg, config = load_config(model_dir, verified=True)
-    config_path = os.path.join(model_dir, CONFIG_FILE)
-    model = _load_keras(os.path.join(model_dir, MODEL_FILE))
-    from dkd_tf.data.datasets import DATASETS, joint_set_of
-    num_joints = (joint_set_of(cfg.dataset).num_joints if cfg.dataset in DATASETS else None)
-    problems = config_model_differences(config, model, num_joints)
-    if problems:
-        problems[0] += (f"; {CONFIG_FILE} does not describe this model (restore it, or use the "
-                        "directory it came from)")
-        raise _problem_lines(config_path, problems)
-    return model, cfg
-
-
-def _load_keras(path: str):
-    """keras.models.load_model(path, safe_mode=True) of a DKD model; a file that exists but is
-    no readable .keras archive is called corrupt (Keras says 'File not found')."""
-    import zipfile
-
-    import keras
-
-    from dkd_tf.models import dkd as dkd_lib  # registers DKD and its layers for safe mode
-    if not zipfile.is_zipfile(path):
-        raise RunStateError(path, "is corrupt or truncated: not a .keras archive (a zip file); "
-                                  "rerun the training command or restore the file")
-    try:
-        model = keras.models.load_model(path, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - Keras raises ValueError, OSError, KeyError, ...
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise RunStateError(path, f"cannot be loaded: the file is corrupt or unreadable, or not "
-                                  f"a model of this code ({reason})") from None
-    if not isinstance(model, dkd_lib.DKD):
-        raise RunStateError(path, f"holds a {type(model).__name__}, expected a DKD model")
-    return model
+    return model_dir_lib.load_checked(model_dir, dkd_lib.DKD, verified=True)

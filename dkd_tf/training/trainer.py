@@ -24,10 +24,10 @@ from dkd_tf.training import run_state
 from dkd_tf.data import datasets, frame_check, pipeline
 from dkd_tf.models.dkd import DKD, KERNEL_MATCHING_VARIANTS
 from dkd_tf.models.movenet import MOVENET_BACKBONES
+from dkd_tf.models import model_dir as model_dir_lib
 from dkd_tf.models import movenet_weights
 # CONFIG_FILE and MODEL_FILE are used as training.X by many modules: imported for them too.
-from dkd_tf.training.train_config import (
-    CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig, model_kwargs)
+from dkd_tf.core.train_config import CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig, model_kwargs
 
 
 def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
@@ -158,7 +158,9 @@ def seed_matcher(model: DKD, source: keras.Model, source_joints, clips,
 
 
 def _pose_net_of(path):
-    return keras.models.load_model(path, safe_mode=True).initializer
+    """The pose network of a seed .keras file, through the model loader's file check (a corrupt
+    seed is called corrupt, with its path)."""
+    return model_dir_lib.load_keras(path, DKD).initializer
 
 
 def _seed_of(path):
