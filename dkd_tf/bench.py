@@ -41,8 +41,8 @@ import tempfile
 from absl import flags
 
 from dkd_tf.benchmarks.measure import (
-    PEAK_SHAPE, benchmark, export_architecture, format_report, is_trained, load_or_build,
-    resolve_peers)
+    PEAK_SHAPE, benchmark, check_inputs, export_architecture, format_report, is_trained,
+    load_or_build, resolve_peers)
 from dkd_tf.cli import train_flags
 
 
@@ -51,6 +51,7 @@ def main(argv):
     f = flags.FLAGS
     from dkd_tf.cli.errors import quiet_tf_logging
     quiet_tf_logging(f)
+    check_inputs(f.export_dir, f.peer, f.out_json)
     cfg = train_flags.config_from_flags()
     if f.profile_training:
         from dkd_tf.training import training_profile

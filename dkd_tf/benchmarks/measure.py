@@ -11,15 +11,33 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from dkd_tf.core import output_paths
+from dkd_tf.pretrained import peers as peers_lib
+from dkd_tf.serving import manifest as manifest_lib
+
 
 class BenchError(Exception):
     pass
 
 
+def check_inputs(export_dir: str = "", peers=(), out_json: str = "") -> None:
+    """Before any model is built or loaded (file reads only, no TensorFlow): --out_json can be
+    written and is no input, --export_dir holds a verified manifest, each --peer is a published
+    peer's name or an existing file. Each once failed only after a model had been built and
+    exported (15-20 s), and --out_json after the whole benchmark."""
+    if out_json:
+        output_paths.check_file(out_json, inputs=[export_dir], flag="--out_json")
+    if export_dir:
+        manifest_lib.read(export_dir)
+    for value in peers or ():
+        if value not in peers_lib.PEERS and not os.path.isfile(value):
+            raise BenchError(f"{value}: --peer: no such TFLite file, nor a published peer "
+                             f"({', '.join(peers_lib.PEERS)})")
+
+
 def resolve_peers(values) -> list[str]:
     """--peer values -> .tflite paths: a published peer's name (dkd_tf.pretrained.peers.PEERS:
     fetched, checked, MoveNet converted once) or a .tflite file."""
-    from dkd_tf.pretrained import peers as peers_lib
     return [peers_lib.tflite_file(v, log=print) if v in peers_lib.PEERS else v
             for v in values or ()]
 
