@@ -9,12 +9,13 @@ its pinned digest is refused). The cache is $DKD_TF_CACHE, else ~/.cache/dkd_tf.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
+
+from dkd_tf import presets
 
 
 class FetchError(RuntimeError):
@@ -89,12 +90,7 @@ def cache_dir() -> str:
                                                           "dkd_tf")
 
 
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256 = presets.sha256_of  # one file checksum for fetched packages, runs and presets
 
 
 def _model(key: str) -> ModelFiles:

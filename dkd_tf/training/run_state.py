@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import glob
-import hashlib
 import json
 import os
 import re
@@ -323,12 +322,7 @@ def _write_json(path, doc) -> None:
     os.replace(tmp, path)
 
 
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+file_sha256 = presets.sha256_of  # one file checksum for runs, presets and exports
 
 
 def clean_litter(model_dir: str, log=None) -> list[str]:
