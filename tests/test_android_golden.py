@@ -65,6 +65,8 @@ class AndroidGoldenTest(tf.test.TestCase):
         self.assertEqual(t["follow_smoothing"], tracking_policy.DEFAULT_FOLLOW_SMOOTHING)
         self.assertEqual(tuple(t["follow_scale_range"]), tracking_policy.FOLLOW_SCALE_RANGE)
         manifest = json.loads(self.manifest_bytes)
+        # The entries below are edited on purpose: the content checksum would refuse any edit.
+        manifest.pop(manifest_lib.CONTENT_KEY, None)
         manifest["tracker"] = t
         manifest_lib.validate(manifest)
         manifest["tracker"] = dict(t, follow_margin="wide")

@@ -332,7 +332,7 @@ class FastRejectionTest(tf.test.TestCase):
              "missing/config.json: no training config"),
             ("dkd_tf.bench", [f"--export_dir={missing}", "--backend=tflite"],
              "missing/manifest.json: no manifest"),
-            ("dkd_tf.bench", [f"--peer={missing}.tflite"], "missing.tflite: --peer: no such"),
+            ("dkd_tf.bench", [f"--peer={missing}.tflite"], "missing.tflite: no such TFLite file"),
             ("dkd_tf.bench", [f"--out_json={export}/bench.json"],
              "bench.json: --out_json: lies in the preset"),
         ]

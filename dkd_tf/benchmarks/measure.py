@@ -31,8 +31,7 @@ def check_inputs(export_dir: str = "", peers=(), out_json: str = "") -> None:
         manifest_lib.read(export_dir)
     for value in peers or ():
         if value not in peers_lib.PEERS and not os.path.isfile(value):
-            raise BenchError(f"{value}: --peer: no such TFLite file, nor a published peer "
-                             f"({', '.join(peers_lib.PEERS)})")
+            raise BenchError(f"{value}: no such TFLite file")  # nor a peer's name (PEERS)
 
 
 def resolve_peers(values) -> list[str]:
