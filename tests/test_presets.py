@@ -53,6 +53,19 @@ class PresetsTest(tf.test.TestCase):
         with self.assertRaisesRegex(presets.PresetError, "stale.tflite: not listed"):
             presets.verify("q")
 
+    def test_a_failed_build_leaves_no_staging_folder(self):
+        root = os.path.join(self.root, "built")
+        os.makedirs(root + ".staging")  # a stale one from a killed build
+        with open(os.path.join(root + ".staging", "stale"), "w") as f:
+            f.write("x")
+        with self.assertRaisesRegex(RuntimeError, "export failed"):
+            with presets.staged(root) as staging:
+                self.assertEqual(os.listdir(staging) if os.path.isdir(staging) else [], [])
+                os.makedirs(os.path.join(staging, "dkd"))
+                raise RuntimeError("export failed")
+        self.assertFalse(os.path.exists(root + ".staging"))
+        self.assertFalse(os.path.exists(root))
+
     def test_unknown_names_and_stripped_checksums_are_refused(self):
         with self.assertRaisesRegex(presets.PresetError, "no preset named 'nope'"):
             presets.verify("nope")
@@ -176,3 +189,23 @@ class PresetBuildersCheckRunsFirstTest(tf.test.TestCase):
                     build()
         self.assertEqual(calls, [])
         self.assertEqual(sorted(os.listdir(root)), ["good"])  # no staging folder left
+
+
+class TrainingRecordTest(tf.test.TestCase):
+    """A preset names the flagfile that trained each member (the one whose --model_dir is the
+    run), and a member kept from a shipped preset keeps what that preset recorded."""
+
+    def test_flagfiles_are_found_by_their_model_dir_and_kept_members_keep_their_record(self):
+        from dkd_tf.experiments import singleframe_preset
+        for run, flagfile in (("runs/lsp_initializer_second_cycle",
+                               "lsp_initializer_second_cycle.flags"),
+                              ("./runs/real_dkd", "real_dkd.flags"),
+                              ("runs/real_baseline/", "real_baseline.flags")):
+            self.assertEqual(singleframe_preset.train_command(run),
+                             f"python -m dkd_tf.train --flagfile configs/{flagfile}")
+        self.assertIn("no flagfile in configs/ writes runs/elsewhere",
+                      singleframe_preset.train_command("runs/elsewhere"))
+        meta = presets.verify(singleframe_preset.NAME)
+        kept = os.path.join(presets.preset_dir(singleframe_preset.NAME), "baseline")
+        self.assertEqual(singleframe_preset.run_record(kept, "baseline"),
+                         (meta["trained_by"][1], meta["train_seconds"]["baseline"]))

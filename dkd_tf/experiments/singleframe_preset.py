@@ -113,9 +113,9 @@ def run_record(run_dir: str, member: str) -> tuple[str, float]:
     """(training command, training seconds) of a run directory. A member of a shipped preset
     (re-shipping one network and keeping the other) keeps what its preset.json recorded."""
     from dkd_tf.training import run_state
-    real, root = os.path.realpath(run_dir), os.path.realpath(presets.PRESETS_DIR)
-    if real.startswith(root + os.sep):
-        meta = presets.verify(os.path.relpath(real, root).split(os.sep)[0])
+    preset = presets.enclosing(run_dir)
+    if preset:
+        meta = presets.verify(preset)
         order = list(meta.get("train_seconds", {}))
         if member in order and len(meta.get("trained_by", ())) == len(order):
             return meta["trained_by"][order.index(member)], meta["train_seconds"][member]
@@ -196,9 +196,7 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
         records = records[:max_photos]
     root_dir = root_dir or presets.PRESETS_DIR
     root = os.path.join(root_dir, name)
-    staging = root + ".staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:  # a failed build leaves no half-written folder in the presets
+    with presets.staged(root) as staging:  # removed if the build fails
         models, sizes, seconds, commands, starts = {}, {}, {}, [], {}
         for member, run in runs.items():
             os.makedirs(os.path.join(staging, member))
@@ -245,9 +243,6 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
             f.write(model_card(meta))
         presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
         presets.install(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     if root_dir == presets.PRESETS_DIR:
         presets.verify(name)
     log(format_table(results))

@@ -259,12 +259,10 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     _check_dirs(test_dirs, find_dirs, verify_video)
     root_dir = root_dir or presets.PRESETS_DIR
     root = os.path.join(root_dir, name)
-    staging = root + ".staging"
     unshipped = root + ".fp32"
-    for d in (staging, unshipped):
-        shutil.rmtree(d, ignore_errors=True)
-    try:  # a failed build leaves no half-written folder in the presets
-        seconds, sizes, exports = {}, {}, {}
+    shutil.rmtree(unshipped, ignore_errors=True)
+    with presets.staged(root) as staging:  # removed if the build fails
+        seconds, sizes, exports, commands = {}, {}, {}, []
         for member, run in runs.items():
             os.makedirs(os.path.join(staging, member))
             shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
@@ -273,7 +271,8 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
             trainer.save_inference_model(model, os.path.join(staging, member, trainer.MODEL_FILE),
                                           cfg.input_size)
             sizes[member] = cfg.input_size
-            seconds[member] = run_state.recorded_train_seconds(run) or 0.0
+            command, seconds[member] = singleframe_preset.run_record(run, member)
+            commands.append(command)
             for suffix, (quantize, shipped) in EXPORTS.items():
                 if suffix not in NOT_MADE[member]:
                     exports[(member, suffix)] = export_member(
@@ -285,8 +284,7 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
         info = {"produced_by": f"python -m dkd_tf.make_video_preset --dkd_dir {dkd_dir} "
                                f"--baseline_dir {baseline_dir} --test_dirs {','.join(test_dirs)} "
                                f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}",
-                "trained_by": ["python -m dkd_tf.train --flagfile configs/real_dkd.flags",
-                               "python -m dkd_tf.train --flagfile configs/real_baseline.flags"],
+                "trained_by": commands,
                 "machine": presets.machine(), "commit": presets.git_commit(),
                 "date": datetime.date.today().isoformat(),
                 "train_seconds": {k: round(v) for k, v in seconds.items()},
@@ -296,9 +294,6 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
             f.write(model_card({"name": name, **info}))
         presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
         presets.install(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     shutil.rmtree(unshipped, ignore_errors=True)
     if root_dir == presets.PRESETS_DIR:
         presets.verify(name)

@@ -19,10 +19,12 @@ reads files only (no TensorFlow), so that listing or verifying presets is cheap.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -266,10 +268,22 @@ def write(name: str, members: dict, info: dict, root: str | None = None) -> str:
     return path
 
 
+@contextlib.contextmanager
+def staged(root: str):
+    """An empty <root>.staging folder for a preset being built (then `install`ed over root). A
+    build that fails, however it fails, leaves no half-written folder among the presets."""
+    staging = root + ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def install(staging: str, root: str) -> str:
     """Swap a fully written staging folder in for the preset folder root: the old one is moved
     aside first and removed only once the new one is in place, so a failure leaves one whole."""
-    import shutil
     old = root + ".old"
     shutil.rmtree(old, ignore_errors=True)
     if os.path.exists(root):
