@@ -1,7 +1,8 @@
 """Train a DKD model: `python -m dkd_tf.train --flagfile configs/subjhmdb.flags`.
 
-Every TrainConfig field (dkd_tf.core.train_config, where each setting's help lives) is a flag of the
-same name. Re-running the same command after a kill
+Every TrainConfig field (dkd_tf.core.train_config, where each setting's help, choices and bounds
+live) is a flag of the same name; a value breaking its rule is refused when the flags are parsed,
+and every setting and file is checked before TensorFlow loads. Re-running the same command after a kill
 resumes from the last finished epoch (see dkd_tf.training.trainer).
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ def main(argv):
     if flags.FLAGS.dry_run:
         dry_run(cfg, allow)
         return 0
-    run_state.check_paths(cfg)  # a missing file is refused before TensorFlow loads (~5 s)
+    run_state.validate_config(cfg)  # every setting and file, before TensorFlow loads (~5 s)
     from dkd_tf.training import trainer
     trainer.run_training(cfg, allow_changes=allow)
     return 0

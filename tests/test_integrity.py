@@ -335,6 +335,20 @@ class FastRejectionTest(tf.test.TestCase):
             ("dkd_tf.bench", [f"--peer={missing}.tflite"], "missing.tflite: no such TFLite file"),
             ("dkd_tf.bench", [f"--out_json={export}/bench.json"],
              "bench.json: --out_json: lies in the preset"),
+            # a setting's own rule (its declaration's choices or bounds), at flag parsing
+            ("dkd_tf.train", ["--flagfile=configs/synthetic.flags", "--variant=dkdd",
+                              f"--model_dir={missing}_run"],
+             "flag --variant=dkdd: must be one of dkd, wo_tat, "),
+            ("dkd_tf.train", ["--flagfile=configs/lsp_baseline_lightning.flags",
+                              "--learning_rate=0", f"--model_dir={missing}_run"],
+             r"flag --learning_rate=0.0: must be > 0"),
+            ("dkd_tf.evaluate", [f"--model_dir={missing}", "--encoder_backbone=resnet19"],
+             "flag --encoder_backbone=resnet19: must be one of resnet18, "),
+            ("dkd_tf.bench", ["--backend=tflitee"], "flag --backend=tflitee: value should be one"),
+            # a rule relating two settings, before TensorFlow loads too
+            ("dkd_tf.train", ["--flagfile=configs/synthetic.flags", "--scale_min=1.5",
+                              "--scale_max=1.2", f"--model_dir={missing}_run"],
+             r"--scale_max=1.2: must be >= --scale_min \(1.5\)"),
         ]
         for module, args, message in cases:
             with self.subTest(module=module, args=args):

@@ -4,6 +4,7 @@ validation. Kill points are simulated deterministically by raising inside the wr
 import dataclasses
 import glob
 import os
+import re
 import shutil
 from unittest import mock
 
@@ -186,6 +187,47 @@ class ConfigFieldsTest(tf.test.TestCase):
         # the flags carry the declared help
         train_flags.define_flags()  # defines what is not yet defined
         self.assertEqual(flags.FLAGS["kernel_size"].help, train_config.help_of("kernel_size"))
+
+    def test_a_settings_rule_is_checked_by_the_flags_and_the_config_alike(self):
+        """A field's declared rule (choices, bounds) refuses a value that breaks it when the
+        flags are parsed (before TensorFlow loads) and in run_state.config_problems (a config
+        built in Python or read from config.json); a value keeping it passes both."""
+        from dkd_tf.core import train_config
+        train_flags.define_flags()
+        fv = flags.FLAGS
+        base = train_config.TrainConfig()
+        ruled = 0
+        try:
+            for f in dataclasses.fields(train_config.TrainConfig):
+                m = f.metadata
+                if m["choices"] is not None:
+                    bad = ("no_such_choice" if isinstance(f.default, str)
+                           else max(m["choices"]) + 7)
+                elif m["at_least"] is not None:
+                    bad = m["at_least"] - 1
+                elif m["above"] is not None:
+                    bad = m["above"]
+                else:
+                    self.assertIsNone(m["at_most"], f.name)  # a bound has a lower end here
+                    continue
+                ruled += 1
+                with self.subTest(f.name, bad=bad):
+                    problem = train_config.field_problem(f.name, bad)
+                    self.assertIsNotNone(problem)
+                    problems = run_state.config_problems(dataclasses.replace(base, **{f.name: bad}))
+                    self.assertIn((f.name, problem), problems)
+                    self.assertIsNone(train_config.field_problem(f.name, f.default))
+                    if f.name == "split":  # dkd_tf.evaluate defines its own --split parser
+                        continue
+                    fv.unparse_flags()
+                    with self.assertRaisesRegex(flags.IllegalFlagValueError,
+                                                f"--{f.name}=.*{re.escape(problem)}"):
+                        fv(["train", f"--{f.name}={bad}"])
+                    fv.unparse_flags()
+                    fv(["train", f"--{f.name}={f.default}"])
+        finally:
+            fv.unparse_flags()
+        self.assertGreater(ruled, 30)
 
 
 class ModelRecordTest(tf.test.TestCase):

@@ -108,6 +108,18 @@ def guarded(main):
     return wrapper
 
 
+def parse_flags(argv):
+    """absl's flag parsing, a bad flag reported as one `error: flag --name=value: problem` line
+    (absl prints 'FATAL Flags parsing error' and a hint), exit status 1."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as e:
+        print(f"error: {e}\n  (--helpfull lists every flag)", file=sys.stderr, flush=True)
+        sys.exit(EXIT_FAILURE)
+
+
 def run(main, **kwargs):
-    """absl.app.run(main) with the errors reported by `guarded`; exits with main's status."""
+    """absl.app.run(main) with the errors reported by `guarded` (a bad flag by parse_flags);
+    exits with main's status."""
+    kwargs.setdefault("flags_parser", parse_flags)
     app.run(guarded(main), **kwargs)

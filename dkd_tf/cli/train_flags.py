@@ -30,10 +30,24 @@ def define_flags():
             flags.DEFINE_list(name, [str(v) for v in default], help_)
         else:
             flags.DEFINE_string(name, default, help_)
+    # Each setting's own rule (train_config.setting: a choice, a bound) is checked when the
+    # flags are parsed, before TensorFlow loads, not as an error deep inside the first step.
+    for name in defined:
+        _register_rule(name)
     if "input_size" in defined:
-        # Validated when the flags are parsed, not as a shape error deep inside the first step.
         flags.register_validator("input_size", lambda v: run_state.input_size_problem(v) is None,
                                  message=run_state.INPUT_SIZE_RULE)
+
+
+def _register_rule(name: str) -> None:
+    def check(value):
+        if isinstance(value, list):  # a list flag's items are checked by the config
+            return True
+        problem = train_config.field_problem(name, value)
+        if problem:
+            raise flags.ValidationError(problem)
+        return True
+    flags.register_validator(name, check)
 
 
 def config_from_flags() -> train_config.TrainConfig:

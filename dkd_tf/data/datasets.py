@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import os
 
-from dkd_tf.core import joints as joints_lib
+from dkd_tf.core import joints as joints_lib, train_config
 from dkd_tf.data import lsp, mpii, penn_action, sub_jhmdb
 from dkd_tf.data import synthetic
 from dkd_tf.data.records import DatasetError
 
 # lsp: data_dir holds lsp/ (LSP 1-1000 train, 1001-2000 test); lsp_extended: lsp/ and lspet/
 # (LSPET's 10,000 photos join the training half).
-DATASETS = ("synthetic", "penn_action", "sub_jhmdb", "mpii", "lsp", "lsp_extended")
+DATASETS = train_config.DATASETS  # the --dataset choices, declared with the setting
 
 
 def joint_set_of(dataset: str) -> joints_lib.JointSet:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from dkd_tf.core import train_config
 from dkd_tf.models.movenet import MOVENET_BACKBONES, mobilenet_v2
 
-BACKBONES = ("resnet18", "resnet34", "resnet50", "resnet101", "mobilenetv3_small",
-             "mobilenetv3_large", *MOVENET_BACKBONES)
+BACKBONES = train_config.BACKBONES  # the --*_backbone choices, declared with the settings
 
 # Which normalization the backbone's (ImageNet) weights were trained with.
 _PREPROCESSING = {

@@ -17,8 +17,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-OUTPUTS = ("relu", "linear")  # what ends Phi: BN + ReLU (Fig. 2c read literally) or BN alone
-POOLS = (0, 1, 2)  # 2x2 max-pools Phi may have (2: the paper's)
+from dkd_tf.core import train_config
+
+# What ends Phi (BN + ReLU, Fig. 2c read literally, or BN alone) and how many 2x2 max-pools it
+# may have (2: the paper's): the settings' choices (dkd_tf.core.train_config).
+OUTPUTS, POOLS = train_config.DISTILLATOR_OUTPUTS, train_config.DISTILLATOR_POOLS
 
 
 def build_distillator(feature_channels: int, num_joints: int, kernel_size: int = 7,

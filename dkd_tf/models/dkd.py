@@ -34,14 +34,16 @@ from dkd_tf import presets
 from dkd_tf.models.conv_lstm import ConvLSTMCell
 from dkd_tf.models.discriminator import build_discriminator
 from dkd_tf.models.distillator import POOLS, build_distillator
+from dkd_tf.core import train_config
 from dkd_tf.models import model_dir as model_dir_lib
 from dkd_tf.models.matching import PoseKernelMatching
 from dkd_tf.models.movenet import MOVENET_BACKBONES
 from dkd_tf.models.pose_net import STRIDE, build_pose_net
 
 SCALE_FACTORS = (1, 2, 4)  # 1 / encoder_input_scale
-VARIANTS = ("dkd", "wo_tat", "wo_pkd", "baseline", "w_sat", "w_lstm")
-TEMPORAL_VARIANTS = ("dkd", "wo_tat", "w_sat", "w_lstm")  # P on frame 1, F on the others
+# The --variant choices, declared with the setting (TEMPORAL_VARIANTS: P on frame 1, F on the
+# others).
+VARIANTS, TEMPORAL_VARIANTS = train_config.VARIANTS, train_config.TEMPORAL_VARIANTS
 # Those whose later frames come from Phi's kernels through PoseKernelMatching (w_lstm reads a
 # ConvLSTM's state instead): the heads that --init_matcher_from can seed.
 KERNEL_MATCHING_VARIANTS = tuple(v for v in TEMPORAL_VARIANTS if v != "w_lstm")

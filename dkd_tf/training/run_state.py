@@ -33,7 +33,7 @@ from absl import logging
 
 from dkd_tf import presets
 from dkd_tf.core import output_paths, train_config
-from dkd_tf.core.train_config import CONFIG_FILE, MODEL_FILE, OPTIMIZERS, TrainConfig
+from dkd_tf.core.train_config import CONFIG_FILE, MODEL_FILE, TrainConfig
 from dkd_tf.models import model_dir as model_dir_lib
 
 MODEL_RECORD = "model_epoch.json"
@@ -46,7 +46,7 @@ ARCHITECTURE_FIELDS = train_config.fields_of_kind(train_config.ARCHITECTURE)  # 
 SAFE_FIELDS = train_config.fields_of_kind(train_config.SAFE)  # when named in allow_changes
 RUN_FIELDS = train_config.fields_of_kind(train_config.RUN)  # never compared
 
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+STRATEGIES = train_config.STRATEGIES
 INPUT_MULTIPLE = 32  # the backbones' stride: heatmaps and every feature map stay aligned
 INPUT_SIZE_RULE = (f"must be a positive multiple of {INPUT_MULTIPLE} (the backbone stride): "
                    "64, 96, 128, ..., 256, ...")
@@ -79,61 +79,35 @@ def unseeded(cfg):
 
 def config_problems(cfg) -> list[tuple[str, str]]:
     """[(field, problem)] for every setting of a TrainConfig that cannot work (files that do not
-    exist included; PATH_FIELDS name those)."""
-    from dkd_tf.data.datasets import DATASETS
-    from dkd_tf.models.backbones import BACKBONES
-    from dkd_tf.models.dkd import TEMPORAL_VARIANTS, VARIANTS
-    from dkd_tf.models.distillator import OUTPUTS, POOLS
+    exist included; PATH_FIELDS name those). A setting's own rule (a choice, a bound) comes from
+    its declaration (train_config.field_problem); the rules relating settings are below. Needs
+    no TensorFlow."""
     out = []
 
     def need(field, ok, problem):
         if not ok:
             out.append((field, problem))
 
-    def choice(field, choices):
-        need(field, getattr(cfg, field) in choices,
-             f"must be one of {', '.join(map(str, choices))}")
-
-    choice("dataset", DATASETS)
-    choice("variant", VARIANTS)
-    choice("initializer_backbone", BACKBONES)
-    choice("encoder_backbone", BACKBONES)
-    choice("strategy", STRATEGIES)
-    choice("split", (1, 2, 3))
-    choice("verbose", (0, 1, 2))
-    choice("optimizer", OPTIMIZERS)
+    for field in dataclasses.fields(cfg):
+        problem = train_config.field_problem(field.name, getattr(cfg, field.name))
+        if problem:
+            out.append((field.name, problem))
     problem = input_size_problem(cfg.input_size)
     if problem:
         out.append(("input_size", problem))
-    for field in ("initializer_width", "encoder_width", "deconv_filters", "kernel_size",
-                  "kernel_channels", "batch_size", "epochs", "clip_length", "synthetic_videos",
-                  "synthetic_frames"):
-        value = getattr(cfg, field)
-        need(field, isinstance(value, int) and value >= 1, "must be a positive integer")
-    need("initializer_deconv_filters", cfg.initializer_deconv_filters >= 0,
-         "must be >= 0 (0 = --deconv_filters)")
-    choice("distillator_pools", POOLS)
-    choice("distillator_output", OUTPUTS)
-    need("clips_per_epoch", cfg.clips_per_epoch >= 0, "must be >= 0 (0 = every clip once)")
-    need("synthetic_frames", cfg.synthetic_frames >= cfg.clip_length,
+    need("synthetic_frames", not isinstance(cfg.clip_length, int)
+         or cfg.synthetic_frames >= cfg.clip_length,
          f"must be at least --clip_length ({cfg.clip_length})")
-    for field in ("learning_rate", "lr_decay_factor", "sigma", "scale_min", "scale_max"):
-        need(field, getattr(cfg, field) > 0, "must be > 0")
-    for field in ("eta", "gamma", "max_rotation", "max_translation", "foreground_weight"):
-        need(field, getattr(cfg, field) >= 0, "must be >= 0")
-    for field in ("rotation_prob", "flip_prob"):
-        need(field, 0.0 <= getattr(cfg, field) <= 1.0, "is a probability: must be in [0, 1]")
     need("flip_prob", not (cfg.synthetic_side_cue and cfg.flip_prob > 0),
          "must be 0 with --synthetic_side_cue: a mirrored crop puts the left-limb stripe on the "
          "right limbs' labels")
-    need("discriminator_scale", 0.0 < cfg.discriminator_scale <= 1.0, "must be in (0, 1]")
-    choice("encoder_input_scale", (1.0, 0.5, 0.25))
     need("encoder_input_scale", input_size_problem(cfg.input_size) is not None
          or input_size_problem(round(cfg.input_size * cfg.encoder_input_scale)) is None,
          f"F's input, --input_size x this = {cfg.input_size * cfg.encoder_input_scale:g}, "
          + INPUT_SIZE_RULE)
-    need("freeze_initializer", not cfg.freeze_initializer or cfg.variant in TEMPORAL_VARIANTS,
-         f"needs a variant with a pose initializer P ({', '.join(TEMPORAL_VARIANTS)}); "
+    temporal = train_config.TEMPORAL_VARIANTS
+    need("freeze_initializer", not cfg.freeze_initializer or cfg.variant in temporal,
+         f"needs a variant with a pose initializer P ({', '.join(temporal)}); "
          f"{cfg.variant!r} has one network")
     need("scale_max", cfg.scale_max >= cfg.scale_min,
          f"must be >= --scale_min ({cfg.scale_min:g})")
