@@ -30,6 +30,9 @@ padded to a square, as a single-person peer sees it; --view box: around the labe
   python -m dkd_tf.evaluate --model_dir runs/lsp_initializer --view image \
       --peers movenet_thunder,movenet_lightning,blazepose_full
 
+--flip_test runs every row, peers included, on the mirrored crop too and averages (models:
+heatmaps; peers: keypoints). --test_scales applies to models only (a peer sees one crop scale).
+
 --by_tag (synthetic sets, which carry tags/NNNN.json; dkd_tf.data.tags) also scores PCK on the
 frames / joints of each situation tag and on clean ones, with the paired-bootstrap interval of
 first - other per tag (dkd_tf.evaluation.tag_scores): printed, stored as "by_tag" in each model's pck.json
@@ -96,7 +99,7 @@ def evaluate_peer(key, cfg):
     joint_set, records = _test_records(cfg)
     peer = peers_lib.load(key, log=print)
     preds = protocol.predict_peer_records(peer, records, joint_set, flags.FLAGS.view,
-                                            _progress(key))
+                                          _progress(key), flip=flags.FLAGS.flip_test)
     return metrics.score_records(joint_set, records, preds, _nonfinite(), peer.path), preds, \
         records
 

@@ -1,5 +1,6 @@
 """The evaluation CLI: --model_dir vs --predictions, flip testing, Sub-JHMDB split averaging."""
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -13,7 +14,7 @@ from dkd_tf.cli import evaluate_flags
 from dkd_tf import evaluate
 from dkd_tf.cli import train_flags
 from dkd_tf.core import joints as joints_lib
-from dkd_tf.evaluation import metrics
+from dkd_tf.evaluation import metrics, protocol
 from dkd_tf.training import trainer
 from dkd_tf.data import sub_jhmdb
 from dkd_tf.data.frames import load_frame, save_frame
@@ -55,13 +56,38 @@ def _group(name):
     return name[2:] if name[:2] in ("l_", "r_") else name
 
 
+def detect_dots(crop) -> np.ndarray:
+    """[K, 2] crop pixels: each joint group's coloured dot(s); of a pair, the dot further right
+    in the crop is the person's left joint (a person facing the camera), which is how a network
+    trained with flip augmentation labels a mirrored person."""
+    size = crop.shape[0]
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    out = []
+    for name in PENN.names:
+        w = np.linalg.norm(crop - np.array(GROUP_RGB[_group(name)], np.float32), axis=-1) < 80.0
+        if name[:2] in ("l_", "r_"):
+            mid = xs[w].mean()
+            w &= (xs > mid) if name.startswith("l_") else (xs < mid)
+        out.append((xs[w].mean(), ys[w].mean()))
+    return np.array(out, np.float32)
+
+
+class DotPeer:
+    """detect_dots as a published peer (dkd_tf.pretrained.peers.Peer's interface: named
+    keypoints [N, 3] in crop pixels)."""
+
+    key, path, input_size, names = "dots", "dots.tflite", 96, PENN.names
+
+    def predict(self, crop):
+        xy = detect_dots(np.asarray(crop, np.float32))
+        return np.concatenate([xy, np.ones((len(xy), 1), np.float32)], axis=1)
+
+
 class DotDetector:
     """A stand-in for a trained model with the DKD streaming interface (stride 4).
 
-    Finds each joint group's coloured dot(s) in the crop; of a pair, the dot further right in the
-    crop is the person's left joint (a person facing the camera), which is how a model trained
-    with flip augmentation labels a mirrored person. It renders a Gaussian heatmap at each
-    detected centroid, so decoding returns the dots' positions.
+    Finds the dots (detect_dots) and renders a Gaussian heatmap at each detected centroid, so
+    decoding returns the dots' positions.
     """
 
     stride = 4
@@ -74,16 +100,9 @@ class DotDetector:
         cells = size // self.stride
         grid = np.arange(cells, dtype=np.float32)
         out = np.zeros((n, cells, cells, PENN.num_joints), np.float32)
-        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
         for b in range(n):
-            for k, name in enumerate(PENN.names):
-                rgb = np.array(GROUP_RGB[_group(name)], np.float32)
-                w = np.linalg.norm(frames[b] - rgb, axis=-1) < 80.0
-                if name[:2] in ("l_", "r_"):
-                    mid = xs[w].mean()
-                    w &= (xs > mid) if name.startswith("l_") else (xs < mid)
-                cx, cy = (xs[w].mean() + 0.5) / self.stride - 0.5, \
-                         (ys[w].mean() + 0.5) / self.stride - 0.5
+            for k, (x, y) in enumerate(detect_dots(frames[b])):
+                cx, cy = (x + 0.5) / self.stride - 0.5, (y + 0.5) / self.stride - 0.5
                 out[b, :, :, k] = np.exp(-((grid[None] - cx) ** 2 + (grid[:, None] - cy) ** 2)
                                          / 2.0)
         return out
@@ -162,6 +181,22 @@ class FlipTestTest(tf.test.TestCase):
             self.assertAllClose(xy[:, left], xy[:, right], atol=1e-3)
             self.assertGreater(np.maximum(err[:, left], err[:, right]).min(), 8.0)
         self.assertLess(err[:, PENN.index("head")].max(), 2.0)
+
+    def test_a_peer_flip_test_gives_the_same_keypoints(self):
+        """A peer's flip test averages its keypoints on the plain and the mirrored crop, the
+        mirrored ones renamed left <-> right and mapped back to the frame."""
+        peer = DotPeer()
+        plain = protocol.predict_peer_records(peer, [self.record], PENN)["dots"]
+        self.assertAllClose(plain, self.record.joints, atol=1.0)  # the peer works
+        flipped = protocol.predict_peer_records(peer, [self.record], PENN, flip=True)["dots"]
+        self.assertAllClose(flipped, plain, atol=1e-3)
+        # Without the renaming, each left joint is averaged with its right partner's dot.
+        unpaired = dataclasses.replace(PENN, flip_pairs=())
+        wrong = protocol.predict_peer_records(peer, [self.record], unpaired, flip=True)["dots"]
+        err = np.linalg.norm(wrong - self.record.joints, axis=-1)
+        for left, right in PENN.flip_pairs:
+            self.assertAllClose(wrong[:, left], wrong[:, right], atol=1e-3)
+            self.assertGreater(np.maximum(err[:, left], err[:, right]).min(), 8.0)
 
 
 # ---------------------------------------------------------------------- the CLI

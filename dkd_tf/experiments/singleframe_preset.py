@@ -8,10 +8,12 @@
         --baseline_dir dkd_tf/presets/movenet_lsp/baseline --data_dir ../shared/data
 
 Both models are copied as inference-only Keras model directories, exported to TFLite (fp16
-weights, half the fp32 size, verified against Keras by export.tflite), and scored on LSP test (photos 1001-2000) in one run
-beside the published peers (MoveNet Thunder and Lightning, BlazePose full), every row through the
-same crop (the whole photo padded square, as a single-person peer sees it: no ground truth
-enters the crop) and the same decoding of its own; the cost of every row is measured in the same
+weights, half the fp32 size, verified against Keras by export.tflite), and scored on LSP test
+(photos 1001-2000) in one run beside the published peers (MoveNet Thunder and Lightning,
+BlazePose full), every row through the same crop (the whole photo padded square, as a
+single-person peer sees it: no ground truth enters the crop) and the same decoding of its own;
+our two networks and their MoveNet peers are scored a second time with the flip test (the photo
+and its mirror image, averaged; twice the cost). The cost of every row is measured in the same
 run too (GMACs counted on the TFLite graph, median latency with LiteRT on one thread, all graphs
 interleaved in one loop). preset.json records the results, the command, the machine and the
 commit; README.md beside it is the model card (data, initial weights and their terms).
@@ -42,21 +44,35 @@ QUANTIZE = "fp16"  # the shipped exports' weights: the preset stays tens of MB
 ROW_NAMES = {"initializer": "P (ours, Thunder-init)", "baseline": "Baseline (ours, Lightning-init)"}
 
 
-def score_rows(models: dict, peer_keys, records, joint_set, view="image", log=print) -> dict:
+FLIP = " + flip test"  # suffix of a row scored on the photo and its mirror image (two runs)
+FLIP_PEERS = ("movenet_thunder", "movenet_lightning")  # each of ours beside its peer
+
+
+def score_rows(models: dict, peer_keys, records, joint_set, view="image", log=print,
+               flip=False) -> dict:
     """{row name: PCKAccumulator}: our Keras models {name: (model, input_size)} and the peers,
-    every one on the same records through the same crop policy."""
+    every one on the same records through the same crop policy. flip=True scores each on the
+    photo and its mirror image (protocol's flip test: our heatmaps averaged, a peer's keypoints
+    averaged) and names the rows with the FLIP suffix."""
     from dkd_tf.evaluation import protocol
     from dkd_tf.pretrained import peers as peers_lib
     out = {}
+    suffix = FLIP if flip else ""
     for name, (model, size) in models.items():
-        log(f"scoring {name} on {len(records)} photos")
-        out[name], _ = protocol.evaluate_records(model, records, size, joint_set, view=view)
+        log(f"scoring {name}{suffix} on {len(records)} photos")
+        out[name + suffix], _ = protocol.evaluate_records(model, records, size, joint_set,
+                                                          flip=flip, view=view)
     for key in peer_keys:
-        log(f"scoring {key} on {len(records)} photos")
+        log(f"scoring {key}{suffix} on {len(records)} photos")
         peer = peers_lib.load(key, log=log)
-        preds = protocol.predict_peer_records(peer, records, joint_set, view)
-        out[key] = metrics.score_records(joint_set, records, preds, "refuse", peer.path)
+        preds = protocol.predict_peer_records(peer, records, joint_set, view, flip=flip)
+        out[key + suffix] = metrics.score_records(joint_set, records, preds, "refuse", peer.path)
     return out
+
+
+def flip_costs(costs: dict) -> dict:
+    """A flip-test row's cost: its plain row's, twice (two runs per photo)."""
+    return {name + FLIP: {k: round(2 * v, 3) for k, v in c.items()} for name, c in costs.items()}
 
 
 def cost_rows(tflite_files: dict, num_threads: int = 1, runs: int = 30) -> dict:
@@ -142,6 +158,10 @@ def model_card(meta: dict) -> str:
         "",
         format_table(r),
         "",
+        f"Rows ending in `{FLIP}` score each photo and its mirror image and average the two "
+        "(our networks: heatmaps; MoveNet: keypoints), at twice the cost of one run; "
+        "`python -m dkd_tf.evaluate --flip_test` scores them the same way.",
+        "",
         "Paired bootstrap over the photos (95 % interval of the PCK@0.2 difference, torso):",
         "",
     ]
@@ -155,7 +175,12 @@ def model_card(meta: dict) -> str:
         "",
         "Starting weights, from each member's config.json: " + "; ".join(
             f"{m}: " + ", ".join(f"--{k}={v}" for k, v in kw.items())
-            for m, kw in meta.get("starts_from", {}).items()) + ".",
+            for m, kw in meta.get("starts_from", {}).items()) + "." + (
+            " A seed inside this preset names the member it shipped before this build: a "
+            "further fine-tuning cycle, whose flagfile in configs/ says which cycle it continued "
+            "(the first started from MoveNet's weights, below)."
+            if any(str(v).startswith(f"dkd_tf/presets/{meta['name']}/")
+                   for kw in meta.get("starts_from", {}).values() for v in kw.values()) else ""),
         "",
         "## Training data and its terms",
         "",
@@ -217,14 +242,17 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
                                         os.path.join(staging, member + "_tflite"), QUANTIZE, None,
                                         log=lambda *_: None)
         acc = score_rows(models, PEERS, records, joints_lib.LSP, "image", log)
+        acc.update(score_rows(models, FLIP_PEERS, records, joints_lib.LSP, "image", log, True))
         files = {ROW_NAMES[m]: os.path.join(staging, m + "_tflite", "initializer.tflite")
                  for m in runs}
         files.update({k: peers_lib.tflite_file(k) for k in PEERS})
         costs = cost_rows(files, num_threads, runs_timed)
+        costs.update(flip_costs({k: v for k, v in costs.items() if k + FLIP in acc}))
         results = results_table(acc, costs)
         p, b = ROW_NAMES["initializer"], ROW_NAMES["baseline"]
         comparisons = {}
-        for a, c in ((p, "movenet_thunder"), (b, "movenet_lightning")):
+        for a, c in ((p, "movenet_thunder"), (b, "movenet_lightning"),
+                     (p + FLIP, "movenet_thunder" + FLIP), (b + FLIP, "movenet_lightning" + FLIP)):
             diff = metrics.paired_bootstrap(acc[a], acc[c], "torso")
             comparisons[f"{a} - {c}"] = {"diff": diff["difference"], "low": diff["low"],
                                              "high": diff["high"]}
