@@ -89,6 +89,23 @@ class PipelineTest(tf.test.TestCase):
             self.assertAllClose(transforms.invert_points(m.numpy(), p[None])[0], [41, 13],
                                 atol=1e-3)
 
+    def test_an_epochs_order_depends_on_the_seed_and_epoch_alone(self):
+        """What a resumed run sees at epoch 2 is what an uninterrupted one sees there."""
+        def epochs(first, count, per_epoch=7, seed=5):
+            items = [(int(i), tuple(d.numpy())) for i, d in
+                     pipeline.epoch_order(5, per_epoch, seed, first, count)]
+            return [items[k:k + per_epoch] for k in range(0, len(items), per_epoch)]
+        straight = epochs(0, 3)
+        self.assertLen(straight, 3)
+        self.assertEqual(epochs(2, 1), straight[2:])
+        self.assertEqual(epochs(1, 2), straight[1:])
+        for epoch in straight:  # 7 clips of 5: one whole permutation, then 2 of the next
+            self.assertCountEqual([i for i, _ in epoch[:5]], range(5))
+        self.assertNotEqual([i for i, _ in straight[0]], [i for i, _ in straight[1]])
+        draws = [d for epoch in straight for _, d in epoch]
+        self.assertLen(set(draws), len(draws))  # every clip gets its own augmentation draw
+        self.assertNotEqual(epochs(0, 1, seed=6), straight[:1])
+
     def test_dataset_batches_and_corrupt_frame_names_file(self):
         rec = marked_video(self.get_temp_dir())
         ds = pipeline.make_dataset([rec], joints.PENN_ACTION, 64, 2, 2, training=True,

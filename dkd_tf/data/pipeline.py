@@ -137,30 +137,58 @@ def make_clip_fn(joint_set: joints_lib.JointSet, input_size: int, stride: int, s
     return fn
 
 
+def epoch_order(n: int, per_epoch: int, seed: int, first_epoch: int = 0,
+                epochs: int = 1) -> tf.data.Dataset:
+    """(clip index, augmentation seed [2]) for `epochs` epochs from `first_epoch`, each epoch
+    `per_epoch` clips: whole seeded permutations of the n clips, concatenated.
+
+    Epoch e's order and draws depend on (seed, e) alone (stateless ops), not on how many epochs
+    this process has iterated, so a run resumed at epoch e sees exactly what an uninterrupted
+    run sees there."""
+    reps = -(-per_epoch // n)  # permutations per epoch
+    seed = tf.constant(int(seed), tf.int64)
+
+    def one_epoch(e):
+        def permutation(r):
+            order = tf.random.experimental.stateless_shuffle(
+                tf.range(n, dtype=tf.int64), seed=tf.stack([seed, 2 * (e * reps + r)]))
+            return tf.data.Dataset.from_tensor_slices(order)
+        index = tf.data.Dataset.range(reps).flat_map(permutation).take(per_epoch)
+        draws = tf.data.Dataset.range(per_epoch).map(
+            lambda p: tf.stack([seed, 2 * (e * per_epoch + p) + 1]))
+        return tf.data.Dataset.zip(index, draws)
+
+    return tf.data.Dataset.range(first_epoch, first_epoch + epochs).flat_map(one_epoch)
+
+
 def make_dataset(records: list[VideoRecord], joint_set: joints_lib.JointSet, input_size: int,
                  clip_length: int, batch_size: int, training: bool, stride: int = 8,
                  sigma: float = 1.0, augmentation: Augmentation = Augmentation(),
                  clips_per_epoch: int | None = None, seed: int | None = None,
-                 cache_bytes: int = DEFAULT_CACHE_BYTES) -> tf.data.Dataset:
+                 cache_bytes: int = DEFAULT_CACHE_BYTES, first_epoch: int = 0,
+                 epochs: int = 1) -> tf.data.Dataset:
     """Batches of (frames [B, T, S, S, 3], heatmaps [B, T, S/8, S/8, K], weights [B, T, K]).
 
-    Training shuffles all clips and takes `clips_per_epoch` of them each epoch (all when None),
-    so an epoch means the same amount of work whatever the video lengths. cache_bytes: see the
-    module docstring (0 decodes every clip on the fly).
+    Training takes `clips_per_epoch` clips per epoch (all, once, when None; epoch_order), so an
+    epoch means the same amount of work whatever the video lengths, for `epochs` epochs from
+    `first_epoch` (a resumed run passes the epoch it resumes at). Evaluation: every clip once,
+    in order. cache_bytes: see the module docstring (0 decodes every clip on the fly).
     """
     table = clip_table(records, clip_length)
     frame_cache = decode_all_frames(records, cache_bytes) if cache_bytes else None
     n = len(table["paths"])
-    ds = tf.data.Dataset.from_tensor_slices(table)
     if training:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        if clips_per_epoch:
-            ds = ds.repeat().take(clips_per_epoch)
+        columns = {k: tf.constant(v) for k, v in table.items()}
+        per_epoch = clips_per_epoch or n
+        ds = epoch_order(n, per_epoch, seed or 0, first_epoch, epochs).map(
+            lambda i, draw: ({k: tf.gather(v, i) for k, v in columns.items()}, draw))
+        # flat_map hides the length; Keras needs it to run the epochs on one iterator quietly
+        ds = ds.apply(tf.data.experimental.assert_cardinality(per_epoch * epochs))
     else:
-        augmentation = NO_AUGMENTATION
+        augmentation = NO_AUGMENTATION  # the draws are unused
+        ds = tf.data.Dataset.zip(tf.data.Dataset.from_tensor_slices(table),
+                                 tf.data.Dataset.from_tensors(tf.zeros([2], tf.int64)).repeat())
     fn = make_clip_fn(joint_set, input_size, stride, sigma, augmentation, frame_cache)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     # deterministic=True: the clip order never depends on thread timing, so a seed fixes a run.
-    ds = tf.data.Dataset.zip(ds, seeds).map(fn, num_parallel_calls=tf.data.AUTOTUNE,
-                                            deterministic=True)
+    ds = ds.map(fn, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)

@@ -321,8 +321,9 @@ def run_training(cfg: TrainConfig, callbacks=(), allow_changes=()) -> DKD:
 def _run_locked(cfg: TrainConfig, callbacks, allow_changes) -> DKD:
     changes = run_state.check_resume(cfg, allow_changes)
     keras.utils.set_random_seed(cfg.seed)
-    # Same seed, same machine, same versions -> the same weights (the data order is fixed by
-    # the pipeline's deterministic map). Kernels still differ across CPUs / thread counts.
+    # Same seed, same machine, same versions -> the same weights, resumed or not (the data order
+    # and draws are fixed per epoch by the pipeline). Kernels still differ across CPUs / thread
+    # counts.
     tf.config.experimental.enable_op_determinism()
     joint_set, train_records = datasets.load(cfg, "train", generate=True)
     frame_check.check_frames(train_records, cfg.data_dir,
@@ -334,11 +335,19 @@ def _run_locked(cfg: TrainConfig, callbacks, allow_changes) -> DKD:
     n_clips = len(pipeline.clip_table(train_records, cfg.clip_length)["paths"])
     clips = cfg.clips_per_epoch or n_clips
     steps_per_epoch = max(1, clips // global_batch)
-    ds = pipeline.make_dataset(train_records, joint_set, cfg.input_size, cfg.clip_length,
-                               global_batch, training=True, sigma=cfg.sigma, augmentation=aug,
-                               clips_per_epoch=steps_per_epoch * global_batch, seed=cfg.seed)
+
+    def epochs_from(first_epoch):
+        """The clips of epochs first_epoch..cfg.epochs-1: each epoch's order and augmentation
+        depend on (seed, epoch) alone, so a resumed run trains on what an uninterrupted one
+        would (pipeline.epoch_order)."""
+        return pipeline.make_dataset(
+            train_records, joint_set, cfg.input_size, cfg.clip_length, global_batch,
+            training=True, sigma=cfg.sigma, augmentation=aug,
+            clips_per_epoch=steps_per_epoch * global_batch, seed=cfg.seed,
+            first_epoch=first_epoch, epochs=max(1, cfg.epochs - first_epoch))
+
     run_state.clean_litter(cfg.model_dir)
-    clips = next(iter(ds))[0] if cfg.init_matcher_from else None
+    clips = next(iter(epochs_from(0)))[0] if cfg.init_matcher_from else None
     with strategy.scope():
         model = build_model(cfg, joint_set.num_joints, clips, joint_set)
         lr = learning_rate_schedule(cfg, steps_per_epoch)
@@ -363,7 +372,8 @@ def _run_locked(cfg: TrainConfig, callbacks, allow_changes) -> DKD:
     cbs = [EpochCheckpoint(manager, epoch_var, os.path.join(cfg.model_dir, MODEL_FILE)),
            keras.callbacks.TensorBoard(os.path.join(cfg.model_dir, "logs")), *callbacks]
     # shuffle=False: the tf.data pipeline orders the clips itself (seeded, resumable); Keras's
-    # default shuffle=True is ignored for a Dataset and only warns.
-    model.fit(ds, epochs=cfg.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+    # default shuffle=True is ignored for a Dataset and only warns. The dataset holds the
+    # remaining epochs back to back; with steps_per_epoch Keras keeps one iterator across them.
+    model.fit(epochs_from(initial_epoch), epochs=cfg.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
               callbacks=cbs, verbose=cfg.verbose, shuffle=False)
     return model
