@@ -487,6 +487,30 @@ class RunLockTest(tf.test.TestCase):
                          "inside the shipped presets .* pass another --model_dir")
         presets.verify("reference")
 
+    def test_training_never_replaces_a_model_it_did_not_write(self):
+        """A copied preset member (or any model saved by other means: model.keras, no
+        checkpoints/) is refused; before, training started from scratch and replaced it."""
+        from dkd_tf import presets
+        from dkd_tf.training import run_state, trainer
+        from tests.helpers import tiny_config
+        copy = os.path.join(tempfile.mkdtemp(dir=_SHARED["root"]), "my_model")
+        shutil.copytree(os.path.join(presets.PRESETS_DIR, "reference", "dkd"), copy)
+        with open(os.path.join(copy, "model.keras"), "rb") as f:
+            mine = f.read()
+        with self.assertRaisesRegex(run_state.RunStateError,
+                                    r"^--model_dir=.*my_model: holds a model.keras but no "
+                                    r"checkpoints/ .* training would start from scratch and "
+                                    r"replace it; pass another --model_dir"):
+            trainer.run_training(tiny_config(copy, self.data, epochs=1))
+        with open(os.path.join(copy, "model.keras"), "rb") as f:
+            self.assertEqual(f.read(), mine)
+        self.assertFalse(os.path.exists(os.path.join(copy, "checkpoints")))
+        # A run of ours killed before its first checkpoint (config.json, no model) reruns.
+        fresh = os.path.join(os.path.dirname(copy), "killed_early")
+        os.makedirs(fresh)
+        tiny_config(fresh, self.data, epochs=1).save(fresh)
+        self.assertEqual(run_state.path_problems(tiny_config(fresh, self.data, epochs=1)), [])
+
 
 def gap_mp4(path, frames, missing, fps=25):
     """An mp4 (mp4v) of `frames` whose timestamps skip frame number `missing`: the sample before

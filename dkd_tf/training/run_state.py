@@ -142,7 +142,13 @@ def path_problems(cfg) -> list[tuple[str, str]]:
                                                       "data set in its official layout)")
     need("model_dir", not in_shipped_presets(cfg.model_dir),
          "is inside the shipped presets (dkd_tf/presets/), which training never writes: pass "
-         "another --model_dir (copy the member folder, e.g. dkd/, there to continue training it)")
+         "another --model_dir (--init_encoder_from / --init_initializer_from=<member>/"
+         "model.keras start from a member's weights)")
+    need("model_dir", in_shipped_presets(cfg.model_dir) or not foreign_model(cfg.model_dir),
+         f"holds a {MODEL_FILE} but no {CHECKPOINT_DIR}/ (a model saved by other means, e.g. a "
+         "copied preset member): training would start from scratch and replace it; pass another "
+         "--model_dir (--init_encoder_from / --init_initializer_from=<this>/"
+         f"{MODEL_FILE} start from its weights)")
     if not in_shipped_presets(cfg.model_dir):
         # A file on the way (a.txt/run) once surfaced as "File exists" from os.makedirs.
         try:
@@ -150,6 +156,13 @@ def path_problems(cfg) -> list[tuple[str, str]]:
         except output_paths.OutputPathError as e:
             out.append(("model_dir", e.problem.split(": ", 1)[-1]))
     return out
+
+
+def foreign_model(model_dir: str) -> bool:
+    """Whether model_dir holds a model.keras that no training run of ours wrote (no
+    checkpoints/ beside it): training into it would replace the user's model."""
+    return (os.path.isfile(os.path.join(model_dir, MODEL_FILE))
+            and not os.path.isdir(os.path.join(model_dir, CHECKPOINT_DIR)))
 
 
 def in_shipped_presets(path) -> bool:
