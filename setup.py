@@ -21,7 +21,9 @@ setup(
         # in 3.12.1, 3.13.2 and 3.14.0; 3.13.0 and 3.13.1 are affected). 3.12.x still runs on
         # Python 3.10, which keras 3.13+ dropped.
         KERAS_REQUIREMENT,
-        "numpy",
+        # NumPy 2's promotion (NEP 50: a Python float keeps an array's float32) lets the
+        # streaming crop run dkd_tf.core.crop_geometry's formula as the training graph does.
+        "numpy>=2",
         "scipy",
         # 5.1.0.95 (published during session 7) warps float32 crops up to 1.6e-3 of a pixel
         # value away from the training crop (5.0: 2e-4, tests/test_stream.py allows 1e-3); the

@@ -52,6 +52,7 @@ def fingerprint(manifest_bytes: bytes) -> dict:
     """What the vectors depend on on the Python side: the decoding rule, the crop geometry, the
     tracker (its policy and constants), this generator, and the manifest."""
     from dkd_tf.core import codec
+    from dkd_tf.core import crop_geometry
     from dkd_tf.data import frame_crops
     from dkd_tf.tracking import pose_tracker
     from dkd_tf.serving import tracking_policy
@@ -63,6 +64,7 @@ def fingerprint(manifest_bytes: bytes) -> dict:
         "dkd_tf.core.codec._parabola_offset": inspect.getsource(codec._parabola_offset),
         "dkd_tf.core.codec.PARABOLA_FLOOR": repr(codec.PARABOLA_FLOOR),
         "dkd_tf.data.transforms.CROP_MARGIN": repr(transforms.CROP_MARGIN),
+        "dkd_tf.core.crop_geometry.crop_affine": inspect.getsource(crop_geometry.crop_affine),
         "dkd_tf.data.transforms.crop_matrix": inspect.getsource(transforms.crop_matrix),
         "dkd_tf.data.transforms.box_center_size": inspect.getsource(transforms.box_center_size),
         "dkd_tf.data.transforms.invert_points": inspect.getsource(transforms.invert_points),

@@ -1,21 +1,17 @@
 """The square person crop of a frame, in numpy and OpenCV: the crop of training and evaluation.
 
-crop_frame computes dkd_tf.data.transforms' crop (crop_matrix: the box's centre, its longer side
-x CROP_MARGIN) with cv2.warpAffine, so streaming, export checks and teacher labelling crop frames
-exactly as the model saw them in training, without TensorFlow.
+crop_frame computes dkd_tf.data.transforms' crop (the matrix of dkd_tf.core.crop_geometry: the
+box's centre, its longer side x CROP_MARGIN) with cv2.warpAffine, so streaming, export checks
+and teacher labelling crop frames exactly as the model saw them in training, without
+TensorFlow.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from dkd_tf.core import lazy_modules
+from dkd_tf.core import crop_geometry
 from dkd_tf.data.video_frames import StreamError
-
-
-# dkd_tf.data.transforms imports TensorFlow: only its constants and numpy helpers are used here,
-# imported on first use so that a command checks its inputs before TensorFlow loads.
-transforms = lazy_modules.module("dkd_tf.data.transforms")
 
 # What an evaluation crops around: the ground-truth person box, or the whole frame (as a
 # single-person peer with no box sees it).
@@ -24,7 +20,7 @@ VIEWS = ("box", "image")
 
 def full_frame_box(height: int, width: int) -> np.ndarray:
     """The person box whose crop (box side * CROP_MARGIN) just covers the whole frame."""
-    side = max(height, width) / transforms.CROP_MARGIN
+    side = max(height, width) / crop_geometry.CROP_MARGIN
     cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
     return np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2], np.float32)
 
@@ -34,18 +30,17 @@ def crop_frame(image: np.ndarray, box, input_size: int):
 
     image: [H, W, 3] (uint8 RGB); box: (x1, y1, x2, y2) frame pixels. Returns (crop float32
     [1, S, S, 3], matrix float64 [3, 3] frame -> crop pixels, centre [2], size): the matrix of
-    transforms.crop_matrix (no rotation, no flip) computed with the same float32 operations,
-    and the bilinear, zero-filled warp of transforms.warp_image done by cv2.warpAffine (equal to
+    transforms.crop_matrix (no rotation, no flip: the one formula, core.crop_geometry), and the
+    bilinear, zero-filled warp of transforms.warp_image done by cv2.warpAffine (equal to
     2e-4 of a pixel value, tested). Those eager TensorFlow ops took about 15 ms a frame on the
     2-core benchmark machine, more than the demo model; this takes 0.3 ms."""
     box = np.asarray(box, np.float32)
     center = (box[:2] + box[2:]) / np.float32(2.0)
     size = np.maximum(np.max(box[2:] - box[:2]), np.float32(1.0))
-    zoom = np.float32(input_size) / (size * np.float32(transforms.CROP_MARGIN) * np.float32(1.0))
-    half = np.float32((input_size - 1) / 2.0)
-    matrix = np.array([[zoom, 0.0, half - zoom * center[0]],
-                       [0.0, zoom, half - zoom * center[1]],
-                       [0.0, 0.0, 1.0]], np.float32)
+    one, zero = np.float32(1.0), np.float32(0.0)  # scale 1, no rotation (cos 1, sin 0), no flip
+    r00, r01, tx, r10, r11, ty = crop_geometry.crop_affine(
+        center[0], center[1], size, input_size, one, one, zero, one)
+    matrix = np.array([[r00, r01, tx], [r10, r11, ty], [0.0, 0.0, 1.0]], np.float32)
     crop = cv2.warpAffine(np.asarray(image, np.float32), matrix[:2], (input_size, input_size),
                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return crop[None], matrix.astype(np.float64), center, size

@@ -12,8 +12,9 @@ import math
 import numpy as np
 import tensorflow as tf
 
-# The crop is this much larger than the person box (SimpleBaseline's padding).
-CROP_MARGIN = 1.25
+from dkd_tf.core import crop_geometry
+
+CROP_MARGIN = crop_geometry.CROP_MARGIN  # the crop's padding around the person box
 
 
 def crop_matrix(center, box_size, out_size: int, scale=1.0, rotation_deg=0.0, flip=False):
@@ -28,17 +29,11 @@ def crop_matrix(center, box_size, out_size: int, scale=1.0, rotation_deg=0.0, fl
       flip: mirror the crop horizontally.
     """
     center = tf.cast(center, tf.float32)
-    zoom = out_size / (tf.cast(box_size, tf.float32) * CROP_MARGIN * tf.cast(scale, tf.float32))
     a = tf.cast(rotation_deg, tf.float32) * (math.pi / 180.0)
-    cos, sin = tf.cos(a) * zoom, tf.sin(a) * zoom
     mirror = tf.where(tf.cast(flip, tf.bool), -1.0, 1.0)
-    half = (out_size - 1) / 2.0
-    # p_out = half + mirror_x * zoom * R(-a) (p_src - center); R(-a) turns content CCW on screen
-    # (y points down).
-    r00, r01 = mirror * cos, mirror * sin
-    r10, r11 = -sin, cos
-    tx = half - (r00 * center[0] + r01 * center[1])
-    ty = half - (r10 * center[0] + r11 * center[1])
+    r00, r01, tx, r10, r11, ty = crop_geometry.crop_affine(
+        center[0], center[1], tf.cast(box_size, tf.float32), out_size,
+        tf.cast(scale, tf.float32), tf.cos(a), tf.sin(a), mirror)
     zero, one = tf.zeros_like(r00), tf.ones_like(r00)
     return tf.reshape(tf.stack([r00, r01, tx, r10, r11, ty, zero, zero, one]), [3, 3])
 
