@@ -26,6 +26,7 @@ import time
 import numpy as np
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from dkd_tf.core import macs
 from dkd_tf.tracking.pose_tracker import latency_stats
 
 # The ops whose multiply-adds are counted (see the module docstring).
@@ -48,24 +49,19 @@ def op_macs(op) -> int:
     Conv2DBackpropInput (transposed conv): input elements x kh x kw x C_out, every input value
     scattered through the whole kernel. MatMul: m x n x k (batched for BatchMatMulV2)."""
     if op.type == "Conv2D":
-        out = _static(op.outputs[0].shape, op)
         kh, kw, cin, _ = _static(op.inputs[1].shape, op)
-        return int(np.prod(out)) * kh * kw * cin
+        return macs.conv(_static(op.outputs[0].shape, op), kh, kw, cin)
     if op.type == "DepthwiseConv2dNative":
-        out = _static(op.outputs[0].shape, op)
         kh, kw, _, _ = _static(op.inputs[1].shape, op)
-        return int(np.prod(out)) * kh * kw
+        return macs.depthwise(_static(op.outputs[0].shape, op), kh, kw)
     if op.type == "Conv2DBackpropInput":
-        kh, kw, _, cin = _static(op.inputs[1].shape, op)  # filter [kh, kw, C_out, C_in]
-        grad = _static(op.inputs[2].shape, op)  # the transposed conv's input [B, h, w, C_in]
-        cout = _static(op.outputs[0].shape, op)[-1]
-        return int(np.prod(grad[:-1])) * cin * kh * kw * cout
+        kh, kw, cout, _ = _static(op.inputs[1].shape, op)  # filter [kh, kw, C_out, C_in]
+        # the transposed conv's input [B, h, w, C_in]
+        return macs.transposed_conv(_static(op.inputs[2].shape, op), kh, kw, cout)
     if op.type in ("MatMul", "BatchMatMulV2"):
         a = _static(op.inputs[0].shape, op)
-        out = _static(op.outputs[0].shape, op)
         transpose_a = op.get_attr("transpose_a" if op.type == "MatMul" else "adj_x")
-        inner = a[-2] if transpose_a else a[-1]
-        return int(np.prod(out)) * inner
+        return macs.matmul(_static(op.outputs[0].shape, op), a[-2] if transpose_a else a[-1])
     return 0
 
 

@@ -7,7 +7,7 @@ throughput. `TFLiteGraph` opens one; `convert_function` makes one from a tf.func
 `matmul_peak_graph` is the throughput probe.
 
 Multiply-adds are counted from the graph's ops and static tensor shapes, with the rules of
-dkd_tf/benchmarks/costs.py: CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, FULLY_CONNECTED, BATCH_MATMUL;
+dkd_tf/core/macs.py (the TF-graph counter's too): CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, FULLY_CONNECTED, BATCH_MATMUL;
 everything else costs nothing.
 """
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
+
+from dkd_tf.core import macs
 
 
 class TFLiteFileError(ValueError):
@@ -39,18 +41,17 @@ def op_macs(op_name: str, inputs: list, outputs: list) -> int:
     TRANSPOSE_CONV (inputs: output shape, filter [C_out, kh, kw, C_in], input): input elements x
     kh x kw x C_out. FULLY_CONNECTED: output elements x K (weights [N, K]). BATCH_MATMUL: output
     elements x the inner dimension."""
-    def n(shape):
-        return int(np.prod(shape))
     if op_name == "CONV_2D":
-        return n(outputs[0]) * n(inputs[1][1:])
+        return macs.conv(outputs[0], *inputs[1][1:4])
     if op_name == "DEPTHWISE_CONV_2D":
-        return n(outputs[0]) * n(inputs[1][1:3])
+        return macs.depthwise(outputs[0], *inputs[1][1:3])
     if op_name == "TRANSPOSE_CONV":
-        return n(inputs[2]) * n(inputs[1][:3])
+        c_out, kh, kw = inputs[1][:3]
+        return macs.transposed_conv(inputs[2], kh, kw, c_out)
     if op_name == "FULLY_CONNECTED":
-        return n(outputs[0]) * int(inputs[1][-1])
+        return macs.matmul(outputs[0], inputs[1][-1])
     if op_name == "BATCH_MATMUL":
-        return n(outputs[0]) * int(inputs[0][-1])  # adj_x graphs: the converter transposes
+        return macs.matmul(outputs[0], inputs[0][-1])  # adj_x graphs: the converter transposes
     return 0
 
 
