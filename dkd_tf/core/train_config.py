@@ -249,19 +249,17 @@ def field_problem(name: str, value) -> str | None:
     low, above, high = meta["at_least"], meta["above"], meta["at_most"]
     if low is None and above is None and high is None:
         return None
-    if low is not None and above is None and high is None:
-        rule = "a positive integer" if low == 1 and isinstance(_FIELDS[name].default, int) \
-            else f">= {low}"
-    elif high is None:
-        rule = f"> {above}"
+    default = _FIELDS[name].default
+    integer = low == 1 and isinstance(default, int) and not isinstance(default, bool)
+    if integer:
+        rule = "a positive integer"
+    elif high is not None:
+        rule = ("in [" + str(low) if above is None else "in (" + str(above)) + f", {high}]"
     else:
-        rule = (f"[{low}" if above is None else f"({above}") + f", {high}]"
-        rule = f"in {rule}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"must be a number {rule}" if rule.startswith("in") else f"must be {rule}"
-    ok = ((low is None or value >= low) and (above is None or value > above)
-          and (high is None or value <= high)
-          and (rule != "a positive integer" or isinstance(value, int)))
+        rule = f"> {above}" if above is not None else f">= {low}"
+    number = isinstance(value, int if integer else (int, float)) and not isinstance(value, bool)
+    ok = number and ((low is None or value >= low) and (above is None or value > above)
+                     and (high is None or value <= high))
     return None if ok else f"must be {rule}"
 
 
