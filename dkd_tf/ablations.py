@@ -37,12 +37,11 @@ def train_rows(recipe: recipes.Recipe, out_dir: str, data_dir: str, videos: int,
     return {row: runs[row] for row in recipes.ABLATIONS}, run_steps.train_runs(runs)
 
 
-def stepper_gmacs(model_dir: str, input_size: int) -> float:
+def stepper_gmacs(model, input_size: int) -> float:
     """Multiply-adds of the row's per-frame graph (the stepper; the network itself for
     single-frame rows), counted on the graph the exporters convert."""
     from dkd_tf.benchmarks import costs
     from dkd_tf.serving import graphs as graphs_lib
-    model, _ = graphs_lib.load_model_dir(model_dir)
     costs = costs.graph_costs(graphs_lib.build_graphs(model, input_size))
     return costs[graphs_lib.STEPPER].macs / 1e9
 
@@ -56,10 +55,10 @@ def score_rows(rows: dict, data_cfg, eval_dir: str) -> dict:
     acc, coh, gmacs = {}, {}, {}
     for row, cfg in rows.items():
         label = labels[row]
-        acc[label], preds = protocol.evaluate_records(
-            protocol.load_model(cfg.model_dir), records, cfg.input_size, joint_set)
+        model = protocol.load_model(cfg.model_dir)
+        acc[label], preds = protocol.evaluate_records(model, records, cfg.input_size, joint_set)
         coh[label] = coherence.score_records(joint_set, records, preds).to_json()
-        gmacs[label] = stepper_gmacs(cfg.model_dir, cfg.input_size)
+        gmacs[label] = stepper_gmacs(model, cfg.input_size)
     run_steps.say(f"\nHeld-out synthetic videos: {len(records)}, frames: "
               f"{sum(r.num_frames for r in records)}; streamed frame by frame, ground-truth "
               "crops.")
@@ -67,9 +66,9 @@ def score_rows(rows: dict, data_cfg, eval_dir: str) -> dict:
     base = labels["baseline"]
     comparisons = {}
     for label in list(acc)[1:]:
-        run_steps.say(metrics.format_comparison(label, base, acc[label], acc[base]))
         comparisons[label] = {norm: metrics.paired_bootstrap(acc[label], acc[base], norm)
                               for norm in metrics.NORMS}
+        run_steps.say(metrics.format_bootstraps(label, base, comparisons[label].values()))
     run_steps.say("\n" + coherence.format_table(coh))
     by_tag = None
     if os.path.isdir(os.path.join(data_cfg.data_dir, tags_lib.TAGS_DIR)):

@@ -156,6 +156,19 @@ class PCKAccumulator:
             "counts": {js.names[i]: int(counts[i]) for i in js.evaluated},
         }
 
+    def video_hits(self, alpha: float, norm: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per video and joint, the visible instances within alpha x the reference size, and the
+        visible instances: two int arrays [V, K]. PCK of any multiset of videos is the ratio of
+        their sums, so a bootstrap needs these once, not one accumulator per draw."""
+        k = self.joint_set.num_joints
+        hits, counts = np.zeros((self.num_videos, k), np.int64), np.zeros((self.num_videos, k),
+                                                                          np.int64)
+        refs = self._person if norm == "person" else self._torso
+        for i, (dist, vis, ref) in enumerate(zip(self._dist, self._visible, refs)):
+            hits[i] = ((dist <= alpha * ref[:, None]) & vis).sum(axis=0)
+            counts[i] = vis.sum(axis=0)
+        return hits, counts
+
     def video_frames(self) -> list[int]:
         """Frames of each added video, in the order added."""
         return [int(d.shape[0]) for d in self._dist]
@@ -289,6 +302,18 @@ def jitter(records, predictions: dict) -> dict:
             "count": int(v.size)}
 
 
+def _drawn_mean_pck(multiplicity, hits, counts, joint_set) -> np.ndarray:
+    """Mean PCK [S] (PCKAccumulator.result's 'mean') of each draw's videos."""
+    evaluated = list(joint_set.evaluated)
+    h = (multiplicity @ hits)[:, evaluated]
+    c = (multiplicity @ counts)[:, evaluated]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pck = np.where(c > 0, 100.0 * h / np.maximum(c, 1), np.nan)
+        defined = ~np.isnan(pck)
+        return np.where(defined.any(axis=1),
+                        np.nansum(pck, axis=1) / np.maximum(defined.sum(axis=1), 1), np.nan)
+
+
 def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
                      alpha: float = DEFAULT_ALPHA, samples: int = 1000, seed: int = 0) -> dict:
     """Mean PCK of a minus that of b, with a 95 % interval from resampling the test videos.
@@ -303,12 +328,16 @@ def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
                          "both accumulators")
     if a.num_videos == 0:
         raise ValueError("paired bootstrap needs at least one video")
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
     rng = np.random.default_rng(seed)
-    diffs = np.empty(samples)
-    for s in range(samples):
-        idx = rng.integers(0, a.num_videos, a.num_videos)
-        diffs[s] = (a.subset(idx).result(alpha, norm)["mean"]
-                    - b.subset(idx).result(alpha, norm)["mean"])
+    v = a.num_videos
+    # Each draw as video multiplicities [S, V]: its hits and counts per joint are sums over
+    # the drawn videos, the same numbers result() gives on the drawn subset.
+    multiplicity = np.stack([np.bincount(rng.integers(0, v, v), minlength=v)
+                             for _ in range(samples)])
+    diffs = (_drawn_mean_pck(multiplicity, *a.video_hits(alpha, norm), a.joint_set)
+             - _drawn_mean_pck(multiplicity, *b.video_hits(alpha, norm), b.joint_set))
     diffs = diffs[np.isfinite(diffs)]
     low, high = np.percentile(diffs, [2.5, 97.5]) if diffs.size else (math.nan, math.nan)
     return {"difference": a.result(alpha, norm)["mean"] - b.result(alpha, norm)["mean"],
@@ -320,14 +349,17 @@ def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
 def format_comparison(name_a: str, name_b: str, a: PCKAccumulator, b: PCKAccumulator,
                       samples: int = 1000) -> str:
     """Lines 'a - b' per normalization with the paired-bootstrap interval."""
-    lines = []
-    for norm in NORMS:
-        r = paired_bootstrap(a, b, norm, samples=samples)
-        lines.append(f"{name_a} - {name_b}, PCK@{r['alpha']:g} by {norm} size: "
-                     f"{r['difference']:+.1f} points (95 % interval {r['low']:+.1f} to "
-                     f"{r['high']:+.1f}; paired bootstrap over {r['videos']} videos, "
-                     f"{name_a} not ahead in {100 * r['share_not_ahead']:.0f} % of draws)")
-    return "\n".join(lines)
+    return format_bootstraps(name_a, name_b, [paired_bootstrap(a, b, norm, samples=samples)
+                                              for norm in NORMS])
+
+
+def format_bootstraps(name_a: str, name_b: str, results) -> str:
+    """One line 'a - b' per paired_bootstrap result."""
+    return "\n".join(
+        f"{name_a} - {name_b}, PCK@{r['alpha']:g} by {r['norm']} size: "
+        f"{r['difference']:+.1f} points (95 % interval {r['low']:+.1f} to "
+        f"{r['high']:+.1f}; paired bootstrap over {r['videos']} videos, "
+        f"{name_a} not ahead in {100 * r['share_not_ahead']:.0f} % of draws)" for r in results)
 
 
 def mean_over_splits(docs) -> dict:
