@@ -54,19 +54,12 @@ class TrainingTest(tf.test.TestCase):
             cls._baseline = pre, os.path.join(pre_dir, "model.keras")
         return cls._baseline
 
-    def test_same_seed_same_weights(self):
-        """Op determinism + the pipeline's deterministic map: a seed fixes the whole run."""
-        weights = []
-        for name in ("a", "b"):
-            cfg = tiny_config(os.path.join(self.get_temp_dir(), "det_" + name), self.data,
-                              epochs=1, optimizer="adam", foreground_weight=5.0)
-            weights.append(trainer.run_training(cfg).get_weights())
-        for a, b in zip(*weights):
-            self.assertAllEqual(a, b)
-
     def test_resume_continues_epochs_optimizer_steps_and_lambda(self):
         model_dir = os.path.join(self.get_temp_dir(), "run")
-        cfg = tiny_config(model_dir, self.data, epochs=3)
+        # Adam and a foreground weight: the settings whose state or ops could break the
+        # determinism checked last.
+        settings = dict(epochs=3, optimizer="adam", foreground_weight=5.0)
+        cfg = tiny_config(model_dir, self.data, **settings)
         steps = cfg.clips_per_epoch // cfg.batch_size
         with self.assertRaises(KeyboardInterrupt):
             trainer.run_training(cfg, callbacks=[Interrupt(epoch=1, batch=0)])
@@ -87,9 +80,10 @@ class TrainingTest(tf.test.TestCase):
         self.assertAllClose(again.lam.numpy(), model.lam.numpy())
         # The killed-and-resumed run is the run it replaces: epochs 1 and 2 saw the clips and
         # augmentation draws an uninterrupted run sees there (before, the data order restarted
-        # at epoch 0's and these weights differed).
+        # at epoch 0's and these weights differed). Equal weights from two runs also show that
+        # a seed fixes the whole run (op determinism + the pipeline's deterministic map).
         straight = trainer.run_training(
-            tiny_config(os.path.join(self.get_temp_dir(), "straight"), self.data, epochs=3))
+            tiny_config(os.path.join(self.get_temp_dir(), "straight"), self.data, **settings))
         for a, b in zip(straight.get_weights(), model.get_weights()):
             self.assertAllEqual(a, b)
 
