@@ -254,6 +254,30 @@ class PairedBootstrapTest(tf.test.TestCase):
         self.assertEqual(r["videos"], 4)
         self.assertIn("95 % interval", metrics.format_comparison("A", "B", a, worse, 100))
 
+    def test_each_draw_scores_the_drawn_videos_as_result_does(self):
+        """The bootstrap sums per-video hits by each draw's multiplicities; that is PCK of the
+        drawn subset (repeats counted), joints never visible in a draw left out of its mean."""
+        rng = np.random.default_rng(3)
+        a, b = metrics.PCKAccumulator(PENN), metrics.PCKAccumulator(PENN)
+        for frames in (3, 1, 4, 2, 5):
+            gt = rng.uniform(0, 100, (frames, K, 2))
+            visible = rng.uniform(size=(frames, K)) > 0.6  # some joints unseen in some videos
+            boxes = np.tile([0.0, 0.0, 100.0, 100.0], (frames, 1))
+            a.add(gt + rng.normal(0, 12, gt.shape), gt, visible, boxes)
+            b.add(gt + rng.normal(0, 14, gt.shape), gt, visible, boxes)
+        for norm in metrics.NORMS:
+            draws = np.random.default_rng(7)
+            diffs = []
+            for _ in range(50):  # the draws paired_bootstrap(samples=50, seed=7) makes
+                idx = draws.integers(0, a.num_videos, a.num_videos)
+                diffs.append(a.subset(idx).result(norm=norm)["mean"]
+                             - b.subset(idx).result(norm=norm)["mean"])
+            diffs = np.array(diffs)
+            r = metrics.paired_bootstrap(a, b, norm, samples=50, seed=7)
+            self.assertAllClose([r["low"], r["high"]], np.percentile(diffs, [2.5, 97.5]),
+                                atol=1e-9)
+            self.assertEqual(r["share_not_ahead"], np.mean(diffs <= 0))
+
     def test_needs_the_same_videos(self):
         with self.assertRaisesRegex(ValueError, "same test videos"):
             metrics.paired_bootstrap(self._videos([1.0, 2.0]), self._videos([1.0]))
