@@ -19,7 +19,7 @@ venv: $(STAMP)
 # of a test's time is single-threaded graph building), then the Android demo's checks. A class
 # runs whole on one worker (--dist loadscope): its setUpClass fixtures (trained or exported tiny
 # models) and class-level caches are then built once, not once per worker that draws one of its
-# tests; tests/conftest.py starts the longest classes first.
+# tests.
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope
