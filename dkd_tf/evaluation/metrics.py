@@ -63,6 +63,20 @@ def _nanmean(values) -> float:
     return float(v.mean()) if v.size else float("nan")
 
 
+def _hit_counts(dist, vis, ref, alphas) -> np.ndarray:
+    """Visible instances within alpha x the reference size, per alpha and joint [A, K]:
+    dist, vis [N, K], ref [N]."""
+    alphas = np.asarray(alphas, dtype=np.float64).reshape(-1)
+    hits = dist[None] <= alphas[:, None, None] * ref[None, :, None]   # [A, N, K]
+    return (hits & vis[None]).sum(axis=1)
+
+
+def _pck(hits, counts) -> np.ndarray:
+    """PCK in percent from hits and visible counts (NaN where nothing was visible)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, 100.0 * hits / np.maximum(counts, 1), np.nan)
+
+
 class PCKAccumulator:
     """Collects per-frame joint distances and reference sizes over videos; PCK at any alpha.
 
@@ -116,13 +130,17 @@ class PCKAccumulator:
     def num_frames(self) -> int:
         return int(sum(d.shape[0] for d in self._dist))
 
-    def _stacked(self, norm):
+    def _references(self, norm) -> list:
+        """The reference sizes [T] of each video for a normalization."""
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+        return self._person if norm == "person" else self._torso
+
+    def _stacked(self, norm):
+        ref = self._references(norm)
         k = self.joint_set.num_joints
         if not self._dist:
             return np.zeros((0, k)), np.zeros((0, k), bool), np.zeros((0,))
-        ref = self._person if norm == "person" else self._torso
         return (np.concatenate(self._dist), np.concatenate(self._visible), np.concatenate(ref))
 
     # ------------------------------------------------------------------ results
@@ -130,12 +148,7 @@ class PCKAccumulator:
         """PCK [A, K] in percent (NaN for joints never visible) and visible counts [K]."""
         dist, vis, ref = self._stacked(norm)
         counts = vis.sum(axis=0)
-        alphas = np.asarray(alphas, dtype=np.float64).reshape(-1)
-        hits = dist[None] <= alphas[:, None, None] * ref[None, :, None]   # [A, N, K]
-        hits = (hits & vis[None]).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pck = np.where(counts > 0, 100.0 * hits / np.maximum(counts, 1), np.nan)
-        return pck, counts
+        return _pck(_hit_counts(dist, vis, ref, alphas), counts), counts
 
     def result(self, alpha: float = DEFAULT_ALPHA, norm: str = "person") -> dict:
         """PCK at one alpha: {'alpha', 'norm', 'joints': {evaluated joint name: pck},
@@ -160,12 +173,12 @@ class PCKAccumulator:
         """Per video and joint, the visible instances within alpha x the reference size, and the
         visible instances: two int arrays [V, K]. PCK of any multiset of videos is the ratio of
         their sums, so a bootstrap needs these once, not one accumulator per draw."""
+        refs = self._references(norm)
         k = self.joint_set.num_joints
         hits, counts = np.zeros((self.num_videos, k), np.int64), np.zeros((self.num_videos, k),
                                                                           np.int64)
-        refs = self._person if norm == "person" else self._torso
         for i, (dist, vis, ref) in enumerate(zip(self._dist, self._visible, refs)):
-            hits[i] = ((dist <= alpha * ref[:, None]) & vis).sum(axis=0)
+            hits[i] = _hit_counts(dist, vis, ref, [alpha])[0]
             counts[i] = vis.sum(axis=0)
         return hits, counts
 
@@ -305,13 +318,10 @@ def jitter(records, predictions: dict) -> dict:
 def _drawn_mean_pck(multiplicity, hits, counts, joint_set) -> np.ndarray:
     """Mean PCK [S] (PCKAccumulator.result's 'mean') of each draw's videos."""
     evaluated = list(joint_set.evaluated)
-    h = (multiplicity @ hits)[:, evaluated]
-    c = (multiplicity @ counts)[:, evaluated]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pck = np.where(c > 0, 100.0 * h / np.maximum(c, 1), np.nan)
-        defined = ~np.isnan(pck)
-        return np.where(defined.any(axis=1),
-                        np.nansum(pck, axis=1) / np.maximum(defined.sum(axis=1), 1), np.nan)
+    pck = _pck(multiplicity @ hits, multiplicity @ counts)[:, evaluated]
+    defined = ~np.isnan(pck)
+    return np.where(defined.any(axis=1),
+                    np.nansum(pck, axis=1) / np.maximum(defined.sum(axis=1), 1), np.nan)
 
 
 def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
@@ -328,8 +338,6 @@ def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
                          "both accumulators")
     if a.num_videos == 0:
         raise ValueError("paired bootstrap needs at least one video")
-    if norm not in NORMS:
-        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
     rng = np.random.default_rng(seed)
     v = a.num_videos
     # Each draw as video multiplicities [S, V]: its hits and counts per joint are sums over
