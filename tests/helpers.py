@@ -14,7 +14,7 @@ from dkd_tf.data import synthetic
 from dkd_tf.models.dkd import DKD
 from dkd_tf.training.trainer import MODEL_FILE, TrainConfig
 
-TINY = dict(initializer_backbone="resnet18", encoder_backbone="resnet18", initializer_width=8,
+TINY = dict(initializer_backbone="resnet10", encoder_backbone="resnet10", initializer_width=8,
             encoder_width=8, deconv_filters=16, kernel_size=3, kernel_channels=8)
 
 

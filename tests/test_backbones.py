@@ -12,7 +12,7 @@ from dkd_tf.models.discriminator import build_discriminator
 from dkd_tf.models.dkd import DKD
 
 SIZE = 64  # -> 2 x 2 at stride 32, 8 x 8 heatmaps
-CHANNELS = {"resnet18": 8 * 8, "resnet34": 8 * 8, "resnet50": 2048, "resnet101": 2048,
+CHANNELS = {"resnet10": 8 * 8, "resnet18": 8 * 8, "resnet34": 8 * 8, "resnet50": 2048, "resnet101": 2048,
             "mobilenetv3_small": 576, "mobilenetv3_large": 960,
             "movenet_lightning": 1280, "movenet_thunder": 1280}
 

@@ -343,7 +343,7 @@ class FastRejectionTest(tf.test.TestCase):
                               "--learning_rate=0", f"--model_dir={missing}_run"],
              r"flag --learning_rate=0.0: must be > 0"),
             ("dkd_tf.evaluate", [f"--model_dir={missing}", "--encoder_backbone=resnet19"],
-             "flag --encoder_backbone=resnet19: must be one of resnet18, "),
+             "flag --encoder_backbone=resnet19: must be one of resnet10, resnet18, "),
             ("dkd_tf.bench", ["--backend=tflitee"], "flag --backend=tflitee: value should be one"),
             # a rule relating two settings, before TensorFlow loads too
             ("dkd_tf.train", ["--flagfile=configs/synthetic.flags", "--scale_min=1.5",

@@ -31,7 +31,7 @@ KINDS = (ARCHITECTURE, SAFE, RUN)
 DATASETS = ("synthetic", "penn_action", "sub_jhmdb", "mpii", "lsp", "lsp_extended")
 VARIANTS = ("dkd", "wo_tat", "wo_pkd", "baseline", "w_sat", "w_lstm")
 TEMPORAL_VARIANTS = ("dkd", "wo_tat", "w_sat", "w_lstm")  # P on frame 1, F on the others
-BACKBONES = ("resnet18", "resnet34", "resnet50", "resnet101", "mobilenetv3_small",
+BACKBONES = ("resnet10", "resnet18", "resnet34", "resnet50", "resnet101", "mobilenetv3_small",
              "mobilenetv3_large", "movenet_lightning", "movenet_thunder")
 DISTILLATOR_OUTPUTS = ("relu", "linear")  # what ends Phi: BN + ReLU (Fig. 2c read literally) or BN
 DISTILLATOR_POOLS = (0, 1, 2)  # 2x2 max-pools Phi may have (2: the paper's)
@@ -93,12 +93,12 @@ class TrainConfig:
         "baseline / wo_pkd).", model=True, manifest=True,
         choices=BACKBONES)
     initializer_width: int = setting(64, ARCHITECTURE,
-        "First-stage width of a ResNet-18/34 initializer (64 = standard).",
+        "First-stage width of a ResNet-10/18/34 initializer (64 = standard).",
         model=True, manifest=True,
         at_least=1)
     encoder_width: int = setting(64, ARCHITECTURE,
-        "First-stage width of a ResNet-18/34 encoder (64 = standard).", model=True, manifest=True,
-        at_least=1)
+        "First-stage width of a ResNet-10/18/34 encoder (64 = standard).", model=True,
+        manifest=True, at_least=1)
     backbone_weights: str = setting("", ARCHITECTURE,
         "'' (random), 'imagenet' (keras.applications backbones), 'movenet' (the "
         "movenet_* networks start from MoveNet's published weights, fetched and checked"

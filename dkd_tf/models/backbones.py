@@ -1,6 +1,6 @@
 """Backbones cut at stride 32, and the input normalization each one expects.
 
-ResNet-18/34 (basic blocks) are built here because keras.applications has no basic-block ResNet;
+ResNet-10/18/34 (basic blocks) are built here because keras.applications has no basic-block ResNet;
 ResNet-50/101 and MobileNetV3 come from keras.applications so that users with ImageNet weights can
 load them (`weights='imagenet'` or a weights file). The movenet_* backbones are keras.applications
 MobileNetV2 shaped as MoveNet's (dkd_tf.models.movenet), whose published weights map onto them. Every backbone is a functional model with a
@@ -18,7 +18,7 @@ BACKBONES = train_config.BACKBONES  # the --*_backbone choices, declared with th
 
 # Which normalization the backbone's (ImageNet) weights were trained with.
 _PREPROCESSING = {
-    "resnet18": "torch", "resnet34": "torch",
+    "resnet10": "torch", "resnet18": "torch", "resnet34": "torch",
     "resnet50": "caffe", "resnet101": "caffe",
     "mobilenetv3_small": "tf", "mobilenetv3_large": "tf",
     **{name: "movenet" for name in MOVENET_BACKBONES},
@@ -53,12 +53,14 @@ def _basic_block(x, filters, stride, name):
 
 def basic_resnet(depth: int, input_channels: int = 3, width: int = 64,
                  name: str | None = None) -> keras.Model:
-    """ResNet-18/34 (He et al. 2016, basic blocks) without the classifier, stride 32.
+    """ResNet-10/18/34 (He et al. 2016, basic blocks) without the classifier, stride 32.
 
-    `width` is the channel count of the first stage (64 in the paper); smaller widths give the
-    cheap encoders used in tests and in the CPU demo.
+    ResNet-10 has one basic block per stage: the shallowest of the family, for the cheapest
+    frame encoders and for the test suite's tiny models, whose graphs (and so tracing time)
+    are about half a ResNet-18's. `width` is the channel count of the first stage (64 in the
+    paper); smaller widths give the cheap encoders used in tests and in the CPU demo.
     """
-    stages = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}[depth]
+    stages = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}[depth]
     inputs = keras.Input((None, None, input_channels))
     x = layers.Conv2D(width, 7, strides=2, padding="same", use_bias=False, name="conv1")(inputs)
     x = layers.BatchNormalization(epsilon=1e-5, name="bn1")(x)
@@ -79,8 +81,8 @@ def build_backbone(name: str, input_channels: int = 3, weights=None, width: int 
       name: one of BACKBONES.
       input_channels: 3 for images; the temporal discriminator feeds images + heatmaps.
       weights: None (random init), 'imagenet', or a path to a weights file
-        (keras.applications backbones only; ResNet-18/34 accept a `.weights.h5` path).
-      width: first-stage channels of ResNet-18/34 (ignored by the others).
+        (keras.applications backbones only; ResNet-10/18/34 accept a `.weights.h5` path).
+      width: first-stage channels of ResNet-10/18/34 (ignored by the others).
     """
     _check(name)
     if weights == "imagenet" and input_channels != 3:
@@ -94,7 +96,7 @@ def build_backbone(name: str, input_channels: int = 3, weights=None, width: int 
         if weights:
             model.load_weights(weights)
         return model
-    if name in ("resnet18", "resnet34"):
+    if name in ("resnet10", "resnet18", "resnet34"):
         model = basic_resnet(int(name[6:]), input_channels, width, name=model_name)
         if weights == "imagenet":
             raise ValueError(f"{name} has no keras.applications ImageNet weights; "

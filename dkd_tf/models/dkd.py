@@ -106,7 +106,7 @@ class DKD(keras.Model):
       initializer_backbone: backbone of the pose initializer P (temporal variants).
       encoder_backbone: backbone of the frame encoder F and of D; the per-frame network of the
         single-frame variants.
-      initializer_width, encoder_width: first-stage width of ResNet-18/34 backbones.
+      initializer_width, encoder_width: first-stage width of ResNet-10/18/34 backbones.
       deconv_filters: channels of the two deconvolutions (256 in the paper).
       initializer_deconv_filters: P's deconvolution channels when P differs from F (a mobile F
         with a bigger P); 0 = deconv_filters.

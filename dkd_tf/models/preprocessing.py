@@ -14,7 +14,7 @@ MOVENET_SCALE = 0.0078430176
 class ImagePreprocess(keras.layers.Layer):
     """Maps float RGB 0..255 to the normalization the backbone expects.
 
-    Modes: 'torch' ((x/255 - ImageNet mean) / std, our ResNet-18/34), 'caffe' (BGR minus the
+    Modes: 'torch' ((x/255 - ImageNet mean) / std, our ResNet-10/18/34), 'caffe' (BGR minus the
     ImageNet mean, keras.applications ResNet-50/101), 'tf' (x/127.5 - 1, MobileNetV3),
     'movenet' (x * MOVENET_SCALE - 1, MoveNet-initialized MobileNetV2).
     """
