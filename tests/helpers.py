@@ -23,15 +23,18 @@ def tiny_model(variant="dkd", num_joints=13, **overrides) -> DKD:
 
 
 def make_model_dir(path, seed=0, data_dir="", variant="dkd", input_size=64,
-                   calibrate=False, **overrides) -> str:
+                   calibrate=False, edit=None, **overrides) -> str:
     """A tiny untrained DKD saved as a training model dir (config.json + model.keras);
-    `calibrate` sets its BatchNorm statistics from random frames (calibrate_batchnorm)."""
+    `calibrate` sets its BatchNorm statistics from random frames (calibrate_batchnorm);
+    `edit(model)` changes the built model's weights before it is saved."""
     keras.utils.set_random_seed(seed)
     model = tiny_model(variant, **overrides)
     model(np.zeros((1, 2, input_size, input_size, 3), np.float32))  # build
     if calibrate:
         rng = np.random.default_rng(seed)
         calibrate_batchnorm(model, rng.uniform(0, 255, (2, 4, input_size, input_size, 3)))
+    if edit is not None:
+        edit(model)
     TrainConfig(model_dir=path, dataset="synthetic", data_dir=data_dir or os.path.join(path, "x"),
                 input_size=input_size, variant=variant, **{**TINY, **overrides}).save(path)
     model.save(os.path.join(path, MODEL_FILE))
