@@ -11,7 +11,7 @@ from tests.helpers import TINY, tiny_synthetic
 
 
 def _tiny_recipe():
-    common = dict(dataset="synthetic", input_size=64, batch_size=2, clip_length=3,
+    common = dict(dataset="synthetic", input_size=64, batch_size=2, clip_length=2,
                   clips_per_epoch=2, learning_rate=1e-3, discriminator_scale=0.5, verbose=0,
                   **TINY)
     return recipes.Recipe(name="tiny", label="tiny", common=common, pretrain_epochs=1,
