@@ -316,6 +316,7 @@ class BenchRunTest(tf.test.TestCase):
         os.makedirs(scratch)
         out_json = os.path.join(self.root, "bench_tflite.json")
         tiny = ["--flagfile=configs/synthetic.flags", "--input_size=64",
+                "--initializer_backbone=resnet10", "--encoder_backbone=resnet10",
                 "--initializer_width=8", "--encoder_width=8", "--deconv_filters=16",
                 "--kernel_channels=8", "--runs=2", "--warmup=1", "--num_threads=1",
                 "--backend=tflite", "--noparts", "--nopeak"]
@@ -334,7 +335,8 @@ class BenchRunTest(tf.test.TestCase):
         out_json = os.path.join(self.root, "bench.json")
         model_dir = os.path.join(self.root, "not_trained")
         tiny = ["--flagfile=configs/synthetic.flags", f"--model_dir={model_dir}",
-                "--input_size=64", "--initializer_width=8", "--encoder_width=8",
+                "--input_size=64", "--initializer_backbone=resnet10",
+                "--encoder_backbone=resnet10", "--initializer_width=8", "--encoder_width=8",
                 "--deconv_filters=16", "--kernel_channels=8", "--runs=2", "--warmup=1",
                 "--video_length=5", "--num_threads=1"]
         proc = subprocess.run(
