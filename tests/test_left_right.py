@@ -3,7 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from dkd_tf.core import codec
-from dkd_tf import left_right
+from dkd_tf.evaluation import left_right
 
 
 def _bump(h, w, cx, cy, amp=1.0):
