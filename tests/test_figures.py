@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from dkd_tf import figures
+from dkd_tf.evaluation import figures
 from dkd_tf.data import tags as tags_lib
 from tests.helpers import make_model_dir, tiny_synthetic
 
