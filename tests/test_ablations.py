@@ -5,7 +5,7 @@ import os
 
 import tensorflow as tf
 
-from dkd_tf import ablations
+from dkd_tf.experiments import ablations
 from dkd_tf.training import recipes, run_state
 from tests.helpers import TINY, tiny_synthetic
 
