@@ -44,81 +44,16 @@ entry, and plotted to pck_by_tag.png:
 from __future__ import annotations
 
 import os
-import sys
 
 from absl import app, flags
 
 from dkd_tf.cli import errors, evaluate_flags
 from dkd_tf.cli.evaluate_flags import (
     SPLIT_PLACEHOLDER, data_config, parse_splits, sources, with_split)
-from dkd_tf.data import datasets
-from dkd_tf.data import tags as tags_lib
-from dkd_tf.core import lazy_modules
-from dkd_tf.evaluation import coherence, metrics, tag_scores
-from dkd_tf.pretrained import peers as peers_lib
-from dkd_tf.core.train_config import MODEL_FILE
-
-# Imports TensorFlow: reached once a model is scored, after every row's files were checked.
-protocol = lazy_modules.module("dkd_tf.evaluation.protocol")
+from dkd_tf.evaluation import coherence, metrics, row_scores, tag_scores
 
 
 evaluate_flags.define_flags()
-
-def _test_records(cfg):
-    joint_set, records = datasets.load(cfg, "test")
-    if flags.FLAGS.max_videos:
-        records = records[:flags.FLAGS.max_videos]
-    return joint_set, records
-
-
-def _progress(name):
-    def report(i, n):
-        sys.stdout.write(f"\r  {name}: video {i}/{n}")
-        sys.stdout.flush()
-        if i == n:
-            sys.stdout.write("\n")
-    return report
-
-
-def evaluate_model(model_dir, cfg):
-    """Streams every test video of cfg's data set (one split) through the model.
-
-    Returns (PCKAccumulator, {video_id: keypoints [T, K, 2] in source pixels}, records)."""
-    joint_set, records = _test_records(cfg)
-    acc, preds = protocol.evaluate_records(
-        protocol.load_model(model_dir), records, cfg.input_size, joint_set,
-        [float(s) for s in flags.FLAGS.test_scales], flags.FLAGS.flip_test,
-        progress=_progress(os.path.basename(model_dir)), nonfinite=_nonfinite(),
-        source=os.path.join(model_dir, MODEL_FILE), view=flags.FLAGS.view)
-    return acc, preds, records
-
-
-def evaluate_peer(key, cfg):
-    """A published peer (dkd_tf.pretrained.peers) on cfg's test frames, cropped as the models'
-    are. Returns (PCKAccumulator, {video_id: keypoints}, records)."""
-    joint_set, records = _test_records(cfg)
-    peer = peers_lib.load(key, log=print)
-    preds = protocol.predict_peer_records(peer, records, joint_set, flags.FLAGS.view,
-                                          _progress(key), flip=flags.FLAGS.flip_test)
-    return metrics.score_records(joint_set, records, preds, _nonfinite(), peer.path), preds, \
-        records
-
-
-def _nonfinite() -> str:
-    return "miss" if flags.FLAGS.nonfinite_as_miss else "refuse"
-
-
-def evaluate_predictions(path, cfg):
-    """Scores a predictions file (metrics.save_predictions layout) on cfg's test videos.
-
-    Returns (PCKAccumulator, {video_id: keypoints [T, K, 2]}, records)."""
-    joint_set_name, preds = metrics.load_predictions(path)
-    joint_set, records = _test_records(cfg)
-    if joint_set.name != joint_set_name:
-        raise ValueError(f"{path}: predictions are for {joint_set_name!r}, the data set "
-                         f"{cfg.dataset!r} uses {joint_set.name!r}")
-    preds = {rec.video_id: metrics.prediction_for(preds, rec, path) for rec in records}
-    return metrics.score_records(joint_set, records, preds, _nonfinite(), path), preds, records
 
 
 def main(argv):
@@ -138,6 +73,7 @@ def main(argv):
     temporal = {}  # row name -> {split: CoherenceAccumulator}
     tagged = {}  # row name -> (data_dir, records) of its single evaluation, for --by_tag
     rows = sources(f)
+    nonfinite = "miss" if f.nonfinite_as_miss else "refuse"
     # peers are scored on the data set of the first model row (or the data flags without one)
     first_model = next((t for _, k, t in rows if k == "model"), None)
     for i, (name, kind, template) in enumerate(rows):
@@ -151,11 +87,14 @@ def main(argv):
                                      f"is {cfg.dataset!r}")
             key = int(cfg.split) if cfg.dataset == "sub_jhmdb" else None
             if kind == "predictions":
-                results[name][key], preds, records = evaluate_predictions(path, cfg)
+                results[name][key], preds, records = row_scores.evaluate_predictions(
+                    path, cfg, f.max_videos, nonfinite)
             elif kind == "peer":
-                results[name][key], preds, records = evaluate_peer(path, cfg)
+                results[name][key], preds, records = row_scores.evaluate_peer(
+                    path, cfg, f.max_videos, f.flip_test, f.view, nonfinite)
             else:
-                results[name][key], preds, records = evaluate_model(path, cfg)
+                results[name][key], preds, records = row_scores.evaluate_model(
+                    path, cfg, f.max_videos, f.test_scales, f.flip_test, f.view, nonfinite)
             temporal[name][key] = coherence.score_records(results[name][key].joint_set,
                                                           records, preds)
             tagged[name] = (cfg.data_dir, records)
@@ -198,7 +137,12 @@ def main(argv):
                       "comparison")
                 continue
             print("\n" + metrics.format_comparison(first, name, first_acc, acc, f.bootstrap))
-    by_tag = _score_by_tag(results, tagged, f.bootstrap) if f.by_tag else None
+    by_tag = None
+    if f.by_tag:
+        try:
+            by_tag = row_scores.score_rows_by_tag(results, tagged, f.bootstrap)
+        except row_scores.DifferentVideosError as e:
+            raise app.UsageError(str(e)) from None
     if by_tag:
         for name, entry in by_tag.items():
             documents[name]["by_tag"] = entry
@@ -208,19 +152,6 @@ def main(argv):
         if by_tag:
             print("wrote " + tag_scores.plot_by_tag(
                 by_tag, os.path.join(f.output_dir, tag_scores.PLOT_FILE)))
-
-
-def _score_by_tag(results, tagged, samples) -> dict:
-    """tag_scores.score_by_tag of every row; all rows must have scored the same videos."""
-    accumulators = {n: next(iter(r.values())) for n, r in results.items()}
-    (first, (data_dir, records)), *others = tagged.items()
-    for name, (_, recs) in others:
-        if [r.video_id for r in recs] != [r.video_id for r in records] or \
-                accumulators[name].video_frames() != accumulators[first].video_frames():
-            raise app.UsageError(f"--by_tag: {first} and {name} were scored on different "
-                                 "videos")
-    video_tags = [tags_lib.read_tags(data_dir, rec.video_id, rec.num_frames) for rec in records]
-    return tag_scores.score_by_tag(accumulators, video_tags, samples)
 
 
 if __name__ == "__main__":
