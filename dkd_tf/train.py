@@ -7,10 +7,6 @@ resumes from the last finished epoch (see dkd_tf.training.trainer).
 """
 from __future__ import annotations
 
-import dataclasses
-import json
-import sys
-
 from absl import flags
 
 from dkd_tf.cli import errors
@@ -18,27 +14,12 @@ from dkd_tf.cli.train_flags import config_from_flags, define_flags
 from dkd_tf.training import run_state
 
 
-def dry_run(cfg, allow_changes=()) -> None:
-    """Validate every setting (and, for a run with checkpoints, the comparison with its
-    config.json) without writing anything; print the resolved config."""
-    missing = run_state.validate_config(cfg, paths=False)
-    changes = run_state.check_resume(cfg, allow_changes)
-    for field, problem in missing:  # not fatal here: the data may live on the training machine
-        print(f"warning: --{field}={getattr(cfg, field)}: {problem} (training here would fail)",
-              file=sys.stderr)
-    print(json.dumps(dataclasses.asdict(cfg), indent=2))
-    if run_state.has_checkpoints(cfg.model_dir):
-        print(f"{cfg.model_dir}: would resume"
-              + (" with these allowed changes:\n" + run_state.format_differences(changes)
-                 if changes else " with the stored settings"))
-
-
 def main(argv):
     del argv
     cfg = config_from_flags()
     allow = [a for a in flags.FLAGS.allow_changes if a]
     if flags.FLAGS.dry_run:
-        dry_run(cfg, allow)
+        run_state.dry_run(cfg, allow)
         return 0
     run_state.validate_config(cfg)  # every setting and file, before TensorFlow loads (~5 s)
     from dkd_tf.training import trainer
@@ -46,7 +27,8 @@ def main(argv):
     return 0
 
 
-def define_cli_flags():
+def _define_cli_flags():
+    """The flags of this command only (the training settings are cli.train_flags')."""
     flags.DEFINE_bool("dry_run", False, "Validate every flag (and the comparison with the "
                       "config.json of a run being resumed), print the resolved training config "
                       "as JSON and exit; writes nothing.")
@@ -58,5 +40,5 @@ def define_cli_flags():
 
 if __name__ == "__main__":
     define_flags()
-    define_cli_flags()
+    _define_cli_flags()
     errors.run(main)

@@ -15,7 +15,6 @@ from absl import flags
 
 from dkd_tf.training import run_state, trainer
 from dkd_tf.cli import train_flags
-from dkd_tf import train
 from dkd_tf.data import datasets, frame_check, penn_action
 from dkd_tf.data.records import DatasetError
 from dkd_tf.models.dkd import DKD
@@ -372,7 +371,7 @@ class FlagValidationTest(tf.test.TestCase):
                           flip_prob=2.0, variant="dkdx", lr_decay_epochs=(5, 3),
                           distillator_pools=3, distillator_output="tanh")
         with self.assertRaises(run_state.RunStateError) as ctx:
-            train.dry_run(cfg)
+            run_state.dry_run(cfg)
         message = str(ctx.exception)
         fields = ("variant", "input_size", "flip_prob", "lr_decay_epochs", "distillator_pools",
                   "distillator_output")

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import sys
 
 from absl import logging
 
@@ -285,6 +286,21 @@ def check_resume(cfg, allow_changes=()) -> list:
                                   f"{names} (or give the stored values):\n"
                             + format_differences(diffs))
     return diffs
+
+
+def dry_run(cfg, allow_changes=()) -> None:
+    """Validate every setting (and, for a run with checkpoints, the comparison with its
+    config.json) without writing anything; print the resolved config (dkd_tf.train --dry_run)."""
+    missing = validate_config(cfg, paths=False)
+    changes = check_resume(cfg, allow_changes)
+    for field, problem in missing:  # not fatal here: the data may live on the training machine
+        print(f"warning: --{field}={getattr(cfg, field)}: {problem} (training here would fail)",
+              file=sys.stderr)
+    print(json.dumps(dataclasses.asdict(cfg), indent=2))
+    if has_checkpoints(cfg.model_dir):
+        print(f"{cfg.model_dir}: would resume"
+              + (" with these allowed changes:\n" + format_differences(changes)
+                 if changes else " with the stored settings"))
 
 
 def save_config(cfg, changes=(), log=None) -> str:
