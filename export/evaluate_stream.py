@@ -28,23 +28,8 @@ import json
 import os
 
 from dkd_tf.evaluation.stream_eval import (
-    CROPS, _pairs, _runners, compare_streams, evaluate_stream, json_ready)
+    CROPS, check_inputs, compare_streams, evaluate_stream, json_ready, open_runners, parse_pairs)
 from dkd_tf.serving.tracking_policy import DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_SMOOTHING
-
-
-def check_inputs(export_dirs, backend: str, data_dir: str, out_json: str = "") -> None:
-    """Cheap checks before any model or TensorFlow loads: the data dir in Penn Action's layout
-    (its reader's own check), --out_json writable and none of the inputs, every export verified
-    (dkd_tf.tracking.video_stream.check_model_dir)."""
-    from dkd_tf.core import output_paths
-    from dkd_tf.data import penn_action
-    from dkd_tf.tracking.video_stream import check_model_dir
-    penn_action.list_videos(data_dir)
-    if out_json:
-        inputs = [p for d in export_dirs for p in output_paths.files_in(d)]
-        output_paths.check_file(out_json, inputs, "--out_json")
-    for d in export_dirs:  # last: an export's crop check reads transforms (TensorFlow)
-        check_model_dir(d, backend, flag="--export_dir")
 
 
 def main(argv):
@@ -55,9 +40,10 @@ def main(argv):
     quiet_tf_logging(f)
     from dkd_tf.tracking.pose_tracker import open_finder
     export_dirs = [d for d in f.export_dir.split(",") if d]
-    pairs = _pairs(f.compare)
+    pairs = parse_pairs(f.compare)
     check_inputs(export_dirs, f.backend, f.data_dir, f.out_json)  # before TensorFlow loads
-    runners = _runners(f, export_dirs)
+    runners = open_runners(export_dirs, f.names, f.peers, f.backend, f.num_threads or None,
+                           f.allow_unverified)
     finder = open_finder(f.finder, next(iter(runners.values())), f.num_threads or None)
     if len(export_dirs) == 1 and not f.peers:
         out = evaluate_stream(f.export_dir, f.data_dir, f.crop, f.backend, f.split,

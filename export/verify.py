@@ -24,27 +24,7 @@ Any failure exits non-zero. The exporters call verify_format before they report 
 """
 from __future__ import annotations
 
-import os
-
-from dkd_tf.serving import manifest as manifest_lib
-from dkd_tf.serving.verify import MIN_FRAMES, verify_export
-
-
-def check_inputs(export_dir, model_dir=None, video=None) -> dict:
-    """The cheap checks, before TensorFlow loads: the export's manifest reads and is verified
-    (manifest.read: a preset member against preset.json, else the manifest's content checksum),
-    the model directory (given, or the one the manifest names) and the video exist. Returns the
-    manifest."""
-    from dkd_tf import presets
-    manifest = manifest_lib.read(export_dir)
-    source = model_dir or manifest_lib.source_model_dir(manifest, export_dir)
-    if model_dir and not os.path.isdir(model_dir):
-        raise FileNotFoundError(f"{model_dir}: --model_dir: no such model directory")
-    if source and os.path.isdir(source):
-        presets.verify_path(source)
-    if video and not os.path.exists(video):
-        raise FileNotFoundError(f"{video}: --video: no such video file or frame folder")
-    return manifest
+from dkd_tf.serving.verify import MIN_FRAMES, check_inputs, verify_export
 
 
 def main(argv):

@@ -184,28 +184,31 @@ def json_ready(obj):
 
 
 
-def _runners(f, export_dirs) -> dict:
-    """{row name: runner}: the exports (named by --names, else by folder), then the peers."""
+def open_runners(export_dirs, names=(), peers=(), backend: str = "tflite", num_threads=None,
+                 allow_unverified: bool = False) -> dict:
+    """{row name: runner}: the exports (named by `names`, else by folder), then the peers
+    (dkd_tf.pretrained.peers keys) shaped like the first export."""
     from dkd_tf.pretrained import peers as peers_lib
     from dkd_tf.serving import runtimes
-    names = list(f.names) if f.names else [os.path.basename(os.path.normpath(d))
-                                           for d in export_dirs]
+    names = list(names) if names else [os.path.basename(os.path.normpath(d))
+                                       for d in export_dirs]
     if len(names) != len(export_dirs):
         raise ValueError(f"--names has {len(names)} names for {len(export_dirs)} --export_dir "
                          "entries")
-    for key in f.peers:  # before any model opens
+    for key in peers:  # before any model opens
         if key not in peers_lib.PEERS:
             raise ValueError(f"--peers {key}: unknown; choose from {', '.join(peers_lib.PEERS)}")
-    runners = {n: runtimes.open_runner(f.backend, d, f.num_threads or None,
-                                       allow_unverified=f.allow_unverified)
+    runners = {n: runtimes.open_runner(backend, d, num_threads,
+                                       allow_unverified=allow_unverified)
                for n, d in zip(names, export_dirs)}
     first = next(iter(runners.values()))
-    for key in f.peers:
-        runners[key] = runtimes.peer_like(key, first, f.num_threads or None)
+    for key in peers:
+        runners[key] = runtimes.peer_like(key, first, num_threads)
     return runners
 
 
-def _pairs(text) -> list:
+def parse_pairs(text) -> list:
+    """['A:B', ...] -> [('A', 'B'), ...], rows compared as A - B."""
     pairs = []
     for item in text:
         a, sep, b = item.partition(":")
@@ -213,3 +216,18 @@ def _pairs(text) -> list:
             raise ValueError(f"--compare {item!r}: write pairs as A:B (row A minus row B)")
         pairs.append((a, b))
     return pairs
+
+
+def check_inputs(export_dirs, backend: str, data_dir: str, out_json: str = "") -> None:
+    """Cheap checks before any model or TensorFlow loads: the data dir in Penn Action's layout
+    (its reader's own check), out_json writable and none of the inputs, every export verified
+    (dkd_tf.tracking.video_stream.check_model_dir)."""
+    from dkd_tf.core import output_paths
+    from dkd_tf.data import penn_action
+    from dkd_tf.tracking.video_stream import check_model_dir
+    penn_action.list_videos(data_dir)
+    if out_json:
+        inputs = [p for d in export_dirs for p in output_paths.files_in(d)]
+        output_paths.check_file(out_json, inputs, "--out_json")
+    for d in export_dirs:  # last: an export's crop check reads transforms (TensorFlow)
+        check_model_dir(d, backend, flag="--export_dir")

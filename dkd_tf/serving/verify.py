@@ -304,6 +304,23 @@ def _config_of(reference):
     return None
 
 
+def check_inputs(export_dir, model_dir=None, video=None) -> dict:
+    """The cheap checks, before TensorFlow loads: the export's manifest reads and is verified
+    (manifest.read: a preset member against preset.json, else the manifest's content checksum),
+    the model directory (given, or the one the manifest names) and the video exist. Returns the
+    manifest."""
+    from dkd_tf import presets
+    manifest = manifest_lib.read(export_dir)
+    source = model_dir or manifest_lib.source_model_dir(manifest, export_dir)
+    if model_dir and not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"{model_dir}: --model_dir: no such model directory")
+    if source and os.path.isdir(source):
+        presets.verify_path(source)
+    if video and not os.path.exists(video):
+        raise FileNotFoundError(f"{video}: --video: no such video file or frame folder")
+    return manifest
+
+
 def verify_export(export_dir, formats=None, model_dir=None, video=None, num_frames=MIN_FRAMES,
                   tolerance=None, log=print) -> dict:
     """Parity of every (or the named) format in export_dir; raises VerificationError on failure."""
