@@ -140,7 +140,6 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     import numpy as np
 
     from copy_export import open_export
-    from dkd_tf import stream
     from dkd_tf.serving import tracking_policy
     from dkd_tf.data import synthetic
     from dkd_tf.serving import graphs as graphs_lib
@@ -157,7 +156,7 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
                 "follow_max_resize": float(t["follow_max_resize"]),
                 # A manifest from before follow_smoothing existed: 0.0, as the app reads it.
                 "follow_smoothing": float(t.get("follow_smoothing", 0.0))}
-    if [float(v) for v in t["follow_scale_range"]] != list(stream.FOLLOW_SCALE_RANGE):
+    if [float(v) for v in t["follow_scale_range"]] != list(tracking_policy.FOLLOW_SCALE_RANGE):
         raise ValueError(f"{export_dir}: the manifest's follow_scale_range "
                          f"{t['follow_scale_range']} is not dkd_tf.stream's; the Python tracker "
                          "cannot replay it")
