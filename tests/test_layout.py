@@ -8,8 +8,11 @@ layers only):
     evaluation  benchmarks  experiments  cli
 
 Every top-level module of dkd_tf (and of export/) is a command: a `main` run under
-`if __name__ == "__main__"`, imported by nothing else in the package. Subpackages never read
-absl's FLAGS (cli/, which defines the commands' shared flags, is the one that may).
+`if __name__ == "__main__"`, flag definitions and private glue, and no other public function or
+class (library code lives in the layers, where tests and other code import it). Nothing in the
+package imports a command; the tests import one only to run its `main` in-process (as
+`python -m` would), and the Android tools not at all. Subpackages never read absl's FLAGS (cli/,
+which defines the commands' shared flags, is the one that may).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import os
 import tensorflow as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT_DIRS = ("tests", os.path.join("android_demo", "tools"))  # code outside the package
 LAYERS = ("presets", "core", "pretrained", "data", "models", "training", "serving", "tracking",
           "evaluation", "benchmarks", "experiments", "cli")
 FLAG_READERS = ("cli",)
@@ -60,6 +64,53 @@ def _imports(path: str, modules) -> set[str]:
             if node.args[0].value in modules:
                 out.add(node.args[0].value)
     return out
+
+
+def _public_names(path: str) -> list[str]:
+    """Top-level functions and classes of a module whose names do not start with '_', but main."""
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    return [n.name for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and not n.name.startswith("_") and n.name != "main"]
+
+
+def _command_uses(path: str, modules, main_only: bool) -> list[str]:
+    """What `path` (a file outside the package) takes from commands: 'module.name' for each use
+    other than the command's main (main_only), or every import of a command (not main_only)."""
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    commands = {m for m in _imports(path, modules) if _kind(m)[0] == "command"}
+    if not main_only:
+        return sorted(commands)
+    bound, wrong = {}, set()  # expression naming a command module -> the module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in commands:
+                    bound[a.asname or a.name] = a.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if full in commands:
+                    bound[a.asname or a.name] = full
+                elif node.module in commands and a.name != "main":
+                    wrong.add(full)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "module" and \
+                node.args and isinstance(node.args[0], ast.Constant) and \
+                node.args[0].value in commands:
+            wrong.add(node.args[0].value)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Name, ast.Attribute)) and ast.unparse(node) in bound:
+            parent = parents.get(node)
+            if isinstance(parent, ast.Attribute) and parent.attr == "main":
+                continue
+            if isinstance(parent, ast.Attribute):
+                wrong.add(f"{bound[ast.unparse(node)]}.{parent.attr}")
+            else:  # the module itself passed around
+                wrong.add(bound[ast.unparse(node)])
+    return sorted(wrong)
 
 
 def _kind(module: str):
@@ -116,7 +167,8 @@ class LayoutTest(tf.test.TestCase):
         self.assertEqual(cycles, [])
 
     def test_every_top_level_module_is_a_command(self):
-        for module, path in self.modules.items():
+        library_code = {}
+        for module, path in sorted(self.modules.items()):
             if _kind(module)[0] != "command":
                 continue
             with open(path) as f:
@@ -126,6 +178,21 @@ class LayoutTest(tf.test.TestCase):
                           for n in tree.body)
             self.assertIn("main", names, module)
             self.assertTrue(guarded, f"{module} has no `if __name__ == '__main__'` block")
+            if _public_names(path):
+                library_code[module] = _public_names(path)
+        # Library code (anything public but main) belongs in a layer, not in a command.
+        self.assertEqual(library_code, {})
+
+    def test_code_outside_the_package_runs_commands_only_through_main(self):
+        wrong = []
+        for top in SCRIPT_DIRS:
+            for folder, _, files in os.walk(os.path.join(ROOT, top)):
+                for name in sorted(files):
+                    if name.endswith(".py"):
+                        path = os.path.join(folder, name)
+                        for use in _command_uses(path, self.modules, top == "tests"):
+                            wrong.append(f"{os.path.relpath(path, ROOT)} uses {use}")
+        self.assertEqual(wrong, [])
 
     def test_libraries_never_read_flags(self):
         readers = []
@@ -152,3 +219,20 @@ class LayoutTest(tf.test.TestCase):
                     "lazy = lazy_modules.module('dkd_tf.data.transforms')\n")
         self.assertEqual(_imports(sample, self.modules),
                          {"dkd_tf.serving.manifest", "dkd_tf.data.transforms"})
+        command = os.path.join(self.get_temp_dir(), "command.py")
+        with open(command, "w") as f:
+            f.write("def main(argv):\n    pass\ndef _define_flags():\n    pass\n"
+                    "def score(x):\n    return x\nclass Report:\n    pass\n")
+        self.assertEqual(_public_names(command), ["score", "Report"])
+        script = os.path.join(self.get_temp_dir(), "test_sample.py")
+        with open(script, "w") as f:
+            f.write("from dkd_tf import evaluate, left_right as lr\nimport dkd_tf.ablations\n"
+                    "from dkd_tf.figures import main, COMMANDS\n"
+                    "evaluate.main([])\nlr.main([])\nevaluate.row_scores\n"
+                    "dkd_tf.ablations.score_rows()\nrun = lr\n")
+        self.assertEqual(_command_uses(script, self.modules, main_only=True),
+                         ["dkd_tf.ablations.score_rows", "dkd_tf.evaluate.row_scores",
+                          "dkd_tf.figures.COMMANDS", "dkd_tf.left_right"])
+        self.assertEqual(_command_uses(script, self.modules, main_only=False),
+                         ["dkd_tf.ablations", "dkd_tf.evaluate", "dkd_tf.figures",
+                          "dkd_tf.left_right"])
