@@ -67,8 +67,7 @@ def main(argv):
         demo.show_presets(out, data_cfg)
 
     say(f"\n== Training the {recipe.name} pair from scratch ({recipe.label})")
-    runs, seconds = demo.train_pair(recipe, out, data_cfg.data_dir, FLAGS.videos, FLAGS.frames,
-                                    FLAGS.epoch_scale, FLAGS.seed, FLAGS.side_cue)
+    runs, seconds = demo.train_pair(recipe, out, data_cfg, FLAGS.epoch_scale)
     names = recipe.names()
     acc = demo.evaluate_pair({names["dkd"]: runs["dkd"].model_dir,
                               names["baseline"]: runs["baseline"].model_dir},
@@ -79,9 +78,8 @@ def main(argv):
         report = demo_export.run(runs["dkd"].model_dir, export_dir, data_cfg.data_dir,
                                  keras_pck=acc[names["dkd"]].result()["mean"])
         if FLAGS.ship:
-            path = demo.ship(recipe, runs, seconds, acc, data_cfg.data_dir, report,
-                             (time.time() - t0) / 60, FLAGS.out_dir, FLAGS.videos,
-                             FLAGS.frames, FLAGS.seed)
+            path = demo.ship(recipe, runs, seconds, acc, data_cfg, report,
+                             (time.time() - t0) / 60, out)
             say(f"\nshipped the {recipe.name} pair to {path}")
     say(f"\ndemo finished in {(time.time() - t0) / 60:.1f} min")
 

@@ -21,12 +21,14 @@ from dkd_tf.training import recipes, trainer
 PRESET = "reference"
 
 
-def train_pair(recipe: recipes.Recipe, out_dir: str, data_dir: str, videos: int, frames: int,
-               epoch_scale: float = 1.0, seed: int = 0,
-               side_cue: bool = False) -> tuple[dict, dict]:
-    """Trains (or resumes) the recipe's runs on the synthetic set of `videos` x `frames` at
-    data_dir; returns (configs, seconds per run)."""
-    runs = recipes.runs(recipe, out_dir, data_dir, videos, frames, epoch_scale, seed, side_cue)
+def train_pair(recipe: recipes.Recipe, out_dir: str, data_cfg,
+               epoch_scale: float = 1.0) -> tuple[dict, dict]:
+    """Trains (or resumes) the recipe's runs on data_cfg's synthetic set (its data_dir, videos,
+    frames, seed and side cue; the runs take the same seed); returns (configs, seconds per
+    run)."""
+    runs = recipes.runs(recipe, out_dir, data_cfg.data_dir, data_cfg.synthetic_videos,
+                        data_cfg.synthetic_frames, epoch_scale, data_cfg.seed,
+                        data_cfg.synthetic_side_cue)
     return runs, train_runs(runs)
 
 
@@ -66,13 +68,14 @@ def show_presets(out: str, data_cfg) -> dict:
     return {"accumulators": acc, "stream": report}
 
 
-def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_dir: str,
-         stream_report: dict, wall_minutes: float, out_dir: str, videos: int, frames: int,
-         seed: int) -> str:
+def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_cfg,
+         stream_report: dict, wall_minutes: float, out_dir: str) -> str:
     """Copy the trained pair (config.json + model.keras each) and DKD's verified export into
     dkd_tf/presets/<recipe>, and write preset.json with what produced them and their results.
-    out_dir, videos, frames and seed are the demo's flags (the recorded command; a quantized
-    export is streamed again into out_dir/shipped_stream)."""
+    data_cfg is the synthetic set the pair was trained and scored on; out_dir the demo's (the
+    recorded command; a quantized export is streamed again into out_dir/shipped_stream)."""
+    data_dir = data_cfg.data_dir
+    videos, frames, seed = data_cfg.synthetic_videos, data_cfg.synthetic_frames, data_cfg.seed
     from dkd_tf.serving import graphs as graphs_lib
     from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.serving import tflite_export
