@@ -1,6 +1,7 @@
 """The presets room: a preset is used only when its files are exactly the checksummed ones."""
 import json
 import os
+import tempfile
 
 import tensorflow as tf
 
@@ -209,3 +210,57 @@ class TrainingRecordTest(tf.test.TestCase):
         kept = os.path.join(presets.preset_dir(singleframe_preset.NAME), "baseline")
         self.assertEqual(singleframe_preset.run_record(kept, "baseline"),
                          (meta["trained_by"][1], meta["train_seconds"]["baseline"]))
+
+
+class KeptMemberTest(tf.test.TestCase):
+    """Re-shipping one network of a preset keeps the other, and its verified export, byte for
+    byte (re-saving and re-exporting it moved its TFLite outputs by about 1e-4); anything but
+    exactly that member and a verified export of it at the shipped precision is made afresh."""
+
+    def _preset(self, **changes):
+        from dkd_tf.experiments import singleframe_preset
+        root = tempfile.mkdtemp(dir=self.get_temp_dir())
+        path = os.path.join(root, "p")
+        os.makedirs(os.path.join(path, "baseline"))
+        os.makedirs(os.path.join(path, "baseline_tflite"))
+        with open(os.path.join(path, "baseline", "model.keras"), "wb") as f:
+            f.write(b"weights")
+        manifest = {"model": {"model_dir": "../baseline",
+                              "sha256": presets.sha256_of(os.path.join(path, "baseline",
+                                                                       "model.keras"))},
+                    "formats": {"tflite": {"quantization": singleframe_preset.QUANTIZE}},
+                    "verification": {"tflite": {"passed": True}}}
+        for key, value in changes.items():
+            section, field = key.split(".")
+            manifest[section][field] = value
+        with open(os.path.join(path, "baseline_tflite", "manifest.json"), "w") as f:
+            json.dump(manifest, f)
+        presets.write("p", {"baseline": "keras model dir", "baseline_tflite": "its export"},
+                      {"produced_by": "a test"}, root=root)
+        return path
+
+    def test_only_a_verified_export_of_that_very_member_is_kept(self):
+        from dkd_tf.experiments import singleframe_preset
+        kept = singleframe_preset.kept_export
+        path = self._preset()
+        member = os.path.join(path, "baseline")
+        self.assertEqual(kept(member, "baseline"), os.path.join(path, "baseline_tflite"))
+        self.assertIsNone(kept(member, "initializer"))  # shipped as another member
+        for change in ({"verification.tflite": {"passed": False}},
+                       {"verification.tflite": {"status": "pending"}},
+                       {"formats.tflite": {"quantization": "int8"}},
+                       {"model.sha256": "0" * 64},
+                       {"model.model_dir": "../initializer"}):
+            with self.subTest(change=change):
+                path = self._preset(**change)
+                self.assertIsNone(kept(os.path.join(path, "baseline"), "baseline"))
+        from tests.helpers import make_model_dir
+        run = make_model_dir(os.path.join(tempfile.mkdtemp(dir=self.get_temp_dir()), "baseline"))
+        self.assertIsNone(kept(run, "baseline"))  # a training run: saved and exported afresh
+
+    def test_the_shipped_baseline_would_be_kept(self):
+        from dkd_tf.experiments import singleframe_preset
+        root = presets.preset_dir(singleframe_preset.NAME)
+        self.assertEqual(singleframe_preset.kept_export(os.path.join(root, "baseline"),
+                                                        "baseline"),
+                         os.path.join(root, "baseline_tflite"))
