@@ -6,7 +6,9 @@
         [--split train|test] [--first_id N]
 
 D then trains and evaluates as `--dataset penn_action --data_dir D`; a second run into the same
-D adds videos after the ones there (unless --first_id says otherwise).
+D adds videos after the ones there (unless --first_id says otherwise), skipping a video already
+labelled there to its end with the same settings and labelling again one whose run was cut off
+(D/label_video_sources.json records which are finished).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def main(argv):
                                      max_frames=f.max_frames, clip_frames=f.clip_frames)
     sources = teacher_labels.list_sources(f.video)
     teachers = teacher_labels.load_teachers(f.teachers, f.threads or None, log=print)
-    next_id = f.first_id or teacher_labels.next_video_id(f.out_dir)
+    next_id = f.first_id
     start = time.time()
     frames = joints = kept = 0
     for source in sources:
@@ -34,13 +36,15 @@ def main(argv):
             if i % 25 == 0 or i == n:
                 sys.stdout.write(f"\r  {source}: frame {i}/{n or '?'}")
                 sys.stdout.flush()
-        s = teacher_labels.label_video(source, teachers, f.out_dir, next_id, options,
-                                       f.split == "train", progress)
+        s = teacher_labels.label_or_resume(source, teachers, f.out_dir, options,
+                                           f.split == "train", next_id, progress)
+        if s is None:
+            continue
         sys.stdout.write("\n")
         print(f"{s.source}: {s.frames} frames -> video(s) {', '.join(s.video_ids)}; kept "
               f"{s.kept}/{s.joints} joints ({100 * s.kept_fraction:.1f} %) in {s.seconds:.1f} s "
               f"({1000 * s.seconds / max(s.frames, 1):.0f} ms a frame)", flush=True)
-        next_id += len(s.video_ids)
+        next_id = next_id and next_id + len(s.video_ids)
         frames, joints, kept = frames + s.frames, joints + s.joints, kept + s.kept
     print(f"labelled {frames} frames of {len(sources)} video(s) with "
           f"{','.join(t.key for t in teachers)}: kept {kept}/{joints} joints "

@@ -3,6 +3,7 @@ labels land where the person is, only agreeing confident joints are kept, the cr
 person and starts over when it is lost, and the clips go through the Penn Action reader; then
 one real run of MoveNet Lightning + Thunder on 10 frames of real footage, when it can be had."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -178,6 +179,48 @@ class TeacherLabelsTest(tf.test.TestCase):
         self.assertAllClose(recs[1].joints[0][keep], want[keep], atol=1.5)
         self.assertEqual(teacher_labels.next_video_id(out), 8)
         self.assertEqual(teacher_labels.next_video_id(os.path.join(self.tmp, "none")), 1)
+
+    def test_a_rerun_adds_only_what_is_missing(self):
+        """Rerunning an interrupted labelling never puts a video in the set twice: a video
+        labelled to its end is skipped, the clips of one cut off are replaced, and the same
+        video with other settings is refused."""
+        out = os.path.join(self.tmp, "out")
+        opts = teacher_labels.Options(agree=0.15, clip_frames=4)
+        first = teacher_labels.label_or_resume(self.video, self.teachers(), out, opts,
+                                               log=lambda *_: None)
+        self.assertEqual(first.video_ids, ["0001", "0002", "0003"])
+        said = []
+        self.assertIsNone(teacher_labels.label_or_resume(self.video, self.teachers(), out, opts,
+                                                         log=said.append))
+        self.assertIn("already labelled", said[0])
+        self.assertEqual(penn_action.list_videos(out), ["0001", "0002", "0003"])
+        # A second video whose labelling stopped after two of its three clips.
+        other = shutil.copy(self.video, os.path.join(self.tmp, "run.avi"))
+        cut = teacher_labels.label_video(other, self.teachers(), out, 4, opts)
+        teacher_labels.remove_videos(out, cut.video_ids[2:])
+        with open(penn_action.label_path(out, "0005"), "rb") as f:
+            before = f.read()
+        said = []
+        again = teacher_labels.label_or_resume(other, self.teachers(), out, opts, log=said.append)
+        self.assertIn("cut off; removing its 2 clip(s) (videos 0004, 0005)", said[0])
+        self.assertEqual(again.video_ids, ["0004", "0005", "0006"])
+        self.assertEqual(penn_action.list_videos(out), [f"{i:04d}" for i in range(1, 7)])
+        with open(penn_action.label_path(out, "0005"), "rb") as f:
+            self.assertEqual(f.read(), before)  # the same labels, written once
+        done = teacher_labels.finished_sources(out)
+        self.assertEqual(sorted(e["videos"] for e in done.values()),
+                         [["0001", "0002", "0003"], ["0004", "0005", "0006"]])
+        loose = teacher_labels.Options(agree=0.5, clip_frames=4)
+        with self.assertRaisesRegex(ValueError, r"other settings \(agree differ"):
+            teacher_labels.label_or_resume(self.video, self.teachers(), out, loose)
+        unrecorded = os.path.join(self.tmp, "unrecorded")
+        teacher_labels.label_video(self.video, self.teachers(), unrecorded, 1, loose)
+        with self.assertRaisesRegex(ValueError, "0001.mat: a clip of .* other settings"):
+            teacher_labels.label_or_resume(self.video, self.teachers(), unrecorded, opts)
+        with open(os.path.join(out, teacher_labels.SOURCES_FILE), "w") as f:
+            f.write("{not json")
+        with self.assertRaisesRegex(ValueError, "label_video_sources.json: cannot be read"):
+            teacher_labels.label_or_resume(self.video, self.teachers(), out, opts)
 
     def test_sources(self):
         folder = os.path.join(self.tmp, "videos")

@@ -24,6 +24,12 @@ around the previous frame's confident keypoints, grown by `margin` of its size o
 teacher crops that box at its own input size (dkd_tf.data.frame_crops.crop_frame: the box's side x
 CROP_MARGIN, integer coordinates at pixel centres) and its keypoints are mapped back to the frame.
 
+A second run into the same folder adds only what is not there yet (resume): a video labelled to
+its end with the same settings is recorded in SOURCES_FILE and skipped; the clips of one whose
+labelling was cut off (they name it as `source` but it is not recorded) are removed and it is
+labelled again; the same video labelled with other settings is refused. So rerunning an
+interrupted command (or the recipe's step) never leaves a video in the set twice.
+
 A teacher is anything with `.names` (its keypoint names, e.g. peers.COCO_NAMES), `.input_size`
 and `.predict(crop uint8 [S, S, 3] RGB) -> [N, 3]` (x, y, score in crop pixels): the published
 peers of dkd_tf.pretrained.peers, or a user's own model.
@@ -32,7 +38,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import os
+import shutil
 import time
 
 import cv2
@@ -219,6 +227,114 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
         ids.append(penn_action.video_dirname(vid))
     return VideoSummary(os.fspath(source), ids, total // JOINT_SET.num_joints, total, kept,
                         time.time() - start)
+
+
+SOURCES_FILE = "label_video_sources.json"  # in the output folder: the videos labelled to the end
+
+
+def settings_of(teachers, options: Options, train: bool) -> dict:
+    """What decides a video's labels, besides the video: its record in SOURCES_FILE."""
+    return {"teachers": ",".join(getattr(t, "key", type(t).__name__) for t in teachers),
+            "train": bool(train), **dataclasses.asdict(options)}
+
+
+def _source_name(source) -> str:
+    return os.path.basename(os.path.normpath(os.fspath(source)))  # the .mat's `source`
+
+
+def finished_sources(out_dir) -> dict:
+    """{real path of a video: {'settings', 'videos'}} of the videos labelled to their end."""
+    path = os.path.join(os.fspath(out_dir), SOURCES_FILE)
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path) as f:
+            done = json.load(f)
+        if not (isinstance(done, dict) and all(isinstance(e, dict) and {"settings", "videos"}
+                                               <= set(e) for e in done.values())):
+            raise ValueError("not a record of labelled videos")
+    except ValueError as e:
+        raise ValueError(f"{path}: cannot be read ({e}); it records which videos were labelled "
+                         "to their end: restore it, or label into a new --out_dir") from None
+    return done
+
+
+def _field(out_dir, video_id, key):
+    """A scalar extra field of a clip's .mat (str or float), None when absent."""
+    value = penn_action.read_field(out_dir, video_id, key)
+    if value is None or np.asarray(value).size != 1:
+        return None
+    value = np.asarray(value).ravel()[0]
+    return str(value) if isinstance(value, str) else float(value)
+
+
+def resume(out_dir, source, settings: dict) -> tuple[list, list]:
+    """(videos of a finished labelling of `source` with `settings`: nothing to do, videos of an
+    unfinished one: to remove before labelling it again). Raises ValueError when `source` was
+    labelled into out_dir with other settings."""
+    done = finished_sources(out_dir)
+    entry = done.get(os.path.realpath(os.fspath(source)))
+    if entry is not None:
+        if entry["settings"] != settings:
+            other = sorted(k for k in set(settings) | set(entry["settings"])
+                           if settings.get(k) != entry["settings"].get(k))
+            raise ValueError(f"{out_dir}: already holds {source} labelled with other settings "
+                             f"({', '.join(other)} differ; videos {', '.join(entry['videos'])}); "
+                             "label it into another --out_dir")
+        return list(entry["videos"]), []
+    owned = {v for e in done.values() for v in e["videos"]}
+    try:
+        ids = penn_action.list_videos(out_dir)
+    except penn_action.DatasetError:  # no labels/ folder yet
+        return [], []
+    stale = []
+    for vid in ids:
+        if vid in owned or _field(out_dir, vid, "source") != _source_name(source):
+            continue
+        mine = {k: _field(out_dir, vid, k) for k in ("teachers", "agree", "min_score")}
+        want = {"teachers": settings["teachers"], "agree": float(settings["agree"]),
+                "min_score": float(settings["min_score"])}
+        if mine != want:
+            raise ValueError(f"{penn_action.label_path(out_dir, vid)}: a clip of {source} "
+                             f"labelled with other settings ({mine}) is in {out_dir}; label "
+                             "into another --out_dir")
+        stale.append(vid)
+    return [], stale
+
+
+def remove_videos(out_dir, video_ids) -> None:
+    for vid in video_ids:
+        os.remove(penn_action.label_path(out_dir, vid))
+        shutil.rmtree(penn_action.frame_dir(out_dir, vid), ignore_errors=True)
+
+
+def record_finished(out_dir, source, settings: dict, video_ids) -> None:
+    done = finished_sources(out_dir)
+    done[os.path.realpath(os.fspath(source))] = {"settings": settings, "videos": list(video_ids)}
+    path = os.path.join(os.fspath(out_dir), SOURCES_FILE)
+    with open(path + ".tmp", "w") as f:
+        json.dump(done, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def label_or_resume(source, teachers, out_dir, options: Options = Options(), train: bool = True,
+                    first_id: int = 0, progress=None, log=print) -> VideoSummary | None:
+    """label_video, resumable (module docstring): None when `source` is already labelled into
+    out_dir with these settings. first_id 0: after the last video there."""
+    settings = settings_of(teachers, options, train)
+    done, stale = resume(out_dir, source, settings)
+    if done:
+        log(f"{source}: already labelled into {out_dir} with these settings (videos "
+            f"{', '.join(done)}); skipped")
+        return None
+    if stale:
+        log(f"{source}: its labelling was cut off; removing its {len(stale)} clip(s) (videos "
+            f"{', '.join(stale)}) and labelling it again")
+        remove_videos(out_dir, stale)
+    summary = label_video(source, teachers, out_dir, first_id or next_video_id(out_dir),
+                          options, train, progress)
+    record_finished(out_dir, source, settings, summary.video_ids)
+    return summary
 
 
 def list_sources(spec) -> list[str]:
