@@ -3,7 +3,8 @@
     python -m dkd_tf.stream --video IN [--model_dir E | --preset NAME] [--backend tflite|onnx|keras]
         [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
         [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
-        [--follow_margin F] [--follow_max_resize F] [--follow_smoothing F] [--num_threads N]
+        [--follow_margin F] [--follow_max_resize F] [--follow_smoothing F]
+        [--smooth_keypoints [--smooth_min_cutoff F] [--smooth_beta F]] [--num_threads N]
         [--max_frames N] [--noprogress]
         [--nooverlap]
 
@@ -27,6 +28,10 @@ collapsed left/right pair biases that centre, and an off-centre crop repeats the
 by at most --follow_max_resize per frame and, when --bbox gave the first box, within
 FOLLOW_SCALE_RANGE of that box: a weak model's keypoints hug the body centre, and an unbounded
 box would shrink with them frame after frame until the crop holds only the torso.
+
+--smooth_keypoints smooths the reported keypoints over time with the One Euro filter
+(dkd_tf.tracking.keypoint_filter: a low-pass whose cut-off rises with each joint's speed, so
+resting joints stop shaking and fast ones do not lag); the crop still follows the raw keypoints.
 
 Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
 confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every
@@ -55,6 +60,7 @@ from __future__ import annotations
 import signal
 import sys
 
+from dkd_tf.cli import smoothing_flags
 from dkd_tf.data.frame_crops import parse_bbox
 from dkd_tf.data.video_frames import check_video_path
 # The tracker's defaults (also written into every manifest's `tracker` entry).
@@ -81,7 +87,8 @@ def main(argv):
                            follow_smoothing=f.follow_smoothing,
                            num_threads=f.num_threads or None, max_frames=f.max_frames or None,
                            progress=f.progress, allow_unverified=f.allow_unverified,
-                           overlap=f.overlap, stop=stop, finder=f.finder)
+                           overlap=f.overlap, stop=stop, finder=f.finder,
+                           smoothing=smoothing_flags.smoothing(f))
     if out["summary"]["interrupted"]:
         print(interruption_message(out, f.out_video, f.out_json), file=sys.stderr, flush=True)
         return stop.exit_status if stop.is_set() else 128 + int(signal.SIGINT)
@@ -128,6 +135,7 @@ def _define_flags():
     flags.DEFINE_float("follow_smoothing", DEFAULT_FOLLOW_SMOOTHING, "Share of its old position "
                        "the followed box's centre keeps each frame (0: it jumps to the keypoint "
                        "box's centre).", lower_bound=0.0, upper_bound=0.999)
+    smoothing_flags.define_flags()
     flags.DEFINE_integer("num_threads", 0, "Runtime threads (tflite/onnx); 0: the runtime's "
                          "default.", lower_bound=0, upper_bound=MAX_NUM_THREADS)
     flags.DEFINE_integer("max_frames", 0, "Stop after this many frames; 0: all (camera: until "

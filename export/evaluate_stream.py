@@ -21,12 +21,16 @@ the same crop policy and are tabled side by side (compare_streams): PCK@0.2 and 
 
     python -m export.evaluate_stream --export_dir D,B --names DKD,Baseline \
         --peers movenet_lightning,movenet_thunder --compare DKD:Baseline --data_dir V
+
+--smooth_keypoints smooths every row's keypoints with the same One Euro filter, as
+dkd_tf.stream --smooth_keypoints does (dkd_tf.tracking.keypoint_filter).
 """
 from __future__ import annotations
 
 import json
 import os
 
+from dkd_tf.cli import smoothing_flags
 from dkd_tf.evaluation.stream_eval import (
     CROPS, check_inputs, compare_streams, evaluate_stream, json_ready, open_runners, parse_pairs)
 from dkd_tf.serving.tracking_policy import DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_SMOOTHING
@@ -50,12 +54,13 @@ def main(argv):
                               f.max_videos or None, f.alpha, f.reinit_threshold, f.reinit_every,
                               f.num_threads or None, runner=next(iter(runners.values())),
                               progress=True, follow_smoothing=f.follow_smoothing,
-                              follow_margin=f.follow_margin, finder=finder)
+                              follow_margin=f.follow_margin, finder=finder,
+                              smoothing=smoothing_flags.smoothing(f))
     else:
         out = compare_streams(runners, f.data_dir, f.split, f.crop, f.max_videos or None, pairs,
                               reinit_threshold=f.reinit_threshold, reinit_every=f.reinit_every,
                               follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin,
-                              finder=finder)
+                              finder=finder, smoothing=smoothing_flags.smoothing(f))
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
@@ -100,6 +105,7 @@ def _define_flags():
     flags.DEFINE_float("follow_margin", DEFAULT_FOLLOW_MARGIN, "--crop follow: the keypoint box "
                        "grows by this fraction of its size on each side (dkd_tf.stream).",
                        lower_bound=0.0)
+    smoothing_flags.define_flags()
     flags.DEFINE_integer("num_threads", 0, "Runtime threads; 0: default.", lower_bound=0)
     flags.DEFINE_string("out_json", "", "Write the results (without predictions) here.")
     flags.DEFINE_bool("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does not "

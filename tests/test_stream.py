@@ -190,6 +190,39 @@ class StreamTest(tf.test.TestCase):
         np.testing.assert_allclose(still.process(self.video["frames"][1], 1).box,
                                    self.video["bboxes"][0])
 
+    def test_smoothing_changes_the_reported_keypoints_not_the_crop(self):
+        """--smooth_keypoints: the keypoints reported are the One Euro filter of the decoded
+        ones (sized by each frame's box), the crops are those of the raw keypoints, and a
+        re-found person starts the filter afresh."""
+        from dkd_tf.tracking import keypoint_filter
+        runner = runtimes.TFLiteRunner(self.export_dir)
+        frames = self.video["frames"][:8]
+
+        def run(smoothing):
+            tracker = pose_tracker.PoseTracker(runner, reinit_threshold=0.0,
+                                               keypoint_filter=keypoint_filter.make(smoothing))
+            tracker.reset(self.video["bboxes"][0])
+            return [tracker.process(f, t) for t, f in enumerate(frames)]
+
+        raw, smooth = run(None), run({"min_cutoff": 0.05, "beta": 1.0})
+        by_hand = keypoint_filter.OneEuroFilter(0.05, 1.0)
+        for r, s in zip(raw, smooth):
+            np.testing.assert_allclose(s.box, r.box, atol=1e-4)
+            np.testing.assert_allclose(s.confidence, r.confidence, atol=1e-6)
+            size = float(np.max(r.box[2:] - r.box[:2]))
+            np.testing.assert_allclose(s.keypoints, by_hand(r.keypoints, size), atol=1e-3)
+        moved = np.abs(np.stack([s.keypoints for s in smooth])
+                       - np.stack([r.keypoints for r in raw])).max()
+        self.assertGreater(moved, 0.1)  # the filter did change what is reported
+        fresh = pose_tracker.PoseTracker(runner, keypoint_filter=keypoint_filter.make({}))
+        fresh.reset(None)
+        alone = fresh.process(frames[7], 0).keypoints
+        tracker = pose_tracker.PoseTracker(runner, keypoint_filter=keypoint_filter.make({}))
+        tracker.reset(None)
+        tracker.process(frames[0], 0)
+        tracker.reset(None)  # a new person: no past to smooth with
+        np.testing.assert_allclose(tracker.process(frames[7], 0).keypoints, alone, atol=1e-5)
+
     def test_no_box_looks_at_the_whole_frame_then_again_at_what_it_found(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
         frame = self.video["frames"][0]
@@ -400,7 +433,8 @@ class StreamTest(tf.test.TestCase):
         proc = subprocess.run(
             [sys.executable, "-m", "dkd_tf.stream", f"--model_dir={self.export_dir}",
              f"--video={self.avi}", "--backend=tflite", f"--out_json={out_json}",
-             "--reinit_every=8", "--reinit_threshold=0", f"--bbox={bbox}", "--noprogress"],
+             "--reinit_every=8", "--reinit_threshold=0", f"--bbox={bbox}", "--noprogress",
+             "--smooth_keypoints", "--smooth_beta=2"],
             cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("median", proc.stdout)
@@ -408,7 +442,10 @@ class StreamTest(tf.test.TestCase):
         self.assertIn("frames/s", proc.stdout)
         self.assertIn("re-initialized 3x", proc.stdout)
         with open(out_json) as f:
-            self.assertLen(json.load(f)["frames"], T)
+            out = json.load(f)
+        self.assertLen(out["frames"], T)
+        self.assertEqual(out["settings"]["keypoint_filter"],
+                         {"filter": "one_euro", "min_cutoff": 0.1, "beta": 2.0, "d_cutoff": 0.3})
         proc = subprocess.run(
             [sys.executable, "-m", "dkd_tf.stream", f"--model_dir={self.export_dir}",
              f"--video={os.path.join(self.root, 'missing.mp4')}"], cwd=REPO, env=env,

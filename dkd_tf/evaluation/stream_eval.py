@@ -30,8 +30,10 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                     num_threads: int | None = None, runner=None, progress: bool = False,
                     log=print, allow_unverified: bool = False,
                     follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING,
-                    follow_margin: float = DEFAULT_FOLLOW_MARGIN, finder=None) -> dict:
-    """Stream the videos of `split` and score them.
+                    follow_margin: float = DEFAULT_FOLLOW_MARGIN, finder=None,
+                    smoothing: dict | None = None) -> dict:
+    """Stream the videos of `split` and score them. smoothing: One Euro filter settings for the
+    keypoints (dkd_tf.tracking.keypoint_filter.make; None: as decoded).
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
     dkd_tf.evaluation.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
@@ -42,7 +44,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
     from dkd_tf.evaluation import metrics
     from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.serving import runtimes
-    from dkd_tf.tracking import pose_tracker
+    from dkd_tf.tracking import keypoint_filter, pose_tracker
     if crop not in CROPS:
         raise ValueError(f"crop must be one of {CROPS}, got {crop!r}")
     if runner is None:
@@ -61,7 +63,8 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
     tracker = pose_tracker.PoseTracker(runner, reinit_threshold=reinit_threshold,
                                  reinit_every=reinit_every, follow=(crop in FOLLOWING),
                                  follow_smoothing=follow_smoothing, follow_margin=follow_margin,
-                                 finder=finder)
+                                 finder=finder,
+                                 keypoint_filter=keypoint_filter.make(smoothing))
     predictions = {}
     start = time.perf_counter()
     iterator = records
@@ -89,6 +92,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         "follow_margin": tracker.follow_margin if crop in FOLLOWING else None,
         "backend": runner.backend, "runner": runner.describe(),
         "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
+        "keypoint_filter": None if smoothing is None else tracker.keypoint_filter.describe(),
         "predictions": predictions, "accumulator": acc, "records": records,
     }
     lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "
@@ -146,15 +150,22 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     labels = metrics.jitter(records, {r.video_id: r.joints for r in records})
     out = {"rows": rows, "labels_jitter": labels, "pairs": pairs,
            "num_videos": len(records), "num_frames": first["num_frames"], "crop": crop,
-           "split": split, "data_dir": data_dir}
+           "split": split, "data_dir": data_dir, "keypoint_filter": first["keypoint_filter"]}
     log(format_comparison(out))
     return out
+
+
+def _describe_filter(settings: dict) -> str:
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                     for k, v in settings.items())
 
 
 def format_comparison(out: dict) -> str:
     lines = [f"{out['num_videos']} {out['split']} videos ({out['num_frames']} frames) of "
              f"{out['data_dir']}, crop={out['crop']}, every row from the "
-             f"{'whole first frame' if out['crop'] == 'find' else 'same first box'}:",
+             f"{'whole first frame' if out['crop'] == 'find' else 'same first box'}"
+             + (f", keypoints smoothed ({_describe_filter(out['keypoint_filter'])})"
+                if out.get("keypoint_filter") else "") + ":",
              f"  {'row':28s} {'PCK@0.2':>8s} {'PCK@0.1':>8s} {'torso@0.2':>9s} "
              f"{'jitter':>7s} {'init ms':>8s} {'step ms':>8s}"]
     for name, r in out["rows"].items():

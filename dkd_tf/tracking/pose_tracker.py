@@ -123,13 +123,18 @@ class PoseTracker:
         look: a runner (e.g. dkd_tf.serving.runtimes.PeerRunner('movenet_lightning', ...), trained on
         whole images with several people) whose keypoints' box the initializer then starts
         from; its time counts as 'finder' latency. None: the initializer looks itself.
+      keypoint_filter: smooths the keypoints reported over time (e.g.
+        dkd_tf.tracking.keypoint_filter.OneEuroFilter()); the crop follows the raw ones, and the
+        filter starts afresh with the person (reset, a lost track, an unreadable frame). None:
+        the keypoints are reported as decoded.
     """
 
     def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
                  keypoint_threshold=DEFAULT_KEYPOINT_THRESHOLD, follow=True,
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
-                 follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True, finder=None):
+                 follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True, finder=None,
+                 keypoint_filter=None):
         from dkd_tf.serving import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
@@ -162,6 +167,7 @@ class PoseTracker:
         self.follow_smoothing = float(follow_smoothing)
         self.find_refine = bool(find_refine)
         self.finder = finder
+        self.keypoint_filter = keypoint_filter
         self.min_follow_joints = max(2, -(-self.num_joints // 3))
         self.latencies = {"initializer": [], "stepper": []}
         if finder is not None:
@@ -233,10 +239,14 @@ class PoseTracker:
         self._check_frame = self.box is not None
         self._pending = "start"
         self._since_init = 0
+        if self.keypoint_filter is not None:
+            self.keypoint_filter.reset()
 
     def mark_bad_frame(self, index: int, error: str = "") -> FrameResult:
         """A frame that could not be read: skip it and re-initialize on the next good one."""
         self.bad_frames += 1
+        if self.keypoint_filter is not None:
+            self.keypoint_filter.reset()
         if self.state is not None:
             self._pending = "bad_frame"
         self.state = None
@@ -270,6 +280,7 @@ class PoseTracker:
             check_box(self.box, image.shape, what=self._box_label)
         self._check_frame = False
         used_box = self.box.copy()
+        searched = whole  # no box to look in: a new or lost person, on the whole frame
         graph, reason = self._next_graph()
         latency = 0.0
         if whole and graph == "initializer" and self.finder is not None:
@@ -303,6 +314,10 @@ class PoseTracker:
                 self.box = None  # ... unless it is mostly off the frame: look at all of it
         elif self.follow:
             self.box = self._follow_box(keypoints, conf, self.box)
+        if self.keypoint_filter is not None:
+            if searched:  # the keypoints of a person (re)found: no past to smooth with
+                self.keypoint_filter.reset()
+            keypoints = self.keypoint_filter(keypoints, float(np.max(used_box[2:] - used_box[:2])))
         return FrameResult(index, "ok", graph, reason, keypoints, conf, mean_conf, used_box,
                            region, latency)
 

@@ -26,7 +26,7 @@ from dkd_tf.data.video_frames import FrameSource, StreamError
 from dkd_tf.serving.tracking_policy import (
     DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE, DEFAULT_FOLLOW_SMOOTHING,
     DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD)
-from dkd_tf.tracking import pipelining
+from dkd_tf.tracking import keypoint_filter, pipelining
 from dkd_tf.tracking.drawing import draw_pose
 from dkd_tf.tracking.pose_tracker import PoseTracker, open_finder
 
@@ -165,7 +165,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
                  log=print, allow_unverified: bool = False, overlap: bool = True,
-                 stop: "StopRequest | None" = None, finder: str = "") -> dict:
+                 stop: "StopRequest | None" = None, finder: str = "",
+                 smoothing: dict | None = None) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
 
     TFLite/ONNX exports run only when their manifest records a passed parity check
@@ -180,6 +181,9 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     stop (stop_on_signals()'s StopRequest): when it is set, the stream ends after the current
     frame, as after a KeyboardInterrupt: the frames done are written (JSON, overlay finalized)
     and the summary says `interrupted` (and by which signal).
+
+    smoothing: One Euro filter settings for the reported keypoints
+    (dkd_tf.tracking.keypoint_filter.make); None reports them as decoded.
     """
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
@@ -198,7 +202,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                               follow_margin=follow_margin,
                               follow_max_resize=follow_max_resize,
                               follow_smoothing=follow_smoothing,
-                              finder=open_finder(finder, runner, num_threads, log))
+                              finder=open_finder(finder, runner, num_threads, log),
+                              keypoint_filter=keypoint_filter.make(smoothing))
         tracker.reset(bbox, what=f"{video}: --bbox")
         writer = OverlayWriter(out_video, source.fps) if out_video else None
     except BaseException:
@@ -304,6 +309,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                      "follow_margin": tracker.follow_margin,
                      "follow_max_resize": tracker.follow_max_resize,
                      "follow_smoothing": tracker.follow_smoothing,
+                     "keypoint_filter": (None if tracker.keypoint_filter is None
+                                         else tracker.keypoint_filter.describe()),
                      "start_box": None if bbox is None else [float(v) for v in bbox]},
         "frames": entries, "summary": summary,
     }

@@ -1,0 +1,26 @@
+"""The keypoint-smoothing flags of `python -m dkd_tf.stream` and `python -m export.evaluate_stream`
+(dkd_tf.tracking.keypoint_filter), defined in one place so that both mean the same."""
+from __future__ import annotations
+
+from absl import flags
+
+from dkd_tf.tracking.keypoint_filter import DEFAULT_BETA, DEFAULT_MIN_CUTOFF
+
+
+def define_flags() -> None:
+    flags.DEFINE_bool("smooth_keypoints", False, "Smooth the reported keypoints over time with "
+                      "the One Euro filter (dkd_tf.tracking.keypoint_filter): slow joints are "
+                      "smoothed hard, fast ones pass; the crop follows the raw keypoints.")
+    flags.DEFINE_float("smooth_min_cutoff", DEFAULT_MIN_CUTOFF, "--smooth_keypoints: cut-off of "
+                       "a joint at rest, in cycles per frame (0.1 = 3 Hz at 30 fps); lower is "
+                       "smoother.", lower_bound=1e-6)
+    flags.DEFINE_float("smooth_beta", DEFAULT_BETA, "--smooth_keypoints: how fast the cut-off "
+                       "rises with a joint's speed (person sizes a frame); higher lags less.",
+                       lower_bound=0.0)
+
+
+def smoothing(f) -> dict | None:
+    """The filter settings the flags ask for (keypoint_filter.make's argument), or None."""
+    if not f.smooth_keypoints:
+        return None
+    return {"min_cutoff": f.smooth_min_cutoff, "beta": f.smooth_beta}
