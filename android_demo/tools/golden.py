@@ -6,8 +6,9 @@ Streams frames of a synthetic held-out video (seed SEED, never a training seed) 
 export's TFLite graphs with dkd_tf.tracking.pose_tracker.PoseTracker, in a few scenarios that together exercise
 every decision (the manifest's own tracker constants with a start box, follow_smoothing 0.0 when
 the manifest predates it; the whole frame as start with periodic and low-confidence
-re-initialization, an unreadable frame and dkd_tf.serving.tracking_policy's follow_smoothing), and writes
-to DIR
+re-initialization, an unreadable frame and dkd_tf.serving.tracking_policy's follow_smoothing; the same
+with the keypoints smoothed by dkd_tf.tracking.keypoint_filter, as dkd_tf.stream
+--smooth_keypoints does), and writes to DIR
 (default android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
   vectors.json   per scenario: tracker settings, start box, frame size; per frame: status, graph,
@@ -54,7 +55,7 @@ def fingerprint(manifest_bytes: bytes) -> dict:
     from dkd_tf.core import codec
     from dkd_tf.core import crop_geometry
     from dkd_tf.data import frame_crops
-    from dkd_tf.tracking import pose_tracker
+    from dkd_tf.tracking import keypoint_filter, pose_tracker
     from dkd_tf.serving import tracking_policy
     from dkd_tf.data import transforms
     from dkd_tf.serving import manifest as manifest_lib
@@ -69,6 +70,7 @@ def fingerprint(manifest_bytes: bytes) -> dict:
         "dkd_tf.data.transforms.box_center_size": inspect.getsource(transforms.box_center_size),
         "dkd_tf.data.transforms.invert_points": inspect.getsource(transforms.invert_points),
         "dkd_tf.tracking.pose_tracker.PoseTracker": inspect.getsource(pose_tracker.PoseTracker),
+        "dkd_tf.tracking.keypoint_filter": inspect.getsource(keypoint_filter),
         "dkd_tf.data.frame_crops.full_frame_box": inspect.getsource(frame_crops.full_frame_box),
         "dkd_tf.data.frame_crops.crop_frame": inspect.getsource(frame_crops.crop_frame),
         "dkd_tf.serving.tracking_policy": inspect.getsource(tracking_policy),
@@ -105,14 +107,18 @@ def _f32(values):
 
 
 def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> dict:
-    """Streams `frames` with a fresh PoseTracker; -> the scenario's vectors."""
+    """Streams `frames` with a fresh PoseTracker; -> the scenario's vectors. settings: the
+    tracker's, and 'smoothing' (keypoint_filter.make's settings) when the keypoints are smoothed."""
     import numpy as np
 
-    from dkd_tf.tracking import pose_tracker
+    from dkd_tf.tracking import keypoint_filter, pose_tracker
     rec = RecordingRunner(runner)
+    tracker_settings = {k: v for k, v in settings.items() if k != "smoothing"}
     # The app's Java core has no second look after a whole-frame initialization (find_refine):
     # the vectors pin what it does.
-    tracker = pose_tracker.PoseTracker(rec, find_refine=False, **settings)
+    tracker = pose_tracker.PoseTracker(
+        rec, find_refine=False, keypoint_filter=keypoint_filter.make(settings.get("smoothing")),
+        **tracker_settings)
     tracker.reset(start_box)
     out = []
     for i, image in enumerate(frames):
@@ -182,7 +188,17 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
         if {"confidence", "periodic"} <= got:
             second = candidate
             break
-    scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second}
+    # The keypoints smoothed (dkd_tf.stream --smooth_keypoints' defaults): from the whole frame
+    # with the second scenario's re-initializations and unreadable frame, so that every reset
+    # of the filter is exercised.
+    from dkd_tf.tracking import keypoint_filter
+    smoothed = run_scenario(runner, frames, dict(
+        second["settings"], smoothing={"min_cutoff": keypoint_filter.DEFAULT_MIN_CUTOFF,
+                                       "beta": keypoint_filter.DEFAULT_BETA,
+                                       "d_cutoff": keypoint_filter.DEFAULT_D_CUTOFF}),
+        None, bad_frames=(5,))
+    scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second,
+                 "smoothed_keypoints": smoothed}
     reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}
     missing = {"start", "confidence", "periodic", "bad_frame"} - reasons
     if missing:

@@ -18,6 +18,7 @@ import java.util.Locale;
 import org.dkdtf.posedemo.camera.CameraSource;
 import org.dkdtf.posedemo.core.Manifest;
 import org.dkdtf.posedemo.core.ManifestException;
+import org.dkdtf.posedemo.core.OneEuroFilter;
 import org.dkdtf.posedemo.core.PoseTracker;
 import org.dkdtf.posedemo.ml.PoseModel;
 import org.dkdtf.posedemo.ml.TflitePoseModel;
@@ -39,6 +40,7 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     private TextView status;
     private TextView error;
     private Switch gpuSwitch;
+    private Switch smoothSwitch;
     private Button threadsButton;
     private CameraSource camera;
     private Manifest manifest;
@@ -49,6 +51,9 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     private int threadChoice = 1;
     private volatile boolean modelSettingsChanged = true;
     private volatile boolean useGpu;
+    /** Smooth the keypoints shown (dkd_tf.stream --smooth_keypoints); read by the camera thread. */
+    private volatile boolean smoothKeypoints;
+    private volatile boolean smoothingChanged;
     private volatile int threads = THREAD_CHOICES[1];
     private long windowStart;
     private int windowFrames;
@@ -62,6 +67,14 @@ public final class MainActivity extends Activity implements CameraSource.Listene
         status = (TextView) findViewById(R.id.status);
         error = (TextView) findViewById(R.id.error);
         gpuSwitch = (Switch) findViewById(R.id.gpu);
+        smoothSwitch = (Switch) findViewById(R.id.smooth);
+        smoothSwitch.setOnCheckedChangeListener(new CompoundButton.OnCheckedChangeListener() {
+            @Override
+            public void onCheckedChanged(CompoundButton button, boolean checked) {
+                smoothKeypoints = checked;
+                smoothingChanged = true;
+            }
+        });
         threadsButton = (Button) findViewById(R.id.threads);
         Button flip = (Button) findViewById(R.id.flip);
         gpuSwitch.setOnCheckedChangeListener(new CompoundButton.OnCheckedChangeListener() {
@@ -219,6 +232,11 @@ public final class MainActivity extends Activity implements CameraSource.Listene
         }
         if (model == null) {
             return; // could not be opened with these settings; a settings change retries
+        }
+        if (smoothingChanged) {
+            smoothingChanged = false; // a new tracker: it starts from the initializer
+            tracker = new PoseTracker(manifest, manifest.tracker,
+                    smoothKeypoints ? new OneEuroFilter() : null);
         }
         PoseTracker.FrameResult r;
         try {

@@ -25,6 +25,10 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * start box; its centre moves to {@code follow_smoothing} x the old centre + (1 -
  * {@code follow_smoothing}) x the keypoint box's centre.
  *
+ * <p>An optional {@link OneEuroFilter} smooths the keypoints reported (dkd_tf.stream
+ * --smooth_keypoints); the box follows the raw ones, and the filter starts afresh with every
+ * person looked for on the whole frame, at a reset and after an unreadable frame.
+ *
  * <p>Use {@link #process} with a model, or {@link #plan} then {@link #complete} with heatmaps
  * computed elsewhere (the golden tests replay Python's heatmaps this way).
  */
@@ -91,14 +95,22 @@ public final class PoseTracker {
     private int badFrameCount;
     private int badFrames;
     private float[] cropBuffer;
+    private final OneEuroFilter keypointFilter;
+    private boolean searched;
 
     public PoseTracker(Manifest manifest) {
         this(manifest, manifest.tracker);
     }
 
     public PoseTracker(Manifest manifest, TrackerConfig config) {
+        this(manifest, config, null);
+    }
+
+    /** keypointFilter: smooths the keypoints reported (null: as decoded). */
+    public PoseTracker(Manifest manifest, TrackerConfig config, OneEuroFilter keypointFilter) {
         this.manifest = manifest;
         this.config = config;
+        this.keypointFilter = keypointFilter;
         int k = manifest.numJoints;
         minFollowJoints = Math.max(2, (k + 2) / 3);
         x = new float[k];
@@ -118,11 +130,17 @@ public final class PoseTracker {
         startBox = start;
         pending = START;
         sinceInit = 0;
+        if (keypointFilter != null) {
+            keypointFilter.reset();
+        }
     }
 
     /** A frame that could not be read: it is skipped and the next good frame re-initializes. */
     public void markBadFrame() {
         badFrames++;
+        if (keypointFilter != null) {
+            keypointFilter.reset();
+        }
         if (state != null) {
             pending = BAD_FRAME;
         }
@@ -131,6 +149,7 @@ public final class PoseTracker {
 
     /** Graph, reason and crop for the next frame, of {@code width} x {@code height} pixels. */
     public Plan plan(int width, int height) {
+        searched = box == null; // no box to look in: a new or lost person, on the whole frame
         if (box == null) {
             box = fullFrameBox(width, height, manifest.cropMargin);
         }
@@ -183,7 +202,6 @@ public final class PoseTracker {
         for (int i = 0; i < k; i++) {
             fx[i] = plan.crop.toFrameX(x[i]);
             fy[i] = plan.crop.toFrameY(y[i]);
-            keypoints.add(new Keypoint(manifest.jointNames.get(i), fx[i], fy[i], conf[i]));
         }
         float mean = Numerics.mean(conf);
         boolean low = config.reinitThreshold > 0 && (double) mean < config.reinitThreshold;
@@ -191,6 +209,17 @@ public final class PoseTracker {
             pending = CONFIDENCE; // keep the box: low-confidence keypoints mislead
         } else {
             box = followBox(fx, fy, conf, box);
+        }
+        if (keypointFilter != null) {
+            if (searched) {
+                keypointFilter.reset(); // a person (re)found: no past to smooth with
+            }
+            float sideX = plan.box.x2 - plan.box.x1;
+            float sideY = plan.box.y2 - plan.box.y1;
+            keypointFilter.apply(fx, fy, Math.max(sideX, sideY));
+        }
+        for (int i = 0; i < k; i++) {
+            keypoints.add(new Keypoint(manifest.jointNames.get(i), fx[i], fy[i], conf[i]));
         }
         return new FrameResult(plan.graph, plan.reason, new Pose(keypoints, mean), plan.box,
                 plan.crop.coveredRegion(), latencyMs);

@@ -88,16 +88,32 @@ public class GoldenVectorsTest {
         assertEquals(where + " y2", expected.y2, actual.y2, KEYPOINT_TOLERANCE_PX);
     }
 
+    /** The scenario's keypoint smoothing (dkd_tf.stream --smooth_keypoints), or null. */
+    @SuppressWarnings("unchecked")
+    private static OneEuroFilter smoothing(Map<String, Object> scenario) {
+        Map<String, Object> s = (Map<String, Object>) scenario.get("settings");
+        if (!s.containsKey("smoothing")) {
+            return null;
+        }
+        Map<String, Object> f = (Map<String, Object>) s.get("smoothing");
+        return new OneEuroFilter(num(f, "min_cutoff"), num(f, "beta"), num(f, "d_cutoff"));
+    }
+
     /** Streams one scenario; returns the largest keypoint difference in pixels. */
     private static double replay(String name) {
         return replay(name, settings(scenario(name)));
     }
 
     /** Streams one scenario's frames with {@code config} instead of its settings. */
-    @SuppressWarnings("unchecked")
     private static double replay(String name, TrackerConfig config) {
+        return replay(name, config, smoothing(scenario(name)));
+    }
+
+    /** ... and with {@code filter} (null: none) instead of its keypoint smoothing. */
+    @SuppressWarnings("unchecked")
+    private static double replay(String name, TrackerConfig config, OneEuroFilter filter) {
         Map<String, Object> sc = scenario(name);
-        PoseTracker tracker = new PoseTracker(manifest, config);
+        PoseTracker tracker = new PoseTracker(manifest, config, filter);
         Object start = sc.get("start_box");
         tracker.reset(start == Json.NULL ? null : region(start));
         int width = (int) num(sc, "frame_width");
@@ -192,6 +208,29 @@ public class GoldenVectorsTest {
         double worst = replay("reinit_full_frame_bad_frame");
         System.out.println("golden reinit_full_frame_bad_frame: max keypoint difference "
                 + worst + " px");
+    }
+
+    @Test
+    public void smoothedKeypoints() {
+        double worst = replay("smoothed_keypoints");
+        System.out.println("golden smoothed_keypoints: max keypoint difference " + worst + " px");
+    }
+
+    @Test
+    public void vectorsPinTheKeypointSmoothing() {
+        String name = "smoothed_keypoints";
+        OneEuroFilter made = smoothing(scenario(name));
+        assertTrue(name + " does not smooth its keypoints", made != null);
+        // golden.py smooths with dkd_tf.tracking.keypoint_filter's defaults: the app's are those.
+        assertEquals(OneEuroFilter.DEFAULT_MIN_CUTOFF, made.minCutoff, 0.0);
+        assertEquals(OneEuroFilter.DEFAULT_BETA, made.beta, 0.0);
+        assertEquals(OneEuroFilter.DEFAULT_D_CUTOFF, made.dCutoff, 0.0);
+        try {
+            replay(name, settings(scenario(name)), null);
+        } catch (AssertionError expected) {
+            return;
+        }
+        fail(name + " replays without smoothing too: the vectors do not pin it");
     }
 
     @Test
