@@ -210,6 +210,14 @@ class TeacherLabelsTest(tf.test.TestCase):
         done = teacher_labels.finished_sources(out)
         self.assertEqual(sorted(e["videos"] for e in done.values()),
                          [["0001", "0002", "0003"], ["0004", "0005", "0006"]])
+        # A finished video whose clip was deleted since is labelled again, not skipped.
+        teacher_labels.remove_videos(out, ["0002"])
+        said = []
+        redone = teacher_labels.label_or_resume(self.video, self.teachers(), out, opts,
+                                                log=said.append)
+        self.assertIn("removing its 2 clip(s) (videos 0001, 0003)", said[0])
+        self.assertEqual(redone.video_ids, ["0007", "0008", "0009"])  # after the last one
+        self.assertEqual(penn_action.list_videos(out), [f"{i:04d}" for i in range(4, 10)])
         loose = teacher_labels.Options(agree=0.5, clip_frames=4)
         with self.assertRaisesRegex(ValueError, r"other settings \(agree differ"):
             teacher_labels.label_or_resume(self.video, self.teachers(), out, loose)

@@ -273,7 +273,7 @@ def resume(out_dir, source, settings: dict) -> tuple[list, list]:
     unfinished one: to remove before labelling it again). Raises ValueError when `source` was
     labelled into out_dir with other settings."""
     done = finished_sources(out_dir)
-    entry = done.get(os.path.realpath(os.fspath(source)))
+    entry = done.pop(os.path.realpath(os.fspath(source)), None)
     if entry is not None:
         if entry["settings"] != settings:
             other = sorted(k for k in set(settings) | set(entry["settings"])
@@ -281,7 +281,9 @@ def resume(out_dir, source, settings: dict) -> tuple[list, list]:
             raise ValueError(f"{out_dir}: already holds {source} labelled with other settings "
                              f"({', '.join(other)} differ; videos {', '.join(entry['videos'])}); "
                              "label it into another --out_dir")
-        return list(entry["videos"]), []
+        if all(os.path.isfile(penn_action.label_path(out_dir, v)) for v in entry["videos"]):
+            return list(entry["videos"]), []
+        # Some of its clips were deleted since: what is left of it is redone with the rest.
     owned = {v for e in done.values() for v in e["videos"]}
     try:
         ids = penn_action.list_videos(out_dir)
