@@ -8,7 +8,16 @@ rewrites may not change what a graph computes, and the tests check what it compu
 run without them. The package itself leaves Grappler on (this file is not part of it); commands
 the tests start as subprocesses run with it as users do. The TFLite converter runs its own
 Grappler pass whatever this says.
-"""
-import tensorflow as tf
 
-tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+Under pytest-xdist the controller process only hands out tests and runs none, so it does not
+import TensorFlow: an import prints TensorFlow's start-up notices to stderr, which pytest shows
+after its summary (four lines of noise in every `make test` log).
+"""
+import os
+
+
+def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        return  # the xdist controller
+    import tensorflow as tf
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
