@@ -10,14 +10,22 @@ the tests start as subprocesses run with it as users do. The TFLite converter ru
 Grappler pass whatever this says.
 
 Under pytest-xdist the controller process only hands out tests and runs none, so it does not
-import TensorFlow: an import prints TensorFlow's start-up notices to stderr, which pytest shows
-after its summary (four lines of noise in every `make test` log).
+import TensorFlow: the import prints TensorFlow's start-up notices to stderr (TF_CPP_MIN_LOG_LEVEL
+does not silence them), which pytest showed after its summary in every `make test` log. A worker
+imports it here, as this file loads, where pytest swallows those notices.
 """
 import os
 
 
-def pytest_configure(config):
-    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
-        return  # the xdist controller
+def _grappler_off():
     import tensorflow as tf
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+
+
+if "PYTEST_XDIST_WORKER" in os.environ:
+    _grappler_off()
+
+
+def pytest_configure(config):
+    if not getattr(config.option, "numprocesses", None):  # no workers: this process runs tests
+        _grappler_off()
