@@ -1,6 +1,7 @@
 """The presets room: a preset is used only when its files are exactly the checksummed ones."""
 import json
 import os
+import shutil
 import tempfile
 
 import tensorflow as tf
@@ -215,28 +216,30 @@ class TrainingRecordTest(tf.test.TestCase):
 class KeptMemberTest(tf.test.TestCase):
     """Re-shipping one network of a preset keeps the other, and its verified export, byte for
     byte (re-saving and re-exporting it moved its TFLite outputs by about 1e-4); anything but
-    exactly that member and a verified export of it at the shipped precision is made afresh."""
+    exactly that member and a verified export of it at the shipped precision is made afresh, and
+    an export whose files differ from preset.json is refused, not copied into the new preset."""
 
     def _preset(self, **changes):
+        """A copy of the shipped movenet_lsp Baseline and its export as preset 'p', with the
+        export's manifest changed as asked ('a.b.c': value), checksummed afresh."""
         from dkd_tf.experiments import singleframe_preset
-        root = tempfile.mkdtemp(dir=self.get_temp_dir())
-        path = os.path.join(root, "p")
-        os.makedirs(os.path.join(path, "baseline"))
-        os.makedirs(os.path.join(path, "baseline_tflite"))
-        with open(os.path.join(path, "baseline", "model.keras"), "wb") as f:
-            f.write(b"weights")
-        manifest = {"model": {"model_dir": "../baseline",
-                              "sha256": presets.sha256_of(os.path.join(path, "baseline",
-                                                                       "model.keras"))},
-                    "formats": {"tflite": {"quantization": singleframe_preset.QUANTIZE}},
-                    "verification": {"tflite": {"passed": True}}}
+        shipped = presets.preset_dir(singleframe_preset.NAME)
+        path = os.path.join(tempfile.mkdtemp(dir=self.get_temp_dir()), "p")
+        for member in ("baseline", "baseline_tflite"):
+            shutil.copytree(os.path.join(shipped, member), os.path.join(path, member))
+        from dkd_tf.serving import manifest as manifest_lib
+        export = os.path.join(path, "baseline_tflite")
+        with open(manifest_lib.manifest_path(export)) as f:
+            manifest = json.load(f)
         for key, value in changes.items():
-            section, field = key.split(".")
-            manifest[section][field] = value
-        with open(os.path.join(path, "baseline_tflite", "manifest.json"), "w") as f:
-            json.dump(manifest, f)
+            *parents, field = key.split(".")
+            entry = manifest
+            for name in parents:
+                entry = entry[name]
+            entry[field] = value
+        manifest_lib.write(export, manifest)  # sealed with its new content checksum
         presets.write("p", {"baseline": "keras model dir", "baseline_tflite": "its export"},
-                      {"produced_by": "a test"}, root=root)
+                      {"produced_by": "a test"}, root=os.path.dirname(path))
         return path
 
     def test_only_a_verified_export_of_that_very_member_is_kept(self):
@@ -248,7 +251,7 @@ class KeptMemberTest(tf.test.TestCase):
         self.assertIsNone(kept(member, "initializer"))  # shipped as another member
         for change in ({"verification.tflite": {"passed": False}},
                        {"verification.tflite": {"status": "pending"}},
-                       {"formats.tflite": {"quantization": "int8"}},
+                       {"formats.tflite.quantization": "int8"},
                        {"model.sha256": "0" * 64},
                        {"model.model_dir": "../initializer"}):
             with self.subTest(change=change):
@@ -257,6 +260,14 @@ class KeptMemberTest(tf.test.TestCase):
         from tests.helpers import make_model_dir
         run = make_model_dir(os.path.join(tempfile.mkdtemp(dir=self.get_temp_dir()), "baseline"))
         self.assertIsNone(kept(run, "baseline"))  # a training run: saved and exported afresh
+
+    def test_a_changed_export_is_refused(self):
+        from dkd_tf.experiments import singleframe_preset
+        path = self._preset()
+        with open(os.path.join(path, "baseline_tflite", "stepper.tflite"), "ab") as f:
+            f.write(b"\0")
+        with self.assertRaisesRegex(presets.PresetError, "stepper.tflite"):
+            singleframe_preset.kept_export(os.path.join(path, "baseline"), "baseline")
 
     def test_the_shipped_baseline_would_be_kept(self):
         from dkd_tf.experiments import singleframe_preset

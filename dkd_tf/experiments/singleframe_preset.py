@@ -143,25 +143,29 @@ def kept_export(run_dir: str, member: str) -> str | None:
     preset (re-shipping one network and keeping the other): <preset>/<member>_tflite, when its
     manifest records a passed TFLite check at QUANTIZE of exactly that model.keras. None for a
     training run, or an export that is not that: the member is then saved and exported afresh.
+    An export whose files differ from preset.json's checksums is a PresetError.
 
     Keeping both byte for byte leaves the kept member as shipped: saving and exporting it again
     moved its TFLite outputs (and the golden vectors that record them) by about 1e-4."""
-    import json
+    from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.serving import runtimes
     preset = presets.enclosing(run_dir)
     if not preset or os.path.basename(os.path.normpath(run_dir)) != member:
         return None
     export_dir = os.path.join(preset, member + "_tflite")
+    if not os.path.isfile(manifest_lib.manifest_path(export_dir)):
+        return None
+    # The one reader: every file of the export is checked against preset.json first, and a
+    # changed one raises (PresetError) rather than being copied into the new preset.
+    manifest = manifest_lib.read(export_dir)
     try:
-        with open(os.path.join(export_dir, presets.MANIFEST_FILE)) as f:
-            manifest = json.load(f)
         runtimes.check_verified(manifest, "tflite", export_dir)
         model, tflite = manifest["model"], manifest["formats"]["tflite"]
         same = (model["model_dir"] == "../" + member and tflite["quantization"] == QUANTIZE
                 and model["sha256"] == presets.sha256_of(os.path.join(run_dir,
                                                                       presets.MODEL_FILE)))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # no such export, or not a verified one: exported afresh
+    except (ValueError, KeyError, TypeError):
+        return None  # not a verified export of this model at QUANTIZE: exported afresh
     return export_dir if same else None
 
 
