@@ -80,58 +80,57 @@ def ship(recipe: recipes.Recipe, runs: dict, seconds: dict, acc: dict, data_cfg,
     from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.serving import tflite_export
     root = os.path.join(presets.PRESETS_DIR, recipe.name)
-    staging = root + ".staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    for member in ("baseline", "dkd"):
-        os.makedirs(os.path.join(staging, member))
-        shutil.copyfile(os.path.join(runs[member].model_dir, trainer.CONFIG_FILE),
-                        os.path.join(staging, member, trainer.CONFIG_FILE))
-        model, cfg = graphs_lib.load_model_dir(runs[member].model_dir)
-        trainer.save_inference_model(model, os.path.join(staging, member, trainer.MODEL_FILE),
-                                      cfg.input_size)
-    # The shipped export is made from the shipped (inference-only) model and verified against it.
-    quantize = recipe.ship_quantize
-    calibration = data_dir if quantize == "int8" else None
-    say("\n$ python -m export.tflite --model_dir " + os.path.join(staging, "dkd") +
-         " --out_dir " + os.path.join(staging, "dkd_tflite") + f" --quantize {quantize}" +
-         (f" --representative_data {calibration}" if calibration else ""))
-    shipped_export = os.path.join(staging, "dkd_tflite")
-    tflite_export.export_tflite(os.path.join(staging, "dkd"), shipped_export, quantize,
-                                calibration, log=lambda *_: None)
-    if quantize != "none":  # the shipped export's own scores, not those of the fp32 demo export
-        from dkd_tf.experiments import demo_export
-        stream_report = demo_export.showcase(shipped_export,
-                                             os.path.join(out_dir, "shipped_stream"),
-                                             data_dir, None)
-    names = recipe.names()
-    results = {}
-    for key, name in names.items():
-        tables = {norm: acc[name].result(norm=norm) for norm in metrics.NORMS}
-        results[key] = {norm: {"mean": t["mean"], "groups": t["groups"]}
-                        for norm, t in tables.items()}
-    results["dkd_minus_baseline"] = {
-        norm: metrics.paired_bootstrap(acc[names["dkd"]], acc[names["baseline"]], norm)
-        for norm in metrics.NORMS}
-    results["dkd_follow_crop_pck"] = stream_report["follow_pck"]
-    results["dkd_tflite_gt_crop_pck"] = stream_report["pck"]
-    results["dkd_tflite_quantize"] = quantize
-    command = (f"python -m dkd_tf.demo --recipe {recipe.name} --out_dir {out_dir} "
-               f"--videos {videos} --frames {frames} --seed {seed} --ship")
-    info = {"produced_by": command, "machine": presets.machine(), "commit": presets.git_commit(),
-            "wall_minutes": round(wall_minutes, 1),
-            **_train_seconds(runs, seconds),
-            "data": {"dataset": "synthetic", "videos": videos, "frames": frames, "seed": seed},
-            "input_size": runs["dkd"].input_size, "names": names, "results": results}
-    presets.write(os.path.basename(staging),
-                  {"baseline": "keras model dir (inference weights)",
-                   "dkd": "keras model dir (inference weights: P, F, Phi, matching head)",
-                   "dkd_tflite": "verified TFLite "
-                                 f"{manifest_lib.PRECISION_NAMES[quantize]} export of dkd"},
-                  {**info, "name": recipe.name}, root=presets.PRESETS_DIR)
-    card = os.path.join(root, presets.CARD_FILE)
-    if os.path.isfile(card):  # kept; tests/test_api.py flags numbers that no longer match
-        shutil.copyfile(card, os.path.join(staging, presets.CARD_FILE))
-    presets.install(staging, root)
+    with presets.staged(root) as staging:  # removed if the build fails
+        for member in ("baseline", "dkd"):
+            os.makedirs(os.path.join(staging, member))
+            shutil.copyfile(os.path.join(runs[member].model_dir, trainer.CONFIG_FILE),
+                            os.path.join(staging, member, trainer.CONFIG_FILE))
+            model, cfg = graphs_lib.load_model_dir(runs[member].model_dir)
+            trainer.save_inference_model(
+                model, os.path.join(staging, member, trainer.MODEL_FILE), cfg.input_size)
+        # The shipped export is made from the shipped (inference-only) model, verified against it.
+        quantize = recipe.ship_quantize
+        calibration = data_dir if quantize == "int8" else None
+        say("\n$ python -m export.tflite --model_dir " + os.path.join(staging, "dkd") +
+             " --out_dir " + os.path.join(staging, "dkd_tflite") + f" --quantize {quantize}" +
+             (f" --representative_data {calibration}" if calibration else ""))
+        shipped_export = os.path.join(staging, "dkd_tflite")
+        tflite_export.export_tflite(os.path.join(staging, "dkd"), shipped_export, quantize,
+                                    calibration, log=lambda *_: None)
+        if quantize != "none":  # the shipped export's own scores, not the fp32 demo export's
+            from dkd_tf.experiments import demo_export
+            stream_report = demo_export.showcase(shipped_export,
+                                                 os.path.join(out_dir, "shipped_stream"),
+                                                 data_dir, None)
+        names = recipe.names()
+        results = {}
+        for key, name in names.items():
+            tables = {norm: acc[name].result(norm=norm) for norm in metrics.NORMS}
+            results[key] = {norm: {"mean": t["mean"], "groups": t["groups"]}
+                            for norm, t in tables.items()}
+        results["dkd_minus_baseline"] = {
+            norm: metrics.paired_bootstrap(acc[names["dkd"]], acc[names["baseline"]], norm)
+            for norm in metrics.NORMS}
+        results["dkd_follow_crop_pck"] = stream_report["follow_pck"]
+        results["dkd_tflite_gt_crop_pck"] = stream_report["pck"]
+        results["dkd_tflite_quantize"] = quantize
+        command = (f"python -m dkd_tf.demo --recipe {recipe.name} --out_dir {out_dir} "
+                   f"--videos {videos} --frames {frames} --seed {seed} --ship")
+        info = {"produced_by": command, "machine": presets.machine(),
+                "commit": presets.git_commit(), "wall_minutes": round(wall_minutes, 1),
+                **_train_seconds(runs, seconds),
+                "data": {"dataset": "synthetic", "videos": videos, "frames": frames, "seed": seed},
+                "input_size": runs["dkd"].input_size, "names": names, "results": results}
+        presets.write(os.path.basename(staging),
+                      {"baseline": "keras model dir (inference weights)",
+                       "dkd": "keras model dir (inference weights: P, F, Phi, matching head)",
+                       "dkd_tflite": "verified TFLite "
+                                     f"{manifest_lib.PRECISION_NAMES[quantize]} export of dkd"},
+                      {**info, "name": recipe.name}, root=presets.PRESETS_DIR)
+        card = os.path.join(root, presets.CARD_FILE)
+        if os.path.isfile(card):  # kept; tests/test_api.py flags numbers that no longer match
+            shutil.copyfile(card, os.path.join(staging, presets.CARD_FILE))
+        presets.install(staging, root)
     presets.verify(recipe.name)
     return root
 
