@@ -178,8 +178,9 @@ class LayoutTest(tf.test.TestCase):
                           for n in tree.body)
             self.assertIn("main", names, module)
             self.assertTrue(guarded, f"{module} has no `if __name__ == '__main__'` block")
-            if _public_names(path):
-                library_code[module] = _public_names(path)
+            public = _public_names(path)
+            if public:
+                library_code[module] = public
         # Library code (anything public but main) belongs in a layer, not in a command.
         self.assertEqual(library_code, {})
 
