@@ -2,7 +2,8 @@
 
     python -m dkd_tf.label_video --video V[,V2...] (or a folder of videos) --out_dir D \
         [--teachers movenet_thunder,movenet_lightning[,blazepose_full]] [--agree 0.1] \
-        [--min_score 0.3] [--every 1] [--max_frames 0] [--clip_frames 150] [--max_side 640] \
+        [--min_score 0.3] [--hold_frames 30] [--every 1] [--max_frames 0] \
+        [--clip_frames 150] [--max_side 640] \
         [--split train|test] [--first_id N]
 
 D then trains and evaluates as `--dataset penn_action --data_dir D`; a second run into the same
@@ -24,7 +25,7 @@ def main(argv):
     del argv
     f = flags.FLAGS
     options = teacher_labels.Options(agree=f.agree, min_score=f.min_score, margin=f.margin,
-                                     max_side=f.max_side, every=f.every,
+                                     hold_frames=f.hold_frames, max_side=f.max_side, every=f.every,
                                      max_frames=f.max_frames, clip_frames=f.clip_frames)
     sources = teacher_labels.list_sources(f.video)
     teachers = teacher_labels.load_teachers(f.teachers, f.threads or None, log=print)
@@ -70,6 +71,10 @@ def _define_flags():
                        lower_bound=0, upper_bound=1)
     flags.DEFINE_float("margin", d.margin, "The followed crop box grows by this fraction of the "
                        "keypoints' box on each side.", lower_bound=0)
+    flags.DEFINE_integer("hold_frames", d.hold_frames, "After a frame where the teachers lose "
+                         "the person, look this many frames more through the last box before "
+                         "cropping the whole frame again (keeps a clip's labels on one person).",
+                         lower_bound=0)
     flags.DEFINE_integer("every", d.every, "Label every n-th frame.", lower_bound=1)
     flags.DEFINE_integer("max_frames", d.max_frames, "Read at most this many frames of each "
                          "video (0: all).", lower_bound=0)

@@ -139,7 +139,8 @@ class TeacherLabelsTest(tf.test.TestCase):
     def test_the_crop_follows_the_person_and_starts_over_when_lost(self):
         out = os.path.join(self.tmp, "out")
         teachers = self.teachers()
-        teacher_labels.label_video(self.video, teachers, out, 1, self.options)
+        options = teacher_labels.Options(agree=0.15, min_score=0.3, hold_frames=0)
+        teacher_labels.label_video(self.video, teachers, out, 1, options)
         crop = penn_action.read_field(out, "1", "crop")
         whole = full_frame_box(H, W)
         self.assertAllClose(crop[0], whole)          # first frame: the whole frame
@@ -155,6 +156,36 @@ class TeacherLabelsTest(tf.test.TestCase):
         self.assertEqual({c.shape for c in teachers[1].crops}, {(80, 80, 3)})
         fill = [np.mean(c[..., 0] > 125) for c in teachers[0].crops]
         self.assertGreater(fill[1], 1.5 * fill[0])
+
+    def test_a_lost_person_is_looked_for_in_the_last_box_first(self):
+        # The default hold: the frame after the blank one is cropped with
+        # the box that frame used, not the whole frame, and the person is found in it again.
+        out = os.path.join(self.tmp, "out")
+        teacher_labels.label_video(self.video, self.teachers(), out, 1, self.options)
+        crop = penn_action.read_field(out, "1", "crop")
+        self.assertGreaterEqual(self.options.hold_frames, 1)
+        self.assertAllClose(crop[BLANK + 1], crop[BLANK])
+        self.assertLess(np.max(crop[BLANK + 1][2:] - crop[BLANK + 1][:2]),
+                        0.8 * np.max(full_frame_box(H, W)[2:] - full_frame_box(H, W)[:2]))
+        vis = penn_action.read_video(out, "0001").visibility
+        self.assertEqual(vis[BLANK + 1].sum(), 11)  # found again where it was held
+        # Two frames lost with hold_frames 1: the third is the whole frame.
+        empty = os.path.join(self.tmp, "gone.avi")
+        writer = cv2.VideoWriter(empty, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
+        for t in range(4):
+            frame = np.full((H, W, 3), 30, np.uint8)
+            if t == 0:
+                cv2.rectangle(frame, (6, 6), (26, 42), (220, 220, 220), -1)
+            writer.write(frame)
+        writer.release()
+        options = teacher_labels.Options(agree=0.15, min_score=0.3, hold_frames=1)
+        teacher_labels.label_video(empty, self.teachers(), os.path.join(self.tmp, "o2"), 1,
+                                   options)
+        crop = penn_action.read_field(os.path.join(self.tmp, "o2"), "1", "crop")
+        whole = full_frame_box(H, W)
+        self.assertNotAllClose(crop[1], whole)
+        self.assertAllClose(crop[2], crop[1])  # held one frame
+        self.assertAllClose(crop[3], whole)    # then the whole frame
 
     def test_a_looser_agreement_keeps_the_disputed_joint(self):
         out = os.path.join(self.tmp, "out")

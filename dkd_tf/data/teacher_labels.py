@@ -18,9 +18,11 @@ fields the Penn Action reader ignores (penn_action.read_field reads them):
   frame_index   [T]      the frame's index in the source video
   source, teachers, agree, min_score
 
-The crop follows the person: the first frame (and any frame after one where fewer than
-`min_follow_joints` joints were confident) is the whole frame padded square; after that, the box
-around the previous frame's confident keypoints, grown by `margin` of its size on each side. Each
+The crop follows the person: the first frame is the whole frame padded square; after that, the
+box around the previous frame's confident keypoints, grown by `margin` of its size on each side.
+A frame where fewer than `min_follow_joints` joints were confident loses the person: the next
+`hold_frames` frames are looked at through the last box (an unusual pose or a blurred frame
+must not hand the labels to someone else in the picture), and only then the whole frame again. Each
 teacher crops that box at its own input size (dkd_tf.data.frame_crops.crop_frame: the box's side x
 CROP_MARGIN, integer coordinates at pixel centres) and its keypoints are mapped back to the frame.
 
@@ -64,8 +66,11 @@ class Options:
     """agree: teachers must lie within this fraction of the person size of each other.
     min_score: every teacher's score must exceed this.
     margin: the followed box grows by this fraction of its size on each side.
-    min_follow_joints: fewer confident joints than this: the person is lost; the next frame is
-      cropped whole again.
+    min_follow_joints: fewer confident joints than this: the person is lost in that frame.
+    hold_frames: after losing the person, look this many frames more through the last box
+      before cropping the whole frame again (0: at once). A clip's labels then stay on one
+      person when the teachers fail on a frame or two, instead of jumping to whoever the
+      whole frame shows best.
     max_side: frames are stored with their longer side shrunk to this (0: as they are); the
       teachers always see the original frame.
     every: label every n-th frame of the video (60 fps footage moves little between frames).
@@ -77,6 +82,7 @@ class Options:
     min_score: float = 0.3
     margin: float = 0.15
     min_follow_joints: int = 4
+    hold_frames: int = 30
     max_side: int = 640
     every: int = 1
     max_frames: int = 0
@@ -85,8 +91,9 @@ class Options:
     def __post_init__(self):
         if self.agree <= 0 or not 0 <= self.min_score < 1 or self.margin < 0:
             raise ValueError(f"need agree > 0, 0 <= min_score < 1, margin >= 0: {self}")
-        if self.every < 1 or self.min_follow_joints < 2:
-            raise ValueError(f"need every >= 1 and min_follow_joints >= 2: {self}")
+        if self.every < 1 or self.min_follow_joints < 2 or self.hold_frames < 0:
+            raise ValueError(f"need every >= 1, min_follow_joints >= 2 and hold_frames >= 0: "
+                             f"{self}")
 
 
 @dataclasses.dataclass
@@ -192,6 +199,7 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
     ids, frames, labels, indices = [], [], [], []
     total = kept = 0
     box = base = size = first = None
+    lost = 0  # frames since the person was last found
     with FrameSource(source, options.max_frames or None) as src:
         for item in src:
             if item.image is None or item.index % options.every:
@@ -205,7 +213,11 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
                                  f"{image.shape[0]}, the first was another size")
             crop_box = box if box is not None else full_frame_box(*image.shape[:2])
             label = label_frame(teachers, image, crop_box, options)
-            box = follow_box(label, options)
+            lost = 0 if label.found else lost + 1
+            if label.found:
+                box = follow_box(label, options)
+            elif lost > options.hold_frames:
+                box = None  # gone: look at the whole frame
             # Frames are kept shrunk, so a long clip fits in memory (clip_frames bounds it).
             frames.append(image if size == image.shape[:2] else
                           cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA))
