@@ -140,12 +140,19 @@ class TeacherLabelsTest(tf.test.TestCase):
         out = os.path.join(self.tmp, "out")
         teachers = self.teachers()
         options = teacher_labels.Options(agree=0.15, min_score=0.3, hold_frames=0)
-        teacher_labels.label_video(self.video, teachers, out, 1, options)
+        s = teacher_labels.label_video(self.video, teachers, out, 1, options)
+        # Lost at once (hold 0): the clip ends before the blank frame, which is not written,
+        # and the next one starts where the whole frame shows the person again.
+        self.assertEqual((s.video_ids, s.frames), (["0001", "0002"], T - 1))
+        self.assertAllEqual(penn_action.read_field(out, "1", "frame_index").ravel(),
+                            range(BLANK))
+        self.assertAllEqual(penn_action.read_field(out, "2", "frame_index").ravel(),
+                            range(BLANK + 1, T))
         crop = penn_action.read_field(out, "1", "crop")
         whole = full_frame_box(H, W)
-        self.assertAllClose(crop[0], whole)          # first frame: the whole frame
-        self.assertAllClose(crop[BLANK + 1], whole)  # after a frame without anybody
-        for t in range(1, BLANK + 1):
+        self.assertAllClose(crop[0], whole)  # first frame: the whole frame
+        self.assertAllClose(penn_action.read_field(out, "2", "crop")[0], whole)  # after it
+        for t in range(1, BLANK):
             # The box around frame t-1's confident keypoints, grown by the margin.
             prev = person_rect(t - 1)
             side = np.max(crop[t][2:] - crop[t][:2])
@@ -158,34 +165,51 @@ class TeacherLabelsTest(tf.test.TestCase):
         self.assertGreater(fill[1], 1.5 * fill[0])
 
     def test_a_lost_person_is_looked_for_in_the_last_box_first(self):
-        # The default hold: the frame after the blank one is cropped with
-        # the box that frame used, not the whole frame, and the person is found in it again.
+        # The default hold: the frame after the blank one is cropped with the box that frame
+        # used, not the whole frame, the person is found in it again, and it is one clip.
         out = os.path.join(self.tmp, "out")
-        teacher_labels.label_video(self.video, self.teachers(), out, 1, self.options)
+        s = teacher_labels.label_video(self.video, self.teachers(), out, 1, self.options)
+        self.assertEqual(s.video_ids, ["0001"])
         crop = penn_action.read_field(out, "1", "crop")
         self.assertGreaterEqual(self.options.hold_frames, 1)
         self.assertAllClose(crop[BLANK + 1], crop[BLANK])
+        whole = full_frame_box(H, W)
         self.assertLess(np.max(crop[BLANK + 1][2:] - crop[BLANK + 1][:2]),
-                        0.8 * np.max(full_frame_box(H, W)[2:] - full_frame_box(H, W)[:2]))
-        vis = penn_action.read_video(out, "0001").visibility
-        self.assertEqual(vis[BLANK + 1].sum(), 11)  # found again where it was held
-        # Two frames lost with hold_frames 1: the third is the whole frame.
-        empty = os.path.join(self.tmp, "gone.avi")
-        writer = cv2.VideoWriter(empty, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
-        for t in range(4):
+                        0.8 * np.max(whole[2:] - whole[:2]))
+        self.assertEqual(penn_action.read_video(out, "0001").visibility[BLANK + 1].sum(), 11)
+
+    def test_a_person_gone_longer_than_the_hold_ends_the_clip(self):
+        # Person in frames 0 and 4, nobody in 1-3 and 5.
+        video = os.path.join(self.tmp, "gone.avi")
+        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
+        for t in range(6):
             frame = np.full((H, W, 3), 30, np.uint8)
-            if t == 0:
+            if t in (0, 4):
                 cv2.rectangle(frame, (6, 6), (26, 42), (220, 220, 220), -1)
             writer.write(frame)
         writer.release()
-        options = teacher_labels.Options(agree=0.15, min_score=0.3, hold_frames=1)
-        teacher_labels.label_video(empty, self.teachers(), os.path.join(self.tmp, "o2"), 1,
-                                   options)
-        crop = penn_action.read_field(os.path.join(self.tmp, "o2"), "1", "crop")
         whole = full_frame_box(H, W)
+        # hold 1: lost in frames 1 and 2 ends the clip after frame 0; frame 3 (nobody on the
+        # whole frame) is not written; frame 4 starts a clip from the whole frame; frame 5,
+        # held when the video ends, is written unlabelled.
+        out = os.path.join(self.tmp, "hold1")
+        s = teacher_labels.label_video(video, self.teachers(), out, 1, teacher_labels.Options(
+            agree=0.15, min_score=0.3, hold_frames=1))
+        self.assertEqual((s.video_ids, s.frames, s.kept), (["0001", "0002"], 3, 2 * 11))
+        self.assertAllEqual(penn_action.read_field(out, "1", "frame_index").ravel(), [0])
+        self.assertAllEqual(penn_action.read_field(out, "2", "frame_index").ravel(), [4, 5])
+        self.assertAllClose(penn_action.read_field(out, "2", "crop")[0], whole)
+        self.assertEqual(penn_action.read_video(out, "0002").visibility[1].sum(), 0)
+        # hold 3: frames 1-3 are looked at through frame 0's box, where frame 4 finds the
+        # person again: one clip of all six frames.
+        out = os.path.join(self.tmp, "hold3")
+        s = teacher_labels.label_video(video, self.teachers(), out, 1, teacher_labels.Options(
+            agree=0.15, min_score=0.3, hold_frames=3))
+        self.assertEqual((s.video_ids, s.frames, s.kept), (["0001"], 6, 2 * 11))
+        crop = penn_action.read_field(out, "1", "crop")
+        for t in (2, 3, 4):
+            self.assertAllClose(crop[t], crop[1])
         self.assertNotAllClose(crop[1], whole)
-        self.assertAllClose(crop[2], crop[1])  # held one frame
-        self.assertAllClose(crop[3], whole)    # then the whole frame
 
     def test_a_looser_agreement_keeps_the_disputed_joint(self):
         out = os.path.join(self.tmp, "out")

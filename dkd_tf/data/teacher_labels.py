@@ -22,7 +22,10 @@ The crop follows the person: the first frame is the whole frame padded square; a
 box around the previous frame's confident keypoints, grown by `margin` of its size on each side.
 A frame where fewer than `min_follow_joints` joints were confident loses the person: the next
 `hold_frames` frames are looked at through the last box (an unusual pose or a blurred frame
-must not hand the labels to someone else in the picture), and only then the whole frame again. Each
+must not hand the labels to someone else in the picture). A person lost for longer ends the
+clip (one clip, one person: a clip never switches people, which would teach Phi a jump and
+score a tracker against someone it was not asked to follow), and the whole frame is searched
+again; a frame where nobody is found there is not written. Each
 teacher crops that box at its own input size (dkd_tf.data.frame_crops.crop_frame: the box's side x
 CROP_MARGIN, integer coordinates at pixel centres) and its keypoints are mapped back to the frame.
 
@@ -68,9 +71,9 @@ class Options:
     margin: the followed box grows by this fraction of its size on each side.
     min_follow_joints: fewer confident joints than this: the person is lost in that frame.
     hold_frames: after losing the person, look this many frames more through the last box
-      before cropping the whole frame again (0: at once). A clip's labels then stay on one
-      person when the teachers fail on a frame or two, instead of jumping to whoever the
-      whole frame shows best.
+      before ending the clip and searching the whole frame (0: at once). A clip's labels then
+      survive the teachers failing on a frame or two, and never jump to whoever the whole
+      frame shows best.
     max_side: frames are stored with their longer side shrunk to this (0: as they are); the
       teachers always see the original frame.
     every: label every n-th frame of the video (60 fps footage moves little between frames).
@@ -191,7 +194,10 @@ def _write(out_dir, video_id, frames, base, labels, indices, source, teachers, o
 def label_video(source, teachers, out_dir, first_id: int, options: Options = Options(),
                 train: bool = True, progress=None) -> VideoSummary:
     """Labels one video (file or numbered frame folder) into out_dir as Penn Action video(s)
-    first_id, first_id + 1, ... (one per clip_frames frames). Unreadable frames are skipped
+    first_id, first_id + 1, ... Each clip follows one person: it starts at a frame where the
+    whole-frame look found someone, and ends after clip_frames frames, or where the person has
+    been lost for more than hold_frames frames (those last frames, unlabelled, are not
+    written, nor are frames where nobody is found). Unreadable frames are skipped
     (frame_index says which frames each clip holds)."""
     if not teachers:
         raise ValueError("no teachers")
@@ -200,6 +206,18 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
     total = kept = 0
     box = base = size = first = None
     lost = 0  # frames since the person was last found
+
+    def write_clip():
+        nonlocal frames, labels, indices, total, kept
+        if frames:
+            vid = first_id + len(ids)
+            _write(out_dir, vid, frames, base, labels, indices, source, teachers, options,
+                   train)
+            ids.append(penn_action.video_dirname(vid))
+            total += len(labels) * JOINT_SET.num_joints
+            kept += int(sum(label.visibility.sum() for label in labels))
+        frames, labels, indices = [], [], []
+
     with FrameSource(source, options.max_frames or None) as src:
         for item in src:
             if item.image is None or item.index % options.every:
@@ -211,32 +229,30 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
             if image.shape[:2] != first:
                 raise ValueError(f"{source}: frame {item.index} is {image.shape[1]}x"
                                  f"{image.shape[0]}, the first was another size")
-            crop_box = box if box is not None else full_frame_box(*image.shape[:2])
+            if progress:
+                progress(item.index + 1, src.total)
+            searching = box is None
+            crop_box = box if not searching else full_frame_box(*image.shape[:2])
             label = label_frame(teachers, image, crop_box, options)
-            lost = 0 if label.found else lost + 1
             if label.found:
-                box = follow_box(label, options)
-            elif lost > options.hold_frames:
-                box = None  # gone: look at the whole frame
+                lost, box = 0, follow_box(label, options)
+            elif searching:
+                continue  # nobody to follow yet
+            else:
+                lost += 1
             # Frames are kept shrunk, so a long clip fits in memory (clip_frames bounds it).
             frames.append(image if size == image.shape[:2] else
                           cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA))
             labels.append(label)
             indices.append(item.index)
-            total += label.visibility.size
-            kept += int(label.visibility.sum())
-            if progress:
-                progress(item.index + 1, src.total)
-            if options.clip_frames and len(frames) == options.clip_frames:
-                vid = first_id + len(ids)
-                _write(out_dir, vid, frames, base, labels, indices, source, teachers, options,
-                       train)
-                ids.append(penn_action.video_dirname(vid))
-                frames, labels, indices = [], [], []
-    if frames:
-        vid = first_id + len(ids)
-        _write(out_dir, vid, frames, base, labels, indices, source, teachers, options, train)
-        ids.append(penn_action.video_dirname(vid))
+            if lost > options.hold_frames:  # gone: end the clip before the frames without them
+                keep = max(len(frames) - lost, 0)
+                frames, labels, indices = frames[:keep], labels[:keep], indices[:keep]
+                write_clip()
+                box, lost = None, 0  # and look at the whole frame for whoever comes next
+            elif options.clip_frames and len(frames) == options.clip_frames:
+                write_clip()
+    write_clip()
     return VideoSummary(os.fspath(source), ids, total // JOINT_SET.num_joints, total, kept,
                         time.time() - start)
 
