@@ -73,13 +73,16 @@ def _define_flags():
                        "keypoints' box on each side.", lower_bound=0)
     flags.DEFINE_integer("hold_frames", d.hold_frames, "After a frame where the teachers lose "
                          "the person, look this many frames more through the last box before "
-                         "cropping the whole frame again (keeps a clip's labels on one person).",
+                         "ending the clip and searching the whole frame (one clip, one "
+                         "person).",
                          lower_bound=0)
     flags.DEFINE_integer("every", d.every, "Label every n-th frame.", lower_bound=1)
     flags.DEFINE_integer("max_frames", d.max_frames, "Read at most this many frames of each "
                          "video (0: all).", lower_bound=0)
-    flags.DEFINE_integer("clip_frames", d.clip_frames, "Cut videos into clips of at most this "
-                         "many labelled frames (0: one clip a video).", lower_bound=0)
+    flags.DEFINE_integer("clip_frames", d.clip_frames, "Cut videos into clips of this many "
+                         "labelled frames (0: one clip a video); a clip that reaches it while "
+                         "its person is lost runs on until they are found or gone.",
+                         lower_bound=0)
     flags.DEFINE_integer("max_side", d.max_side, "Store frames with the longer side at most "
                          "this (0: as they are); the teachers see the original.", lower_bound=0)
     flags.DEFINE_enum("split", "train", ["train", "test"], "The clips' train flag.")

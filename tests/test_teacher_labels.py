@@ -177,6 +177,12 @@ class TeacherLabelsTest(tf.test.TestCase):
         self.assertLess(np.max(crop[BLANK + 1][2:] - crop[BLANK + 1][:2]),
                         0.8 * np.max(whole[2:] - whole[:2]))
         self.assertEqual(penn_action.read_video(out, "0001").visibility[BLANK + 1].sum(), 11)
+        # A clip cut due on the blank frame waits for the person: one clip, not one ending
+        # unlabelled and the next starting with a held box.
+        out = os.path.join(self.tmp, "cut")
+        s = teacher_labels.label_video(self.video, self.teachers(), out, 1, teacher_labels.Options(
+            agree=0.15, min_score=0.3, clip_frames=BLANK + 1))
+        self.assertEqual((s.video_ids, s.frames), (["0001"], T))
 
     def test_a_person_gone_longer_than_the_hold_ends_the_clip(self):
         # Person in frames 0 and 4, nobody in 1-3 and 5.

@@ -78,8 +78,10 @@ class Options:
       teachers always see the original frame.
     every: label every n-th frame of the video (60 fps footage moves little between frames).
     max_frames: stop after this many frames of the video are read (0: all).
-    clip_frames: cut each video into clips of at most this many labelled frames (0: one clip;
-      Penn Action's clips are 18 to 663 frames, most under 150; a clip is held in memory)."""
+    clip_frames: cut each video into clips of this many labelled frames (0: one clip; Penn
+      Action's clips are 18 to 663 frames, most under 150; a clip is held in memory). A clip
+      that reaches it while its person is lost runs on until they are found (at most
+      hold_frames frames more) or gone (its unlabelled end is then cut)."""
 
     agree: float = 0.1
     min_score: float = 0.3
@@ -195,9 +197,10 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
                 train: bool = True, progress=None) -> VideoSummary:
     """Labels one video (file or numbered frame folder) into out_dir as Penn Action video(s)
     first_id, first_id + 1, ... Each clip follows one person: it starts at a frame where the
-    whole-frame look found someone, and ends after clip_frames frames, or where the person has
-    been lost for more than hold_frames frames (those last frames, unlabelled, are not
-    written, nor are frames where nobody is found). Unreadable frames are skipped
+    whole-frame look found someone, and ends after clip_frames frames (at the first frame
+    after that where the person is found), or where the person has been lost for more than
+    hold_frames frames (those last frames, unlabelled, are not written, nor are frames where
+    nobody is found). Unreadable frames are skipped
     (frame_index says which frames each clip holds)."""
     if not teachers:
         raise ValueError("no teachers")
@@ -250,8 +253,8 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
                 frames, labels, indices = frames[:keep], labels[:keep], indices[:keep]
                 write_clip()
                 box, lost = None, 0  # and look at the whole frame for whoever comes next
-            elif options.clip_frames and len(frames) == options.clip_frames:
-                write_clip()
+            elif options.clip_frames and len(frames) >= options.clip_frames and not lost:
+                write_clip()  # (while the person is lost, wait to see whether they return)
     write_clip()
     return VideoSummary(os.fspath(source), ids, total // JOINT_SET.num_joints, total, kept,
                         time.time() - start)
