@@ -42,6 +42,10 @@ def main(argv):
         if s is None:
             continue
         sys.stdout.write("\n")
+        if not s.video_ids:
+            print(f"{s.source}: the teachers found nobody in it; no clip written "
+                  f"({s.seconds:.1f} s)", flush=True)
+            continue
         print(f"{s.source}: {s.frames} frames -> video(s) {', '.join(s.video_ids)}; kept "
               f"{s.kept}/{s.joints} joints ({100 * s.kept_fraction:.1f} %) in {s.seconds:.1f} s "
               f"({1000 * s.seconds / max(s.frames, 1):.0f} ms a frame)", flush=True)

@@ -291,6 +291,21 @@ class TeacherLabelsTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "label_video_sources.json: cannot be read"):
             teacher_labels.label_or_resume(self.video, self.teachers(), out, opts)
 
+    def test_a_video_without_anybody_writes_no_clip_and_is_recorded(self):
+        video = os.path.join(self.tmp, "empty.avi")
+        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
+        for _ in range(3):
+            writer.write(np.full((H, W, 3), 30, np.uint8))
+        writer.release()
+        out = os.path.join(self.tmp, "new_folder")
+        s = teacher_labels.label_or_resume(video, self.teachers(), out, self.options,
+                                           log=lambda *_: None)
+        self.assertEqual((s.video_ids, s.frames, s.kept), ([], 0, 0))
+        said = []
+        self.assertIsNone(teacher_labels.label_or_resume(video, self.teachers(), out,
+                                                         self.options, log=said.append))
+        self.assertIn("already labelled", said[0])
+
     def test_sources(self):
         folder = os.path.join(self.tmp, "videos")
         os.makedirs(folder)

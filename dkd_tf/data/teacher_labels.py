@@ -299,10 +299,11 @@ def _field(out_dir, video_id, key):
     return str(value) if isinstance(value, str) else float(value)
 
 
-def resume(out_dir, source, settings: dict) -> tuple[list, list]:
-    """(videos of a finished labelling of `source` with `settings`: nothing to do, videos of an
-    unfinished one: to remove before labelling it again). Raises ValueError when `source` was
-    labelled into out_dir with other settings."""
+def resume(out_dir, source, settings: dict) -> tuple[list | None, list]:
+    """(videos of a finished labelling of `source` with `settings`, None when unfinished: with
+    a list, even an empty one, there is nothing to do; videos of an unfinished one: to remove
+    before labelling it again). Raises ValueError when `source` was labelled into out_dir with
+    other settings."""
     done = finished_sources(out_dir)
     entry = done.pop(os.path.realpath(os.fspath(source)), None)
     if entry is not None:
@@ -319,7 +320,7 @@ def resume(out_dir, source, settings: dict) -> tuple[list, list]:
     try:
         ids = penn_action.list_videos(out_dir)
     except penn_action.DatasetError:  # no labels/ folder yet
-        return [], []
+        return None, []
     stale = []
     for vid in ids:
         if vid in owned or _field(out_dir, vid, "source") != _source_name(source):
@@ -332,7 +333,7 @@ def resume(out_dir, source, settings: dict) -> tuple[list, list]:
                              f"labelled with other settings ({mine}) is in {out_dir}; label "
                              "into another --out_dir")
         stale.append(vid)
-    return [], stale
+    return None, stale
 
 
 def remove_videos(out_dir, video_ids) -> None:
@@ -344,6 +345,7 @@ def remove_videos(out_dir, video_ids) -> None:
 def record_finished(out_dir, source, settings: dict, video_ids) -> None:
     done = finished_sources(out_dir)
     done[os.path.realpath(os.fspath(source))] = {"settings": settings, "videos": list(video_ids)}
+    os.makedirs(out_dir, exist_ok=True)  # a video where nobody was found wrote no clip
     path = os.path.join(os.fspath(out_dir), SOURCES_FILE)
     with open(path + ".tmp", "w") as f:
         json.dump(done, f, indent=1)
@@ -356,9 +358,9 @@ def label_or_resume(source, teachers, out_dir, options: Options = Options(), tra
     out_dir with these settings. first_id 0: after the last video there."""
     settings = settings_of(teachers, options, train)
     done, stale = resume(out_dir, source, settings)
-    if done:
+    if done is not None:
         log(f"{source}: already labelled into {out_dir} with these settings (videos "
-            f"{', '.join(done)}); skipped")
+            f"{', '.join(done) or 'none: nobody was found in it'}); skipped")
         return None
     if stale:
         log(f"{source}: its labelling was cut off; removing its {len(stale)} clip(s) (videos "
