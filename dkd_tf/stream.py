@@ -88,7 +88,7 @@ def main(argv):
                            num_threads=f.num_threads or None, max_frames=f.max_frames or None,
                            progress=f.progress, allow_unverified=f.allow_unverified,
                            overlap=f.overlap, stop=stop, finder=f.finder,
-                           smoothing=smoothing_flags.smoothing(f))
+                           smoothing=smoothing_flags.smoothing(f), motion_prior=f.motion_prior)
     if out["summary"]["interrupted"]:
         print(interruption_message(out, f.out_video, f.out_json), file=sys.stderr, flush=True)
         return stop.exit_status if stop.is_set() else 128 + int(signal.SIGINT)

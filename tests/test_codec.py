@@ -60,3 +60,30 @@ class CodecTest(tf.test.TestCase):
     def test_unknown_rule_is_refused(self):
         with self.assertRaisesRegex(ValueError, "unknown decoding rule"):
             codec.decode_heatmaps(np.zeros((4, 4, 1)), 8, "soft_argmax")
+
+    def test_decode_near_takes_the_peak_that_continues_the_track(self):
+        # Joint 0: a weak peak at the prior (the person), a stronger one 40 px away (someone
+        # walking past); joint 1 has no prior (not confident last frame): the plain argmax.
+        pts = np.array([[27.5, 27.5], [67.5, 27.5], [67.5, 27.5]], np.float32)
+        maps = codec.encode_heatmaps(pts, tf.ones([3]), 12, 12, 8, 1.0).numpy()
+        hm = np.stack([0.6 * maps[..., 0] + maps[..., 1], maps[..., 2]], -1)
+        prior = np.array([[29.0, 26.0], [20.0, 20.0]], np.float32)
+        for rule in codec.DECODING_RULES:
+            xy, conf = codec.decode_near(hm, 8, rule, prior, [True, False], sigma=10.0)
+            plain, plain_conf = codec.decode_heatmaps(hm, 8, rule)
+            self.assertLessEqual(np.abs(xy[0] - pts[0]).max(), 2.0, rule)  # the near, weaker one
+            self.assertAllClose(conf[0], hm[3, 3, 0])                # its unweighted value
+            self.assertLessEqual(np.abs(plain[0] - pts[1]).max(), 2.0)  # argmax: the other
+            self.assertAllEqual(xy[1], plain[1])                    # no prior: the argmax
+            self.assertAllEqual(conf[1], plain_conf[1])
+        # A wide prior is no prior; no joint with a prior is decode_heatmaps exactly.
+        wide, _ = codec.decode_near(hm, 8, codec.DEFAULT_DECODING, prior, [True, True], 1e4)
+        self.assertAllEqual(wide, codec.decode_heatmaps(hm, 8)[0])
+        none = codec.decode_near(hm, 8, codec.DEFAULT_DECODING, prior, [False, False], 10.0)
+        self.assertAllEqual(none[0], codec.decode_heatmaps(hm, 8)[0])
+        # The refinement of a cell that is no local maximum stays within half a cell.
+        ramp = np.tile(np.linspace(0.1, 1.0, 12, dtype=np.float32)[None, :, None], (12, 1, 1))
+        xy, _ = codec.decode_near(ramp, 8, codec.DEFAULT_DECODING, [[43.5, 43.5]], [True], 4.0)
+        self.assertLessEqual(abs(codec.pixel_to_cell(xy[0, 0], 8) - 5.0), 0.5)
+        with self.assertRaisesRegex(ValueError, "unknown decoding rule"):
+            codec.decode_near(hm, 8, "nearest", prior, [True, True], 10.0)

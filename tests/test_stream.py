@@ -223,6 +223,48 @@ class StreamTest(tf.test.TestCase):
         tracker.reset(None)  # a new person: no past to smooth with
         np.testing.assert_allclose(tracker.process(frames[7], 0).keypoints, alone, atol=1e-5)
 
+    def test_motion_prior_keeps_each_joint_on_its_track(self):
+        """--motion_prior: when a stronger peak (someone walking past in front) appears half a
+        crop away, the stepper keeps each joint on the peak near where it was; without the
+        prior it jumps to the stronger one."""
+        inner = runtimes.TFLiteRunner(self.export_dir)
+        _, h, w, k = inner.heatmap_shape
+        own, other = np.zeros((1, h, w, k), np.float32), np.zeros((1, h, w, k), np.float32)
+        own[0, h // 2, w // 4, :] = 1.0
+        other[0, h // 2, 3 * w // 4, :] = 1.0
+
+        class PassedBy:
+            backend = "fake"
+            manifest = inner.manifest
+
+            def initialize(self, crop):
+                return own, np.zeros(inner.state_shape, np.float32)
+
+            def step(self, crop, state):
+                return 0.6 * own + other, state
+
+            def describe(self):
+                return "passed by"
+
+        frames = np.zeros((4, 96, 96, 3), np.uint8)
+
+        def run(prior):
+            tracker = pose_tracker.PoseTracker(PassedBy(), reinit_threshold=0.0, follow=False,
+                                               motion_prior=prior)
+            tracker.reset([16, 16, 80, 80])
+            return [tracker.process(f, t) for t, f in enumerate(frames)]
+
+        kept, jumped = run(0.1), run(0.0)
+        self.assertEqual([r.graph for r in kept], ["initializer"] + ["stepper"] * 3)
+        for r in kept[1:]:
+            np.testing.assert_allclose(r.keypoints, kept[0].keypoints, atol=1e-4)
+            np.testing.assert_allclose(r.confidence, 0.6, atol=1e-6)
+        for r in jumped[1:]:
+            self.assertGreater(np.min(r.keypoints[:, 0] - kept[0].keypoints[:, 0]), 20.0)
+            np.testing.assert_allclose(r.confidence, 1.0, atol=1e-6)
+        with self.assertRaisesRegex(video_frames.StreamError, "motion_prior must be"):
+            pose_tracker.PoseTracker(PassedBy(), motion_prior=-0.1)
+
     def test_no_box_looks_at_the_whole_frame_then_again_at_what_it_found(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
         frame = self.video["frames"][0]

@@ -8,7 +8,8 @@ every decision (the manifest's own tracker constants with a start box, follow_sm
 the manifest predates it; the whole frame as start with periodic and low-confidence
 re-initialization, an unreadable frame and dkd_tf.serving.tracking_policy's follow_smoothing; the same
 with the keypoints smoothed by dkd_tf.tracking.keypoint_filter, as dkd_tf.stream
---smooth_keypoints does), and writes to DIR
+--smooth_keypoints does; the stepper looking for each joint near its last position, as
+dkd_tf.stream --motion_prior does), and writes to DIR
 (default android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
   vectors.json   per scenario: tracker settings, start box, frame size; per frame: status, graph,
@@ -61,6 +62,8 @@ def fingerprint(manifest_bytes: bytes) -> dict:
     from dkd_tf.serving import manifest as manifest_lib
     parts = {
         "dkd_tf.core.codec.decode_heatmaps": inspect.getsource(codec.decode_heatmaps),
+        "dkd_tf.core.codec.decode_near": inspect.getsource(codec.decode_near),
+        "dkd_tf.core.codec._refine_cells": inspect.getsource(codec._refine_cells),
         "dkd_tf.core.codec.cell_to_pixel": inspect.getsource(codec.cell_to_pixel),
         "dkd_tf.core.codec._parabola_offset": inspect.getsource(codec._parabola_offset),
         "dkd_tf.core.codec.PARABOLA_FLOOR": repr(codec.PARABOLA_FLOOR),
@@ -108,7 +111,8 @@ def _f32(values):
 
 def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> dict:
     """Streams `frames` with a fresh PoseTracker; -> the scenario's vectors. settings: the
-    tracker's, and 'smoothing' (keypoint_filter.make's settings) when the keypoints are smoothed."""
+    tracker's (motion_prior among them), and 'smoothing' (keypoint_filter.make's settings) when
+    the keypoints are smoothed."""
     import numpy as np
 
     from dkd_tf.tracking import keypoint_filter, pose_tracker
@@ -197,8 +201,21 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
                                        "beta": keypoint_filter.DEFAULT_BETA,
                                        "d_cutoff": keypoint_filter.DEFAULT_D_CUTOFF}),
         None, bad_frames=(5,))
+    # The stepper looking for each joint near its last position (dkd_tf.stream --motion_prior),
+    # from the start box, with the second scenario's re-initializations: the widest prior of
+    # these that changes some keypoint of this model, so that the Java replay pins it.
+    plain = run_scenario(runner, frames, dict(second["settings"]), video["bboxes"][0])
+    for prior in (0.1, 0.05, 0.03, 0.02, 0.01):
+        near = run_scenario(runner, frames, dict(second["settings"], motion_prior=prior),
+                            video["bboxes"][0])
+        if any(np.abs(np.asarray(a["keypoints"]) - np.asarray(b["keypoints"])).max() > 0.01
+               for a, b in zip(plain["frames"], near["frames"]) if a["status"] == "ok"):
+            break
+    else:
+        log("warning: no motion prior changes this model's keypoints; the Java tests will not "
+            "pin it with this export")
     scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second,
-                 "smoothed_keypoints": smoothed}
+                 "smoothed_keypoints": smoothed, "motion_prior": near}
     reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}
     missing = {"start", "confidence", "periodic", "bad_frame"} - reasons
     if missing:

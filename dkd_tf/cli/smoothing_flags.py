@@ -1,5 +1,7 @@
-"""The keypoint-smoothing flags of `python -m dkd_tf.stream` and `python -m export.evaluate_stream`
-(dkd_tf.tracking.keypoint_filter), defined in one place so that both mean the same."""
+"""The flags of `python -m dkd_tf.stream` and `python -m export.evaluate_stream` that use the
+past frames' keypoints: smoothing them (dkd_tf.tracking.keypoint_filter) and looking for each
+joint near where it was (PoseTracker's motion_prior); defined in one place so that both mean
+the same."""
 from __future__ import annotations
 
 from absl import flags
@@ -17,6 +19,11 @@ def define_flags() -> None:
     flags.DEFINE_float("smooth_beta", DEFAULT_BETA, "--smooth_keypoints: how fast the cut-off "
                        "rises with a joint's speed (person sizes a frame); higher lags less.",
                        lower_bound=0.0)
+    flags.DEFINE_float("motion_prior", 0.0, "The stepper looks for each joint near where it "
+                       "was in the last frame: its heatmap weighted by a Gaussian of this share "
+                       "of the crop side (0.1 tried) around the last keypoint; keeps a joint on "
+                       "its person when another walks past in front. 0: the plain argmax.",
+                       lower_bound=0.0, upper_bound=9.99)
 
 
 def smoothing(f) -> dict | None:

@@ -84,17 +84,51 @@ def decode_heatmaps(heatmaps: np.ndarray, stride: int, rule: str = DEFAULT_DECOD
 
     rule: one of DECODING_RULES (the manifest's 'decoding' entry).
     """
-    if rule not in DECODING_RULES:
-        raise ValueError(f"unknown decoding rule {rule!r}; known: {DECODING_RULES}")
+    _check_rule(rule)
     hm = np.asarray(heatmaps, dtype=np.float32)
     *lead, h, w, k = hm.shape
-    flat = hm.reshape(-1, h * w, k)
-    idx = flat.argmax(axis=1)  # [N, K]
-    conf = np.take_along_axis(flat, idx[:, None, :], axis=1)[:, 0, :]
+    idx = hm.reshape(-1, h * w, k).argmax(axis=1)  # [N, K]
+    xy, conf = _refine_cells(hm.reshape(-1, h, w, k), idx, stride, rule)
+    return xy.reshape(*lead, k, 2), conf.reshape(*lead, k)
+
+
+def decode_near(heatmaps: np.ndarray, stride: int, rule: str, prior_xy, prior_ok, sigma: float):
+    """decode_heatmaps of one heatmap set [h, w, K], each joint's peak looked for near where it
+    was: the cell maximizing H_k(c) exp(-|c - p_k|^2 / (2 sigma^2)), p_k = prior_xy[k] (input
+    pixels, e.g. the last frame's keypoint mapped into this crop), for the joints where
+    prior_ok [K] is true (the others: the plain argmax). The position is refined and the
+    confidence read on the unweighted heatmap at that cell, as the rule does at an argmax.
+
+    A person who walks past in front puts a second, often stronger, peak in the crop; the
+    weight keeps each joint on the peak that continues its own track (sigma: input pixels).
+    """
+    _check_rule(rule)
+    hm = np.asarray(heatmaps, dtype=np.float32)
+    h, w, k = hm.shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    centres = cell_to_pixel(np.stack([xs, ys], -1).astype(np.float32), stride)  # [h, w, 2]
+    prior_xy = np.asarray(prior_xy, np.float32)
+    d2 = np.sum(np.square(centres[:, :, None, :] - prior_xy[None, None]), axis=-1)  # [h, w, K]
+    weight = np.where(np.asarray(prior_ok, bool)[None, None, :],
+                      np.exp(-d2 / np.float32(2.0 * sigma * sigma)), np.float32(1.0))
+    idx = (hm * weight).reshape(1, h * w, k).argmax(axis=1)
+    xy, conf = _refine_cells(hm[None], idx, stride, rule)
+    return xy[0], conf[0]
+
+
+def _check_rule(rule):
+    if rule not in DECODING_RULES:
+        raise ValueError(f"unknown decoding rule {rule!r}; known: {DECODING_RULES}")
+
+
+def _refine_cells(grid, idx, stride, rule):
+    """The rule's sub-cell position and the peak value at chosen cells: grid [N, h, w, K],
+    idx [N, K] flat cell indices -> (xy [N, K, 2] input pixels, conf [N, K])."""
+    n, h, w, k = grid.shape
     ys, xs = np.divmod(idx, w)
-    grid = hm.reshape(-1, h, w, k)
-    n_idx = np.arange(grid.shape[0])[:, None]
+    n_idx = np.arange(n)[:, None]
     k_idx = np.arange(k)[None, :]
+    conf = grid[n_idx, ys, xs, k_idx]
 
     def at(y, x):
         return grid[n_idx, np.clip(y, 0, h - 1), np.clip(x, 0, w - 1), k_idx]
@@ -104,8 +138,11 @@ def decode_heatmaps(heatmaps: np.ndarray, stride: int, rule: str = DEFAULT_DECOD
         dx = np.where(inner_x, 0.25 * np.sign(at(ys, xs + 1) - at(ys, xs - 1)), 0.0)
         dy = np.where(inner_y, 0.25 * np.sign(at(ys + 1, xs) - at(ys - 1, xs)), 0.0)
     else:
-        dx = np.where(inner_x, _parabola_offset(at(ys, xs - 1), conf, at(ys, xs + 1)), 0.0)
-        dy = np.where(inner_y, _parabola_offset(at(ys - 1, xs), conf, at(ys + 1, xs)), 0.0)
+        # At an argmax the vertex lies within half a cell; decode_near's cell need not be a
+        # local maximum of the heatmap, so the offset is held to that half cell.
+        dx = np.where(inner_x, np.clip(_parabola_offset(at(ys, xs - 1), conf, at(ys, xs + 1)),
+                                       -0.5, 0.5), 0.0)
+        dy = np.where(inner_y, np.clip(_parabola_offset(at(ys - 1, xs), conf, at(ys + 1, xs)),
+                                       -0.5, 0.5), 0.0)
     cells = np.stack([xs + dx, ys + dy], axis=-1).astype(np.float32)
-    xy = cell_to_pixel(cells, stride)
-    return xy.reshape(*lead, k, 2), conf.reshape(*lead, k)
+    return cell_to_pixel(cells, stride), conf

@@ -31,9 +31,10 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                     log=print, allow_unverified: bool = False,
                     follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING,
                     follow_margin: float = DEFAULT_FOLLOW_MARGIN, finder=None,
-                    smoothing: dict | None = None) -> dict:
+                    smoothing: dict | None = None, motion_prior: float = 0.0) -> dict:
     """Stream the videos of `split` and score them. smoothing: One Euro filter settings for the
-    keypoints (dkd_tf.tracking.keypoint_filter.make; None: as decoded).
+    keypoints (dkd_tf.tracking.keypoint_filter.make; None: as decoded). motion_prior:
+    PoseTracker's (0: off; published peers decode themselves and ignore it).
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
     dkd_tf.evaluation.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
@@ -64,7 +65,8 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                                  reinit_every=reinit_every, follow=(crop in FOLLOWING),
                                  follow_smoothing=follow_smoothing, follow_margin=follow_margin,
                                  finder=finder,
-                                 keypoint_filter=keypoint_filter.make(smoothing))
+                                 keypoint_filter=keypoint_filter.make(smoothing),
+                                 motion_prior=motion_prior)
     predictions = {}
     start = time.perf_counter()
     iterator = records
@@ -93,6 +95,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         "backend": runner.backend, "runner": runner.describe(),
         "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
         "keypoint_filter": None if smoothing is None else tracker.keypoint_filter.describe(),
+        "motion_prior": tracker.motion_prior,
         "predictions": predictions, "accumulator": acc, "records": records,
     }
     lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "
@@ -150,7 +153,8 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     labels = metrics.jitter(records, {r.video_id: r.joints for r in records})
     out = {"rows": rows, "labels_jitter": labels, "pairs": pairs,
            "num_videos": len(records), "num_frames": first["num_frames"], "crop": crop,
-           "split": split, "data_dir": data_dir, "keypoint_filter": first["keypoint_filter"]}
+           "split": split, "data_dir": data_dir, "keypoint_filter": first["keypoint_filter"],
+           "motion_prior": first["motion_prior"]}
     log(format_comparison(out))
     return out
 
@@ -165,7 +169,9 @@ def format_comparison(out: dict) -> str:
              f"{out['data_dir']}, crop={out['crop']}, every row from the "
              f"{'whole first frame' if out['crop'] == 'find' else 'same first box'}"
              + (f", keypoints smoothed ({_describe_filter(out['keypoint_filter'])})"
-                if out.get("keypoint_filter") else "") + ":",
+                if out.get("keypoint_filter") else "")
+             + (f", joints looked for near the last frame's (motion_prior "
+                f"{out['motion_prior']:g})" if out.get("motion_prior") else "") + ":",
              f"  {'row':28s} {'PCK@0.2':>8s} {'PCK@0.1':>8s} {'torso@0.2':>9s} "
              f"{'jitter':>7s} {'init ms':>8s} {'step ms':>8s}"]
     for name, r in out["rows"].items():

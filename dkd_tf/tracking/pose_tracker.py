@@ -127,6 +127,11 @@ class PoseTracker:
         dkd_tf.tracking.keypoint_filter.OneEuroFilter()); the crop follows the raw ones, and the
         filter starts afresh with the person (reset, a lost track, an unreadable frame). None:
         the keypoints are reported as decoded.
+      motion_prior: the stepper looks for each joint near where it was in the last frame
+        (codec.decode_near: its heatmap weighted by a Gaussian of this share of the crop side
+        around the last keypoint, for joints that were confident); 0 decodes the plain argmax.
+        Keeps a joint on its own person when another walks past in front. Runners that yield
+        keypoints (published peers) decode themselves and ignore it.
     """
 
     def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
@@ -134,7 +139,7 @@ class PoseTracker:
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
                  follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True, finder=None,
-                 keypoint_filter=None):
+                 keypoint_filter=None, motion_prior=0.0):
         from dkd_tf.serving import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
@@ -144,6 +149,8 @@ class PoseTracker:
             raise StreamError(f"follow_max_resize must be > 0, got {follow_max_resize}")
         if not 0.0 <= follow_smoothing < 1.0:
             raise StreamError(f"follow_smoothing must be in [0, 1), got {follow_smoothing}")
+        if not 0.0 <= motion_prior < 10.0:
+            raise StreamError(f"motion_prior must be in [0, 10), got {motion_prior}")
         self.runner = runner
         self.manifest = runner.manifest
         if self.manifest["decoding"] not in codec.DECODING_RULES:
@@ -168,6 +175,7 @@ class PoseTracker:
         self.find_refine = bool(find_refine)
         self.finder = finder
         self.keypoint_filter = keypoint_filter
+        self.motion_prior = float(motion_prior)
         self.min_follow_joints = max(2, -(-self.num_joints // 3))
         self.latencies = {"initializer": [], "stepper": []}
         if finder is not None:
@@ -239,12 +247,14 @@ class PoseTracker:
         self._check_frame = self.box is not None
         self._pending = "start"
         self._since_init = 0
+        self._last = None  # the last frame's decoded keypoints and confidences (motion_prior)
         if self.keypoint_filter is not None:
             self.keypoint_filter.reset()
 
     def mark_bad_frame(self, index: int, error: str = "") -> FrameResult:
         """A frame that could not be read: skip it and re-initialize on the next good one."""
         self.bad_frames += 1
+        self._last = None
         if self.keypoint_filter is not None:
             self.keypoint_filter.reset()
         if self.state is not None:
@@ -314,6 +324,7 @@ class PoseTracker:
                 self.box = None  # ... unless it is mostly off the frame: look at all of it
         elif self.follow:
             self.box = self._follow_box(keypoints, conf, self.box)
+        self._last = (keypoints, conf)
         if self.keypoint_filter is not None:
             if searched:  # the keypoints of a person (re)found: no past to smooth with
                 self.keypoint_filter.reset()
@@ -324,13 +335,17 @@ class PoseTracker:
     def _run(self, image, box, graph):
         """One graph on the crop of `box`: (keypoints [K, 2] frame px, confidence [K], the
         region the crop covers, latency ms); the latency is recorded for the graph."""
+        prior = None
         if graph == "initializer":
             call = self.runner.initialize
         else:
             def call(crop):
                 return self.runner.step(crop, self.state)
+            if self.motion_prior > 0 and self._last is not None:
+                prior = self._last
         (keypoints, conf, center, size), self.state, latency = self._look(
-            self.runner, call, image, box, self.input_size, self.stride, self.decoding, graph)
+            self.runner, call, image, box, self.input_size, self.stride, self.decoding, graph,
+            prior)
         half = float(size) * transforms.CROP_MARGIN / 2.0
         cx, cy = float(center[0]), float(center[1])
         region = np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
@@ -346,15 +361,24 @@ class PoseTracker:
             int(manifest["stride"]), manifest["decoding"], "finder")
         return self._keypoint_box(keypoints, conf), latency
 
-    def _look(self, runner, call, image, box, input_size, stride, decoding, latency_key):
+    def _look(self, runner, call, image, box, input_size, stride, decoding, latency_key,
+              prior=None):
         """call(crop of `box`) -> ((keypoints [K, 2] frame px, confidence [K], crop centre,
-        crop size), the call's state, latency ms), the latency recorded under latency_key."""
+        crop size), the call's state, latency ms), the latency recorded under latency_key.
+        prior: (keypoints [K, 2] frame px, confidence [K]) of the last frame, for
+        motion_prior's decoding."""
         crop, matrix, center, size = crop_frame(image, box, input_size)
         start = time.perf_counter()
         out, state = call(crop)
         latency = (time.perf_counter() - start) * 1e3
         self.latencies[latency_key].append(latency)
-        xy, conf = _keypoints_of(runner, out, stride, decoding)
+        if prior is not None and not getattr(runner, "yields_keypoints", False):
+            last_xy = np.asarray(prior[0], np.float64) @ matrix[:2, :2].T + matrix[:2, 2]
+            xy, conf = codec.decode_near(out[0], stride, decoding, last_xy,
+                                         prior[1] >= self.keypoint_threshold,
+                                         self.motion_prior * input_size)
+        else:
+            xy, conf = _keypoints_of(runner, out, stride, decoding)
         return (transforms.invert_points(matrix, xy), conf, center, size), state, latency
 
     def _extent(self, keypoints, conf):

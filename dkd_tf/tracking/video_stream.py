@@ -166,7 +166,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  max_frames: int | None = None, progress: bool = True, runner=None,
                  log=print, allow_unverified: bool = False, overlap: bool = True,
                  stop: "StopRequest | None" = None, finder: str = "",
-                 smoothing: dict | None = None) -> dict:
+                 smoothing: dict | None = None, motion_prior: float = 0.0) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
 
     TFLite/ONNX exports run only when their manifest records a passed parity check
@@ -183,7 +183,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     and the summary says `interrupted` (and by which signal).
 
     smoothing: One Euro filter settings for the reported keypoints
-    (dkd_tf.tracking.keypoint_filter.make); None reports them as decoded.
+    (dkd_tf.tracking.keypoint_filter.make); None reports them as decoded. motion_prior:
+    PoseTracker's (0: the plain argmax).
     """
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
@@ -203,7 +204,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                               follow_max_resize=follow_max_resize,
                               follow_smoothing=follow_smoothing,
                               finder=open_finder(finder, runner, num_threads, log),
-                              keypoint_filter=keypoint_filter.make(smoothing))
+                              keypoint_filter=keypoint_filter.make(smoothing),
+                              motion_prior=motion_prior)
         tracker.reset(bbox, what=f"{video}: --bbox")
         writer = OverlayWriter(out_video, source.fps) if out_video else None
     except BaseException:
@@ -311,6 +313,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                      "follow_smoothing": tracker.follow_smoothing,
                      "keypoint_filter": (None if tracker.keypoint_filter is None
                                          else tracker.keypoint_filter.describe()),
+                     "motion_prior": tracker.motion_prior,
                      "start_box": None if bbox is None else [float(v) for v in bbox]},
         "frames": entries, "summary": summary,
     }

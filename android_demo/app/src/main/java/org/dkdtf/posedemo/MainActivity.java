@@ -53,7 +53,13 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     private volatile boolean useGpu;
     /** Smooth the keypoints shown (dkd_tf.stream --smooth_keypoints); read by the camera thread. */
     private volatile boolean smoothKeypoints;
-    private volatile boolean smoothingChanged;
+    private volatile boolean trackerSettingsChanged;
+    /** The stepper looks for each joint near its last position (dkd_tf.stream --motion_prior
+     * MOTION_PRIOR); read by the camera thread. */
+    private volatile boolean motionPrior;
+    /** The share of the crop the app's "Near last" switch uses: the one measured in
+     * docs/experiments.md ("Looking for each joint near where it was"). */
+    private static final double MOTION_PRIOR = 0.1;
     private volatile int threads = THREAD_CHOICES[1];
     private long windowStart;
     private int windowFrames;
@@ -72,7 +78,15 @@ public final class MainActivity extends Activity implements CameraSource.Listene
             @Override
             public void onCheckedChanged(CompoundButton button, boolean checked) {
                 smoothKeypoints = checked;
-                smoothingChanged = true;
+                trackerSettingsChanged = true;
+            }
+        });
+        Switch priorSwitch = (Switch) findViewById(R.id.prior);
+        priorSwitch.setOnCheckedChangeListener(new CompoundButton.OnCheckedChangeListener() {
+            @Override
+            public void onCheckedChanged(CompoundButton button, boolean checked) {
+                motionPrior = checked;
+                trackerSettingsChanged = true;
             }
         });
         threadsButton = (Button) findViewById(R.id.threads);
@@ -233,10 +247,10 @@ public final class MainActivity extends Activity implements CameraSource.Listene
         if (model == null) {
             return; // could not be opened with these settings; a settings change retries
         }
-        if (smoothingChanged) {
-            smoothingChanged = false; // a new tracker: it starts from the initializer
+        if (trackerSettingsChanged) {
+            trackerSettingsChanged = false; // a new tracker: it starts from the initializer
             tracker = new PoseTracker(manifest, manifest.tracker,
-                    smoothKeypoints ? new OneEuroFilter() : null);
+                    smoothKeypoints ? new OneEuroFilter() : null, motionPrior ? MOTION_PRIOR : 0.0);
         }
         PoseTracker.FrameResult r;
         try {

@@ -41,6 +41,17 @@ public final class CropTransform {
         invTy = -(double) ty * invScale;
     }
 
+    /** Frame pixel x -> input (crop) pixel x, in float64 as numpy maps the last keypoints
+     * through crop_frame's matrix (dkd_tf PoseTracker's motion prior), cast to float32. */
+    public float toCropX(float x) {
+        return (float) ((double) x * (double) zoom + (double) tx);
+    }
+
+    /** Frame pixel y -> input (crop) pixel y (as {@link #toCropX}). */
+    public float toCropY(float y) {
+        return (float) ((double) y * (double) zoom + (double) ty);
+    }
+
     /** Input (crop) pixel x -> frame pixel x. */
     public float toFrameX(float x) {
         return (float) ((double) x * invScale + invTx);

@@ -57,8 +57,54 @@ public abstract class HeatmapDecoder {
      * Decodes {@code heatmaps} [h, w, k] into x, y (input pixels) and confidence, each of
      * length k.
      */
-    public abstract void decode(float[] heatmaps, int h, int w, int k, float[] x, float[] y,
-                                float[] confidence);
+    public void decode(float[] heatmaps, int h, int w, int k, float[] x, float[] y,
+                       float[] confidence) {
+        checkSize(heatmaps, h, w, k);
+        for (int c = 0; c < k; c++) {
+            refine(heatmaps, h, w, k, c, argmax(heatmaps, h * w, k, c), x, y, confidence);
+        }
+    }
+
+    /**
+     * dkd_tf.core.codec.decode_near: each joint c with {@code priorOk[c]} takes the cell that
+     * maximizes heatmap x exp(-d^2 / (2 sigma^2)), d the distance (input pixels) from the cell's
+     * centre to (priorX[c], priorY[c]); the others the argmax. Position and confidence as
+     * {@link #decode} refines them at that cell, on the unweighted heatmap. float32 as numpy:
+     * d^2 = dx * dx + dy * dy, the exponent -d^2 / (float) (2 sigma^2), exp correctly rounded.
+     */
+    public void decodeNear(float[] heatmaps, int h, int w, int k, float[] priorX,
+                           float[] priorY, boolean[] priorOk, double sigma, float[] x,
+                           float[] y, float[] confidence) {
+        checkSize(heatmaps, h, w, k);
+        float twoSigma2 = (float) (2.0 * sigma * sigma);
+        for (int c = 0; c < k; c++) {
+            if (!priorOk[c]) {
+                refine(heatmaps, h, w, k, c, argmax(heatmaps, h * w, k, c), x, y, confidence);
+                continue;
+            }
+            int best = 0;
+            float bestValue = Float.NEGATIVE_INFINITY;
+            for (int idx = 0; idx < h * w; idx++) {
+                float dx = cellToPixel((float) (idx % w)) - priorX[c];
+                float dy = cellToPixel((float) (idx / w)) - priorY[c];
+                float d2 = dx * dx + dy * dy;
+                float weighted = heatmaps[idx * k + c] * (float) StrictMath.exp(-d2 / twoSigma2);
+                if (Float.isNaN(weighted)) {
+                    best = idx; // numpy.argmax: the first NaN wins
+                    break;
+                }
+                if (idx == 0 || weighted > bestValue) {
+                    bestValue = weighted;
+                    best = idx;
+                }
+            }
+            refine(heatmaps, h, w, k, c, best, x, y, confidence);
+        }
+    }
+
+    /** Joint c's position and confidence at flat cell {@code idx}, by this rule. */
+    protected abstract void refine(float[] hm, int h, int w, int k, int c, int idx, float[] x,
+                                   float[] y, float[] confidence);
 
     /** Row-major index of the first maximum of joint c (numpy.argmax: first NaN wins). */
     protected static int argmax(float[] hm, int cells, int k, int c) {
@@ -112,27 +158,23 @@ public abstract class HeatmapDecoder {
         }
 
         @Override
-        public void decode(float[] hm, int h, int w, int k, float[] x, float[] y,
-                           float[] confidence) {
-            checkSize(hm, h, w, k);
-            for (int c = 0; c < k; c++) {
-                int idx = argmax(hm, h * w, k, c);
-                int row = idx / w;
-                int col = idx % w;
-                confidence[c] = hm[idx * k + c];
-                float dx = 0.0f;
-                if (col > 0 && col < w - 1) {
-                    dx = Math.signum(hm[(row * w + col + 1) * k + c]
-                            - hm[(row * w + col - 1) * k + c]);
-                }
-                float dy = 0.0f;
-                if (row > 0 && row < h - 1) {
-                    dy = Math.signum(hm[((row + 1) * w + col) * k + c]
-                            - hm[((row - 1) * w + col) * k + c]);
-                }
-                x[c] = cellToPixel(cell(col, 0.25f * dx));
-                y[c] = cellToPixel(cell(row, 0.25f * dy));
+        protected void refine(float[] hm, int h, int w, int k, int c, int idx, float[] x,
+                              float[] y, float[] confidence) {
+            int row = idx / w;
+            int col = idx % w;
+            confidence[c] = hm[idx * k + c];
+            float dx = 0.0f;
+            if (col > 0 && col < w - 1) {
+                dx = Math.signum(hm[(row * w + col + 1) * k + c]
+                        - hm[(row * w + col - 1) * k + c]);
             }
+            float dy = 0.0f;
+            if (row > 0 && row < h - 1) {
+                dy = Math.signum(hm[((row + 1) * w + col) * k + c]
+                        - hm[((row - 1) * w + col) * k + c]);
+            }
+            x[c] = cellToPixel(cell(col, 0.25f * dx));
+            y[c] = cellToPixel(cell(row, 0.25f * dy));
         }
     }
 
@@ -168,7 +210,8 @@ public abstract class HeatmapDecoder {
 
         /**
          * dkd_tf.core.codec._parabola_offset: the log-parabola vertex from the peak and its two
-         * neighbours, in cells, within [-0.5, 0.5]; 0 when the peak is not positive.
+         * neighbours, in cells (within [-0.5, 0.5] at a maximum); 0 when the peak is not
+         * positive.
          */
         static float offset(float left, float center, float right) {
             if (!(center > 0.0f)) {
@@ -185,29 +228,31 @@ public abstract class HeatmapDecoder {
             return 0.5f * (a - b) / denom;
         }
 
+        /** At an argmax the offset lies within half a cell; decodeNear's cell need not be a
+         * local maximum, so it is clipped to that half cell (numpy.clip, as codec does). */
         @Override
-        public void decode(float[] hm, int h, int w, int k, float[] x, float[] y,
-                           float[] confidence) {
-            checkSize(hm, h, w, k);
-            for (int c = 0; c < k; c++) {
-                int idx = argmax(hm, h * w, k, c);
-                int row = idx / w;
-                int col = idx % w;
-                float peak = hm[idx * k + c];
-                confidence[c] = peak;
-                float dx = 0.0f;
-                if (col > 0 && col < w - 1) {
-                    dx = offset(hm[(row * w + col - 1) * k + c], peak,
-                            hm[(row * w + col + 1) * k + c]);
-                }
-                float dy = 0.0f;
-                if (row > 0 && row < h - 1) {
-                    dy = offset(hm[((row - 1) * w + col) * k + c], peak,
-                            hm[((row + 1) * w + col) * k + c]);
-                }
-                x[c] = cellToPixel(cell(col, dx));
-                y[c] = cellToPixel(cell(row, dy));
+        protected void refine(float[] hm, int h, int w, int k, int c, int idx, float[] x,
+                              float[] y, float[] confidence) {
+            int row = idx / w;
+            int col = idx % w;
+            float peak = hm[idx * k + c];
+            confidence[c] = peak;
+            float dx = 0.0f;
+            if (col > 0 && col < w - 1) {
+                dx = clipHalf(offset(hm[(row * w + col - 1) * k + c], peak,
+                        hm[(row * w + col + 1) * k + c]));
             }
+            float dy = 0.0f;
+            if (row > 0 && row < h - 1) {
+                dy = clipHalf(offset(hm[((row - 1) * w + col) * k + c], peak,
+                        hm[((row + 1) * w + col) * k + c]));
+            }
+            x[c] = cellToPixel(cell(col, dx));
+            y[c] = cellToPixel(cell(row, dy));
+        }
+
+        static float clipHalf(float v) {
+            return Math.min(Math.max(v, -0.5f), 0.5f);
         }
     }
 }

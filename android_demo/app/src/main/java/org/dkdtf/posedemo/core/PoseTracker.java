@@ -29,6 +29,11 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * --smooth_keypoints); the box follows the raw ones, and the filter starts afresh with every
  * person looked for on the whole frame, at a reset and after an unreadable frame.
  *
+ * <p>An optional motion prior (dkd_tf.stream --motion_prior) makes the stepper look for each
+ * joint near where it was in the last frame ({@link HeatmapDecoder#decodeNear}, sigma = the
+ * prior x the input size, for the joints whose last confidence reached
+ * {@code keypoint_threshold}); it is forgotten at a reset and after an unreadable frame.
+ *
  * <p>Use {@link #process} with a model, or {@link #plan} then {@link #complete} with heatmaps
  * computed elsewhere (the golden tests replay Python's heatmaps this way).
  */
@@ -97,6 +102,14 @@ public final class PoseTracker {
     private float[] cropBuffer;
     private final OneEuroFilter keypointFilter;
     private boolean searched;
+    private final double motionPrior;
+    private final float[] lastX;
+    private final float[] lastY;
+    private final float[] lastConf;
+    private boolean hasLast;
+    private final float[] priorX;
+    private final float[] priorY;
+    private final boolean[] priorOk;
 
     public PoseTracker(Manifest manifest) {
         this(manifest, manifest.tracker);
@@ -108,10 +121,30 @@ public final class PoseTracker {
 
     /** keypointFilter: smooths the keypoints reported (null: as decoded). */
     public PoseTracker(Manifest manifest, TrackerConfig config, OneEuroFilter keypointFilter) {
+        this(manifest, config, keypointFilter, 0.0);
+    }
+
+    /**
+     * motionPrior: the stepper looks for each joint within a Gaussian of this share of the
+     * input size around its last position (0: the plain argmax; dkd_tf.stream --motion_prior).
+     */
+    public PoseTracker(Manifest manifest, TrackerConfig config, OneEuroFilter keypointFilter,
+                       double motionPrior) {
+        if (!(motionPrior >= 0.0 && motionPrior < 10.0)) {
+            throw new IllegalArgumentException("motion_prior must be in [0, 10), got "
+                    + motionPrior);
+        }
         this.manifest = manifest;
         this.config = config;
         this.keypointFilter = keypointFilter;
+        this.motionPrior = motionPrior;
         int k = manifest.numJoints;
+        lastX = new float[k];
+        lastY = new float[k];
+        lastConf = new float[k];
+        priorX = new float[k];
+        priorY = new float[k];
+        priorOk = new boolean[k];
         minFollowJoints = Math.max(2, (k + 2) / 3);
         x = new float[k];
         y = new float[k];
@@ -130,6 +163,7 @@ public final class PoseTracker {
         startBox = start;
         pending = START;
         sinceInit = 0;
+        hasLast = false;
         if (keypointFilter != null) {
             keypointFilter.reset();
         }
@@ -138,6 +172,7 @@ public final class PoseTracker {
     /** A frame that could not be read: it is skipped and the next good frame re-initializes. */
     public void markBadFrame() {
         badFrames++;
+        hasLast = false;
         if (keypointFilter != null) {
             keypointFilter.reset();
         }
@@ -194,8 +229,19 @@ public final class PoseTracker {
         }
         sinceInit++;
         int k = manifest.numJoints;
-        manifest.decoder.decode(heatmaps, manifest.heatmapHeight, manifest.heatmapWidth, k, x, y,
-                conf);
+        if (STEPPER.equals(plan.graph) && motionPrior > 0 && hasLast) {
+            float threshold = (float) config.keypointThreshold;
+            for (int i = 0; i < k; i++) {
+                priorX[i] = plan.crop.toCropX(lastX[i]);
+                priorY[i] = plan.crop.toCropY(lastY[i]);
+                priorOk[i] = lastConf[i] >= threshold;
+            }
+            manifest.decoder.decodeNear(heatmaps, manifest.heatmapHeight, manifest.heatmapWidth,
+                    k, priorX, priorY, priorOk, motionPrior * manifest.inputSize, x, y, conf);
+        } else {
+            manifest.decoder.decode(heatmaps, manifest.heatmapHeight, manifest.heatmapWidth, k, x,
+                    y, conf);
+        }
         List<Keypoint> keypoints = new ArrayList<Keypoint>(k);
         float[] fx = new float[k];
         float[] fy = new float[k];
@@ -210,6 +256,10 @@ public final class PoseTracker {
         } else {
             box = followBox(fx, fy, conf, box);
         }
+        System.arraycopy(fx, 0, lastX, 0, k); // the raw keypoints: the motion prior's
+        System.arraycopy(fy, 0, lastY, 0, k);
+        System.arraycopy(conf, 0, lastConf, 0, k);
+        hasLast = true;
         if (keypointFilter != null) {
             if (searched) {
                 keypointFilter.reset(); // a person (re)found: no past to smooth with

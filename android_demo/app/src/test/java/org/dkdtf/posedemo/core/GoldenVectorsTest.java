@@ -104,16 +104,29 @@ public class GoldenVectorsTest {
         return replay(name, settings(scenario(name)));
     }
 
+    /** The scenario's motion prior (dkd_tf.stream --motion_prior), 0 when it has none. */
+    @SuppressWarnings("unchecked")
+    private static double motionPrior(Map<String, Object> scenario) {
+        Map<String, Object> s = (Map<String, Object>) scenario.get("settings");
+        return s.containsKey("motion_prior") ? num(s, "motion_prior") : 0.0;
+    }
+
     /** Streams one scenario's frames with {@code config} instead of its settings. */
     private static double replay(String name, TrackerConfig config) {
         return replay(name, config, smoothing(scenario(name)));
     }
 
     /** ... and with {@code filter} (null: none) instead of its keypoint smoothing. */
-    @SuppressWarnings("unchecked")
     private static double replay(String name, TrackerConfig config, OneEuroFilter filter) {
+        return replay(name, config, filter, motionPrior(scenario(name)));
+    }
+
+    /** ... and with {@code prior} instead of its motion prior. */
+    @SuppressWarnings("unchecked")
+    private static double replay(String name, TrackerConfig config, OneEuroFilter filter,
+                                 double prior) {
         Map<String, Object> sc = scenario(name);
-        PoseTracker tracker = new PoseTracker(manifest, config, filter);
+        PoseTracker tracker = new PoseTracker(manifest, config, filter, prior);
         Object start = sc.get("start_box");
         tracker.reset(start == Json.NULL ? null : region(start));
         int width = (int) num(sc, "frame_width");
@@ -231,6 +244,24 @@ public class GoldenVectorsTest {
             return;
         }
         fail(name + " replays without smoothing too: the vectors do not pin it");
+    }
+
+    @Test
+    public void motionPrior() {
+        double worst = replay("motion_prior");
+        System.out.println("golden motion_prior: max keypoint difference " + worst + " px");
+    }
+
+    @Test
+    public void vectorsPinTheMotionPrior() {
+        String name = "motion_prior";
+        assertTrue(name + " has no motion prior", motionPrior(scenario(name)) > 0);
+        try {
+            replay(name, settings(scenario(name)), smoothing(scenario(name)), 0.0);
+        } catch (AssertionError expected) {
+            return;
+        }
+        fail(name + " replays without the prior too: the vectors do not pin it");
     }
 
     @Test
