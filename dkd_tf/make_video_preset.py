@@ -1,7 +1,8 @@
 """Ship (or --rescore) the real-world video preset: DKD and its Baseline from two trained runs.
 
     python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd --baseline_dir runs/real_baseline \
-        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb --find_dirs runs/real_clips_test_tb \
+        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb,runs/vtest_test_tb \
+        --find_dirs runs/real_clips_test_tb \
         --verify_video runs/vtest_test_tb
 
 See dkd_tf.experiments.video_preset for what it exports, scores and writes.
@@ -30,7 +31,8 @@ if __name__ == "__main__":
                         "(configs/real_dkd.flags).")
     flags.DEFINE_string("baseline_dir", "runs/real_baseline", "The trained Baseline run "
                         "(configs/real_baseline.flags).")
-    flags.DEFINE_list("test_dirs", ["runs/photo_clips_test", "runs/real_clips_test_tb"],
+    flags.DEFINE_list("test_dirs", ["runs/photo_clips_test", "runs/real_clips_test_tb",
+                                    "runs/vtest_test_tb"],
                       "Held-out Penn Action format clip dirs to score on (docs/real_video_data.md "
                       "makes them).")
     flags.DEFINE_list("find_dirs", ["runs/real_clips_test_tb"], "Held-out clip dirs also "

@@ -4,7 +4,8 @@
         [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
         [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
         [--follow_margin F] [--follow_max_resize F] [--follow_smoothing F]
-        [--smooth_keypoints [--smooth_min_cutoff F] [--smooth_beta F]] [--num_threads N]
+        [--smooth_keypoints [--smooth_min_cutoff F] [--smooth_beta F]] [--motion_prior F]
+        [--num_threads N]
         [--max_frames N] [--noprogress]
         [--nooverlap]
 
@@ -32,6 +33,9 @@ box would shrink with them frame after frame until the crop holds only the torso
 --smooth_keypoints smooths the reported keypoints over time with the One Euro filter
 (dkd_tf.tracking.keypoint_filter: a low-pass whose cut-off rises with each joint's speed, so
 resting joints stop shaking and fast ones do not lag); the crop still follows the raw keypoints.
+--motion_prior S makes the stepper look for each joint near where it was in the last frame (its
+heatmap weighted by a Gaussian of S x the crop side around the last keypoint: codec.decode_near),
+so that a joint stays on its person and its side when another peak appears in the crop.
 
 Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
 confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every

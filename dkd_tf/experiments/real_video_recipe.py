@@ -106,7 +106,8 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
                            f"--data_dir={w('real_clips')}", f"--model_dir={w('real_dkd')}")),
         Step("ship", ("dkd_tf.make_video_preset", f"--dkd_dir={w('real_dkd')}",
                       f"--baseline_dir={w('real_baseline')}",
-                      f"--test_dirs={w('photo_clips_test')},{w('real_clips_test_tb')}",
+                      f"--test_dirs={w('photo_clips_test')},{w('real_clips_test_tb')},"
+                      f"{w('vtest_test_tb')}",
                       f"--find_dirs={w('real_clips_test_tb')}",
                       f"--verify_video={w('vtest_test_tb')}")),
     ]

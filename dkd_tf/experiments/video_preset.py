@@ -2,7 +2,7 @@
 
     python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd \\
         --baseline_dir runs/real_baseline \\
-        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb \\
+        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb,runs/vtest_test_tb \\
         --find_dirs runs/real_clips_test_tb --verify_video runs/vtest_test_tb
 
 Both runs are copied as inference-only Keras model directories and exported to TFLite with fp16
@@ -168,6 +168,9 @@ TEST_ABOUT = {
     "real_clips_test_tb": "Camera 4 of both Pose2Sim scenes (never trained on), labelled by "
                           "MoveNet Thunder and BlazePose heavy where they agree: Lightning is "
                           "no teacher of these labels, Thunder is one (its row is biased up).",
+    "vtest_test_tb": "OpenCV's vtest.avi (never trained on): pedestrians about 60 px tall "
+                     "crossing a square, one person a clip, labelled by MoveNet Thunder and "
+                     "BlazePose heavy where they agree.",
 }
 
 
