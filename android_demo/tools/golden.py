@@ -9,7 +9,8 @@ the manifest predates it; the whole frame as start with periodic and low-confide
 re-initialization, an unreadable frame and dkd_tf.serving.tracking_policy's follow_smoothing; the same
 with the keypoints smoothed by dkd_tf.tracking.keypoint_filter, as dkd_tf.stream
 --smooth_keypoints does; the stepper looking for each joint near its last position, as
-dkd_tf.stream --motion_prior does), and writes to DIR
+dkd_tf.stream --motion_prior does; a start box mostly off the frame, whose confidences the
+frame's share scales down), and writes to DIR
 (default android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
   vectors.json   per scenario: tracker settings, start box, frame size; per frame: status, graph,
@@ -76,6 +77,8 @@ def fingerprint(manifest_bytes: bytes) -> dict:
         "dkd_tf.tracking.keypoint_filter": inspect.getsource(keypoint_filter),
         "dkd_tf.data.frame_crops.full_frame_box": inspect.getsource(frame_crops.full_frame_box),
         "dkd_tf.data.frame_crops.crop_frame": inspect.getsource(frame_crops.crop_frame),
+        "dkd_tf.data.frame_crops.frame_share": inspect.getsource(frame_crops.frame_share),
+        "dkd_tf.data.frame_crops.MIN_FRAME_SHARE": repr(frame_crops.MIN_FRAME_SHARE),
         "dkd_tf.serving.tracking_policy": inspect.getsource(tracking_policy),
         "dkd_tf.serving.manifest.DECODING": repr(manifest_lib.DECODING),
         "android_demo/tools/golden.py": open(os.path.abspath(__file__), encoding="utf-8").read(),
@@ -214,8 +217,17 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     else:
         log("warning: no motion prior changes this model's keypoints; the Java tests will not "
             "pin it with this export")
+    # A start box mostly off the frame (its crop holds about 1 % of it): the confidences are
+    # scaled down by the frame's share (frame_crops.MIN_FRAME_SHARE), the frame re-initializes
+    # for low confidence, and the next crop is the whole frame.
+    h, w = frames[0].shape[:2]
+    off = run_scenario(runner, frames[:4], dict(defaults, reinit_threshold=0.1),
+                       [w - 2.0, h - 2.0, w + 60.0, h + 60.0])
+    if off["frames"][1].get("reason") != "confidence":
+        log("warning: the off-frame start did not re-initialize; the Java tests will not cover "
+            "the frame-share rule with this export")
     scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second,
-                 "smoothed_keypoints": smoothed, "motion_prior": near}
+                 "smoothed_keypoints": smoothed, "motion_prior": near, "off_frame_start": off}
     reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}
     missing = {"start", "confidence", "periodic", "bad_frame"} - reasons
     if missing:

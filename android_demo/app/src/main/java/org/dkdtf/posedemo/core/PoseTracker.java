@@ -16,7 +16,9 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * <p>Per frame: crop a square around the current person box (the whole frame at the start
  * unless a start box is given); run the initializer when there is no state, after a
  * low-confidence or unreadable frame, or every {@code reinit_every} frames, else the stepper with
- * the carried state; decode keypoints by the manifest's rule and map them back to the frame. When
+ * the carried state; decode keypoints by the manifest's rule and map them back to the frame (a
+ * crop with less than {@link #MIN_FRAME_SHARE} of the frame in it scales the confidences down by
+ * that share, and re-initializes on the whole frame when that makes them low). When
  * the frame's mean peak confidence is below {@code reinit_threshold} the next frame re-initializes
  * and the box stays; otherwise the box follows the keypoints: their bounding box (when at least
  * max(2, ceil(K/3)) have confidence >= {@code keypoint_threshold}), each side at least 1 px and
@@ -44,6 +46,13 @@ public final class PoseTracker {
     public static final String CONFIDENCE = "confidence";
     public static final String PERIODIC = "periodic";
     public static final String BAD_FRAME = "bad_frame";
+    /**
+     * dkd_tf.data.frame_crops.MIN_FRAME_SHARE: a crop with less of the frame in it than this
+     * (the rest is zero fill) has its confidences scaled down in proportion, so that a box
+     * drifted off the frame never reports a confident pose (a model answers about 0.47 on a
+     * black crop); when that makes the frame re-initialize, the next crop is the whole frame.
+     */
+    public static final double MIN_FRAME_SHARE = 0.25;
 
     /** What the next frame will run, and on which crop. */
     public static final class Plan {
@@ -52,12 +61,17 @@ public final class PoseTracker {
         public final String reason;
         public final CropRegion box;
         public final CropTransform crop;
+        public final int frameWidth;
+        public final int frameHeight;
 
-        Plan(String graph, String reason, CropRegion box, CropTransform crop) {
+        Plan(String graph, String reason, CropRegion box, CropTransform crop, int frameWidth,
+             int frameHeight) {
             this.graph = graph;
             this.reason = reason;
             this.box = box;
             this.crop = crop;
+            this.frameWidth = frameWidth;
+            this.frameHeight = frameHeight;
         }
     }
 
@@ -204,7 +218,7 @@ public final class PoseTracker {
             reason = "";
         }
         return new Plan(graph, reason, box,
-                new CropTransform(box, manifest.inputSize, manifest.cropMargin));
+                new CropTransform(box, manifest.inputSize, manifest.cropMargin), width, height);
     }
 
     /** Takes the heatmaps and next state the planned graph returned; moves the box. */
@@ -249,10 +263,21 @@ public final class PoseTracker {
             fx[i] = plan.crop.toFrameX(x[i]);
             fy[i] = plan.crop.toFrameY(y[i]);
         }
+        CropRegion covered = plan.crop.coveredRegion();
+        double share = frameShare(covered, plan.frameWidth, plan.frameHeight);
+        if (share < MIN_FRAME_SHARE) {
+            float scale = (float) (share / MIN_FRAME_SHARE); // numpy: float32 array x float32
+            for (int i = 0; i < k; i++) {
+                conf[i] = conf[i] * scale;
+            }
+        }
         float mean = Numerics.mean(conf);
         boolean low = config.reinitThreshold > 0 && (double) mean < config.reinitThreshold;
         if (low) {
             pending = CONFIDENCE; // keep the box: low-confidence keypoints mislead
+            if (share < MIN_FRAME_SHARE) {
+                box = null; // ... unless it is mostly off the frame: look at all of it
+            }
         } else {
             box = followBox(fx, fy, conf, box);
         }
@@ -272,7 +297,7 @@ public final class PoseTracker {
             keypoints.add(new Keypoint(manifest.jointNames.get(i), fx[i], fy[i], conf[i]));
         }
         return new FrameResult(plan.graph, plan.reason, new Pose(keypoints, mean), plan.box,
-                plan.crop.coveredRegion(), latencyMs);
+                covered, latencyMs);
     }
 
     /** One upright ARGB frame through {@code model}: plan, crop, run, complete. */
@@ -339,6 +364,24 @@ public final class PoseTracker {
         CropRegion next = new CropRegion(midX - sizeX / 2.0f, midY - sizeY / 2.0f,
                 midX + sizeX / 2.0f, midY + sizeY / 2.0f);
         return next.isFinite() ? next : previousBox;
+    }
+
+    /**
+     * dkd_tf.data.frame_crops.frame_share: the share of a crop region (frame pixels) inside the
+     * frame, whose pixel centres 0..W-1 make it span -0.5..W-0.5; in double as Python's floats.
+     */
+    public static double frameShare(CropRegion r, int width, int height) {
+        double x1 = r.x1;
+        double y1 = r.y1;
+        double x2 = r.x2;
+        double y2 = r.y2;
+        double area = Math.max(x2 - x1, 0.0) * Math.max(y2 - y1, 0.0);
+        if (area <= 0) {
+            return 0.0;
+        }
+        double ix = Math.max(0.0, Math.min(x2, width - 0.5) - Math.max(x1, -0.5));
+        double iy = Math.max(0.0, Math.min(y2, height - 0.5) - Math.max(y1, -0.5));
+        return Math.min(1.0, ix * iy / area);
     }
 
     /** numpy.clip(v, lo, hi) = minimum(maximum(v, lo), hi). */

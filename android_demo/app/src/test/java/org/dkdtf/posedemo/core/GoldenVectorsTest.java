@@ -252,6 +252,17 @@ public class GoldenVectorsTest {
         System.out.println("golden motion_prior: max keypoint difference " + worst + " px");
     }
 
+    /** A start box mostly off the frame: scaled confidences, then the whole frame. */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void offFrameStart() {
+        String name = "off_frame_start";
+        List<Object> frames = (List<Object>) scenario(name).get("frames");
+        assertEquals(PoseTracker.CONFIDENCE, ((Map<String, Object>) frames.get(1)).get("reason"));
+        double worst = replay(name);
+        System.out.println("golden off_frame_start: max keypoint difference " + worst + " px");
+    }
+
     @Test
     public void vectorsPinTheMotionPrior() {
         String name = "motion_prior";
