@@ -243,7 +243,8 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
                 continue  # nobody to follow yet
             else:
                 lost += 1
-            # Frames are kept shrunk, so a long clip fits in memory (clip_frames bounds it).
+            # Frames are kept shrunk, so a long clip fits in memory (clip_frames + hold_frames
+            # bound it).
             frames.append(image if size == image.shape[:2] else
                           cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA))
             labels.append(label)
