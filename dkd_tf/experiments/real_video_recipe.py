@@ -29,6 +29,7 @@ import subprocess
 import sys
 
 from dkd_tf.data import footage
+from dkd_tf.data.teacher_labels import Options as LabelOptions
 
 SCENES = ("SinglePerson", "MultiPerson")
 TRAIN_CAMERAS = (1, 2, 3)
@@ -84,21 +85,24 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
     """The recipe's commands in order (module docstring)."""
     w = lambda name: os.path.join(work_dir, name)  # noqa: E731
     thunder_heavy = "--teachers=movenet_thunder,blazepose_heavy"
+    # Named in the commands (and so in their markers): labels made before a person lost for
+    # long ended the clip (when clips could switch people) are then refused, not reused.
+    hold = f"--hold_frames={LabelOptions().hold_frames}"
     return [
         Step("photo_clips_train", ("dkd_tf.make_photo_clips", f"--data_dir={data_dir}",
                                    f"--out_dir={w('real_clips')}", "--dataset=lsp_extended",
                                    "--clips=3000", "--frames=8", "--seed=0", "--max_side=480")),
         Step("label_train", ("dkd_tf.label_video", f"--video={w('video_train_src')}",
-                             f"--out_dir={w('real_clips')}", "--split=train")),
+                             f"--out_dir={w('real_clips')}", "--split=train", hold)),
         Step("photo_clips_test", ("dkd_tf.make_photo_clips", f"--data_dir={data_dir}",
                                   f"--out_dir={w('photo_clips_test')}", "--subset=test",
                                   "--clips=200", "--frames=16", "--seed=1")),
         Step("label_test", ("dkd_tf.label_video", f"--video={w('video_test_src')}",
                             f"--out_dir={w('real_clips_test_tb')}", "--split=test",
-                            "--clip_frames=25", thunder_heavy)),
+                            "--clip_frames=25", thunder_heavy, hold)),
         Step("label_vtest", ("dkd_tf.label_video", f"--video={w('vtest_src')}",
                              f"--out_dir={w('vtest_test_tb')}", "--split=test",
-                             "--clip_frames=100", thunder_heavy)),
+                             "--clip_frames=100", thunder_heavy, hold)),
         Step("train_baseline", ("dkd_tf.train", "--flagfile=configs/real_baseline.flags",
                                 f"--data_dir={w('real_clips')}",
                                 f"--model_dir={w('real_baseline')}")),
