@@ -54,6 +54,13 @@ class RealVideoRecipeTest(tf.test.TestCase):
                                                         "`python -m dkd_tf.make_photo_clips "
                                                         "--clips=5`"):
             recipe.run(self.work, self.data, log=lambda *_: None)
+        # The command says it in one line, as a known error, not an unexpected one.
+        from dkd_tf.cli import errors
+        with self.assertRaises(recipe.RecipeError) as caught:
+            recipe.run(self.work, self.data, log=lambda *_: None)
+        text = errors.describe(caught.exception)
+        self.assertTrue(text.startswith(f"{recipe.marker(self.work, first)}: made by"), text)
+        self.assertNotIn("unexpected", text)
 
     def test_without_the_photos_it_stops_before_any_work(self):
         with self.assertRaisesRegex(recipe.RecipeError, "no lsp/"):

@@ -50,7 +50,8 @@ def _known_types() -> tuple:
                          ("dkd_tf.benchmarks.measure", "BenchError"),
                          ("dkd_tf.serving.manifest", "ManifestError"),
                          ("dkd_tf.serving.verify", "VerificationError"),
-                         ("dkd_tf.experiments.demo_export", "PCKMismatchError")):
+                         ("dkd_tf.experiments.demo_export", "PCKMismatchError"),
+                         ("dkd_tf.experiments.real_video_recipe", "RecipeError")):
         mod = sys.modules.get(module)  # only what the command imported can have been raised
         if mod is not None and hasattr(mod, name):
             types.append(getattr(mod, name))
