@@ -186,8 +186,13 @@ def read_split(root, split: str = "all") -> list[VideoRecord]:
 
 def read_field(root, video_id, key):
     """One extra field of a video's .mat (e.g. 'confidence'), as stored, or None when absent."""
+    return read_fields(root, video_id, (key,))[key]
+
+
+def read_fields(root, video_id, keys) -> dict:
+    """{key: extra field as stored, or None when absent} of a video's .mat, loaded once."""
     mat = _load_mat(label_path(root, video_id))
-    return mat.get(key)
+    return {key: mat.get(key) for key in keys}
 
 
 def write_video(root, video_id, frames, joints, visibility, bboxes, train: bool,

@@ -150,10 +150,9 @@ def label_frame(teachers, image, box, options: Options) -> FrameLabel:
                       person.astype(np.float32), np.asarray(box, np.float32), found)
 
 
-def follow_box(label: FrameLabel, options: Options) -> np.ndarray | None:
-    """The next frame's crop box: around this frame's confident keypoints, or None (lost)."""
-    if not label.found:
-        return None
+def follow_box(label: FrameLabel, options: Options) -> np.ndarray:
+    """The next frame's crop box: around the confident keypoints of a frame that found the
+    person."""
     confident = label.confidence > options.min_score
     return box_around(label.joints[confident], options.margin)
 
@@ -291,9 +290,8 @@ def finished_sources(out_dir) -> dict:
     return done
 
 
-def _field(out_dir, video_id, key):
-    """A scalar extra field of a clip's .mat (str or float), None when absent."""
-    value = penn_action.read_field(out_dir, video_id, key)
+def _scalar(value):
+    """A scalar extra field of a clip's .mat as stored -> str or float; None when absent."""
     if value is None or np.asarray(value).size != 1:
         return None
     value = np.asarray(value).ravel()[0]
@@ -324,9 +322,13 @@ def resume(out_dir, source, settings: dict) -> tuple[list | None, list]:
         return None, []
     stale = []
     for vid in ids:
-        if vid in owned or _field(out_dir, vid, "source") != _source_name(source):
+        if vid in owned:
             continue
-        mine = {k: _field(out_dir, vid, k) for k in ("teachers", "agree", "min_score")}
+        fields = penn_action.read_fields(out_dir, vid, ("source", "teachers", "agree",
+                                                        "min_score"))
+        if _scalar(fields.pop("source")) != _source_name(source):
+            continue
+        mine = {k: _scalar(v) for k, v in fields.items()}
         want = {"teachers": settings["teachers"], "agree": float(settings["agree"]),
                 "min_score": float(settings["min_score"])}
         if mine != want:

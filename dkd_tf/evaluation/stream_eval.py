@@ -94,8 +94,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
         "follow_margin": tracker.follow_margin if crop in FOLLOWING else None,
         "backend": runner.backend, "runner": runner.describe(),
         "reinit_reasons": dict(tracker.reinit_counts), "wall_seconds": round(wall, 2),
-        "keypoint_filter": None if smoothing is None else tracker.keypoint_filter.describe(),
-        "motion_prior": tracker.motion_prior,
+        **tracker.temporal_settings(),
         "predictions": predictions, "accumulator": acc, "records": records,
     }
     lines = [f"{runner.describe()} on {len(records)} {split} videos ({acc.num_frames} frames) "

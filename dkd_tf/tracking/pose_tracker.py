@@ -373,6 +373,8 @@ class PoseTracker:
         latency = (time.perf_counter() - start) * 1e3
         self.latencies[latency_key].append(latency)
         if prior is not None and not getattr(runner, "yields_keypoints", False):
+            # frame -> this crop in float64, as photo_motion.transform_points (not imported:
+            # it would load scipy into the stream command's start-up)
             last_xy = np.asarray(prior[0], np.float64) @ matrix[:2, :2].T + matrix[:2, 2]
             xy, conf = codec.decode_near(out[0], stride, decoding, last_xy,
                                          prior[1] >= self.keypoint_threshold,
@@ -420,6 +422,13 @@ class PoseTracker:
             size = np.clip(size, start * FOLLOW_SCALE_RANGE[0], start * FOLLOW_SCALE_RANGE[1])
         new = np.concatenate([mid - size / 2.0, mid + size / 2.0]).astype(np.float32)
         return new if np.all(np.isfinite(new)) else box
+
+    def temporal_settings(self) -> dict:
+        """What the tracker does with past frames, as the JSON outputs record it:
+        {'keypoint_filter': the filter's describe() or None, 'motion_prior'}."""
+        return {"keypoint_filter": (None if self.keypoint_filter is None
+                                    else self.keypoint_filter.describe()),
+                "motion_prior": self.motion_prior}
 
     def latency_summary(self) -> dict:
         return {g: latency_stats(v) for g, v in self.latencies.items()}

@@ -311,9 +311,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                      "follow_margin": tracker.follow_margin,
                      "follow_max_resize": tracker.follow_max_resize,
                      "follow_smoothing": tracker.follow_smoothing,
-                     "keypoint_filter": (None if tracker.keypoint_filter is None
-                                         else tracker.keypoint_filter.describe()),
-                     "motion_prior": tracker.motion_prior,
+                     **tracker.temporal_settings(),
                      "start_box": None if bbox is None else [float(v) for v in bbox]},
         "frames": entries, "summary": summary,
     }
