@@ -200,13 +200,19 @@ public class GoldenVectorsTest {
             }
         }
         assertTrue("no golden scenario smooths the box centre", smoothed != null);
-        TrackerConfig unsmoothed = settings(scenario(smoothed)).withFollowSmoothing(0.0);
+        String name = smoothed;
+        TrackerConfig unsmoothed = settings(scenario(name)).withFollowSmoothing(0.0);
+        assertPinned(name, "without smoothing", () -> replay(name, unsmoothed));
+    }
+
+    /** The vectors pin a setting: replaying {@code name} {@code without} it must fail. */
+    private static void assertPinned(String name, String without, Runnable replayWithout) {
         try {
-            replay(smoothed, unsmoothed);
+            replayWithout.run();
         } catch (AssertionError expected) {
             return;
         }
-        fail(smoothed + " replays without smoothing too: the vectors do not pin it");
+        fail(name + " replays " + without + " too: the vectors do not pin it");
     }
 
     @Test
@@ -238,12 +244,8 @@ public class GoldenVectorsTest {
         assertEquals(OneEuroFilter.DEFAULT_MIN_CUTOFF, made.minCutoff, 0.0);
         assertEquals(OneEuroFilter.DEFAULT_BETA, made.beta, 0.0);
         assertEquals(OneEuroFilter.DEFAULT_D_CUTOFF, made.dCutoff, 0.0);
-        try {
-            replay(name, settings(scenario(name)), null);
-        } catch (AssertionError expected) {
-            return;
-        }
-        fail(name + " replays without smoothing too: the vectors do not pin it");
+        assertPinned(name, "without smoothing",
+                () -> replay(name, settings(scenario(name)), null));
     }
 
     @Test
@@ -267,12 +269,8 @@ public class GoldenVectorsTest {
     public void vectorsPinTheMotionPrior() {
         String name = "motion_prior";
         assertTrue(name + " has no motion prior", motionPrior(scenario(name)) > 0);
-        try {
-            replay(name, settings(scenario(name)), smoothing(scenario(name)), 0.0);
-        } catch (AssertionError expected) {
-            return;
-        }
-        fail(name + " replays without the prior too: the vectors do not pin it");
+        assertPinned(name, "without the prior",
+                () -> replay(name, settings(scenario(name)), smoothing(scenario(name)), 0.0));
     }
 
     @Test
