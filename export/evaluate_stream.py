@@ -22,6 +22,9 @@ the same crop policy and are tabled side by side (compare_streams): PCK@0.2 and 
     python -m export.evaluate_stream --export_dir D,B --names DKD,Baseline \
         --peers movenet_lightning,movenet_thunder --compare DKD:Baseline --data_dir V
 
+--per_video also prints each video's PCK@0.2 by row (the JSON always holds it): whether a loss is
+spread over the set or a few videos where a row lost its person.
+
 --smooth_keypoints smooths every row's keypoints with the same One Euro filter, as
 dkd_tf.stream --smooth_keypoints does (dkd_tf.tracking.keypoint_filter).
 """
@@ -61,7 +64,7 @@ def main(argv):
                               reinit_threshold=f.reinit_threshold, reinit_every=f.reinit_every,
                               follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin,
                               finder=finder, smoothing=smoothing_flags.smoothing(f),
-                              motion_prior=f.motion_prior)
+                              motion_prior=f.motion_prior, per_video=f.per_video)
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
@@ -108,6 +111,8 @@ def _define_flags():
                        lower_bound=0.0)
     smoothing_flags.define_flags()
     flags.DEFINE_integer("num_threads", 0, "Runtime threads; 0: default.", lower_bound=0)
+    flags.DEFINE_bool("per_video", False, "With several rows: also print each video's "
+                      "PCK@0.2 by row (the JSON always has it).")
     flags.DEFINE_string("out_json", "", "Write the results (without predictions) here.")
     flags.DEFINE_bool("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does not "
                       "record a passed parity check against Keras (refused otherwise).")

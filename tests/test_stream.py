@@ -730,6 +730,21 @@ class EvaluateStreamTest(tf.test.TestCase):
         same = rows["pairs"]["A - B"]["0.2"]
         self.assertEqual((same["difference"], same["low"], same["high"]), (0.0, 0.0, 0.0))
         self.assertIn("A - centre, PCK@0.1", stream_eval.format_comparison(rows))
+        # Each video's PCK by row: the same model gives the same per video, and the table
+        # printed with --per_video names every video.
+        videos = list(a["per_video"])
+        self.assertLen(videos, rows["num_videos"])
+        self.assertEqual(a["per_video"], rows["rows"]["B"]["per_video"])
+        table = stream_eval.format_comparison(rows, per_video=True)
+        self.assertIn("PCK@0.2 per video: 1 A, 2 B, 3 centre", table)
+        for vid in videos:
+            self.assertIn(f"  {vid:10s} {a['per_video'][vid]['pck_0.2']:6.1f}", table)
+        one = stream_eval.compare_streams({"A": tflite_runner}, self.data, max_videos=1,
+                                          log=_quiet)["rows"]["A"]
+        self.assertEqual(list(one["per_video"]), videos[:1])
+        self.assertAllClose([one["per_video"][videos[0]]["pck_0.2"],
+                             one["per_video"][videos[0]]["pck_0.1"]],
+                            [one["pck_0.2"], one["pck_0.1"]])
         with self.assertRaisesRegex(ValueError, "--compare A:nope: no row named nope"):
             stream_eval.compare_streams({"A": tflite_runner}, self.data,
                                             compare=[("A", "nope")], log=_quiet)

@@ -113,7 +113,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
 
 def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str = "follow",
                     max_videos: int | None = None, compare=(), samples: int = 1000,
-                    log=print, **stream_kwargs) -> dict:
+                    log=print, per_video: bool = False, **stream_kwargs) -> dict:
     """Several runners (our exports, and published peers through runtimes.PeerRunner) streamed
     over the same videos with the same crop policy, from the same first box, and scored alike.
 
@@ -121,8 +121,10 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     paired-bootstrap 95 % interval over the videos (metrics.paired_bootstrap). Returns
     {'rows': {name: {'pck_0.2', 'pck_0.1' (person size), 'torso_0.2', 'jitter' (metrics.jitter),
     'initializer_ms', 'stepper_ms' (medians of this sequential run), 'reinit_reasons',
-    'runner'}}, 'labels_jitter': the labels' own jitter, 'pairs': {'a - b': {alpha: interval}},
-    'num_videos', 'num_frames', 'crop', 'split', 'data_dir'}, and prints the table."""
+    'runner', 'per_video': {video id: {'pck_0.2', 'pck_0.1'}}}}, 'labels_jitter': the labels'
+    own jitter, 'pairs': {'a - b': {alpha: interval}}, 'num_videos', 'num_frames', 'crop',
+    'split', 'data_dir'}, and prints the table (per_video: and each video's PCK@0.2 by row,
+    which says whether a loss is spread or a few videos where a row lost its person)."""
     from dkd_tf.evaluation import metrics
     for a, b in compare:  # before any streaming
         if a not in runners or b not in runners:
@@ -143,7 +145,8 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
             "jitter": metrics.jitter(records, r["predictions"]),
             "initializer_ms": r["median_latency_ms"]["initializer"],
             "stepper_ms": r["median_latency_ms"]["stepper"],
-            "reinit_reasons": r["reinit_reasons"], "runner": r["runner"]}
+            "reinit_reasons": r["reinit_reasons"], "runner": r["runner"],
+            "per_video": per_video_pck(acc, records)}
     pairs = {}
     for a, b in compare:
         pairs[f"{a} - {b}"] = {str(alpha): metrics.paired_bootstrap(
@@ -154,7 +157,17 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
            "num_videos": len(records), "num_frames": first["num_frames"], "crop": crop,
            "split": split, "data_dir": data_dir, "keypoint_filter": first["keypoint_filter"],
            "motion_prior": first["motion_prior"]}
-    log(format_comparison(out))
+    log(format_comparison(out, per_video))
+    return out
+
+
+def per_video_pck(acc, records) -> dict:
+    """{video id: {'pck_0.2', 'pck_0.1'}}: each video's PCK by person size (the mean over its
+    joints, as the whole set's; NaN where no joint of it is labelled)."""
+    out = {}
+    for i, rec in enumerate(records):
+        one = acc.subset([i])
+        out[rec.video_id] = {f"pck_{a:g}": one.result(a, "person")["mean"] for a in (0.2, 0.1)}
     return out
 
 
@@ -163,7 +176,7 @@ def _describe_filter(settings: dict) -> str:
                      for k, v in settings.items())
 
 
-def format_comparison(out: dict) -> str:
+def format_comparison(out: dict, per_video: bool = False) -> str:
     lines = [f"{out['num_videos']} {out['split']} videos ({out['num_frames']} frames) of "
              f"{out['data_dir']}, crop={out['crop']}, every row from the "
              f"{'whole first frame' if out['crop'] == 'find' else 'same first box'}"
@@ -184,6 +197,14 @@ def format_comparison(out: dict) -> str:
             lines.append(f"  {pair}, PCK@{alpha}: {r['difference']:+.1f} points (95 % interval "
                          f"{r['low']:+.1f} to {r['high']:+.1f}, paired bootstrap over "
                          f"{r['videos']} videos)")
+    if per_video:
+        names = list(out["rows"])
+        lines.append("  PCK@0.2 per video: " + ", ".join(
+            f"{i + 1} {n}" for i, n in enumerate(names)))
+        lines.append(f"  {'video':10s} " + " ".join(f"{i + 1:>6d}" for i in range(len(names))))
+        for vid in out["rows"][names[0]]["per_video"]:
+            lines.append(f"  {vid:10s} " + " ".join(
+                f"{out['rows'][n]['per_video'][vid]['pck_0.2']:6.1f}" for n in names))
     return "\n".join(lines)
 
 
