@@ -42,13 +42,17 @@ def main(argv):
         if s is None:
             continue
         sys.stdout.write("\n")
+        skipped = (f"; {s.unlabelled_clips} clip(s) ({s.unlabelled_frames} frames) not "
+                   "written: the teachers agreed on no joint in them" if s.unlabelled_clips
+                   else "")
         if not s.video_ids:
-            print(f"{s.source}: the teachers found nobody in it; no clip written "
-                  f"({s.seconds:.1f} s)", flush=True)
+            print(f"{s.source}: the teachers "
+                  f"{'agreed on no joint' if s.unlabelled_clips else 'found nobody'} in it; no "
+                  f"clip written ({s.seconds:.1f} s)", flush=True)
             continue
         print(f"{s.source}: {s.frames} frames -> video(s) {', '.join(s.video_ids)}; kept "
               f"{s.kept}/{s.joints} joints ({100 * s.kept_fraction:.1f} %) in {s.seconds:.1f} s "
-              f"({1000 * s.seconds / max(s.frames, 1):.0f} ms a frame)", flush=True)
+              f"({1000 * s.seconds / max(s.frames, 1):.0f} ms a frame){skipped}", flush=True)
         next_id = next_id and next_id + len(s.video_ids)
         frames, joints, kept = frames + s.frames, joints + s.joints, kept + s.kept
     print(f"labelled {frames} frames of {len(sources)} video(s) with "

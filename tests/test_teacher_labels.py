@@ -229,17 +229,20 @@ class TeacherLabelsTest(tf.test.TestCase):
         out = os.path.join(self.tmp, "out")
         opts = teacher_labels.Options(agree=0.15, clip_frames=2, every=2, max_side=32)
         s = teacher_labels.label_video(self.video, self.teachers(), out, 5, opts, train=False)
-        self.assertEqual(s.video_ids, ["0005", "0006", "0007"])
+        # The third clip would hold frame 8 alone, where the person is out of the picture (held,
+        # unlabelled): not written.
+        self.assertEqual(s.video_ids, ["0005", "0006"])
+        self.assertEqual((s.unlabelled_clips, s.unlabelled_frames), (1, 1))
         recs = penn_action.read_split(out, "test")
-        self.assertEqual([r.num_frames for r in recs], [2, 2, 1])
+        self.assertEqual([r.num_frames for r in recs], [2, 2])
         self.assertEqual([list(penn_action.read_field(out, r.video_id, "frame_index").ravel())
-                          for r in recs], [[0, 2], [4, 6], [8]])
+                          for r in recs], [[0, 2], [4, 6]])
         self.assertEqual(recs[0].image_size, (24, 32))
         keep = recs[1].visibility[0] > 0
         self.assertEqual(keep.sum(), 11)
         want = 0.5 * expected_keypoints(4) - 0.25  # pixel centres: x' = f x + (f - 1) / 2
         self.assertAllClose(recs[1].joints[0][keep], want[keep], atol=1.5)
-        self.assertEqual(teacher_labels.next_video_id(out), 8)
+        self.assertEqual(teacher_labels.next_video_id(out), 7)
         self.assertEqual(teacher_labels.next_video_id(os.path.join(self.tmp, "none")), 1)
 
     def test_a_rerun_adds_only_what_is_missing(self):
@@ -311,6 +314,26 @@ class TeacherLabelsTest(tf.test.TestCase):
         self.assertIsNone(teacher_labels.label_or_resume(video, self.teachers(), out,
                                                          self.options, log=said.append))
         self.assertIn("already labelled", said[0])
+
+    def test_clips_without_an_agreed_joint_are_not_written(self):
+        # Teachers that never agree: every clip is counted, none written, and the source is
+        # recorded as done (a rerun skips it).
+        quarrel = [StubTeacher(64, moved=COCO), StubTeacher(80)]
+        opts = teacher_labels.Options(agree=0.15, min_score=0.3, clip_frames=3)
+        out = os.path.join(self.tmp, "quarrel")
+        s = teacher_labels.label_or_resume(self.video, quarrel, out, opts, log=lambda *_: None)
+        self.assertEqual((s.video_ids, s.frames, s.kept), ([], 0, 0))
+        self.assertEqual((s.unlabelled_clips, s.unlabelled_frames), (3, T))  # 3, 3, 4 frames
+        self.assertEqual(penn_action.read_split(out, "all") if os.path.isdir(
+            os.path.join(out, "labels")) else [], [])
+        said = []
+        self.assertIsNone(teacher_labels.label_or_resume(self.video, quarrel, out, opts,
+                                                         log=said.append))
+        self.assertIn("already labelled", said[0])
+        # Agreeing teachers, same clips: all written, none counted as unlabelled.
+        s = teacher_labels.label_video(self.video, self.teachers(), os.path.join(
+            self.tmp, "agree"), 1, opts)
+        self.assertEqual((len(s.video_ids), s.frames, s.unlabelled_clips), (3, T, 0))
 
     def test_sources(self):
         folder = os.path.join(self.tmp, "videos")

@@ -165,6 +165,8 @@ class VideoSummary:
     joints: int   # labels written (frames x 13)
     kept: int     # of them kept by the teachers' agreement
     seconds: float
+    unlabelled_clips: int = 0   # clips not written: the teachers agreed on no joint in them
+    unlabelled_frames: int = 0  # ... and their frames
 
     @property
     def kept_fraction(self) -> float:
@@ -199,19 +201,24 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
     whole-frame look found someone, and ends after clip_frames frames (at the first frame
     after that where the person is found), or where the person has been lost for more than
     hold_frames frames (those last frames, unlabelled, are not written, nor are frames where
-    nobody is found). Unreadable frames are skipped
+    nobody is found). A clip in which the teachers agree on no joint of any frame is not
+    written either: it could be neither scored nor learnt from, and would only inflate the
+    clip and frame counts (the summary counts it). Unreadable frames are skipped
     (frame_index says which frames each clip holds)."""
     if not teachers:
         raise ValueError("no teachers")
     start = time.time()
     ids, frames, labels, indices = [], [], [], []
-    total = kept = 0
+    total = kept = unlabelled_clips = unlabelled_frames = 0
     box = base = size = first = None
     lost = 0  # frames since the person was last found
 
     def write_clip():
-        nonlocal frames, labels, indices, total, kept
-        if frames:
+        nonlocal frames, labels, indices, total, kept, unlabelled_clips, unlabelled_frames
+        if frames and not any(label.visibility.any() for label in labels):
+            unlabelled_clips += 1
+            unlabelled_frames += len(frames)
+        elif frames:
             vid = first_id + len(ids)
             _write(out_dir, vid, frames, base, labels, indices, source, teachers, options,
                    train)
@@ -257,7 +264,7 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
                 write_clip()  # (while the person is lost, wait to see whether they return)
     write_clip()
     return VideoSummary(os.fspath(source), ids, total // JOINT_SET.num_joints, total, kept,
-                        time.time() - start)
+                        time.time() - start, unlabelled_clips, unlabelled_frames)
 
 
 SOURCES_FILE = "label_video_sources.json"  # in the output folder: the videos labelled to the end
