@@ -21,7 +21,10 @@ The export then verifies itself (export.verify: a >= 30 frame clip through Keras
 two files, state carried, plus the frozen-runtime-filter guard) and exits non-zero if it fails;
 the result is recorded in manifest.json. Everything is written to a staging folder first and
 moved into --out_dir only after the check passed (dkd_tf.serving.staging), so a failed export leaves
-nothing there that a runner accepts.
+nothing there that a runner accepts. --keep_unverified writes a failed export all the same (exit
+status still 1), its manifest recording the failure, so that its accuracy can be measured with
+`export.evaluate_stream --allow_unverified` (the keypoint rule, 95 % within 1 px, is stricter
+than "PCK within a point"); never over an export already in --out_dir.
 """
 from __future__ import annotations
 
@@ -43,7 +46,8 @@ def main(argv):
     export_tflite(f.model_dir, f.out_dir, f.quantize, f.representative_data or None,
                   f.representative_samples, f.input_size or None, f.verify_frames,
                   video=f.verify_video or None,
-                  rewrites=rewrites_lib.from_flag(f.deconv_as_conv))
+                  rewrites=rewrites_lib.from_flag(f.deconv_as_conv),
+                  keep_unverified=f.keep_unverified)
     return 0
 
 
@@ -72,6 +76,11 @@ def _define_flags():
                         "(labelled-box crops); default: a test video of the model's data set, "
                         "else a synthetic clip. A real-world model needs a real person at its "
                         "training size: elsewhere its heatmaps are flat and int8 peaks wander.")
+    flags.DEFINE_bool("keep_unverified", False, "Write the export even when its check fails "
+                      "(still exit 1): its manifest records the failure and runners refuse it "
+                      "without --allow_unverified; to measure what a quantization costs (e.g. "
+                      "export.evaluate_stream int8 against fp32). Never over an export already "
+                      "in --out_dir.")
     rewrites_lib.define_flags()
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 

@@ -273,6 +273,33 @@ class ExportTest(tf.test.TestCase):
         runtimes.TFLiteRunner(kept)  # the verified export that was there still runs
         self.assertEqual([n for n in os.listdir(self.root) if ".staging-" in n], [])
 
+    def test_keep_unverified_writes_a_failed_export_that_runners_refuse(self):
+        """--keep_unverified: the failed export is written with its failure in the manifest (to
+        measure a quantization's cost); runners take it only with allow_unverified, and it is
+        never written over an export already there."""
+        failed = {"passed": False, "problems": ["keypoints within 1 px on 47.7%, need 95%"]}
+        out = os.path.join(self.root, "export_kept_unverified")
+        kept = os.path.join(self.root, "export_kept_verified")
+        shutil.copytree(self.export_dir, kept)
+        before = {n: graphs.file_sha256(os.path.join(kept, n)) for n in os.listdir(kept)}
+        with mock.patch.object(verify, "verify_format", return_value=failed):
+            with self.assertRaisesRegex(verify.VerificationError, "written anyway"):
+                tflite_export.export_tflite(self.model_dir, out, "dynamic", log=_quiet,
+                                            keep_unverified=True)
+            with self.assertRaisesRegex(verify.VerificationError,
+                                        "nothing was written.*does not write over"):
+                tflite_export.export_tflite(self.model_dir, kept, "dynamic", log=_quiet,
+                                            keep_unverified=True)
+        self.assertEqual(manifest_lib.read(out)["verification"]["tflite"], failed)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "not verified"):
+            runtimes.TFLiteRunner(out)
+        runner = runtimes.TFLiteRunner(out, allow_unverified=True)
+        heatmaps, _ = runner.initialize(np.zeros((SIZE, SIZE, 3), np.float32))
+        self.assertTrue(np.all(np.isfinite(heatmaps)))
+        self.assertEqual(before, {n: graphs.file_sha256(os.path.join(kept, n))
+                                  for n in os.listdir(kept)})
+        self.assertEqual([n for n in os.listdir(self.root) if ".staging-" in n], [])
+
     def test_runners_refuse_unverified_or_checksumless_manifests(self):
         from dkd_tf.tracking import video_stream
         from dkd_tf.data.frames import save_frame
