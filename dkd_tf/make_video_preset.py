@@ -18,10 +18,10 @@ def main(argv):
     del argv
     if FLAGS.rescore:
         rescore(NAME, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
-                num_threads=FLAGS.num_threads)
+                num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None)
         return
     ship(FLAGS.dkd_dir, FLAGS.baseline_dir, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
-         num_threads=FLAGS.num_threads)
+         num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None)
 
 
 FLAGS = flags.FLAGS
@@ -45,5 +45,8 @@ if __name__ == "__main__":
     flags.DEFINE_bool("rescore", False, "Score the shipped preset again (same model files, "
                       "verified; results and card rewritten) instead of shipping the runs.")
     flags.DEFINE_integer("num_threads", 1, "LiteRT threads for streaming and latency.")
+    flags.DEFINE_string("calibration_data", "", "Penn Action format clips that calibrate the "
+                        "(unshipped, scored) int8 export of DKD; default: the DKD run's "
+                        "training data.")
     from dkd_tf.cli import errors
     errors.run(main)  # failures: one 'error: <file>: <problem>' line, exit status 1

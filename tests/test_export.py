@@ -300,6 +300,32 @@ class ExportTest(tf.test.TestCase):
                                   for n in os.listdir(kept)})
         self.assertEqual([n for n in os.listdir(self.root) if ".staging-" in n], [])
 
+    def test_the_video_preset_scores_its_failed_int8_export_and_says_so(self):
+        """make_video_preset's int8 row: a failed int8 export is kept (unverified) for scoring
+        and its check's result recorded and printed in the card; any other failed export
+        still stops the build."""
+        from dkd_tf.experiments import video_preset
+        failed = {"passed": False, "problems": ["keypoints within 1 px on 47.7%, need 95%"]}
+        said = []
+        out = os.path.join(self.root, "preset_int8")
+        with mock.patch.object(verify, "verify_format", return_value=failed):
+            self.assertEqual(video_preset.export_member(
+                self.model_dir, out, "int8", None, said.append, calibration_data=self.data), out)
+            with self.assertRaisesRegex(verify.VerificationError, "nothing was written"):
+                video_preset.export_member(self.model_dir, os.path.join(self.root, "p16"),
+                                           "fp16", None, said.append)
+        self.assertIn(f"--representative_data {self.data} --keep_unverified", said[0])
+        self.assertIn("kept unverified, to be scored", said[1])
+        checks = video_preset.unverified_checks({("dkd", "tflite_int8"): out,
+                                                 ("dkd", "tflite"): self.export_dir})
+        self.assertEqual(checks, {"DKD int8": failed})
+        card = video_preset.model_card({
+            "name": "p", "input_size": SIZE, "tests": [], "costs": {}, "produced_by": "cmd",
+            "trained_by": ["train"], "machine": "m", "commit": "c", "train_seconds": {},
+            "wall_minutes": 1.0, "unverified": checks})
+        self.assertIn("`DKD int8` (full int8, not shipped) fails the export's check against "
+                      "Keras (keypoints within 1 px on 47.7%, need 95%)", card)
+
     def test_runners_refuse_unverified_or_checksumless_manifests(self):
         from dkd_tf.tracking import video_stream
         from dkd_tf.data.frames import save_frame

@@ -10,13 +10,16 @@ weights (half the fp32 size, the same graph), verified against Keras by export.t
 labelled-box crops of --verify_video (real people at the training size). An fp32 export of DKD
 is made too and scored as the reference of the fp16 row, then left out of the preset to keep it
 tens of MB (`python -m export.tflite --model_dir <preset>/dkd --out_dir OUT` makes it again).
-There is no int8 member: full-int8 and int8-weight exports of this DKD fail the parity rule.
+A full-int8 export of DKD (calibrated on its training clips, or --calibration_data) is made and
+scored too, to measure what int8 costs in PCK; it fails export.verify's keypoint rule (95 % of
+the keypoints within 1 px of Keras), so it is written with --keep_unverified, streamed with
+--allow_unverified, recorded with its check's result, and never shipped.
 
 Every export and the published peers (MoveNet Lightning and Thunder) are then streamed over the
 held-out clips of each --test_dirs entry by dkd_tf.evaluation.stream_eval.compare_streams: the same
 frames, the same first box and the same follow-crop policy, scored by person size at 0.2 and 0.1,
 with jitter (median joint acceleration) and the paired-bootstrap differences DKD - Baseline,
-DKD - Lightning and fp16 - fp32. Costs are measured in the same run: GMACs counted on the TFLite
+DKD - Lightning, fp16 - fp32 and int8 - fp32. Costs are measured in the same run: GMACs counted on the TFLite
 graphs and the median latency with LiteRT on one thread, every graph interleaved in one loop
 (presets.real_world.cost_rows). preset.json records all of it with the command, the machine and
 the commit, and each --find_dirs entry streamed with no first box at all (DKD, Baseline,
@@ -37,10 +40,12 @@ NAME = "dkd_movenet_video"
 PEERS = ("movenet_lightning", "movenet_thunder")
 FINDER = "movenet_lightning"  # the no-box rows are also streamed with it finding the person
 # Export members: suffix -> (quantization, shipped). fp32 (DKD's only) is made and scored as the
-# reference of fp16, not shipped. No int8 member: full int8 (and int8-weight "dynamic") exports
-# of this DKD fail export.verify's parity rule (docs/real_people.md#real-people-in-video).
-EXPORTS = {"tflite": ("fp16", True), "tflite_fp32": ("none", False)}
-NOT_MADE = {"dkd": (), "baseline": ("tflite_fp32",)}  # member -> export suffixes skipped
+# reference of fp16 and int8, not shipped. int8 (DKD's only) fails export.verify's parity rule
+# (docs/real_people.md#real-people-in-video): made unverified, scored, never shipped.
+EXPORTS = {"tflite": ("fp16", True), "tflite_fp32": ("none", False),
+           "tflite_int8": ("int8", False)}
+UNVERIFIED = ("tflite_int8",)  # kept and streamed although their check fails
+NOT_MADE = {"dkd": (), "baseline": ("tflite_fp32", "tflite_int8")}  # member -> suffixes skipped
 MEMBERS = {
     "dkd": "keras model dir: the real-world DKD (P: movenet_lsp's Thunder-init initializer, "
            "frozen; F: MoveNet Lightning's network reading the crop at half size; Phi, matching)",
@@ -49,9 +54,9 @@ MEMBERS = {
     "baseline_tflite": "verified TFLite export of baseline, fp16 weights",
 }
 ROWS = {("dkd", "tflite"): "DKD fp16", ("dkd", "tflite_fp32"): "DKD fp32",
-        ("baseline", "tflite"): "Baseline fp16"}
+        ("dkd", "tflite_int8"): "DKD int8", ("baseline", "tflite"): "Baseline fp16"}
 PAIRS = (("DKD fp16", "Baseline fp16"), ("DKD fp16", "movenet_lightning"),
-         ("DKD fp16", "DKD fp32"))
+         ("DKD fp16", "DKD fp32"), ("DKD int8", "DKD fp32"))
 
 
 def _num(value, digits=1) -> str:
@@ -132,6 +137,11 @@ def model_card(meta: dict) -> str:
                   "follows and re-initializes below the default confidence. Half of these clips "
                   "hold two people; the labels follow the one the teachers chose.", "",
                   format_rows(c)]
+    for row, check in meta.get("unverified", {}).items():
+        lines += ["", f"`{row}` (full int8, not shipped) fails the export's check against Keras"
+                      f" ({'; '.join(check['problems']) or 'no problem recorded'}); it is "
+                      "streamed all the same to measure what int8 costs: its rows and "
+                      f"`{row} - DKD fp32` above."]
     lines += ["", "## Cost (TFLite, one thread, all graphs interleaved in one loop)", "",
               format_costs(meta["costs"]), "",
               f"Produced by `{meta['produced_by']}` from the runs of "
@@ -174,20 +184,46 @@ TEST_ABOUT = {
 }
 
 
-def _check_dirs(test_dirs, find_dirs, verify_video) -> None:
+def _check_dirs(test_dirs, find_dirs, verify_video, calibration_data=None) -> None:
     from dkd_tf.data import penn_action
-    for d in list(test_dirs) + list(find_dirs):
+    for d in list(test_dirs) + list(find_dirs) + ([calibration_data] if calibration_data else []):
         penn_action.list_videos(d)  # the reader's own check of the layout
     if not os.path.exists(verify_video):
         raise FileNotFoundError(f"{verify_video}: no such video for the parity clip")
 
 
-def export_member(model_dir: str, out: str, quantize: str, verify_video: str, log=print) -> str:
-    from dkd_tf.serving import tflite_export
+def export_member(model_dir: str, out: str, quantize: str, verify_video: str, log=print,
+                  calibration_data: str | None = None) -> str:
+    """One export of a member; an int8 one (UNVERIFIED) is kept when its check fails, with the
+    failure in its manifest. calibration_data: int8's (None: the model's training data)."""
+    from dkd_tf.serving import manifest as manifest_lib
+    from dkd_tf.serving import tflite_export, verify
+    int8 = quantize == "int8"
     log(f"$ python -m export.tflite --model_dir {model_dir} --out_dir {out} --quantize "
-        f"{quantize} --verify_video {verify_video}")
-    tflite_export.export_tflite(model_dir, out, quantize, video=verify_video,
-                                log=lambda *_: None)
+        f"{quantize} --verify_video {verify_video}"
+        + (f" --representative_data {calibration_data}" if int8 and calibration_data else "")
+        + (" --keep_unverified" if int8 else ""))
+    try:
+        tflite_export.export_tflite(model_dir, out, quantize,
+                                    representative_data=calibration_data if int8 else None,
+                                    video=verify_video, log=lambda *_: None,
+                                    keep_unverified=int8)
+    except verify.VerificationError as e:
+        if not (int8 and os.path.isfile(manifest_lib.manifest_path(out))):
+            raise
+        log(f"kept unverified, to be scored: {e}")
+    return out
+
+
+def unverified_checks(exports: dict) -> dict:
+    """{row: the export check's result} of the UNVERIFIED exports, from their manifests."""
+    from dkd_tf.serving import manifest as manifest_lib
+    out = {}
+    for (member, suffix), d in exports.items():
+        if suffix in UNVERIFIED:
+            result = manifest_lib.read(d)["verification"]["tflite"]
+            out[ROWS[(member, suffix)]] = {"passed": bool(result.get("passed")),
+                                           "problems": list(result.get("problems", []))}
     return out
 
 
@@ -209,7 +245,8 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     from dkd_tf.pretrained import peers as peers_lib
     from dkd_tf.evaluation import stream_eval
     from dkd_tf.serving import runtimes
-    runners = {ROWS[k]: runtimes.open_runner("tflite", d, num_threads)
+    runners = {ROWS[k]: runtimes.open_runner("tflite", d, num_threads,
+                                             allow_unverified=k[1] in UNVERIFIED)
                for k, d in exports.items()}
     for key in peers:
         runners[key] = runtimes.peer_like(key, runners["DKD fp16"], num_threads)
@@ -237,29 +274,31 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
             no_box.append(_test_entry(d, comparison, finder=key))
     files = {}
     for (member, suffix), d in exports.items():
-        if EXPORTS[suffix][1]:
+        if EXPORTS[suffix][1] or suffix in UNVERIFIED:
             label = ROWS[(member, suffix)]
             files[f"{label} initializer"] = os.path.join(d, "initializer.tflite")
             files[f"{label} stepper"] = os.path.join(d, "stepper.tflite")
     files.update({k: peers_lib.tflite_file(k) for k in peers})
     costs = singleframe_preset.cost_rows(files, num_threads, runs_timed)
     log(format_costs(costs))
-    return {"tests": tests, "no_box": no_box, "costs": costs}
+    return {"tests": tests, "no_box": no_box, "costs": costs,
+            "unverified": unverified_checks(exports)}
 
 
 def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
          verify_video: str, name: str = NAME, num_threads: int = 1, log=print,
          root_dir: str | None = None, max_videos: int = 0, runs_timed: int = 30,
-         peers=PEERS) -> str:
+         peers=PEERS, calibration_data: str | None = None) -> str:
     """Copy, export, score and describe the pair as <root_dir>/<name> (module docstring).
-    max_videos > 0 streams only the first clips of each test dir (tests)."""
+    max_videos > 0 streams only the first clips of each test dir (tests). calibration_data:
+    the int8 export's (None: the DKD run's training data)."""
     from dkd_tf.training import run_state, trainer
     from dkd_tf.serving import graphs as graphs_lib
     start = time.time()
     runs = {"dkd": dkd_dir, "baseline": baseline_dir}
     for run in runs.values():  # before any slow work: both runs finished and whole
         run_state.check_model_dir(run)
-    _check_dirs(test_dirs, find_dirs, verify_video)
+    _check_dirs(test_dirs, find_dirs, verify_video, calibration_data)
     root_dir = root_dir or presets.PRESETS_DIR
     root = os.path.join(root_dir, name)
     unshipped = root + ".fp32"
@@ -281,12 +320,13 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
                     exports[(member, suffix)] = export_member(
                         os.path.join(staging, member),
                         os.path.join(staging if shipped else unshipped, f"{member}_{suffix}"),
-                        quantize, verify_video, log)
+                        quantize, verify_video, log, calibration_data)
         scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed, peers,
                        log)
         info = {"produced_by": f"python -m dkd_tf.make_video_preset --dkd_dir {dkd_dir} "
                                f"--baseline_dir {baseline_dir} --test_dirs {','.join(test_dirs)} "
-                               f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}",
+                               f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}"
+                               + _calibration_flag(calibration_data),
                 "trained_by": commands,
                 "machine": presets.machine(), "commit": presets.git_commit(),
                 "date": datetime.date.today().isoformat(),
@@ -303,23 +343,30 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     return root
 
 
+def _calibration_flag(calibration_data) -> str:
+    return f" --calibration_data {calibration_data}" if calibration_data else ""
+
+
 def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int = 1,
-            log=print, max_videos: int = 0, runs_timed: int = 30, peers=PEERS) -> str:
+            log=print, max_videos: int = 0, runs_timed: int = 30, peers=PEERS,
+            calibration_data: str | None = None) -> str:
     """Score a shipped preset again (after the scoring or tracking code changed) without
-    re-making its models: the same files, verified first; an fp32 export of its DKD is made in
-    a temporary folder as the reference row. preset.json's results, commit and date and the
-    model card are rewritten; `rescored_by` records the command."""
+    re-making its models: the same files, verified first; fp32 and int8 exports of its DKD are
+    made in a temporary folder as the reference row and the int8 one (calibration_data: its
+    calibration clips; None: the DKD run's training data). preset.json's results, commit and
+    date and the model card are rewritten; `rescored_by` records the command."""
     import tempfile
     start = time.time()
     meta = presets.verify(name)
-    _check_dirs(test_dirs, find_dirs, verify_video)
+    _check_dirs(test_dirs, find_dirs, verify_video, calibration_data)
     root = presets.preset_dir(name)
     exports = {(m, "tflite"): presets.member_dir(name, f"{m}_tflite", meta)
                for m in ("dkd", "baseline")}
     with tempfile.TemporaryDirectory(prefix="dkd_rescore_") as tmp:
-        exports[("dkd", "tflite_fp32")] = export_member(
-            presets.member_dir(name, "dkd", meta), os.path.join(tmp, "dkd_tflite_fp32"), "none",
-            verify_video, log)
+        for suffix in ("tflite_fp32", "tflite_int8"):
+            exports[("dkd", suffix)] = export_member(
+                presets.member_dir(name, "dkd", meta), os.path.join(tmp, f"dkd_{suffix}"),
+                EXPORTS[suffix][0], verify_video, log, calibration_data)
         scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed,
                        peers, log)
     info = {k: v for k, v in meta.items() if k not in ("format_version", "name", "files")}
@@ -327,7 +374,8 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
                 machine=presets.machine(), wall_minutes=round((time.time() - start) / 60, 1),
                 rescored_by=f"python -m dkd_tf.make_video_preset --rescore --test_dirs "
                             f"{','.join(test_dirs)} --find_dirs {','.join(find_dirs)} "
-                            f"--verify_video {verify_video}")
+                            f"--verify_video {verify_video}"
+                            + _calibration_flag(calibration_data))
     with open(os.path.join(root, presets.CARD_FILE), "w") as f:
         f.write(model_card({"name": meta["name"], **info}))
     presets.write(os.path.basename(root), meta["members"], {**info, "name": meta["name"]},
