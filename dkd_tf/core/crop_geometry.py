@@ -26,3 +26,11 @@ def crop_affine(center_x, center_y, box_size, out_size: int, scale, cos_a, sin_a
     tx = half - (r00 * center_x + r01 * center_y)
     ty = half - (r10 * center_x + r11 * center_y)
     return r00, r01, tx, r10, r11, ty
+
+
+def transform_points(matrix, points):
+    """numpy points [..., 2] mapped by the affine `matrix` [3, 3] (or [2, 3]), in float64: the
+    one numpy point mapping of the photo clips, the teacher labels and the streaming tracker."""
+    import numpy as np
+    m = np.asarray(matrix, np.float64)
+    return np.asarray(points, np.float64) @ m[:2, :2].T + m[:2, 2]

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from dkd_tf.core import joints as joints_lib
+from dkd_tf.core.crop_geometry import transform_points
 from dkd_tf.data import penn_action
 from dkd_tf.data.frames import load_frame
 from dkd_tf.data.records import VideoRecord
@@ -126,12 +127,6 @@ class CameraPath:
 
     def matrices(self, num_frames: int) -> np.ndarray:
         return np.stack([self.matrix(t) for t in range(num_frames)])
-
-
-def transform_points(matrix, points) -> np.ndarray:
-    """points [..., 2] mapped by the affine `matrix` [3, 3]."""
-    m = np.asarray(matrix, np.float64)
-    return np.asarray(points, np.float64) @ m[:2, :2].T + m[:2, 2]
 
 
 def warp(photo: np.ndarray, matrix, out_size, border=cv2.BORDER_REFLECT_101) -> np.ndarray:

@@ -53,7 +53,8 @@ import numpy as np
 
 from dkd_tf.core import joints as joints_lib
 from dkd_tf.data import penn_action
-from dkd_tf.data.photo_motion import downscale_matrix, transform_points
+from dkd_tf.core.crop_geometry import transform_points
+from dkd_tf.data.photo_motion import downscale_matrix
 from dkd_tf.pretrained import peers as peers_lib
 from dkd_tf.data.video_frames import FrameSource
 from dkd_tf.data.frame_crops import crop_frame, full_frame_box

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from dkd_tf.core import codec, lazy_modules
+from dkd_tf.core import codec, crop_geometry, lazy_modules
 from dkd_tf.data.frame_crops import (
     MIN_FRAME_SHARE, check_box, crop_frame, frame_share, full_frame_box)
 from dkd_tf.data.video_frames import FrameItem, FrameSource, StreamError
@@ -373,9 +373,7 @@ class PoseTracker:
         latency = (time.perf_counter() - start) * 1e3
         self.latencies[latency_key].append(latency)
         if prior is not None and not getattr(runner, "yields_keypoints", False):
-            # frame -> this crop in float64, as photo_motion.transform_points (not imported:
-            # it would load scipy into the stream command's start-up)
-            last_xy = np.asarray(prior[0], np.float64) @ matrix[:2, :2].T + matrix[:2, 2]
+            last_xy = crop_geometry.transform_points(matrix, prior[0])  # frame -> this crop
             xy, conf = codec.decode_near(out[0], stride, decoding, last_xy,
                                          prior[1] >= self.keypoint_threshold,
                                          self.motion_prior * input_size)
