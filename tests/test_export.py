@@ -316,6 +316,10 @@ class ExportTest(tf.test.TestCase):
                                            "fp16", None, said.append)
         self.assertIn(f"--representative_data {self.data} --keep_unverified", said[0])
         self.assertIn("kept unverified, to be scored", said[1])
+        # preset.json names no folder of this machine and holds no per-video table.
+        self.assertEqual(video_preset.without_paths(
+            {"rows": {"DKD int8": {"runner": "TFLite (/tmp/x)", "per_video": {"0001": {}}}}}),
+            {"rows": {"DKD int8": {"runner": "TFLite"}}})
         checks = video_preset.unverified_checks({("dkd", "tflite_int8"): out,
                                                  ("dkd", "tflite"): self.export_dir})
         self.assertEqual(checks, {"DKD int8": failed})
