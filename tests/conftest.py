@@ -10,15 +10,25 @@ the tests start as subprocesses run with it as users do. The TFLite converter ru
 Grappler pass whatever this says.
 
 Under pytest-xdist the controller process only hands out tests and runs none, so it does not
-import TensorFlow: the import prints TensorFlow's start-up notices to stderr (TF_CPP_MIN_LOG_LEVEL
-does not silence them), which pytest showed after its summary in every `make test` log. A worker
-imports it here, as this file loads, where pytest swallows those notices.
+import TensorFlow: the import prints TensorFlow's start-up notices to stderr, which pytest showed
+after its summary in every `make test` log. A worker imports it here, as this file loads, where
+pytest swallows those notices. Without xdist this process imports it at configure time, before
+pytest captures anything, so the notices (INFO lines: the CPU instructions TensorFlow was not
+built for) are silenced for that import by TF_CPP_MIN_LOG_LEVEL=1, unless the user set a level;
+the variable is put back afterwards, so the commands the tests start see the user's environment.
 """
 import os
 
 
 def _grappler_off():
-    import tensorflow as tf
+    unset = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    if unset:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "1"  # read once, as TensorFlow's C++ logging starts
+    try:
+        import tensorflow as tf
+    finally:
+        if unset:
+            del os.environ["TF_CPP_MIN_LOG_LEVEL"]
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
