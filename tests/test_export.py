@@ -25,6 +25,10 @@ SIZE = 64
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _file_hashes(folder) -> dict:
+    return {n: graphs.file_sha256(os.path.join(folder, n)) for n in os.listdir(folder)}
+
+
 def _quiet(*_):
     pass
 
@@ -254,22 +258,25 @@ class ExportTest(tf.test.TestCase):
         with self.assertRaisesRegex(manifest_lib.ManifestError, "no onnx graphs"):
             runtimes.OnnxRunner(self.export_dir)
 
+    def _copy_of_export(self, name):
+        """A copy of the verified export under root/name, and its files' hashes."""
+        path = os.path.join(self.root, name)
+        shutil.copytree(self.export_dir, path)
+        return path, _file_hashes(path)
+
     def test_failed_export_leaves_nothing_a_runner_accepts(self):
         """Issue 10: a failed check (e.g. int8 on the demo model, 0.365 > 0.35) must not leave
         graphs and a manifest behind that a runner then uses."""
         failed = {"passed": False, "problems": ["heatmaps differ by 0.365, tolerance 0.35"]}
         fresh = os.path.join(self.root, "export_failed")
-        kept = os.path.join(self.root, "export_kept")
-        shutil.copytree(self.export_dir, kept)
-        before = {n: graphs.file_sha256(os.path.join(kept, n)) for n in os.listdir(kept)}
+        kept, before = self._copy_of_export("export_kept")
         with mock.patch.object(verify, "verify_format", return_value=failed):
             for out in (fresh, kept):
                 with self.subTest(out=out):
                     with self.assertRaisesRegex(verify.VerificationError, "nothing was written"):
                         tflite_export.export_tflite(self.model_dir, out, "dynamic", log=_quiet)
         self.assertFalse(os.path.exists(fresh))
-        self.assertEqual(before, {n: graphs.file_sha256(os.path.join(kept, n))
-                                  for n in os.listdir(kept)})
+        self.assertEqual(before, _file_hashes(kept))
         runtimes.TFLiteRunner(kept)  # the verified export that was there still runs
         self.assertEqual([n for n in os.listdir(self.root) if ".staging-" in n], [])
 
@@ -279,9 +286,7 @@ class ExportTest(tf.test.TestCase):
         never written over an export already there."""
         failed = {"passed": False, "problems": ["keypoints within 1 px on 47.7%, need 95%"]}
         out = os.path.join(self.root, "export_kept_unverified")
-        kept = os.path.join(self.root, "export_kept_verified")
-        shutil.copytree(self.export_dir, kept)
-        before = {n: graphs.file_sha256(os.path.join(kept, n)) for n in os.listdir(kept)}
+        kept, before = self._copy_of_export("export_kept_verified")
         with mock.patch.object(verify, "verify_format", return_value=failed):
             with self.assertRaisesRegex(verify.VerificationError, "written anyway"):
                 tflite_export.export_tflite(self.model_dir, out, "dynamic", log=_quiet,
@@ -296,8 +301,7 @@ class ExportTest(tf.test.TestCase):
         runner = runtimes.TFLiteRunner(out, allow_unverified=True)
         heatmaps, _ = runner.initialize(np.zeros((SIZE, SIZE, 3), np.float32))
         self.assertTrue(np.all(np.isfinite(heatmaps)))
-        self.assertEqual(before, {n: graphs.file_sha256(os.path.join(kept, n))
-                                  for n in os.listdir(kept)})
+        self.assertEqual(before, _file_hashes(kept))
         self.assertEqual([n for n in os.listdir(self.root) if ".staging-" in n], [])
 
     def test_the_video_preset_scores_its_failed_int8_export_and_says_so(self):
