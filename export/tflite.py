@@ -24,7 +24,7 @@ moved into --out_dir only after the check passed (dkd_tf.serving.staging), so a 
 nothing there that a runner accepts. --keep_unverified writes a failed export all the same (exit
 status still 1), its manifest recording the failure, so that its accuracy can be measured with
 `export.evaluate_stream --allow_unverified` (the keypoint rule, 95 % within 1 px, is stricter
-than "PCK within a point"); never over an export already in --out_dir.
+than "PCK within a point"); never over a TFLite export already in --out_dir.
 """
 from __future__ import annotations
 
@@ -79,8 +79,8 @@ def _define_flags():
     flags.DEFINE_bool("keep_unverified", False, "Write the export even when its check fails "
                       "(still exit 1): its manifest records the failure and runners refuse it "
                       "without --allow_unverified; to measure what a quantization costs (e.g. "
-                      "export.evaluate_stream int8 against fp32). Never over an export already "
-                      "in --out_dir.")
+                      "export.evaluate_stream int8 against fp32). Never over a TFLite export "
+                      "already in --out_dir.")
     rewrites_lib.define_flags()
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 
