@@ -19,9 +19,9 @@ Every export and the published peers (MoveNet Lightning and Thunder) are then st
 held-out clips of each --test_dirs entry by dkd_tf.evaluation.stream_eval.compare_streams: the same
 frames, the same first box and the same follow-crop policy, scored by person size at 0.2 and 0.1,
 with jitter (median joint acceleration) and the paired-bootstrap differences DKD - Baseline,
-DKD - Lightning, fp16 - fp32 and int8 - fp32. Costs are measured in the same run: GMACs counted on the TFLite
-graphs and the median latency with LiteRT on one thread, every graph interleaved in one loop
-(presets.real_world.cost_rows). preset.json records all of it with the command, the machine and
+DKD - Lightning, fp16 - fp32 and int8 - fp32. Costs are measured in the same run: GMACs counted
+on the TFLite graphs and the median latency with LiteRT on one thread, every graph interleaved
+in one loop (presets.real_world.cost_rows). preset.json records all of it with the command, the machine and
 the commit, and each --find_dirs entry streamed with no first box at all (DKD, Baseline,
 Lightning). README.md is the model card (data, teachers, initial weights and their terms).
 """
