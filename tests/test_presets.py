@@ -192,6 +192,22 @@ class PresetBuildersCheckRunsFirstTest(tf.test.TestCase):
         self.assertEqual(calls, [])
         self.assertEqual(sorted(os.listdir(root)), ["good"])  # no staging folder left
 
+    def test_the_int8_calibration_clips_are_checked_before_any_work(self):
+        """The video preset's int8 row calibrates on the DKD run's training data unless told
+        otherwise: a rescore where those clips are absent stops at once, naming them."""
+        from dkd_tf.experiments import video_preset
+        root = self.get_temp_dir()
+        dkd = presets.member_dir(video_preset.NAME, "dkd")
+        self.assertEqual(video_preset.calibration_dir(dkd, "elsewhere"), "elsewhere")
+        with open(os.path.join(dkd, "config.json")) as f:
+            self.assertEqual(video_preset.calibration_dir(dkd, None), json.load(f)["data_dir"])
+        missing = os.path.join(root, "no_clips")
+        calls = []
+        with self.assertRaisesRegex(ValueError, "no_clips.*labels directory is missing"):
+            video_preset.rescore(video_preset.NAME, [], [], "", log=calls.append,
+                                 calibration_data=missing)
+        self.assertEqual(calls, [])
+
 
 class TrainingRecordTest(tf.test.TestCase):
     """A preset names the flagfile that trained each member (the one whose --model_dir is the

@@ -187,7 +187,19 @@ TEST_ABOUT = {
 }
 
 
+def calibration_dir(dkd_dir: str, calibration_data: str | None) -> str:
+    """The clips that calibrate the int8 export: calibration_data, else the DKD run's training
+    data (its config.json's data_dir), which a rescore on another machine may lack."""
+    import json
+    from dkd_tf.training import trainer
+    if calibration_data:
+        return calibration_data
+    with open(os.path.join(dkd_dir, trainer.CONFIG_FILE)) as f:
+        return json.load(f)["data_dir"]
+
+
 def _check_dirs(test_dirs, find_dirs, verify_video, calibration_data=None) -> None:
+    """Before any slow work: every clip dir readable, the parity clip there."""
     from dkd_tf.data import penn_action
     for d in list(test_dirs) + list(find_dirs) + ([calibration_data] if calibration_data else []):
         penn_action.list_videos(d)  # the reader's own check of the layout
@@ -301,7 +313,7 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     runs = {"dkd": dkd_dir, "baseline": baseline_dir}
     for run in runs.values():  # before any slow work: both runs finished and whole
         run_state.check_model_dir(run)
-    _check_dirs(test_dirs, find_dirs, verify_video, calibration_data)
+    _check_dirs(test_dirs, find_dirs, verify_video, calibration_dir(dkd_dir, calibration_data))
     root_dir = root_dir or presets.PRESETS_DIR
     root = os.path.join(root_dir, name)
     unshipped = root + ".fp32"
@@ -361,7 +373,8 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
     import tempfile
     start = time.time()
     meta = presets.verify(name)
-    _check_dirs(test_dirs, find_dirs, verify_video, calibration_data)
+    calibration = calibration_dir(presets.member_dir(name, "dkd", meta), calibration_data)
+    _check_dirs(test_dirs, find_dirs, verify_video, calibration)
     root = presets.preset_dir(name)
     exports = {(m, "tflite"): presets.member_dir(name, f"{m}_tflite", meta)
                for m in ("dkd", "baseline")}
@@ -369,7 +382,7 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
         for suffix in ("tflite_fp32", "tflite_int8"):
             exports[("dkd", suffix)] = export_member(
                 presets.member_dir(name, "dkd", meta), os.path.join(tmp, f"dkd_{suffix}"),
-                EXPORTS[suffix][0], verify_video, log, calibration_data)
+                EXPORTS[suffix][0], verify_video, log, calibration)
         scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed,
                        peers, log)
     info = {k: v for k, v in meta.items() if k not in ("format_version", "name", "files")}
