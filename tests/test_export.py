@@ -314,7 +314,8 @@ class ExportTest(tf.test.TestCase):
         out = os.path.join(self.root, "preset_int8")
         with mock.patch.object(verify, "verify_format", return_value=failed):
             self.assertEqual(video_preset.export_member(
-                self.model_dir, out, "int8", None, said.append, calibration_data=self.data), out)
+                self.model_dir, out, "int8", None, said.append, calibration_data=self.data,
+                keep_unverified=True), out)
             with self.assertRaisesRegex(verify.VerificationError, "nothing was written"):
                 video_preset.export_member(self.model_dir, os.path.join(self.root, "p16"),
                                            "fp16", None, said.append)

@@ -189,13 +189,12 @@ TEST_ABOUT = {
 
 def calibration_dir(dkd_dir: str, calibration_data: str | None) -> str:
     """The clips that calibrate the int8 export: calibration_data, else the DKD run's training
-    data (its config.json's data_dir), which a rescore on another machine may lack."""
-    import json
-    from dkd_tf.training import trainer
+    data (its config.json's data_dir), which a rescore on another machine may lack. dkd_dir is
+    already verified (a checked run, or a verified preset's member)."""
+    from dkd_tf.models import model_dir as model_dir_lib
     if calibration_data:
         return calibration_data
-    with open(os.path.join(dkd_dir, trainer.CONFIG_FILE)) as f:
-        return json.load(f)["data_dir"]
+    return model_dir_lib.load_config(dkd_dir, verified=True)[0].data_dir
 
 
 def _check_dirs(test_dirs, find_dirs, verify_video, calibration_data=None) -> None:
@@ -208,23 +207,24 @@ def _check_dirs(test_dirs, find_dirs, verify_video, calibration_data=None) -> No
 
 
 def export_member(model_dir: str, out: str, quantize: str, verify_video: str, log=print,
-                  calibration_data: str | None = None) -> str:
-    """One export of a member; an int8 one (UNVERIFIED) is kept when its check fails, with the
-    failure in its manifest. calibration_data: int8's (None: the model's training data)."""
+                  calibration_data: str | None = None, keep_unverified: bool = False) -> str:
+    """One export of a member. keep_unverified (the UNVERIFIED exports): kept when its check
+    fails, with the failure in its manifest. calibration_data: int8's (None: the model's
+    training data)."""
     from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.serving import tflite_export, verify
     int8 = quantize == "int8"
     log(f"$ python -m export.tflite --model_dir {model_dir} --out_dir {out} --quantize "
         f"{quantize} --verify_video {verify_video}"
         + (f" --representative_data {calibration_data}" if int8 and calibration_data else "")
-        + (" --keep_unverified" if int8 else ""))
+        + (" --keep_unverified" if keep_unverified else ""))
     try:
         tflite_export.export_tflite(model_dir, out, quantize,
                                     representative_data=calibration_data if int8 else None,
                                     video=verify_video, log=lambda *_: None,
-                                    keep_unverified=int8)
+                                    keep_unverified=keep_unverified)
     except verify.VerificationError as e:
-        if not (int8 and os.path.isfile(manifest_lib.manifest_path(out))):
+        if not (keep_unverified and os.path.isfile(manifest_lib.manifest_path(out))):
             raise
         log(f"kept unverified, to be scored: {e}")
     return out
@@ -313,7 +313,8 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     runs = {"dkd": dkd_dir, "baseline": baseline_dir}
     for run in runs.values():  # before any slow work: both runs finished and whole
         run_state.check_model_dir(run)
-    _check_dirs(test_dirs, find_dirs, verify_video, calibration_dir(dkd_dir, calibration_data))
+    calibration = calibration_dir(dkd_dir, calibration_data)
+    _check_dirs(test_dirs, find_dirs, verify_video, calibration)
     root_dir = root_dir or presets.PRESETS_DIR
     root = os.path.join(root_dir, name)
     unshipped = root + ".fp32"
@@ -335,7 +336,7 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
                     exports[(member, suffix)] = export_member(
                         os.path.join(staging, member),
                         os.path.join(staging if shipped else unshipped, f"{member}_{suffix}"),
-                        quantize, verify_video, log, calibration_data)
+                        quantize, verify_video, log, calibration, suffix in UNVERIFIED)
         scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed, peers,
                        log)
         info = {"produced_by": f"python -m dkd_tf.make_video_preset --dkd_dir {dkd_dir} "
@@ -382,7 +383,7 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
         for suffix in ("tflite_fp32", "tflite_int8"):
             exports[("dkd", suffix)] = export_member(
                 presets.member_dir(name, "dkd", meta), os.path.join(tmp, f"dkd_{suffix}"),
-                EXPORTS[suffix][0], verify_video, log, calibration)
+                EXPORTS[suffix][0], verify_video, log, calibration, suffix in UNVERIFIED)
         scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed,
                        peers, log)
     info = {k: v for k, v in meta.items() if k not in ("format_version", "name", "files")}
