@@ -121,7 +121,7 @@ class PresetNamesTest(tf.test.TestCase):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         self.assertEqual(module.default_export_dir(),
-                         presets.member_dir(presets.DEFAULT, "baseline_tflite"))
+                         presets.member_dir(presets.DEFAULT, "dkd_tflite"))
 
     def test_import_is_light(self):
         code = ("import sys, dkd_tf; names = dkd_tf.presets.list(); "

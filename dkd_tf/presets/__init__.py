@@ -49,9 +49,9 @@ NAMES = {
 }
 
 
-# What `python -m dkd_tf.stream` runs without --model_dir: the real-world single-frame pair (its
-# TFLite member is the Lightning-init Baseline) until a real-world DKD ships.
-DEFAULT = "movenet_lsp"
+# What `python -m dkd_tf.stream`, `make demo` and the Android app run without a model: the
+# real-world DKD (its TFLite member is the DKD pair: P on the first frame, the stepper after it).
+DEFAULT = "dkd_movenet_video"
 
 
 class PresetError(ValueError):
