@@ -3,8 +3,11 @@
     python -m dkd_tf.make_photo_clips --data_dir ../shared/data --out_dir D --clips N \
         --frames T --seed S [--dataset lsp|lsp_extended] [--subset train|test] [--max_side 0] \
         [--shift 0.2 --zoom 0.15 --rotation 8 --min_period 20 --max_period 90 --exposure 0.5]
+        [--passer_prob 0]
 
-D then trains and evaluates as `--dataset penn_action --data_dir D`. Test-half photos (LSP
+D then trains and evaluates as `--dataset penn_action --data_dir D`. --passer_prob P gives that
+share of the clips a second person crossing in front (photo_motion.Passer: cut out of another
+photo of the same half). Test-half photos (LSP
 1001-2000, `--subset test`) make test clips; never mix them into training.
 """
 from __future__ import annotations
@@ -32,7 +35,8 @@ def main(argv):
             print(f"  {i}/{n} clips ({time.time() - start:.0f} s)", flush=True)
 
     paths = photo_motion.write_clips(records, f.out_dir, f.clips, f.frames, f.seed, motion,
-                                     f.max_side, f.first_id, progress)
+                                     f.max_side, f.first_id, progress,
+                                     photo_motion.Passer(prob=f.passer_prob))
     print(f"wrote {len(paths)} clips (ids {f.first_id}..{f.first_id + len(paths) - 1}) in "
           f"{time.time() - start:.1f} s; read them with --dataset penn_action --data_dir "
           f"{f.out_dir}")
@@ -67,6 +71,9 @@ def _define_flags():
                        lower_bound=1e-3)
     flags.DEFINE_float("exposure", d.exposure, "Motion blur: shutter open for this fraction of a "
                        "frame interval (0: sharp frames).", lower_bound=0)
+    flags.DEFINE_float("passer_prob", 0.0, "Share of clips in which a second person (cut out of "
+                       "another photo) walks past in front of the labelled one.",
+                       lower_bound=0, upper_bound=1)
     flags.mark_flags_as_required(["data_dir", "out_dir"])
 
 

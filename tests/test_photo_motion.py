@@ -174,6 +174,72 @@ class PixelsAndJointsAgreeTest(tf.test.TestCase):
         self.assertAllClose(clip.bboxes[0], [-3, 10, 30, 30])  # it still bounds every labelled
 
 
+class PasserTest(tf.test.TestCase):
+    """A second person crosses in front: cut out along its skeleton, moved at constant speed
+    across the labelled person's centre, pasted before the camera renders the frame."""
+
+    def test_body_mask_covers_the_limbs_and_torso_not_the_background(self):
+        lsp_set = joints.LSP
+        pts = np.zeros((14, 2))
+        named = {"r_ankle": (18, 90), "r_knee": (20, 70), "r_hip": (22, 50), "l_hip": (38, 50),
+                 "l_knee": (40, 70), "l_ankle": (42, 90), "r_wrist": (5, 45), "r_elbow": (10, 35),
+                 "r_shoulder": (20, 25), "l_shoulder": (40, 25), "l_elbow": (50, 35),
+                 "l_wrist": (55, 45), "neck": (30, 22), "head_top": (30, 8)}
+        for name, xy in named.items():
+            pts[lsp_set.index(name)] = xy
+        mask = photo_motion.body_mask((100, 60), pts, np.ones(14), lsp_set, width=6.0)
+        self.assertEqual(mask.shape, (100, 60))
+        self.assertGreater(mask[80, 19], 0.9)   # on the right shin
+        self.assertGreater(mask[38, 30], 0.9)   # inside the torso
+        self.assertLess(mask[80, 30], 0.05)     # between the legs
+        self.assertLess(mask[5, 5], 0.05)       # background
+        self.assertLessEqual(mask.max(), 1.0)
+        # An unlabelled joint draws nothing: without the left arm's wrist, no forearm.
+        labelled = np.ones(14)
+        labelled[lsp_set.index("l_wrist")] = 0
+        part = photo_motion.body_mask((100, 60), pts, labelled, lsp_set, width=6.0)
+        self.assertGreater(mask[40, 53], 0.9)
+        self.assertLess(part[42, 54], 0.05)
+
+    def test_the_passer_crosses_the_centre_at_constant_speed(self):
+        rng = np.random.default_rng(4)
+        photo = np.full((50, 40, 3), 200, np.uint8)
+        pts = rng.uniform(10, 30, (14, 2))
+        walker = photo_motion.PasserPath(rng, photo, pts, np.ones(14), joints.LSP,
+                                         center=(60.0, 40.0), size=30.0, num_frames=9)
+        q = np.stack([walker.position(t) for t in range(9)])
+        self.assertAllClose(np.diff(q[:, 1]), np.zeros(8))  # horizontal
+        self.assertAllClose(np.diff(q[:, 0]), np.full(8, q[1, 0] - q[0, 0]))  # constant speed
+        self.assertAllClose(abs(q[-1, 0] - q[0, 0]), 2.0 * 30.0)  # travel 2 person sizes
+        self.assertAllClose(walker.position(walker.cross)[0], 60.0)  # crosses the centre
+        self.assertBetween(walker.cross, 0.25 * 8, 0.75 * 8)
+        # A(t) puts the cut-out's box centre at q(t), scaled to the person's size.
+        m = walker.matrix(3.0)
+        self.assertAllClose(photo_motion.transform_points(m, walker.box_center[None])[0],
+                            walker.position(3.0))
+        self.assertBetween(walker.scale * (np.ptp(pts, axis=0).max()), 0.8 * 30 - 1e-6,
+                           1.25 * 30 + 1e-6)
+
+    def test_pasted_only_where_the_mask_is_and_covered_joints_reported(self):
+        rng = np.random.default_rng(2)
+        bright = np.full((80, 120, 3), 250, np.uint8)
+        dark = np.zeros((60, 40, 3), np.uint8)
+        pts = np.stack([rng.uniform(8, 32, 14), rng.uniform(8, 52, 14)], -1)
+        walker = photo_motion.PasserPath(rng, dark, pts, np.ones(14), joints.LSP,
+                                         center=(60.0, 40.0), size=40.0, num_frames=5)
+        shown, alpha = walker.composite(bright, walker.cross)
+        self.assertAllClose(shown[..., 0], 250.0 * (1.0 - alpha), atol=1e-3)
+        self.assertGreater(alpha.max(), 0.9)
+        self.assertEqual(alpha[0, 0], 0.0)
+        joints_xy = np.array([[60.0, 40.0], [0.0, 0.0], [500.0, 40.0]])
+        want = [float(alpha[40, 60] >= 0.5), 0.0, 0.0]
+        self.assertAllEqual(photo_motion.covered(alpha, joints_xy), want)
+        with self.assertRaisesRegex(ValueError, "prob"):
+            photo_motion.Passer(prob=1.5)
+        with self.assertRaisesRegex(ValueError, "size_range"):
+            photo_motion.Passer(size_range=(1.2, 0.9))
+
+
 class WriteClipsTest(tf.test.TestCase):
 
     def setUp(self):
@@ -231,18 +297,42 @@ class WriteClipsTest(tf.test.TestCase):
         self.assertNotAllClose(penn_action.read_video(a, "0001").joints,
                                penn_action.read_video(d, "0001").joints)
 
+    def test_passers_keep_the_labels_and_camera_and_record_what_they_cover(self):
+        plain, passed = tempfile.mkdtemp(), tempfile.mkdtemp()
+        photo_motion.write_clips(self.records, plain, 3, 6, seed=4)
+        photo_motion.write_clips(self.records, passed, 3, 6, seed=4,
+                                 passer=photo_motion.Passer(prob=1.0))
+        covered = 0
+        for vid in ("0001", "0002", "0003"):
+            a, b = penn_action.read_video(plain, vid), penn_action.read_video(passed, vid)
+            self.assertAllEqual(a.joints, b.joints)  # the same camera path, the same labels
+            self.assertAllEqual(a.visibility, b.visibility)
+            self.assertIsNone(penn_action.read_field(plain, vid, "passer"))
+            source = str(penn_action.read_field(passed, vid, "source")[0])
+            other = str(penn_action.read_field(passed, vid, "passer")[0])
+            self.assertNotEqual(other, source)  # never the clip's own photo
+            occluded = penn_action.read_field(passed, vid, "occluded")
+            self.assertEqual(occluded.shape, (6, 13))
+            self.assertTrue(set(np.unique(occluded)) <= {0.0, 1.0})
+            covered += int(occluded.sum())
+            differs = [np.abs(load_frame(p).astype(int) - load_frame(q).astype(int)).max()
+                       for p, q in zip(a.frame_paths, b.frame_paths)]
+            self.assertGreater(max(differs), 100)  # the passer is in the frames
+        self.assertGreater(covered, 0)
+
     def test_command(self):
         out = tempfile.mkdtemp()
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
         proc = subprocess.run([sys.executable, "-m", "dkd_tf.make_photo_clips", "--data_dir",
                                self.data, "--out_dir", out, "--clips", "2", "--frames", "3",
-                               "--seed", "1"], capture_output=True,
+                               "--seed", "1", "--passer_prob", "1"], capture_output=True,
                               text=True, timeout=300, cwd=ROOT, env=env)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("wrote 2 clips", proc.stdout)
         recs = penn_action.read_split(out, "train")
         self.assertLen(recs, 2)
         self.assertEqual({r.num_frames for r in recs}, {3})
+        self.assertIsNotNone(penn_action.read_field(out, recs[0].video_id, "passer"))
         # A missing data set: one line naming the file, status 1.
         proc = subprocess.run([sys.executable, "-m", "dkd_tf.make_photo_clips", "--data_dir",
                                out, "--out_dir", out], capture_output=True, text=True,
