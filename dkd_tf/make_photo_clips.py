@@ -3,7 +3,7 @@
     python -m dkd_tf.make_photo_clips --data_dir ../shared/data --out_dir D --clips N \
         --frames T --seed S [--dataset lsp|lsp_extended] [--subset train|test] [--max_side 0] \
         [--shift 0.2 --zoom 0.15 --rotation 8 --min_period 20 --max_period 90 --exposure 0.5]
-        [--passer_prob 0]
+        [--passer_prob 0 --passer_travel 2]
 
 D then trains and evaluates as `--dataset penn_action --data_dir D`. --passer_prob P gives that
 share of the clips a second person crossing in front (photo_motion.Passer: cut out of another
@@ -36,7 +36,8 @@ def main(argv):
 
     paths = photo_motion.write_clips(records, f.out_dir, f.clips, f.frames, f.seed, motion,
                                      f.max_side, f.first_id, progress,
-                                     photo_motion.Passer(prob=f.passer_prob))
+                                     photo_motion.Passer(prob=f.passer_prob,
+                                                         travel=f.passer_travel))
     print(f"wrote {len(paths)} clips (ids {f.first_id}..{f.first_id + len(paths) - 1}) in "
           f"{time.time() - start:.1f} s; read them with --dataset penn_action --data_dir "
           f"{f.out_dir}")
@@ -74,6 +75,9 @@ def _define_flags():
     flags.DEFINE_float("passer_prob", 0.0, "Share of clips in which a second person (cut out of "
                        "another photo) walks past in front of the labelled one.",
                        lower_bound=0, upper_bound=1)
+    flags.DEFINE_float("passer_travel", photo_motion.Passer().travel, "How far a passer walks "
+                       "during a clip, in person sizes (centred on the person: a longer way is "
+                       "a faster walk).", lower_bound=0)
     flags.mark_flags_as_required(["data_dir", "out_dir"])
 
 

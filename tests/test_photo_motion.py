@@ -325,7 +325,8 @@ class WriteClipsTest(tf.test.TestCase):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
         proc = subprocess.run([sys.executable, "-m", "dkd_tf.make_photo_clips", "--data_dir",
                                self.data, "--out_dir", out, "--clips", "2", "--frames", "3",
-                               "--seed", "1", "--passer_prob", "1"], capture_output=True,
+                               "--seed", "1", "--passer_prob", "1", "--passer_travel", "1.5"],
+                              capture_output=True,
                               text=True, timeout=300, cwd=ROOT, env=env)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("wrote 2 clips", proc.stdout)
