@@ -179,8 +179,7 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
                   rewrites=rewrites_lib.DEFAULT, log=print, keep_unverified=False) -> dict:
     """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
     rewrites: dkd_tf.serving.rewrites names applied to the graphs (default: the deconv rewrite).
-    keep_unverified: write a failed export all the same (verify.verify_and_commit's
-    keep_failed)."""
+    keep_unverified: write a failed export all the same (verify.verify_and_commit)."""
     output_paths.check_dir(out_dir, flag="--out_dir")  # before the export work, not after it
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
@@ -224,7 +223,7 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
         fresh["versions"]["litert"] = _litert_version()
         manifest = verify.verify_and_commit(stage, out_dir, "tflite", fresh, model, model_dir,
                                             cfg, input_size, verify_frames, video,
-                                            quantization, log, keep_failed=keep_unverified)
+                                            quantization, log, keep_unverified=keep_unverified)
     finally:
         staging.discard(stage)
     log(f"export ok: {out_dir} (tflite, {quantization}, input {input_size}, state "

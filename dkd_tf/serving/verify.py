@@ -348,17 +348,18 @@ _FORMAT_LABELS = {"tflite": "TFLite", "onnx": "ONNX"}
 
 
 def verify_and_commit(stage, out_dir, fmt, fresh, model, model_dir, cfg, input_size,
-                      verify_frames, video, detail, log=print, keep_failed=False) -> dict:
+                      verify_frames, video, detail, log=print, keep_unverified=False) -> dict:
     """The end of every export: merge the freshly built manifest with out_dir's, check the graphs
     staged in `stage` against the Keras model, record the result in the manifest, and move the
     graphs (then the manifest) into out_dir only when the check passed. Returns the manifest;
     raises VerificationError, leaving out_dir untouched, otherwise. detail: how the 'wrote'
     lines describe the files (quantization, opset).
 
-    keep_failed: a failed export is written all the same, its manifest recording the failure
+    keep_unverified: a failed export is written all the same, its manifest recording the failure
     (runners refuse it unless allow_unverified), so that what a quantization costs can be
     measured, e.g. int8 PCK against fp32, where the keypoint rule is stricter than the accuracy
     one asks for. Never over an export of this format: a failed one cannot replace another."""
+    held = _holds_format(out_dir, fmt)  # read before the merge replaces out_dir's entry
     fresh["verification"][fmt] = {"passed": False, "status": "pending"}
     manifest = manifest_lib.merge(out_dir, fresh)
     manifest_lib.write(stage, manifest)
@@ -370,14 +371,14 @@ def verify_and_commit(stage, out_dir, fmt, fresh, model, model_dir, cfg, input_s
     files = [manifest["formats"][fmt][g]["file"] for g in manifest_lib.GRAPHS]
     if not result["passed"]:
         problems = "; ".join(result["problems"])
-        if keep_failed and not _holds_format(out_dir, fmt):
+        if keep_unverified and not held:
             for path in staging.commit(stage, out_dir, files):
                 log(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, {detail}, UNVERIFIED)")
             raise VerificationError(
                 f"{out_dir}: the {_FORMAT_LABELS[fmt]} export failed its check against the Keras "
                 f"model ({problems}); written anyway (--keep_unverified), its manifest records "
                 "the failure: runners refuse it without --allow_unverified")
-        if keep_failed:
+        if keep_unverified:
             problems += (f"; --keep_unverified does not write over the {_FORMAT_LABELS[fmt]} "
                          "export already there")
         raise VerificationError(
@@ -389,7 +390,11 @@ def verify_and_commit(stage, out_dir, fmt, fresh, model, model_dir, cfg, input_s
 
 
 def _holds_format(out_dir, fmt) -> bool:
-    """Whether out_dir's manifest lists an export of this format."""
+    """Whether out_dir's manifest lists an export of this format; an unreadable manifest counts
+    as one (a failed export never replaces files it cannot account for)."""
     if not os.path.isfile(manifest_lib.manifest_path(out_dir)):
         return False
-    return fmt in manifest_lib.read(out_dir).get("formats", {})
+    try:
+        return fmt in manifest_lib.read(out_dir).get("formats", {})
+    except ValueError:
+        return True
