@@ -4,7 +4,7 @@
 
 EXPORT_DIR: any `python -m export.tflite` output; by default the TFLite export of the preset
 `python -m dkd_tf.stream` runs by default (dkd_tf.presets.DEFAULT: the real-world
-movenet_lsp preset's Lightning-init network, verified against its preset.json). DIR: android_demo/app/src/main/assets. The export is
+DKD, dkd_movenet_video/dkd_tflite, verified against its preset.json). DIR: android_demo/app/src/main/assets. The export is
 opened with dkd_tf.serving.runtimes' TFLite runner (the checks every runtime makes: manifest, sha256 of
 the files, signatures, tensor shapes), and only manifest.json and the two .tflite files are
 copied; the previous assets are replaced. A manifest written before manifests carried the
