@@ -4,12 +4,13 @@
         [--teachers movenet_thunder,movenet_lightning[,blazepose_full]] [--agree 0.1] \
         [--min_score 0.3] [--hold_frames 30] [--every 1] [--max_frames 0] \
         [--clip_frames 150] [--max_side 640] \
-        [--split train|test] [--first_id N]
+        [--split train|test] [--first_id N] [--start_box x1,y1,x2,y2]
 
 D then trains and evaluates as `--dataset penn_action --data_dir D`; a second run into the same
 D adds videos after the ones there (unless --first_id says otherwise), skipping a video already
 labelled there to its end with the same settings and labelling again one whose run was cut off
-(D/label_video_sources.json records which are finished).
+(D/label_video_sources.json records which are finished). --start_box labels the person in that
+box (video pixels) instead of whoever the whole first frame shows, until they are gone.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def main(argv):
     f = flags.FLAGS
     options = teacher_labels.Options(agree=f.agree, min_score=f.min_score, margin=f.margin,
                                      hold_frames=f.hold_frames, max_side=f.max_side, every=f.every,
-                                     max_frames=f.max_frames, clip_frames=f.clip_frames)
+                                     max_frames=f.max_frames, clip_frames=f.clip_frames,
+                                     start_box=_box(f.start_box))
     sources = teacher_labels.list_sources(f.video)
     teachers = teacher_labels.load_teachers(f.teachers, f.threads or None, log=print)
     next_id = f.first_id
@@ -61,6 +63,17 @@ def main(argv):
           f"{time.time() - start:.1f} s; read them with --dataset penn_action --data_dir "
           f"{f.out_dir}")
     return 0
+
+
+def _box(values):
+    """--start_box's list -> (x1, y1, x2, y2), or None when not given."""
+    if not values:
+        return None
+    try:
+        return tuple(float(v) for v in values)
+    except ValueError:
+        raise ValueError(f"--start_box: {','.join(values)} is not four numbers "
+                         "x1,y1,x2,y2") from None
 
 
 def _define_flags():
@@ -98,6 +111,10 @@ def _define_flags():
                          "already in --out_dir).", lower_bound=0)
     flags.DEFINE_integer("threads", 0, "TFLite threads per teacher (0: LiteRT's default).",
                          lower_bound=0)
+    flags.DEFINE_list("start_box", [], "x1,y1,x2,y2 in the video's pixels: label the person "
+                      "in this box (e.g. the second person of a scene) instead of whoever the "
+                      "whole frame shows; labelling stops when they are gone. Empty: the whole "
+                      "frame.")
     flags.mark_flags_as_required(["video", "out_dir"])
 
 

@@ -218,6 +218,47 @@ class TeacherLabelsTest(tf.test.TestCase):
             self.assertAllClose(crop[t], crop[1])
         self.assertNotAllClose(crop[1], whole)
 
+    def test_a_start_box_labels_that_person_and_stops_when_they_are_gone(self):
+        # Person in frames 0 and 4 only. From a box around them, with hold 1: frame 0 is
+        # labelled through that box, and once they are gone labelling stops; the whole-frame
+        # look would have started a second clip at frame 4 (as above).
+        video = os.path.join(self.tmp, "gone.avi")
+        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
+        for t in range(6):
+            frame = np.full((H, W, 3), 30, np.uint8)
+            if t in (0, 4):
+                cv2.rectangle(frame, (6, 6), (26, 42), (220, 220, 220), -1)
+            writer.write(frame)
+        writer.release()
+        box = (4.0, 4.0, 28.0, 44.0)
+        opts = teacher_labels.Options(agree=0.15, min_score=0.3, hold_frames=1, start_box=box)
+        out = os.path.join(self.tmp, "boxed")
+        s = teacher_labels.label_video(video, self.teachers(), out, 1, opts)
+        self.assertEqual((s.video_ids, s.frames), (["0001"], 1))
+        self.assertAllClose(penn_action.read_field(out, "1", "crop")[0], box)
+        self.assertAllClose(penn_action.read_field(out, "1", "start_box").ravel(), box)
+        self.assertEqual(penn_action.read_video(out, "0001").visibility[0].sum(), 11)
+        # A box where nobody is yet: labelling starts at the first frame that finds someone
+        # in it (the walker comes in from the left), with labels on that person.
+        out = os.path.join(self.tmp, "later")
+        opts = teacher_labels.Options(agree=0.15, min_score=0.3, start_box=(44, 6, 62, 42))
+        teacher_labels.label_or_resume(self.video, self.teachers(), out, opts,
+                                       log=lambda *_: None)
+        first = int(penn_action.read_field(out, "1", "frame_index").ravel()[0])
+        self.assertGreater(first, 0)
+        rec = penn_action.read_video(out, "0001")
+        seen = rec.joints[0][rec.visibility[0] > 0]
+        self.assertNotEmpty(seen)
+        r = person_rect(first)
+        self.assertTrue(np.all((seen >= r[:2] - 1.5) & (seen <= r[2:] + 1.5)), seen)
+        # Recorded and resumable like any labelling; a bad box is refused before any work.
+        again = []
+        self.assertIsNone(teacher_labels.label_or_resume(self.video, self.teachers(), out, opts,
+                                                         log=again.append))
+        self.assertIn("already labelled", again[0])
+        with self.assertRaisesRegex(ValueError, "start_box must be x1,y1,x2,y2"):
+            teacher_labels.Options(start_box=(10, 10, 5, 20))
+
     def test_a_looser_agreement_keeps_the_disputed_joint(self):
         out = os.path.join(self.tmp, "out")
         loose = teacher_labels.Options(agree=1.0, min_score=0.3)
@@ -352,7 +393,11 @@ class TeacherLabelsTest(tf.test.TestCase):
         for args, pattern in (
                 (["--video", missing], rf"^error: {missing}: no such video"),
                 (["--video", self.video, "--teachers", "movenet_thunder"],
-                 r"^error: --teachers: agreement needs at least two teachers")):
+                 r"^error: --teachers: agreement needs at least two teachers"),
+                (["--video", self.video, "--start_box", "1,2,x,4"],
+                 r"^error: --start_box: 1,2,x,4 is not four numbers x1,y1,x2,y2$"),
+                (["--video", self.video, "--start_box", "10,2,5,4"],
+                 r"^error: start_box must be x1,y1,x2,y2 with x2 > x1")):
             proc = subprocess.run([sys.executable, "-m", "dkd_tf.label_video", "--out_dir",
                                    self.tmp] + args, capture_output=True, text=True,
                                   timeout=300, cwd=ROOT, env=env)

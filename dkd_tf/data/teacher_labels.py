@@ -82,7 +82,13 @@ class Options:
     clip_frames: cut each video into clips of this many labelled frames (0: one clip; Penn
       Action's clips are 18 to 663 frames, most under 150; a clip is held in memory). A clip
       that reaches it while its person is lost runs on until they are found (at most
-      hold_frames frames more) or gone (its unlabelled end is then cut)."""
+      hold_frames frames more) or gone (its unlabelled end is then cut).
+    start_box: (x1, y1, x2, y2) in the video's pixels: label the person in this box instead of
+      whoever the whole-frame look finds (e.g. the second person of a scene, so that a tracker
+      that picks either can be scored), from the first frame where the teachers find someone
+      there; once that person is gone (lost for more than hold_frames), labelling of the video
+      stops, as a whole-frame look could not tell them from anyone else. None: the whole
+      frame."""
 
     agree: float = 0.1
     min_score: float = 0.3
@@ -93,6 +99,7 @@ class Options:
     every: int = 1
     max_frames: int = 0
     clip_frames: int = 150
+    start_box: tuple | None = None
 
     def __post_init__(self):
         if self.agree <= 0 or not 0 <= self.min_score < 1 or self.margin < 0:
@@ -100,6 +107,12 @@ class Options:
         if self.every < 1 or self.min_follow_joints < 2 or self.hold_frames < 0:
             raise ValueError(f"need every >= 1, min_follow_joints >= 2 and hold_frames >= 0: "
                              f"{self}")
+        if self.start_box is not None:
+            box = tuple(float(v) for v in self.start_box)
+            if len(box) != 4 or not (box[2] > box[0] and box[3] > box[1]):
+                raise ValueError(f"start_box must be x1,y1,x2,y2 with x2 > x1 and y2 > y1, got "
+                                 f"{self.start_box}")
+            object.__setattr__(self, "start_box", box)
 
 
 @dataclasses.dataclass
@@ -192,14 +205,16 @@ def _write(out_dir, video_id, frames, base, labels, indices, source, teachers, o
             "frame_index": np.asarray(indices, np.float64),
             "source": os.path.basename(os.path.normpath(os.fspath(source))),
             "teachers": ",".join(getattr(t, "key", type(t).__name__) for t in teachers),
-            "agree": float(options.agree), "min_score": float(options.min_score)})
+            "agree": float(options.agree), "min_score": float(options.min_score),
+            **({"start_box": np.asarray(options.start_box, np.float64)}
+               if options.start_box else {})})
 
 
 def label_video(source, teachers, out_dir, first_id: int, options: Options = Options(),
                 train: bool = True, progress=None) -> VideoSummary:
     """Labels one video (file or numbered frame folder) into out_dir as Penn Action video(s)
     first_id, first_id + 1, ... Each clip follows one person: it starts at a frame where the
-    whole-frame look found someone, and ends after clip_frames frames (at the first frame
+    whole-frame look (or options.start_box) found someone, and ends after clip_frames frames (at the first frame
     after that where the person is found), or where the person has been lost for more than
     hold_frames frames (those last frames, unlabelled, are not written, nor are frames where
     nobody is found). A clip in which the teachers agree on no joint of any frame is not
@@ -242,7 +257,9 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
             if progress:
                 progress(item.index + 1, src.total)
             searching = box is None
-            crop_box = box if not searching else full_frame_box(*image.shape[:2])
+            crop_box = box if not searching else (
+                np.asarray(options.start_box, np.float32) if options.start_box
+                else full_frame_box(*image.shape[:2]))
             label = label_frame(teachers, image, crop_box, options)
             if label.found:
                 lost, box = 0, follow_box(label, options)
@@ -260,6 +277,8 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
                 keep = max(len(frames) - lost, 0)
                 frames, labels, indices = frames[:keep], labels[:keep], indices[:keep]
                 write_clip()
+                if options.start_box:
+                    break  # the person asked for is gone; nobody else is to be labelled
                 box, lost = None, 0  # and look at the whole frame for whoever comes next
             elif options.clip_frames and len(frames) >= options.clip_frames and not lost:
                 write_clip()  # (while the person is lost, wait to see whether they return)
@@ -273,8 +292,11 @@ SOURCES_FILE = "label_video_sources.json"  # in the output folder: the videos la
 
 def settings_of(teachers, options: Options, train: bool) -> dict:
     """What decides a video's labels, besides the video: its record in SOURCES_FILE."""
-    return {"teachers": ",".join(getattr(t, "key", type(t).__name__) for t in teachers),
-            "train": bool(train), **dataclasses.asdict(options)}
+    settings = {"teachers": ",".join(getattr(t, "key", type(t).__name__) for t in teachers),
+                "train": bool(train), **dataclasses.asdict(options)}
+    if settings["start_box"] is None:  # as recorded before start_box existed
+        del settings["start_box"]
+    return json.loads(json.dumps(settings))  # as SOURCES_FILE reads back (a tuple: a list)
 
 
 def _source_name(source) -> str:
