@@ -277,6 +277,29 @@ class KeptMemberTest(tf.test.TestCase):
         run = make_model_dir(os.path.join(tempfile.mkdtemp(dir=self.get_temp_dir()), "baseline"))
         self.assertIsNone(kept(run, "baseline"))  # a training run: saved and exported afresh
 
+    def test_staging_keeps_a_shipped_member_byte_for_byte_and_saves_a_run_afresh(self):
+        from dkd_tf.experiments import singleframe_preset
+        from tests.helpers import make_model_dir
+        path = self._preset()
+        staging = tempfile.mkdtemp(dir=self.get_temp_dir())
+        said = []
+        model, cfg, kept = singleframe_preset.stage_member(os.path.join(path, "baseline"),
+                                                           "baseline", staging, said.append)
+        self.assertEqual(kept, os.path.join(staging, "baseline_tflite"))
+        self.assertIn("keeping", said[0])
+        for rel in ("baseline/model.keras", "baseline/config.json",
+                    "baseline_tflite/manifest.json", "baseline_tflite/stepper.tflite"):
+            self.assertEqual(presets.sha256_of(os.path.join(staging, rel)),
+                             presets.sha256_of(os.path.join(path, rel)), msg=rel)
+        self.assertEqual(cfg.variant, "baseline")
+        self.assertIsNotNone(model)
+        run = make_model_dir(os.path.join(tempfile.mkdtemp(dir=self.get_temp_dir()), "dkd"))
+        other = tempfile.mkdtemp(dir=self.get_temp_dir())
+        _, _, kept = singleframe_preset.stage_member(run, "dkd", other, said.append)
+        self.assertIsNone(kept)  # a training run: saved afresh, exported by the caller
+        self.assertTrue(os.path.isfile(os.path.join(other, "dkd", "model.keras")))
+        self.assertFalse(os.path.exists(os.path.join(other, "dkd_tflite")))
+
     def test_a_changed_export_is_refused(self):
         from dkd_tf.experiments import singleframe_preset
         path = self._preset()

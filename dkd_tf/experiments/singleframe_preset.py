@@ -169,6 +169,27 @@ def kept_export(run_dir: str, member: str) -> str | None:
     return export_dir if same else None
 
 
+def stage_member(run: str, member: str, staging: str, log=print):
+    """(model, TrainConfig, kept) after writing `run` as staging/<member>: an inference-only
+    model directory (config.json + model.keras). A run that is already `member` of a shipped
+    preset with a verified export of exactly it (kept_export) is kept byte for byte, its export
+    copied as staging/<member>_tflite (kept: that folder); any other is saved afresh (kept: None,
+    the caller exports it)."""
+    from dkd_tf.serving import graphs as graphs_lib
+    from dkd_tf.training import trainer
+    os.makedirs(os.path.join(staging, member))
+    shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
+                    os.path.join(staging, member, trainer.CONFIG_FILE))
+    model, cfg = graphs_lib.load_model_dir(run)  # verified against its preset
+    path = os.path.join(staging, member, trainer.MODEL_FILE)
+    export = kept_export(run, member)
+    if export:
+        shutil.copyfile(os.path.join(run, trainer.MODEL_FILE), path)
+        log(f"keeping {run} and its verified export {export} as shipped")
+        return model, cfg, shutil.copytree(export, os.path.join(staging, member + "_tflite"))
+    return trainer.save_inference_model(model, path, cfg.input_size), cfg, None
+
+
 def model_card(meta: dict) -> str:
     r = meta["results"]
     diffs = meta["comparisons"]
@@ -238,10 +259,9 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
          runs_timed: int = 30) -> str:
     """Copy, export, score and describe the pair as <root_dir>/<name> (default: the package's
     presets; module docstring). max_photos > 0 scores only the first test photos (tests)."""
-    from dkd_tf.training import run_state, trainer
+    from dkd_tf.training import run_state
     from dkd_tf.data import lsp
     from dkd_tf.pretrained import peers as peers_lib
-    from dkd_tf.serving import graphs as graphs_lib
     from dkd_tf.serving import tflite_export
     start = time.time()
     runs = {"initializer": initializer_dir, "baseline": baseline_dir}
@@ -255,19 +275,7 @@ def ship(initializer_dir: str, baseline_dir: str, data_dir: str, name: str = NAM
     with presets.staged(root) as staging:  # removed if the build fails
         models, sizes, seconds, commands, starts = {}, {}, {}, [], {}
         for member, run in runs.items():
-            os.makedirs(os.path.join(staging, member))
-            shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
-                            os.path.join(staging, member, trainer.CONFIG_FILE))
-            model, cfg = graphs_lib.load_model_dir(run)  # verified against its preset
-            kept = kept_export(run, member)
-            if kept:  # a shipped member, kept byte for byte with its verified export
-                shutil.copyfile(os.path.join(run, trainer.MODEL_FILE),
-                                os.path.join(staging, member, trainer.MODEL_FILE))
-                shutil.copytree(kept, os.path.join(staging, member + "_tflite"))
-                log(f"keeping {run} and its verified export {kept} as shipped")
-            else:
-                model = trainer.save_inference_model(
-                    model, os.path.join(staging, member, trainer.MODEL_FILE), cfg.input_size)
+            model, cfg, kept = stage_member(run, member, staging, log)
             models[ROW_NAMES[member]] = (model, cfg.input_size)
             sizes[member] = cfg.input_size
             command, seconds[member] = run_record(run, member)

@@ -7,7 +7,10 @@
 
 Both runs are copied as inference-only Keras model directories and exported to TFLite with fp16
 weights (half the fp32 size, the same graph), verified against Keras by export.tflite on
-labelled-box crops of --verify_video (real people at the training size). An fp32 export of DKD
+labelled-box crops of --verify_video (real people at the training size). A run that is a member
+of the shipped preset (re-shipping one network, e.g. --baseline_dir
+dkd_tf/presets/dkd_movenet_video/baseline) is kept byte for byte with its verified export
+(singleframe_preset.kept_export) and the training record preset.json holds for it. An fp32 export of DKD
 is made too and scored as the reference of the fp16 row, then left out of the preset to keep it
 tens of MB (`python -m export.tflite --model_dir <preset>/dkd --out_dir OUT` makes it again).
 A full-int8 export of DKD (calibrated on its training clips, or --calibration_data) is made and
@@ -307,8 +310,7 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     """Copy, export, score and describe the pair as <root_dir>/<name> (module docstring).
     max_videos > 0 streams only the first clips of each test dir (tests). calibration_data:
     the int8 export's (None: the DKD run's training data)."""
-    from dkd_tf.training import run_state, trainer
-    from dkd_tf.serving import graphs as graphs_lib
+    from dkd_tf.training import run_state
     start = time.time()
     runs = {"dkd": dkd_dir, "baseline": baseline_dir}
     for run in runs.values():  # before any slow work: both runs finished and whole
@@ -322,17 +324,14 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     with presets.staged(root) as staging:  # removed if the build fails
         seconds, sizes, exports, commands = {}, {}, {}, []
         for member, run in runs.items():
-            os.makedirs(os.path.join(staging, member))
-            shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
-                            os.path.join(staging, member, trainer.CONFIG_FILE))
-            model, cfg = graphs_lib.load_model_dir(run)
-            trainer.save_inference_model(model, os.path.join(staging, member, trainer.MODEL_FILE),
-                                          cfg.input_size)
+            _, cfg, kept = singleframe_preset.stage_member(run, member, staging, log)
+            if kept:  # a shipped member (re-shipping the other), kept byte for byte
+                exports[(member, "tflite")] = kept
             sizes[member] = cfg.input_size
             command, seconds[member] = singleframe_preset.run_record(run, member)
             commands.append(command)
             for suffix, (quantize, shipped) in EXPORTS.items():
-                if suffix not in NOT_MADE[member]:
+                if suffix not in NOT_MADE[member] and (member, suffix) not in exports:
                     exports[(member, suffix)] = export_member(
                         os.path.join(staging, member),
                         os.path.join(staging if shipped else unshipped, f"{member}_{suffix}"),
