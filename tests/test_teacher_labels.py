@@ -49,6 +49,18 @@ def write_fixture(path):
     return path
 
 
+def write_gone_fixture(path):
+    """Six frames, the person (a still bright box) in frames 0 and 4 only."""
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
+    for t in range(6):
+        frame = np.full((H, W, 3), 30, np.uint8)
+        if t in (0, 4):
+            cv2.rectangle(frame, (6, 6), (26, 42), (220, 220, 220), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
 def expected_keypoints(t) -> np.ndarray:
     """Penn Action joints [13, 2] the stubs should agree on in frame t (frame pixels)."""
     r = person_rect(t)
@@ -187,14 +199,7 @@ class TeacherLabelsTest(tf.test.TestCase):
 
     def test_a_person_gone_longer_than_the_hold_ends_the_clip(self):
         # Person in frames 0 and 4, nobody in 1-3 and 5.
-        video = os.path.join(self.tmp, "gone.avi")
-        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
-        for t in range(6):
-            frame = np.full((H, W, 3), 30, np.uint8)
-            if t in (0, 4):
-                cv2.rectangle(frame, (6, 6), (26, 42), (220, 220, 220), -1)
-            writer.write(frame)
-        writer.release()
+        video = write_gone_fixture(os.path.join(self.tmp, "gone.avi"))
         whole = full_frame_box(H, W)
         # hold 1: lost in frames 1 and 2 ends the clip after frame 0; frame 3 (nobody on the
         # whole frame) is not written; frame 4 starts a clip from the whole frame; frame 5,
@@ -222,14 +227,7 @@ class TeacherLabelsTest(tf.test.TestCase):
         # Person in frames 0 and 4 only. From a box around them, with hold 1: frame 0 is
         # labelled through that box, and once they are gone labelling stops; the whole-frame
         # look would have started a second clip at frame 4 (as above).
-        video = os.path.join(self.tmp, "gone.avi")
-        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
-        for t in range(6):
-            frame = np.full((H, W, 3), 30, np.uint8)
-            if t in (0, 4):
-                cv2.rectangle(frame, (6, 6), (26, 42), (220, 220, 220), -1)
-            writer.write(frame)
-        writer.release()
+        video = write_gone_fixture(os.path.join(self.tmp, "gone.avi"))
         box = (4.0, 4.0, 28.0, 44.0)
         opts = teacher_labels.Options(agree=0.15, min_score=0.3, hold_frames=1, start_box=box)
         out = os.path.join(self.tmp, "boxed")
