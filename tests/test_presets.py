@@ -4,6 +4,7 @@ import os
 import shutil
 import tempfile
 
+import numpy as np
 import tensorflow as tf
 
 from dkd_tf import presets
@@ -212,6 +213,30 @@ class PresetBuildersCheckRunsFirstTest(tf.test.TestCase):
 class TrainingRecordTest(tf.test.TestCase):
     """A preset names the flagfile that trained each member (the one whose --model_dir is the
     run), and a member kept from a shipped preset keeps what that preset recorded."""
+
+    def test_the_card_says_which_clips_each_member_trained_on(self):
+        from dkd_tf.data import penn_action
+        from dkd_tf.experiments import video_preset
+        root = self.get_temp_dir()
+        plain, crossed = os.path.join(root, "plain"), os.path.join(root, "crossed")
+        frames = [np.zeros((8, 8, 3), np.uint8)] * 2
+        joints = np.zeros((2, 13, 2))
+        for vid, (d, extra) in enumerate(((plain, None), (crossed, {"passer": "lsp_0002"}),
+                                          (crossed, None)), start=1):
+            penn_action.write_video(d, vid, frames, joints, np.ones((2, 13)),
+                                    np.zeros((2, 4)), True, extra=extra)
+        data = {"dkd": video_preset.training_data(crossed),
+                "baseline": video_preset.training_data(plain)}
+        self.assertEqual(data["dkd"], {"data_dir": crossed, "clips": 2, "passer_clips": 1})
+        self.assertEqual(data["baseline"]["passer_clips"], 0)
+        self.assertIsNone(video_preset.training_data(os.path.join(root, "gone"))["clips"])
+        card = "\n".join(video_preset._baseline_lines(data) + video_preset._passer_lines(data))
+        self.assertIn(f"trained on `{plain}`, DKD on `{crossed}`", card)
+        self.assertIn(f"dkd's clips (`{crossed}`, 2): 1 of the photo clips", card)
+        same = {"dkd": data["baseline"], "baseline": data["baseline"]}
+        self.assertIn("trained on the same clips", video_preset._baseline_lines(same)[0])
+        self.assertEqual(video_preset._passer_lines(same), [])
+        self.assertIn("trained on the same clips", video_preset._baseline_lines(None)[0])
 
     def test_flagfiles_are_found_by_their_model_dir_and_kept_members_keep_their_record(self):
         from dkd_tf.experiments import singleframe_preset

@@ -109,8 +109,7 @@ def model_card(meta: dict) -> str:
         "Lightning's network fine-tuned on LSP (the `movenet_lsp` Baseline), reading the "
         f"{meta['input_size']} px crop at half size; Phi and the matching head trained with "
         "Algorithm 1 (temporal adversarial loss) on the clips below.",
-        "- `baseline` (+ exports): the same F on every frame alone, trained on the same clips: "
-        "the paper's Baseline, against which DKD's gain is measured.",
+        *_baseline_lines(meta.get("training_data")),
         "",
         "## Results on held-out real clips",
         "",
@@ -164,6 +163,7 @@ def model_card(meta: dict) -> str:
               "(shift, scale, rotation, blur) applied to a photo and its joints frame by frame "
               "(`python -m dkd_tf.make_photo_clips`). Flickr photos, each under its own Flickr "
               "licence; for research use, cite the papers. No image is shipped here.",
+              *_passer_lines(meta.get("training_data")),
               "- Real footage labelled by teachers (`python -m dkd_tf.label_video`): cameras 1-3 "
               "of both Pose2Sim demo scenes (PyPI package `pose2sim`, BSD-3-Clause), labelled "
               "by MoveNet Thunder and Lightning (Apache-2.0), keeping only joints on which they "
@@ -188,6 +188,42 @@ TEST_ABOUT = {
                      "crossing a square, one person a clip, labelled by MoveNet Thunder and "
                      "BlazePose heavy where they agree.",
 }
+
+
+def training_data(data_dir: str) -> dict:
+    """What the model card says of a member's training clips: {'data_dir', 'clips',
+    'passer_clips'} (the photo clips with a second person walking past, photo_motion.Passer),
+    read from the clips themselves; counts None where the folder is not on this machine."""
+    from dkd_tf.data import penn_action
+    try:
+        ids = penn_action.list_videos(data_dir)
+    except (OSError, ValueError):
+        return {"data_dir": data_dir, "clips": None, "passer_clips": None}
+    passers = sum(penn_action.read_field(data_dir, vid, "passer") is not None for vid in ids)
+    return {"data_dir": data_dir, "clips": len(ids), "passer_clips": passers}
+
+
+def _baseline_lines(data: dict | None) -> list:
+    same = ("- `baseline` (+ exports): the same F on every frame alone, trained on the same clips: "
+            "the paper's Baseline, against which DKD's gain is measured.")
+    if not data or data["dkd"]["data_dir"] == data["baseline"]["data_dir"]:
+        return [same]
+    return [f"- `baseline` (+ exports): the same F on every frame alone (the paper's Baseline), "
+            f"trained on `{data['baseline']['data_dir']}`, DKD on "
+            f"`{data['dkd']['data_dir']}` (below): DKD - Baseline measures the temporal parts "
+            "and that difference of data together."]
+
+
+def _passer_lines(data: dict | None) -> list:
+    lines = []
+    for member, d in (data or {}).items():
+        if d.get("passer_clips"):
+            lines.append(f"- {member}'s clips (`{d['data_dir']}`, {d['clips']}): "
+                         f"{d['passer_clips']} of the photo clips have a second person, cut out "
+                         "of another photo of the same half along its skeleton, walking past "
+                         "in front (`make_photo_clips --passer_prob`); the labels stay on the "
+                         "person.")
+    return lines
 
 
 def calibration_dir(dkd_dir: str, calibration_data: str | None) -> str:
@@ -322,12 +358,15 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     unshipped = root + ".fp32"
     shutil.rmtree(unshipped, ignore_errors=True)
     with presets.staged(root) as staging:  # removed if the build fails
-        seconds, sizes, exports, commands = {}, {}, {}, []
+        seconds, sizes, exports, commands, data = {}, {}, {}, [], {}
         for member, run in runs.items():
             _, cfg, kept = singleframe_preset.stage_member(run, member, staging, log)
             if kept:  # a shipped member (re-shipping the other), kept byte for byte
                 exports[(member, "tflite")] = kept
             sizes[member] = cfg.input_size
+            # A kept member's clips may have been remade since it trained: only their folder.
+            data[member] = ({"data_dir": cfg.data_dir, "clips": None, "passer_clips": None}
+                            if kept else training_data(cfg.data_dir))
             command, seconds[member] = singleframe_preset.run_record(run, member)
             commands.append(command)
             for suffix, (quantize, shipped) in EXPORTS.items():
@@ -347,7 +386,7 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
                 "date": datetime.date.today().isoformat(),
                 "train_seconds": {k: round(v) for k, v in seconds.items()},
                 "wall_minutes": round((time.time() - start) / 60, 1),
-                "input_size": sizes["dkd"], **scores}
+                "input_size": sizes["dkd"], "training_data": data, **scores}
         with open(os.path.join(staging, presets.CARD_FILE), "w") as f:
             f.write(model_card({"name": name, **info}))
         presets.write(os.path.basename(staging), MEMBERS, {**info, "name": name}, root=root_dir)
