@@ -260,7 +260,7 @@ class KeptMemberTest(tf.test.TestCase):
     exactly that member and a verified export of it at the shipped precision is made afresh, and
     an export whose files differ from preset.json is refused, not copied into the new preset."""
 
-    def _preset(self, **changes):
+    def _preset(self, unsealed=False, **changes):
         """A copy of the shipped movenet_lsp Baseline and its export as preset 'p', with the
         export's manifest changed as asked ('a.b.c': value), checksummed afresh."""
         from dkd_tf.experiments import singleframe_preset
@@ -279,6 +279,12 @@ class KeptMemberTest(tf.test.TestCase):
                 entry = entry[name]
             entry[field] = value
         manifest_lib.write(export, manifest)  # sealed with its new content checksum
+        if unsealed:  # as exports wrote manifests before they sealed them
+            with open(manifest_lib.manifest_path(export)) as f:
+                manifest = json.load(f)
+            del manifest["content_sha256"]
+            with open(manifest_lib.manifest_path(export), "w") as f:
+                json.dump(manifest, f, indent=2)
         presets.write("p", {"baseline": "keras model dir", "baseline_tflite": "its export"},
                       {"produced_by": "a test"}, root=os.path.dirname(path))
         return path
@@ -318,6 +324,17 @@ class KeptMemberTest(tf.test.TestCase):
                              presets.sha256_of(os.path.join(path, rel)), msg=rel)
         self.assertEqual(cfg.variant, "baseline")
         self.assertIsNotNone(model)
+        # An export whose manifest predates sealing is sealed in the copy (outside its preset,
+        # its own checksum guards it), its graphs byte for byte.
+        from dkd_tf.serving import manifest as manifest_lib
+        old = self._preset(unsealed=True)
+        staging = tempfile.mkdtemp(dir=self.get_temp_dir())
+        _, _, kept = singleframe_preset.stage_member(os.path.join(old, "baseline"), "baseline",
+                                                     staging, said.append)
+        self.assertIn("content_sha256", manifest_lib.read(kept))
+        self.assertEqual(presets.sha256_of(os.path.join(kept, "stepper.tflite")),
+                         presets.sha256_of(os.path.join(old, "baseline_tflite",
+                                                        "stepper.tflite")))
         run = make_model_dir(os.path.join(tempfile.mkdtemp(dir=self.get_temp_dir()), "dkd"))
         other = tempfile.mkdtemp(dir=self.get_temp_dir())
         _, _, kept = singleframe_preset.stage_member(run, "dkd", other, said.append)

@@ -173,9 +173,11 @@ def stage_member(run: str, member: str, staging: str, log=print):
     """(model, TrainConfig, kept) after writing `run` as staging/<member>: an inference-only
     model directory (config.json + model.keras). A run that is already `member` of a shipped
     preset with a verified export of exactly it (kept_export) is kept byte for byte, its export
-    copied as staging/<member>_tflite (kept: that folder); any other is saved afresh (kept: None,
+    copied as staging/<member>_tflite (kept: that folder; a manifest from before exports sealed
+    their manifests gets its content checksum there, its graphs unchanged); any other is saved afresh (kept: None,
     the caller exports it)."""
     from dkd_tf.serving import graphs as graphs_lib
+    from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.training import trainer
     os.makedirs(os.path.join(staging, member))
     shutil.copyfile(os.path.join(run, trainer.CONFIG_FILE),
@@ -186,7 +188,13 @@ def stage_member(run: str, member: str, staging: str, log=print):
     if export:
         shutil.copyfile(os.path.join(run, trainer.MODEL_FILE), path)
         log(f"keeping {run} and its verified export {export} as shipped")
-        return model, cfg, shutil.copytree(export, os.path.join(staging, member + "_tflite"))
+        staged = shutil.copytree(export, os.path.join(staging, member + "_tflite"))
+        manifest = manifest_lib.read(export)  # checked against its preset.json
+        if "content_sha256" not in manifest:
+            # Made before exports sealed their manifests: inside its preset, preset.json
+            # guarded it; out of it (the staging folder), its own checksum must.
+            manifest_lib.write(staged, manifest)
+        return model, cfg, staged
     return trainer.save_inference_model(model, path, cfg.input_size), cfg, None
 
 
