@@ -24,7 +24,7 @@ class RealVideoRecipeTest(tf.test.TestCase):
 
         def runner(argv):
             ran.append(argv[0])
-            return 3 if "--flagfile=configs/real_dkd.flags" in argv else 0
+            return 3 if "--flagfile=configs/real_dkd_passers.flags" in argv else 0
 
         names = [s.name for s in recipe.steps(self.work, self.data)]
         self.assertEqual(names[-3:], ["train_baseline", "train_dkd", "ship"])
