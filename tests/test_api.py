@@ -64,9 +64,10 @@ class PresetNamesTest(tf.test.TestCase):
                 cfg = json.load(f)
             self.assertEqual(arch, cfg["encoder_backbone"].replace("_", ""))
             # clips in Penn Action's format are named by what they hold: the real-world clips
-            # (photos set in motion + teacher-labelled footage) are "realvideo"
-            held = {"real_clips": "realvideo"}.get(os.path.basename(cfg["data_dir"]),
-                                                   cfg["dataset"].split("_")[0])
+            # (photos set in motion, with or without passers, + teacher-labelled footage) are
+            # "realvideo"
+            held = {"real_clips": "realvideo", "real_clips_passers": "realvideo"}.get(
+                os.path.basename(cfg["data_dir"]), cfg["dataset"].split("_")[0])
             self.assertEqual(data, held)
             self.assertEqual(int(size), cfg["input_size"])
 
