@@ -1,7 +1,8 @@
 """The shipped real-world DKD (dkd_tf/presets/dkd_movenet_video): its files match preset.json,
 each TFLite export still matches its shipped Keras model, the model card names the data, the
 teachers and the weights it started from with their terms, and, where the real photos are present
-(../shared/data), a few LSP test photos set in motion stream above a floor from the card."""
+(../shared/data), a few LSP test photos set in motion stream above a floor from the card; and
+`python -m dkd_tf.stream` with no model runs its DKD export."""
 import os
 import tempfile
 
@@ -9,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from dkd_tf import presets
+from dkd_tf.core import joints
 from dkd_tf.data import lsp, photo_motion
 from dkd_tf.experiments import video_preset
 from dkd_tf.evaluation import stream_eval
@@ -68,6 +70,39 @@ class RealVideoPresetTest(tf.test.TestCase):
         self.assertEqual(out["num_frames"], CLIPS * FRAMES)
         self.assertGreater(out["pck"], card - FLOOR_MARGIN)
         self.assertTrue(all(np.all(np.isfinite(p)) for p in out["predictions"].values()))
+
+
+
+class DefaultStreamTest(tf.test.TestCase):
+    """`python -m dkd_tf.stream --video V` with no model runs the real-world preset, whole frame
+    first (no --bbox), and writes one keypoint row per frame."""
+
+    def test_stream_without_a_model_uses_the_real_world_preset(self):
+        import json
+        import subprocess
+        import sys
+
+        import cv2
+        from dkd_tf.tracking import video_stream
+        member = video_stream.preset_model_dir("", "tflite")
+        self.assertEqual(os.path.dirname(member), presets.preset_dir(video_preset.NAME))
+        self.assertEqual(os.path.basename(member), "dkd_tflite")
+        root = self.get_temp_dir()
+        video = os.path.join(root, "clip.avi")
+        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 64))
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            writer.write(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
+        writer.release()
+        out = os.path.join(root, "k.json")
+        proc = subprocess.run([sys.executable, "-m", "dkd_tf.stream", "--video", video,
+                               "--out_json", out, "--noprogress"], capture_output=True,
+                              text=True, cwd=os.path.join(os.path.dirname(__file__), ".."))
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        with open(out) as f:
+            doc = json.load(f)
+        self.assertLen(doc["frames"], 5)
+        self.assertLen(doc["frames"][0]["keypoints"], joints.PENN_ACTION.num_joints)
 
 
 if __name__ == "__main__":

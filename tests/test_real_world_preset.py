@@ -71,34 +71,3 @@ class RealWorldPresetTest(tf.test.TestCase):
                 got = acc.result(norm="torso")["mean"]
                 self.assertGreater(got, row["torso"]["mean"] - FLOOR_MARGIN)
                 self.assertTrue(all(np.all(np.isfinite(p)) for p in preds.values()))
-
-
-class DefaultStreamTest(tf.test.TestCase):
-    """`python -m dkd_tf.stream --video V` with no model runs the real-world preset, whole frame
-    first (no --bbox), and writes one keypoint row per frame."""
-
-    def test_stream_without_a_model_uses_the_real_world_preset(self):
-        import json
-        import subprocess
-        import sys
-
-        import cv2
-        from dkd_tf.tracking import video_stream
-        member = video_stream.preset_model_dir("", "tflite")
-        self.assertEqual(os.path.dirname(member), presets.preset_dir(singleframe_preset.NAME))
-        root = self.get_temp_dir()
-        video = os.path.join(root, "clip.avi")
-        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 64))
-        rng = np.random.default_rng(0)
-        for _ in range(5):
-            writer.write(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
-        writer.release()
-        out = os.path.join(root, "k.json")
-        proc = subprocess.run([sys.executable, "-m", "dkd_tf.stream", "--video", video,
-                               "--out_json", out, "--noprogress"], capture_output=True,
-                              text=True, cwd=os.path.join(os.path.dirname(__file__), ".."))
-        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        with open(out) as f:
-            doc = json.load(f)
-        self.assertLen(doc["frames"], 5)
-        self.assertLen(doc["frames"][0]["keypoints"], joints.LSP.num_joints)
