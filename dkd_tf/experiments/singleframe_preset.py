@@ -174,8 +174,8 @@ def stage_member(run: str, member: str, staging: str, log=print):
     model directory (config.json + model.keras). A run that is already `member` of a shipped
     preset with a verified export of exactly it (kept_export) is kept byte for byte, its export
     copied as staging/<member>_tflite (kept: that folder; a manifest from before exports sealed
-    their manifests gets its content checksum there, its graphs unchanged); any other is saved afresh (kept: None,
-    the caller exports it)."""
+    their manifests gets its content checksum there, its graphs unchanged); any other is saved
+    afresh (kept: None, the caller exports it)."""
     from dkd_tf.serving import graphs as graphs_lib
     from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.training import trainer

@@ -10,9 +10,9 @@ weights (half the fp32 size, the same graph), verified against Keras by export.t
 labelled-box crops of --verify_video (real people at the training size). A run that is a member
 of the shipped preset (re-shipping one network, e.g. --baseline_dir
 dkd_tf/presets/dkd_movenet_video/baseline) is kept byte for byte with its verified export
-(singleframe_preset.kept_export) and the training record preset.json holds for it. An fp32 export of DKD
-is made too and scored as the reference of the fp16 row, then left out of the preset to keep it
-tens of MB (`python -m export.tflite --model_dir <preset>/dkd --out_dir OUT` makes it again).
+(singleframe_preset.kept_export) and the training record preset.json holds for it. An fp32
+export of DKD is made too and scored as the reference of the fp16 row, then left out of the
+preset to keep it tens of MB (`python -m export.tflite --model_dir <preset>/dkd --out_dir OUT` makes it again).
 A full-int8 export of DKD (calibrated on its training clips, or --calibration_data) is made and
 scored too, to measure what int8 costs in PCK; it fails export.verify's keypoint rule (95 % of
 the keypoints within 1 px of Keras), so it is written with --keep_unverified, streamed with
