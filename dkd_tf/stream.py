@@ -3,7 +3,7 @@
     python -m dkd_tf.stream --video IN [--model_dir E | --preset NAME] [--backend tflite|onnx|keras]
         [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
         [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
-        [--follow_margin F] [--follow_max_resize F] [--follow_smoothing F]
+        [--follow_margin F] [--follow_max_resize F] [--follow_smoothing F] [--follow_velocity F]
         [--smooth_keypoints [--smooth_min_cutoff F] [--smooth_beta F]] [--motion_prior F]
         [--num_threads N]
         [--max_frames N] [--noprogress]
@@ -29,6 +29,9 @@ collapsed left/right pair biases that centre, and an off-centre crop repeats the
 by at most --follow_max_resize per frame and, when --bbox gave the first box, within
 FOLLOW_SCALE_RANGE of that box: a weak model's keypoints hug the body centre, and an unbounded
 box would shrink with them frame after frame until the crop holds only the torso.
+Averaging alone lags a walking person (by speed x s / (1 - s)); --follow_velocity V first moves
+the old centre on by V x its recent velocity (an alpha-beta filter; default: the export's
+manifest's, 1 for the exports made since it came).
 
 --smooth_keypoints smooths the reported keypoints over time with the One Euro filter
 (dkd_tf.tracking.keypoint_filter: a low-pass whose cut-off rises with each joint's speed, so
@@ -92,7 +95,8 @@ def main(argv):
                            num_threads=f.num_threads or None, max_frames=f.max_frames or None,
                            progress=f.progress, allow_unverified=f.allow_unverified,
                            overlap=f.overlap, stop=stop, finder=f.finder,
-                           smoothing=smoothing_flags.smoothing(f), motion_prior=f.motion_prior)
+                           smoothing=smoothing_flags.smoothing(f), motion_prior=f.motion_prior,
+                           follow_velocity=f.follow_velocity)
     if out["summary"]["interrupted"]:
         print(interruption_message(out, f.out_video, f.out_json), file=sys.stderr, flush=True)
         return stop.exit_status if stop.is_set() else 128 + int(signal.SIGINT)

@@ -58,13 +58,15 @@ def main(argv):
                               f.num_threads or None, runner=next(iter(runners.values())),
                               progress=True, follow_smoothing=f.follow_smoothing,
                               follow_margin=f.follow_margin, finder=finder,
-                              smoothing=smoothing_flags.smoothing(f), motion_prior=f.motion_prior)
+                              smoothing=smoothing_flags.smoothing(f), motion_prior=f.motion_prior,
+                              follow_velocity=f.follow_velocity)
     else:
         out = compare_streams(runners, f.data_dir, f.split, f.crop, f.max_videos or None, pairs,
                               reinit_threshold=f.reinit_threshold, reinit_every=f.reinit_every,
                               follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin,
                               finder=finder, smoothing=smoothing_flags.smoothing(f),
-                              motion_prior=f.motion_prior, per_video=f.per_video)
+                              motion_prior=f.motion_prior, per_video=f.per_video,
+                              follow_velocity=f.follow_velocity)
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:

@@ -154,6 +154,7 @@ class StreamTest(tf.test.TestCase):
 
         def follow(**kwargs):
             kwargs.setdefault("follow_smoothing", 0.0)
+            kwargs.setdefault("follow_velocity", 0.0)
             tracker = pose_tracker.PoseTracker(runner, reinit_threshold=0.0, keypoint_threshold=-1e9,
                                          follow_margin=0.1, **kwargs)
             tracker.reset(start)
@@ -189,6 +190,52 @@ class StreamTest(tf.test.TestCase):
         still.process(self.video["frames"][0], 0)
         np.testing.assert_allclose(still.process(self.video["frames"][1], 1).box,
                                    self.video["bboxes"][0])
+
+    def test_the_box_keeps_up_with_a_walking_person(self):
+        """follow_velocity: the averaged centre lags a person walking at v px a frame by
+        v s / (1 - s); moved on by its velocity first (an alpha-beta filter) it does not."""
+        runner = runtimes.TFLiteRunner(self.export_dir)
+        self.assertEqual(runner.manifest["tracker"]["follow_velocity"],
+                         tracking_policy.DEFAULT_FOLLOW_VELOCITY)
+        k, v, s = runner.manifest["heatmap_shape"][3], np.float32([5.0, 1.0]), 0.7
+        pose = np.stack([np.linspace(40, 60, k), np.linspace(30, 90, k)], 1).astype(np.float32)
+        start = np.float32([35, 25, 65, 95])
+
+        def lag(tracker, frames=60):
+            tracker.reset(start)
+            box = start
+            for t in range(frames):
+                keypoints = pose + t * v
+                box = tracker._follow_box(keypoints, np.ones(k, np.float32), box)
+            return keypoints.min(0) / 2 + keypoints.max(0) / 2 - (box[:2] + box[2:]) / 2
+
+        def tracker(**kwargs):
+            return pose_tracker.PoseTracker(runner, keypoint_threshold=0.0, follow_smoothing=s,
+                                            follow_max_resize=np.inf, **kwargs)
+        np.testing.assert_allclose(lag(tracker(follow_velocity=0.0)), v * s / (1 - s), atol=1e-3)
+        self.assertLess(np.abs(lag(tracker())).max(), 0.01)  # the manifest's: 1
+        half = lag(tracker(follow_velocity=0.5))
+        self.assertTrue(np.all((half > 0.01) & (half < v * s / (1 - s))), half)
+        # reset() forgets the velocity: the first move is the plain average's again.
+        moving = tracker()
+        lag(moving)
+        moving.reset(start)
+        box = moving._follow_box(pose + v, np.ones(k, np.float32), start)
+        mid = (pose + v).min(0) / 2 + (pose + v).max(0) / 2
+        np.testing.assert_allclose((box[:2] + box[2:]) / 2, s * (start[:2] + start[2:]) / 2
+                                   + (1 - s) * mid, atol=1e-3)
+        # A manifest without the entry (exports made before it) streams without velocity.
+        old = dict(runner.manifest, tracker={"follow_smoothing": s})
+        self.assertEqual(tracking_policy.follow_velocity_of(old)[0], 0.0)
+        for bad in (-0.1, 1.5):
+            with self.assertRaisesRegex(video_frames.StreamError, "follow_velocity"):
+                tracker(follow_velocity=bad)
+        # A comparison streams every row alike: ours' value, a given one, peers alone none.
+        peer = type("Peer", (), {"yields_keypoints": True, "manifest": {}})()
+        self.assertEqual(stream_eval.shared_follow_velocity([peer, runner]),
+                         tracking_policy.DEFAULT_FOLLOW_VELOCITY)
+        self.assertEqual(stream_eval.shared_follow_velocity([peer, runner], 0.25), 0.25)
+        self.assertEqual(stream_eval.shared_follow_velocity([peer]), 0.0)
 
     def test_smoothing_changes_the_reported_keypoints_not_the_crop(self):
         """--smooth_keypoints: the keypoints reported are the One Euro filter of the decoded

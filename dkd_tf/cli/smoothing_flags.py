@@ -1,6 +1,7 @@
 """The flags of `python -m dkd_tf.stream` and `python -m export.evaluate_stream` that use the
 past frames' keypoints: smoothing them (dkd_tf.tracking.keypoint_filter) and looking for each
-joint near where it was (PoseTracker's motion_prior); defined in one place so that both mean
+joint near where it was (PoseTracker's motion_prior), and the box moving on with the person's
+velocity (its follow_velocity); defined in one place so that both mean
 the same."""
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def define_flags() -> None:
                        "of the crop side (0.1 tried) around the last keypoint; keeps a joint on "
                        "its person when another walks past in front. 0: the plain argmax.",
                        lower_bound=0.0, upper_bound=9.99)
+    flags.DEFINE_float("follow_velocity", None, "The followed box moves on by this share of its "
+                       "centre's recent velocity before averaging (0: off, 1: a constant-velocity "
+                       "prediction), so it keeps up with a walking person. Default: the export's "
+                       "manifest's (1 for exports made since it came, 0 before; peers take ours).",
+                       lower_bound=0.0, upper_bound=1.0)
 
 
 def smoothing(f) -> dict | None:

@@ -31,10 +31,12 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                     log=print, allow_unverified: bool = False,
                     follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING,
                     follow_margin: float = DEFAULT_FOLLOW_MARGIN, finder=None,
-                    smoothing: dict | None = None, motion_prior: float = 0.0) -> dict:
+                    smoothing: dict | None = None, motion_prior: float = 0.0,
+                    follow_velocity: float | None = None) -> dict:
     """Stream the videos of `split` and score them. smoothing: One Euro filter settings for the
     keypoints (dkd_tf.tracking.keypoint_filter.make; None: as decoded). motion_prior:
-    PoseTracker's (0: off; published peers decode themselves and ignore it).
+    PoseTracker's (0: off; published peers decode themselves and ignore it). follow_velocity:
+    PoseTracker's (None: the export's manifest's).
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
     dkd_tf.evaluation.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
@@ -66,7 +68,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                                  follow_smoothing=follow_smoothing, follow_margin=follow_margin,
                                  finder=finder,
                                  keypoint_filter=keypoint_filter.make(smoothing),
-                                 motion_prior=motion_prior)
+                                 motion_prior=motion_prior, follow_velocity=follow_velocity)
     predictions = {}
     start = time.perf_counter()
     iterator = records
@@ -130,6 +132,8 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
         if a not in runners or b not in runners:
             raise ValueError(f"--compare {a}:{b}: no row named {a if a not in runners else b} "
                              f"(rows: {', '.join(runners)})")
+    stream_kwargs["follow_velocity"] = shared_follow_velocity(
+        runners.values(), stream_kwargs.get("follow_velocity"))
     results = {name: evaluate_stream(None, data_dir, crop, split=split, max_videos=max_videos,
                                      runner=runner, log=lambda *_: None, **stream_kwargs)
                for name, runner in runners.items()}
@@ -156,9 +160,19 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     out = {"rows": rows, "labels_jitter": labels, "pairs": pairs,
            "num_videos": len(records), "num_frames": first["num_frames"], "crop": crop,
            "split": split, "data_dir": data_dir, "keypoint_filter": first["keypoint_filter"],
-           "motion_prior": first["motion_prior"]}
+           "motion_prior": first["motion_prior"], "follow_velocity": first["follow_velocity"]}
     log(format_comparison(out, per_video))
     return out
+
+
+def shared_follow_velocity(runners, given: float | None = None) -> float:
+    """The follow_velocity every row of a comparison streams with, so that all follow alike:
+    `given`, else the manifest's of the first of our exports (a peer carries none), else 0."""
+    from dkd_tf.serving import tracking_policy
+    if given is not None:
+        return float(given)
+    ours = [r for r in runners if not getattr(r, "yields_keypoints", False)]
+    return tracking_policy.follow_velocity_of(ours[0].manifest)[0] if ours else 0.0
 
 
 def per_video_pck(acc, records) -> dict:
@@ -183,7 +197,9 @@ def format_comparison(out: dict, per_video: bool = False) -> str:
              + (f", keypoints smoothed ({_describe_filter(out['keypoint_filter'])})"
                 if out.get("keypoint_filter") else "")
              + (f", joints looked for near the last frame's (motion_prior "
-                f"{out['motion_prior']:g})" if out.get("motion_prior") else "") + ":",
+                f"{out['motion_prior']:g})" if out.get("motion_prior") else "")
+             + (f", the box moving on with the person (follow_velocity "
+                f"{out['follow_velocity']:g})" if out.get("follow_velocity") else "") + ":",
              f"  {'row':28s} {'PCK@0.2':>8s} {'PCK@0.1':>8s} {'torso@0.2':>9s} "
              f"{'jitter':>7s} {'init ms':>8s} {'step ms':>8s}"]
     for name, r in out["rows"].items():

@@ -65,12 +65,14 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
     """Stream the clip through `model_dir` (a verified TFLite export) and through Lightning;
     returns {'video', 'rows': {row: summary}, 'agreement', 'png'} and writes it to
     out_dir/real_clip.json."""
+    from dkd_tf.evaluation import stream_eval
     from dkd_tf.serving import runtimes
     os.makedirs(out_dir, exist_ok=True)
     video = video or footage.pose2sim_video(CLIP, log=log)
     ours = runtimes.open_runner("tflite", model_dir, num_threads)
     peer = runtimes.peer_like(PEER, ours, num_threads)
     outputs, summaries, overlays = {}, {}, {}
+    velocity = stream_eval.shared_follow_velocity([ours, peer])  # both follow alike
     for label, runner, mdir in ((name, ours, model_dir), (PEER, peer, "")):
         stem = os.path.join(out_dir, f"real_{label}")
         overlays[label] = stem + ".mp4"
@@ -78,7 +80,8 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
             + (f"--model_dir {mdir} " if mdir else f"(peer {PEER}) ")
             + f"--out_video {stem}.mp4 --out_json {stem}.json")
         out = video_stream.stream_video(mdir, video, "tflite", stem + ".mp4", stem + ".json",
-                                  runner=runner, progress=False, log=log)
+                                  runner=runner, progress=False, log=log,
+                                  follow_velocity=velocity)
         outputs[label], summaries[label] = out, out["summary"]
     png = side_by_side(overlays, min(PNG_FRAME, len(outputs[name]["frames"]) - 1),
                        os.path.join(out_dir, "real_side_by_side.png"))

@@ -313,6 +313,12 @@ def validate(manifest: dict, path="manifest") -> dict:
     _require(tracker.get("follow_smoothing", 0) < 1, path,
              f"tracker.follow_smoothing {tracker.get('follow_smoothing')!r} must be below 1 (at "
              "1 the box never moves)")
+    _require(tracker.get("follow_velocity", 0) <= 1, path,
+             f"tracker.follow_velocity {tracker.get('follow_velocity')!r} must be at most 1 (a "
+             "share of the velocity)")
+    _require(tracker.get("follow_velocity_memory", 0) < 1, path,
+             f"tracker.follow_velocity_memory {tracker.get('follow_velocity_memory')!r} must be "
+             "below 1 (at 1 the velocity never changes)")
     for fmt, entry in manifest["formats"].items():
         _require(fmt in FORMATS, path, f"unknown format {fmt!r}")
         for g in GRAPHS:

@@ -22,6 +22,7 @@ from dkd_tf.core import codec, crop_geometry, lazy_modules
 from dkd_tf.data.frame_crops import (
     MIN_FRAME_SHARE, check_box, crop_frame, frame_share, full_frame_box)
 from dkd_tf.data.video_frames import FrameItem, FrameSource, StreamError
+from dkd_tf.serving import tracking_policy
 from dkd_tf.serving.tracking_policy import (
     DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE, DEFAULT_FOLLOW_SMOOTHING,
     DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD, FOLLOW_SCALE_RANGE)
@@ -116,6 +117,10 @@ class PoseTracker:
         per frame (inf: no limit); a start box also bounds them to FOLLOW_SCALE_RANGE of its own.
       follow_smoothing: share of the old box centre kept each frame, in [0, 1) (0: the centre
         jumps to the keypoint box's).
+      follow_velocity: in [0, 1], the share of the centre's recent velocity by which the old
+        centre moves on before that average, so that the box keeps up with a walking person
+        instead of lagging by speed x s / (1 - s) (0: off). None: the export's manifest's
+        (tracking_policy.follow_velocity_of; 0 for exports made before it and for peers).
       find_refine: when the initializer had the whole frame to look at (no box yet, or the box
         was lost), run it once more, in the same frame, on the box its keypoints span: a
         person far from the camera is a few dozen pixels of the whole-frame crop.
@@ -139,7 +144,7 @@ class PoseTracker:
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
                  follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True, finder=None,
-                 keypoint_filter=None, motion_prior=0.0):
+                 keypoint_filter=None, motion_prior=0.0, follow_velocity=None):
         from dkd_tf.serving import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
@@ -149,6 +154,11 @@ class PoseTracker:
             raise StreamError(f"follow_max_resize must be > 0, got {follow_max_resize}")
         if not 0.0 <= follow_smoothing < 1.0:
             raise StreamError(f"follow_smoothing must be in [0, 1), got {follow_smoothing}")
+        velocity, memory = tracking_policy.follow_velocity_of(runner.manifest)
+        if follow_velocity is not None:
+            velocity = float(follow_velocity)
+        if not 0.0 <= velocity <= 1.0:
+            raise StreamError(f"follow_velocity must be in [0, 1], got {velocity}")
         if not 0.0 <= motion_prior < 10.0:
             raise StreamError(f"motion_prior must be in [0, 10), got {motion_prior}")
         self.runner = runner
@@ -172,6 +182,7 @@ class PoseTracker:
         self.follow_margin = float(follow_margin)
         self.follow_max_resize = float(follow_max_resize)
         self.follow_smoothing = float(follow_smoothing)
+        self.follow_velocity, self.velocity_memory = velocity, memory
         self.find_refine = bool(find_refine)
         self.finder = finder
         self.keypoint_filter = keypoint_filter
@@ -248,6 +259,7 @@ class PoseTracker:
         self._pending = "start"
         self._since_init = 0
         self._last = None  # the last frame's decoded keypoints and confidences (motion_prior)
+        self._velocity = np.zeros(2, np.float32)  # the box centre's, frame px a frame
         if self.keypoint_filter is not None:
             self.keypoint_filter.reset()
 
@@ -255,6 +267,7 @@ class PoseTracker:
         """A frame that could not be read: skip it and re-initialize on the next good one."""
         self.bad_frames += 1
         self._last = None
+        self._velocity[:] = 0.0
         if self.keypoint_filter is not None:
             self.keypoint_filter.reset()
         if self.state is not None:
@@ -291,6 +304,8 @@ class PoseTracker:
         self._check_frame = False
         used_box = self.box.copy()
         searched = whole  # no box to look in: a new or lost person, on the whole frame
+        if searched:
+            self._velocity[:] = 0.0  # a person found afresh has no past motion
         graph, reason = self._next_graph()
         latency = 0.0
         if whole and graph == "initializer" and self.finder is not None:
@@ -410,7 +425,10 @@ class PoseTracker:
             return box
         lo, hi, extent = found
         old_mid = (box[:2] + box[2:]) / 2.0
-        mid = self.follow_smoothing * old_mid + (1.0 - self.follow_smoothing) * (lo + hi) / 2.0
+        ahead = old_mid + self.follow_velocity * self._velocity
+        mid = self.follow_smoothing * ahead + (1.0 - self.follow_smoothing) * (lo + hi) / 2.0
+        self._velocity = (self.velocity_memory * self._velocity
+                          + (1.0 - self.velocity_memory) * (mid - old_mid)).astype(np.float32)
         size = extent * (1.0 + 2.0 * self.follow_margin)
         previous = box[2:] - box[:2]
         size = np.clip(size, previous / (1.0 + self.follow_max_resize),
@@ -423,10 +441,11 @@ class PoseTracker:
 
     def temporal_settings(self) -> dict:
         """What the tracker does with past frames, as the JSON outputs record it:
-        {'keypoint_filter': the filter's describe() or None, 'motion_prior'}."""
+        {'keypoint_filter': the filter's describe() or None, 'motion_prior', 'follow_velocity'}."""
         return {"keypoint_filter": (None if self.keypoint_filter is None
                                     else self.keypoint_filter.describe()),
-                "motion_prior": self.motion_prior}
+                "motion_prior": self.motion_prior,
+                "follow_velocity": self.follow_velocity if self.follow else None}
 
     def latency_summary(self) -> dict:
         return {g: latency_stats(v) for g, v in self.latencies.items()}

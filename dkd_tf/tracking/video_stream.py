@@ -166,7 +166,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  max_frames: int | None = None, progress: bool = True, runner=None,
                  log=print, allow_unverified: bool = False, overlap: bool = True,
                  stop: "StopRequest | None" = None, finder: str = "",
-                 smoothing: dict | None = None, motion_prior: float = 0.0) -> dict:
+                 smoothing: dict | None = None, motion_prior: float = 0.0,
+                 follow_velocity: float | None = None) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
 
     TFLite/ONNX exports run only when their manifest records a passed parity check
@@ -184,7 +185,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
 
     smoothing: One Euro filter settings for the reported keypoints
     (dkd_tf.tracking.keypoint_filter.make); None reports them as decoded. motion_prior:
-    PoseTracker's (0: the plain argmax).
+    PoseTracker's (0: the plain argmax). follow_velocity: PoseTracker's (None: the export's
+    manifest's).
     """
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
@@ -205,7 +207,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                               follow_smoothing=follow_smoothing,
                               finder=open_finder(finder, runner, num_threads, log),
                               keypoint_filter=keypoint_filter.make(smoothing),
-                              motion_prior=motion_prior)
+                              motion_prior=motion_prior, follow_velocity=follow_velocity)
         tracker.reset(bbox, what=f"{video}: --bbox")
         writer = OverlayWriter(out_video, source.fps) if out_video else None
     except BaseException:
