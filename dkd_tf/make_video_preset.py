@@ -1,6 +1,7 @@
 """Ship (or --rescore) the real-world video preset: DKD and its Baseline from two trained runs.
 
-    python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd --baseline_dir runs/real_baseline \
+    python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd_c32_passers \
+        --baseline_dir runs/real_baseline_passers \
         --test_dirs runs/photo_clips_test,runs/real_clips_test_tb,runs/vtest_test_tb \
         --find_dirs runs/real_clips_test_tb \
         --verify_video runs/vtest_test_tb
@@ -27,10 +28,10 @@ def main(argv):
 FLAGS = flags.FLAGS
 
 if __name__ == "__main__":
-    flags.DEFINE_string("dkd_dir", "runs/real_dkd", "The trained DKD run "
-                        "(configs/real_dkd.flags).")
-    flags.DEFINE_string("baseline_dir", "runs/real_baseline", "The trained Baseline run "
-                        "(configs/real_baseline.flags).")
+    flags.DEFINE_string("dkd_dir", "runs/real_dkd_c32_passers", "The trained DKD run "
+                        "(configs/real_dkd_passers.flags).")
+    flags.DEFINE_string("baseline_dir", "runs/real_baseline_passers", "The trained Baseline "
+                        "run (configs/real_baseline_passers.flags).")
     flags.DEFINE_list("test_dirs", ["runs/photo_clips_test", "runs/real_clips_test_tb",
                                     "runs/vtest_test_tb"],
                       "Held-out Penn Action format clip dirs to score on (docs/real_video_data.md "

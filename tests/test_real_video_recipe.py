@@ -50,7 +50,7 @@ class RealVideoRecipeTest(tf.test.TestCase):
         os.makedirs(os.path.join(self.work, recipe.MARKER_DIR), exist_ok=True)
         with open(recipe.marker(self.work, first), "w") as f:
             f.write("python -m dkd_tf.make_photo_clips --clips=5\n")
-        with self.assertRaisesRegex(recipe.RecipeError, "photo_clips_train.done: made by "
+        with self.assertRaisesRegex(recipe.RecipeError, "photo_clips_passers.done: made by "
                                                         "`python -m dkd_tf.make_photo_clips "
                                                         "--clips=5`"):
             recipe.run(self.work, self.data, log=lambda *_: None)

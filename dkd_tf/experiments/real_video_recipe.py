@@ -12,15 +12,15 @@ trainings (docs/real_people.md#real-people-in-video):
 1. footage: the pinned pose2sim wheel's videos (PyPI, sha256-checked, cached) and OpenCV's
    vtest.avi (Debian's opencv-doc), linked into <work_dir>/video_{train,test}_src and
    <work_dir>/vtest_src: cameras 1-3 of both scenes train, camera 4 is held out;
-2. training clips: 3,000 LSP + LSPET photos set in motion, 8 frames each, and the training
-   cameras labelled by MoveNet Thunder + Lightning where they agree -> <work_dir>/real_clips
-   (the Baseline's); the same with a second person walking past in front in half the photo
-   clips -> <work_dir>/real_clips_passers (DKD's);
+2. training clips: 3,000 LSP + LSPET photos set in motion, 8 frames each, half of them with a
+   second person walking past in front, and the training cameras labelled by MoveNet Thunder +
+   Lightning where they agree -> <work_dir>/real_clips_passers (both networks train on them);
 3. held-out clips: LSP's test photos set in motion (human labels) -> photo_clips_test; camera 4
    labelled by MoveNet Thunder + BlazePose heavy (Lightning, a peer in the results, is no
    teacher) -> real_clips_test_tb; vtest's pedestrians the same way -> vtest_test_tb (the
    exports' parity clip);
-4. the Baseline and DKD trainings (configs/real_baseline.flags, configs/real_dkd_passers.flags);
+4. the Baseline and DKD trainings (configs/real_baseline_passers.flags,
+   configs/real_dkd_passers.flags);
 5. the preset: presets.real_world_video (exports, scores beside the peers, model card).
 """
 from __future__ import annotations
@@ -91,11 +91,6 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
     # long ended the clip (when clips could switch people) are then refused, not reused.
     hold = f"--hold_frames={LabelOptions().hold_frames}"
     return [
-        Step("photo_clips_train", ("dkd_tf.make_photo_clips", f"--data_dir={data_dir}",
-                                   f"--out_dir={w('real_clips')}", "--dataset=lsp_extended",
-                                   "--clips=3000", "--frames=8", "--seed=0", "--max_side=480")),
-        Step("label_train", ("dkd_tf.label_video", f"--video={w('video_train_src')}",
-                             f"--out_dir={w('real_clips')}", "--split=train", hold)),
         Step("photo_clips_passers", ("dkd_tf.make_photo_clips", f"--data_dir={data_dir}",
                                      f"--out_dir={w('real_clips_passers')}",
                                      "--dataset=lsp_extended", "--clips=3000", "--frames=8",
@@ -113,14 +108,14 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
         Step("label_vtest", ("dkd_tf.label_video", f"--video={w('vtest_src')}",
                              f"--out_dir={w('vtest_test_tb')}", "--split=test",
                              "--clip_frames=100", thunder_heavy, hold)),
-        Step("train_baseline", ("dkd_tf.train", "--flagfile=configs/real_baseline.flags",
-                                f"--data_dir={w('real_clips')}",
-                                f"--model_dir={w('real_baseline')}")),
+        Step("train_baseline", ("dkd_tf.train", "--flagfile=configs/real_baseline_passers.flags",
+                                f"--data_dir={w('real_clips_passers')}",
+                                f"--model_dir={w('real_baseline_passers')}")),
         Step("train_dkd", ("dkd_tf.train", "--flagfile=configs/real_dkd_passers.flags",
                            f"--data_dir={w('real_clips_passers')}",
                            f"--model_dir={w('real_dkd_c32_passers')}")),
         Step("ship", ("dkd_tf.make_video_preset", f"--dkd_dir={w('real_dkd_c32_passers')}",
-                      f"--baseline_dir={w('real_baseline')}",
+                      f"--baseline_dir={w('real_baseline_passers')}",
                       f"--test_dirs={w('photo_clips_test')},{w('real_clips_test_tb')},"
                       f"{w('vtest_test_tb')}",
                       f"--find_dirs={w('real_clips_test_tb')}",
