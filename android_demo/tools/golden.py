@@ -10,7 +10,9 @@ re-initialization, an unreadable frame and dkd_tf.serving.tracking_policy's foll
 with the keypoints smoothed by dkd_tf.tracking.keypoint_filter, as dkd_tf.stream
 --smooth_keypoints does; the stepper looking for each joint near its last position, as
 dkd_tf.stream --motion_prior does; a start box mostly off the frame, whose confidences the
-frame's share scales down), and writes to DIR
+frame's share scales down; the box moving on with the person's velocity, follow_velocity 1 as
+exports made since it came carry, with the second scenario's re-initializations and unreadable
+frame), and writes to DIR
 (default android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
   vectors.json   per scenario: tracker settings, start box, frame size; per frame: status, graph,
@@ -114,18 +116,27 @@ def _f32(values):
 
 def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> dict:
     """Streams `frames` with a fresh PoseTracker; -> the scenario's vectors. settings: the
-    tracker's (motion_prior among them), and 'smoothing' (keypoint_filter.make's settings) when
-    the keypoints are smoothed."""
+    tracker's (motion_prior and follow_velocity among them), and 'smoothing'
+    (keypoint_filter.make's settings) when the keypoints are smoothed. The settings recorded
+    add the follow_velocity and follow_velocity_memory the tracker streamed with (without a
+    follow_velocity: the manifest's, 0 when it has none; the memory is always the manifest's)."""
     import numpy as np
 
     from dkd_tf.tracking import keypoint_filter, pose_tracker
     rec = RecordingRunner(runner)
-    tracker_settings = {k: v for k, v in settings.items() if k != "smoothing"}
+    tracker_settings = {k: v for k, v in settings.items()
+                        if k not in ("smoothing", "follow_velocity_memory")}
     # The app's Java core has no second look after a whole-frame initialization (find_refine):
     # the vectors pin what it does.
     tracker = pose_tracker.PoseTracker(
         rec, find_refine=False, keypoint_filter=keypoint_filter.make(settings.get("smoothing")),
         **tracker_settings)
+    memory = settings.get("follow_velocity_memory", tracker.velocity_memory)
+    if memory != tracker.velocity_memory:
+        raise ValueError(f"follow_velocity_memory {memory} is not the manifest's "
+                         f"{tracker.velocity_memory}, which the Python tracker streams with")
+    settings = dict(settings, follow_velocity=float(tracker.follow_velocity),
+                    follow_velocity_memory=float(tracker.velocity_memory))
     tracker.reset(start_box)
     out = []
     for i, image in enumerate(frames):
@@ -226,8 +237,18 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     if off["frames"][1].get("reason") != "confidence":
         log("warning: the off-frame start did not re-initialize; the Java tests will not cover "
             "the frame-share rule with this export")
+    # The box moving on with the person's velocity (follow_velocity 1, as exports made since it
+    # came carry in their manifest; this one may predate it): from the whole frame with the
+    # second scenario's re-initializations and unreadable frame, which restarts the velocity.
+    velocity = run_scenario(runner, frames, dict(
+        second["settings"], follow_velocity=float(tracking_policy.DEFAULT_FOLLOW_VELOCITY)),
+        None, bad_frames=(5,))
+    if all(a.get("box") == b.get("box") for a, b in zip(second["frames"], velocity["frames"])):
+        log("warning: follow_velocity does not change this model's boxes; the Java tests will "
+            "not pin it with this export")
     scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second,
-                 "smoothed_keypoints": smoothed, "motion_prior": near, "off_frame_start": off}
+                 "smoothed_keypoints": smoothed, "motion_prior": near, "off_frame_start": off,
+                 "follow_velocity": velocity}
     reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}
     missing = {"start", "confidence", "periodic", "bad_frame"} - reasons
     if missing:

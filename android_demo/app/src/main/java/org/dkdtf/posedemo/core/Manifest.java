@@ -117,13 +117,21 @@ public final class Manifest {
         // centre straight to the keypoints' centre, i.e. no smoothing (0.0).
         double followSmoothing = t.containsKey("follow_smoothing")
                 ? r.number(t, "follow_smoothing") : 0.0;
+        // Manifests written before follow_velocity existed lack it and its memory: their tracker
+        // moved the box without the velocity (0.0), as tracking_policy.follow_velocity_of reads
+        // them.
+        double followVelocity = t.containsKey("follow_velocity")
+                ? r.number(t, "follow_velocity") : 0.0;
+        double followVelocityMemory = t.containsKey("follow_velocity_memory")
+                ? r.number(t, "follow_velocity_memory") : TrackerConfig.FOLLOW_VELOCITY_MEMORY;
         try {
             tracker = new TrackerConfig(r.number(t, "reinit_threshold"),
                     (int) r.integer(t, "reinit_every"), r.number(t, "keypoint_threshold"),
                     r.number(t, "follow_margin"), r.number(t, "follow_max_resize"),
                     followSmoothing,
                     r.toNumber(range.get(0), "tracker.follow_scale_range"),
-                    r.toNumber(range.get(1), "tracker.follow_scale_range"));
+                    r.toNumber(range.get(1), "tracker.follow_scale_range"),
+                    followVelocity, followVelocityMemory);
         } catch (IllegalArgumentException e) {
             throw r.error("tracker: " + e.getMessage());
         }

@@ -24,8 +24,12 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * max(2, ceil(K/3)) have confidence >= {@code keypoint_threshold}), each side at least 1 px and
  * at least half the longer side, grown by {@code follow_margin} on each side, its size changed by
  * at most {@code follow_max_resize} a frame and kept within {@code follow_scale_range} of a given
- * start box; its centre moves to {@code follow_smoothing} x the old centre + (1 -
- * {@code follow_smoothing}) x the keypoint box's centre.
+ * start box; its centre moves to {@code follow_smoothing} x (the old centre +
+ * {@code follow_velocity} x v) + (1 - {@code follow_smoothing}) x the keypoint box's centre, v
+ * (frame px a frame) then becoming {@code follow_velocity_memory} x v + (1 -
+ * {@code follow_velocity_memory}) x the centre's move. v starts at 0 with every person: at a reset,
+ * after an unreadable frame and when the whole frame is looked at (no box); a frame that leaves
+ * the box where it was (low confidence, too few confident keypoints) leaves v as it was.
  *
  * <p>An optional {@link OneEuroFilter} smooths the keypoints reported (dkd_tf.stream
  * --smooth_keypoints); the box follows the raw ones, and the filter starts afresh with every
@@ -124,6 +128,9 @@ public final class PoseTracker {
     private final float[] priorX;
     private final float[] priorY;
     private final boolean[] priorOk;
+    /** The box centre's velocity, frame px a frame (follow_velocity). */
+    private float velocityX;
+    private float velocityY;
 
     public PoseTracker(Manifest manifest) {
         this(manifest, manifest.tracker);
@@ -178,6 +185,8 @@ public final class PoseTracker {
         pending = START;
         sinceInit = 0;
         hasLast = false;
+        velocityX = 0f;
+        velocityY = 0f;
         if (keypointFilter != null) {
             keypointFilter.reset();
         }
@@ -187,6 +196,8 @@ public final class PoseTracker {
     public void markBadFrame() {
         badFrames++;
         hasLast = false;
+        velocityX = 0f;
+        velocityY = 0f;
         if (keypointFilter != null) {
             keypointFilter.reset();
         }
@@ -199,6 +210,10 @@ public final class PoseTracker {
     /** Graph, reason and crop for the next frame, of {@code width} x {@code height} pixels. */
     public Plan plan(int width, int height) {
         searched = box == null; // no box to look in: a new or lost person, on the whole frame
+        if (searched) {
+            velocityX = 0f; // a person found afresh has no past motion
+            velocityY = 0f;
+        }
         if (box == null) {
             box = fullFrameBox(width, height, manifest.cropMargin);
         }
@@ -315,7 +330,12 @@ public final class PoseTracker {
         return complete(p, out.heatmaps, out.state, ms);
     }
 
-    private CropRegion followBox(float[] kx, float[] ky, float[] c, CropRegion previousBox) {
+    /**
+     * The box that follows keypoints {@code kx, ky} with confidences {@code c} from
+     * {@code previousBox} (dkd_tf.tracking.pose_tracker.PoseTracker._follow_box); updates the
+     * velocity unless too few keypoints are confident. Package-private for the tests.
+     */
+    CropRegion followBox(float[] kx, float[] ky, float[] c, CropRegion previousBox) {
         float threshold = (float) config.keypointThreshold;
         int good = 0;
         for (float v : c) {
@@ -336,15 +356,23 @@ public final class PoseTracker {
         float side = Math.max(extentX, extentY);
         extentX = Math.max(extentX, (float) (0.5 * side));
         extentY = Math.max(extentY, (float) (0.5 * side));
-        // As dkd_tf.stream: smoothing * old centre + (1 - smoothing) * keypoint box centre, in
-        // float32 (the smoothing and 1 - smoothing, taken in double, rounded to float32 as numpy
-        // does with a Python float times a float32 array).
+        // As dkd_tf.stream: smoothing * (old centre + follow_velocity * velocity) + (1 -
+        // smoothing) * keypoint box centre, then velocity = memory * velocity + (1 - memory) *
+        // the centre's move, in float32 (the factors, taken in double, rounded to float32 as
+        // numpy does with a Python float times a float32 array).
         float keep = (float) config.followSmoothing;
         float take = (float) (1.0 - config.followSmoothing);
+        float lead = (float) config.followVelocity;
+        float remember = (float) config.followVelocityMemory;
+        float learn = (float) (1.0 - config.followVelocityMemory);
         float oldMidX = (previousBox.x1 + previousBox.x2) / 2.0f;
         float oldMidY = (previousBox.y1 + previousBox.y2) / 2.0f;
-        float midX = keep * oldMidX + take * (loX + hiX) / 2.0f;
-        float midY = keep * oldMidY + take * (loY + hiY) / 2.0f;
+        float aheadX = oldMidX + lead * velocityX;
+        float aheadY = oldMidY + lead * velocityY;
+        float midX = keep * aheadX + take * (loX + hiX) / 2.0f;
+        float midY = keep * aheadY + take * (loY + hiY) / 2.0f;
+        velocityX = remember * velocityX + learn * (midX - oldMidX);
+        velocityY = remember * velocityY + learn * (midY - oldMidY);
         float grow = (float) (1.0 + 2.0 * config.followMargin);
         float sizeX = extentX * grow;
         float sizeY = extentY * grow;

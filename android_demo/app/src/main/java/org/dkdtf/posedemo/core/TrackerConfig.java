@@ -6,6 +6,12 @@ package org.dkdtf.posedemo.core;
  * copy with one value overridden (a user setting, a test scenario).
  */
 public final class TrackerConfig {
+    /**
+     * dkd_tf.serving.tracking_policy.FOLLOW_VELOCITY_MEMORY: the velocity's memory of a manifest
+     * without {@code follow_velocity_memory} (made before the velocity existed).
+     */
+    public static final double FOLLOW_VELOCITY_MEMORY = 0.8;
+
     /** Re-run the initializer after a frame whose mean peak confidence is below this (0: off). */
     public final double reinitThreshold;
     /** Re-run the initializer every N frames (0: off). */
@@ -24,16 +30,31 @@ public final class TrackerConfig {
     /** ... and stay within [low, high] times a given start box's size. */
     public final double followScaleLow;
     public final double followScaleHigh;
+    /**
+     * Share of the centre's recent velocity by which the old centre moves on before the
+     * smoothing average, in [0, 1] (0: off, the box lags a walking person by speed x s / (1 - s);
+     * 1: a constant-velocity prediction, no steady lag).
+     */
+    public final double followVelocity;
+    /**
+     * The velocity is an exponential average of the centre's moves that keeps this share of its
+     * old value each frame, in [0, 1).
+     */
+    public final double followVelocityMemory;
 
     public TrackerConfig(double reinitThreshold, int reinitEvery, double keypointThreshold,
                          double followMargin, double followMaxResize, double followSmoothing,
-                         double followScaleLow, double followScaleHigh) {
+                         double followScaleLow, double followScaleHigh, double followVelocity,
+                         double followVelocityMemory) {
         if (reinitEvery < 0 || followMargin < 0 || !(followMaxResize > 0)
                 || !(followSmoothing >= 0 && followSmoothing < 1)
-                || !(followScaleLow > 0) || !(followScaleHigh >= followScaleLow)) {
+                || !(followScaleLow > 0) || !(followScaleHigh >= followScaleLow)
+                || !(followVelocity >= 0 && followVelocity <= 1)
+                || !(followVelocityMemory >= 0 && followVelocityMemory < 1)) {
             throw new IllegalArgumentException("tracker settings out of range: " + describe(
                     reinitThreshold, reinitEvery, keypointThreshold, followMargin,
-                    followMaxResize, followSmoothing, followScaleLow, followScaleHigh));
+                    followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
+                    followVelocity, followVelocityMemory));
         }
         this.reinitThreshold = reinitThreshold;
         this.reinitEvery = reinitEvery;
@@ -43,39 +64,59 @@ public final class TrackerConfig {
         this.followSmoothing = followSmoothing;
         this.followScaleLow = followScaleLow;
         this.followScaleHigh = followScaleHigh;
+        this.followVelocity = followVelocity;
+        this.followVelocityMemory = followVelocityMemory;
     }
 
     public TrackerConfig withReinitThreshold(double v) {
         return new TrackerConfig(v, reinitEvery, keypointThreshold, followMargin,
-                followMaxResize, followSmoothing, followScaleLow, followScaleHigh);
+                followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
+                followVelocity, followVelocityMemory);
     }
 
     public TrackerConfig withReinitEvery(int v) {
         return new TrackerConfig(reinitThreshold, v, keypointThreshold, followMargin,
-                followMaxResize, followSmoothing, followScaleLow, followScaleHigh);
+                followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
+                followVelocity, followVelocityMemory);
     }
 
     public TrackerConfig withKeypointThreshold(double v) {
         return new TrackerConfig(reinitThreshold, reinitEvery, v, followMargin,
-                followMaxResize, followSmoothing, followScaleLow, followScaleHigh);
+                followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
+                followVelocity, followVelocityMemory);
     }
 
     public TrackerConfig withFollowSmoothing(double v) {
         return new TrackerConfig(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
-                followMaxResize, v, followScaleLow, followScaleHigh);
+                followMaxResize, v, followScaleLow, followScaleHigh,
+                followVelocity, followVelocityMemory);
+    }
+
+    public TrackerConfig withFollowVelocity(double v) {
+        return new TrackerConfig(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
+                followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
+                v, followVelocityMemory);
+    }
+
+    public TrackerConfig withFollowVelocityMemory(double v) {
+        return new TrackerConfig(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
+                followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
+                followVelocity, v);
     }
 
     private static String describe(double rt, int re, double kt, double fm, double fr,
-                                   double fs, double lo, double hi) {
+                                   double fs, double lo, double hi, double fv, double fvm) {
         return "reinit_threshold " + rt + ", reinit_every " + re + ", keypoint_threshold " + kt
                 + ", follow_margin " + fm + ", follow_max_resize " + fr
                 + ", follow_smoothing " + fs
-                + ", follow_scale_range [" + lo + ", " + hi + "]";
+                + ", follow_scale_range [" + lo + ", " + hi + "]"
+                + ", follow_velocity " + fv + ", follow_velocity_memory " + fvm;
     }
 
     @Override
     public String toString() {
         return describe(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
-                followMaxResize, followSmoothing, followScaleLow, followScaleHigh);
+                followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
+                followVelocity, followVelocityMemory);
     }
 }

@@ -69,7 +69,8 @@ public class GoldenVectorsTest {
         return new TrackerConfig(num(s, "reinit_threshold"), (int) num(s, "reinit_every"),
                 num(s, "keypoint_threshold"), num(s, "follow_margin"),
                 num(s, "follow_max_resize"), num(s, "follow_smoothing"),
-                manifest.tracker.followScaleLow, manifest.tracker.followScaleHigh);
+                manifest.tracker.followScaleLow, manifest.tracker.followScaleHigh,
+                num(s, "follow_velocity"), num(s, "follow_velocity_memory"));
     }
 
     /**
@@ -184,6 +185,21 @@ public class GoldenVectorsTest {
         assertEquals(t.followMargin, num(s, "follow_margin"), 0.0);
         assertEquals(t.followMaxResize, num(s, "follow_max_resize"), 0.0);
         assertEquals(t.followSmoothing, num(s, "follow_smoothing"), 0.0);
+        assertEquals(t.followVelocity, num(s, "follow_velocity"), 0.0);
+        assertEquals(t.followVelocityMemory, num(s, "follow_velocity_memory"), 0.0);
+    }
+
+    /** Every scenario streams with the manifest's velocity memory (Python takes it from there). */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void everyScenarioUsesTheManifestsVelocityMemory() {
+        for (Map.Entry<String, Object> e
+                : ((Map<String, Object>) vectors.get("scenarios")).entrySet()) {
+            Map<String, Object> s = (Map<String, Object>) ((Map<String, Object>) e.getValue())
+                    .get("settings");
+            assertEquals(e.getKey(), manifest.tracker.followVelocityMemory,
+                    num(s, "follow_velocity_memory"), 0.0);
+        }
     }
 
     /** Some scenario smooths the box centre, and its boxes depend on it (smoothing 0 fails). */
@@ -246,6 +262,24 @@ public class GoldenVectorsTest {
         assertEquals(OneEuroFilter.DEFAULT_D_CUTOFF, made.dCutoff, 0.0);
         assertPinned(name, "without smoothing",
                 () -> replay(name, settings(scenario(name)), null));
+    }
+
+    @Test
+    public void followVelocity() {
+        double worst = replay("follow_velocity");
+        System.out.println("golden follow_velocity: max keypoint difference " + worst + " px");
+    }
+
+    /** The box moves on with the person's velocity there, and its boxes depend on it. */
+    @Test
+    public void vectorsPinTheFollowVelocity() {
+        String name = "follow_velocity";
+        TrackerConfig config = settings(scenario(name));
+        assertEquals(name + " follows with the full velocity", 1.0, config.followVelocity, 0.0);
+        assertPinned(name, "without the velocity",
+                () -> replay(name, config.withFollowVelocity(0.0)));
+        assertPinned(name, "with another velocity memory",
+                () -> replay(name, config.withFollowVelocityMemory(0.5)));
     }
 
     @Test

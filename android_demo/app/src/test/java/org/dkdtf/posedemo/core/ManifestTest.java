@@ -56,6 +56,8 @@ public class ManifestTest {
         assertEquals(0.7, m.tracker.followSmoothing, 0.0);
         assertEquals(0.7, m.tracker.followScaleLow, 0.0);
         assertEquals(1.5, m.tracker.followScaleHigh, 0.0);
+        assertEquals(0.0, m.tracker.followVelocity, 0.0); // the fixture predates it
+        assertEquals(0.8, m.tracker.followVelocityMemory, 0.0);
         assertEquals("head", m.jointNames.get(0));
         assertEquals(14, m.edges.length);
         assertEquals("initializer.tflite", m.initializer.file);
@@ -126,6 +128,65 @@ public class ManifestTest {
                 "\"follow_smoothing\": 0,"), SOURCE).tracker.followSmoothing, 0.0);
         assertEquals(0.999, Manifest.parse(replaceOnce(text, "\"follow_smoothing\": 0.7,",
                 "\"follow_smoothing\": 0.999,"), SOURCE).tracker.followSmoothing, 0.0);
+    }
+
+    /** The fixture's tracker entry with the velocity keys (as exports made since carry them). */
+    private static String withVelocity(String velocity, String memory) {
+        return replaceOnce(text, "\"follow_smoothing\": 0.7,", "\"follow_smoothing\": 0.7, "
+                + "\"follow_velocity\": " + velocity + ", \"follow_velocity_memory\": " + memory
+                + ",");
+    }
+
+    @Test
+    public void readsTheFollowVelocity() throws Exception {
+        Manifest m = Manifest.parse(withVelocity("1.0", "0.8"), SOURCE);
+        assertEquals(1.0, m.tracker.followVelocity, 0.0);
+        assertEquals(0.8, m.tracker.followVelocityMemory, 0.0);
+        m = Manifest.parse(withVelocity("0.25", "0.5"), SOURCE);
+        assertEquals(0.25, m.tracker.followVelocity, 0.0);
+        assertEquals(0.5, m.tracker.followVelocityMemory, 0.0);
+        assertEquals(0.7, m.tracker.followSmoothing, 0.0);
+        // the edges: [0, 1] for the velocity, [0, 1) for its memory
+        m = Manifest.parse(withVelocity("0", "0"), SOURCE);
+        assertEquals(0.0, m.tracker.followVelocity, 0.0);
+        assertEquals(0.0, m.tracker.followVelocityMemory, 0.0);
+        m = Manifest.parse(withVelocity("1", "0.999"), SOURCE);
+        assertEquals(1.0, m.tracker.followVelocity, 0.0);
+        assertEquals(0.999, m.tracker.followVelocityMemory, 0.0);
+    }
+
+    @Test
+    public void aManifestWithoutFollowVelocityDoesNotMoveOn() throws Exception {
+        // written before the keys existed (the fixture), when the box did not move on with the
+        // person: velocity 0, memory dkd_tf.serving.tracking_policy.FOLLOW_VELOCITY_MEMORY
+        Manifest m = Manifest.parse(text, SOURCE);
+        assertTrue("the fixture predates follow_velocity", !text.contains("follow_velocity"));
+        assertEquals(0.0, m.tracker.followVelocity, 0.0);
+        assertEquals(0.8, m.tracker.followVelocityMemory, 0.0);
+        assertEquals(TrackerConfig.FOLLOW_VELOCITY_MEMORY, m.tracker.followVelocityMemory, 0.0);
+        // either key alone: the other as when absent
+        m = Manifest.parse(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                "\"follow_smoothing\": 0.7, \"follow_velocity\": 1.0,"), SOURCE);
+        assertEquals(1.0, m.tracker.followVelocity, 0.0);
+        assertEquals(0.8, m.tracker.followVelocityMemory, 0.0);
+        m = Manifest.parse(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                "\"follow_smoothing\": 0.7, \"follow_velocity_memory\": 0.5,"), SOURCE);
+        assertEquals(0.0, m.tracker.followVelocity, 0.0);
+        assertEquals(0.5, m.tracker.followVelocityMemory, 0.0);
+    }
+
+    @Test
+    public void refusesAnInvalidFollowVelocity() {
+        for (String bad : new String[] {"1.5", "1.01", "-0.1"}) {
+            assertRefused(withVelocity(bad, "0.8"), "follow_velocity " + bad);
+        }
+        assertRefused(withVelocity("\"full\"", "0.8"), "'follow_velocity' must be a number");
+        assertRefused(withVelocity("null", "0.8"), "'follow_velocity' must be a number");
+        // at 1 the velocity would never change
+        for (String bad : new String[] {"1.0", "1", "1.5", "-0.1"}) {
+            assertRefused(withVelocity("1.0", bad), "follow_velocity_memory " + bad);
+        }
+        assertRefused(withVelocity("1.0", "null"), "'follow_velocity_memory' must be a number");
     }
 
     @Test

@@ -166,6 +166,163 @@ public class PoseTrackerTest {
         assertEquals(0.999, manifest.tracker.withFollowSmoothing(0.999).followSmoothing, 0.0);
     }
 
+    // A person walking at a constant velocity (frame px a frame): the joints spread over a 20 x 60
+    // px box, moved on by WALK each frame; the start box is their box with the follow margin.
+    private static final float[] WALK = {5f, 1f};
+    private static final double SMOOTHING = 0.7;
+    private static final CropRegion WALK_START = new CropRegion(30.5f, 21f, 69.5f, 99f);
+
+    private static float[] walkX(int frame) {
+        float[] x = new float[manifest.numJoints];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = 40f + 20f * i / (x.length - 1) + frame * WALK[0];
+        }
+        return x;
+    }
+
+    private static float[] walkY(int frame) {
+        float[] y = new float[manifest.numJoints];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = 30f + 60f * i / (y.length - 1) + frame * WALK[1];
+        }
+        return y;
+    }
+
+    private static float[] confidences(float c) {
+        float[] out = new float[manifest.numJoints];
+        java.util.Arrays.fill(out, c);
+        return out;
+    }
+
+    /** The manifest's tracker with smoothing 0.7 and the given velocity share. */
+    private static PoseTracker walker(double followVelocity) {
+        PoseTracker t = new PoseTracker(manifest, manifest.tracker
+                .withFollowSmoothing(SMOOTHING).withFollowVelocity(followVelocity));
+        t.reset(WALK_START);
+        return t;
+    }
+
+    /** Follows frames first .. first + n - 1 of the walk from {@code box}; the last box. */
+    private static CropRegion walk(PoseTracker t, CropRegion box, int first, int n) {
+        for (int i = first; i < first + n; i++) {
+            box = t.followBox(walkX(i), walkY(i), confidences(1f), box);
+        }
+        return box;
+    }
+
+    /** How far the box centre trails the keypoint box's centre of {@code frame}, x and y. */
+    private static double[] lag(CropRegion box, int frame) {
+        return new double[] {
+            (Numerics.min(walkX(frame)) + Numerics.max(walkX(frame))) / 2.0 - midX(box),
+            (Numerics.min(walkY(frame)) + Numerics.max(walkY(frame))) / 2.0 - midY(box)};
+    }
+
+    /** One plain follow (no velocity) of frame {@code frame} from {@code from}: its centre. */
+    private static void assertPlainAverage(String what, CropRegion from, CropRegion box,
+                                           int frame) {
+        double[] plain = lag(from, frame);
+        assertEquals(what + ": x centre", midX(from) + (1 - SMOOTHING) * plain[0], midX(box),
+                1e-3);
+        assertEquals(what + ": y centre", midY(from) + (1 - SMOOTHING) * plain[1], midY(box),
+                1e-3);
+    }
+
+    @Test
+    public void theBoxKeepsUpWithAWalkingPerson() {
+        // follow_velocity 0: the moving average lags by v s / (1 - s) (11.67, 2.33 px)
+        double[] still = lag(walk(walker(0.0), WALK_START, 0, 60), 59);
+        for (int a = 0; a < 2; a++) {
+            assertEquals("lag without the velocity, axis " + a,
+                    WALK[a] * SMOOTHING / (1 - SMOOTHING), still[a], 1e-3);
+        }
+        // follow_velocity 1: a constant-velocity prediction, no steady lag
+        double[] moving = lag(walk(walker(1.0), WALK_START, 0, 60), 59);
+        for (int a = 0; a < 2; a++) {
+            assertTrue("lag with the velocity, axis " + a + ": " + moving[a],
+                    Math.abs(moving[a]) < 0.01);
+        }
+        // in between: less lag than without
+        double[] half = lag(walk(walker(0.5), WALK_START, 0, 60), 59);
+        for (int a = 0; a < 2; a++) {
+            assertTrue("lag at 0.5, axis " + a + ": " + half[a],
+                    half[a] > 0.01 && half[a] < WALK[a] * SMOOTHING / (1 - SMOOTHING));
+        }
+        // the size does not depend on the velocity
+        CropRegion box = walk(walker(1.0), WALK_START, 0, 60);
+        assertEquals(WALK_START.width(), box.width(), 1e-4);
+        assertEquals(WALK_START.height(), box.height(), 1e-4);
+    }
+
+    @Test
+    public void theVelocityStartsAtZeroWithEveryPerson() {
+        // at a reset: the first move is the plain average's again
+        PoseTracker t = walker(1.0);
+        walk(t, WALK_START, 0, 20);
+        t.reset(WALK_START);
+        assertPlainAverage("after a reset", WALK_START, walk(t, WALK_START, 1, 1), 1);
+        // after an unreadable frame
+        t = walker(1.0);
+        CropRegion box = walk(t, WALK_START, 0, 20);
+        t.markBadFrame();
+        assertPlainAverage("after a bad frame", box, walk(t, box, 21, 1), 21);
+        // when the whole frame is looked at (no box: a new or lost person)
+        t = walker(1.0);
+        t.reset(null);
+        box = walk(t, WALK_START, 0, 20);
+        t.plan(160, 120);
+        assertPlainAverage("after a whole-frame search", box, walk(t, box, 20, 1), 20);
+        // ... but not when the next frame has a box to look in
+        t = walker(1.0);
+        box = walk(t, WALK_START, 0, 20);
+        t.plan(160, 120);
+        double[] kept = lag(walk(t, box, 20, 1), 20);
+        assertTrue("the velocity should carry on: lag " + kept[0], Math.abs(kept[0]) < 0.5);
+    }
+
+    @Test
+    public void aFrameThatLeavesTheBoxLeavesTheVelocity() {
+        PoseTracker twin = walker(1.0);
+        CropRegion expected = walk(twin, walk(twin, WALK_START, 0, 20), 20, 1);
+        // too few confident keypoints: the box stays, the velocity too
+        PoseTracker t = walker(1.0);
+        assertTrue(manifest.tracker.keypointThreshold > 0);
+        CropRegion box = walk(t, WALK_START, 0, 20);
+        assertEquals(box, t.followBox(walkX(20), walkY(20), confidences(0f), box));
+        assertEquals(expected, walk(t, box, 20, 1));
+        // a low-confidence frame (no follow): likewise
+        t = walker(1.0);
+        box = walk(t, WALK_START, 0, 20);
+        PoseTracker.Plan plan = t.plan(160, 120);
+        t.complete(plan, new float[manifest.heatmapSize()], new float[manifest.stateSize()],
+                0.0);
+        assertEquals("a low-confidence frame keeps the box", WALK_START, t.box());
+        assertEquals(expected, walk(t, box, 20, 1));
+    }
+
+    @Test
+    public void refusesFollowVelocityOutsideItsRange() {
+        for (double bad : new double[] {1.5, -0.1, Double.NaN}) {
+            try {
+                manifest.tracker.withFollowVelocity(bad);
+                fail("accepted follow_velocity " + bad);
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage(), e.getMessage().contains("follow_velocity " + bad));
+            }
+        }
+        for (double bad : new double[] {1.0, 1.5, -0.1, Double.NaN}) {
+            try {
+                manifest.tracker.withFollowVelocityMemory(bad);
+                fail("accepted follow_velocity_memory " + bad);
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage(),
+                        e.getMessage().contains("follow_velocity_memory " + bad));
+            }
+        }
+        assertEquals(1.0, manifest.tracker.withFollowVelocity(1.0).followVelocity, 0.0);
+        assertEquals(0.0, manifest.tracker.withFollowVelocityMemory(0.0).followVelocityMemory,
+                0.0);
+    }
+
     @Test
     public void meanIsNumpysPairwiseFloat32Mean() {
         float[] v = new float[13];
