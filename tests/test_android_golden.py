@@ -66,6 +66,7 @@ class AndroidGoldenTest(tf.test.TestCase):
         self.assertEqual(tuple(t["follow_scale_range"]), tracking_policy.FOLLOW_SCALE_RANGE)
         self.assertEqual(t["follow_velocity"], tracking_policy.DEFAULT_FOLLOW_VELOCITY)
         self.assertEqual(t["follow_velocity_memory"], tracking_policy.FOLLOW_VELOCITY_MEMORY)
+        self.assertEqual(t["motion_prior"], tracking_policy.DEFAULT_MOTION_PRIOR)
         manifest = json.loads(self.manifest_bytes)
         # The entries below are edited on purpose: the content checksum would refuse any edit.
         manifest.pop(manifest_lib.CONTENT_KEY, None)
@@ -80,14 +81,19 @@ class AndroidGoldenTest(tf.test.TestCase):
         manifest["tracker"] = dict(t, follow_velocity=1.5)
         with self.assertRaisesRegex(manifest_lib.ManifestError, "follow_velocity 1.5"):
             manifest_lib.validate(manifest, "m.json")
+        manifest["tracker"] = dict(t, motion_prior=10.0)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "motion_prior"):
+            manifest_lib.validate(manifest, "m.json")
         manifest["tracker"] = dict(t, follow_velocity_memory=1.0)
         with self.assertRaisesRegex(manifest_lib.ManifestError, "follow_velocity_memory"):
             manifest_lib.validate(manifest, "m.json")
         # Exports made before the velocity: valid, and they stream without it.
-        manifest["tracker"] = {k: v for k, v in t.items() if not k.startswith("follow_velocity")}
+        manifest["tracker"] = {k: v for k, v in t.items()
+                               if not k.startswith("follow_velocity") and k != "motion_prior"}
         manifest_lib.validate(manifest)
         self.assertEqual(tracking_policy.follow_velocity_of(manifest),
                          (0.0, tracking_policy.FOLLOW_VELOCITY_MEMORY))
+        self.assertEqual(tracking_policy.motion_prior_of(manifest), 0.0)
         del manifest["tracker"]  # manifests written before the entry existed stay valid
         manifest_lib.validate(manifest)
 

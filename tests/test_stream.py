@@ -230,12 +230,20 @@ class StreamTest(tf.test.TestCase):
         for bad in (-0.1, 1.5):
             with self.assertRaisesRegex(video_frames.StreamError, "follow_velocity"):
                 tracker(follow_velocity=bad)
-        # A comparison streams every row alike: ours' value, a given one, peers alone none.
+        # The motion prior is the export's too: new exports look near the last keypoints.
+        self.assertEqual(tracker().motion_prior, tracking_policy.DEFAULT_MOTION_PRIOR)
+        self.assertGreater(tracking_policy.DEFAULT_MOTION_PRIOR, 0.0)
+        self.assertEqual(tracking_policy.motion_prior_of(old), 0.0)
+        self.assertEqual(tracker(motion_prior=0.0).motion_prior, 0.0)
+        # A comparison streams every row alike: ours' values, given ones, peers alone none.
         peer = type("Peer", (), {"yields_keypoints": True, "manifest": {}})()
-        self.assertEqual(stream_eval.shared_follow_velocity([peer, runner]),
-                         tracking_policy.DEFAULT_FOLLOW_VELOCITY)
-        self.assertEqual(stream_eval.shared_follow_velocity([peer, runner], 0.25), 0.25)
-        self.assertEqual(stream_eval.shared_follow_velocity([peer]), 0.0)
+        self.assertEqual(stream_eval.shared_settings([peer, runner]),
+                         {"follow_velocity": tracking_policy.DEFAULT_FOLLOW_VELOCITY,
+                          "motion_prior": tracking_policy.DEFAULT_MOTION_PRIOR})
+        self.assertEqual(stream_eval.shared_settings([peer, runner], 0.25, 0.0),
+                         {"follow_velocity": 0.25, "motion_prior": 0.0})
+        self.assertEqual(stream_eval.shared_settings([peer]),
+                         {"follow_velocity": 0.0, "motion_prior": 0.0})
 
     def test_smoothing_changes_the_reported_keypoints_not_the_crop(self):
         """--smooth_keypoints: the keypoints reported are the One Euro filter of the decoded

@@ -20,10 +20,11 @@ def define_flags() -> None:
     flags.DEFINE_float("smooth_beta", DEFAULT_BETA, "--smooth_keypoints: how fast the cut-off "
                        "rises with a joint's speed (person sizes a frame); higher lags less.",
                        lower_bound=0.0)
-    flags.DEFINE_float("motion_prior", 0.0, "The stepper looks for each joint near where it "
+    flags.DEFINE_float("motion_prior", None, "The stepper looks for each joint near where it "
                        "was in the last frame: its heatmap weighted by a Gaussian of this share "
-                       "of the crop side (0.1 tried) around the last keypoint; keeps a joint on "
-                       "its person when another walks past in front. 0: the plain argmax.",
+                       "of the crop side around the last keypoint; keeps a joint on its person "
+                       "when another walks past in front. 0: the plain argmax. Default: the "
+                       "export's manifest's (0.05 for exports made since it came, 0 before).",
                        lower_bound=0.0, upper_bound=9.99)
     flags.DEFINE_float("follow_velocity", None, "The followed box moves on by this share of its "
                        "centre's recent velocity before averaging (0: off, 1: a constant-velocity "

@@ -31,12 +31,12 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
                     log=print, allow_unverified: bool = False,
                     follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING,
                     follow_margin: float = DEFAULT_FOLLOW_MARGIN, finder=None,
-                    smoothing: dict | None = None, motion_prior: float = 0.0,
+                    smoothing: dict | None = None, motion_prior: float | None = None,
                     follow_velocity: float | None = None) -> dict:
     """Stream the videos of `split` and score them. smoothing: One Euro filter settings for the
     keypoints (dkd_tf.tracking.keypoint_filter.make; None: as decoded). motion_prior:
     PoseTracker's (0: off; published peers decode themselves and ignore it). follow_velocity:
-    PoseTracker's (None: the export's manifest's).
+    PoseTracker's. Either None: the export's manifest's.
 
     Returns {'pck': mean PCK@alpha (person size, percent), 'pck_table': the full
     dkd_tf.evaluation.metrics result, 'median_latency_ms': {'initializer', 'stepper'}, 'latency': stats,
@@ -132,8 +132,8 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
         if a not in runners or b not in runners:
             raise ValueError(f"--compare {a}:{b}: no row named {a if a not in runners else b} "
                              f"(rows: {', '.join(runners)})")
-    stream_kwargs["follow_velocity"] = shared_follow_velocity(
-        runners.values(), stream_kwargs.get("follow_velocity"))
+    stream_kwargs.update(shared_settings(runners.values(), stream_kwargs.get("follow_velocity"),
+                                         stream_kwargs.get("motion_prior")))
     results = {name: evaluate_stream(None, data_dir, crop, split=split, max_videos=max_videos,
                                      runner=runner, log=lambda *_: None, **stream_kwargs)
                for name, runner in runners.items()}
@@ -165,14 +165,18 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     return out
 
 
-def shared_follow_velocity(runners, given: float | None = None) -> float:
-    """The follow_velocity every row of a comparison streams with, so that all follow alike:
-    `given`, else the manifest's of the first of our exports (a peer carries none), else 0."""
+def shared_settings(runners, follow_velocity: float | None = None,
+                    motion_prior: float | None = None) -> dict:
+    """{'follow_velocity', 'motion_prior'} every row of a comparison streams with, so that all
+    are tracked alike: each as given, else the manifest's of the first of our exports (a peer
+    carries none), else 0."""
     from dkd_tf.serving import tracking_policy
-    if given is not None:
-        return float(given)
     ours = [r for r in runners if not getattr(r, "yields_keypoints", False)]
-    return tracking_policy.follow_velocity_of(ours[0].manifest)[0] if ours else 0.0
+    manifest = ours[0].manifest if ours else {}
+    return {"follow_velocity": (float(follow_velocity) if follow_velocity is not None
+                                else tracking_policy.follow_velocity_of(manifest)[0]),
+            "motion_prior": (float(motion_prior) if motion_prior is not None
+                             else tracking_policy.motion_prior_of(manifest))}
 
 
 def per_video_pck(acc, records) -> dict:

@@ -72,7 +72,7 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
     ours = runtimes.open_runner("tflite", model_dir, num_threads)
     peer = runtimes.peer_like(PEER, ours, num_threads)
     outputs, summaries, overlays = {}, {}, {}
-    velocity = stream_eval.shared_follow_velocity([ours, peer])  # both follow alike
+    shared = stream_eval.shared_settings([ours, peer])  # both tracked alike
     for label, runner, mdir in ((name, ours, model_dir), (PEER, peer, "")):
         stem = os.path.join(out_dir, f"real_{label}")
         overlays[label] = stem + ".mp4"
@@ -81,7 +81,7 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
             + f"--out_video {stem}.mp4 --out_json {stem}.json")
         out = video_stream.stream_video(mdir, video, "tflite", stem + ".mp4", stem + ".json",
                                   runner=runner, progress=False, log=log,
-                                  follow_velocity=velocity)
+                                  **shared)
         outputs[label], summaries[label] = out, out["summary"]
     png = side_by_side(overlays, min(PNG_FRAME, len(outputs[name]["frames"]) - 1),
                        os.path.join(out_dir, "real_side_by_side.png"))

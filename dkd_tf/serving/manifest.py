@@ -316,6 +316,8 @@ def validate(manifest: dict, path="manifest") -> dict:
     _require(tracker.get("follow_velocity", 0) <= 1, path,
              f"tracker.follow_velocity {tracker.get('follow_velocity')!r} must be at most 1 (a "
              "share of the velocity)")
+    _require(tracker.get("motion_prior", 0) < 10, path,
+             f"tracker.motion_prior {tracker.get('motion_prior')!r} must be below 10")
     _require(tracker.get("follow_velocity_memory", 0) < 1, path,
              f"tracker.follow_velocity_memory {tracker.get('follow_velocity_memory')!r} must be "
              "below 1 (at 1 the velocity never changes)")

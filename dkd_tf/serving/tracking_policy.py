@@ -15,6 +15,8 @@ copying them. Their meaning (DESIGN.md, "Beyond the paper"):
                       average (0: off; 1: a constant-velocity prediction), the velocity an
                       exponential average of the centre's moves keeping follow_velocity_memory
                       of its old value a frame
+  motion_prior        the stepper looks for each joint near where it was in the last frame:
+                      its heatmap weighted by a Gaussian of this share of the crop side (0: off)
 """
 from __future__ import annotations
 
@@ -39,6 +41,11 @@ FOLLOW_SCALE_RANGE = (0.7, 1.5)  # ... and stays within this range of a given st
 # before it: 0), so each preset streams as its card was scored.
 DEFAULT_FOLLOW_VELOCITY = 1.0
 FOLLOW_VELOCITY_MEMORY = 0.8
+# Chosen on the tuning clips with the C = 32 DKD and follow_velocity 1 (pose2sim cameras 1-3 /
+# LSP training photos set in motion, PCK@0.2: off 94.9 / 90.2, 0.025 96.8 / 93.5,
+# 0.05 96.9 / 94.0, 0.1 96.6 / 93.6; docs/experiments.md, "Following a walking person"). Like
+# the velocity it is the export's: exports made before it decode the plain argmax.
+DEFAULT_MOTION_PRIOR = 0.05
 
 
 def to_json() -> dict:
@@ -53,6 +60,7 @@ def to_json() -> dict:
         "follow_scale_range": list(FOLLOW_SCALE_RANGE),
         "follow_velocity": DEFAULT_FOLLOW_VELOCITY,
         "follow_velocity_memory": FOLLOW_VELOCITY_MEMORY,
+        "motion_prior": DEFAULT_MOTION_PRIOR,
         "description": "defaults of dkd_tf.tracking.pose_tracker.PoseTracker (dkd_tf/serving/tracking_policy.py): "
                        "re-initialize when the mean peak confidence is below reinit_threshold, "
                        "every reinit_every frames and after an unreadable frame; the next crop is "
@@ -63,7 +71,9 @@ def to_json() -> dict:
                        "follow_smoothing x (the old centre + follow_velocity x v) + (1 - "
                        "follow_smoothing) x the new one, v (starting at 0 with each person) "
                        "then becoming follow_velocity_memory x v + (1 - "
-                       "follow_velocity_memory) x the centre's move",
+                       "follow_velocity_memory) x the centre's move; the stepper's heatmaps "
+                       "are decoded near each confident joint's last position, weighted by a "
+                       "Gaussian of motion_prior x the input size (codec.decode_near)",
     }
 
 
@@ -74,3 +84,9 @@ def follow_velocity_of(manifest: dict) -> tuple:
     tracker = manifest.get("tracker") or {}
     return (float(tracker.get("follow_velocity", 0.0)),
             float(tracker.get("follow_velocity_memory", FOLLOW_VELOCITY_MEMORY)))
+
+
+def motion_prior_of(manifest: dict) -> float:
+    """The motion_prior an export was scored with (its manifest's tracker entry; 0, the plain
+    argmax, for exports made before it and for published peers)."""
+    return float((manifest.get("tracker") or {}).get("motion_prior", 0.0))

@@ -136,7 +136,8 @@ class PoseTracker:
         (codec.decode_near: its heatmap weighted by a Gaussian of this share of the crop side
         around the last keypoint, for joints that were confident); 0 decodes the plain argmax.
         Keeps a joint on its own person when another walks past in front. Runners that yield
-        keypoints (published peers) decode themselves and ignore it.
+        keypoints (published peers) decode themselves and ignore it. None: the export's
+        manifest's (tracking_policy.motion_prior_of; 0 for exports made before it).
     """
 
     def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
@@ -144,7 +145,7 @@ class PoseTracker:
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
                  follow_smoothing=DEFAULT_FOLLOW_SMOOTHING, find_refine=True, finder=None,
-                 keypoint_filter=None, motion_prior=0.0, follow_velocity=None):
+                 keypoint_filter=None, motion_prior=None, follow_velocity=None):
         from dkd_tf.serving import manifest as manifest_lib
         if reinit_every < 0:
             raise StreamError(f"reinit_every must be >= 0, got {reinit_every}")
@@ -159,6 +160,8 @@ class PoseTracker:
             velocity = float(follow_velocity)
         if not 0.0 <= velocity <= 1.0:
             raise StreamError(f"follow_velocity must be in [0, 1], got {velocity}")
+        if motion_prior is None:
+            motion_prior = tracking_policy.motion_prior_of(runner.manifest)
         if not 0.0 <= motion_prior < 10.0:
             raise StreamError(f"motion_prior must be in [0, 10), got {motion_prior}")
         self.runner = runner

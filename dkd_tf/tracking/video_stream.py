@@ -166,7 +166,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  max_frames: int | None = None, progress: bool = True, runner=None,
                  log=print, allow_unverified: bool = False, overlap: bool = True,
                  stop: "StopRequest | None" = None, finder: str = "",
-                 smoothing: dict | None = None, motion_prior: float = 0.0,
+                 smoothing: dict | None = None, motion_prior: float | None = None,
                  follow_velocity: float | None = None) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
 
@@ -185,8 +185,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
 
     smoothing: One Euro filter settings for the reported keypoints
     (dkd_tf.tracking.keypoint_filter.make); None reports them as decoded. motion_prior:
-    PoseTracker's (0: the plain argmax). follow_velocity: PoseTracker's (None: the export's
-    manifest's).
+    PoseTracker's (0: the plain argmax). follow_velocity: PoseTracker's. Either None: the
+    export's manifest's.
     """
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)
