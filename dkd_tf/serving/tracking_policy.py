@@ -36,7 +36,7 @@ FOLLOW_SCALE_RANGE = (0.7, 1.5)  # ... and stays within this range of a given st
 # speed in px a frame, s: follow_smoothing), over 2 box widths of vtest's pedestrians in 10 frames,
 # and they walk out of the crop. Predicting the centre's move from its recent velocity (an
 # alpha-beta filter) removes the lag: vtest PCK@0.2 of the C = 32 DKD 64.4 -> 83.5, Lightning's
-# 96.6 -> 98.4 through the same tracker, the tuning clips unchanged (docs/experiments.md,
+# 96.6 -> 98.1 through the same tracker, the tuning clips unchanged (docs/experiments.md,
 # "Following a walking person"). An export carries its value in its manifest (exports made
 # before it: 0), so each preset streams as its card was scored.
 DEFAULT_FOLLOW_VELOCITY = 1.0
