@@ -237,6 +237,11 @@ class TrainingRecordTest(tf.test.TestCase):
         self.assertIn("trained on the same clips", video_preset._baseline_lines(same)[0])
         self.assertEqual(video_preset._passer_lines(same), [])
         self.assertIn("trained on the same clips", video_preset._baseline_lines(None)[0])
+        # The card names the tracker settings its rows streamed with; older cards had none.
+        scored = {"tests": [{"comparison": {"follow_velocity": 1.0, "motion_prior": 0.05}}]}
+        self.assertIn("(follow_velocity 1)", video_preset._tracker_sentence(scored))
+        self.assertIn("(motion_prior 0.05)", video_preset._tracker_sentence(scored))
+        self.assertEqual(video_preset._tracker_sentence({"tests": [{"comparison": {}}]}), "")
 
     def test_flagfiles_are_found_by_their_model_dir_and_kept_members_keep_their_record(self):
         from dkd_tf.experiments import singleframe_preset

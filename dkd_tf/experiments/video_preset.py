@@ -116,7 +116,7 @@ def model_card(meta: dict) -> str:
         "Every row streamed by `dkd_tf.evaluation.stream_eval.compare_streams` over the same frames from "
         "the same first box, the crop then following the row's own keypoints; PCK by person "
         "size; jitter is the median joint acceleration in % of the person size per frame^2 "
-        "(lower is steadier).",
+        "(lower is steadier)." + _tracker_sentence(meta),
     ]
     for test in meta["tests"]:
         c = test["comparison"]
@@ -279,6 +279,19 @@ def unverified_checks(exports: dict) -> dict:
             out[ROWS[(member, suffix)]] = {"passed": bool(result.get("passed")),
                                            "problems": list(result.get("problems", []))}
     return out
+
+
+def _tracker_sentence(meta: dict) -> str:
+    """The tracker settings every row streamed with (the DKD export's manifest's, shared by
+    compare_streams), as the card states them; '' for cards scored before they existed."""
+    tests = meta.get("tests") or [{}]
+    c = tests[0].get("comparison", {})
+    if c.get("follow_velocity") is None:
+        return ""
+    return (f" Every row, the peers too, streamed with the DKD export's tracker settings: the "
+            f"box moving on with the person (follow_velocity {c['follow_velocity']:g}) "
+            f"and each joint looked for near its last place (motion_prior "
+            f"{c.get('motion_prior') or 0.0:g}); dkd_tf/serving/tracking_policy.py.")
 
 
 def _test_entry(data_dir: str, comparison: dict, **extra) -> dict:
