@@ -147,6 +147,12 @@ def kept_export(run_dir: str, member: str) -> str | None:
 
     Keeping both byte for byte leaves the kept member as shipped: saving and exporting it again
     moved its TFLite outputs (and the golden vectors that record them) by about 1e-4."""
+    found = _kept(run_dir, member)
+    return found[0] if found else None
+
+
+def _kept(run_dir: str, member: str):
+    """kept_export's (export dir, its manifest as read and checked), or None."""
     from dkd_tf.serving import manifest as manifest_lib
     from dkd_tf.serving import runtimes
     preset = presets.enclosing(run_dir)
@@ -166,7 +172,7 @@ def kept_export(run_dir: str, member: str) -> str | None:
                                                                       presets.MODEL_FILE)))
     except (ValueError, KeyError, TypeError):
         return None  # not a verified export of this model at QUANTIZE: exported afresh
-    return export_dir if same else None
+    return (export_dir, manifest) if same else None
 
 
 def stage_member(run: str, member: str, staging: str, log=print):
@@ -184,12 +190,12 @@ def stage_member(run: str, member: str, staging: str, log=print):
                     os.path.join(staging, member, trainer.CONFIG_FILE))
     model, cfg = graphs_lib.load_model_dir(run)  # verified against its preset
     path = os.path.join(staging, member, trainer.MODEL_FILE)
-    export = kept_export(run, member)
-    if export:
+    found = _kept(run, member)  # its manifest read once, checked against preset.json
+    if found:
+        export, manifest = found
         shutil.copyfile(os.path.join(run, trainer.MODEL_FILE), path)
         log(f"keeping {run} and its verified export {export} as shipped")
         staged = shutil.copytree(export, os.path.join(staging, member + "_tflite"))
-        manifest = manifest_lib.read(export)  # checked against its preset.json
         if "content_sha256" not in manifest:
             # Made before exports sealed their manifests: inside its preset, preset.json
             # guarded it; out of it (the staging folder), its own checksum must.
