@@ -15,7 +15,9 @@ exports made since it came carry, with the second scenario's re-initializations 
 frame), and writes to DIR
 (default android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
-  vectors.json   per scenario: tracker settings, start box, frame size; per frame: status, graph,
+  vectors.json   per scenario: tracker settings (with the follow_velocity, its memory and the
+                 motion_prior the Python tracker used: the manifest's, 0 when it has none, where
+                 the scenario sets none), start box, frame size; per frame: status, graph,
                  re-initialization reason, the raw heatmaps (float32 little-endian, base64), the
                  decoded keypoints [x, y, confidence] in frame pixels, mean confidence, person
                  box and crop region (float32 values written exactly); and the fingerprint of
@@ -118,8 +120,9 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
     """Streams `frames` with a fresh PoseTracker; -> the scenario's vectors. settings: the
     tracker's (motion_prior and follow_velocity among them), and 'smoothing'
     (keypoint_filter.make's settings) when the keypoints are smoothed. The settings recorded
-    add the follow_velocity and follow_velocity_memory the tracker streamed with (without a
-    follow_velocity: the manifest's, 0 when it has none; the memory is always the manifest's)."""
+    add the follow_velocity, follow_velocity_memory and motion_prior the tracker streamed with
+    (without a follow_velocity or motion_prior: the manifest's, 0 when it has none; the memory
+    is always the manifest's), so that the Java replay needs no manifest defaults."""
     import numpy as np
 
     from dkd_tf.tracking import keypoint_filter, pose_tracker
@@ -136,7 +139,8 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
         raise ValueError(f"follow_velocity_memory {memory} is not the manifest's "
                          f"{tracker.velocity_memory}, which the Python tracker streams with")
     settings = dict(settings, follow_velocity=float(tracker.follow_velocity),
-                    follow_velocity_memory=float(tracker.velocity_memory))
+                    follow_velocity_memory=float(tracker.velocity_memory),
+                    motion_prior=float(tracker.motion_prior))
     tracker.reset(start_box)
     out = []
     for i, image in enumerate(frames):
@@ -217,8 +221,10 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
         None, bad_frames=(5,))
     # The stepper looking for each joint near its last position (dkd_tf.stream --motion_prior),
     # from the start box, with the second scenario's re-initializations: the widest prior of
-    # these that changes some keypoint of this model, so that the Java replay pins it.
-    plain = run_scenario(runner, frames, dict(second["settings"]), video["bboxes"][0])
+    # these that changes some keypoint of this model, so that the Java replay pins it (against
+    # the plain argmax, whatever motion_prior the manifest gives the other scenarios).
+    plain = run_scenario(runner, frames, dict(second["settings"], motion_prior=0.0),
+                         video["bboxes"][0])
     for prior in (0.1, 0.05, 0.03, 0.02, 0.01):
         near = run_scenario(runner, frames, dict(second["settings"], motion_prior=prior),
                             video["bboxes"][0])
@@ -243,7 +249,9 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     velocity = run_scenario(runner, frames, dict(
         second["settings"], follow_velocity=float(tracking_policy.DEFAULT_FOLLOW_VELOCITY)),
         None, bad_frames=(5,))
-    if all(a.get("box") == b.get("box") for a, b in zip(second["frames"], velocity["frames"])):
+    still = second if second["settings"]["follow_velocity"] == 0 else run_scenario(
+        runner, frames, dict(second["settings"], follow_velocity=0.0), None, bad_frames=(5,))
+    if all(a.get("box") == b.get("box") for a, b in zip(still["frames"], velocity["frames"])):
         log("warning: follow_velocity does not change this model's boxes; the Java tests will "
             "not pin it with this export")
     scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second,

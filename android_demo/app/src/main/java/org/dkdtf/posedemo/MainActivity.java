@@ -41,6 +41,7 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     private TextView error;
     private Switch gpuSwitch;
     private Switch smoothSwitch;
+    private Switch priorSwitch;
     private Button threadsButton;
     private CameraSource camera;
     private Manifest manifest;
@@ -54,11 +55,12 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     /** Smooth the keypoints shown (dkd_tf.stream --smooth_keypoints); read by the camera thread. */
     private volatile boolean smoothKeypoints;
     private volatile boolean trackerSettingsChanged;
-    /** The stepper looks for each joint near its last position (dkd_tf.stream --motion_prior
-     * MOTION_PRIOR); read by the camera thread. */
+    /** The stepper looks for each joint near its last position (dkd_tf.stream --motion_prior,
+     * {@link #motionPriorShare}); read by the camera thread. */
     private volatile boolean motionPrior;
-    /** The share of the crop the app's "Near last" switch uses: the one measured in
-     * docs/experiments.md ("Looking for each joint near where it was"). */
+    /** The share of the crop the app's "Near last" switch uses for an export without a
+     * motion_prior in its manifest: the one measured in docs/experiments.md ("Looking for each
+     * joint near where it was"). */
     private static final double MOTION_PRIOR = 0.1;
     private volatile int threads = THREAD_CHOICES[1];
     private long windowStart;
@@ -81,7 +83,7 @@ public final class MainActivity extends Activity implements CameraSource.Listene
                 trackerSettingsChanged = true;
             }
         });
-        Switch priorSwitch = (Switch) findViewById(R.id.prior);
+        priorSwitch = (Switch) findViewById(R.id.prior);
         priorSwitch.setOnCheckedChangeListener(new CompoundButton.OnCheckedChangeListener() {
             @Override
             public void onCheckedChanged(CompoundButton button, boolean checked) {
@@ -143,12 +145,20 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     private void onManifestReady(Manifest m) {
         manifest = m;
         overlay.setSkeleton(m.edges, m.tracker.keypointThreshold);
-        tracker = new PoseTracker(m);
+        // "Near last" starts as the export was scored: on with its manifest's motion_prior, off
+        // for an export without one (the listener sets motionPrior and asks for a new tracker).
+        priorSwitch.setChecked(m.tracker.motionPrior > 0);
+        tracker = new PoseTracker(m); // the manifest's motion prior, as the switch shows
         camera = new CameraSource(this, this);
         status.setText("");
         if (resumed) {
             startCameraWithPermission();
         }
+    }
+
+    /** The "Near last" switch's motion prior: the manifest's, else MOTION_PRIOR. */
+    private static double motionPriorShare(Manifest m) {
+        return m.tracker.motionPrior > 0 ? m.tracker.motionPrior : MOTION_PRIOR;
     }
 
     /** manifest.json from the assets, checked, with both graph files checked against it. */
@@ -250,7 +260,8 @@ public final class MainActivity extends Activity implements CameraSource.Listene
         if (trackerSettingsChanged) {
             trackerSettingsChanged = false; // a new tracker: it starts from the initializer
             tracker = new PoseTracker(manifest, manifest.tracker,
-                    smoothKeypoints ? new OneEuroFilter() : null, motionPrior ? MOTION_PRIOR : 0.0);
+                    smoothKeypoints ? new OneEuroFilter() : null,
+                    motionPrior ? motionPriorShare(manifest) : 0.0);
         }
         PoseTracker.FrameResult r;
         try {

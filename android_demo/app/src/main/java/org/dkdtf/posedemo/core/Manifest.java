@@ -124,6 +124,9 @@ public final class Manifest {
                 ? r.number(t, "follow_velocity") : 0.0;
         double followVelocityMemory = t.containsKey("follow_velocity_memory")
                 ? r.number(t, "follow_velocity_memory") : TrackerConfig.FOLLOW_VELOCITY_MEMORY;
+        // Manifests written before motion_prior existed lack it: their stepper's heatmaps were
+        // decoded by the plain argmax (0.0), as tracking_policy.motion_prior_of reads them.
+        double motionPrior = t.containsKey("motion_prior") ? r.number(t, "motion_prior") : 0.0;
         try {
             tracker = new TrackerConfig(r.number(t, "reinit_threshold"),
                     (int) r.integer(t, "reinit_every"), r.number(t, "keypoint_threshold"),
@@ -131,7 +134,7 @@ public final class Manifest {
                     followSmoothing,
                     r.toNumber(range.get(0), "tracker.follow_scale_range"),
                     r.toNumber(range.get(1), "tracker.follow_scale_range"),
-                    followVelocity, followVelocityMemory);
+                    followVelocity, followVelocityMemory, motionPrior);
         } catch (IllegalArgumentException e) {
             throw r.error("tracker: " + e.getMessage());
         }

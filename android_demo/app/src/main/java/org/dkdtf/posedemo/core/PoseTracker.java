@@ -35,10 +35,11 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * --smooth_keypoints); the box follows the raw ones, and the filter starts afresh with every
  * person looked for on the whole frame, at a reset and after an unreadable frame.
  *
- * <p>An optional motion prior (dkd_tf.stream --motion_prior) makes the stepper look for each
- * joint near where it was in the last frame ({@link HeatmapDecoder#decodeNear}, sigma = the
- * prior x the input size, for the joints whose last confidence reached
- * {@code keypoint_threshold}); it is forgotten at a reset and after an unreadable frame.
+ * <p>A motion prior (dkd_tf.stream --motion_prior; unless given, the manifest's
+ * {@code tracker.motion_prior}, 0 without it) makes the stepper look for each joint near where
+ * it was in the last frame ({@link HeatmapDecoder#decodeNear}, sigma = the prior x the input
+ * size, for the joints whose last confidence reached {@code keypoint_threshold}); it is
+ * forgotten at a reset and after an unreadable frame.
  *
  * <p>Use {@link #process} with a model, or {@link #plan} then {@link #complete} with heatmaps
  * computed elsewhere (the golden tests replay Python's heatmaps this way).
@@ -140,14 +141,19 @@ public final class PoseTracker {
         this(manifest, config, null);
     }
 
-    /** keypointFilter: smooths the keypoints reported (null: as decoded). */
+    /**
+     * keypointFilter: smooths the keypoints reported (null: as decoded). The motion prior is
+     * {@code config}'s, i.e. the export's (its manifest's {@code tracker.motion_prior}, 0 when it
+     * has none), as dkd_tf's PoseTracker(motion_prior=None).
+     */
     public PoseTracker(Manifest manifest, TrackerConfig config, OneEuroFilter keypointFilter) {
-        this(manifest, config, keypointFilter, 0.0);
+        this(manifest, config, keypointFilter, config.motionPrior);
     }
 
     /**
      * motionPrior: the stepper looks for each joint within a Gaussian of this share of the
-     * input size around its last position (0: the plain argmax; dkd_tf.stream --motion_prior).
+     * input size around its last position (0: the plain argmax; dkd_tf.stream --motion_prior);
+     * given here, it overrides {@code config.motionPrior}.
      */
     public PoseTracker(Manifest manifest, TrackerConfig config, OneEuroFilter keypointFilter,
                        double motionPrior) {
@@ -175,6 +181,11 @@ public final class PoseTracker {
 
     public TrackerConfig config() {
         return config;
+    }
+
+    /** The share of the input size the stepper's joints are looked for near (0: off). */
+    public double motionPrior() {
+        return motionPrior;
     }
 
     /** Forget the state; the next frame runs the initializer in {@code start} (null: whole frame). */

@@ -41,20 +41,28 @@ public final class TrackerConfig {
      * old value each frame, in [0, 1).
      */
     public final double followVelocityMemory;
+    /**
+     * The stepper looks for each joint near its last position: its heatmap weighted by a Gaussian
+     * of this share of the input size around it, in [0, 10) (0: the plain argmax). The export's
+     * value (dkd_tf.serving.tracking_policy.motion_prior_of); a {@link PoseTracker} made without
+     * an explicit motion prior uses it.
+     */
+    public final double motionPrior;
 
     public TrackerConfig(double reinitThreshold, int reinitEvery, double keypointThreshold,
                          double followMargin, double followMaxResize, double followSmoothing,
                          double followScaleLow, double followScaleHigh, double followVelocity,
-                         double followVelocityMemory) {
+                         double followVelocityMemory, double motionPrior) {
         if (reinitEvery < 0 || followMargin < 0 || !(followMaxResize > 0)
                 || !(followSmoothing >= 0 && followSmoothing < 1)
                 || !(followScaleLow > 0) || !(followScaleHigh >= followScaleLow)
                 || !(followVelocity >= 0 && followVelocity <= 1)
-                || !(followVelocityMemory >= 0 && followVelocityMemory < 1)) {
+                || !(followVelocityMemory >= 0 && followVelocityMemory < 1)
+                || !(motionPrior >= 0 && motionPrior < 10)) {
             throw new IllegalArgumentException("tracker settings out of range: " + describe(
                     reinitThreshold, reinitEvery, keypointThreshold, followMargin,
                     followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
-                    followVelocity, followVelocityMemory));
+                    followVelocity, followVelocityMemory, motionPrior));
         }
         this.reinitThreshold = reinitThreshold;
         this.reinitEvery = reinitEvery;
@@ -66,57 +74,66 @@ public final class TrackerConfig {
         this.followScaleHigh = followScaleHigh;
         this.followVelocity = followVelocity;
         this.followVelocityMemory = followVelocityMemory;
+        this.motionPrior = motionPrior;
     }
 
     public TrackerConfig withReinitThreshold(double v) {
         return new TrackerConfig(v, reinitEvery, keypointThreshold, followMargin,
                 followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
-                followVelocity, followVelocityMemory);
+                followVelocity, followVelocityMemory, motionPrior);
     }
 
     public TrackerConfig withReinitEvery(int v) {
         return new TrackerConfig(reinitThreshold, v, keypointThreshold, followMargin,
                 followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
-                followVelocity, followVelocityMemory);
+                followVelocity, followVelocityMemory, motionPrior);
     }
 
     public TrackerConfig withKeypointThreshold(double v) {
         return new TrackerConfig(reinitThreshold, reinitEvery, v, followMargin,
                 followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
-                followVelocity, followVelocityMemory);
+                followVelocity, followVelocityMemory, motionPrior);
     }
 
     public TrackerConfig withFollowSmoothing(double v) {
         return new TrackerConfig(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
                 followMaxResize, v, followScaleLow, followScaleHigh,
-                followVelocity, followVelocityMemory);
+                followVelocity, followVelocityMemory, motionPrior);
     }
 
     public TrackerConfig withFollowVelocity(double v) {
         return new TrackerConfig(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
                 followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
-                v, followVelocityMemory);
+                v, followVelocityMemory, motionPrior);
     }
 
     public TrackerConfig withFollowVelocityMemory(double v) {
         return new TrackerConfig(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
                 followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
-                followVelocity, v);
+                followVelocity, v, motionPrior);
+    }
+
+    public TrackerConfig withMotionPrior(double v) {
+        return new TrackerConfig(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
+                followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
+                followVelocity, followVelocityMemory, v);
     }
 
     private static String describe(double rt, int re, double kt, double fm, double fr,
-                                   double fs, double lo, double hi, double fv, double fvm) {
+                                   double fs, double lo, double hi, double fv, double fvm,
+                                   double mp) {
         return "reinit_threshold " + rt + ", reinit_every " + re + ", keypoint_threshold " + kt
                 + ", follow_margin " + fm + ", follow_max_resize " + fr
                 + ", follow_smoothing " + fs
                 + ", follow_scale_range [" + lo + ", " + hi + "]"
-                + ", follow_velocity " + fv + ", follow_velocity_memory " + fvm;
+                + ", follow_velocity " + fv + ", follow_velocity_memory " + fvm
+                + ", motion_prior " + mp;
     }
 
     @Override
     public String toString() {
         return describe(reinitThreshold, reinitEvery, keypointThreshold, followMargin,
                 followMaxResize, followSmoothing, followScaleLow, followScaleHigh,
-                followVelocity, followVelocityMemory);
+                followVelocity, followVelocityMemory, motionPrior);
     }
 }

@@ -70,7 +70,8 @@ public class GoldenVectorsTest {
                 num(s, "keypoint_threshold"), num(s, "follow_margin"),
                 num(s, "follow_max_resize"), num(s, "follow_smoothing"),
                 manifest.tracker.followScaleLow, manifest.tracker.followScaleHigh,
-                num(s, "follow_velocity"), num(s, "follow_velocity_memory"));
+                num(s, "follow_velocity"), num(s, "follow_velocity_memory"),
+                num(s, "motion_prior"));
     }
 
     /**
@@ -105,11 +106,14 @@ public class GoldenVectorsTest {
         return replay(name, settings(scenario(name)));
     }
 
-    /** The scenario's motion prior (dkd_tf.stream --motion_prior), 0 when it has none. */
+    /**
+     * The motion prior the Python tracker streamed the scenario with (dkd_tf.stream
+     * --motion_prior; golden.py records it, the manifest's where the scenario sets none).
+     */
     @SuppressWarnings("unchecked")
     private static double motionPrior(Map<String, Object> scenario) {
         Map<String, Object> s = (Map<String, Object>) scenario.get("settings");
-        return s.containsKey("motion_prior") ? num(s, "motion_prior") : 0.0;
+        return num(s, "motion_prior");
     }
 
     /** Streams one scenario's frames with {@code config} instead of its settings. */
@@ -123,11 +127,15 @@ public class GoldenVectorsTest {
     }
 
     /** ... and with {@code prior} instead of its motion prior. */
-    @SuppressWarnings("unchecked")
     private static double replay(String name, TrackerConfig config, OneEuroFilter filter,
                                  double prior) {
+        return replay(name, new PoseTracker(manifest, config, filter, prior));
+    }
+
+    /** Streams one scenario's frames through {@code tracker}. */
+    @SuppressWarnings("unchecked")
+    private static double replay(String name, PoseTracker tracker) {
         Map<String, Object> sc = scenario(name);
-        PoseTracker tracker = new PoseTracker(manifest, config, filter, prior);
         Object start = sc.get("start_box");
         tracker.reset(start == Json.NULL ? null : region(start));
         int width = (int) num(sc, "frame_width");
@@ -187,6 +195,30 @@ public class GoldenVectorsTest {
         assertEquals(t.followSmoothing, num(s, "follow_smoothing"), 0.0);
         assertEquals(t.followVelocity, num(s, "follow_velocity"), 0.0);
         assertEquals(t.followVelocityMemory, num(s, "follow_velocity_memory"), 0.0);
+        // the Python tracker's motion_prior=None: the manifest's, as Manifest reads it
+        assertEquals(t.motionPrior, num(s, "motion_prior"), 0.0);
+    }
+
+    /**
+     * The app's first tracker, made from the manifest alone (its motion prior the manifest's
+     * too), streams the manifest-defaults scenario as the Python tracker did.
+     */
+    @Test
+    public void theManifestsTrackerReplaysTheDefaultScenario() {
+        PoseTracker t = new PoseTracker(manifest);
+        assertEquals(manifest.tracker.motionPrior, t.motionPrior(), 0.0);
+        replay("manifest_defaults_start_box", t);
+    }
+
+    /** Every scenario records the motion prior it streamed with, in the manifest's range. */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void everyScenarioRecordsItsMotionPrior() {
+        for (Map.Entry<String, Object> e
+                : ((Map<String, Object>) vectors.get("scenarios")).entrySet()) {
+            double prior = motionPrior((Map<String, Object>) e.getValue());
+            assertTrue(e.getKey() + ": motion_prior " + prior, prior >= 0 && prior < 10);
+        }
     }
 
     /** Every scenario streams with the manifest's velocity memory (Python takes it from there). */

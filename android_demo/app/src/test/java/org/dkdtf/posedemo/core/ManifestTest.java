@@ -58,6 +58,7 @@ public class ManifestTest {
         assertEquals(1.5, m.tracker.followScaleHigh, 0.0);
         assertEquals(0.0, m.tracker.followVelocity, 0.0); // the fixture predates it
         assertEquals(0.8, m.tracker.followVelocityMemory, 0.0);
+        assertEquals(0.0, m.tracker.motionPrior, 0.0); // likewise
         assertEquals("head", m.jointNames.get(0));
         assertEquals(14, m.edges.length);
         assertEquals("initializer.tflite", m.initializer.file);
@@ -187,6 +188,71 @@ public class ManifestTest {
             assertRefused(withVelocity("1.0", bad), "follow_velocity_memory " + bad);
         }
         assertRefused(withVelocity("1.0", "null"), "'follow_velocity_memory' must be a number");
+    }
+
+    /** The fixture's tracker entry with a motion_prior (as exports made since carry it). */
+    private static String withMotionPrior(String prior) {
+        return replaceOnce(text, "\"follow_smoothing\": 0.7,", "\"follow_smoothing\": 0.7, "
+                + "\"motion_prior\": " + prior + ",");
+    }
+
+    @Test
+    public void readsTheMotionPrior() throws Exception {
+        Manifest m = Manifest.parse(withMotionPrior("0.05"), SOURCE);
+        assertEquals(0.05, m.tracker.motionPrior, 0.0);
+        assertEquals(0.7, m.tracker.followSmoothing, 0.0);
+        assertEquals(0.0, m.tracker.followVelocity, 0.0);
+        // the edges of [0, 10)
+        assertEquals(0.0, Manifest.parse(withMotionPrior("0"), SOURCE).tracker.motionPrior, 0.0);
+        assertEquals(9.99, Manifest.parse(withMotionPrior("9.99"), SOURCE).tracker.motionPrior,
+                0.0);
+        // with the velocity keys, as the default preset's re-export writes them
+        m = Manifest.parse(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                "\"follow_smoothing\": 0.7, \"follow_velocity\": 1.0, "
+                + "\"follow_velocity_memory\": 0.8, \"motion_prior\": 0.05,"), SOURCE);
+        assertEquals(0.05, m.tracker.motionPrior, 0.0);
+        assertEquals(1.0, m.tracker.followVelocity, 0.0);
+        // a tracker made from the manifest alone uses it; one given a prior, that one
+        assertEquals(0.05, new PoseTracker(m).motionPrior(), 0.0);
+        assertEquals(0.05, new PoseTracker(m, m.tracker, null).motionPrior(), 0.0);
+        assertEquals(0.1, new PoseTracker(m, m.tracker, null, 0.1).motionPrior(), 0.0);
+        assertEquals(0.0, new PoseTracker(m, m.tracker, null, 0.0).motionPrior(), 0.0);
+    }
+
+    @Test
+    public void aManifestWithoutMotionPriorDecodesThePlainArgmax() throws Exception {
+        // written before the key existed (the fixture): the stepper's plain argmax, 0, as
+        // dkd_tf.serving.tracking_policy.motion_prior_of reads it
+        assertTrue("the fixture predates motion_prior", !text.contains("motion_prior"));
+        Manifest m = Manifest.parse(text, SOURCE);
+        assertEquals(0.0, m.tracker.motionPrior, 0.0);
+        assertEquals(0.0, new PoseTracker(m).motionPrior(), 0.0);
+        // the velocity keys alone do not bring a prior
+        m = Manifest.parse(replaceOnce(text, "\"follow_smoothing\": 0.7,",
+                "\"follow_smoothing\": 0.7, \"follow_velocity\": 1.0,"), SOURCE);
+        assertEquals(0.0, m.tracker.motionPrior, 0.0);
+    }
+
+    @Test
+    public void refusesAnInvalidMotionPrior() {
+        // [0, 10), as dkd_tf.serving.manifest.validate: the message names the key and value
+        String[][] bad = {{"10", "motion_prior 10.0"}, {"10.0", "motion_prior 10.0"},
+            {"12.5", "motion_prior 12.5"}, {"-0.05", "motion_prior -0.05"},
+            {"1e3", "motion_prior 1000.0"}};
+        for (String[] b : bad) {
+            assertRefused(withMotionPrior(b[0]), b[1]);
+        }
+        assertRefused(withMotionPrior("\"near\""), "'motion_prior' must be a number");
+        assertRefused(withMotionPrior("null"), "'motion_prior' must be a number");
+        assertRefused(withMotionPrior("true"), "'motion_prior' must be a number");
+        try {
+            Manifest.parse(text, SOURCE).tracker.withMotionPrior(10.0);
+            fail("accepted motion_prior 10.0");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("motion_prior 10.0"));
+        } catch (ManifestException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
