@@ -39,7 +39,7 @@ resting joints stop shaking and fast ones do not lag); the crop still follows th
 --motion_prior S makes the stepper look for each joint near where it was in the last frame (its
 heatmap weighted by a Gaussian of S x the crop side around the last keypoint: codec.decode_near),
 so that a joint stays on its person and its side when another peak appears in the crop
-(default: the export's manifest's, 0.05 for the exports made since it came, 0 before).
+(default: the export's manifest's; 0, off, in every shipped export).
 
 Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
 confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every

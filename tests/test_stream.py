@@ -230,11 +230,14 @@ class StreamTest(tf.test.TestCase):
         for bad in (-0.1, 1.5):
             with self.assertRaisesRegex(video_frames.StreamError, "follow_velocity"):
                 tracker(follow_velocity=bad)
-        # The motion prior is the export's too: new exports look near the last keypoints.
+        # The motion prior is the export's too (new exports: the default, off), a given one wins.
         self.assertEqual(tracker().motion_prior, tracking_policy.DEFAULT_MOTION_PRIOR)
-        self.assertGreater(tracking_policy.DEFAULT_MOTION_PRIOR, 0.0)
         self.assertEqual(tracking_policy.motion_prior_of(old), 0.0)
-        self.assertEqual(tracker(motion_prior=0.0).motion_prior, 0.0)
+        near = type("Runner", (), {"manifest": dict(runner.manifest, tracker=dict(
+            runner.manifest["tracker"], motion_prior=0.05))})()
+        self.assertEqual(pose_tracker.PoseTracker(near).motion_prior, 0.05)
+        self.assertEqual(pose_tracker.PoseTracker(near, motion_prior=0.0).motion_prior, 0.0)
+        self.assertEqual(stream_eval.shared_settings([near])["motion_prior"], 0.05)
         # A comparison streams every row alike: ours' values, given ones, peers alone none.
         peer = type("Peer", (), {"yields_keypoints": True, "manifest": {}})()
         self.assertEqual(stream_eval.shared_settings([peer, runner]),

@@ -24,7 +24,7 @@ def define_flags() -> None:
                        "was in the last frame: its heatmap weighted by a Gaussian of this share "
                        "of the crop side around the last keypoint; keeps a joint on its person "
                        "when another walks past in front. 0: the plain argmax. Default: the "
-                       "export's manifest's (0.05 for exports made since it came, 0 before).",
+                       "export's manifest's (0, off, in every shipped export).",
                        lower_bound=0.0, upper_bound=9.99)
     flags.DEFINE_float("follow_velocity", None, "The followed box moves on by this share of its "
                        "centre's recent velocity before averaging (0: off, 1: a constant-velocity "
