@@ -1,4 +1,4 @@
-"""Ship (or --rescore) the real-world video preset: DKD and its Baseline from two trained runs.
+"""Ship (or --rescore, or --card_only) the real-world video preset: DKD and its Baseline from two trained runs.
 
     python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd_c32_passers \
         --baseline_dir runs/real_baseline_passers \
@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from absl import flags
 
-from dkd_tf.experiments.video_preset import NAME, rescore, ship
+from dkd_tf.experiments.video_preset import NAME, rescore, rewrite_card, ship
 
 
 def main(argv):
     del argv
+    if FLAGS.card_only:
+        print(f"wrote {rewrite_card(NAME)}")
+        return
     if FLAGS.rescore:
         rescore(NAME, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
                 num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None)
@@ -43,6 +46,9 @@ if __name__ == "__main__":
     flags.DEFINE_string("verify_video", "runs/vtest_test_tb", "Parity clip of the exports "
                         "(export.tflite --verify_video): a Penn Action format data dir of real "
                         "people (labelled-box crops) or a video.")
+    flags.DEFINE_bool("card_only", False, "Only write the shipped preset's model card again "
+                      "from its preset.json (after the card's wording changed; no number "
+                      "changes).")
     flags.DEFINE_bool("rescore", False, "Score the shipped preset again (same model files, "
                       "verified; results and card rewritten) instead of shipping the runs.")
     flags.DEFINE_integer("num_threads", 1, "LiteRT threads for streaming and latency.")

@@ -242,6 +242,30 @@ class TrainingRecordTest(tf.test.TestCase):
         self.assertIn("(follow_velocity 1)", video_preset._tracker_sentence(scored))
         self.assertIn("(motion_prior 0.05)", video_preset._tracker_sentence(scored))
         self.assertEqual(video_preset._tracker_sentence({"tests": [{"comparison": {}}]}), "")
+        off = {"tests": [{"comparison": {"follow_velocity": 1.0, "motion_prior": 0.0}}]}
+        self.assertIn("heatmap's maximum (motion_prior 0)", video_preset._tracker_sentence(off))
+        # Both networks on the same passer clips: one line for them, not one each.
+        both = {"dkd": data["dkd"], "baseline": data["dkd"]}
+        self.assertEqual(video_preset._passer_lines(both),
+                         [video_preset._passer_lines(data)[0].replace("dkd's", "both networks'")])
+
+    def test_the_card_is_rewritten_from_preset_json_alone(self):
+        """make_video_preset --card_only: the card of the verified preset.json, nothing scored."""
+        from unittest import mock
+        from dkd_tf.experiments import video_preset
+        with open(os.path.join(presets.preset_dir(video_preset.NAME), presets.PRESET_FILE)) as f:
+            meta = json.load(f)
+        root = self.get_temp_dir()
+        with mock.patch.object(video_preset.presets, "verify", return_value=meta) as verify, \
+                mock.patch.object(video_preset.presets, "preset_dir", return_value=root):
+            path = video_preset.rewrite_card(video_preset.NAME)
+        verify.assert_called_once_with(video_preset.NAME)
+        self.assertEqual(path, os.path.join(root, presets.CARD_FILE))
+        with open(path) as f:
+            card = f.read()
+        self.assertEqual(card, video_preset.model_card(
+            {k: v for k, v in meta.items() if k not in ("format_version", "files")}))
+        self.assertIn(meta["name"], card)
 
     def test_flagfiles_are_found_by_their_model_dir_and_kept_members_keep_their_record(self):
         from dkd_tf.experiments import singleframe_preset

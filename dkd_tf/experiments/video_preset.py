@@ -216,9 +216,13 @@ def _baseline_lines(data: dict | None) -> list:
 
 def _passer_lines(data: dict | None) -> list:
     lines = []
+    same = bool(data) and len({d["data_dir"] for d in data.values()}) == 1
     for member, d in (data or {}).items():
+        if same and member != "dkd":
+            continue  # one line for the clips both trained on
+        whose = "both networks'" if same else f"{member}'s"
         if d.get("passer_clips"):
-            lines.append(f"- {member}'s clips (`{d['data_dir']}`, {d['clips']}): "
+            lines.append(f"- {whose} clips (`{d['data_dir']}`, {d['clips']}): "
                          f"{d['passer_clips']} of the photo clips have a second person, cut out "
                          "of another photo of the same half along its skeleton, walking past "
                          "in front (`make_photo_clips --passer_prob`); the labels stay on the "
@@ -288,10 +292,12 @@ def _tracker_sentence(meta: dict) -> str:
     c = tests[0].get("comparison", {})
     if c.get("follow_velocity") is None:
         return ""
+    prior = c.get("motion_prior") or 0.0
     return (f" Every row, the peers too, streamed with the DKD export's tracker settings: the "
-            f"box moving on with the person (follow_velocity {c['follow_velocity']:g}) "
-            f"and each joint looked for near its last place (motion_prior "
-            f"{c.get('motion_prior') or 0.0:g}); dkd_tf/serving/tracking_policy.py.")
+            f"box moving on with the person (follow_velocity {c['follow_velocity']:g}), "
+            + (f"each joint looked for near its last place (motion_prior {prior:g})" if prior
+               else "each joint at its heatmap's maximum (motion_prior 0)")
+            + "; dkd_tf/serving/tracking_policy.py.")
 
 
 def _test_entry(data_dir: str, comparison: dict, **extra) -> dict:
@@ -412,6 +418,17 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
 
 def _calibration_flag(calibration_data) -> str:
     return f" --calibration_data {calibration_data}" if calibration_data else ""
+
+
+def rewrite_card(name: str) -> str:
+    """Write a shipped preset's model card again from its preset.json (verified first), after
+    the card's wording changed: nothing is exported or scored, no number changes. Returns the
+    card's path."""
+    meta = presets.verify(name)
+    path = os.path.join(presets.preset_dir(name), presets.CARD_FILE)
+    with open(path, "w") as f:
+        f.write(model_card({k: v for k, v in meta.items() if k not in ("format_version", "files")}))
+    return path
 
 
 def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int = 1,
