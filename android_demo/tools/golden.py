@@ -195,7 +195,7 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     ok = [f for f in first["frames"] if f["status"] == "ok"]
     means = np.array([f["mean_confidence"] for f in ok])
     confs = np.array([k[2] for f in ok for k in f["keypoints"]])
-    second = None
+    second, second_reasons = None, set()
     for q in (0.35, 0.5, 0.65, 0.8, 0.2, 0.1, 0.05):
         # The tracker's own smoothing, so the vectors exercise the centre's moving average
         # even when the manifest predates it (and its scenario above runs without).
