@@ -224,6 +224,13 @@ class StreamTest(tf.test.TestCase):
         mid = (pose + v).min(0) / 2 + (pose + v).max(0) / 2
         np.testing.assert_allclose((box[:2] + box[2:]) / 2, s * (start[:2] + start[2:]) / 2
                                    + (1 - s) * mid, atol=1e-3)
+        # Non-finite keypoints leave the box and the velocity as they were (no NaN sticks).
+        moving = tracker()
+        lag(moving, frames=10)
+        velocity, box = moving._velocity.copy(), np.float32([35, 25, 65, 95])
+        bad = np.full_like(pose, np.inf)
+        np.testing.assert_array_equal(moving._follow_box(bad, np.ones(k, np.float32), box), box)
+        np.testing.assert_array_equal(moving._velocity, velocity)
         # A manifest without the entry (exports made before it) streams without velocity.
         old = dict(runner.manifest, tracker={"follow_smoothing": s})
         self.assertEqual(tracking_policy.follow_velocity_of(old)[0], 0.0)

@@ -400,12 +400,13 @@ class PoseTracker:
         return (transforms.invert_points(matrix, xy), conf, center, size), state, latency
 
     def _extent(self, keypoints, conf):
-        """(lo, hi, extent) of the box the keypoints span, or None when too few are confident.
+        """(lo, hi, extent) of the box the keypoints span, or None when too few are confident
+        (or any is not finite).
         All joints span it: dropping the unconfident ones (often wrists and ankles) would
         centre it on the torso and shrink it; a box from a few joints can be a sliver, so it
         is made at least half as wide as tall."""
         good = conf >= self.keypoint_threshold
-        if int(good.sum()) < self.min_follow_joints:
+        if int(good.sum()) < self.min_follow_joints or not np.all(np.isfinite(keypoints)):
             return None
         lo, hi = keypoints.min(0), keypoints.max(0)
         extent = np.maximum(hi - lo, 1.0)
@@ -430,8 +431,6 @@ class PoseTracker:
         old_mid = (box[:2] + box[2:]) / 2.0
         ahead = old_mid + self.follow_velocity * self._velocity
         mid = self.follow_smoothing * ahead + (1.0 - self.follow_smoothing) * (lo + hi) / 2.0
-        self._velocity = (self.velocity_memory * self._velocity
-                          + (1.0 - self.velocity_memory) * (mid - old_mid)).astype(np.float32)
         size = extent * (1.0 + 2.0 * self.follow_margin)
         previous = box[2:] - box[:2]
         size = np.clip(size, previous / (1.0 + self.follow_max_resize),
@@ -440,7 +439,11 @@ class PoseTracker:
             start = self.start_box[2:] - self.start_box[:2]
             size = np.clip(size, start * FOLLOW_SCALE_RANGE[0], start * FOLLOW_SCALE_RANGE[1])
         new = np.concatenate([mid - size / 2.0, mid + size / 2.0]).astype(np.float32)
-        return new if np.all(np.isfinite(new)) else box
+        if not np.all(np.isfinite(new)):
+            return box  # and the velocity as it was: a NaN would stick in it
+        self._velocity = (self.velocity_memory * self._velocity
+                          + (1.0 - self.velocity_memory) * (mid - old_mid)).astype(np.float32)
+        return new
 
     def temporal_settings(self) -> dict:
         """What the tracker does with past frames, as the JSON outputs record it:

@@ -382,8 +382,6 @@ public final class PoseTracker {
         float aheadY = oldMidY + lead * velocityY;
         float midX = keep * aheadX + take * (loX + hiX) / 2.0f;
         float midY = keep * aheadY + take * (loY + hiY) / 2.0f;
-        velocityX = remember * velocityX + learn * (midX - oldMidX);
-        velocityY = remember * velocityY + learn * (midY - oldMidY);
         float grow = (float) (1.0 + 2.0 * config.followMargin);
         float sizeX = extentX * grow;
         float sizeY = extentY * grow;
@@ -402,7 +400,12 @@ public final class PoseTracker {
         }
         CropRegion next = new CropRegion(midX - sizeX / 2.0f, midY - sizeY / 2.0f,
                 midX + sizeX / 2.0f, midY + sizeY / 2.0f);
-        return next.isFinite() ? next : previousBox;
+        if (!next.isFinite()) {
+            return previousBox;  // and the velocity as it was: a NaN would stick in it
+        }
+        velocityX = remember * velocityX + learn * (midX - oldMidX);
+        velocityY = remember * velocityY + learn * (midY - oldMidY);
+        return next;
     }
 
     /**

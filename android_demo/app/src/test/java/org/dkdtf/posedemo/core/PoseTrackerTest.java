@@ -297,6 +297,13 @@ public class PoseTrackerTest {
                 0.0);
         assertEquals("a low-confidence frame keeps the box", WALK_START, t.box());
         assertEquals(expected, walk(t, box, 20, 1));
+        // non-finite keypoints: the box stays, and no NaN sticks in the velocity
+        t = walker(1.0);
+        box = walk(t, WALK_START, 0, 20);
+        float[] inf = new float[manifest.numJoints];
+        java.util.Arrays.fill(inf, Float.POSITIVE_INFINITY);
+        assertEquals(box, t.followBox(inf, walkY(20), confidences(1f), box));
+        assertEquals(expected, walk(t, box, 20, 1));
     }
 
     @Test
