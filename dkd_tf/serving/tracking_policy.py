@@ -2,7 +2,7 @@
 
 dkd_tf.tracking.pose_tracker.PoseTracker applies them (its flags default to them); dkd_tf/serving/manifest.py writes them
 into every manifest's `tracker` entry, so the Android app reads them from the export instead of
-copying them. Their meaning (DESIGN.md, "Beyond the paper"):
+copying them. Their meaning (docs/design.md, "Beyond the paper"):
   reinit_threshold    re-run the initializer when a frame's mean peak confidence is below (0: off)
   reinit_every        re-run the initializer every N frames (0: off)
   keypoint_threshold  confidence from which a keypoint counts for following the person
@@ -33,8 +33,8 @@ DEFAULT_FOLLOW_MAX_RESIZE = 0.1  # the followed box's size changes by at most 10
 DEFAULT_FOLLOW_SMOOTHING = 0.7
 FOLLOW_SCALE_RANGE = (0.7, 1.5)  # ... and stays within this range of a given start box's size
 # The average above lags a person walking across the frame by v x s / (1 - s) (v: the person's
-# speed in px a frame, s: follow_smoothing), over 2 box widths of vtest's pedestrians in 10 frames,
-# and they walk out of the crop. Predicting the centre's move from its recent velocity (an
+# speed in px a frame, s: follow_smoothing): 12 px and growing for vtest's pedestrians (5 px a
+# frame, boxes 20-30 px wide), who walk out of the crop. Predicting the centre's move from its recent velocity (an
 # alpha-beta filter) removes the lag: vtest PCK@0.2 of the C = 32 DKD 64.4 -> 83.5, Lightning's
 # 96.6 -> 98.1 through the same tracker, the tuning clips unchanged (docs/experiments.md,
 # "Following a walking person"). An export carries its value in its manifest (exports made
