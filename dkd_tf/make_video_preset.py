@@ -1,4 +1,5 @@
-"""Ship (or --rescore, or --card_only) the real-world video preset: DKD and its Baseline from two trained runs.
+"""Ship the real-world video preset (DKD and its Baseline from two trained runs), or --rescore
+it, or write only its model card again (--card_only).
 
     python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd_c32_passers \
         --baseline_dir runs/real_baseline_passers \

@@ -217,9 +217,9 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
     whole-frame look (or options.start_box) found someone, and ends after clip_frames frames
     (at the first frame after that where the person is found), or where the person has been
     lost for more than hold_frames frames (those last frames, unlabelled, are not written, nor
-    are frames where nobody is found). A clip in which the teachers agree on no joint of any frame is not
-    written either: it could be neither scored nor learnt from, and would only inflate the
-    clip and frame counts (the summary counts it). Unreadable frames are skipped
+    are frames where nobody is found). A clip in which the teachers agree on no joint of any
+    frame is not written either: it could be neither scored nor learnt from, and would only
+    inflate the clip and frame counts (the summary counts it). Unreadable frames are skipped
     (frame_index says which frames each clip holds)."""
     if not teachers:
         raise ValueError("no teachers")

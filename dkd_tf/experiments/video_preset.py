@@ -12,7 +12,8 @@ of the shipped preset (re-shipping one network, e.g. --baseline_dir
 dkd_tf/presets/dkd_movenet_video/baseline) is kept byte for byte with its verified export
 (singleframe_preset.kept_export) and the training record preset.json holds for it. An fp32
 export of DKD is made too and scored as the reference of the fp16 row, then left out of the
-preset to keep it tens of MB (`python -m export.tflite --model_dir <preset>/dkd --out_dir OUT` makes it again).
+preset to keep it tens of MB (`python -m export.tflite --model_dir <preset>/dkd --out_dir OUT`
+makes it again).
 A full-int8 export of DKD (calibrated on its training clips, or --calibration_data) is made and
 scored too, to measure what int8 costs in PCK; it fails export.verify's keypoint rule (95 % of
 the keypoints within 1 px of Keras), so it is written with --keep_unverified, streamed with
@@ -203,11 +204,15 @@ def training_data(data_dir: str) -> dict:
     return {"data_dir": data_dir, "clips": len(ids), "passer_clips": passers}
 
 
+def _same_clips(data: dict | None) -> bool:
+    """Whether every member trained on one folder of clips (True when nothing is recorded)."""
+    return not data or len({d["data_dir"] for d in data.values()}) == 1
+
+
 def _baseline_lines(data: dict | None) -> list:
-    same = ("- `baseline` (+ exports): the same F on every frame alone, trained on the same clips: "
-            "the paper's Baseline, against which DKD's gain is measured.")
-    if not data or data["dkd"]["data_dir"] == data["baseline"]["data_dir"]:
-        return [same]
+    if _same_clips(data):
+        return ["- `baseline` (+ exports): the same F on every frame alone, trained on the same "
+                "clips: the paper's Baseline, against which DKD's gain is measured."]
     return [f"- `baseline` (+ exports): the same F on every frame alone (the paper's Baseline), "
             f"trained on `{data['baseline']['data_dir']}`, DKD on "
             f"`{data['dkd']['data_dir']}` (below): DKD - Baseline measures the temporal parts "
@@ -216,7 +221,7 @@ def _baseline_lines(data: dict | None) -> list:
 
 def _passer_lines(data: dict | None) -> list:
     lines = []
-    same = bool(data) and len({d["data_dir"] for d in data.values()}) == 1
+    same = _same_clips(data)
     for member, d in (data or {}).items():
         if same and member != "dkd":
             continue  # one line for the clips both trained on

@@ -34,11 +34,11 @@ DEFAULT_FOLLOW_SMOOTHING = 0.7
 FOLLOW_SCALE_RANGE = (0.7, 1.5)  # ... and stays within this range of a given start box's size
 # The average above lags a person walking across the frame by v x s / (1 - s) (v: the person's
 # speed in px a frame, s: follow_smoothing): 12 px and growing for vtest's pedestrians (5 px a
-# frame, boxes 20-30 px wide), who walk out of the crop. Predicting the centre's move from its recent velocity (an
-# alpha-beta filter) removes the lag: vtest PCK@0.2 of the C = 32 DKD 64.4 -> 83.5, Lightning's
-# 96.6 -> 98.1 through the same tracker, the tuning clips unchanged (docs/experiments.md,
-# "Following a walking person"). An export carries its value in its manifest (exports made
-# before it: 0), so each preset streams as its card was scored.
+# frame, boxes 20-30 px wide), who walk out of the crop. Predicting the centre's move from its
+# recent velocity (an alpha-beta filter) removes the lag: vtest PCK@0.2 of the C = 32 DKD 64.4
+# -> 83.5, Lightning's 96.6 -> 98.1 through the same tracker, the tuning clips unchanged
+# (docs/experiments.md, "Following a walking person"). An export carries its value in its
+# manifest (exports made before it: 0), so each preset streams as its card was scored.
 DEFAULT_FOLLOW_VELOCITY = 1.0
 FOLLOW_VELOCITY_MEMORY = 0.8
 # Off. The tuning clips chose 0.05 with follow_velocity 1 (pose2sim cameras 1-3 / LSP training
