@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 
+import cv2
 import keras
 import numpy as np
 
@@ -153,3 +154,14 @@ def shipped_export_check(test, model_dir: str, export_dir: str) -> dict:
     result = verify.verify_format(export_dir, "tflite", reference, clip, log=lambda *_: None)
     test.assertTrue(result["passed"], result.get("problems"))
     return manifest
+
+
+def write_video(path, frames, fourcc="MJPG", fps=25):
+    """uint8 RGB frames [H, W, 3] written as a video OpenCV reads back; returns path."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    assert writer.isOpened(), path
+    for f in frames:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path

@@ -9,7 +9,6 @@ import sys
 import tempfile
 from unittest import mock
 
-import cv2
 import keras
 import numpy as np
 import tensorflow as tf
@@ -17,6 +16,7 @@ import tensorflow as tf
 import dkd_tf
 from dkd_tf import presets
 from dkd_tf.data import synthetic
+from tests.helpers import write_video
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE, MOBILE = "dkd-resnet18-synthetic-128", "dkd-mobilenetv3small-synthetic-128"
@@ -28,14 +28,6 @@ FRAMES, HEIGHT, WIDTH = 8, 160, 208
 def _clip(seed=0, index=200):
     """A held-out synthetic clip (video 200 of seed 0: the presets trained on videos 0..191)."""
     return synthetic.render_video(synthetic.video_rng(seed, index), FRAMES, HEIGHT, WIDTH)
-
-
-def _write_video(path, frames):
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 25, (WIDTH, HEIGHT))
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path
 
 
 class PresetNamesTest(tf.test.TestCase):
@@ -138,7 +130,7 @@ class PoseTrackerApiTest(tf.test.TestCase):
         super().setUpClass()
         cls.clip = _clip()
         cls.tmp = tempfile.mkdtemp()
-        cls.video = _write_video(os.path.join(cls.tmp, "clip.avi"), cls.clip["frames"])
+        cls.video = write_video(os.path.join(cls.tmp, "clip.avi"), cls.clip["frames"])
         cls.tracker = dkd_tf.PoseTracker.from_preset(REFERENCE)  # tflite
 
     @classmethod

@@ -14,7 +14,7 @@ from dkd_tf.core import joints
 from dkd_tf.data import lsp, photo_motion
 from dkd_tf.experiments import video_preset
 from dkd_tf.evaluation import stream_eval
-from tests.helpers import shipped_export_check
+from tests.helpers import shipped_export_check, write_video
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 CLIPS, FRAMES = 6, 8
@@ -72,7 +72,6 @@ class RealVideoPresetTest(tf.test.TestCase):
         self.assertTrue(all(np.all(np.isfinite(p)) for p in out["predictions"].values()))
 
 
-
 class DefaultStreamTest(tf.test.TestCase):
     """`python -m dkd_tf.stream --video V` with no model runs the real-world preset, whole frame
     first (no --bbox), and writes one keypoint row per frame."""
@@ -82,18 +81,15 @@ class DefaultStreamTest(tf.test.TestCase):
         import subprocess
         import sys
 
-        import cv2
         from dkd_tf.tracking import video_stream
         member = video_stream.preset_model_dir("", "tflite")
         self.assertEqual(os.path.dirname(member), presets.preset_dir(video_preset.NAME))
         self.assertEqual(os.path.basename(member), "dkd_tflite")
         root = self.get_temp_dir()
         video = os.path.join(root, "clip.avi")
-        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 64))
         rng = np.random.default_rng(0)
-        for _ in range(5):
-            writer.write(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
-        writer.release()
+        write_video(video, [rng.integers(0, 255, (64, 96, 3), dtype=np.uint8) for _ in range(5)],
+                    fps=10)
         out = os.path.join(root, "k.json")
         proc = subprocess.run([sys.executable, "-m", "dkd_tf.stream", "--video", video,
                                "--out_json", out, "--noprogress"], capture_output=True,

@@ -21,7 +21,7 @@ from dkd_tf.tracking import video_stream
 from dkd_tf.data import synthetic
 from dkd_tf.serving import onnx_export
 from dkd_tf.serving import tflite_export
-from tests.helpers import make_model_dir
+from tests.helpers import make_model_dir, write_video
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 H, W = 96, 128
@@ -30,16 +30,6 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
 
 def _quiet(*_):
     pass
-
-
-def write_video(path, frames, fourcc="MJPG", fps=25):
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
-    assert writer.isOpened(), path
-    for f in frames:
-        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path
 
 
 def digest(path):

@@ -25,7 +25,7 @@ from dkd_tf.data.frames import save_frame
 from dkd_tf.evaluation import stream_eval
 from dkd_tf.serving import manifest as manifest_lib, runtimes
 from dkd_tf.serving import tflite_export
-from tests.helpers import copy_export_with_manifest, shared_export
+from tests.helpers import copy_export_with_manifest, shared_export, write_video
 
 SIZE = 64
 H, W = 96, 128
@@ -35,16 +35,6 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _quiet(*_):
     pass
-
-
-def write_video(path, frames, fourcc="MJPG", fps=25):
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
-    assert writer.isOpened(), path
-    for f in frames:
-        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    writer.release()
-    return path
 
 
 def runner_keypoints(runner, frame, box):
