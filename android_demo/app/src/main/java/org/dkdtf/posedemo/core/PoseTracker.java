@@ -344,7 +344,8 @@ public final class PoseTracker {
     /**
      * The box that follows keypoints {@code kx, ky} with confidences {@code c} from
      * {@code previousBox} (dkd_tf.tracking.pose_tracker.PoseTracker._follow_box); updates the
-     * velocity unless too few keypoints are confident. Package-private for the tests.
+     * velocity unless the box stays (too few confident keypoints, or a box not finite).
+     * Package-private for the tests.
      */
     CropRegion followBox(float[] kx, float[] ky, float[] c, CropRegion previousBox) {
         float threshold = (float) config.keypointThreshold;
