@@ -26,6 +26,53 @@ def _op_details(blob):
                     for op in interp._get_ops_details()]
 
 
+class FloatIslandTest(tf.test.TestCase):
+    """The island on a head like the real-world preset's: V, the runtime-filter depthwise conv,
+    the residual add, U, a sigmoid read-out and the resize to P's grid (the shipped
+    dkd_movenet_video stepper's ops; the island first found only the resize that writes the
+    output, leaving U int8)."""
+
+    def _blob(self, tmp):
+        rng = np.random.default_rng(0)
+        v = tf.constant(rng.normal(size=(1, 1, 4, 6)), tf.float32)
+        u = tf.constant(rng.normal(size=(1, 1, 6, 3)), tf.float32)
+        w = tf.constant(rng.normal(size=(3, 3, 9, 6)), tf.float32)
+
+        class Step(tf.Module):
+            @tf.function(input_signature=[tf.TensorSpec([1, 8, 8, 4], tf.float32, "frame"),
+                                          tf.TensorSpec([3, 3, 6, 1], tf.float32, "state")])
+            def step(self, frame, state):
+                f = tf.nn.conv2d(frame, v, 1, "SAME")
+                x = tf.nn.depthwise_conv2d(f, state, [1, 1, 1, 1], "SAME") + f
+                logits = tf.nn.conv2d(x, u, 1, "SAME")
+                heat = tf.image.resize(tf.sigmoid(logits), [16, 16])
+                kernels = tf.nn.conv2d(tf.concat([f, tf.sigmoid(logits)], -1), w, 1, "SAME")
+                return {"heatmaps": heat, "state": kernels}
+
+        module = Step()
+        path = os.path.join(tmp, "saved")
+        tf.saved_model.save(module, path, signatures={"step": module.step})
+        return tf.lite.TFLiteConverter.from_saved_model(path, signature_keys=["step"]).convert()
+
+    def test_island_runs_from_the_runtime_filter_to_the_heatmaps(self):
+        from ai_edge_litert.interpreter import Interpreter
+        tmp = tempfile.mkdtemp(prefix="dkd_island_test_")
+        try:
+            blob = self._blob(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        interp = Interpreter(model_content=blob)
+        names = {t["index"]: t["name"] for t in interp.get_tensor_details()}
+        op_of = {names[op["outputs"][0]]: op["op_name"] for op in interp._get_ops_details()}
+        island = tflite_export.float_island_nodes(blob, "step")
+        self.assertEqual([op_of[n] for n in island],
+                         ["DEPTHWISE_CONV_2D", "ADD", "CONV_2D", "LOGISTIC", "RESIZE_BILINEAR"])
+        self.assertEqual([op_of[n] for n in tflite_export.heatmap_head_nodes(blob, "step")],
+                         ["CONV_2D", "LOGISTIC", "RESIZE_BILINEAR"])
+        # V (the conv before the runtime filter) and the kernels' conv stay out.
+        self.assertEqual(sum(op_of[n] == "CONV_2D" for n in island), 1)
+
+
 class Int8StepperTest(tf.test.TestCase):
 
     @classmethod

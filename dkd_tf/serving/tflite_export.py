@@ -82,44 +82,96 @@ def representative_samples(model, input_size, records, num_samples=64, clip_leng
     return feeds
 
 
+def _op_graph(calibrated: bytes, signature: str | None = None):
+    """(ops, tensor names, producer {tensor: op index}, heatmaps output tensor or None)."""
+    from ai_edge_litert.interpreter import Interpreter
+    interp = Interpreter(model_content=calibrated)
+    ops = interp._get_ops_details()
+    names = {t["index"]: t["name"] for t in interp.get_tensor_details()}
+    producer = {o: op["index"] for op in ops for o in op["outputs"]}
+    heatmaps = None
+    if signature is not None:
+        outputs = interp.get_signature_runner(signature).get_output_details()
+        heatmaps = outputs["heatmaps"]["index"]
+    return ops, names, producer, heatmaps
+
+
+def _runtime_filter_ops(ops, producer, graph_inputs) -> list:
+    dynamic = set(producer) | set(graph_inputs)
+    return [op["index"] for op in ops
+            if op["op_name"] == "DEPTHWISE_CONV_2D" and op["inputs"][1] in dynamic]
+
+
 def runtime_filter_nodes(calibrated: bytes) -> list:
     """Output tensor names of the DEPTHWISE_CONV_2D ops whose filter is computed at run time (a
     graph input or another op's output, not a constant): the matching's dynamic depthwise conv
     (dkd_tf/models/matching.py), fed by the state. Constant-filter depthwise convs (MobileNet
     backbones) are not listed."""
     from ai_edge_litert.interpreter import Interpreter
-    interp = Interpreter(model_content=calibrated)
-    ops = interp._get_ops_details()
-    names = {t["index"]: t["name"] for t in interp.get_tensor_details()}
-    dynamic = {o for op in ops for o in op["outputs"]}
-    dynamic |= {d["index"] for d in interp.get_input_details()}
-    return [names[op["outputs"][0]] for op in ops
-            if op["op_name"] == "DEPTHWISE_CONV_2D" and op["inputs"][1] in dynamic]
+    ops, names, producer, _ = _op_graph(calibrated)
+    inputs = [d["index"] for d in Interpreter(model_content=calibrated).get_input_details()]
+    return [names[ops[i]["outputs"][0]] for i in _runtime_filter_ops(ops, producer, inputs)]
+
+
+def _ancestors(ops, producer, tensor) -> set:
+    """Indices of the ops the tensor depends on (its producer included)."""
+    seen, todo = set(), [tensor]
+    while todo:
+        i = producer.get(todo.pop())
+        if i is None or i in seen:
+            continue
+        seen.add(i)
+        todo.extend(t for t in ops[i]["inputs"] if t >= 0)
+    return seen
 
 
 def heatmap_head_nodes(calibrated: bytes, signature: str) -> list:
-    """Output tensor names of the ops that write the signature's 'heatmaps' output: the final 1x1
-    conv (+ folded BN) of the pose head; in the stepper, the matching's U, which reads the runtime
-    filter's response (dkd_tf/models/matching.py)."""
-    from ai_edge_litert.interpreter import Interpreter
-    interp = Interpreter(model_content=calibrated)
-    index = interp.get_signature_runner(signature).get_output_details()["heatmaps"]["index"]
-    names = {t["index"]: t["name"] for t in interp.get_tensor_details()}
-    return [names[op["outputs"][0]] for op in interp._get_ops_details()
-            if op["outputs"][0] == index]
+    """Output tensor names of the ops that write the signature's 'heatmaps' output, back to and
+    including the last convolution on each branch: the pose head's final 1x1 conv (+ folded BN),
+    in the stepper the matching's U, with what follows it (a sigmoid read-out, the resize that
+    grows a half-size encoder's heatmaps back to P's grid; dkd_tf/models/matching.py)."""
+    ops, names, producer, heatmaps = _op_graph(calibrated, signature)
+    head, todo = [], [heatmaps]
+    while todo:
+        i = producer.get(todo.pop())
+        if i is None or i in head:
+            continue
+        head.append(i)
+        if ops[i]["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            todo.append(ops[i]["inputs"][0])  # the activation input (not a size or constant)
+    return [names[ops[i]["outputs"][0]] for i in sorted(head)]
 
 
 def float_island_nodes(calibrated: bytes, signature: str) -> list:
-    """The ops int8 keeps in float: the runtime-filter depthwise conv and the heatmap head.
+    """The ops int8 keeps in float: the runtime-filter depthwise conv, every op on a path from
+    it to the heatmaps (the residual add before U, U, its read-out), and the heatmap head
+    (heatmap_head_nodes). Output tensor names, in graph order.
 
     Measured on the shipped reference DKD (input 128, 30-frame carried parity clip, share of
     keypoints within 1 px of Keras), float beside the runtime-filter conv: nothing else 82.3 %;
     V (the 1x1 conv before it) 81.8 %; Phi 81.5 %; U (the 1x1 conv + BN after it) 98.2 %; V, U
     and Phi 97.7 %; U and the initializer's head 98.7 % (its first frame 85 % -> 100 %). Int8
     heatmaps are what move the keypoints (a 1-px shift is a fraction of a heatmap cell); each
-    head is one 1x1 conv at 1/8 resolution, so the float island costs next to nothing.
+    head is one 1x1 conv at 1/8 resolution, so the float island costs next to nothing. On the
+    real-world DKD (a residual sigmoid head, heatmaps resized from F's half-size grid) an island
+    of the ops that write the output tensor alone (the resize, the sigmoid) left U and the
+    residual add int8: 44.1 % within 1 px (docs/real_people.md).
     """
-    return runtime_filter_nodes(calibrated) + heatmap_head_nodes(calibrated, signature)
+    from ai_edge_litert.interpreter import Interpreter
+    ops, names, producer, heatmaps = _op_graph(calibrated, signature)
+    inputs = [d["index"] for d in Interpreter(model_content=calibrated).get_input_details()]
+    filters = _runtime_filter_ops(ops, producer, inputs)
+    on_path = set(filters)
+    if filters:
+        upstream = _ancestors(ops, producer, heatmaps)
+        for i in upstream:  # ops between a runtime filter and the heatmaps
+            if any(f in _ancestors(ops, producer, t) for f in filters
+                   for t in ops[i]["inputs"] if t >= 0):
+                on_path.add(i)
+    head = set(heatmap_head_nodes(calibrated, signature))
+    island = [names[ops[i]["outputs"][0]] for i in sorted(on_path)]
+    return island + [n for n in (names[op["outputs"][0]] for op in ops)
+                     if n in head and n not in island]
 
 
 def convert(saved_model_dir: str, graph: str, quantization: str, samples=None) -> bytes:
