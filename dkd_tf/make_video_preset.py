@@ -1,5 +1,6 @@
 """Ship the real-world video preset (DKD and its Baseline from two trained runs), or --rescore
-it, or write only its model card again (--card_only).
+it (--refresh_exports: its TFLite manifests remade first), or write only its model card again
+(--card_only).
 
     python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd_c32_passers \
         --baseline_dir runs/real_baseline_passers \
@@ -23,7 +24,8 @@ def main(argv):
         return
     if FLAGS.rescore:
         rescore(NAME, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
-                num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None)
+                num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None,
+                refresh_exports=FLAGS.refresh_exports)
         return
     ship(FLAGS.dkd_dir, FLAGS.baseline_dir, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
          num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None)
@@ -52,6 +54,9 @@ if __name__ == "__main__":
                       "changes).")
     flags.DEFINE_bool("rescore", False, "Score the shipped preset again (same model files, "
                       "verified; results and card rewritten) instead of shipping the runs.")
+    flags.DEFINE_bool("refresh_exports", False, "With --rescore: export the shipped TFLite "
+                      "members again from the shipped Keras ones first (graphs byte for byte "
+                      "as shipped), so their manifests carry the current tracker defaults.")
     flags.DEFINE_integer("num_threads", 1, "LiteRT threads for streaming and latency.")
     flags.DEFINE_string("calibration_data", "", "Penn Action format clips that calibrate the "
                         "(unshipped, scored) int8 export of DKD; default: the DKD run's "

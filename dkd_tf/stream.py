@@ -42,7 +42,8 @@ so that a joint stays on its person and its side when another peak appears in th
 (default: the export's manifest's; 0, off, in every shipped export).
 
 Re-initialization (the initializer runs again instead of the stepper) happens when the mean peak
-confidence of a frame falls below --reinit_threshold (the box is then kept, not followed), every
+confidence of a frame falls below --reinit_threshold (the box is then kept, not followed; the
+whole frame is looked at when that re-initialization is below it too: the person left), every
 --reinit_every frames, and after a frame that could not be read. Unreadable frames (a corrupt
 or missing image in a folder, a frame a video decoder rejects or drops: a video's frame numbers
 come from its timestamps, FrameClock) are skipped, written to the overlay as a black frame and
@@ -127,8 +128,9 @@ def _define_flags():
                       "the initializer looks itself, twice.")
     flags.DEFINE_string("bbox", "", "Start box x1,y1,x2,y2 in frame pixels around the person; "
                         "empty: the whole frame.")
-    flags.DEFINE_float("reinit_threshold", DEFAULT_REINIT_THRESHOLD, "Re-run the initializer "
-                       "when a frame's mean peak confidence is below this; 0 disables.",
+    flags.DEFINE_float("reinit_threshold", None, "Re-run the initializer when a frame's mean "
+                       "peak confidence is below this; 0 disables. Default: the export's "
+                       f"manifest's ({DEFAULT_REINIT_THRESHOLD:g} in new exports, 0.1 before).",
                        lower_bound=0.0)
     flags.DEFINE_integer("reinit_every", 0, "Re-run the initializer every N frames; 0 disables.",
                          lower_bound=0)

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 import dkd_tf
 from dkd_tf import presets
+from dkd_tf.serving import manifest as manifest_lib
 from dkd_tf.data import synthetic
 from tests.helpers import write_video
 
@@ -182,8 +183,14 @@ class PoseTrackerApiTest(tf.test.TestCase):
     def test_keras_backend_agrees_with_the_int8_export_and_onnx_is_refused_plainly(self):
         frames = self.clip["frames"][:3]
         lite = list(dkd_tf.PoseTracker.from_preset(MOBILE).track(frames))
-        keras_poses = list(dkd_tf.PoseTracker.from_preset("mobile", backend="keras").track(frames))
+        keras_tracker = dkd_tf.PoseTracker.from_preset("mobile", backend="keras")
+        keras_poses = list(keras_tracker.track(frames))
         self._check_poses(keras_poses, self.tracker, count=3)
+        # The Keras model streams with its shipped export's tracker settings (the ones its card
+        # was scored with), not the current defaults.
+        shipped = manifest_lib.read(presets.member_dir(MOBILE, "dkd_tflite"))["tracker"]
+        self.assertEqual(keras_tracker.manifest["tracker"], shipped)
+        self.assertEqual(keras_tracker.reinit_threshold, shipped["reinit_threshold"])
         for a, b in zip(lite, keras_poses):
             self.assertEqual(a.keypoints.shape, b.keypoints.shape)
             self.assertLess(np.median(np.abs(a.keypoints[:, :2] - b.keypoints[:, :2])), 4.0)

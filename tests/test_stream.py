@@ -372,6 +372,70 @@ class StreamTest(tf.test.TestCase):
         boxed.process(frame, 0)
         self.assertLen(boxed.latencies["initializer"], 1)
 
+    def _fixed_pose_runner(self, span, peak):
+        """A runner whose heatmaps put every joint's peak (value `peak`) on a ring over the
+        central `span` of its crop, whatever the crop shows."""
+        inner = runtimes.TFLiteRunner(self.export_dir)
+        _, h, w, k = inner.heatmap_shape
+        heat = np.zeros((1, h, w, k), np.float32)
+        angles = np.linspace(0.0, 2.0 * np.pi, k, endpoint=False)
+        for j, a in enumerate(angles):
+            y = int(round((h - 1) / 2 * (1 + span * np.sin(a))))
+            x = int(round((w - 1) / 2 * (1 + span * np.cos(a))))
+            heat[0, y, x, j] = peak
+
+        class Fixed:
+            backend = "fake"
+            manifest = inner.manifest
+
+            def initialize(self, crop):
+                return heat, np.zeros(inner.state_shape, np.float32)
+
+            def step(self, crop, state):
+                return heat, state
+
+            def describe(self):
+                return "fixed"
+        return Fixed()
+
+    def test_the_whole_frame_search_zooms_in_while_the_person_is_small(self):
+        frame = self.video["frames"][0]
+        # Keypoints over a fifth of each crop: every look's box is well under half the last.
+        small = pose_tracker.PoseTracker(self._fixed_pose_runner(0.2, 0.9), reinit_threshold=0.0)
+        small.reset(None)
+        first = small.process(frame, 0)
+        self.assertLen(small.latencies["initializer"], 1 + pose_tracker.MAX_REFINE_LOOKS)
+        self.assertAllClose(small.start_box, first.box)
+        whole = np.max(frame_crops.full_frame_box(H, W)[2:] - frame_crops.full_frame_box(H, W)[:2])
+        self.assertLess(np.max(first.box[2:] - first.box[:2]), 0.1 * whole)
+        # Keypoints over most of the crop: the second look's box is about the first's, no third.
+        large = pose_tracker.PoseTracker(self._fixed_pose_runner(0.8, 0.9), reinit_threshold=0.0)
+        large.reset(None)
+        large.process(frame, 0)
+        self.assertLen(large.latencies["initializer"], 2)
+
+    def test_a_person_lost_twice_is_looked_for_on_the_whole_frame(self):
+        frames = self.video["frames"][:4]
+        box = np.asarray(self.video["bboxes"][0], np.float32)
+        faint = self._fixed_pose_runner(0.5, 0.05)  # mean confidence 0.05, below 0.1
+        tracker = pose_tracker.PoseTracker(faint, reinit_threshold=0.1, find_refine=False)
+        tracker.reset(box)
+        got = [tracker.process(f, t) for t, f in enumerate(frames)]
+        self.assertEqual([(r.graph, r.reinit_reason) for r in got],
+                         [("initializer", "start")] + [("initializer", "confidence")] * 3)
+        # The given box is kept after its first look; the re-initialization in it is low too,
+        # so the next looks are at the whole frame.
+        self.assertAllClose(got[1].box, box)
+        for r in got[2:]:
+            self.assertAllClose(r.box, frame_crops.full_frame_box(H, W))
+        # The threshold is the export's: its manifest's tracker entry unless given.
+        self.assertEqual(pose_tracker.PoseTracker(faint).reinit_threshold,
+                         faint.manifest["tracker"]["reinit_threshold"])
+        no_entry = type("NoTracker", (), {"manifest": {k: v for k, v in faint.manifest.items()
+                                                        if k != "tracker"}})()
+        self.assertEqual(pose_tracker.PoseTracker(no_entry).reinit_threshold,
+                         tracking_policy.DEFAULT_REINIT_THRESHOLD)
+
     def test_reinitialization_counts(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
         out = video_stream.stream_video(self.export_dir, self.avi, runner=runner, reinit_threshold=0.0,

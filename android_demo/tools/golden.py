@@ -210,6 +210,14 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
         if {"confidence", "periodic"} <= got:
             second = candidate
             break
+    # A re-initialization for low confidence that is low again: the next look is the whole frame.
+    from dkd_tf.data.frame_crops import full_frame_box
+    whole = [float(v) for v in full_frame_box(*frames[0].shape[:2])]
+    pairs = list(zip(second["frames"], second["frames"][1:]))
+    if not any(a.get("reason") == b.get("reason") == "confidence"
+               and np.allclose(b.get("box", [0] * 4), whole) for a, b in pairs):
+        log("warning: no re-initialization was low twice in a row; the Java tests will not "
+            "cover the whole-frame search after a lost person with this export")
     # The keypoints smoothed (dkd_tf.stream --smooth_keypoints' defaults): from the whole frame
     # with the second scenario's re-initializations and unreadable frame, so that every reset
     # of the filter is exercised.

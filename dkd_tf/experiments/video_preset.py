@@ -438,12 +438,18 @@ def rewrite_card(name: str) -> str:
 
 def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int = 1,
             log=print, max_videos: int = 0, runs_timed: int = 30, peers=PEERS,
-            calibration_data: str | None = None) -> str:
+            calibration_data: str | None = None, refresh_exports: bool = False) -> str:
     """Score a shipped preset again (after the scoring or tracking code changed) without
     re-making its models: the same files, verified first; fp32 and int8 exports of its DKD are
     made in a temporary folder as the reference row and the int8 one (calibration_data: its
     calibration clips; None: the DKD run's training data). preset.json's results, commit and
-    date and the model card are rewritten; `rescored_by` records the command."""
+    date and the model card are rewritten; `rescored_by` records the command.
+
+    refresh_exports: the shipped TFLite members are first exported again from the shipped Keras
+    members by the current exporter (same precision, verified), so that their manifests carry
+    the current tracker defaults, which the streams (Python and the Android app) read from them;
+    their graphs must come out byte for byte as shipped (RefreshError otherwise: the weights
+    would have changed), and they replace the shipped ones once scored."""
     import tempfile
     start = time.time()
     meta = presets.verify(name)
@@ -453,22 +459,52 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
     exports = {(m, "tflite"): presets.member_dir(name, f"{m}_tflite", meta)
                for m in ("dkd", "baseline")}
     with tempfile.TemporaryDirectory(prefix="dkd_rescore_") as tmp:
+        if refresh_exports:
+            for m in ("dkd", "baseline"):
+                exports[(m, "tflite")] = _refreshed(name, m, meta, tmp, verify_video, log)
         for suffix in ("tflite_fp32", "tflite_int8"):
             exports[("dkd", suffix)] = export_member(
                 presets.member_dir(name, "dkd", meta), os.path.join(tmp, f"dkd_{suffix}"),
                 EXPORTS[suffix][0], verify_video, log, calibration, suffix in UNVERIFIED)
         scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed,
                        peers, log)
+        if refresh_exports:
+            for m in ("dkd", "baseline"):
+                staged = shutil.copytree(exports[(m, "tflite")], f"{root}.{m}_tflite.staging")
+                presets.install(staged, os.path.join(root, f"{m}_tflite"))
     info = {k: v for k, v in meta.items() if k not in ("format_version", "name", "files")}
     info.update(scores, commit=presets.git_commit(), date=datetime.date.today().isoformat(),
                 machine=presets.machine(), wall_minutes=round((time.time() - start) / 60, 1),
                 rescored_by=f"python -m dkd_tf.make_video_preset --rescore --test_dirs "
                             f"{','.join(test_dirs)} --find_dirs {','.join(find_dirs)} "
                             f"--verify_video {verify_video}"
-                            + _calibration_flag(calibration_data))
+                            + _calibration_flag(calibration_data)
+                            + (" --refresh_exports" if refresh_exports else ""))
     with open(os.path.join(root, presets.CARD_FILE), "w") as f:
         f.write(model_card({"name": meta["name"], **info}))
     presets.write(os.path.basename(root), meta["members"], {**info, "name": meta["name"]},
                   root=os.path.dirname(root))
-    presets.verify(name)  # the same files: only the results changed
+    presets.verify(name)  # the same graphs: only results (and refreshed manifests) changed
     return root
+
+
+class RefreshError(RuntimeError):
+    """A refreshed export whose graphs differ from the shipped ones."""
+
+
+def _refreshed(name, member, meta, tmp, verify_video, log) -> str:
+    """The shipped `member`'s TFLite export made again in tmp (rescore's refresh_exports)."""
+    from dkd_tf.serving import manifest as manifest_lib
+    shipped = presets.member_dir(name, f"{member}_tflite", meta)
+    old = manifest_lib.read(shipped)
+    out = export_member(presets.member_dir(name, member, meta),
+                        os.path.join(tmp, f"{member}_tflite"),
+                        old["formats"]["tflite"]["quantization"], verify_video, log)
+    for graph in manifest_lib.GRAPHS:
+        file = old["formats"]["tflite"][graph]["file"]
+        if presets.sha256_of(os.path.join(out, file)) != presets.sha256_of(
+                os.path.join(shipped, file)):
+            raise RefreshError(f"{os.path.join(shipped, file)}: exported again from "
+                               f"{presets.member_dir(name, member, meta)}, it differs from the "
+                               "shipped graph; ship the runs instead (make_video_preset)")
+    return out

@@ -357,13 +357,40 @@ def peer_like(key: str, runner, num_threads: int | None = None, log=None) -> Pee
 
 
 def keras_manifest(model_dir: str):
-    """(model, in-memory manifest) of a training model directory."""
+    """(model, in-memory manifest) of a training model directory. Its tracker entry is that of
+    an export of exactly this model beside it (a preset's dkd_tflite/ next to dkd/: the settings
+    its card was scored with), else the current defaults."""
     from dkd_tf.data.datasets import joint_set_of
     model, cfg = graphs_lib.load_model_dir(model_dir)
-    manifest = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), cfg.input_size,
-                                  graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
+    sha = graphs_lib.file_sha256(graphs_lib.model_file(model_dir))
+    manifest = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), cfg.input_size, sha,
                                   model_dir)
+    tracker = exported_tracker(model_dir, sha)
+    if tracker is not None:
+        manifest["tracker"] = tracker
     return model, manifest
+
+
+def exported_tracker(model_dir: str, model_sha256: str) -> dict | None:
+    """The tracker entry of a sibling export (model_dir/../*/manifest.json, verified by
+    manifest.read) whose manifest names this model directory and file checksum; None when there
+    is none."""
+    import glob
+    from dkd_tf.presets import PresetError
+    here = os.path.realpath(model_dir)
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(here), "*",
+                                              manifest_lib.MANIFEST_FILE))):
+        export_dir = os.path.dirname(path)
+        try:
+            found = manifest_lib.read(export_dir)
+        except (ManifestError, PresetError):
+            continue  # edited, stale or not an export: not used
+        source = manifest_lib.source_model_dir(found, export_dir)
+        if (source and os.path.realpath(source) == here
+                and found["model"].get("sha256") == model_sha256
+                and isinstance(found.get("tracker"), dict)):
+            return found["tracker"]
+    return None
 
 
 def open_runner(backend: str, model_dir: str, num_threads: int | None = None,

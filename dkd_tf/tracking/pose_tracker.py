@@ -25,10 +25,17 @@ from dkd_tf.data.video_frames import FrameItem, FrameSource, StreamError
 from dkd_tf.serving import tracking_policy
 from dkd_tf.serving.tracking_policy import (
     DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE, DEFAULT_FOLLOW_SMOOTHING,
-    DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD, FOLLOW_SCALE_RANGE)
+    DEFAULT_KEYPOINT_THRESHOLD, FOLLOW_SCALE_RANGE)
 
 
 transforms = lazy_modules.module("dkd_tf.data.transforms")  # first use (TensorFlow)
+
+# After a whole-frame look (no box yet, or the person lost) the initializer looks again at the
+# box its keypoints span; a person a few dozen pixels tall in a wide frame can first give a
+# skeleton spread over several people and the background, whose box is then many times the
+# person's, so it looks again while the box shrinks below REFINE_SHRINK of the last one.
+MAX_REFINE_LOOKS = 3
+REFINE_SHRINK = 0.5
 
 # ---------------------------------------------------------------------------------- tracking
 @dataclasses.dataclass
@@ -107,7 +114,9 @@ class PoseTracker:
     Args:
       runner: an dkd_tf.serving.runtimes Runner (its manifest gives input size, stride, joints).
       reinit_threshold: re-run the initializer on the next frame when a frame's mean peak
-        confidence is below this (0 disables).
+        confidence is below this (0 disables), in the box (the whole frame when the initializer,
+        run because of it, is below it again). None: the export's manifest's
+        (tracking_policy.reinit_threshold_of).
       reinit_every: re-run the initializer every N frames (0 disables).
       keypoint_threshold: confidence from which a keypoint counts for following the person.
       follow: move the crop with the keypoints (False keeps the start box, or the per-frame box
@@ -122,8 +131,9 @@ class PoseTracker:
         instead of lagging by speed x s / (1 - s) (0: off). None: the export's manifest's
         (tracking_policy.follow_velocity_of; 0 for exports made before it and for peers).
       find_refine: when the initializer had the whole frame to look at (no box yet, or the box
-        was lost), run it once more, in the same frame, on the box its keypoints span: a
-        person far from the camera is a few dozen pixels of the whole-frame crop.
+        was lost), run it once more, in the same frame, on the box its keypoints span (a
+        person far from the camera is a few dozen pixels of the whole-frame crop), and again
+        while that box still shrinks by half (_refine: up to MAX_REFINE_LOOKS looks).
       finder: a person finder for those whole frames, in place of the initializer's first
         look: a runner (e.g. dkd_tf.serving.runtimes.PeerRunner('movenet_lightning', ...), trained on
         whole images with several people) whose keypoints' box the initializer then starts
@@ -140,7 +150,7 @@ class PoseTracker:
         manifest's (tracking_policy.motion_prior_of; 0 for exports made before it).
     """
 
-    def __init__(self, runner, reinit_threshold=DEFAULT_REINIT_THRESHOLD, reinit_every=0,
+    def __init__(self, runner, reinit_threshold=None, reinit_every=0,
                  keypoint_threshold=DEFAULT_KEYPOINT_THRESHOLD, follow=True,
                  follow_margin=DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize=DEFAULT_FOLLOW_MAX_RESIZE,
@@ -178,6 +188,8 @@ class PoseTracker:
         self.num_joints = int(self.manifest["heatmap_shape"][3])
         self.edges = [tuple(e) for e in self.manifest["joints"]["edges"]]
         self.names = list(self.manifest["joints"]["names"])
+        if reinit_threshold is None:
+            reinit_threshold = tracking_policy.reinit_threshold_of(runner.manifest)
         self.reinit_threshold = float(reinit_threshold)
         self.reinit_every = int(reinit_every)
         self.keypoint_threshold = float(keypoint_threshold)
@@ -323,13 +335,9 @@ class PoseTracker:
             self._since_init = 0
             self._pending = ""
             if whole and self.find_refine:
-                # The person is small in the whole frame: look again, in the same frame, at the
-                # box its keypoints span (as a person finder's box), and keep that answer.
-                found = self._keypoint_box(keypoints, conf)
-                if found is not None:  # bounds the follow as a given start box would
-                    used_box = self.box = self.start_box = found
-                    keypoints, conf, region, more = self._run(image, used_box, graph)
-                    latency += more
+                keypoints, conf, region, used_box, more = self._refine(image, keypoints, conf,
+                                                                       region, used_box)
+                latency += more
         self._since_init += 1
         share = frame_share(region, h, w)
         if share < MIN_FRAME_SHARE:
@@ -338,8 +346,10 @@ class PoseTracker:
         low = self.reinit_threshold > 0 and mean_conf < self.reinit_threshold
         if low:
             self._pending = "confidence"  # keep the box: low-confidence keypoints mislead
-            if share < MIN_FRAME_SHARE:
-                self.box = None  # ... unless it is mostly off the frame: look at all of it
+            if share < MIN_FRAME_SHARE or reason == "confidence":
+                # ... unless it is mostly off the frame, or the initializer, run in it because
+                # the person was lost, found nobody there either: look at all of the frame
+                self.box = None
         elif self.follow:
             self.box = self._follow_box(keypoints, conf, self.box)
         self._last = (keypoints, conf)
@@ -368,6 +378,25 @@ class PoseTracker:
         cx, cy = float(center[0]), float(center[1])
         region = np.array([cx - half, cy - half, cx + half, cy + half], np.float32)
         return keypoints, conf, region, latency
+
+    def _refine(self, image, keypoints, conf, region, box):
+        """Looks again after a whole-frame look, in the same frame, at the box the keypoints
+        span (as a person finder's box), and keeps that answer; while that box is under
+        REFINE_SHRINK of the one just looked in (the person still small in the crop), again, up
+        to MAX_REFINE_LOOKS looks. The last box looked in becomes the start box, which bounds
+        the follow as a given one would. -> (keypoints, conf, region, box, latency ms)."""
+        latency = 0.0
+        for look in range(MAX_REFINE_LOOKS):
+            found = self._keypoint_box(keypoints, conf)
+            if found is None:
+                break
+            if look > 0 and np.max(found[2:] - found[:2]) >= REFINE_SHRINK * np.max(
+                    box[2:] - box[:2]):
+                break
+            box = self.box = self.start_box = found
+            keypoints, conf, region, more = self._run(image, box, "initializer")
+            latency += more
+        return keypoints, conf, region, box, latency
 
     def _find(self, image, box):
         """The finder on the crop of `box` (the whole frame): (the box its keypoints span or

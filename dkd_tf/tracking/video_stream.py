@@ -25,7 +25,7 @@ from dkd_tf.data.frame_crops import parse_bbox
 from dkd_tf.data.video_frames import FrameSource, StreamError
 from dkd_tf.serving.tracking_policy import (
     DEFAULT_FOLLOW_MARGIN, DEFAULT_FOLLOW_MAX_RESIZE, DEFAULT_FOLLOW_SMOOTHING,
-    DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_REINIT_THRESHOLD)
+    DEFAULT_KEYPOINT_THRESHOLD)
 from dkd_tf.tracking import keypoint_filter, pipelining
 from dkd_tf.tracking.drawing import draw_pose
 from dkd_tf.tracking.pose_tracker import PoseTracker, open_finder
@@ -158,7 +158,7 @@ class OverlayWriter:
 # ---------------------------------------------------------------------------------- driver
 def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str | None = None,
                  out_json: str | None = None, bbox=None,
-                 reinit_threshold: float = DEFAULT_REINIT_THRESHOLD, reinit_every: int = 0,
+                 reinit_threshold: float | None = None, reinit_every: int = 0,
                  keypoint_threshold: float = DEFAULT_KEYPOINT_THRESHOLD,
                  follow_margin: float = DEFAULT_FOLLOW_MARGIN,
                  follow_max_resize: float = DEFAULT_FOLLOW_MAX_RESIZE,
@@ -185,8 +185,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
 
     smoothing: One Euro filter settings for the reported keypoints
     (dkd_tf.tracking.keypoint_filter.make); None reports them as decoded. motion_prior:
-    PoseTracker's (0: the plain argmax). follow_velocity: PoseTracker's. Either None: the
-    export's manifest's.
+    PoseTracker's (0: the plain argmax). follow_velocity, reinit_threshold: PoseTracker's. Any
+    of them None: the export's manifest's.
     """
     if isinstance(bbox, str):
         bbox = parse_bbox(bbox)

@@ -20,7 +20,8 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * crop with less than {@link #MIN_FRAME_SHARE} of the frame in it scales the confidences down by
  * that share, and re-initializes on the whole frame when that makes them low). When
  * the frame's mean peak confidence is below {@code reinit_threshold} the next frame re-initializes
- * and the box stays; otherwise the box follows the keypoints: their bounding box (when at least
+ * and the box stays (the whole frame when that re-initialization is below it too: the person
+ * left the box); otherwise the box follows the keypoints: their bounding box (when at least
  * max(2, ceil(K/3)) have confidence >= {@code keypoint_threshold}), each side at least 1 px and
  * at least half the longer side, grown by {@code follow_margin} on each side, its size changed by
  * at most {@code follow_max_resize} a frame and kept within {@code follow_scale_range} of a given
@@ -301,8 +302,10 @@ public final class PoseTracker {
         boolean low = config.reinitThreshold > 0 && (double) mean < config.reinitThreshold;
         if (low) {
             pending = CONFIDENCE; // keep the box: low-confidence keypoints mislead
-            if (share < MIN_FRAME_SHARE) {
-                box = null; // ... unless it is mostly off the frame: look at all of it
+            if (share < MIN_FRAME_SHARE || CONFIDENCE.equals(plan.reason)) {
+                // ... unless it is mostly off the frame, or the initializer, run in it because
+                // the person was lost, found nobody there either: look at all of the frame
+                box = null;
             }
         } else {
             box = followBox(fx, fy, conf, box);
