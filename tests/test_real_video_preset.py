@@ -4,6 +4,7 @@ teachers and the weights it started from with their terms, and, where the real p
 (../shared/data), a few LSP test photos set in motion stream above a floor from the card; and
 `python -m dkd_tf.stream` with no model runs its DKD export."""
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -38,6 +39,27 @@ class RealVideoPresetTest(tf.test.TestCase):
                                                 self.meta)
                 manifest = shipped_export_check(self, model_dir, export_dir)
                 self.assertEqual(manifest["model"]["encoder_input_scale"], 0.5)
+
+    def test_refreshing_an_export_keeps_its_graphs_and_takes_the_current_tracker(self):
+        """make_video_preset --rescore --refresh_exports: the Baseline exported again from its
+        shipped Keras member gives the shipped graphs byte for byte, and a manifest with the
+        current tracker defaults; a graph that came out different is refused."""
+        from unittest import mock
+        from dkd_tf.serving import manifest as manifest_lib, tracking_policy
+        quiet = lambda *_: None  # noqa: E731
+        with tempfile.TemporaryDirectory() as tmp:
+            out = video_preset._refreshed(video_preset.NAME, "baseline", self.meta, tmp, None,
+                                          quiet)
+            self.assertEqual(manifest_lib.read(out)["tracker"], tracking_policy.to_json())
+            changed = shutil.copytree(out, os.path.join(tmp, "changed"))
+            with open(os.path.join(changed, "stepper.tflite"), "ab") as f:
+                f.write(b"\0")  # another graph, as other weights would give
+            with mock.patch.object(video_preset, "export_member", return_value=changed):
+                with self.assertRaisesRegex(video_preset.RefreshError,
+                                            "stepper.tflite: exported again .* differs from "
+                                            "the shipped graph"):
+                    video_preset._refreshed(video_preset.NAME, "baseline", self.meta, tmp,
+                                            None, quiet)
 
     def test_model_card_names_data_teachers_weights_and_terms(self):
         root = presets.preset_dir(video_preset.NAME)

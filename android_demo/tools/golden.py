@@ -210,14 +210,29 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
         if {"confidence", "periodic"} <= got:
             second = candidate
             break
-    # A re-initialization for low confidence that is low again: the next look is the whole frame.
+    # A person lost: a start box on the background, and a threshold between this model's mean
+    # confidence there and on the person (the first scenario's median), so that the first look
+    # and the re-initialization in the box are low and the third frame looks at the whole frame.
     from dkd_tf.data.frame_crops import full_frame_box
-    whole = [float(v) for v in full_frame_box(*frames[0].shape[:2])]
-    pairs = list(zip(second["frames"], second["frames"][1:]))
-    if not any(a.get("reason") == b.get("reason") == "confidence"
-               and np.allclose(b.get("box", [0] * 4), whole) for a, b in pairs):
-        log("warning: no re-initialization was low twice in a row; the Java tests will not "
-            "cover the whole-frame search after a lost person with this export")
+    fh, fw = frames[0].shape[:2]
+    whole = [float(v) for v in full_frame_box(fh, fw)]
+    person = float(np.median(means))
+    lost = None
+    for corner in ([0.0, 0.0, 0.2 * fw, 0.2 * fh], [0.8 * fw, 0.8 * fh, fw - 1.0, fh - 1.0],
+                   [0.0, 0.8 * fh, 0.2 * fw, fh - 1.0], [0.8 * fw, 0.0, fw - 1.0, 0.2 * fh]):
+        probe = run_scenario(runner, frames[:2], dict(defaults, reinit_threshold=0.0), corner)
+        empty = max(f["mean_confidence"] for f in probe["frames"])
+        if empty < person:
+            lost = run_scenario(runner, frames[:4], dict(
+                defaults, reinit_threshold=round((empty + person) / 2.0, 6)), corner)
+            if [f.get("reason") for f in lost["frames"][:3]] == ["start", "confidence",
+                                                                 "confidence"] \
+                    and np.allclose(lost["frames"][2]["box"], whole):
+                break
+    else:
+        lost = None
+        log("warning: no start box on the background re-initialized twice; the Java tests will "
+            "not cover the whole-frame search after a lost person with this export")
     # The keypoints smoothed (dkd_tf.stream --smooth_keypoints' defaults): from the whole frame
     # with the second scenario's re-initializations and unreadable frame, so that every reset
     # of the filter is exercised.
@@ -265,6 +280,8 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second,
                  "smoothed_keypoints": smoothed, "motion_prior": near, "off_frame_start": off,
                  "follow_velocity": velocity}
+    if lost is not None:
+        scenarios["lost_person"] = lost
     reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}
     missing = {"start", "confidence", "periodic", "bad_frame"} - reasons
     if missing:

@@ -140,8 +140,12 @@ def model_card(meta: dict) -> str:
                       f"{c['num_frames']} frames)"
                   + (f", {test['finder']} as finder" if test.get("finder") else ""), "",
                   f"As `python -m dkd_tf.stream` runs without `--bbox`: {how}; then the crop "
-                  "follows and re-initializes below the default confidence. Half of these clips "
-                  "hold two people; the labels follow the one the teachers chose.", "",
+                  "follows and re-initializes below "
+                  + (f"a mean confidence of {test['reinit_threshold']:g} (on the whole frame "
+                     "when the person is lost)" if "reinit_threshold" in test else
+                     "the default confidence")
+                  + ". Half of these clips hold two people; the labels follow the one the "
+                  "teachers chose.", "",
                   format_rows(c)]
     for row, check in meta.get("unverified", {}).items():
         lines += ["", f"`{row}` (full int8, not shipped) fails the export's check against Keras"
@@ -349,7 +353,8 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
                 find_rows, d, "all", "find", max_videos or None,
                 [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
                 reinit_threshold=tracking_policy.DEFAULT_REINIT_THRESHOLD, finder=finder)
-            no_box.append(_test_entry(d, comparison, finder=key))
+            no_box.append(_test_entry(d, comparison, finder=key,
+                                      reinit_threshold=tracking_policy.DEFAULT_REINIT_THRESHOLD))
     files = {}
     for (member, suffix), d in exports.items():
         if EXPORTS[suffix][1] or suffix in UNVERIFIED:

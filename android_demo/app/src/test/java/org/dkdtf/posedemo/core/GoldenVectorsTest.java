@@ -331,6 +331,20 @@ public class GoldenVectorsTest {
         System.out.println("golden off_frame_start: max keypoint difference " + worst + " px");
     }
 
+    /** A start box on the background: its look and the re-initialization in it are low, so the
+     * third frame looks at the whole frame (the person left the box). */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void lostPersonIsLookedForOnTheWholeFrame() {
+        String name = "lost_person";
+        List<Object> frames = (List<Object>) scenario(name).get("frames");
+        assertEquals(PoseTracker.START, ((Map<String, Object>) frames.get(0)).get("reason"));
+        assertEquals(PoseTracker.CONFIDENCE, ((Map<String, Object>) frames.get(1)).get("reason"));
+        assertEquals(PoseTracker.CONFIDENCE, ((Map<String, Object>) frames.get(2)).get("reason"));
+        double worst = replay(name);
+        System.out.println("golden lost_person: max keypoint difference " + worst + " px");
+    }
+
     @Test
     public void vectorsPinTheMotionPrior() {
         String name = "motion_prior";
