@@ -130,7 +130,8 @@ def _define_flags():
                         "empty: the whole frame.")
     flags.DEFINE_float("reinit_threshold", None, "Re-run the initializer when a frame's mean "
                        "peak confidence is below this; 0 disables. Default: the export's "
-                       f"manifest's ({DEFAULT_REINIT_THRESHOLD:g} in new exports, 0.1 before).",
+                       f"manifest's (0.3 in dkd_movenet_video's, {DEFAULT_REINIT_THRESHOLD:g} in "
+                       "others).",
                        lower_bound=0.0)
     flags.DEFINE_integer("reinit_every", 0, "Re-run the initializer every N frames; 0 disables.",
                          lower_bound=0)

@@ -47,7 +47,9 @@ def main(argv):
                   f.representative_samples, f.input_size or None, f.verify_frames,
                   video=f.verify_video or None,
                   rewrites=rewrites_lib.from_flag(f.deconv_as_conv),
-                  keep_unverified=f.keep_unverified)
+                  keep_unverified=f.keep_unverified,
+                  tracker=({"reinit_threshold": f.reinit_threshold}
+                           if f.reinit_threshold is not None else None))
     return 0
 
 
@@ -81,6 +83,10 @@ def _define_flags():
                       "without --allow_unverified; to measure what a quantization costs (e.g. "
                       "export.evaluate_stream int8 against fp32). Never over a TFLite export "
                       "already in --out_dir.")
+    flags.DEFINE_float("reinit_threshold", None, "The re-initialization threshold the "
+                       "manifest's tracker entry carries, which the streams (dkd_tf.stream, the "
+                       "Android app) use for this export: a mean peak confidence below it means "
+                       "the person is lost. Default: the tracker's (0.1).", lower_bound=0.0)
     rewrites_lib.define_flags()
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 

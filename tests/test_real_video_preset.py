@@ -50,7 +50,8 @@ class RealVideoPresetTest(tf.test.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             out = video_preset._refreshed(video_preset.NAME, "baseline", self.meta, tmp, None,
                                           quiet)
-            self.assertEqual(manifest_lib.read(out)["tracker"], tracking_policy.to_json())
+            self.assertEqual(manifest_lib.read(out)["tracker"],
+                             tracking_policy.to_json(**video_preset.TRACKER))
             changed = shutil.copytree(out, os.path.join(tmp, "changed"))
             with open(os.path.join(changed, "stepper.tflite"), "ab") as f:
                 f.write(b"\0")  # another graph, as other weights would give

@@ -239,11 +239,13 @@ class StreamTest(tf.test.TestCase):
         peer = type("Peer", (), {"yields_keypoints": True, "manifest": {}})()
         self.assertEqual(stream_eval.shared_settings([peer, runner]),
                          {"follow_velocity": tracking_policy.DEFAULT_FOLLOW_VELOCITY,
-                          "motion_prior": tracking_policy.DEFAULT_MOTION_PRIOR})
-        self.assertEqual(stream_eval.shared_settings([peer, runner], 0.25, 0.0),
-                         {"follow_velocity": 0.25, "motion_prior": 0.0})
+                          "motion_prior": tracking_policy.DEFAULT_MOTION_PRIOR,
+                          "reinit_threshold": tracking_policy.DEFAULT_REINIT_THRESHOLD})
+        self.assertEqual(stream_eval.shared_settings([peer, runner], 0.25, 0.0, 0.3),
+                         {"follow_velocity": 0.25, "motion_prior": 0.0, "reinit_threshold": 0.3})
         self.assertEqual(stream_eval.shared_settings([peer]),
-                         {"follow_velocity": 0.0, "motion_prior": 0.0})
+                         {"follow_velocity": 0.0, "motion_prior": 0.0,
+                          "reinit_threshold": tracking_policy.DEFAULT_REINIT_THRESHOLD})
 
     def test_smoothing_changes_the_reported_keypoints_not_the_crop(self):
         """--smooth_keypoints: the keypoints reported are the One Euro filter of the decoded
@@ -435,6 +437,16 @@ class StreamTest(tf.test.TestCase):
                                                         if k != "tracker"}})()
         self.assertEqual(pose_tracker.PoseTracker(no_entry).reinit_threshold,
                          tracking_policy.DEFAULT_REINIT_THRESHOLD)
+        # An export may carry its own (export.tflite --reinit_threshold); unknown keys are refused.
+        entry = tracking_policy.to_json(reinit_threshold=0.3)
+        self.assertEqual(entry["reinit_threshold"], 0.3)
+        self.assertEqual({k: v for k, v in entry.items() if k != "reinit_threshold"},
+                         {k: v for k, v in tracking_policy.to_json().items()
+                          if k != "reinit_threshold"})
+        own = type("Own", (), {"manifest": dict(faint.manifest, tracker=entry)})()
+        self.assertEqual(pose_tracker.PoseTracker(own).reinit_threshold, 0.3)
+        with self.assertRaisesRegex(ValueError, "unknown tracker settings \\['reinit'\\]"):
+            tracking_policy.to_json(reinit=0.3)
 
     def test_reinitialization_counts(self):
         runner = runtimes.TFLiteRunner(self.export_dir)

@@ -132,8 +132,11 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
         if a not in runners or b not in runners:
             raise ValueError(f"--compare {a}:{b}: no row named {a if a not in runners else b} "
                              f"(rows: {', '.join(runners)})")
-    stream_kwargs.update(shared_settings(runners.values(), stream_kwargs.get("follow_velocity"),
-                                         stream_kwargs.get("motion_prior")))
+    shared = shared_settings(runners.values(), stream_kwargs.get("follow_velocity"),
+                             stream_kwargs.get("motion_prior"))
+    # The re-initialization is the caller's protocol (evaluate_stream's default: none, as the
+    # paper), not the export's.
+    stream_kwargs.update({k: shared[k] for k in ("follow_velocity", "motion_prior")})
     results = {name: evaluate_stream(None, data_dir, crop, split=split, max_videos=max_videos,
                                      runner=runner, log=lambda *_: None, **stream_kwargs)
                for name, runner in runners.items()}
@@ -166,17 +169,20 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
 
 
 def shared_settings(runners, follow_velocity: float | None = None,
-                    motion_prior: float | None = None) -> dict:
-    """{'follow_velocity', 'motion_prior'} every row of a comparison streams with, so that all
-    are tracked alike: each as given, else the manifest's of the first of our exports (a peer
-    carries none), else 0."""
+                    motion_prior: float | None = None,
+                    reinit_threshold: float | None = None) -> dict:
+    """{'follow_velocity', 'motion_prior', 'reinit_threshold'} every row of a comparison streams
+    with, so that all are tracked alike: each as given, else the manifest's of the first of our
+    exports (a peer carries none), else the tracker's default."""
     from dkd_tf.serving import tracking_policy
     ours = [r for r in runners if not getattr(r, "yields_keypoints", False)]
     manifest = ours[0].manifest if ours else {}
     return {"follow_velocity": (float(follow_velocity) if follow_velocity is not None
                                 else tracking_policy.follow_velocity_of(manifest)[0]),
             "motion_prior": (float(motion_prior) if motion_prior is not None
-                             else tracking_policy.motion_prior_of(manifest))}
+                             else tracking_policy.motion_prior_of(manifest)),
+            "reinit_threshold": (float(reinit_threshold) if reinit_threshold is not None
+                                 else tracking_policy.reinit_threshold_of(manifest))}
 
 
 def per_video_pck(acc, records) -> dict:

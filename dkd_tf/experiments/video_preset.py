@@ -49,6 +49,13 @@ FINDER = "movenet_lightning"  # the no-box rows are also streamed with it findin
 EXPORTS = {"tflite": ("fp16", True), "tflite_fp32": ("none", False),
            "tflite_int8": ("int8", False)}
 UNVERIFIED = ("tflite_int8",)  # kept and streamed although their check fails
+# The re-initialization threshold this preset's exports carry (the tracker's default is 0.1):
+# its stepper keeps a mean peak confidence of 0.15-0.28 on the background once its person is
+# gone (vtest.avi), 0.45-0.8 on a person; on the tuning clips (pose2sim cameras 1-3, LSP training
+# photos set in motion) 0.1, 0.2 and 0.3 stream alike and from 0.4 the rows move
+# (docs/experiments.md, "Losing and finding the person again").
+REINIT_THRESHOLD = 0.3
+TRACKER = {"reinit_threshold": REINIT_THRESHOLD}
 NOT_MADE = {"dkd": (), "baseline": ("tflite_fp32", "tflite_int8")}  # member -> suffixes skipped
 MEMBERS = {
     "dkd": "keras model dir: the real-world DKD (P: movenet_lsp's Thunder-init initializer, "
@@ -267,14 +274,14 @@ def export_member(model_dir: str, out: str, quantize: str, verify_video: str, lo
     from dkd_tf.serving import tflite_export, verify
     int8 = quantize == "int8"
     log(f"$ python -m export.tflite --model_dir {model_dir} --out_dir {out} --quantize "
-        f"{quantize} --verify_video {verify_video}"
+        f"{quantize} --verify_video {verify_video} --reinit_threshold {REINIT_THRESHOLD:g}"
         + (f" --representative_data {calibration_data}" if int8 and calibration_data else "")
         + (" --keep_unverified" if keep_unverified else ""))
     try:
         tflite_export.export_tflite(model_dir, out, quantize,
                                     representative_data=calibration_data if int8 else None,
                                     video=verify_video, log=lambda *_: None,
-                                    keep_unverified=keep_unverified)
+                                    keep_unverified=keep_unverified, tracker=TRACKER)
     except verify.VerificationError as e:
         if not (keep_unverified and os.path.isfile(manifest_lib.manifest_path(out))):
             raise
@@ -322,7 +329,6 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
           runs_timed: int = 30, peers=PEERS, log=print) -> dict:
     """{'tests', 'no_box', 'costs'} of the exports {(member, suffix): export dir} beside the
     peers (module docstring)."""
-    from dkd_tf.serving import tracking_policy
     from dkd_tf.tracking import pose_tracker
     from dkd_tf.pretrained import peers as peers_lib
     from dkd_tf.evaluation import stream_eval
@@ -352,9 +358,9 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
             comparison = stream_eval.compare_streams(
                 find_rows, d, "all", "find", max_videos or None,
                 [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
-                reinit_threshold=tracking_policy.DEFAULT_REINIT_THRESHOLD, finder=finder)
+                reinit_threshold=REINIT_THRESHOLD, finder=finder)
             no_box.append(_test_entry(d, comparison, finder=key,
-                                      reinit_threshold=tracking_policy.DEFAULT_REINIT_THRESHOLD))
+                                      reinit_threshold=REINIT_THRESHOLD))
     files = {}
     for (member, suffix), d in exports.items():
         if EXPORTS[suffix][1] or suffix in UNVERIFIED:
@@ -452,7 +458,8 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
 
     refresh_exports: the shipped TFLite members are first exported again from the shipped Keras
     members by the current exporter (same precision, verified), so that their manifests carry
-    the current tracker defaults, which the streams (Python and the Android app) read from them;
+    the current tracker settings (TRACKER over the defaults), which the streams (Python and the
+    Android app) read from them;
     their graphs must come out byte for byte as shipped (RefreshError otherwise: the weights
     would have changed), and they replace the shipped ones once scored."""
     import tempfile

@@ -119,8 +119,10 @@ def versions(extra: dict | None = None) -> dict:
     return out
 
 
-def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: str) -> dict:
-    """The format-independent part of the manifest for `model` at `input_size`."""
+def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: str,
+          tracker: dict | None = None) -> dict:
+    """The format-independent part of the manifest for `model` at `input_size`; tracker: the
+    tracker settings this export carries instead of the defaults (tracking_policy.to_json)."""
     from dkd_tf.serving import tracking_policy
     from dkd_tf.data.transforms import CROP_MARGIN
     from dkd_tf.serving import graphs as graphs_lib
@@ -159,7 +161,7 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
             "description": "square crop centred on the person box centre, side = max(box w, h) "
                            "* margin source pixels, resized to the input size (bilinear)",
         },
-        "tracker": tracking_policy.to_json(),
+        "tracker": tracking_policy.to_json(**(tracker or {})),
         "joints": joint_set.to_json(),
         "graphs": {g: {"signature": graphs_lib.SIGNATURES[g], "inputs": list(graphs_lib.INPUTS[g]),
                        "outputs": list(graphs_lib.OUTPUTS)} for g in GRAPHS},

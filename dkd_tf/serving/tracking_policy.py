@@ -20,13 +20,13 @@ copying them. Their meaning (docs/design.md, "Beyond the paper"):
 """
 from __future__ import annotations
 
-# A stepper that lost its person goes on reporting a skeleton on the background, whose mean
-# peak confidence the real-world DKD keeps at 0.15-0.28 (vtest.avi after its walker left the
-# frame; 0.45-0.8 on a person) while 0.1 re-initialized on nothing there. On the tuning clips
-# (pose2sim cameras 1-3, LSP training photos set in motion) 0.1, 0.2 and 0.3 stream alike (no
-# person tracked falls below 0.3), from 0.4 the rows move: 0.3. Every export carries the value it
-# was made with (exports before it: 0.1), so each preset streams as its card was scored.
-DEFAULT_REINIT_THRESHOLD = 0.3
+# Confidence scales differ between models (a MoveNet-style sigmoid head, a linear head barely
+# trained on stick figures), and so does the value below which a frame has lost its person: an
+# export may carry its own (to_json's overrides; the real-world preset's 0.3, chosen on its
+# tuning clips: dkd_tf.experiments.video_preset.REINIT_THRESHOLD), read back per export
+# (reinit_threshold_of). 0.1 for the others: the quick pair `make demo` trains on stick figures
+# re-initializes on 19 of its 40 demo frames at 0.1 and would on 38 at 0.3.
+DEFAULT_REINIT_THRESHOLD = 0.1
 DEFAULT_REINIT_EVERY = 0
 DEFAULT_KEYPOINT_THRESHOLD = 0.2
 DEFAULT_FOLLOW_MARGIN = 0.15
@@ -56,9 +56,10 @@ FOLLOW_VELOCITY_MEMORY = 0.8
 DEFAULT_MOTION_PRIOR = 0.0
 
 
-def to_json() -> dict:
-    """The manifest's `tracker` entry."""
-    return {
+def to_json(**overrides) -> dict:
+    """The manifest's `tracker` entry: the defaults, with `overrides` (existing keys only) for a
+    model whose preset chose its own (e.g. reinit_threshold)."""
+    entry = {
         "reinit_threshold": DEFAULT_REINIT_THRESHOLD,
         "reinit_every": DEFAULT_REINIT_EVERY,
         "keypoint_threshold": DEFAULT_KEYPOINT_THRESHOLD,
@@ -83,6 +84,11 @@ def to_json() -> dict:
                        "are decoded near each confident joint's last position, weighted by a "
                        "Gaussian of motion_prior x the input size (codec.decode_near)",
     }
+    unknown = sorted(set(overrides) - set(entry))
+    if unknown:
+        raise ValueError(f"unknown tracker settings {unknown}; known: {sorted(entry)}")
+    entry.update({k: float(v) for k, v in overrides.items()})
+    return entry
 
 
 def follow_velocity_of(manifest: dict) -> tuple:
@@ -95,8 +101,8 @@ def follow_velocity_of(manifest: dict) -> tuple:
 
 
 def reinit_threshold_of(manifest: dict) -> float:
-    """The reinit_threshold an export was made with (its manifest's tracker entry); the current
-    default for a runner whose manifest has none (a published peer, a Keras model directory)."""
+    """The reinit_threshold an export was made with (its manifest's tracker entry); the default
+    for a runner whose manifest has none (a published peer)."""
     return float((manifest.get("tracker") or {}).get("reinit_threshold",
                                                      DEFAULT_REINIT_THRESHOLD))
 
