@@ -57,6 +57,25 @@ def keypoints_of(out):
     return np.array([e["keypoints"] for e in out["frames"]], np.float32)  # [T, K, 3]
 
 
+class HeatmapRunner:
+    """A runner with `inner`'s manifest that answers fixed heatmaps, whatever the crop: `first`
+    from the initializer, `later` from the stepper (the state passed through)."""
+    backend = "fake"
+
+    def __init__(self, inner, first, later, name):
+        self.manifest, self.state_shape = inner.manifest, inner.state_shape
+        self.first, self.later, self.name = first, later, name
+
+    def initialize(self, crop):
+        return self.first, np.zeros(self.state_shape, np.float32)
+
+    def step(self, crop, state):
+        return self.later, state
+
+    def describe(self):
+        return self.name
+
+
 _SHARED = {}
 
 
@@ -289,24 +308,11 @@ class StreamTest(tf.test.TestCase):
         own, other = np.zeros((1, h, w, k), np.float32), np.zeros((1, h, w, k), np.float32)
         own[0, h // 2, w // 4, :] = 1.0
         other[0, h // 2, 3 * w // 4, :] = 1.0
-
-        class PassedBy:
-            backend = "fake"
-            manifest = inner.manifest
-
-            def initialize(self, crop):
-                return own, np.zeros(inner.state_shape, np.float32)
-
-            def step(self, crop, state):
-                return 0.6 * own + other, state
-
-            def describe(self):
-                return "passed by"
-
+        passed_by = HeatmapRunner(inner, own, 0.6 * own + other, "passed by")
         frames = np.zeros((4, 96, 96, 3), np.uint8)
 
         def run(prior):
-            tracker = pose_tracker.PoseTracker(PassedBy(), reinit_threshold=0.0, follow=False,
+            tracker = pose_tracker.PoseTracker(passed_by, reinit_threshold=0.0, follow=False,
                                                motion_prior=prior)
             tracker.reset([16, 16, 80, 80])
             return [tracker.process(f, t) for t, f in enumerate(frames)]
@@ -320,7 +326,7 @@ class StreamTest(tf.test.TestCase):
             self.assertGreater(np.min(r.keypoints[:, 0] - kept[0].keypoints[:, 0]), 20.0)
             np.testing.assert_allclose(r.confidence, 1.0, atol=1e-6)
         with self.assertRaisesRegex(video_frames.StreamError, "motion_prior must be"):
-            pose_tracker.PoseTracker(PassedBy(), motion_prior=-0.1)
+            pose_tracker.PoseTracker(passed_by, motion_prior=-0.1)
 
     def test_no_box_looks_at_the_whole_frame_then_again_at_what_it_found(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
@@ -385,20 +391,7 @@ class StreamTest(tf.test.TestCase):
             y = int(round((h - 1) / 2 * (1 + span * np.sin(a))))
             x = int(round((w - 1) / 2 * (1 + span * np.cos(a))))
             heat[0, y, x, j] = peak
-
-        class Fixed:
-            backend = "fake"
-            manifest = inner.manifest
-
-            def initialize(self, crop):
-                return heat, np.zeros(inner.state_shape, np.float32)
-
-            def step(self, crop, state):
-                return heat, state
-
-            def describe(self):
-                return "fixed"
-        return Fixed()
+        return HeatmapRunner(inner, heat, heat, "fixed")
 
     def test_the_whole_frame_search_zooms_in_while_the_person_is_small(self):
         frame = self.video["frames"][0]
