@@ -83,23 +83,21 @@ def representative_samples(model, input_size, records, num_samples=64, clip_leng
 
 
 def _op_graph(calibrated: bytes, signature: str | None = None):
-    """(ops, tensor names, producer {tensor: op index}, heatmaps output tensor or None)."""
+    """(ops, tensor names, producer {tensor: op index}, the runtime-filter ops' indices, the
+    heatmaps output tensor or None)."""
     from ai_edge_litert.interpreter import Interpreter
     interp = Interpreter(model_content=calibrated)
     ops = interp._get_ops_details()
     names = {t["index"]: t["name"] for t in interp.get_tensor_details()}
     producer = {o: op["index"] for op in ops for o in op["outputs"]}
+    dynamic = set(producer) | {d["index"] for d in interp.get_input_details()}
+    filters = [op["index"] for op in ops
+               if op["op_name"] == "DEPTHWISE_CONV_2D" and op["inputs"][1] in dynamic]
     heatmaps = None
     if signature is not None:
         outputs = interp.get_signature_runner(signature).get_output_details()
         heatmaps = outputs["heatmaps"]["index"]
-    return ops, names, producer, heatmaps
-
-
-def _runtime_filter_ops(ops, producer, graph_inputs) -> list:
-    dynamic = set(producer) | set(graph_inputs)
-    return [op["index"] for op in ops
-            if op["op_name"] == "DEPTHWISE_CONV_2D" and op["inputs"][1] in dynamic]
+    return ops, names, producer, filters, heatmaps
 
 
 def runtime_filter_nodes(calibrated: bytes) -> list:
@@ -107,10 +105,8 @@ def runtime_filter_nodes(calibrated: bytes) -> list:
     graph input or another op's output, not a constant): the matching's dynamic depthwise conv
     (dkd_tf/models/matching.py), fed by the state. Constant-filter depthwise convs (MobileNet
     backbones) are not listed."""
-    from ai_edge_litert.interpreter import Interpreter
-    ops, names, producer, _ = _op_graph(calibrated)
-    inputs = [d["index"] for d in Interpreter(model_content=calibrated).get_input_details()]
-    return [names[ops[i]["outputs"][0]] for i in _runtime_filter_ops(ops, producer, inputs)]
+    ops, names, _, filters, _ = _op_graph(calibrated)
+    return [names[ops[i]["outputs"][0]] for i in filters]
 
 
 def _ancestors(ops, producer, tensor) -> set:
@@ -130,7 +126,7 @@ def heatmap_head_nodes(calibrated: bytes, signature: str) -> list:
     including the last convolution on each branch: the pose head's final 1x1 conv (+ folded BN),
     in the stepper the matching's U, with what follows it (a sigmoid read-out, the resize that
     grows a half-size encoder's heatmaps back to P's grid; dkd_tf/models/matching.py)."""
-    ops, names, producer, heatmaps = _op_graph(calibrated, signature)
+    ops, names, producer, _, heatmaps = _op_graph(calibrated, signature)
     head, todo = [], [heatmaps]
     while todo:
         i = producer.get(todo.pop())
@@ -157,10 +153,7 @@ def float_island_nodes(calibrated: bytes, signature: str) -> list:
     of the ops that write the output tensor alone (the resize, the sigmoid) left U and the
     residual add int8: 44.1 % within 1 px (docs/real_people.md).
     """
-    from ai_edge_litert.interpreter import Interpreter
-    ops, names, producer, heatmaps = _op_graph(calibrated, signature)
-    inputs = [d["index"] for d in Interpreter(model_content=calibrated).get_input_details()]
-    filters = _runtime_filter_ops(ops, producer, inputs)
+    ops, names, producer, filters, heatmaps = _op_graph(calibrated, signature)
     on_path = set(filters)
     if filters:
         upstream = _ancestors(ops, producer, heatmaps)
