@@ -18,6 +18,7 @@ from dkd_tf.training.trainer import MODEL_FILE
 from dkd_tf.serving import graphs, manifest as manifest_lib, runtimes
 from dkd_tf.serving import verify
 from dkd_tf.serving import onnx_export
+from dkd_tf.serving import tracking_policy
 from dkd_tf.serving import tflite_export
 from tests.helpers import copy_export_with_manifest, make_model_dir
 
@@ -137,13 +138,16 @@ class ExportTest(tf.test.TestCase):
     def test_dynamic_quantization_cli(self):
         out = os.path.join(self.root, "export_dynamic")
         proc = _run(["export.tflite", f"--model_dir={self.model_dir}", f"--out_dir={out}",
-                     "--quantize=dynamic"])
+                     "--quantize=dynamic", "--reinit_threshold=0.25"])
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("PASSED", proc.stdout)
         self.assertIn("stepper", proc.stdout)  # the per-frame table
         m = manifest_lib.read(out)
         self.assertEqual(m["formats"]["tflite"]["quantization"], "dynamic")
         self.assertTrue(m["verification"]["tflite"]["passed"])
+        # The export's own re-initialization threshold, the rest the tracker's defaults.
+        self.assertEqual(m["tracker"], tracking_policy.to_json(reinit_threshold=0.25))
+        self.assertEqual(self.fp32["tracker"], tracking_policy.to_json())
 
     def test_int8_without_calibration_data_is_a_clear_error(self):
         other = make_model_dir(os.path.join(self.root, "model_nodata"), seed=0)
