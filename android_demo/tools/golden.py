@@ -217,7 +217,6 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     fh, fw = frames[0].shape[:2]
     whole = [float(v) for v in full_frame_box(fh, fw)]
     person = float(np.median(means))
-    lost = None
     for corner in ([0.0, 0.0, 0.2 * fw, 0.2 * fh], [0.8 * fw, 0.8 * fh, fw - 1.0, fh - 1.0],
                    [0.0, 0.8 * fh, 0.2 * fw, fh - 1.0], [0.8 * fw, 0.0, fw - 1.0, 0.2 * fh]):
         probe = run_scenario(runner, frames[:2], dict(defaults, reinit_threshold=0.0), corner)

@@ -372,22 +372,27 @@ def keras_manifest(model_dir: str):
 
 
 def exported_tracker(model_dir: str, model_sha256: str) -> dict | None:
-    """The tracker entry of a sibling export (model_dir/../*/manifest.json, verified by
-    manifest.read) whose manifest names this model directory and file checksum; None when there
-    is none."""
+    """The tracker entry of a sibling export (model_dir/../*/manifest.json) whose manifest names
+    this model directory and file checksum, once manifest.read has verified it (the export's
+    files checksummed: only for a manifest that names this model); None when there is none."""
     import glob
+    import json
     from dkd_tf.presets import PresetError
     here = os.path.realpath(model_dir)
     for path in sorted(glob.glob(os.path.join(os.path.dirname(here), "*",
                                               manifest_lib.MANIFEST_FILE))):
         export_dir = os.path.dirname(path)
         try:
+            with open(path) as f:
+                named = json.load(f)
+            source = manifest_lib.source_model_dir(named, export_dir)
+            if not (source and os.path.realpath(source) == here
+                    and named["model"].get("sha256") == model_sha256):
+                continue  # another model's export
             found = manifest_lib.read(export_dir)
-        except (ManifestError, PresetError):
-            continue  # edited, stale or not an export: not used
-        source = manifest_lib.source_model_dir(found, export_dir)
-        if (source and os.path.realpath(source) == here
-                and found["model"].get("sha256") == model_sha256
+        except (OSError, ValueError, KeyError, AttributeError, ManifestError, PresetError):
+            continue  # unreadable, edited, stale or not an export: not used
+        if (found["model"].get("sha256") == model_sha256
                 and isinstance(found.get("tracker"), dict)):
             return found["tracker"]
     return None

@@ -109,16 +109,46 @@ def runtime_filter_nodes(calibrated: bytes) -> list:
     return [names[ops[i]["outputs"][0]] for i in filters]
 
 
-def _ancestors(ops, producer, tensor) -> set:
-    """Indices of the ops the tensor depends on (its producer included)."""
+def _walk_back(ops, producer, tensor, inputs_of) -> set:
+    """Indices of the ops reached from the op that writes `tensor` through its producers,
+    following each op's `inputs_of(op)` tensors."""
     seen, todo = set(), [tensor]
     while todo:
         i = producer.get(todo.pop())
         if i is None or i in seen:
             continue
         seen.add(i)
-        todo.extend(t for t in ops[i]["inputs"] if t >= 0)
+        todo.extend(inputs_of(ops[i]))
     return seen
+
+
+def _ancestors(ops, producer, tensor) -> set:
+    """Indices of the ops the tensor depends on (its producer included)."""
+    return _walk_back(ops, producer, tensor, lambda op: [t for t in op["inputs"] if t >= 0])
+
+
+def _descendants(ops, starts) -> set:
+    """Indices of the ops that depend on the ops `starts` (those included)."""
+    consumers = {}
+    for op in ops:
+        for t in op["inputs"]:
+            consumers.setdefault(t, []).append(op["index"])
+    seen, todo = set(), list(starts)
+    while todo:
+        i = todo.pop()
+        if i in seen:
+            continue
+        seen.add(i)
+        todo.extend(c for o in ops[i]["outputs"] for c in consumers.get(o, ()))
+    return seen
+
+
+def _head_ops(ops, producer, heatmaps) -> set:
+    """Indices of the ops that write the heatmaps, back to and including the last convolution
+    on each branch (heatmap_head_nodes): each op's activation input (not a size or constant) is
+    followed until a convolution."""
+    return _walk_back(ops, producer, heatmaps, lambda op: (
+        [] if op["op_name"] in ("CONV_2D", "DEPTHWISE_CONV_2D") else [op["inputs"][0]]))
 
 
 def heatmap_head_nodes(calibrated: bytes, signature: str) -> list:
@@ -127,15 +157,7 @@ def heatmap_head_nodes(calibrated: bytes, signature: str) -> list:
     in the stepper the matching's U, with what follows it (a sigmoid read-out, the resize that
     grows a half-size encoder's heatmaps back to P's grid; dkd_tf/models/matching.py)."""
     ops, names, producer, _, heatmaps = _op_graph(calibrated, signature)
-    head, todo = [], [heatmaps]
-    while todo:
-        i = producer.get(todo.pop())
-        if i is None or i in head:
-            continue
-        head.append(i)
-        if ops[i]["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-            todo.append(ops[i]["inputs"][0])  # the activation input (not a size or constant)
-    return [names[ops[i]["outputs"][0]] for i in sorted(head)]
+    return [names[ops[i]["outputs"][0]] for i in sorted(_head_ops(ops, producer, heatmaps))]
 
 
 def float_island_nodes(calibrated: bytes, signature: str) -> list:
@@ -154,17 +176,9 @@ def float_island_nodes(calibrated: bytes, signature: str) -> list:
     residual add int8: 44.1 % within 1 px (docs/real_people.md).
     """
     ops, names, producer, filters, heatmaps = _op_graph(calibrated, signature)
-    on_path = set(filters)
-    if filters:
-        upstream = _ancestors(ops, producer, heatmaps)
-        for i in upstream:  # ops between a runtime filter and the heatmaps
-            if any(f in _ancestors(ops, producer, t) for f in filters
-                   for t in ops[i]["inputs"] if t >= 0):
-                on_path.add(i)
-    head = set(heatmap_head_nodes(calibrated, signature))
-    island = [names[ops[i]["outputs"][0]] for i in sorted(on_path)]
-    return island + [n for n in (names[op["outputs"][0]] for op in ops)
-                     if n in head and n not in island]
+    on_path = _descendants(ops, filters) & _ancestors(ops, producer, heatmaps) | set(filters)
+    island = on_path | _head_ops(ops, producer, heatmaps)
+    return [names[ops[i]["outputs"][0]] for i in sorted(island)]
 
 
 def convert(saved_model_dir: str, graph: str, quantization: str, samples=None) -> bytes:

@@ -320,13 +320,18 @@ public class GoldenVectorsTest {
         System.out.println("golden motion_prior: max keypoint difference " + worst + " px");
     }
 
+    /** The re-initialization reason the Python tracker recorded for a scenario's frame. */
+    @SuppressWarnings("unchecked")
+    private Object reason(String name, int frame) {
+        List<Object> frames = (List<Object>) scenario(name).get("frames");
+        return ((Map<String, Object>) frames.get(frame)).get("reason");
+    }
+
     /** A start box mostly off the frame: scaled confidences, then the whole frame. */
     @Test
-    @SuppressWarnings("unchecked")
     public void offFrameStart() {
         String name = "off_frame_start";
-        List<Object> frames = (List<Object>) scenario(name).get("frames");
-        assertEquals(PoseTracker.CONFIDENCE, ((Map<String, Object>) frames.get(1)).get("reason"));
+        assertEquals(PoseTracker.CONFIDENCE, reason(name, 1));
         double worst = replay(name);
         System.out.println("golden off_frame_start: max keypoint difference " + worst + " px");
     }
@@ -334,13 +339,11 @@ public class GoldenVectorsTest {
     /** A start box on the background: its look and the re-initialization in it are low, so the
      * third frame looks at the whole frame (the person left the box). */
     @Test
-    @SuppressWarnings("unchecked")
     public void lostPersonIsLookedForOnTheWholeFrame() {
         String name = "lost_person";
-        List<Object> frames = (List<Object>) scenario(name).get("frames");
-        assertEquals(PoseTracker.START, ((Map<String, Object>) frames.get(0)).get("reason"));
-        assertEquals(PoseTracker.CONFIDENCE, ((Map<String, Object>) frames.get(1)).get("reason"));
-        assertEquals(PoseTracker.CONFIDENCE, ((Map<String, Object>) frames.get(2)).get("reason"));
+        assertEquals(PoseTracker.START, reason(name, 0));
+        assertEquals(PoseTracker.CONFIDENCE, reason(name, 1));
+        assertEquals(PoseTracker.CONFIDENCE, reason(name, 2));
         double worst = replay(name);
         System.out.println("golden lost_person: max keypoint difference " + worst + " px");
     }
