@@ -12,16 +12,21 @@ with the keypoints smoothed by dkd_tf.tracking.keypoint_filter, as dkd_tf.stream
 dkd_tf.stream --motion_prior does; a start box mostly off the frame, whose confidences the
 frame's share scales down; the box moving on with the person's velocity, follow_velocity 1 as
 exports made since it came carry, with the second scenario's re-initializations and unreadable
-frame), and writes to DIR
-(default android_demo/app/src/test/resources/golden):
+frame; a person small in a wide frame, at whom the initializer looks again after the whole
+frame while the box halves, find_refine as every whole-frame look of the others), and writes
+to DIR (default android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
   vectors.json   per scenario: tracker settings (with the follow_velocity, its memory and the
                  motion_prior the Python tracker used: the manifest's, 0 when it has none, where
                  the scenario sets none), start box, frame size; per frame: status, graph,
-                 re-initialization reason, the raw heatmaps (float32 little-endian, base64), the
-                 decoded keypoints [x, y, confidence] in frame pixels, mean confidence, person
-                 box and crop region (float32 values written exactly); and the fingerprint of
-                 the Python side (sha256 of the decoding and tracker source and of manifest.json).
+                 re-initialization reason, its looks in order (the frame's, then the refine
+                 looks after a whole-frame one), each the person box it looked in and the raw
+                 heatmaps it got (float32 little-endian, base64), why the refine looks stopped
+                 (refine_stop: shrink, no_box or max_looks; frames whose first look was at the
+                 whole frame), the decoded keypoints [x, y, confidence] in frame pixels, mean
+                 confidence, the last look's person box and crop region (float32 values written
+                 exactly); and the fingerprint of the Python side (sha256 of the decoding and
+                 tracker source and of manifest.json).
 The Java tests (GoldenVectorsTest) replay the heatmaps through the Java core; the Python test
 tests/test_android_golden.py fails when the fingerprint no longer matches the code, i.e. when the
 Python side changed and the vectors were not regenerated with this command.
@@ -33,6 +38,7 @@ import argparse
 import base64
 import hashlib
 import inspect
+import itertools
 import json
 import os
 import sys
@@ -111,6 +117,34 @@ class RecordingRunner:
         return heatmaps, state
 
 
+def _recording_tracker(rec, **kwargs):
+    """A PoseTracker over RecordingRunner `rec` whose `looks` gets, for every graph call (a
+    frame's look, its refine looks after a whole-frame one among them), the box it looked in and
+    the heatmaps it got (and the keypoints and confidences it decoded)."""
+    from dkd_tf.tracking import pose_tracker
+
+    class RecordingTracker(pose_tracker.PoseTracker):
+        def _run(self, image, box, graph):
+            out = super()._run(image, box, graph)
+            self.looks.append((box.copy(), rec.last[0].copy(), out[0], out[1]))
+            return out
+
+    tracker = RecordingTracker(rec, **kwargs)
+    tracker.looks = []
+    return tracker
+
+
+def _refine_stop(tracker) -> str:
+    """Why the looks after a whole-frame look (find_refine) ended, from the tracker's `looks` of
+    the frame: 'max_looks' (MAX_REFINE_LOOKS of them), 'no_box' (too few confident keypoints
+    for a box) or 'shrink' (the box no longer under REFINE_SHRINK of the one looked in)."""
+    from dkd_tf.tracking import pose_tracker
+    _, _, keypoints, conf = tracker.looks[-1]
+    if len(tracker.looks) > pose_tracker.MAX_REFINE_LOOKS:
+        return "max_looks"
+    return "no_box" if tracker._keypoint_box(keypoints, conf) is None else "shrink"
+
+
 def _f32(values):
     import numpy as np
     return [float(v) for v in np.asarray(values, np.float32).reshape(-1)]
@@ -125,15 +159,12 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
     is always the manifest's), so that the Java replay needs no manifest defaults."""
     import numpy as np
 
-    from dkd_tf.tracking import keypoint_filter, pose_tracker
+    from dkd_tf.tracking import keypoint_filter
     rec = RecordingRunner(runner)
     tracker_settings = {k: v for k, v in settings.items()
                         if k not in ("smoothing", "follow_velocity_memory")}
-    # The app's Java core has no second look after a whole-frame initialization (find_refine):
-    # the vectors pin what it does.
-    tracker = pose_tracker.PoseTracker(
-        rec, find_refine=False, keypoint_filter=keypoint_filter.make(settings.get("smoothing")),
-        **tracker_settings)
+    tracker = _recording_tracker(
+        rec, keypoint_filter=keypoint_filter.make(settings.get("smoothing")), **tracker_settings)
     memory = settings.get("follow_velocity_memory", tracker.velocity_memory)
     if memory != tracker.velocity_memory:
         raise ValueError(f"follow_velocity_memory {memory} is not the manifest's "
@@ -148,16 +179,20 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
             tracker.mark_bad_frame(i, "golden: simulated unreadable frame")
             out.append({"index": i, "status": "bad_frame"})
             continue
+        tracker.looks.clear()
+        whole = tracker.box is None  # the first look is at the whole frame: refine looks follow
         r = tracker.process(image, i)
-        hm = np.ascontiguousarray(rec.last[0], dtype="<f4")
         out.append({
             "index": i, "status": "ok", "graph": r.graph, "reason": r.reinit_reason,
-            "heatmaps": base64.b64encode(hm.tobytes()).decode("ascii"),
+            "looks": [{"box": _f32(box), "heatmaps": base64.b64encode(np.ascontiguousarray(
+                hm, dtype="<f4").tobytes()).decode("ascii")} for box, hm, _, _ in tracker.looks],
             "keypoints": [_f32(row) for row in np.concatenate(
                 [r.keypoints, r.confidence[:, None]], axis=1)],
             "mean_confidence": float(np.float32(r.mean_confidence)),
             "box": _f32(r.box), "crop": _f32(r.crop),
         })
+        if whole:
+            out[-1]["refine_stop"] = _refine_stop(tracker)
     return {"settings": settings,
             "start_box": None if start_box is None else _f32(start_box),
             "frame_width": int(frames[0].shape[1]), "frame_height": int(frames[0].shape[0]),
@@ -191,15 +226,16 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     first = run_scenario(runner, frames[:8], defaults, video["bboxes"][0])
     # Thresholds that make this model follow and re-initialize both for low confidence and
     # periodically (a confidence re-initialization restarts the period): the first quantile of
-    # the mean confidences that gives both, else the first that gives a confidence one.
+    # the mean confidences that gives both, with a period of 4 frames, else 3, else 2; else the
+    # first that gives a confidence one.
     ok = [f for f in first["frames"] if f["status"] == "ok"]
     means = np.array([f["mean_confidence"] for f in ok])
     confs = np.array([k[2] for f in ok for k in f["keypoints"]])
     second, second_reasons = None, set()
-    for q in (0.35, 0.5, 0.65, 0.8, 0.2, 0.1, 0.05):
+    for every, q in itertools.product((4, 3, 2), (0.35, 0.5, 0.65, 0.8, 0.2, 0.1, 0.05)):
         # The tracker's own smoothing, so the vectors exercise the centre's moving average
         # even when the manifest predates it (and its scenario above runs without).
-        busy = dict(defaults, reinit_every=4,
+        busy = dict(defaults, reinit_every=every,
                     follow_smoothing=float(tracking_policy.DEFAULT_FOLLOW_SMOOTHING),
                     reinit_threshold=round(float(np.quantile(means, q)), 6),
                     keypoint_threshold=round(float(np.quantile(confs, 0.4)), 6))
@@ -226,7 +262,7 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
                 defaults, reinit_threshold=round((empty + person) / 2.0, 6)), corner)
             if [f.get("reason") for f in lost["frames"][:3]] == ["start", "confidence",
                                                                  "confidence"] \
-                    and np.allclose(lost["frames"][2]["box"], whole):
+                    and np.allclose(lost["frames"][2]["looks"][0]["box"], whole):
                 break
     else:
         lost = None
@@ -276,9 +312,27 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     if all(a.get("box") == b.get("box") for a, b in zip(still["frames"], velocity["frames"])):
         log("warning: follow_velocity does not change this model's boxes; the Java tests will "
             "not pin it with this export")
+    # A person small in a wide frame: the clip's frames in the middle of a frame `scale` times
+    # their size, filled with their mean colour, from the whole frame. The initializer's look at
+    # it gives a box many times the person's, so it looks again (find_refine) while the box
+    # halves: the first scale whose first frame takes two refine looks or more.
+    for scale in (4, 3, 5, 6):
+        wide = []
+        for image in frames[:4]:
+            canvas = np.empty((scale * h, scale * w, 3), np.uint8)
+            canvas[:] = image.reshape(-1, 3).mean(0).astype(np.uint8)
+            top, left = (scale - 1) * h // 2, (scale - 1) * w // 2
+            canvas[top:top + h, left:left + w] = image
+            wide.append(canvas)
+        small = run_scenario(runner, wide, defaults, None)
+        if len(small["frames"][0]["looks"]) >= 3:
+            break
+    else:
+        log("warning: no small person took a second refine look; the Java tests will not "
+            "cover REFINE_SHRINK's decision to look again with this export")
     scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second,
                  "smoothed_keypoints": smoothed, "motion_prior": near, "off_frame_start": off,
-                 "follow_velocity": velocity}
+                 "follow_velocity": velocity, "small_person": small}
     if lost is not None:
         scenarios["lost_person"] = lost
     reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}
@@ -286,6 +340,11 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     if missing:
         log(f"warning: these frames never re-initialize for {sorted(missing)}; the Java tests "
             "will not cover that decision with this export")
+    stops = {f["refine_stop"] for s in scenarios.values() for f in s["frames"]
+             if "refine_stop" in f}
+    if "shrink" not in stops:
+        log("warning: no refine look stops for REFINE_SHRINK; the Java tests will not cover "
+            "that decision with this export")
     vectors = {
         "description": "made by android_demo/tools/golden.py; replayed by the Java core's "
                        "GoldenVectorsTest",
@@ -308,8 +367,11 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
         f.write("\n")
     n = sum(len(s["frames"]) for s in scenarios.values())
     size = sum(os.path.getsize(os.path.join(out_dir, x)) for x in (MANIFEST_FILE, VECTORS_FILE))
+    looks = sorted({len(f["looks"]) for s in scenarios.values() for f in s["frames"]
+                    if "refine_stop" in f})
     log(f"wrote {n} frames in {len(scenarios)} scenarios to {out_dir} ({size / 1024:.0f} KB); "
-        f"decisions: {sorted(r for r in reasons if r)}")
+        f"decisions: {sorted(r for r in reasons if r)}; whole-frame looks followed by "
+        f"{[k - 1 for k in looks]} refine looks, stopped by {sorted(stops)}")
     return vectors
 
 

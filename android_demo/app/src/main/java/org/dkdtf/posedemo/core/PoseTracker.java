@@ -32,6 +32,14 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * after an unreadable frame and when the whole frame is looked at (no box); a frame that leaves
  * the box where it was (low confidence, too few confident keypoints) leaves v as it was.
  *
+ * <p>After the initializer looked at the whole frame (no box: at the start without a start box,
+ * or a person lost), it looks again in the same frame at the box its keypoints span
+ * ({@link #refine}, dkd_tf's find_refine): a person far from the camera is a few dozen pixels of
+ * the whole-frame crop. That answer is kept, and while the box a look gives is under
+ * {@link #REFINE_SHRINK} of the box it looked in, again, up to {@link #MAX_REFINE_LOOKS} looks
+ * after the whole frame. The last box looked in becomes the start box (it bounds the follow as a
+ * given one does), and the frame's latency is all its looks'.
+ *
  * <p>An optional {@link OneEuroFilter} smooths the keypoints reported (dkd_tf.stream
  * --smooth_keypoints); the box follows the raw ones, and the filter starts afresh with every
  * person looked for on the whole frame, at a reset and after an unreadable frame.
@@ -42,8 +50,10 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * size, for the joints whose last confidence reached {@code keypoint_threshold}); it is
  * forgotten at a reset and after an unreadable frame.
  *
- * <p>Use {@link #process} with a model, or {@link #plan} then {@link #complete} with heatmaps
- * computed elsewhere (the golden tests replay Python's heatmaps this way).
+ * <p>Use {@link #process} with a model, or, with heatmaps computed elsewhere (the golden tests
+ * replay Python's heatmaps this way): {@link #plan}, then for each look {@link #refine} with its
+ * heatmaps, which gives the next look at the same frame or null, and {@link #complete} with the
+ * last look's.
  */
 public final class PoseTracker {
     public static final String INITIALIZER = "initializer";
@@ -59,25 +69,42 @@ public final class PoseTracker {
      * black crop); when that makes the frame re-initialize, the next crop is the whole frame.
      */
     public static final double MIN_FRAME_SHARE = 0.25;
+    /**
+     * dkd_tf.tracking.pose_tracker.MAX_REFINE_LOOKS: the most looks at the keypoints' box after
+     * a whole-frame look, in the same frame (find_refine).
+     */
+    public static final int MAX_REFINE_LOOKS = 3;
+    /**
+     * dkd_tf.tracking.pose_tracker.REFINE_SHRINK: another look follows a refine look only while
+     * the keypoints' box (its larger side) is under this share of the box it looked in.
+     */
+    public static final double REFINE_SHRINK = 0.5;
 
-    /** What the next frame will run, and on which crop. */
+    /** A look at a frame: which graph runs, and on which crop. */
     public static final class Plan {
         public final String graph;
         /** Why the initializer runs (start, confidence, periodic, bad_frame); "" for the stepper. */
         public final String reason;
+        /** The person box the crop is built from. */
         public final CropRegion box;
         public final CropTransform crop;
         public final int frameWidth;
         public final int frameHeight;
+        /** 0: the frame's first look ({@link #plan}); n: its n-th refine look ({@link #refine}). */
+        public final int look;
+        /** The look is at the whole frame: there was no box (a new or lost person). */
+        public final boolean wholeFrame;
 
-        Plan(String graph, String reason, CropRegion box, CropTransform crop, int frameWidth,
-             int frameHeight) {
+        Plan(String graph, String reason, CropRegion box, int inputSize, double margin,
+             int frameWidth, int frameHeight, int look, boolean wholeFrame) {
             this.graph = graph;
             this.reason = reason;
             this.box = box;
-            this.crop = crop;
+            this.crop = new CropTransform(box, inputSize, margin);
             this.frameWidth = frameWidth;
             this.frameHeight = frameHeight;
+            this.look = look;
+            this.wholeFrame = wholeFrame;
         }
     }
 
@@ -86,10 +113,11 @@ public final class PoseTracker {
         public final String graph;
         public final String reason;
         public final Pose pose;
-        /** The person box the crop was built from. */
+        /** The person box the crop was built from (the last look's). */
         public final CropRegion box;
-        /** The frame region the crop covers. */
+        /** The frame region the crop covers (the last look's). */
         public final CropRegion crop;
+        /** All the frame's looks together. */
         public final double latencyMs;
 
         FrameResult(String graph, String reason, Pose pose, CropRegion box, CropRegion crop,
@@ -219,7 +247,10 @@ public final class PoseTracker {
         state = null;
     }
 
-    /** Graph, reason and crop for the next frame, of {@code width} x {@code height} pixels. */
+    /**
+     * Graph, reason and crop of the next frame's first look, the frame of {@code width} x
+     * {@code height} pixels.
+     */
     public Plan plan(int width, int height) {
         searched = box == null; // no box to look in: a new or lost person, on the whole frame
         if (searched) {
@@ -244,11 +275,44 @@ public final class PoseTracker {
             graph = STEPPER;
             reason = "";
         }
-        return new Plan(graph, reason, box,
-                new CropTransform(box, manifest.inputSize, manifest.cropMargin), width, height);
+        return new Plan(graph, reason, box, manifest.inputSize, manifest.cropMargin, width, height,
+                0, searched);
     }
 
-    /** Takes the heatmaps and next state the planned graph returned; moves the box. */
+    /**
+     * The next look at the frame of {@code plan}, given the heatmaps its look returned, or null
+     * when there is none (dkd_tf.tracking.pose_tracker.PoseTracker._refine): after the
+     * initializer's look at the whole frame, the initializer again on the box its keypoints span
+     * ({@link #keypointBox}); after such a look, again while that box's larger side is under
+     * {@link #REFINE_SHRINK} of the box looked in, up to {@link #MAX_REFINE_LOOKS} looks; null
+     * too when too few keypoints are confident for a box. Changes no tracker state:
+     * {@link #complete} with the last look takes the box looked in.
+     */
+    public Plan refine(Plan plan, float[] heatmaps) {
+        boolean refines = plan.look > 0 || (plan.wholeFrame && INITIALIZER.equals(plan.graph));
+        if (!refines || plan.look >= MAX_REFINE_LOOKS) {
+            return null;
+        }
+        int k = manifest.numJoints;
+        float[] fx = new float[k];
+        float[] fy = new float[k];
+        decode(plan, heatmaps, fx, fy);
+        CropRegion found = keypointBox(fx, fy, conf);
+        if (found == null) {
+            return null;
+        }
+        if (plan.look > 0 && Math.max(found.width(), found.height())
+                >= REFINE_SHRINK * Math.max(plan.box.width(), plan.box.height())) {
+            return null; // no longer halving: the person fills this crop
+        }
+        return new Plan(plan.graph, plan.reason, found, manifest.inputSize, manifest.cropMargin,
+                plan.frameWidth, plan.frameHeight, plan.look + 1, false);
+    }
+
+    /**
+     * Takes the heatmaps and next state of the frame's last look ({@code plan}: {@link #plan}'s,
+     * or the last {@link #refine} gave); moves the box. latencyMs: all the frame's looks.
+     */
     public FrameResult complete(Plan plan, float[] heatmaps, float[] nextState, double latencyMs) {
         if (nextState == null || nextState.length != manifest.stateSize()) {
             throw new IllegalArgumentException("state holds " + (nextState == null ? 0
@@ -269,27 +333,15 @@ public final class PoseTracker {
             pending = "";
         }
         sinceInit++;
-        int k = manifest.numJoints;
-        if (STEPPER.equals(plan.graph) && motionPrior > 0 && hasLast) {
-            float threshold = (float) config.keypointThreshold;
-            for (int i = 0; i < k; i++) {
-                priorX[i] = plan.crop.toCropX(lastX[i]);
-                priorY[i] = plan.crop.toCropY(lastY[i]);
-                priorOk[i] = lastConf[i] >= threshold;
-            }
-            manifest.decoder.decodeNear(heatmaps, manifest.heatmapHeight, manifest.heatmapWidth,
-                    k, priorX, priorY, priorOk, motionPrior * manifest.inputSize, x, y, conf);
-        } else {
-            manifest.decoder.decode(heatmaps, manifest.heatmapHeight, manifest.heatmapWidth, k, x,
-                    y, conf);
+        if (plan.look > 0) {
+            box = plan.box; // a refined look's box: the start box, which bounds the follow
+            startBox = plan.box;
         }
+        int k = manifest.numJoints;
         List<Keypoint> keypoints = new ArrayList<Keypoint>(k);
         float[] fx = new float[k];
         float[] fy = new float[k];
-        for (int i = 0; i < k; i++) {
-            fx[i] = plan.crop.toFrameX(x[i]);
-            fy[i] = plan.crop.toFrameY(y[i]);
-        }
+        decode(plan, heatmaps, fx, fy);
         CropRegion covered = plan.crop.coveredRegion();
         double share = frameShare(covered, plan.frameWidth, plan.frameHeight);
         if (share < MIN_FRAME_SHARE) {
@@ -329,19 +381,54 @@ public final class PoseTracker {
                 covered, latencyMs);
     }
 
-    /** One upright ARGB frame through {@code model}: plan, crop, run, complete. */
+    /**
+     * A look's heatmaps decoded into {@link #conf} and frame pixels {@code fx, fy} (the stepper's
+     * near the last keypoints with the motion prior).
+     */
+    private void decode(Plan plan, float[] heatmaps, float[] fx, float[] fy) {
+        int k = manifest.numJoints;
+        if (STEPPER.equals(plan.graph) && motionPrior > 0 && hasLast) {
+            float threshold = (float) config.keypointThreshold;
+            for (int i = 0; i < k; i++) {
+                priorX[i] = plan.crop.toCropX(lastX[i]);
+                priorY[i] = plan.crop.toCropY(lastY[i]);
+                priorOk[i] = lastConf[i] >= threshold;
+            }
+            manifest.decoder.decodeNear(heatmaps, manifest.heatmapHeight, manifest.heatmapWidth,
+                    k, priorX, priorY, priorOk, motionPrior * manifest.inputSize, x, y, conf);
+        } else {
+            manifest.decoder.decode(heatmaps, manifest.heatmapHeight, manifest.heatmapWidth, k, x,
+                    y, conf);
+        }
+        for (int i = 0; i < k; i++) {
+            fx[i] = plan.crop.toFrameX(x[i]);
+            fy[i] = plan.crop.toFrameY(y[i]);
+        }
+    }
+
+    /**
+     * One upright ARGB frame through {@code model}: plan, then crop and run each look (the
+     * refine looks after a whole-frame one), complete.
+     */
     public FrameResult process(int[] argb, int width, int height, PoseModel model) {
         Plan p = plan(width, height);
         int n = manifest.inputSize * manifest.inputSize * 3;
         if (cropBuffer == null || cropBuffer.length != n) {
             cropBuffer = new float[n];
         }
-        p.crop.sample(argb, width, height, cropBuffer);
-        long t0 = System.nanoTime();
-        PoseModel.Output out = INITIALIZER.equals(p.graph) ? model.initialize(cropBuffer)
-                : model.step(cropBuffer, state);
-        double ms = (System.nanoTime() - t0) / 1e6;
-        return complete(p, out.heatmaps, out.state, ms);
+        double ms = 0.0;
+        while (true) {
+            p.crop.sample(argb, width, height, cropBuffer);
+            long t0 = System.nanoTime();
+            PoseModel.Output out = INITIALIZER.equals(p.graph) ? model.initialize(cropBuffer)
+                    : model.step(cropBuffer, state);
+            ms += (System.nanoTime() - t0) / 1e6;
+            Plan next = refine(p, out.heatmaps);
+            if (next == null) {
+                return complete(p, out.heatmaps, out.state, ms);
+            }
+            p = next;
+        }
     }
 
     /**
@@ -351,26 +438,16 @@ public final class PoseTracker {
      * Package-private for the tests.
      */
     CropRegion followBox(float[] kx, float[] ky, float[] c, CropRegion previousBox) {
-        float threshold = (float) config.keypointThreshold;
-        int good = 0;
-        for (float v : c) {
-            if (v >= threshold) {
-                good++;
-            }
-        }
-        if (good < minFollowJoints) {
+        float[] e = extent(kx, ky, c);
+        if (e == null) {
             return previousBox;
         }
-        // All joints span the box (as dkd_tf.stream: unconfident ones are often the limbs' ends).
-        float loX = Numerics.min(kx);
-        float hiX = Numerics.max(kx);
-        float loY = Numerics.min(ky);
-        float hiY = Numerics.max(ky);
-        float extentX = Math.max(hiX - loX, 1.0f);
-        float extentY = Math.max(hiY - loY, 1.0f);
-        float side = Math.max(extentX, extentY);
-        extentX = Math.max(extentX, (float) (0.5 * side));
-        extentY = Math.max(extentY, (float) (0.5 * side));
+        float loX = e[0];
+        float loY = e[1];
+        float hiX = e[2];
+        float hiY = e[3];
+        float extentX = e[4];
+        float extentY = e[5];
         // As dkd_tf.stream: smoothing * (old centre + follow_velocity * velocity) + (1 -
         // smoothing) * keypoint box centre, then velocity = memory * velocity + (1 - memory) *
         // the centre's move, in float32 (the factors, taken in double, rounded to float32 as
@@ -386,9 +463,8 @@ public final class PoseTracker {
         float aheadY = oldMidY + lead * velocityY;
         float midX = keep * aheadX + take * (loX + hiX) / 2.0f;
         float midY = keep * aheadY + take * (loY + hiY) / 2.0f;
-        float grow = (float) (1.0 + 2.0 * config.followMargin);
-        float sizeX = extentX * grow;
-        float sizeY = extentY * grow;
+        float sizeX = extentX * grow();
+        float sizeY = extentY * grow();
         float resize = (float) (1.0 + config.followMaxResize);
         float prevX = previousBox.x2 - previousBox.x1;
         float prevY = previousBox.y2 - previousBox.y1;
@@ -410,6 +486,67 @@ public final class PoseTracker {
         velocityX = remember * velocityX + learn * (midX - oldMidX);
         velocityY = remember * velocityY + learn * (midY - oldMidY);
         return next;
+    }
+
+    /**
+     * The box keypoints {@code kx, ky} with confidences {@code c} span, grown by the follow margin
+     * on each side, unsmoothed (dkd_tf.tracking.pose_tracker.PoseTracker._keypoint_box: where a
+     * whole-frame look is looked at again); null when too few are confident or it is not finite.
+     * Package-private for the tests.
+     */
+    CropRegion keypointBox(float[] kx, float[] ky, float[] c) {
+        float[] e = extent(kx, ky, c);
+        if (e == null) {
+            return null;
+        }
+        float midX = (e[0] + e[2]) / 2.0f;
+        float midY = (e[1] + e[3]) / 2.0f;
+        float sizeX = e[4] * grow();
+        float sizeY = e[5] * grow();
+        CropRegion found = new CropRegion(midX - sizeX / 2.0f, midY - sizeY / 2.0f,
+                midX + sizeX / 2.0f, midY + sizeY / 2.0f);
+        return found.isFinite() ? found : null;
+    }
+
+    /**
+     * {loX, loY, hiX, hiY, extentX, extentY} of the box the keypoints span, or null when fewer
+     * than max(2, ceil(K/3)) have confidence >= keypoint_threshold or any is not finite
+     * (PoseTracker._extent). All joints span it (unconfident ones are often the limbs' ends:
+     * dropping them would centre it on the torso and shrink it); each side is at least 1 px and
+     * at least half the longer one (a box from a few joints can be a sliver).
+     */
+    private float[] extent(float[] kx, float[] ky, float[] c) {
+        float threshold = (float) config.keypointThreshold;
+        int good = 0;
+        for (float v : c) {
+            if (v >= threshold) {
+                good++;
+            }
+        }
+        if (good < minFollowJoints) {
+            return null;
+        }
+        for (int i = 0; i < kx.length; i++) {
+            if (Float.isNaN(kx[i]) || Float.isInfinite(kx[i]) || Float.isNaN(ky[i])
+                    || Float.isInfinite(ky[i])) {
+                return null;
+            }
+        }
+        float loX = Numerics.min(kx);
+        float hiX = Numerics.max(kx);
+        float loY = Numerics.min(ky);
+        float hiY = Numerics.max(ky);
+        float extentX = Math.max(hiX - loX, 1.0f);
+        float extentY = Math.max(hiY - loY, 1.0f);
+        float side = Math.max(extentX, extentY);
+        extentX = Math.max(extentX, (float) (0.5 * side));
+        extentY = Math.max(extentY, (float) (0.5 * side));
+        return new float[] {loX, loY, hiX, hiY, extentX, extentY};
+    }
+
+    /** 1 + 2 x follow_margin, the keypoint box's growth, in float32 as numpy takes the factor. */
+    private float grow() {
+        return (float) (1.0 + 2.0 * config.followMargin);
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.dkdtf.posedemo.core;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -19,7 +20,8 @@ import org.junit.Test;
  * Replays the heatmaps that the Python tracker got from the real exported graphs
  * (android_demo/tools/golden.py) through the Java core: keypoints must agree to 1e-4 px, the
  * confidences, mean confidences, person boxes and crop regions (to 1e-4 px) and every graph / re-initialization
- * decision exactly.
+ * decision exactly, and so must the looks of each frame (the refine looks after a whole-frame
+ * one, find_refine): as many as Python's, each in Python's box.
  */
 public class GoldenVectorsTest {
     private static final double KEYPOINT_TOLERANCE_PX = 1e-4;
@@ -132,9 +134,17 @@ public class GoldenVectorsTest {
         return replay(name, new PoseTracker(manifest, config, filter, prior));
     }
 
-    /** Streams one scenario's frames through {@code tracker}. */
-    @SuppressWarnings("unchecked")
+    /** Streams one scenario's frames through {@code tracker}, with its refine looks. */
     private static double replay(String name, PoseTracker tracker) {
+        return replay(name, tracker, true);
+    }
+
+    /**
+     * ... refine false: as a tracker without find_refine would, each frame completed with its
+     * first look's heatmaps (and no refine asked for).
+     */
+    @SuppressWarnings("unchecked")
+    private static double replay(String name, PoseTracker tracker, boolean refine) {
         Map<String, Object> sc = scenario(name);
         Object start = sc.get("start_box");
         tracker.reset(start == Json.NULL ? null : region(start));
@@ -152,11 +162,31 @@ public class GoldenVectorsTest {
             PoseTracker.Plan plan = tracker.plan(width, height);
             assertEquals(where + ": graph", frame.get("graph"), plan.graph);
             assertEquals(where + ": re-initialization reason", frame.get("reason"), plan.reason);
-            assertRegion(where + ": person box", region(frame.get("box")), plan.box);
-            float[] hm = heatmaps((String) frame.get("heatmaps"));
-            assertEquals(where + ": heatmap size", manifest.heatmapSize(), hm.length);
+            List<Object> looks = (List<Object>) frame.get("looks");
+            assertTrue(where + ": no looks", looks != null && !looks.isEmpty());
+            float[] hm = null;
+            for (int i = 0; i < (refine ? looks.size() : 1); i++) {
+                Map<String, Object> look = (Map<String, Object>) looks.get(i);
+                String at = where + " look " + i;
+                assertEquals(at, i, plan.look);
+                assertRegion(at + ": person box", region(look.get("box")), plan.box);
+                hm = heatmaps((String) look.get("heatmaps"));
+                assertEquals(at + ": heatmap size", manifest.heatmapSize(), hm.length);
+                if (!refine) {
+                    break;
+                }
+                PoseTracker.Plan next = tracker.refine(plan, hm);
+                if (i + 1 < looks.size()) {
+                    assertTrue(at + ": Python looked again, the Java tracker does not",
+                            next != null);
+                    plan = next;
+                } else {
+                    assertNull(at + ": the Java tracker looks again, Python did not", next);
+                }
+            }
             PoseTracker.FrameResult r = tracker.complete(plan, hm, new float[manifest.stateSize()],
                     0.0);
+            assertRegion(where + ": person box", region(frame.get("box")), r.box);
             List<Object> expected = (List<Object>) frame.get("keypoints");
             assertEquals(where + ": keypoint count", expected.size(), r.pose.keypoints.size());
             for (int k = 0; k < expected.size(); k++) {
@@ -356,6 +386,42 @@ public class GoldenVectorsTest {
                 () -> replay(name, settings(scenario(name)), smoothing(scenario(name)), 0.0));
     }
 
+    /** The small person: two refine looks or more after the whole frame's, each box halving. */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void smallPersonIsLookedAtAgainWhileTheBoxHalves() {
+        String name = "small_person";
+        Map<String, Object> first = (Map<String, Object>) ((List<Object>) scenario(name)
+                .get("frames")).get(0);
+        List<Object> looks = (List<Object>) first.get("looks");
+        assertTrue(name + " frame 0 takes " + (looks.size() - 1) + " refine looks",
+                looks.size() >= 3);
+        CropRegion whole = PoseTracker.fullFrameBox((int) num(scenario(name), "frame_width"),
+                (int) num(scenario(name), "frame_height"), manifest.cropMargin);
+        assertRegion(name + " frame 0 look 0", whole,
+                region(((Map<String, Object>) looks.get(0)).get("box")));
+        for (int i = 2; i < looks.size(); i++) {
+            CropRegion before = region(((Map<String, Object>) looks.get(i - 1)).get("box"));
+            CropRegion box = region(((Map<String, Object>) looks.get(i)).get("box"));
+            assertTrue(name + " look " + i + " " + box + " after " + before,
+                    Math.max(box.width(), box.height()) < PoseTracker.REFINE_SHRINK
+                            * Math.max(before.width(), before.height()));
+        }
+        double worst = replay(name);
+        System.out.println("golden small_person: max keypoint difference " + worst + " px");
+    }
+
+    /** Without the refine looks (as before find_refine), the whole-frame scenarios fail. */
+    @Test
+    public void vectorsPinTheRefineLooks() {
+        for (String name : new String[] {"small_person", "reinit_full_frame_bad_frame",
+            "lost_person"}) {
+            assertPinned(name, "without the refine looks",
+                    () -> replay(name, new PoseTracker(manifest, settings(scenario(name)),
+                            smoothing(scenario(name)), motionPrior(scenario(name))), false));
+        }
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     public void vectorsCoverEveryDecision() {
@@ -363,6 +429,8 @@ public class GoldenVectorsTest {
         String[] reasons = {PoseTracker.START, PoseTracker.CONFIDENCE, PoseTracker.PERIODIC,
             PoseTracker.BAD_FRAME};
         boolean stepper = false;
+        int mostLooks = 0;
+        boolean shrinkStops = false;
         for (Object so : ((Map<String, Object>) vectors.get("scenarios")).values()) {
             for (Object fo : (List<Object>) ((Map<String, Object>) so).get("frames")) {
                 Map<String, Object> frame = (Map<String, Object>) fo;
@@ -370,11 +438,17 @@ public class GoldenVectorsTest {
                     seen[i] |= reasons[i].equals(frame.get("reason"));
                 }
                 stepper |= PoseTracker.STEPPER.equals(frame.get("graph"));
+                if (frame.containsKey("looks")) {
+                    mostLooks = Math.max(mostLooks, ((List<Object>) frame.get("looks")).size());
+                }
+                shrinkStops |= "shrink".equals(frame.get("refine_stop"));
             }
         }
         for (int i = 0; i < reasons.length; i++) {
             assertTrue("no golden frame re-initializes for " + reasons[i], seen[i]);
         }
         assertTrue("no golden frame runs the stepper", stepper);
+        assertTrue("no golden frame takes two refine looks", mostLooks >= 3);
+        assertTrue("no golden frame's refine looks stop for REFINE_SHRINK", shrinkStops);
     }
 }

@@ -1,6 +1,7 @@
 package org.dkdtf.posedemo.core;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -21,20 +22,31 @@ public class PoseTrackerTest {
         manifest = Manifest.parse(TestResources.text("/manifest_fixture.json"), "fixture");
     }
 
-    /** Heatmaps with every joint's peak at one cell and a chosen confidence. */
+    /**
+     * Heatmaps with every joint's peak at one cell and a chosen confidence: spread over rows and
+     * columns 1..6 of the 8 x 8 cells (the keypoints span most of the crop), or clustered in
+     * rows and columns 3..5 (a small person in the middle of the crop).
+     */
+    private static float[] peaks(boolean clustered, float confidence) {
+        float[] hm = new float[manifest.heatmapSize()];
+        for (int k = 0; k < manifest.numJoints; k++) {
+            int row = clustered ? 3 + k % 3 : 1 + k % 6;
+            int col = clustered ? 3 + (k / 3) % 3 : 1 + (k * 5) % 6;
+            hm[(row * manifest.heatmapWidth + col) * manifest.numJoints + k] = confidence;
+        }
+        return hm;
+    }
+
+    /** Answers every crop with {@link #peaks}. */
     private static final class FakeModel implements PoseModel {
         final List<String> calls = new ArrayList<String>();
         float confidence = 0.9f;
+        boolean clustered;
 
         private Output out(String graph) {
             calls.add(graph);
-            float[] hm = new float[manifest.heatmapSize()];
-            for (int k = 0; k < manifest.numJoints; k++) {
-                int row = 1 + k % 6;
-                int col = 1 + (k * 5) % 6;
-                hm[(row * manifest.heatmapWidth + col) * manifest.numJoints + k] = confidence;
-            }
-            return new Output(hm, new float[manifest.stateSize()], graph);
+            return new Output(peaks(clustered, confidence), new float[manifest.stateSize()],
+                    graph);
         }
 
         @Override
@@ -90,17 +102,145 @@ public class PoseTrackerTest {
         PoseTracker t = new PoseTracker(manifest);
         FakeModel model = new FakeModel();
         int[] frame = new int[160 * 120];
-        CropRegion start = PoseTracker.fullFrameBox(160, 120, manifest.cropMargin);
-        t.process(frame, 160, 120, model);
-        assertTrue("the box should follow confident keypoints", !start.equals(t.box()));
+        PoseTracker.FrameResult first = t.process(frame, 160, 120, model);
+        assertTrue("the box should follow confident keypoints", !first.box.equals(t.box()));
         t.markBadFrame();
         PoseTracker.FrameResult r = t.process(frame, 160, 120, model);
         assertEquals(PoseTracker.INITIALIZER, r.graph);
         assertEquals(PoseTracker.BAD_FRAME, r.reason);
         assertEquals(1, t.badFrames());
-        // The followed size changes by at most follow_max_resize per frame.
-        float ratio = r.box.width() / start.width();
+        // The followed size changes by at most follow_max_resize per frame (from the box the
+        // first frame last looked in).
+        float ratio = r.box.width() / first.box.width();
         assertTrue("resize " + ratio, ratio >= 1 / 1.1f - 1e-6f && ratio <= 1.1f + 1e-6f);
+    }
+
+    private static double side(CropRegion b) {
+        return Math.max(b.width(), b.height());
+    }
+
+    /**
+     * dkd_tf's PoseTracker._keypoint_box written out, for the keypoints {@code hm} gives in
+     * {@code look}'s crop (all joints confident): their box, each side at least 1 px and half the
+     * longer one, grown by follow_margin on each side.
+     */
+    private static CropRegion keypointBoxOf(PoseTracker.Plan look, float[] hm) {
+        int k = manifest.numJoints;
+        float[] x = new float[k];
+        float[] y = new float[k];
+        float[] c = new float[k];
+        manifest.decoder.decode(hm, manifest.heatmapHeight, manifest.heatmapWidth, k, x, y, c);
+        for (int i = 0; i < k; i++) {
+            x[i] = look.crop.toFrameX(x[i]);
+            y[i] = look.crop.toFrameY(y[i]);
+        }
+        double ex = Math.max(Numerics.max(x) - Numerics.min(x), 1.0);
+        double ey = Math.max(Numerics.max(y) - Numerics.min(y), 1.0);
+        double half = 0.5 * Math.max(ex, ey);
+        double grow = 1.0 + 2.0 * manifest.tracker.followMargin;
+        double w = Math.max(ex, half) * grow;
+        double h = Math.max(ey, half) * grow;
+        double cx = (Numerics.min(x) + Numerics.max(x)) / 2.0;
+        double cy = (Numerics.min(y) + Numerics.max(y)) / 2.0;
+        return new CropRegion((float) (cx - w / 2), (float) (cy - h / 2), (float) (cx + w / 2),
+                (float) (cy + h / 2));
+    }
+
+    private static void assertBox(String where, CropRegion expected, CropRegion actual) {
+        assertEquals(where + " x1", expected.x1, actual.x1, 1e-3);
+        assertEquals(where + " y1", expected.y1, actual.y1, 1e-3);
+        assertEquals(where + " x2", expected.x2, actual.x2, 1e-3);
+        assertEquals(where + " y2", expected.y2, actual.y2, 1e-3);
+    }
+
+    @Test
+    public void wholeFrameLookIsRefinedWhileTheBoxHalves() {
+        // A small person: each look's keypoints' box is about 0.4 of the box looked in.
+        float[] hm = peaks(true, 0.9f);
+        PoseTracker t = new PoseTracker(manifest);
+        PoseTracker.Plan look = t.plan(160, 120);
+        assertEquals(0, look.look);
+        assertTrue(look.wholeFrame);
+        assertEquals(PoseTracker.fullFrameBox(160, 120, manifest.cropMargin), look.box);
+        for (int i = 1; i <= PoseTracker.MAX_REFINE_LOOKS; i++) {
+            PoseTracker.Plan next = t.refine(look, hm);
+            assertTrue("refine look " + i + " after " + look.box, next != null);
+            assertEquals(i, next.look);
+            assertEquals(PoseTracker.INITIALIZER, next.graph);
+            assertEquals(PoseTracker.START, next.reason);
+            // the initializer again, in the same frame, on the box the keypoints span
+            assertBox("refine look " + i, keypointBoxOf(look, hm), next.box);
+            assertTrue("refine look " + i + " " + next.box + " after " + look.box,
+                    side(next.box) < PoseTracker.REFINE_SHRINK * side(look.box));
+            look = next;
+        }
+        // MAX_REFINE_LOOKS taken: no more, though the box would halve again
+        assertTrue(side(keypointBoxOf(look, hm)) < PoseTracker.REFINE_SHRINK * side(look.box));
+        assertNull(t.refine(look, hm));
+        PoseTracker.FrameResult r = t.complete(look, hm, new float[manifest.stateSize()], 7.0);
+        assertEquals("the last box looked in", look.box, r.box);
+        assertEquals(look.crop.coveredRegion(), r.crop);
+        assertEquals(7.0, r.latencyMs, 0.0);
+        assertEquals(1, t.initializerRuns());
+
+        // process() takes the same looks, and the last box looked in is the start box: the
+        // followed box shrinks towards the small person down to 0.7 of it (follow_scale_range).
+        FakeModel model = new FakeModel();
+        model.clustered = true;
+        PoseTracker p = new PoseTracker(manifest);
+        int[] frame = new int[160 * 120];
+        PoseTracker.FrameResult first = p.process(frame, 160, 120, model);
+        List<String> looks = new ArrayList<String>();
+        for (int i = 0; i <= PoseTracker.MAX_REFINE_LOOKS; i++) {
+            looks.add(PoseTracker.INITIALIZER);
+        }
+        assertEquals(looks, model.calls);
+        assertEquals(look.box, first.box);
+        for (int i = 0; i < 20; i++) {
+            p.process(frame, 160, 120, model);
+        }
+        assertEquals(PoseTracker.STEPPER, model.calls.get(model.calls.size() - 1));
+        assertEquals(manifest.tracker.followScaleLow * look.box.width(), p.box().width(), 1e-3);
+        assertEquals(manifest.tracker.followScaleLow * look.box.height(), p.box().height(),
+                1e-3);
+    }
+
+    @Test
+    public void refineStopsWhenTheBoxNoLongerHalves() {
+        // The keypoints span most of the crop: after the first refine look (which always
+        // follows a whole-frame look) the box is not under REFINE_SHRINK of the last.
+        float[] hm = peaks(false, 0.9f);
+        PoseTracker t = new PoseTracker(manifest);
+        PoseTracker.Plan whole = t.plan(160, 120);
+        PoseTracker.Plan once = t.refine(whole, hm);
+        assertTrue("no refine look after the whole frame", once != null);
+        assertBox("refine look 1", keypointBoxOf(whole, hm), once.box);
+        CropRegion again = keypointBoxOf(once, hm);
+        assertTrue(again + " after " + once.box,
+                side(again) >= PoseTracker.REFINE_SHRINK * side(once.box));
+        assertNull(t.refine(once, hm));
+        FakeModel model = new FakeModel();
+        PoseTracker.FrameResult r = new PoseTracker(manifest).process(new int[160 * 120], 160,
+                120, model);
+        assertEquals(2, model.calls.size());
+        assertEquals(once.box, r.box);
+    }
+
+    @Test
+    public void onlyAWholeFrameLookIsRefined() {
+        float[] hm = peaks(true, 0.9f);
+        // too few confident keypoints for a box
+        PoseTracker t = new PoseTracker(manifest);
+        assertNull(t.refine(t.plan(160, 120), peaks(true, 0.01f)));
+        // a given start box, then the stepper in the followed box
+        t.reset(new CropRegion(40f, 20f, 100f, 100f));
+        PoseTracker.Plan given = t.plan(160, 120);
+        assertTrue(!given.wholeFrame);
+        assertNull(t.refine(given, hm));
+        t.complete(given, hm, new float[manifest.stateSize()], 0.0);
+        PoseTracker.Plan step = t.plan(160, 120);
+        assertEquals(PoseTracker.STEPPER, step.graph);
+        assertNull(t.refine(step, hm));
     }
 
     /** Heatmaps with every joint's peak in the crop's top-left quarter (confidence 0.9). */
