@@ -9,7 +9,11 @@ recorded in every export's manifest so that every runtime decodes alike:
       peak; each neighbour floored at 1 % of the peak, no shift at the border or when the peak is
       not positive), offset within [-0.5, 0.5] cell;
   'argmax_quarter_offset' (SimpleBaseline's): argmax, a quarter-cell shift towards the larger
-      neighbour.
+      neighbour;
+  'argmax_smoothed_log_parabola': argmax and peak value as above, the log-parabola taken on the
+      heatmap smoothed by a Gaussian of SMOOTH_SIGMA cells (DARK's modulation, Zhang et al., CVPR
+      2020: a heatmap that is no clean Gaussian, e.g. a coarser map resized up, gives noisy
+      three-sample offsets, which a video sees as jitter).
 Then x_img = (x_cell + 0.5) * stride - 0.5 (likewise y); the confidence is the peak value.
 At stride 8 a quarter-cell rule is off by up to 2 px on a perfect heatmap, a fifth of the torso
 threshold on a 128-px crop; the log-parabola recovers a Gaussian's centre exactly.
@@ -49,9 +53,13 @@ def encode_heatmaps(joints, weights, height: int, width: int, stride: int, sigma
     return maps * tf.cast(weights > 0, tf.float32)[None, None, :]
 
 
-DECODING_RULES = ("argmax_log_parabola", "argmax_quarter_offset")
+DECODING_RULES = ("argmax_log_parabola", "argmax_quarter_offset", "argmax_smoothed_log_parabola")
 DEFAULT_DECODING = "argmax_log_parabola"
 PARABOLA_FLOOR = 0.01  # neighbours are floored at this fraction of the peak before the log
+# 'argmax_smoothed_log_parabola': Gaussian std (heatmap cells) and taps each side (3 sigma).
+# 1.5 was chosen on the tuning clips (docs/experiments.md, "Decoding a smoothed heatmap").
+SMOOTH_SIGMA = 1.5
+SMOOTH_RADIUS = 5
 
 
 def _parabola_offset(left, center, right):
@@ -66,6 +74,31 @@ def _parabola_offset(left, center, right):
     denom = a + b
     offset = np.where(denom > 0, 0.5 * (a - b) / np.where(denom > 0, denom, 1.0), 0.0)
     return np.where(good, offset, 0.0)
+
+
+def smoothing_taps() -> np.ndarray:
+    """The 1-D Gaussian of 'argmax_smoothed_log_parabola': [2R + 1] float64, sum 1."""
+    i = np.arange(-SMOOTH_RADIUS, SMOOTH_RADIUS + 1, dtype=np.float64)
+    taps = np.exp(-i * i / (2.0 * SMOOTH_SIGMA * SMOOTH_SIGMA))
+    return taps / taps.sum()
+
+
+def _smoothed_around(grid, ys, xs):
+    """The heatmap smoothed by smoothing_taps on both axes (edge cells repeated beyond the
+    border) at each chosen cell and its 8 neighbours: grid [N, h, w, K], ys, xs [N, K] ->
+    [N, K, 3, 3] float32 (rows y-1..y+1, columns x-1..x+1). Only these 9 values are made, in
+    float64 (the Java twin sums in double; both round to float32 once)."""
+    n, h, w, k = grid.shape
+    r = SMOOTH_RADIUS
+    steps = np.arange(-r - 1, r + 2)  # the patch the 3 x 3 cells' windows cover
+    rows = np.clip(ys[..., None] + steps, 0, h - 1)  # [N, K, P]
+    cols = np.clip(xs[..., None] + steps, 0, w - 1)
+    patch = grid[np.arange(n)[:, None, None, None], rows[..., :, None], cols[..., None, :],
+                 np.arange(k)[None, :, None, None]].astype(np.float64)  # [N, K, P, P]
+    band = np.zeros((3, 2 * r + 3))
+    for j in range(3):
+        band[j, j:j + 2 * r + 1] = smoothing_taps()
+    return (band @ patch @ band.T).astype(np.float32)
 
 
 def refine_peak(channel: np.ndarray, y: int, x: int) -> np.ndarray:
@@ -134,7 +167,13 @@ def _refine_cells(grid, idx, stride, rule):
         return grid[n_idx, np.clip(y, 0, h - 1), np.clip(x, 0, w - 1), k_idx]
 
     inner_x, inner_y = (xs > 0) & (xs < w - 1), (ys > 0) & (ys < h - 1)
-    if rule == "argmax_quarter_offset":
+    if rule == "argmax_smoothed_log_parabola":
+        s = _smoothed_around(grid, ys, xs)  # [N, K, 3, 3]
+        dx = np.where(inner_x, np.clip(_parabola_offset(s[..., 1, 0], s[..., 1, 1], s[..., 1, 2]),
+                                       -0.5, 0.5), 0.0)
+        dy = np.where(inner_y, np.clip(_parabola_offset(s[..., 0, 1], s[..., 1, 1], s[..., 2, 1]),
+                                       -0.5, 0.5), 0.0)
+    elif rule == "argmax_quarter_offset":
         dx = np.where(inner_x, 0.25 * np.sign(at(ys, xs + 1) - at(ys, xs - 1)), 0.0)
         dy = np.where(inner_y, 0.25 * np.sign(at(ys + 1, xs) - at(ys - 1, xs)), 0.0)
     else:
