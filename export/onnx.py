@@ -13,6 +13,7 @@ per file, and runtimes read them there. fp32, batch fixed at 1. The export verif
 """
 from __future__ import annotations
 
+from dkd_tf.cli import export_flags
 from dkd_tf.core import output_paths
 from dkd_tf.serving import verify
 from dkd_tf.serving.onnx_export import DEFAULT_OPSET, MAX_OPSET, export_onnx
@@ -27,7 +28,8 @@ def main(argv):
     quiet_tf_logging(f)
     output_paths.check_dir(f.out_dir, flag="--out_dir")  # cheap checks, before TensorFlow
     run_state.check_model_dir(f.model_dir)
-    export_onnx(f.model_dir, f.out_dir, f.opset, f.input_size or None, f.verify_frames)
+    export_onnx(f.model_dir, f.out_dir, f.opset, f.input_size or None, f.verify_frames,
+                decoding=f.decoding)
     return 0
 
 
@@ -46,6 +48,7 @@ def _define_flags():
                                      "32 (the backbone stride)")
     flags.DEFINE_integer("verify_frames", verify.MIN_FRAMES, "Frames of the parity clip run "
                          "after the export.", lower_bound=verify.MIN_FRAMES)
+    export_flags.define_decoding()
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 
 

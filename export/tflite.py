@@ -28,6 +28,7 @@ than "PCK within a point"); never over a TFLite export already in --out_dir.
 """
 from __future__ import annotations
 
+from dkd_tf.cli import export_flags
 from dkd_tf.core import output_paths
 from dkd_tf.serving import rewrites as rewrites_lib
 from dkd_tf.serving import verify
@@ -49,7 +50,8 @@ def main(argv):
                   rewrites=rewrites_lib.from_flag(f.deconv_as_conv),
                   keep_unverified=f.keep_unverified,
                   tracker=({"reinit_threshold": f.reinit_threshold}
-                           if f.reinit_threshold is not None else None))
+                           if f.reinit_threshold is not None else None),
+                  decoding=f.decoding)
     return 0
 
 
@@ -88,6 +90,7 @@ def _define_flags():
                        "Android app) use for this export: a mean peak confidence below it means "
                        "the person is lost. Default: the tracker's (0.1).", lower_bound=0.0)
     rewrites_lib.define_flags()
+    export_flags.define_decoding()
     flags.mark_flags_as_required(["model_dir", "out_dir"])
 
 

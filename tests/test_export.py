@@ -138,7 +138,8 @@ class ExportTest(tf.test.TestCase):
     def test_dynamic_quantization_cli(self):
         out = os.path.join(self.root, "export_dynamic")
         proc = _run(["export.tflite", f"--model_dir={self.model_dir}", f"--out_dir={out}",
-                     "--quantize=dynamic", "--reinit_threshold=0.25"])
+                     "--quantize=dynamic", "--reinit_threshold=0.25",
+                     "--decoding=argmax_smoothed_log_parabola"])
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("PASSED", proc.stdout)
         self.assertIn("stepper", proc.stdout)  # the per-frame table
@@ -148,6 +149,30 @@ class ExportTest(tf.test.TestCase):
         # The export's own re-initialization threshold, the rest the tracker's defaults.
         self.assertEqual(m["tracker"], tracking_policy.to_json(reinit_threshold=0.25))
         self.assertEqual(self.fp32["tracker"], tracking_policy.to_json())
+        # ... and its decoding rule, which every runtime (the app too) decodes by.
+        self.assertEqual(m["decoding"], "argmax_smoothed_log_parabola")
+        self.assertEqual(m["decoding_description"],
+                         manifest_lib.DECODING_DESCRIPTIONS["argmax_smoothed_log_parabola"])
+        self.assertIn("Gaussian of std 1.5 cells", m["decoding_description"])
+        self.assertEqual(self.fp32["decoding"], manifest_lib.DECODING)
+
+    def test_keras_backend_decodes_as_the_export_beside_it(self):
+        # A preset's Keras model streams with its export's tracker entry and decoding rule (the
+        # settings its card was scored with); without such an export, the defaults.
+        root = os.path.join(self.root, "sibling")
+        md = make_model_dir(os.path.join(root, "model"), seed=5)
+        _, alone = runtimes.keras_manifest(md)
+        self.assertEqual(alone["decoding"], manifest_lib.DECODING)
+        rule = "argmax_smoothed_log_parabola"
+        tflite_export.export_tflite(md, os.path.join(root, "export"), "none", log=_quiet,
+                                    tracker={"reinit_threshold": 0.3}, decoding=rule)
+        _, beside = runtimes.keras_manifest(md)
+        self.assertEqual(beside["decoding"], rule)
+        self.assertEqual(beside["decoding_description"], manifest_lib.DECODING_DESCRIPTIONS[rule])
+        self.assertEqual(beside["tracker"]["reinit_threshold"], 0.3)
+        with self.assertRaisesRegex(ValueError, "unknown decoding rule 'nearest'"):
+            manifest_lib.build(*runtimes.keras_manifest(md)[:1], None, None, 64, "", md,
+                               decoding="nearest")
 
     def test_int8_without_calibration_data_is_a_clear_error(self):
         other = make_model_dir(os.path.join(self.root, "model_nodata"), seed=0)

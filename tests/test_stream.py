@@ -851,6 +851,10 @@ class EvaluateStreamTest(tf.test.TestCase):
         self.assertEqual(a["pck_0.2"], rows["rows"]["B"]["pck_0.2"])
         self.assertGreaterEqual(a["pck_0.2"], a["pck_0.1"])
         self.assertGreater(a["jitter"]["count"], 0)
+        # The rule each of our rows was decoded by, as its manifest names it; a peer decodes
+        # itself (its stand-in carries an export's manifest, which must not be read as its rule).
+        self.assertEqual(a["decoding"], tflite_runner.manifest["decoding"])
+        self.assertIsNone(rows["rows"]["centre"]["decoding"])
         same = rows["pairs"]["A - B"]["0.2"]
         self.assertEqual((same["difference"], same["low"], same["high"]), (0.0, 0.0, 0.0))
         self.assertIn("A - centre, PCK@0.1", stream_eval.format_comparison(rows))

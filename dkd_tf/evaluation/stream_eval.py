@@ -123,7 +123,8 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     paired-bootstrap 95 % interval over the videos (metrics.paired_bootstrap). Returns
     {'rows': {name: {'pck_0.2', 'pck_0.1' (person size), 'torso_0.2', 'jitter' (metrics.jitter),
     'initializer_ms', 'stepper_ms' (medians of this sequential run), 'reinit_reasons',
-    'runner', 'per_video': {video id: {'pck_0.2', 'pck_0.1'}}}}, 'labels_jitter': the labels'
+    'runner', 'decoding' (the manifest's rule; None for a peer, which decodes itself),
+    'per_video': {video id: {'pck_0.2', 'pck_0.1'}}}}, 'labels_jitter': the labels'
     own jitter, 'pairs': {'a - b': {alpha: interval}}, 'num_videos', 'num_frames', 'crop',
     'split', 'data_dir'}, and prints the table (per_video: and each video's PCK@0.2 by row,
     which says whether a loss is spread or a few videos where a row lost its person)."""
@@ -153,6 +154,8 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
             "initializer_ms": r["median_latency_ms"]["initializer"],
             "stepper_ms": r["median_latency_ms"]["stepper"],
             "reinit_reasons": r["reinit_reasons"], "runner": r["runner"],
+            "decoding": (None if getattr(runners[name], "yields_keypoints", False)
+                         else runners[name].manifest.get("decoding")),
             "per_video": per_video_pck(acc, records)}
     pairs = {}
     for a, b in compare:

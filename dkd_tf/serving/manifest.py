@@ -14,7 +14,8 @@ Layout (format_version 1):
   batch:   1 (static; see `batch_note`)
   input:   height, width, channels 3, dtype float32, color RGB, range [0, 255], normalization
   stride, heatmap_shape [1, h, w, K], state_shape [1, S, S, C]
-  decoding ('argmax_quarter_offset') and decoding_description
+  decoding (a codec.DECODING_RULES name; DECODING unless the export chose another) and
+           decoding_description
   crop:    margin (crop side = person size * margin), description
   tracker: the streaming tracker's defaults (dkd_tf.serving.tracking_policy.to_json(): re-initialization
            threshold and period, keypoint threshold, follow margin, per-frame resize bound, scale
@@ -71,6 +72,16 @@ DECODING_DESCRIPTIONS = {
         "value h[i, j, k]. Quarter-cell shift: x_cell = j + 0.25 * sign(h[i, j+1, k] - "
         "h[i, j-1, k]) when 0 < j < w-1 (else x_cell = j); likewise y_cell with rows. "
         + _TO_PIXELS),
+    "argmax_smoothed_log_parabola": (
+        "Per joint k: (i, j) = argmax over the heatmap cells of channel k; confidence c = the peak "
+        f"value h[i, j, k]. s = channel k smoothed by a Gaussian of std {codec.SMOOTH_SIGMA:g} "
+        f"cells on each axis (taps t_d = exp(-d^2 / (2 * {codec.SMOOTH_SIGMA:g}^2)) for |d| <= "
+        f"{codec.SMOOTH_RADIUS}, divided by their sum; cells beyond the border repeat the edge "
+        "cell), needed at (i, j) and its 8 neighbours only. Sub-cell offset per axis from s at "
+        "the peak cell and its two neighbours l, r (columns j-1, j+1 for x; rows for y): when "
+        "0 < j < w-1 and s_c > 0, floor l and r at 0.01 * s_c, a = ln s_c - ln l, b = ln s_c - "
+        "ln r, offset = 0.5 * (a - b) / (a + b) (0 when a + b = 0), clipped to [-0.5, 0.5], "
+        "x_cell = j + offset; else x_cell = j. " + _TO_PIXELS),
 }
 DECODING_DESCRIPTION = DECODING_DESCRIPTIONS[DECODING]
 QUANTIZATIONS = ("none", "fp16", "dynamic", "int8")
@@ -120,12 +131,16 @@ def versions(extra: dict | None = None) -> dict:
 
 
 def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: str,
-          tracker: dict | None = None) -> dict:
+          tracker: dict | None = None, decoding: str | None = None) -> dict:
     """The format-independent part of the manifest for `model` at `input_size`; tracker: the
-    tracker settings this export carries instead of the defaults (tracking_policy.to_json)."""
+    tracker settings this export carries instead of the defaults (tracking_policy.to_json);
+    decoding: its rule (codec.DECODING_RULES) instead of DECODING."""
     from dkd_tf.serving import tracking_policy
     from dkd_tf.data.transforms import CROP_MARGIN
     from dkd_tf.serving import graphs as graphs_lib
+    decoding = decoding or DECODING
+    if decoding not in DECODING_DESCRIPTIONS:
+        raise ValueError(f"unknown decoding rule {decoding!r}; known: {codec.DECODING_RULES}")
     stride = int(model.stride)
     h = int(input_size) // stride
     if joint_set.num_joints != model.num_joints:
@@ -154,8 +169,8 @@ def build(model, cfg, joint_set, input_size: int, model_sha256: str, model_dir: 
         "heatmap_shape": [graphs_lib.BATCH, h, h, int(model.num_joints)],
         "state_shape": [graphs_lib.BATCH,
                         *[int(d) for d in model.state_shape_for(int(input_size))]],
-        "decoding": DECODING,
-        "decoding_description": DECODING_DESCRIPTION,
+        "decoding": decoding,
+        "decoding_description": DECODING_DESCRIPTIONS[decoding],
         "crop": {
             "margin": float(CROP_MARGIN),
             "description": "square crop centred on the person box centre, side = max(box w, h) "

@@ -58,8 +58,10 @@ def convert(graphs, graph: str, path: str, opset: int = DEFAULT_OPSET):
 
 
 def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
-                verify_frames=verify.MIN_FRAMES, video=None, rewrites=(), log=print) -> dict:
+                verify_frames=verify.MIN_FRAMES, video=None, rewrites=(), log=print,
+                decoding: str | None = None) -> dict:
     """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
+    decoding: the rule the manifest names (codec.DECODING_RULES; default manifest.DECODING).
     rewrites: dkd_tf.serving.rewrites names applied to the graphs; none by default (with the deconv
     rewrite tf2onnx turns the folded weights of MobileNetV3 pose nets into extra graph inputs,
     which convert() refuses; ResNet pose nets convert and verify)."""
@@ -88,7 +90,7 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
             log(f"converted {g} ({os.path.getsize(path) / 1e6:.2f} MB, opset {opset})")
         fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
                                    graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
-                                   model_dir)
+                                   model_dir, decoding=decoding)
         fresh["formats"]["onnx"] = entry
         fresh["versions"].update({"tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__,
                                   "onnxruntime": onnxruntime.__version__})

@@ -357,24 +357,24 @@ def peer_like(key: str, runner, num_threads: int | None = None, log=None) -> Pee
 
 
 def keras_manifest(model_dir: str):
-    """(model, in-memory manifest) of a training model directory. Its tracker entry is that of
-    an export of exactly this model beside it (a preset's dkd_tflite/ next to dkd/: the settings
-    its card was scored with), else the current defaults."""
+    """(model, in-memory manifest) of a training model directory. Its tracker entry and decoding
+    rule are those of an export of exactly this model beside it (a preset's dkd_tflite/ next to
+    dkd/: the settings its card was scored with), else the current defaults."""
     from dkd_tf.data.datasets import joint_set_of
     model, cfg = graphs_lib.load_model_dir(model_dir)
     sha = graphs_lib.file_sha256(graphs_lib.model_file(model_dir))
+    sibling = sibling_export(model_dir, sha)
     manifest = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), cfg.input_size, sha,
-                                  model_dir)
-    tracker = exported_tracker(model_dir, sha)
-    if tracker is not None:
-        manifest["tracker"] = tracker
+                                  model_dir, decoding=sibling and sibling["decoding"])
+    if sibling is not None and isinstance(sibling.get("tracker"), dict):
+        manifest["tracker"] = sibling["tracker"]
     return model, manifest
 
 
-def exported_tracker(model_dir: str, model_sha256: str) -> dict | None:
-    """The tracker entry of a sibling export (model_dir/../*/manifest.json) whose manifest names
-    this model directory and file checksum, once manifest.read has verified it (the export's
-    files checksummed: only for a manifest that names this model); None when there is none."""
+def sibling_export(model_dir: str, model_sha256: str) -> dict | None:
+    """The manifest of a sibling export (model_dir/../*/manifest.json) that names this model
+    directory and file checksum, once manifest.read has verified it (the export's files
+    checksummed: only for a manifest that names this model); None when there is none."""
     import glob
     import json
     from dkd_tf.presets import PresetError
@@ -392,9 +392,8 @@ def exported_tracker(model_dir: str, model_sha256: str) -> dict | None:
             found = manifest_lib.read(export_dir)
         except (OSError, ValueError, KeyError, AttributeError, ManifestError, PresetError):
             continue  # unreadable, edited, stale or not an export: not used
-        if (found["model"].get("sha256") == model_sha256
-                and isinstance(found.get("tracker"), dict)):
-            return found["tracker"]
+        if found["model"].get("sha256") == model_sha256:
+            return found
     return None
 
 

@@ -236,11 +236,12 @@ def convert(saved_model_dir: str, graph: str, quantization: str, samples=None) -
 def export_tflite(model_dir, out_dir, quantization="none", representative_data=None,
                   num_samples=64, input_size=None, verify_frames=verify.MIN_FRAMES, video=None,
                   rewrites=rewrites_lib.DEFAULT, log=print, keep_unverified=False,
-                  tracker: dict | None = None) -> dict:
+                  tracker: dict | None = None, decoding: str | None = None) -> dict:
     """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
     rewrites: dkd_tf.serving.rewrites names applied to the graphs (default: the deconv rewrite).
     keep_unverified: write a failed export all the same (verify.verify_and_commit). tracker:
-    tracker settings the manifest carries instead of the defaults (tracking_policy.to_json)."""
+    tracker settings the manifest carries instead of the defaults (tracking_policy.to_json).
+    decoding: the rule the manifest names (codec.DECODING_RULES; default manifest.DECODING)."""
     output_paths.check_dir(out_dir, flag="--out_dir")  # before the export work, not after it
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
@@ -279,7 +280,7 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
             shutil.rmtree(tmp, ignore_errors=True)
         fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
                                    graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
-                                   model_dir, tracker)
+                                   model_dir, tracker, decoding)
         fresh["formats"]["tflite"] = entry
         fresh["versions"]["litert"] = _litert_version()
         manifest = verify.verify_and_commit(stage, out_dir, "tflite", fresh, model, model_dir,

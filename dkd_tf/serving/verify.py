@@ -201,8 +201,9 @@ def compare(reference, runner, clip: Clip, tolerance=None, make_runner=None, log
     k_hm, k_st = stream_clip(reference, clip.frames)
     e_hm, e_st = stream_clip(runner, clip.frames)
     stride = int(reference.manifest["stride"])
-    k_xy, _ = codec.decode_heatmaps(k_hm, stride)
-    e_xy, _ = codec.decode_heatmaps(e_hm, stride)
+    rule = runner.manifest.get("decoding", codec.DEFAULT_DECODING)  # as the export's users decode
+    k_xy, _ = codec.decode_heatmaps(k_hm, stride, rule)
+    e_xy, _ = codec.decode_heatmaps(e_hm, stride, rule)
     d_hm = np.abs(e_hm - k_hm).reshape(len(k_hm), -1).max(1)
     d_st = np.abs(e_st - k_st).reshape(len(k_st), -1).max(1)
     d_kp = np.linalg.norm(e_xy - k_xy, axis=-1).max(1)
