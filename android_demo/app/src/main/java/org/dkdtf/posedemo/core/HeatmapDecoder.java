@@ -13,6 +13,10 @@ package org.dkdtf.posedemo.core;
  *     floored at 1 % of the peak; no shift at the border or when the peak is not positive.</li>
  * <li>{@code argmax_quarter_offset} (older exports): argmax, a quarter-cell shift towards the
  *     larger neighbour.</li>
+ * <li>{@code argmax_smoothed_log_parabola} (the real-world preset's): argmax and peak value as
+ *     above, the log-parabola taken on the heatmap smoothed by a Gaussian of
+ *     {@link #SMOOTH_SIGMA} cells (edge cells repeated beyond the border), which steadies the
+ *     step on a coarse map resized up.</li>
  * </ul>
  *
  * <p>Heatmaps are one frame's NHWC tensor flattened: value of joint c at cell (row i, column j)
@@ -23,10 +27,15 @@ public abstract class HeatmapDecoder {
     /** The rule names this class implements (dkd_tf/core/codec.py DECODING_RULES). */
     public static final String ARGMAX_LOG_PARABOLA = "argmax_log_parabola";
     public static final String ARGMAX_QUARTER_OFFSET = "argmax_quarter_offset";
+    public static final String ARGMAX_SMOOTHED_LOG_PARABOLA = "argmax_smoothed_log_parabola";
     /** Every rule {@link #forRule} accepts, the default of new exports first. */
-    public static final String[] RULES = {ARGMAX_LOG_PARABOLA, ARGMAX_QUARTER_OFFSET};
+    public static final String[] RULES = {ARGMAX_LOG_PARABOLA, ARGMAX_QUARTER_OFFSET,
+            ARGMAX_SMOOTHED_LOG_PARABOLA};
     /** dkd_tf.core.codec.PARABOLA_FLOOR: neighbours are floored at this fraction of the peak. */
     public static final float PARABOLA_FLOOR = 0.01f;
+    /** dkd_tf.core.codec.SMOOTH_SIGMA (cells) and SMOOTH_RADIUS (taps each side). */
+    public static final double SMOOTH_SIGMA = 1.5;
+    public static final int SMOOTH_RADIUS = 5;
 
     protected final int stride;
 
@@ -41,6 +50,9 @@ public abstract class HeatmapDecoder {
         }
         if (ARGMAX_QUARTER_OFFSET.equals(rule)) {
             return new QuarterOffset(stride);
+        }
+        if (ARGMAX_SMOOTHED_LOG_PARABOLA.equals(rule)) {
+            return new SmoothedLogParabola(stride);
         }
         StringBuilder known = new StringBuilder();
         for (String r : RULES) {
@@ -253,6 +265,80 @@ public abstract class HeatmapDecoder {
 
         static float clipHalf(float v) {
             return Math.min(Math.max(v, -0.5f), 0.5f);
+        }
+    }
+
+    /**
+     * dkd_tf.core.codec 'argmax_smoothed_log_parabola': the argmax and its peak value as
+     * {@link LogParabola}; the offsets from the heatmap smoothed by the Gaussian of
+     * {@link #taps()} on both axes (cells beyond the border repeat the edge cell), needed only
+     * at the peak and its four neighbours. The smoothed values are summed in double, as codec
+     * sums them in float64 (columns first, then rows), and rounded to float32 once; the offset
+     * is then LogParabola's float32 step, clipped to half a cell.
+     */
+    static final class SmoothedLogParabola extends HeatmapDecoder {
+        private final double[] taps = taps();
+
+        SmoothedLogParabola(int stride) {
+            super(stride);
+        }
+
+        @Override
+        public String rule() {
+            return ARGMAX_SMOOTHED_LOG_PARABOLA;
+        }
+
+        /** dkd_tf.core.codec.smoothing_taps: exp(-d^2 / (2 sigma^2)), |d| &lt;= R, sum 1. */
+        static double[] taps() {
+            double[] t = new double[2 * SMOOTH_RADIUS + 1];
+            double sum = 0.0;
+            for (int i = 0; i < t.length; i++) {
+                double d = i - SMOOTH_RADIUS;
+                t[i] = StrictMath.exp(-d * d / (2.0 * SMOOTH_SIGMA * SMOOTH_SIGMA));
+                sum += t[i];
+            }
+            for (int i = 0; i < t.length; i++) {
+                t[i] /= sum;
+            }
+            return t;
+        }
+
+        /** The smoothed heatmap of joint c at (row, col), the edge cells repeated. */
+        float smoothedAt(float[] hm, int h, int w, int k, int c, int row, int col) {
+            double total = 0.0;
+            for (int j = 0; j < taps.length; j++) {
+                int x = Math.min(Math.max(col + j - SMOOTH_RADIUS, 0), w - 1);
+                double column = 0.0;
+                for (int i = 0; i < taps.length; i++) {
+                    int y = Math.min(Math.max(row + i - SMOOTH_RADIUS, 0), h - 1);
+                    column += taps[i] * hm[(y * w + x) * k + c];
+                }
+                total += taps[j] * column;
+            }
+            return (float) total;
+        }
+
+        @Override
+        protected void refine(float[] hm, int h, int w, int k, int c, int idx, float[] x,
+                              float[] y, float[] confidence) {
+            int row = idx / w;
+            int col = idx % w;
+            confidence[c] = hm[idx * k + c];
+            float centre = smoothedAt(hm, h, w, k, c, row, col);
+            float dx = 0.0f;
+            if (col > 0 && col < w - 1) {
+                dx = LogParabola.clipHalf(LogParabola.offset(
+                        smoothedAt(hm, h, w, k, c, row, col - 1), centre,
+                        smoothedAt(hm, h, w, k, c, row, col + 1)));
+            }
+            float dy = 0.0f;
+            if (row > 0 && row < h - 1) {
+                dy = LogParabola.clipHalf(LogParabola.offset(
+                        smoothedAt(hm, h, w, k, c, row - 1, col), centre,
+                        smoothedAt(hm, h, w, k, c, row + 1, col)));
+            }
+            x[c] = cellToPixel(cell(col, dx));
+            y[c] = cellToPixel(cell(row, dy));
         }
     }
 }

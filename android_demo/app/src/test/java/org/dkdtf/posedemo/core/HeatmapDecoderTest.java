@@ -72,6 +72,62 @@ public class HeatmapDecoderTest {
         assertEquals("argmax_log_parabola", HeatmapDecoder.forRule("argmax_log_parabola", 8).rule());
         assertEquals("argmax_quarter_offset",
                 HeatmapDecoder.forRule("argmax_quarter_offset", 8).rule());
+        assertEquals("argmax_smoothed_log_parabola",
+                HeatmapDecoder.forRule("argmax_smoothed_log_parabola", 8).rule());
+    }
+
+    // --- argmax_smoothed_log_parabola
+
+    /**
+     * test_smoothed_rule_recovers_gaussian_centres_and_reads_the_raw_peak: a Gaussian smoothed
+     * by a Gaussian keeps its centre (away from the border, where the repeated edge cells pull
+     * it); the confidence is the unsmoothed peak; the taps sum to 1.
+     */
+    @Test
+    public void smoothedRuleRecoversGaussianCentresAndReadsTheRawPeak() {
+        int size = 32;
+        int k = 3;
+        double[][] pts = {{77.3, 101.9}, {120.0, 155.5}, {180.8, 70.25}};
+        for (double sigma : new double[] {1.0, 2.0}) {
+            float[] hm = new float[size * size * k];
+            for (int j = 0; j < k; j++) {
+                double cx = (pts[j][0] + 0.5) / 8 - 0.5;
+                double cy = (pts[j][1] + 0.5) / 8 - 0.5;
+                for (int row = 0; row < size; row++) {
+                    for (int col = 0; col < size; col++) {
+                        double d2 = (col - cx) * (col - cx) + (row - cy) * (row - cy);
+                        hm[(row * size + col) * k + j] =
+                                (float) Math.exp(-d2 / (2 * sigma * sigma));
+                    }
+                }
+            }
+            float[][] s = decode("argmax_smoothed_log_parabola", hm, size, size, k, 8);
+            float[][] r = decode("argmax_log_parabola", hm, size, size, k, 8);
+            for (int j = 0; j < k; j++) {
+                assertEquals("sigma " + sigma + " joint " + j + " x", pts[j][0], s[0][j], 2e-3);
+                assertEquals("sigma " + sigma + " joint " + j + " y", pts[j][1], s[1][j], 2e-3);
+                assertEquals(r[2][j], s[2][j], 0.0f);
+            }
+        }
+        double sum = 0.0;
+        for (double t : HeatmapDecoder.SmoothedLogParabola.taps()) {
+            sum += t;
+        }
+        assertEquals(1.0, sum, 1e-12);
+        assertEquals(2 * HeatmapDecoder.SMOOTH_RADIUS + 1,
+                HeatmapDecoder.SmoothedLogParabola.taps().length);
+    }
+
+    /** On the border no shift, as the other rules, though the smoothed map leans inwards. */
+    @Test
+    public void smoothedRuleDoesNotShiftOnTheBorder() {
+        int size = 6;
+        float[] hm = new float[size * size];
+        hm[3] = 1.0f; // row 0, column 3
+        hm[4] = 0.6f;
+        float[][] s = decode("argmax_smoothed_log_parabola", hm, size, size, 1, 8);
+        assertEquals(pixel(0), s[1][0], 0.0);
+        assertTrue("x " + s[0][0], s[0][0] > pixel(3));
     }
 
     // --- argmax_log_parabola
