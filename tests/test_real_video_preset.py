@@ -39,11 +39,13 @@ class RealVideoPresetTest(tf.test.TestCase):
                                                 self.meta)
                 manifest = shipped_export_check(self, model_dir, export_dir)
                 self.assertEqual(manifest["model"]["encoder_input_scale"], 0.5)
+                # the rule its card was scored with, which the streams and the app decode by
+                self.assertEqual(manifest["decoding"], video_preset.DECODING)
 
     def test_refreshing_an_export_keeps_its_graphs_and_takes_the_current_tracker(self):
         """make_video_preset --rescore --refresh_exports: the Baseline exported again from its
         shipped Keras member gives the shipped graphs byte for byte, and a manifest with the
-        current tracker defaults; a graph that came out different is refused."""
+        current tracker defaults and the preset's decoding rule; a graph that came out different is refused."""
         from unittest import mock
         from dkd_tf.serving import manifest as manifest_lib, tracking_policy
         quiet = lambda *_: None  # noqa: E731
@@ -52,6 +54,7 @@ class RealVideoPresetTest(tf.test.TestCase):
                                           quiet)
             self.assertEqual(manifest_lib.read(out)["tracker"],
                              tracking_policy.to_json(**video_preset.TRACKER))
+            self.assertEqual(manifest_lib.read(out)["decoding"], video_preset.DECODING)
             changed = shutil.copytree(out, os.path.join(tmp, "changed"))
             with open(os.path.join(changed, "stepper.tflite"), "ab") as f:
                 f.write(b"\0")  # another graph, as other weights would give
@@ -73,6 +76,8 @@ class RealVideoPresetTest(tf.test.TestCase):
         for test in self.meta["tests"]:
             for name, row in test["comparison"]["rows"].items():
                 self.assertIn(f"| {name} | {row['pck_0.2']:.1f} | {row['pck_0.1']:.1f} |", card)
+        # ... and how its rows were decoded (the rule the rescore recorded per row)
+        self.assertIn(f"Our rows' heatmaps decoded by {video_preset.DECODING}", card)
         self.assertEqual(presets.NAMES["dkd-movenetlightning-realvideo-256"],
                          video_preset.NAME)
         with open(os.path.join(root, "preset.json")) as f:

@@ -56,6 +56,11 @@ UNVERIFIED = ("tflite_int8",)  # kept and streamed although their check fails
 # (docs/experiments.md, "Losing and finding the person again").
 REINIT_THRESHOLD = 0.3
 TRACKER = {"reinit_threshold": REINIT_THRESHOLD}
+# The decoding rule this preset's exports name: its stepper's heatmaps are F's 16 x 16 map at half
+# the input size resized up to P's 32 x 32 grid, no clean Gaussian, so the three-sample step
+# jitters; on the tuning clips the smoothed rule cut DKD's jitter (2.18 -> 1.94, 2.35 -> 1.71) and
+# gained PCK (docs/experiments.md, "Decoding a smoothed heatmap").
+DECODING = "argmax_smoothed_log_parabola"
 NOT_MADE = {"dkd": (), "baseline": ("tflite_fp32", "tflite_int8")}  # member -> suffixes skipped
 MEMBERS = {
     "dkd": "keras model dir: the real-world DKD (P: movenet_lsp's Thunder-init initializer, "
@@ -274,14 +279,16 @@ def export_member(model_dir: str, out: str, quantize: str, verify_video: str, lo
     from dkd_tf.serving import tflite_export, verify
     int8 = quantize == "int8"
     log(f"$ python -m export.tflite --model_dir {model_dir} --out_dir {out} --quantize "
-        f"{quantize} --verify_video {verify_video} --reinit_threshold {REINIT_THRESHOLD:g}"
+        f"{quantize} --verify_video {verify_video} --reinit_threshold {REINIT_THRESHOLD:g} "
+        f"--decoding {DECODING}"
         + (f" --representative_data {calibration_data}" if int8 and calibration_data else "")
         + (" --keep_unverified" if keep_unverified else ""))
     try:
         tflite_export.export_tflite(model_dir, out, quantize,
                                     representative_data=calibration_data if int8 else None,
                                     video=verify_video, log=lambda *_: None,
-                                    keep_unverified=keep_unverified, tracker=TRACKER)
+                                    keep_unverified=keep_unverified, tracker=TRACKER,
+                                    decoding=DECODING)
     except verify.VerificationError as e:
         if not (keep_unverified and os.path.isfile(manifest_lib.manifest_path(out))):
             raise
@@ -309,11 +316,14 @@ def _tracker_sentence(meta: dict) -> str:
     if c.get("follow_velocity") is None:
         return ""
     prior = c.get("motion_prior") or 0.0
+    rules = sorted({r["decoding"] for r in c.get("rows", {}).values() if r.get("decoding")})
     return (f" Every row, the peers too, streamed with the DKD export's tracker settings: the "
             f"box moving on with the person (follow_velocity {c['follow_velocity']:g}), "
             + (f"each joint looked for near its last place (motion_prior {prior:g})" if prior
                else "each joint at its heatmap's maximum (motion_prior 0)")
-            + "; dkd_tf/serving/tracking_policy.py.")
+            + "; dkd_tf/serving/tracking_policy.py."
+            + (f" Our rows' heatmaps decoded by {' and '.join(rules)} (the exports' manifests, "
+               "dkd_tf/core/codec.py); the peers decode themselves." if rules else ""))
 
 
 def _test_entry(data_dir: str, comparison: dict, **extra) -> dict:
@@ -458,8 +468,8 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
 
     refresh_exports: the shipped TFLite members are first exported again from the shipped Keras
     members by the current exporter (same precision, verified), so that their manifests carry
-    the current tracker settings (TRACKER over the defaults), which the streams (Python and the
-    Android app) read from them;
+    the current tracker settings (TRACKER over the defaults) and decoding rule (DECODING), which
+    the streams (Python and the Android app) read from them;
     their graphs must come out byte for byte as shipped (RefreshError otherwise: the weights
     would have changed), and they replace the shipped ones once scored."""
     import tempfile
