@@ -170,6 +170,23 @@ class ExportTest(tf.test.TestCase):
         self.assertEqual(beside["decoding"], rule)
         self.assertEqual(beside["decoding_description"], manifest_lib.DECODING_DESCRIPTIONS[rule])
         self.assertEqual(beside["tracker"]["reinit_threshold"], 0.3)
+        # One manifest holds every format of a model: an ONNX export beside this TFLite one
+        # takes its rule and tracker entry; asking for others is refused before any export work
+        # (merging would drop the other export or change its settings).
+        export = os.path.join(root, "export")
+        with self.assertRaisesRegex(ValueError, "its tflite export of this model decodes by "
+                                    f"{rule}, not argmax_log_parabola"):
+            onnx_export.export_onnx(md, export, log=_quiet, decoding="argmax_log_parabola")
+        both = onnx_export.export_onnx(md, export, log=_quiet)
+        self.assertEqual(sorted(both["formats"]), ["onnx", "tflite"])
+        self.assertEqual(both["decoding"], rule)
+        self.assertEqual(both["tracker"], tracking_policy.to_json(reinit_threshold=0.3))
+        before = _file_hashes(export)
+        with self.assertRaisesRegex(ValueError, r"its onnx export of this model carries other "
+                                    r"tracker settings .*reinit_threshold 0.3 / 0.1"):
+            tflite_export.export_tflite(md, export, "none", log=_quiet,
+                                        tracker={"reinit_threshold": 0.1}, decoding=rule)
+        self.assertEqual(_file_hashes(export), before)
         with self.assertRaisesRegex(ValueError, "unknown decoding rule 'nearest'"):
             manifest_lib.build(*runtimes.keras_manifest(md)[:1], None, None, 64, "", md,
                                decoding="nearest")

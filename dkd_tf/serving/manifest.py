@@ -201,6 +201,42 @@ def same_model(a: dict, b: dict) -> bool:
             and a.get("joints", {}).get("names") == b.get("joints", {}).get("names"))
 
 
+def joined_policy(export_dir: str, model_sha256: str, fmt: str, decoding: str | None = None,
+                  tracker: dict | None = None):
+    """(decoding, tracker overrides) an export of `fmt` writes into export_dir. One manifest holds
+    every format of a model, so where export_dir's manifest holds another format's export of this
+    model, the new one takes that manifest's decoding rule and tracker entry (None asks for
+    them); a different one asked for is a ValueError, raised before any export work (merging
+    would otherwise drop that export or change its settings). Elsewhere: the given ones."""
+    from dkd_tf.serving import tracking_policy
+    path = manifest_path(export_dir)
+    try:
+        old = read(export_dir) if os.path.exists(path) else None
+    except ValueError:  # replaced, never merged (merge)
+        old = None
+    others = sorted(set((old or {}).get("formats", {})) - {fmt})
+    if old is None or old.get("model", {}).get("sha256") != model_sha256 or not others:
+        return decoding, tracker
+    beside = f"{path}: its {', '.join(others)} export of this model"
+    rule = old.get("decoding", DECODING)
+    if decoding is not None and decoding != rule:
+        raise ValueError(f"{beside} decodes by {rule}, not {decoding}: export with --decoding "
+                         f"{rule} to add {fmt} beside it, or into another --out_dir")
+    entry = old.get("tracker")
+    if entry is None:  # written before the tracker entry existed: as merge always did
+        return rule, tracker
+    if tracker is not None:
+        wanted = tracking_policy.to_json(**tracker)
+        differ = {k: (entry.get(k), wanted.get(k)) for k in sorted(set(entry) | set(wanted))
+                  if k != "description" and entry.get(k) != wanted.get(k)}
+        if differ:
+            raise ValueError(f"{beside} carries other tracker settings (theirs, this export's: "
+                             + ", ".join(f"{k} {a} / {b}" for k, (a, b) in differ.items())
+                             + f"): export with the same ones to add {fmt} beside it, or into "
+                             "another --out_dir")
+    return rule, {k: v for k, v in entry.items() if k != "description"}
+
+
 def merge(export_dir: str, fresh: dict) -> dict:
     """`fresh` plus the other formats of the manifest already in export_dir when it describes the
     same model; a manifest of another model is replaced (its files no longer count)."""

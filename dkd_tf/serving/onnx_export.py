@@ -61,7 +61,8 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
                 verify_frames=verify.MIN_FRAMES, video=None, rewrites=(), log=print,
                 decoding: str | None = None) -> dict:
     """Convert, write files + manifest, verify. Returns the manifest; raises VerificationError.
-    decoding: the rule the manifest names (codec.DECODING_RULES; default manifest.DECODING).
+    decoding: the rule the manifest names (codec.DECODING_RULES; default manifest.DECODING;
+    beside a TFLite export of this model, its rule, and its tracker entry: manifest.joined_policy).
     rewrites: dkd_tf.serving.rewrites names applied to the graphs; none by default (with the deconv
     rewrite tf2onnx turns the folded weights of MobileNetV3 pose nets into extra graph inputs,
     which convert() refuses; ResNet pose nets convert and verify)."""
@@ -74,6 +75,8 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
     if not 13 <= int(opset) <= MAX_OPSET:
         raise ValueError(f"opset {opset} unsupported: tf2onnx {tf2onnx.__version__} writes "
                          f"opsets 13..{MAX_OPSET}")
+    model_sha = graphs_lib.file_sha256(graphs_lib.model_file(model_dir))
+    decoding, tracker = manifest_lib.joined_policy(out_dir, model_sha, "onnx", decoding)
     model, cfg = graphs_lib.load_model_dir(model_dir)
     input_size = int(input_size or cfg.input_size)
     graphs = graphs_lib.build_graphs(model, input_size, rewrites)
@@ -89,8 +92,7 @@ def export_onnx(model_dir, out_dir, opset=DEFAULT_OPSET, input_size=None,
                         "bytes": os.path.getsize(path), **TENSOR_NAMES[g]}
             log(f"converted {g} ({os.path.getsize(path) / 1e6:.2f} MB, opset {opset})")
         fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
-                                   graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
-                                   model_dir, decoding=decoding)
+                                   model_sha, model_dir, tracker, decoding)
         fresh["formats"]["onnx"] = entry
         fresh["versions"].update({"tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__,
                                   "onnxruntime": onnxruntime.__version__})

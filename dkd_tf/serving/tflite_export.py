@@ -241,11 +241,16 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
     rewrites: dkd_tf.serving.rewrites names applied to the graphs (default: the deconv rewrite).
     keep_unverified: write a failed export all the same (verify.verify_and_commit). tracker:
     tracker settings the manifest carries instead of the defaults (tracking_policy.to_json).
-    decoding: the rule the manifest names (codec.DECODING_RULES; default manifest.DECODING)."""
+    decoding: the rule the manifest names (codec.DECODING_RULES; default manifest.DECODING).
+    Beside another format's export of this model, tracker and decoding default to its, and a
+    different one is refused before any work (manifest.joined_policy)."""
     output_paths.check_dir(out_dir, flag="--out_dir")  # before the export work, not after it
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}")
     from dkd_tf.data.datasets import joint_set_of
+    model_sha = graphs_lib.file_sha256(graphs_lib.model_file(model_dir))
+    decoding, tracker = manifest_lib.joined_policy(out_dir, model_sha, "tflite", decoding,
+                                                   tracker)
     model, cfg = graphs_lib.load_model_dir(model_dir)
     input_size = int(input_size or cfg.input_size)
     graphs = graphs_lib.build_graphs(model, input_size, rewrites)
@@ -279,8 +284,7 @@ def export_tflite(model_dir, out_dir, quantization="none", representative_data=N
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         fresh = manifest_lib.build(model, cfg, joint_set_of(cfg.dataset), input_size,
-                                   graphs_lib.file_sha256(graphs_lib.model_file(model_dir)),
-                                   model_dir, tracker, decoding)
+                                   model_sha, model_dir, tracker, decoding)
         fresh["formats"]["tflite"] = entry
         fresh["versions"]["litert"] = _litert_version()
         manifest = verify.verify_and_commit(stage, out_dir, "tflite", fresh, model, model_dir,

@@ -87,7 +87,8 @@ def to_json(**overrides) -> dict:
     unknown = sorted(set(overrides) - set(entry))
     if unknown:
         raise ValueError(f"unknown tracker settings {unknown}; known: {sorted(entry)}")
-    entry.update({k: float(v) for k, v in overrides.items()})
+    entry.update({k: [float(x) for x in v] if isinstance(v, (list, tuple)) else float(v)
+                  for k, v in overrides.items()})
     return entry
 
 
