@@ -89,18 +89,7 @@ public class HeatmapDecoderTest {
         int k = 3;
         double[][] pts = {{77.3, 101.9}, {120.0, 155.5}, {180.8, 70.25}};
         for (double sigma : new double[] {1.0, 2.0}) {
-            float[] hm = new float[size * size * k];
-            for (int j = 0; j < k; j++) {
-                double cx = (pts[j][0] + 0.5) / 8 - 0.5;
-                double cy = (pts[j][1] + 0.5) / 8 - 0.5;
-                for (int row = 0; row < size; row++) {
-                    for (int col = 0; col < size; col++) {
-                        double d2 = (col - cx) * (col - cx) + (row - cy) * (row - cy);
-                        hm[(row * size + col) * k + j] =
-                                (float) Math.exp(-d2 / (2 * sigma * sigma));
-                    }
-                }
-            }
+            float[] hm = gaussians(size, pts, sigma);
             float[][] s = decode("argmax_smoothed_log_parabola", hm, size, size, k, 8);
             float[][] r = decode("argmax_log_parabola", hm, size, size, k, 8);
             for (int j = 0; j < k; j++) {
@@ -140,6 +129,23 @@ public class HeatmapDecoderTest {
         return new float[][] {x, y, c};
     }
 
+    /** encode_heatmaps' Gaussians: one channel per point (input pixels, stride 8), [size, size, k]. */
+    private static float[] gaussians(int size, double[][] pts, double sigma) {
+        int k = pts.length;
+        float[] hm = new float[size * size * k];
+        for (int j = 0; j < k; j++) {
+            double cx = (pts[j][0] + 0.5) / 8 - 0.5; // pixel_to_cell
+            double cy = (pts[j][1] + 0.5) / 8 - 0.5;
+            for (int row = 0; row < size; row++) {
+                for (int col = 0; col < size; col++) {
+                    double d2 = (col - cx) * (col - cx) + (row - cy) * (row - cy);
+                    hm[(row * size + col) * k + j] = (float) Math.exp(-d2 / (2 * sigma * sigma));
+                }
+            }
+        }
+        return hm;
+    }
+
     private static double pixel(double cell) {
         return (cell + 0.5) * 8 - 0.5;
     }
@@ -151,18 +157,7 @@ public class HeatmapDecoderTest {
         int k = 3;
         double[][] pts = {{37.3, 61.9}, {12.0, 115.5}, {88.8, 20.25}};
         for (double sigma : new double[] {1.0, 1.5, 2.0}) {
-            float[] hm = new float[size * size * k];
-            for (int j = 0; j < k; j++) {
-                double cx = (pts[j][0] + 0.5) / 8 - 0.5; // pixel_to_cell
-                double cy = (pts[j][1] + 0.5) / 8 - 0.5;
-                for (int row = 0; row < size; row++) {
-                    for (int col = 0; col < size; col++) {
-                        double d2 = (col - cx) * (col - cx) + (row - cy) * (row - cy);
-                        hm[(row * size + col) * k + j] =
-                                (float) Math.exp(-d2 / (2 * sigma * sigma));
-                    }
-                }
-            }
+            float[] hm = gaussians(size, pts, sigma);
             float[][] r = decode("argmax_log_parabola", hm, size, size, k, 8);
             float[][] q = decode("argmax_quarter_offset", hm, size, size, k, 8);
             double quarterWorst = 0;
