@@ -83,7 +83,6 @@ DECODING_DESCRIPTIONS = {
         "ln r, offset = 0.5 * (a - b) / (a + b) (0 when a + b = 0), clipped to [-0.5, 0.5], "
         "x_cell = j + offset; else x_cell = j. " + _TO_PIXELS),
 }
-DECODING_DESCRIPTION = DECODING_DESCRIPTIONS[DECODING]
 QUANTIZATIONS = ("none", "fp16", "dynamic", "int8")
 # How reports name each mode's precision.
 PRECISION_NAMES = {"none": "fp32", "fp16": "fp16", "dynamic": "dynamic-range int8",
