@@ -612,6 +612,7 @@ class StreamTest(tf.test.TestCase):
         self.assertLen(out["frames"], T)
         self.assertEqual(out["settings"]["keypoint_filter"],
                          {"filter": "one_euro", "min_cutoff": 0.1, "beta": 2.0, "d_cutoff": 0.3})
+        self.assertEqual(out["decoding"], manifest_lib.read(self.export_dir)["decoding"])
         proc = subprocess.run(
             [sys.executable, "-m", "dkd_tf.stream", f"--model_dir={self.export_dir}",
              f"--video={os.path.join(self.root, 'missing.mp4')}"], cwd=REPO, env=env,
