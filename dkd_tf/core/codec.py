@@ -167,21 +167,20 @@ def _refine_cells(grid, idx, stride, rule):
         return grid[n_idx, np.clip(y, 0, h - 1), np.clip(x, 0, w - 1), k_idx]
 
     inner_x, inner_y = (xs > 0) & (xs < w - 1), (ys > 0) & (ys < h - 1)
-    if rule == "argmax_smoothed_log_parabola":
-        s = _smoothed_around(grid, ys, xs)  # [N, K, 3, 3]
-        dx = np.where(inner_x, np.clip(_parabola_offset(s[..., 1, 0], s[..., 1, 1], s[..., 1, 2]),
-                                       -0.5, 0.5), 0.0)
-        dy = np.where(inner_y, np.clip(_parabola_offset(s[..., 0, 1], s[..., 1, 1], s[..., 2, 1]),
-                                       -0.5, 0.5), 0.0)
-    elif rule == "argmax_quarter_offset":
+    if rule == "argmax_quarter_offset":
         dx = np.where(inner_x, 0.25 * np.sign(at(ys, xs + 1) - at(ys, xs - 1)), 0.0)
         dy = np.where(inner_y, 0.25 * np.sign(at(ys + 1, xs) - at(ys - 1, xs)), 0.0)
-    else:
+    else:  # the log-parabola through the peak cell and its neighbours, raw or smoothed
+        if rule == "argmax_smoothed_log_parabola":
+            s = _smoothed_around(grid, ys, xs)  # [N, K, 3, 3]
+            left, centre, right, up, down = (s[..., 1, 0], s[..., 1, 1], s[..., 1, 2],
+                                             s[..., 0, 1], s[..., 2, 1])
+        else:
+            left, centre, right = at(ys, xs - 1), conf, at(ys, xs + 1)
+            up, down = at(ys - 1, xs), at(ys + 1, xs)
         # At an argmax the vertex lies within half a cell; decode_near's cell need not be a
         # local maximum of the heatmap, so the offset is held to that half cell.
-        dx = np.where(inner_x, np.clip(_parabola_offset(at(ys, xs - 1), conf, at(ys, xs + 1)),
-                                       -0.5, 0.5), 0.0)
-        dy = np.where(inner_y, np.clip(_parabola_offset(at(ys - 1, xs), conf, at(ys + 1, xs)),
-                                       -0.5, 0.5), 0.0)
+        dx = np.where(inner_x, np.clip(_parabola_offset(left, centre, right), -0.5, 0.5), 0.0)
+        dy = np.where(inner_y, np.clip(_parabola_offset(up, centre, down), -0.5, 0.5), 0.0)
     cells = np.stack([xs + dx, ys + dy], axis=-1).astype(np.float32)
     return cell_to_pixel(cells, stride), conf

@@ -205,7 +205,7 @@ public abstract class HeatmapDecoder {
      * differ from numpy on every shifted keypoint; float32 agrees to the bit whenever numpy's
      * logs are correctly rounded.
      */
-    static final class LogParabola extends HeatmapDecoder {
+    static class LogParabola extends HeatmapDecoder {
         LogParabola(int stride) {
             super(stride);
         }
@@ -240,24 +240,30 @@ public abstract class HeatmapDecoder {
             return 0.5f * (a - b) / denom;
         }
 
+        /** The value the parabola goes through at (row, col) of joint c: the heatmap's own. */
+        float valueAt(float[] hm, int h, int w, int k, int c, int row, int col) {
+            return hm[(row * w + col) * k + c];
+        }
+
         /** At an argmax the offset lies within half a cell; decodeNear's cell need not be a
-         * local maximum, so it is clipped to that half cell (numpy.clip, as codec does). */
+         * local maximum, so it is clipped to that half cell (numpy.clip, as codec does). The
+         * confidence is the heatmap's own peak value whatever valueAt reads. */
         @Override
         protected void refine(float[] hm, int h, int w, int k, int c, int idx, float[] x,
                               float[] y, float[] confidence) {
             int row = idx / w;
             int col = idx % w;
-            float peak = hm[idx * k + c];
-            confidence[c] = peak;
+            confidence[c] = hm[idx * k + c];
+            float centre = valueAt(hm, h, w, k, c, row, col);
             float dx = 0.0f;
             if (col > 0 && col < w - 1) {
-                dx = clipHalf(offset(hm[(row * w + col - 1) * k + c], peak,
-                        hm[(row * w + col + 1) * k + c]));
+                dx = clipHalf(offset(valueAt(hm, h, w, k, c, row, col - 1), centre,
+                        valueAt(hm, h, w, k, c, row, col + 1)));
             }
             float dy = 0.0f;
             if (row > 0 && row < h - 1) {
-                dy = clipHalf(offset(hm[((row - 1) * w + col) * k + c], peak,
-                        hm[((row + 1) * w + col) * k + c]));
+                dy = clipHalf(offset(valueAt(hm, h, w, k, c, row - 1, col), centre,
+                        valueAt(hm, h, w, k, c, row + 1, col)));
             }
             x[c] = cellToPixel(cell(col, dx));
             y[c] = cellToPixel(cell(row, dy));
@@ -274,9 +280,9 @@ public abstract class HeatmapDecoder {
      * {@link #taps()} on both axes (cells beyond the border repeat the edge cell), needed only
      * at the peak and its four neighbours. The smoothed values are summed in double, as codec
      * sums them in float64 (columns first, then rows), and rounded to float32 once; the offset
-     * is then LogParabola's float32 step, clipped to half a cell.
+     * is then LogParabola's float32 step, clipped to half a cell (its refine, reading valueAt).
      */
-    static final class SmoothedLogParabola extends HeatmapDecoder {
+    static final class SmoothedLogParabola extends LogParabola {
         private final double[] taps = taps();
 
         SmoothedLogParabola(int stride) {
@@ -304,7 +310,8 @@ public abstract class HeatmapDecoder {
         }
 
         /** The smoothed heatmap of joint c at (row, col), the edge cells repeated. */
-        float smoothedAt(float[] hm, int h, int w, int k, int c, int row, int col) {
+        @Override
+        float valueAt(float[] hm, int h, int w, int k, int c, int row, int col) {
             double total = 0.0;
             for (int j = 0; j < taps.length; j++) {
                 int x = Math.min(Math.max(col + j - SMOOTH_RADIUS, 0), w - 1);
@@ -316,29 +323,6 @@ public abstract class HeatmapDecoder {
                 total += taps[j] * column;
             }
             return (float) total;
-        }
-
-        @Override
-        protected void refine(float[] hm, int h, int w, int k, int c, int idx, float[] x,
-                              float[] y, float[] confidence) {
-            int row = idx / w;
-            int col = idx % w;
-            confidence[c] = hm[idx * k + c];
-            float centre = smoothedAt(hm, h, w, k, c, row, col);
-            float dx = 0.0f;
-            if (col > 0 && col < w - 1) {
-                dx = LogParabola.clipHalf(LogParabola.offset(
-                        smoothedAt(hm, h, w, k, c, row, col - 1), centre,
-                        smoothedAt(hm, h, w, k, c, row, col + 1)));
-            }
-            float dy = 0.0f;
-            if (row > 0 && row < h - 1) {
-                dy = LogParabola.clipHalf(LogParabola.offset(
-                        smoothedAt(hm, h, w, k, c, row - 1, col), centre,
-                        smoothedAt(hm, h, w, k, c, row + 1, col)));
-            }
-            x[c] = cellToPixel(cell(col, dx));
-            y[c] = cellToPixel(cell(row, dy));
         }
     }
 }
