@@ -129,6 +129,7 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     'split', 'data_dir'}, and prints the table (per_video: and each video's PCK@0.2 by row,
     which says whether a loss is spread or a few videos where a row lost its person)."""
     from dkd_tf.evaluation import metrics
+    from dkd_tf.serving import runtimes
     for a, b in compare:  # before any streaming
         if a not in runners or b not in runners:
             raise ValueError(f"--compare {a}:{b}: no row named {a if a not in runners else b} "
@@ -154,8 +155,7 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
             "initializer_ms": r["median_latency_ms"]["initializer"],
             "stepper_ms": r["median_latency_ms"]["stepper"],
             "reinit_reasons": r["reinit_reasons"], "runner": r["runner"],
-            "decoding": (None if getattr(runners[name], "yields_keypoints", False)
-                         else runners[name].manifest.get("decoding")),
+            "decoding": runtimes.decoding_of(runners[name]),
             "per_video": per_video_pck(acc, records)}
     pairs = {}
     for a, b in compare:

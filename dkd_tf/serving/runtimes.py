@@ -350,6 +350,14 @@ class PeerRunner:
         return self
 
 
+def decoding_of(runner) -> str | None:
+    """The decoding rule the runner's heatmaps are read by (its manifest's); None for a runner
+    that yields keypoints (a published network decodes itself)."""
+    if getattr(runner, "yields_keypoints", False):
+        return None
+    return runner.manifest.get("decoding")
+
+
 def peer_like(key: str, runner, num_threads: int | None = None, log=None) -> PeerRunner:
     """A published network (dkd_tf.pretrained.peers key) whose keypoints are mapped to the
     joints `runner` (one of our runners) predicts, so both are scored and tracked alike."""

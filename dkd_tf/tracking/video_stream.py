@@ -307,8 +307,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
         "input_size": tracker.input_size, "joints": tracker.names,
         "edges": [list(e) for e in tracker.edges],
         "keypoint_format": "[x, y, confidence] in frame pixels (0-based pixel centres)",
-        # the manifest's rule (dkd_tf.core.codec); a published network decodes itself
-        "decoding": (None if getattr(runner, "yields_keypoints", False) else tracker.decoding),
+        "decoding": runtimes.decoding_of(runner),
         "settings": {"reinit_threshold": tracker.reinit_threshold,
                      "reinit_every": tracker.reinit_every,
                      "keypoint_threshold": tracker.keypoint_threshold,
