@@ -56,7 +56,8 @@ if __name__ == "__main__":
                       "verified; results and card rewritten) instead of shipping the runs.")
     flags.DEFINE_bool("refresh_exports", False, "With --rescore: export the shipped TFLite "
                       "members again from the shipped Keras ones first (graphs byte for byte "
-                      "as shipped), so their manifests carry the current tracker defaults.")
+                      "as shipped), so their manifests carry this preset's current tracker "
+                      "settings and decoding rule (video_preset.TRACKER, DECODING).")
     flags.DEFINE_integer("num_threads", 1, "LiteRT threads for streaming and latency.")
     flags.DEFINE_string("calibration_data", "", "Penn Action format clips that calibrate the "
                         "(unshipped, scored) int8 export of DKD; default: the DKD run's "
