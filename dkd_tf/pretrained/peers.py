@@ -9,6 +9,11 @@ cached beside its source with the converted file's sha256, checked on every load
   xy, conf = peers.to_joint_set(kps, peer.names, joints.LSP)
 
 MoveNet: [1, 1, 17, 3] (y, x, score) in 0..1 of its square input (COCO's 17 keypoints).
+MoveNet MultiPose: [1, 6, 56] for up to six people, each 17 x (y, x, score), then its box
+(ymin, xmin, ymax, xmax) and the person's score, all in 0..1; `predict` returns the keypoints
+of the person with the highest score (choose_person), so that it serves as a person finder on
+crowded whole frames (`dkd_tf.stream --finder movenet_multipose`) where a single-person network
+draws one skeleton over several people.
 BlazePose landmark models: float [1, 256, 256, 3] in 0..1, a person crop; `Identity` [1, 195]
 = 39 x (x, y, z, visibility, presence) in crop pixels, the first 33 the landmarks; the score is
 sigmoid(visibility).
@@ -37,8 +42,12 @@ BLAZEPOSE_NAMES = tuple(_BLAZEPOSE.get(i, f"landmark_{i}") for i in range(33))
 DERIVED = {"neck": ("l_shoulder", "r_shoulder"), "upper_neck": ("l_shoulder", "r_shoulder"),
            "thorax": ("l_shoulder", "r_shoulder"), "head": ("nose",), "head_top": ("nose",),
            "face": ("nose",), "belly": ("l_hip", "r_hip"), "pelvis": ("l_hip", "r_hip")}
-PEERS = ("movenet_lightning", "movenet_thunder", "blazepose_lite", "blazepose_full",
-         "blazepose_heavy")
+PEERS = ("movenet_lightning", "movenet_thunder", "movenet_multipose", "blazepose_lite",
+         "blazepose_full", "blazepose_heavy")
+# MultiPose takes any input size (a multiple of 32); TFLite needs one. 256, the longer side its
+# model card recommends: 33 ms a frame on one thread of this machine's CPU, against 111 ms at
+# 384 and 183 ms at 512 (a finder runs only when the whole frame is searched).
+MULTIPOSE_INPUT = 256
 CONVERTED = "converted"
 
 
@@ -64,7 +73,13 @@ def tflite_file(key: str, log=None) -> str:
     from dkd_tf.pretrained import tfjs  # loads TensorFlow: only when a conversion is due
     if log:
         log(f"converting {key} to TFLite into {path}")
-    content = tflite_graphs.convert_function(tfjs.load_graph_model(source))
+    graph = tfjs.load_graph_model(source)
+    if key == "movenet_multipose":  # its input is [1, H, W, 3]: fix it for the converter
+        import tensorflow as tf
+        spec = tf.TensorSpec([1, MULTIPOSE_INPUT, MULTIPOSE_INPUT, 3], tf.int32)
+        graph = tf.function(lambda frame: graph(frame)[0],
+                            input_signature=[spec]).get_concrete_function()
+    content = tflite_graphs.convert_function(graph)
     os.makedirs(folder, exist_ok=True)
     tmp = path + ".part"
     with open(tmp, "wb") as f:
@@ -100,13 +115,25 @@ class Peer:
         interp.set_tensor(inp["index"], x)
         interp.invoke()
         if self.key.startswith("movenet"):
-            out = interp.get_tensor(interp.get_output_details()[0]["index"])[0, 0]  # [17, 3]
+            out = interp.get_tensor(interp.get_output_details()[0]["index"])[0]
+            # [17, 3] (y, x, score); MultiPose: the chosen one of its people
+            out = choose_person(out) if self.key == "movenet_multipose" else out[0]
             return np.stack([out[:, 1] * (s - 1), out[:, 0] * (s - 1), out[:, 2]], -1)
         outs = {d["name"]: d for d in interp.get_output_details()}
         det = next(d for d in outs.values() if int(np.prod(d["shape"])) == 195)
         lm = interp.get_tensor(det["index"]).reshape(39, 5)[:33]
         score = 1.0 / (1.0 + np.exp(-lm[:, 3]))
         return np.stack([lm[:, 0], lm[:, 1], score], -1).astype(np.float32)
+
+
+def choose_person(people: np.ndarray) -> np.ndarray:
+    """MultiPose's [6, 56] -> the [17, 3] (y, x, score) keypoints of the person with the highest
+    person score (column 55). Empty slots score about 0, so some person is always returned; a
+    finder's caller judges its keypoints' scores as any other's."""
+    people = np.asarray(people, np.float32)
+    if people.ndim != 2 or people.shape[1] != 56:
+        raise ValueError(f"MultiPose output must be [people, 56], got {people.shape}")
+    return people[int(np.argmax(people[:, 55])), :51].reshape(17, 3)
 
 
 def load(key: str, num_threads: int | None = None, log=None) -> Peer:

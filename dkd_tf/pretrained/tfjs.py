@@ -124,8 +124,10 @@ def load_graph_model(model_json_path: str, outputs: list[str] | None = None):
     with ':0', default the signature's outputs). Internal tensors can be named as outputs, e.g.
     a backbone's feature map, which is how the Keras mapping is checked."""
     gdef, signature = graph_def(model_json_path)
-    inputs = [name for name in signature.get("inputs", {})]
-    outputs = outputs or [name for name in signature.get("outputs", {})]
+    # A signature entry's tensor is its 'name' (MultiPose keys them 'input' / 'output_0'; the
+    # single-pose graphs key them by the tensor name itself).
+    inputs = [v.get("name", k) for k, v in signature.get("inputs", {}).items()]
+    outputs = outputs or [v.get("name", k) for k, v in signature.get("outputs", {}).items()]
     if not inputs or not outputs:
         raise ModelFormatError(model_json_path, "the model.json has no signature inputs/outputs")
 
