@@ -6,6 +6,7 @@ it (--refresh_exports: its TFLite manifests remade first), or write only its mod
         --baseline_dir runs/real_baseline_passers \
         --test_dirs runs/photo_clips_test,runs/real_clips_test_tb,runs/vtest_test_tb \
         --find_dirs runs/real_clips_test_tb \
+        --people_dirs runs/people/test_cam04_a,runs/people/test_cam04_b \
         --verify_video runs/vtest_test_tb
 
 See dkd_tf.experiments.video_preset for what it exports, scores and writes.
@@ -25,10 +26,11 @@ def main(argv):
     if FLAGS.rescore:
         rescore(NAME, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
                 num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None,
-                refresh_exports=FLAGS.refresh_exports)
+                refresh_exports=FLAGS.refresh_exports, people_dirs=FLAGS.people_dirs)
         return
     ship(FLAGS.dkd_dir, FLAGS.baseline_dir, FLAGS.test_dirs, FLAGS.find_dirs, FLAGS.verify_video,
-         num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None)
+         num_threads=FLAGS.num_threads, calibration_data=FLAGS.calibration_data or None,
+         people_dirs=FLAGS.people_dirs)
 
 
 FLAGS = flags.FLAGS
@@ -46,6 +48,10 @@ if __name__ == "__main__":
                       "streamed with no first box (as dkd_tf.stream without --bbox: the whole "
                       "first frame, then follow; re-initializing below the stream's default "
                       "confidence).")
+    flags.DEFINE_list("people_dirs", [], "Labels of the other people in the --find_dirs "
+                      "clips (dkd_tf.label_video --start_box, one dir per person; "
+                      "docs/real_video_data.md): the no-box rows are also scored against the "
+                      "person each row picked on a clip's first frame ('one of them').")
     flags.DEFINE_string("verify_video", "runs/vtest_test_tb", "Parity clip of the exports "
                         "(export.tflite --verify_video): a Penn Action format data dir of real "
                         "people (labelled-box crops) or a video.")

@@ -48,11 +48,11 @@ def main(argv):
     from dkd_tf.tracking.pose_tracker import open_finder
     export_dirs = [d for d in f.export_dir.split(",") if d]
     pairs = parse_pairs(f.compare)
-    check_inputs(export_dirs, f.backend, f.data_dir, f.out_json)  # before TensorFlow loads
+    check_inputs(export_dirs, f.backend, f.data_dir, f.out_json, f.people_dirs)  # before TensorFlow loads
     runners = open_runners(export_dirs, f.names, f.peers, f.backend, f.num_threads or None,
                            f.allow_unverified)
     finder = open_finder(f.finder, next(iter(runners.values())), f.num_threads or None)
-    if len(export_dirs) == 1 and not f.peers:
+    if len(export_dirs) == 1 and not f.peers and not f.people_dirs:
         out = evaluate_stream(f.export_dir, f.data_dir, f.crop, f.backend, f.split,
                               f.max_videos or None, f.alpha, f.reinit_threshold, f.reinit_every,
                               f.num_threads or None, runner=next(iter(runners.values())),
@@ -66,7 +66,7 @@ def main(argv):
                               follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin,
                               finder=finder, smoothing=smoothing_flags.smoothing(f),
                               motion_prior=f.motion_prior, per_video=f.per_video,
-                              follow_velocity=f.follow_velocity)
+                              follow_velocity=f.follow_velocity, people_dirs=f.people_dirs)
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
@@ -87,6 +87,10 @@ def _define_flags():
     flags.DEFINE_list("compare", [], "Row pairs A:B reported as A - B with a paired-bootstrap "
                       "interval over the videos (e.g. DKD:Baseline).")
     from dkd_tf.pretrained.peers import PEERS
+    flags.DEFINE_list("people_dirs", [], "--crop find on clips of several people: the label "
+                      "dirs of the other people (dkd_tf.label_video --start_box, one per "
+                      "person); every row is also scored against the person it picked on each "
+                      "clip's first frame ('one of them', dkd_tf.evaluation.either_person).")
     flags.DEFINE_enum("finder", "", ["", *PEERS], "--crop find: a published network that finds "
                       "the person on a whole frame for every row (dkd_tf.stream --finder); "
                       "empty: each row's initializer looks itself.")

@@ -115,7 +115,7 @@ def evaluate_stream(export_dir: str, data_dir: str, crop: str = "follow",
 
 def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str = "follow",
                     max_videos: int | None = None, compare=(), samples: int = 1000,
-                    log=print, per_video: bool = False, **stream_kwargs) -> dict:
+                    log=print, per_video: bool = False, people_dirs=(), **stream_kwargs) -> dict:
     """Several runners (our exports, and published peers through runtimes.PeerRunner) streamed
     over the same videos with the same crop policy, from the same first box, and scored alike.
 
@@ -127,7 +127,12 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     'per_video': {video id: {'pck_0.2', 'pck_0.1'}}}}, 'labels_jitter': the labels'
     own jitter, 'pairs': {'a - b': {alpha: interval}}, 'num_videos', 'num_frames', 'crop',
     'split', 'data_dir'}, and prints the table (per_video: and each video's PCK@0.2 by row,
-    which says whether a loss is spread or a few videos where a row lost its person)."""
+    which says whether a loss is spread or a few videos where a row lost its person).
+
+    people_dirs: label dirs of the other people in these clips (dkd_tf.label_video
+    --start_box, one per person): each row is also scored against the person it picked on
+    each clip's first frame (dkd_tf.evaluation.either_person), as rows[name]['one_of_them'] =
+    {'pck_0.2', 'pck_0.1', 'picked': {video id: labels used}}; for --crop find."""
     from dkd_tf.evaluation import metrics
     from dkd_tf.serving import runtimes
     for a, b in compare:  # before any streaming
@@ -157,6 +162,9 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
             "reinit_reasons": r["reinit_reasons"], "runner": r["runner"],
             "decoding": runtimes.decoding_of(runners[name]),
             "per_video": per_video_pck(acc, records)}
+        if people_dirs:
+            rows[name]["one_of_them"] = one_of_them(acc.joint_set, data_dir, records,
+                                                    r["predictions"], people_dirs, r["runner"])
     pairs = {}
     for a, b in compare:
         pairs[f"{a} - {b}"] = {str(alpha): metrics.paired_bootstrap(
@@ -169,6 +177,18 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
            "motion_prior": first["motion_prior"], "follow_velocity": first["follow_velocity"]}
     log(format_comparison(out, per_video))
     return out
+
+
+def one_of_them(joint_set, data_dir, records, predictions, people_dirs, source) -> dict:
+    """{'pck_0.2', 'pck_0.1', 'picked'}: PCK by person size against the labels of the person
+    each clip's prediction picked (either_person.rescored_records)."""
+    from dkd_tf.evaluation import either_person, metrics
+    picked_records, picked = either_person.rescored_records(data_dir, records, predictions,
+                                                             people_dirs)
+    acc = metrics.score_records(joint_set, picked_records, predictions,
+                                source=f"{source} predictions")
+    return {"pck_0.2": acc.result(0.2, "person")["mean"],
+            "pck_0.1": acc.result(0.1, "person")["mean"], "picked": picked}
 
 
 def shared_settings(runners, follow_velocity: float | None = None,
@@ -219,6 +239,12 @@ def format_comparison(out: dict, per_video: bool = False) -> str:
         lines.append(f"  {name:28s} {r['pck_0.2']:8.1f} {r['pck_0.1']:8.1f} "
                      f"{r['torso_0.2']:9.1f} {r['jitter']['median']:7.2f} "
                      f"{r['initializer_ms']:8.2f} {r['stepper_ms']:8.2f}")
+    picks = {n: r["one_of_them"] for n, r in out["rows"].items() if "one_of_them" in r}
+    if picks:
+        lines.append("  one of them (each clip scored against the labelled person the row "
+                     "picked on its first frame): " + "; ".join(
+                         f"{n} {p['pck_0.2']:.1f} / {p['pck_0.1']:.1f}"
+                         for n, p in picks.items()))
     lines.append(f"  jitter: median joint acceleration, % of the person size per frame^2 (the "
                  f"labels' own: {out['labels_jitter']['median']:.2f}); PCK by person size")
     for pair, by_alpha in out["pairs"].items():
@@ -284,14 +310,16 @@ def parse_pairs(text) -> list:
     return pairs
 
 
-def check_inputs(export_dirs, backend: str, data_dir: str, out_json: str = "") -> None:
-    """Cheap checks before any model or TensorFlow loads: the data dir in Penn Action's layout
-    (its reader's own check), out_json writable and none of the inputs, every export verified
-    (dkd_tf.tracking.video_stream.check_model_dir)."""
+def check_inputs(export_dirs, backend: str, data_dir: str, out_json: str = "",
+                 people_dirs=()) -> None:
+    """Cheap checks before any model or TensorFlow loads: the data dir (and people_dirs) in
+    Penn Action's layout (its reader's own check), out_json writable and none of the inputs,
+    every export verified (dkd_tf.tracking.video_stream.check_model_dir)."""
     from dkd_tf.core import output_paths
     from dkd_tf.data import penn_action
     from dkd_tf.tracking.video_stream import check_model_dir
-    penn_action.list_videos(data_dir)
+    for d in (data_dir, *people_dirs):
+        penn_action.list_videos(d)
     if out_json:
         inputs = [p for d in export_dirs for p in output_paths.files_in(d)]
         output_paths.check_file(out_json, inputs, "--out_json")

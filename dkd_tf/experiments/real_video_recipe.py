@@ -18,7 +18,8 @@ trainings (docs/real_people.md#real-people-in-video):
 3. held-out clips: LSP's test photos set in motion (human labels) -> photo_clips_test; camera 4
    labelled by MoveNet Thunder + BlazePose heavy (Lightning, a peer in the results, is no
    teacher) -> real_clips_test_tb; vtest's pedestrians the same way -> vtest_test_tb (the
-   exports' parity clip);
+   exports' parity clip); each of the two people of the two-person test camera labelled from
+   their box on its first frame -> people/test_cam04_{a,b} (the no-box rows' "one of them");
 4. the Baseline and DKD trainings (configs/real_baseline_passers.flags,
    configs/real_dkd_passers.flags);
 5. the preset: presets.real_world_video (exports, scores beside the peers, model card).
@@ -37,6 +38,10 @@ SCENES = ("SinglePerson", "MultiPerson")
 TRAIN_CAMERAS = (1, 2, 3)
 TEST_CAMERA = 4
 MARKER_DIR = "recipe"
+# The two people of pose2sim's two-person test camera (MultiPerson cam04): their boxes on its
+# first frame (x1,y1,x2,y2, video pixels), as `--finder movenet_multipose` finds them: the
+# acrobat in front and the woman behind him, each labelled by the teachers on their own.
+TEST_PEOPLE = {"a": "144,469,684,1430", "b": "635,403,955,944"}
 
 
 class RecipeError(RuntimeError):
@@ -57,6 +62,11 @@ def pose2sim_member(scene: str, camera: int) -> str:
     return f"Pose2Sim/Demo_{scene}/videos/cam{camera:02d}.mp4"
 
 
+def link_name(scene: str, camera: int) -> str:
+    """A pose2sim video's name in the recipe's video folders."""
+    return f"{scene}_cam{camera:02d}.mp4"
+
+
 def link_footage(work_dir: str, log=print) -> dict:
     """Fetch (or find cached) the footage and link it into the recipe's video folders;
     returns {folder name: [links]}."""
@@ -66,7 +76,7 @@ def link_footage(work_dir: str, log=print) -> dict:
     for folder, members in folders.items():
         os.makedirs(os.path.join(work_dir, folder), exist_ok=True)
         out[folder] = [_link(footage.pose2sim_video(pose2sim_member(s, c), log=log),
-                             os.path.join(work_dir, folder, f"{s}_cam{c:02d}.mp4"))
+                             os.path.join(work_dir, folder, link_name(s, c)))
                        for s, c in members]
     os.makedirs(os.path.join(work_dir, "vtest_src"), exist_ok=True)
     out["vtest_src"] = [_link(footage.vtest_video(log=log),
@@ -90,6 +100,7 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
     # Named in the commands (and so in their markers): labels made before a person lost for
     # long ended the clip (when clips could switch people) are then refused, not reused.
     hold = f"--hold_frames={LabelOptions().hold_frames}"
+    two = link_name("MultiPerson", TEST_CAMERA)
     return [
         Step("photo_clips_passers", ("dkd_tf.make_photo_clips", f"--data_dir={data_dir}",
                                      f"--out_dir={w('real_clips_passers')}",
@@ -108,6 +119,10 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
         Step("label_vtest", ("dkd_tf.label_video", f"--video={w('vtest_src')}",
                              f"--out_dir={w('vtest_test_tb')}", "--split=test",
                              "--clip_frames=100", thunder_heavy, hold)),
+        *[Step(f"label_test_person_{p}", (
+            "dkd_tf.label_video", f"--video={os.path.join(w('video_test_src'), two)}",
+            f"--out_dir={w(f'people/test_cam04_{p}')}", "--split=test", "--clip_frames=25",
+            thunder_heavy, hold, f"--start_box={box}")) for p, box in TEST_PEOPLE.items()],
         Step("train_baseline", ("dkd_tf.train", "--flagfile=configs/real_baseline_passers.flags",
                                 f"--data_dir={w('real_clips_passers')}",
                                 f"--model_dir={w('real_baseline_passers')}")),
@@ -119,6 +134,8 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
                       f"--test_dirs={w('photo_clips_test')},{w('real_clips_test_tb')},"
                       f"{w('vtest_test_tb')}",
                       f"--find_dirs={w('real_clips_test_tb')}",
+                      "--people_dirs=" + ",".join(w(f"people/test_cam04_{p}")
+                                                  for p in TEST_PEOPLE),
                       f"--verify_video={w('vtest_test_tb')}")),
     ]
 

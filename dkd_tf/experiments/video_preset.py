@@ -42,7 +42,10 @@ from dkd_tf.experiments import singleframe_preset
 
 NAME = "dkd_movenet_video"
 PEERS = ("movenet_lightning", "movenet_thunder")
-FINDER = "movenet_lightning"  # the no-box rows are also streamed with it finding the person
+# The no-box rows are also streamed with each of these finding the person: Lightning (the
+# teachers' sibling, which picks whom they pick) and MultiPose (one whole person on crowded
+# frames, dkd_tf.pretrained.peers.choose_person).
+FINDERS = ("movenet_lightning", "movenet_multipose")
 # Export members: suffix -> (quantization, shipped). fp32 (DKD's only) is made and scored as the
 # reference of fp16 and int8, not shipped. int8 (DKD's only) fails export.verify's parity rule
 # (docs/real_people.md#real-people-in-video): made unverified, scored, never shipped.
@@ -91,12 +94,19 @@ def without_paths(comparison: dict) -> dict:
 
 
 def format_rows(comparison: dict) -> str:
-    lines = ["| row | PCK@0.2 | PCK@0.1 | jitter | init ms | step ms |",
-             "|---|---|---|---|---|---|"]
+    """The rows' table; with 'one of them' scores (no box, people_dirs) a column of them."""
+    either = any("one_of_them" in r for r in comparison["rows"].values())
+    lines = ["| row | PCK@0.2 | PCK@0.1 | "
+             + ("one of them, PCK@0.2 / @0.1 | " if either else "")
+             + "jitter | init ms | step ms |",
+             "|---|---|---|---|---|---|" + ("---|" if either else "")]
     for name, r in comparison["rows"].items():
+        one = r.get("one_of_them")
         lines.append(f"| {name} | {_num(r['pck_0.2'])} | {_num(r['pck_0.1'])} | "
-                     f"{_num(r['jitter']['median'], 2)} | {_num(r['initializer_ms'])} | "
-                     f"{_num(r['stepper_ms'])} |")
+                     + (f"{_num(one['pck_0.2']) if one else '-'} / "
+                        f"{_num(one['pck_0.1']) if one else '-'} | " if either else "")
+                     + f"{_num(r['jitter']['median'], 2)} | {_num(r['initializer_ms'])} | "
+                       f"{_num(r['stepper_ms'])} |")
     return "\n".join(lines)
 
 
@@ -157,7 +167,12 @@ def model_card(meta: dict) -> str:
                      "when the person is lost)" if "reinit_threshold" in test else
                      "the default confidence")
                   + ". Half of these clips hold two people; the labels follow the one the "
-                  "teachers chose.", "",
+                  "teachers chose"
+                  + (". 'One of them' scores each clip against the labelled person the row "
+                     "picked on the clip's first frame, the other person labelled by "
+                     "`label_video --start_box` (`" + "`, `".join(test["people_dirs"]) + "`; "
+                     "dkd_tf/evaluation/either_person.py)" if test.get("people_dirs") else "")
+                  + ".", "",
                   format_rows(c)]
     for row, check in meta.get("unverified", {}).items():
         lines += ["", f"`{row}` (full int8, not shipped) fails the export's check against Keras"
@@ -261,10 +276,12 @@ def calibration_dir(dkd_dir: str, calibration_data: str | None) -> str:
     return model_dir_lib.load_config(dkd_dir, verified=True)[0].data_dir
 
 
-def _check_dirs(test_dirs, find_dirs, verify_video, calibration_data=None) -> None:
+def _check_dirs(test_dirs, find_dirs, verify_video, calibration_data=None,
+                people_dirs=()) -> None:
     """Before any slow work: every clip dir readable, the parity clip there."""
     from dkd_tf.data import penn_action
-    for d in list(test_dirs) + list(find_dirs) + ([calibration_data] if calibration_data else []):
+    for d in (*test_dirs, *find_dirs, *people_dirs, *([calibration_data] if calibration_data
+                                                       else [])):
         penn_action.list_videos(d)  # the reader's own check of the layout
     if not os.path.exists(verify_video):
         raise FileNotFoundError(f"{verify_video}: no such video for the parity clip")
@@ -336,9 +353,10 @@ def _test_entry(data_dir: str, comparison: dict, **extra) -> dict:
 
 
 def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos: int = 0,
-          runs_timed: int = 30, peers=PEERS, log=print) -> dict:
+          runs_timed: int = 30, peers=PEERS, log=print, people_dirs=()) -> dict:
     """{'tests', 'no_box', 'costs'} of the exports {(member, suffix): export dir} beside the
-    peers (module docstring)."""
+    peers (module docstring). people_dirs: the other people's labels of the find_dirs' clips
+    (stream_eval.compare_streams), for the no-box rows' 'one of them' scores."""
     from dkd_tf.tracking import pose_tracker
     from dkd_tf.pretrained import peers as peers_lib
     from dkd_tf.evaluation import stream_eval
@@ -359,8 +377,9 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     find_rows = {k: runners[k] for k in ("DKD fp16", "Baseline fp16", "movenet_lightning")
                  if k in runners}
     finders = {"": None}
-    if FINDER in peers:
-        finders[FINDER] = pose_tracker.open_finder(FINDER, runners["DKD fp16"], num_threads)
+    if peers:  # published networks are fetched (tests that stream none pass no peers)
+        finders.update({key: pose_tracker.open_finder(key, runners["DKD fp16"], num_threads)
+                        for key in FINDERS})
     for d in find_dirs:
         for key, finder in finders.items():
             log(f"streaming {len(find_rows)} rows over {d} with no first box"
@@ -368,9 +387,10 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
             comparison = stream_eval.compare_streams(
                 find_rows, d, "all", "find", max_videos or None,
                 [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
-                reinit_threshold=REINIT_THRESHOLD, finder=finder)
+                reinit_threshold=REINIT_THRESHOLD, finder=finder, people_dirs=people_dirs)
             no_box.append(_test_entry(d, comparison, finder=key,
-                                      reinit_threshold=REINIT_THRESHOLD))
+                                      reinit_threshold=REINIT_THRESHOLD,
+                                      people_dirs=list(people_dirs)))
     files = {}
     for (member, suffix), d in exports.items():
         if EXPORTS[suffix][1] or suffix in UNVERIFIED:
@@ -387,17 +407,17 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
 def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
          verify_video: str, name: str = NAME, num_threads: int = 1, log=print,
          root_dir: str | None = None, max_videos: int = 0, runs_timed: int = 30,
-         peers=PEERS, calibration_data: str | None = None) -> str:
+         peers=PEERS, calibration_data: str | None = None, people_dirs=()) -> str:
     """Copy, export, score and describe the pair as <root_dir>/<name> (module docstring).
     max_videos > 0 streams only the first clips of each test dir (tests). calibration_data:
-    the int8 export's (None: the DKD run's training data)."""
+    the int8 export's (None: the DKD run's training data). people_dirs: score's."""
     from dkd_tf.training import run_state
     start = time.time()
     runs = {"dkd": dkd_dir, "baseline": baseline_dir}
     for run in runs.values():  # before any slow work: both runs finished and whole
         run_state.check_model_dir(run)
     calibration = calibration_dir(dkd_dir, calibration_data)
-    _check_dirs(test_dirs, find_dirs, verify_video, calibration)
+    _check_dirs(test_dirs, find_dirs, verify_video, calibration, people_dirs)
     root_dir = root_dir or presets.PRESETS_DIR
     root = os.path.join(root_dir, name)
     unshipped = root + ".fp32"
@@ -421,11 +441,11 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
                         os.path.join(staging if shipped else unshipped, f"{member}_{suffix}"),
                         quantize, verify_video, log, calibration, suffix in UNVERIFIED)
         scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed, peers,
-                       log)
+                       log, people_dirs)
         info = {"produced_by": f"python -m dkd_tf.make_video_preset --dkd_dir {dkd_dir} "
                                f"--baseline_dir {baseline_dir} --test_dirs {','.join(test_dirs)} "
                                f"--find_dirs {','.join(find_dirs)} --verify_video {verify_video}"
-                               + _calibration_flag(calibration_data),
+                               + _people_flag(people_dirs) + _calibration_flag(calibration_data),
                 "trained_by": commands,
                 "machine": presets.machine(), "commit": presets.git_commit(),
                 "date": datetime.date.today().isoformat(),
@@ -440,6 +460,10 @@ def ship(dkd_dir: str, baseline_dir: str, test_dirs, find_dirs,
     if root_dir == presets.PRESETS_DIR:
         presets.verify(name)
     return root
+
+
+def _people_flag(people_dirs) -> str:
+    return f" --people_dirs {','.join(people_dirs)}" if people_dirs else ""
 
 
 def _calibration_flag(calibration_data) -> str:
@@ -459,7 +483,8 @@ def rewrite_card(name: str) -> str:
 
 def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int = 1,
             log=print, max_videos: int = 0, runs_timed: int = 30, peers=PEERS,
-            calibration_data: str | None = None, refresh_exports: bool = False) -> str:
+            calibration_data: str | None = None, refresh_exports: bool = False,
+            people_dirs=()) -> str:
     """Score a shipped preset again (after the scoring or tracking code changed) without
     re-making its models: the same files, verified first; fp32 and int8 exports of its DKD are
     made in a temporary folder as the reference row and the int8 one (calibration_data: its
@@ -476,7 +501,7 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
     start = time.time()
     meta = presets.verify(name)
     calibration = calibration_dir(presets.member_dir(name, "dkd", meta), calibration_data)
-    _check_dirs(test_dirs, find_dirs, verify_video, calibration)
+    _check_dirs(test_dirs, find_dirs, verify_video, calibration, people_dirs)
     root = presets.preset_dir(name)
     exports = {(m, "tflite"): presets.member_dir(name, f"{m}_tflite", meta)
                for m in ("dkd", "baseline")}
@@ -489,7 +514,7 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
                 presets.member_dir(name, "dkd", meta), os.path.join(tmp, f"dkd_{suffix}"),
                 EXPORTS[suffix][0], verify_video, log, calibration, suffix in UNVERIFIED)
         scores = score(exports, test_dirs, find_dirs, num_threads, max_videos, runs_timed,
-                       peers, log)
+                       peers, log, people_dirs)
         if refresh_exports:
             for m in ("dkd", "baseline"):
                 staged = shutil.copytree(exports[(m, "tflite")], f"{root}.{m}_tflite.staging")
@@ -499,7 +524,7 @@ def rescore(name: str, test_dirs, find_dirs, verify_video: str, num_threads: int
                 machine=presets.machine(), wall_minutes=round((time.time() - start) / 60, 1),
                 rescored_by=f"python -m dkd_tf.make_video_preset --rescore --test_dirs "
                             f"{','.join(test_dirs)} --find_dirs {','.join(find_dirs)} "
-                            f"--verify_video {verify_video}"
+                            f"--verify_video {verify_video}" + _people_flag(people_dirs)
                             + _calibration_flag(calibration_data)
                             + (" --refresh_exports" if refresh_exports else ""))
     with open(os.path.join(root, presets.CARD_FILE), "w") as f:

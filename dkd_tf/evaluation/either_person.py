@@ -1,0 +1,127 @@
+"""Scoring a tracker that finds the person itself on clips of several people: "one of them".
+
+With no first box (`dkd_tf.stream` without `--bbox`, `--crop find`) a tracker on a clip of two
+people may rightly pick either; a clip labelled on one of them then scores a correct track of
+the other as a miss, so the score says which person a tracker picks, not whether it tracks one.
+Each person's labels come from their own labelling run (`label_video --start_box`, one data dir
+per person, same frames: `source` and `frame_index` in each clip's .mat say which). A clip is
+scored against the labelled person nearest the tracker's keypoints on the clip's first frame
+(the person it picked), on every frame of the clip where that person is labelled. A tracker
+that picks someone nobody labelled, draws a skeleton over two people, or drifts to the other
+person later still scores misses.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from dkd_tf.evaluation.metrics import person_size
+
+MIN_JOINTS = 4  # labelled joints a person needs on the first frame to be told apart
+# Two label sets whose joints lie within this many person sizes of each other (median) on the
+# first frame are one person (a person dir may label the clip's own person again): PCK@0.2's
+# radius.
+SAME_PERSON = 0.2
+
+
+@dataclasses.dataclass
+class LabelledClip:
+    """One person's labels on a run of a source video's frames."""
+
+    source: str            # the video the frames were cut from
+    frame_index: np.ndarray  # [T] its frame numbers
+    joints: np.ndarray     # [T, K, 2]
+    visibility: np.ndarray  # [T, K]
+    bboxes: np.ndarray     # [T, 4]
+    image_size: tuple | None
+    name: str              # 'data dir:video id', for the choice's record
+
+
+def labelled_clips(data_dir: str, split: str = "all") -> list[LabelledClip]:
+    """The clips of a teacher-labelled data dir (dkd_tf.label_video), with where they came
+    from; a clip without `source` / `frame_index` (not written by label_video) is a ValueError
+    naming it."""
+    from dkd_tf.data import penn_action
+    return [_clip(data_dir, rec) for rec in penn_action.read_split(data_dir, split)]
+
+
+def _clip(data_dir, rec) -> LabelledClip:
+    from dkd_tf.data import penn_action
+    fields = penn_action.read_fields(data_dir, rec.video_id, ("source", "frame_index"))
+    if fields.get("source") is None or fields.get("frame_index") is None:
+        raise ValueError(f"{penn_action.label_path(data_dir, rec.video_id)}: no source / "
+                         "frame_index (clips written by dkd_tf.label_video have them)")
+    index = np.asarray(fields["frame_index"]).reshape(-1).astype(np.int64)
+    if len(index) != rec.num_frames:
+        raise ValueError(f"{penn_action.label_path(data_dir, rec.video_id)}: frame_index has "
+                         f"{len(index)} entries for {rec.num_frames} frames")
+    return LabelledClip(str(np.asarray(fields["source"]).reshape(-1)[0]), index, rec.joints,
+                        rec.visibility, rec.bboxes, rec.image_size, f"{data_dir}:{rec.video_id}")
+
+
+def _on_frame(clip: LabelledClip, frame: int):
+    hit = np.nonzero(clip.frame_index == frame)[0]
+    return int(hit[0]) if hit.size else None
+
+
+def _others_on_first_frame(main: LabelledClip, others):
+    """(clip, row of the first frame) of each other person's clip labelled on main's first
+    frame (same source, same frame size), those that label main's person again left out."""
+    first = int(main.frame_index[0])
+    for clip in others:
+        if clip.source != main.source or clip.image_size != main.image_size:
+            continue
+        i = _on_frame(clip, first)
+        if i is None:
+            continue
+        same = _distance(main.joints[0], clip, i)
+        if same is not None and same < SAME_PERSON and main.visibility[0].sum() >= MIN_JOINTS:
+            continue
+        yield clip, i
+
+
+def _distance(pred, clip: LabelledClip, i: int) -> float | None:
+    """Median keypoint distance over the clip's labelled joints of row i, in person sizes."""
+    seen = clip.visibility[i] > 0
+    if int(seen.sum()) < MIN_JOINTS:
+        return None
+    size = max(float(person_size(clip.bboxes[i:i + 1])[0]), 1.0)
+    return float(np.median(np.linalg.norm(pred[seen] - clip.joints[i][seen], axis=-1)) / size)
+
+
+def choose(record, main: LabelledClip, pred: np.ndarray, others) -> tuple:
+    """(record scored against the person picked, that person's clip name): the candidate among
+    `main` (the record's own labels) and `others` (LabelledClips, any data dir) labelled on the
+    record's first frame, of the same source and frame size, nearest `pred[0]`; an other
+    person's clip that labels main's person again is no candidate (main's labels stand)."""
+    best, best_d = main, _distance(pred[0], main, 0)
+    for clip, i in _others_on_first_frame(main, others):
+        d = _distance(pred[0], clip, i)
+        if d is not None and (best_d is None or d < best_d):
+            best, best_d = clip, d
+    if best is main:
+        return record, main.name
+    joints = np.zeros_like(record.joints)
+    visibility = np.zeros_like(record.visibility)
+    bboxes = np.array(record.bboxes, copy=True)  # unlabelled frames keep a size, count nothing
+    for t, frame in enumerate(main.frame_index):
+        i = _on_frame(best, int(frame))
+        if i is not None:
+            joints[t], visibility[t], bboxes[t] = best.joints[i], best.visibility[i], best.bboxes[i]
+    return dataclasses.replace(record, joints=joints, visibility=visibility,
+                               bboxes=bboxes), best.name
+
+
+def rescored_records(data_dir: str, records, predictions: dict, other_dirs) -> tuple:
+    """(records each labelled on the person its prediction picked, {video id: the labels'
+    clip name}) for a run over `records` of data_dir; other_dirs: the other people's label
+    dirs."""
+    others = [c for d in other_dirs for c in labelled_clips(d)]
+    out, picked = [], {}
+    for rec in records:
+        new, name = choose(rec, _clip(data_dir, rec), np.asarray(predictions[rec.video_id]),
+                           others)
+        out.append(new)
+        picked[rec.video_id] = name
+    return out, picked
