@@ -180,6 +180,19 @@ class PoseTrackerApiTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "lies outside"):
             list(self.tracker.track(self.clip["frames"], box=[500, 500, 600, 600]))
 
+    def test_a_finder_is_named_by_its_key(self):
+        from dkd_tf.data.video_frames import StreamError
+        from dkd_tf.serving import runtimes
+        finder = mock.Mock(name="multipose")
+        with mock.patch.object(runtimes, "peer_like", return_value=finder) as opened:
+            tracker = dkd_tf.PoseTracker.from_preset(REFERENCE, finder="movenet_multipose")
+        self.assertIs(tracker.finder, finder)
+        self.assertEqual(opened.call_args.args[:2], ("movenet_multipose", tracker.runner))
+        with mock.patch.object(presets, "verify", side_effect=AssertionError("loaded")):
+            with self.assertRaisesRegex(StreamError, "--finder nope: unknown; choose one of "
+                                                     ".*movenet_multipose"):
+                dkd_tf.PoseTracker.from_preset(REFERENCE, finder="nope")
+
     def test_keras_backend_agrees_with_the_int8_export_and_onnx_is_refused_plainly(self):
         frames = self.clip["frames"][:3]
         lite = list(dkd_tf.PoseTracker.from_preset(MOBILE).track(frames))

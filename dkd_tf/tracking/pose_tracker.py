@@ -220,13 +220,21 @@ class PoseTracker:
         backend: 'tflite' or 'onnx' open the preset's verified export of that format (the
         shipped presets carry TFLite only), 'keras' the Keras model (TensorFlow, slower).
         member: the preset folder to open instead of the backend's default (presets.member_for).
-        kwargs: the tracker's settings (__init__), defaults as the CLI's."""
+        kwargs: the tracker's settings (__init__), defaults as the CLI's; finder may also be a
+        published network's key (open_finder), e.g. 'movenet_multipose' for frames of several
+        people."""
         from dkd_tf import presets
         from dkd_tf.serving import runtimes
+        finder = kwargs.get("finder")
+        if isinstance(finder, str) and finder not in _finder_keys():
+            raise StreamError(f"--finder {finder}: unknown; choose one of "
+                              f"{', '.join(_finder_keys())}")  # before any model loads
         meta = presets.verify(preset)
         member = member or presets.member_for(preset, backend, meta)
         runner = runtimes.open_runner(backend, presets.member_dir(preset, member, meta),
                                       num_threads)
+        if isinstance(finder, str):
+            kwargs["finder"] = open_finder(finder, runner, num_threads)
         return cls(runner, **kwargs)
 
     def track(self, source, box=None, max_frames: int | None = None):
@@ -486,15 +494,19 @@ class PoseTracker:
         return {g: latency_stats(v) for g, v in self.latencies.items()}
 
 
+def _finder_keys() -> tuple:
+    from dkd_tf.pretrained import peers
+    return peers.PEERS
+
+
 def open_finder(key: str, runner, num_threads=None, log=None):
     """A published network (dkd_tf.pretrained.peers key) as PoseTracker's finder, its keypoints
     mapped to `runner`'s joints; None for an empty key."""
     if not key:
         return None
-    from dkd_tf.pretrained import peers
     from dkd_tf.serving import runtimes
-    if key not in peers.PEERS:
-        raise StreamError(f"--finder {key}: unknown; choose one of {', '.join(peers.PEERS)}")
+    if key not in _finder_keys():
+        raise StreamError(f"--finder {key}: unknown; choose one of {', '.join(_finder_keys())}")
     return runtimes.peer_like(key, runner, num_threads, log)
 
 
