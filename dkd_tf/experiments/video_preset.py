@@ -169,8 +169,9 @@ def model_card(meta: dict) -> str:
                   + ". Half of these clips hold two people; the labels follow the one the "
                   "teachers chose"
                   + (". 'One of them' scores each clip against the labelled person the row "
-                     "picked on the clip's first frame, the other person labelled by "
-                     "`label_video --start_box` (`" + "`, `".join(test["people_dirs"]) + "`; "
+                     "picked on the clip's first frame, each person of the two-person clips "
+                     "also labelled on their own by `label_video --start_box` (`"
+                     + "`, `".join(test["people_dirs"]) + "`; "
                      "dkd_tf/evaluation/either_person.py)" if test.get("people_dirs") else "")
                   + ".", "",
                   format_rows(c)]
