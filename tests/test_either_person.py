@@ -88,6 +88,22 @@ class EitherPersonTest(tf.test.TestCase):
         self.assertEqual(picked["0001"], f"{self.main}:0001")
         self.assertEqual(float(recs[0].visibility.sum()), 10.0 * K)
 
+    def test_the_same_person_is_told_by_the_joints_both_label(self):
+        # The clip's own labels miss 8 joints on its first frame (stored as 0, 0): the second
+        # labelling of A is still A, so the clip keeps its labels.
+        main = tempfile.mkdtemp()
+        hidden = np.ones((10, K), np.float32)
+        hidden[0, :8] = 0
+        a = self.a.copy()
+        a[0, :8] = 0.0
+        _write(main, "0001", a, 0, hidden)
+        again = tempfile.mkdtemp()
+        _write(again, "0001", self.a[:3] + 1.0, 0)
+        records = penn_action.read_split(main, "all")
+        _, picked = either_person.rescored_records(main, records, {"0001": self.a + 1.0},
+                                                   [again])
+        self.assertEqual(picked["0001"], f"{main}:0001")
+
     def test_labels_of_another_source_or_frame_size_are_no_candidates(self):
         elsewhere = tempfile.mkdtemp()
         t = 10

@@ -75,10 +75,19 @@ def _others_on_first_frame(main: LabelledClip, others):
         i = _on_frame(clip, first)
         if i is None:
             continue
-        same = _distance(main.joints[0], clip, i)
-        if same is not None and same < SAME_PERSON and main.visibility[0].sum() >= MIN_JOINTS:
-            continue
-        yield clip, i
+        if not _same_person(main, clip, i):
+            yield clip, i
+
+
+def _same_person(main: LabelledClip, clip: LabelledClip, i: int) -> bool:
+    """Whether clip's row i labels main's person on main's first frame: the joints both label
+    within SAME_PERSON person sizes of each other (median)."""
+    both = (main.visibility[0] > 0) & (clip.visibility[i] > 0)
+    if int(both.sum()) < MIN_JOINTS:
+        return False
+    size = max(float(person_size(main.bboxes[:1])[0]), 1.0)
+    gap = np.linalg.norm(main.joints[0][both] - clip.joints[i][both], axis=-1)
+    return float(np.median(gap)) / size < SAME_PERSON
 
 
 def _distance(pred, clip: LabelledClip, i: int) -> float | None:
