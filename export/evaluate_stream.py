@@ -48,7 +48,8 @@ def main(argv):
     from dkd_tf.tracking.pose_tracker import open_finder
     export_dirs = [d for d in f.export_dir.split(",") if d]
     pairs = parse_pairs(f.compare)
-    check_inputs(export_dirs, f.backend, f.data_dir, f.out_json, f.people_dirs)  # before TensorFlow loads
+    # before TensorFlow loads
+    check_inputs(export_dirs, f.backend, f.data_dir, f.out_json, f.people_dirs)
     runners = open_runners(export_dirs, f.names, f.peers, f.backend, f.num_threads or None,
                            f.allow_unverified)
     finder = open_finder(f.finder, next(iter(runners.values())), f.num_threads or None)
@@ -123,6 +124,9 @@ def _define_flags():
     flags.DEFINE_bool("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does not "
                       "record a passed parity check against Keras (refused otherwise).")
     flags.mark_flags_as_required(["export_dir", "data_dir"])
+    flags.register_multi_flags_validator(
+        ["people_dirs", "crop"], lambda v: not v["people_dirs"] or v["crop"] == "find",
+        "--people_dirs scores runs that found the person themselves: it needs --crop find")
 
 
 if __name__ == "__main__":

@@ -136,6 +136,23 @@ class EitherPersonTest(tf.test.TestCase):
         del comparison["rows"]["DKD"]["one_of_them"]
         self.assertNotIn("one of them", video_preset.format_rows(comparison))
 
+    def test_the_command_takes_people_dirs_only_with_no_first_box(self):
+        import os
+        import subprocess
+        import sys
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        base = [sys.executable, "-m", "export.evaluate_stream", "--export_dir", self.main,
+                "--data_dir", self.main]
+        for extra, message in ((["--people_dirs", self.other], "it needs --crop find"),
+                               (["--crop", "find", "--people_dirs", "/nonexistent/people"],
+                                "/nonexistent/people")):
+            proc = subprocess.run(base + extra, cwd=repo, capture_output=True, text=True,
+                                  timeout=120, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+            self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+            first = proc.stderr.strip().splitlines()[0]
+            self.assertTrue(first.startswith("error: "), first)
+            self.assertIn(message, first)
+
     def test_a_dir_without_frame_index_is_named(self):
         plain = tempfile.mkdtemp()
         penn_action.write_video(plain, "0001", [np.zeros((100, 200, 3), np.uint8)] * 2,
