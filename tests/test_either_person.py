@@ -153,6 +153,18 @@ class EitherPersonTest(tf.test.TestCase):
             self.assertTrue(first.startswith("error: "), first)
             self.assertIn(message, first)
 
+    def test_people_of_other_videos_are_refused_before_any_streaming(self):
+        either_person.check_people_dirs(self.main, [self.other])
+        either_person.check_people_dirs(self.main, [])
+        elsewhere = tempfile.mkdtemp()
+        penn_action.write_video(elsewhere, "0001", [np.zeros((100, 200, 3), np.uint8)] * 2,
+                                self.b[:2], np.ones((2, K)), np.tile([[0, 0, 200, 100]], (2, 1)),
+                                train=False, extra={"source": "other.mp4",
+                                                    "frame_index": np.arange(2)[None]})
+        with self.assertRaisesRegex(ValueError, f"{elsewhere}: none of its clips comes from a "
+                                                "video of"):
+            either_person.check_people_dirs(self.main, [self.other, elsewhere])
+
     def test_a_dir_without_frame_index_is_named(self):
         plain = tempfile.mkdtemp()
         penn_action.write_video(plain, "0001", [np.zeros((100, 200, 3), np.uint8)] * 2,

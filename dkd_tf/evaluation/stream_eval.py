@@ -320,6 +320,8 @@ def check_inputs(export_dirs, backend: str, data_dir: str, out_json: str = "",
     from dkd_tf.tracking.video_stream import check_model_dir
     for d in (data_dir, *people_dirs):
         penn_action.list_videos(d)
+    from dkd_tf.evaluation import either_person
+    either_person.check_people_dirs(data_dir, people_dirs)
     if out_json:
         inputs = [p for d in export_dirs for p in output_paths.files_in(d)]
         output_paths.check_file(out_json, inputs, "--out_json")

@@ -284,6 +284,9 @@ def _check_dirs(test_dirs, find_dirs, verify_video, calibration_data=None,
     for d in (*test_dirs, *find_dirs, *people_dirs, *([calibration_data] if calibration_data
                                                        else [])):
         penn_action.list_videos(d)  # the reader's own check of the layout
+    from dkd_tf.evaluation import either_person
+    for d in find_dirs:
+        either_person.check_people_dirs(d, people_dirs)
     if not os.path.exists(verify_video):
         raise FileNotFoundError(f"{verify_video}: no such video for the parity clip")
 
