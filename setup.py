@@ -8,6 +8,10 @@ setup(
     version="0.1.0",
     description="Dynamic Kernel Distillation for efficient video pose estimation, in TF/Keras",
     packages=find_packages(include=["dkd_tf", "dkd_tf.*", "export", "export.*"]),
+    # Packages at the repository root, said outright: `pip install -e` (make's venv) then
+    # writes a plain .pth to it, where new setuptools otherwise installs a meta-path finder and
+    # prints a notice about it into every `make test` log.
+    package_dir={"": "."},
     # Shipped reference models (dkd_tf/presets/<name>/: .keras, config and TFLite export).
     package_data={"dkd_tf.presets": ["*/preset.json", "*/*/*.json", "*/*/*.keras",
                                      "*/*/*.tflite"]},
