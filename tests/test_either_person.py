@@ -29,6 +29,11 @@ def _write(root, vid, joints, first_frame, visible=None):
         "source": SOURCE, "frame_index": np.arange(first_frame, first_frame + t)[None]})
 
 
+def _rescore(main, records, predictions, other_dirs):
+    return either_person.rescored_records(either_person.load_people(main, records, other_dirs),
+                                          records, predictions)
+
+
 class EitherPersonTest(tf.test.TestCase):
 
     def setUp(self):
@@ -47,8 +52,7 @@ class EitherPersonTest(tf.test.TestCase):
         self.records = penn_action.read_split(self.main, "all")
 
     def _score(self, pred):
-        recs, picked = either_person.rescored_records(self.main, self.records, {"0001": pred},
-                                                      [self.other])
+        recs, picked = _rescore(self.main, self.records, {"0001": pred}, [self.other])
         acc = metrics.score_records(joints_lib.PENN_ACTION, recs, {"0001": pred})
         return acc.result(0.2, "person")["mean"], picked["0001"], recs[0]
 
@@ -83,8 +87,8 @@ class EitherPersonTest(tf.test.TestCase):
     def test_a_second_labelling_of_the_same_person_does_not_replace_the_clip_s_labels(self):
         again = tempfile.mkdtemp()
         _write(again, "0001", self.a[:3] + 2.0, 0)  # A labelled again, close, on 3 frames only
-        recs, picked = either_person.rescored_records(self.main, self.records,
-                                                      {"0001": self.a + 2.0}, [again, self.other])
+        recs, picked = _rescore(self.main, self.records, {"0001": self.a + 2.0},
+                                [again, self.other])
         self.assertEqual(picked["0001"], f"{self.main}:0001")
         self.assertEqual(float(recs[0].visibility.sum()), 10.0 * K)
 
@@ -100,8 +104,7 @@ class EitherPersonTest(tf.test.TestCase):
         again = tempfile.mkdtemp()
         _write(again, "0001", self.a[:3] + 1.0, 0)
         records = penn_action.read_split(main, "all")
-        _, picked = either_person.rescored_records(main, records, {"0001": self.a + 1.0},
-                                                   [again])
+        _, picked = _rescore(main, records, {"0001": self.a + 1.0}, [again])
         self.assertEqual(picked["0001"], f"{main}:0001")
 
     def test_labels_of_another_source_or_frame_size_are_no_candidates(self):
@@ -111,15 +114,15 @@ class EitherPersonTest(tf.test.TestCase):
                                 self.b, np.ones((t, K)), np.tile([[0, 0, 200, 100]], (t, 1)),
                                 train=False, extra={"source": "other.mp4",
                                                     "frame_index": np.arange(t)[None]})
-        recs, picked = either_person.rescored_records(self.main, self.records, {"0001": self.b},
-                                                      [elsewhere])
+        recs, picked = _rescore(self.main, self.records, {"0001": self.b}, [elsewhere])
         self.assertEqual(picked["0001"], f"{self.main}:0001")
 
     def test_a_comparison_reports_it_beside_the_plain_score(self):
         from dkd_tf.evaluation import stream_eval
         from dkd_tf.experiments import video_preset
-        one = stream_eval.one_of_them(joints_lib.PENN_ACTION, self.main, self.records,
-                                      {"0001": self.b}, [self.other], "stub")
+        people = either_person.load_people(self.main, self.records, [self.other])
+        one = stream_eval.one_of_them(joints_lib.PENN_ACTION, people, self.records,
+                                      {"0001": self.b}, "stub")
         self.assertEqual((one["pck_0.2"], one["pck_0.1"]), (100.0, 100.0))
         self.assertEqual(one["picked"], {"0001": f"{self.other}:0001"})
         row = {"pck_0.2": 4.0, "pck_0.1": 1.0, "torso_0.2": 2.0,
@@ -171,7 +174,7 @@ class EitherPersonTest(tf.test.TestCase):
                                 self.b[:2], np.ones((2, K)), np.tile([[0, 0, 200, 100]], (2, 1)),
                                 train=False)
         with self.assertRaisesRegex(ValueError, r"0001.mat: no source / frame_index"):
-            either_person.rescored_records(self.main, self.records, {"0001": self.b}, [plain])
+            either_person.load_people(self.main, self.records, [plain])
 
 
 if __name__ == "__main__":

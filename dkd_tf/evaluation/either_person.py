@@ -136,15 +136,29 @@ def choose(record, main: LabelledClip, pred: np.ndarray, others) -> tuple:
                                bboxes=bboxes), best.name
 
 
-def rescored_records(data_dir: str, records, predictions: dict, other_dirs) -> tuple:
-    """(records each labelled on the person its prediction picked, {video id: the labels'
-    clip name}) for a run over `records` of data_dir; other_dirs: the other people's label
+@dataclasses.dataclass
+class People:
+    """The labels a run over some records is scored against: each record's own (by video id)
+    and the other people's clips. Read once (load_people), used for every row."""
+
+    mains: dict   # video id -> LabelledClip
+    others: list  # LabelledClip
+
+
+def load_people(data_dir: str, records, other_dirs) -> People:
+    """The People of `records` (clips of data_dir); other_dirs: the other people's label
     dirs."""
-    others = [c for d in other_dirs for c in labelled_clips(d)]
+    return People({rec.video_id: _clip(data_dir, rec) for rec in records},
+                  [c for d in other_dirs for c in labelled_clips(d)])
+
+
+def rescored_records(people: People, records, predictions: dict) -> tuple:
+    """(records each labelled on the person its prediction picked, {video id: the labels'
+    clip name}) for one run's predictions over `records`."""
     out, picked = [], {}
     for rec in records:
-        new, name = choose(rec, _clip(data_dir, rec), np.asarray(predictions[rec.video_id]),
-                           others)
+        new, name = choose(rec, people.mains[rec.video_id],
+                           np.asarray(predictions[rec.video_id]), people.others)
         out.append(new)
         picked[rec.video_id] = name
     return out, picked

@@ -149,6 +149,10 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
                for name, runner in runners.items()}
     first = next(iter(results.values()))
     records = first["records"]
+    people = None
+    if people_dirs:  # the labels each row's picks are scored against, read once
+        from dkd_tf.evaluation import either_person
+        people = either_person.load_people(data_dir, records, people_dirs)
     rows = {}
     for name, r in results.items():
         acc = r["accumulator"]
@@ -162,9 +166,9 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
             "reinit_reasons": r["reinit_reasons"], "runner": r["runner"],
             "decoding": runtimes.decoding_of(runners[name]),
             "per_video": per_video_pck(acc, records)}
-        if people_dirs:
-            rows[name]["one_of_them"] = one_of_them(acc.joint_set, data_dir, records,
-                                                    r["predictions"], people_dirs, r["runner"])
+        if people is not None:
+            rows[name]["one_of_them"] = one_of_them(acc.joint_set, people, records,
+                                                    r["predictions"], r["runner"])
     pairs = {}
     for a, b in compare:
         pairs[f"{a} - {b}"] = {str(alpha): metrics.paired_bootstrap(
@@ -179,12 +183,12 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
     return out
 
 
-def one_of_them(joint_set, data_dir, records, predictions, people_dirs, source) -> dict:
+def one_of_them(joint_set, people, records, predictions, source) -> dict:
     """{'pck_0.2', 'pck_0.1', 'picked'}: PCK by person size against the labels of the person
-    each clip's prediction picked (either_person.rescored_records)."""
+    each clip's prediction picked (either_person.rescored_records over `people`, its
+    load_people)."""
     from dkd_tf.evaluation import either_person, metrics
-    picked_records, picked = either_person.rescored_records(data_dir, records, predictions,
-                                                             people_dirs)
+    picked_records, picked = either_person.rescored_records(people, records, predictions)
     acc = metrics.score_records(joint_set, picked_records, predictions,
                                 source=f"{source} predictions")
     return {"pck_0.2": acc.result(0.2, "person")["mean"],
