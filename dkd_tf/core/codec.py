@@ -95,10 +95,9 @@ def _smoothed_around(grid, ys, xs):
     cols = np.clip(xs[..., None] + steps, 0, w - 1)
     patch = grid[np.arange(n)[:, None, None, None], rows[..., :, None], cols[..., None, :],
                  np.arange(k)[None, :, None, None]].astype(np.float64)  # [N, K, P, P]
-    taps = smoothing_taps()
     band = np.zeros((3, 2 * r + 3))
     for j in range(3):
-        band[j, j:j + 2 * r + 1] = taps
+        band[j, j:j + 2 * r + 1] = smoothing_taps()
     return (band @ patch @ band.T).astype(np.float32)
 
 
