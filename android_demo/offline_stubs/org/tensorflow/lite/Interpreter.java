@@ -25,6 +25,10 @@ public final class Interpreter implements AutoCloseable {
         throw new UnsupportedOperationException("compile-only stub");
     }
 
+    public void run(Object input, Object output) {
+        throw new UnsupportedOperationException("compile-only stub");
+    }
+
     @Override
     public void close() {
         throw new UnsupportedOperationException("compile-only stub");

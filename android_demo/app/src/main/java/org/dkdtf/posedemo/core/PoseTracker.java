@@ -6,6 +6,7 @@ import java.util.List;
 import org.dkdtf.posedemo.data.CropRegion;
 import org.dkdtf.posedemo.data.Keypoint;
 import org.dkdtf.posedemo.data.Pose;
+import org.dkdtf.posedemo.ml.FinderModel;
 import org.dkdtf.posedemo.ml.PoseModel;
 
 /**
@@ -40,6 +41,14 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * after the whole frame. The last box looked in becomes the start box (it bounds the follow as a
  * given one does), and the frame's latency is all its looks'.
  *
+ * <p>With a person finder ({@link PersonFinder}, dkd_tf's PoseTracker(finder=...), e.g. MoveNet
+ * MultiPose for frames of several people), a whole-frame look of the initializer is preceded by
+ * the finder's look at the same whole-frame crop (at the finder's input size): the box its
+ * chosen person's keypoints span ({@link #keypointBox}) becomes the box the initializer looks in,
+ * and the start box, and no refine looks follow; when that gives no box (too few confident
+ * keypoints), the initializer looks at the whole frame itself, refine looks and all. The
+ * finder's time is part of the frame's latency.
+ *
  * <p>An optional {@link OneEuroFilter} smooths the keypoints reported (dkd_tf.stream
  * --smooth_keypoints); the box follows the raw ones, and the filter starts afresh with every
  * person looked for on the whole frame, at a reset and after an unreadable frame.
@@ -51,9 +60,10 @@ import org.dkdtf.posedemo.ml.PoseModel;
  * forgotten at a reset and after an unreadable frame.
  *
  * <p>Use {@link #process} with a model, or, with heatmaps computed elsewhere (the golden tests
- * replay Python's heatmaps this way): {@link #plan}, then for each look {@link #refine} with its
- * heatmaps, which gives the next look at the same frame or null, and {@link #complete} with the
- * last look's.
+ * replay Python's heatmaps this way): {@link #plan}; when its {@link Plan#finderCrop} is set,
+ * {@link #find} with the finder's raw output on that crop, which gives the first look; then for
+ * each look {@link #refine} with its heatmaps, which gives the next look at the same frame or
+ * null, and {@link #complete} with the last look's.
  */
 public final class PoseTracker {
     public static final String INITIALIZER = "initializer";
@@ -94,9 +104,24 @@ public final class PoseTracker {
         public final int look;
         /** The look is at the whole frame: there was no box (a new or lost person). */
         public final boolean wholeFrame;
+        /**
+         * The crop the person finder looks at before this look (the whole frame at the finder's
+         * input size), or null: no finder, or not a whole-frame look of the initializer, or the
+         * finder has looked ({@link #find}).
+         */
+        public final CropTransform finderCrop;
+        /** The box is the one the finder's person spans ({@link #find}). */
+        public final boolean found;
 
         Plan(String graph, String reason, CropRegion box, int inputSize, double margin,
              int frameWidth, int frameHeight, int look, boolean wholeFrame) {
+            this(graph, reason, box, inputSize, margin, frameWidth, frameHeight, look,
+                    wholeFrame, null, false);
+        }
+
+        Plan(String graph, String reason, CropRegion box, int inputSize, double margin,
+             int frameWidth, int frameHeight, int look, boolean wholeFrame,
+             CropTransform finderCrop, boolean found) {
             this.graph = graph;
             this.reason = reason;
             this.box = box;
@@ -105,6 +130,24 @@ public final class PoseTracker {
             this.frameHeight = frameHeight;
             this.look = look;
             this.wholeFrame = wholeFrame;
+            this.finderCrop = finderCrop;
+            this.found = found;
+        }
+    }
+
+    /** What the person finder found: its chosen person's joints in frame pixels, and their box. */
+    public static final class Finding {
+        public final float[] x;
+        public final float[] y;
+        public final float[] conf;
+        /** The box the keypoints span ({@link #keypointBox}); null: too few are confident. */
+        public final CropRegion box;
+
+        Finding(float[] x, float[] y, float[] conf, CropRegion box) {
+            this.x = x;
+            this.y = y;
+            this.conf = conf;
+            this.box = box;
         }
     }
 
@@ -117,17 +160,20 @@ public final class PoseTracker {
         public final CropRegion box;
         /** The frame region the crop covers (the last look's). */
         public final CropRegion crop;
-        /** All the frame's looks together. */
+        /** All the frame's looks together (the finder's among them). */
         public final double latencyMs;
+        /** The initializer looked in the box the person finder found. */
+        public final boolean found;
 
         FrameResult(String graph, String reason, Pose pose, CropRegion box, CropRegion crop,
-                    double latencyMs) {
+                    double latencyMs, boolean found) {
             this.graph = graph;
             this.reason = reason;
             this.pose = pose;
             this.box = box;
             this.crop = crop;
             this.latencyMs = latencyMs;
+            this.found = found;
         }
     }
 
@@ -148,6 +194,9 @@ public final class PoseTracker {
     private int badFrameCount;
     private int badFrames;
     private float[] cropBuffer;
+    private float[] finderBuffer;
+    private final PersonFinder finder;
+    private int finderRuns;
     private final OneEuroFilter keypointFilter;
     private boolean searched;
     private final double motionPrior;
@@ -186,6 +235,15 @@ public final class PoseTracker {
      */
     public PoseTracker(Manifest manifest, TrackerConfig config, OneEuroFilter keypointFilter,
                        double motionPrior) {
+        this(manifest, config, keypointFilter, motionPrior, null);
+    }
+
+    /**
+     * finder: the person finder whose box the initializer starts from on a whole frame (null:
+     * the initializer looks itself); {@link #process} then needs its graph.
+     */
+    public PoseTracker(Manifest manifest, TrackerConfig config, OneEuroFilter keypointFilter,
+                       double motionPrior, PersonFinder finder) {
         if (!(motionPrior >= 0.0 && motionPrior < 10.0)) {
             throw new IllegalArgumentException("motion_prior must be in [0, 10), got "
                     + motionPrior);
@@ -194,6 +252,7 @@ public final class PoseTracker {
         this.config = config;
         this.keypointFilter = keypointFilter;
         this.motionPrior = motionPrior;
+        this.finder = finder;
         int k = manifest.numJoints;
         lastX = new float[k];
         lastY = new float[k];
@@ -210,6 +269,11 @@ public final class PoseTracker {
 
     public TrackerConfig config() {
         return config;
+    }
+
+    /** The person finder, or null. */
+    public PersonFinder finder() {
+        return finder;
     }
 
     /** The share of the input size the stepper's joints are looked for near (0: off). */
@@ -275,8 +339,50 @@ public final class PoseTracker {
             graph = STEPPER;
             reason = "";
         }
+        CropTransform finderCrop = searched && finder != null && INITIALIZER.equals(graph)
+                ? new CropTransform(box, finder.inputSize, manifest.cropMargin) : null;
         return new Plan(graph, reason, box, manifest.inputSize, manifest.cropMargin, width, height,
-                0, searched);
+                0, searched, finderCrop, false);
+    }
+
+    /**
+     * The person finder's raw output on {@code plan}'s {@link Plan#finderCrop} decoded: its chosen
+     * person's keypoints mapped to the export's joints, in frame pixels, and the box they span.
+     */
+    public Finding finding(Plan plan, float[] raw) {
+        if (plan.finderCrop == null) {
+            throw new IllegalStateException("this look has no finder crop");
+        }
+        int k = manifest.numJoints;
+        float[] cx = new float[k];
+        float[] cy = new float[k];
+        float[] c = new float[k];
+        finder.decode(raw, cx, cy, c);
+        float[] fx = new float[k];
+        float[] fy = new float[k];
+        for (int i = 0; i < k; i++) {
+            fx[i] = plan.finderCrop.toFrameX(cx[i]);
+            fy[i] = plan.finderCrop.toFrameY(cy[i]);
+        }
+        return new Finding(fx, fy, c, keypointBox(fx, fy, c));
+    }
+
+    /**
+     * The frame's first look after the finder's, given its raw output on {@code plan}'s
+     * {@link Plan#finderCrop} (dkd_tf's PoseTracker.process with a finder): the initializer in the
+     * box the finder's person spans, with no refine looks after it; or, when that gives no box,
+     * {@code plan}'s own whole-frame look (refine looks and all). Changes no tracker state but
+     * {@link #finderRuns}: {@link #complete} takes the found box as the box and the start box.
+     */
+    public Plan find(Plan plan, float[] raw) {
+        Finding f = finding(plan, raw);
+        finderRuns++;
+        if (f.box == null) {
+            return new Plan(plan.graph, plan.reason, plan.box, manifest.inputSize,
+                    manifest.cropMargin, plan.frameWidth, plan.frameHeight, 0, plan.wholeFrame);
+        }
+        return new Plan(plan.graph, plan.reason, f.box, manifest.inputSize, manifest.cropMargin,
+                plan.frameWidth, plan.frameHeight, 0, false, null, true);
     }
 
     /**
@@ -333,8 +439,9 @@ public final class PoseTracker {
             pending = "";
         }
         sinceInit++;
-        if (plan.look > 0) {
-            box = plan.box; // a refined look's box: the start box, which bounds the follow
+        if (plan.look > 0 || plan.found) {
+            // a refined look's or the finder's box: the start box, which bounds the follow
+            box = plan.box;
             startBox = plan.box;
         }
         int k = manifest.numJoints;
@@ -378,7 +485,7 @@ public final class PoseTracker {
             keypoints.add(new Keypoint(manifest.jointNames.get(i), fx[i], fy[i], conf[i]));
         }
         return new FrameResult(plan.graph, plan.reason, new Pose(keypoints, mean), plan.box,
-                covered, latencyMs);
+                covered, latencyMs, plan.found);
     }
 
     /**
@@ -408,15 +515,39 @@ public final class PoseTracker {
 
     /**
      * One upright ARGB frame through {@code model}: plan, then crop and run each look (the
-     * refine looks after a whole-frame one), complete.
+     * refine looks after a whole-frame one), complete. A tracker with a person finder needs
+     * {@link #process(int[], int, int, PoseModel, FinderModel)}.
      */
     public FrameResult process(int[] argb, int width, int height, PoseModel model) {
+        return process(argb, width, height, model, null);
+    }
+
+    /**
+     * ... with {@code finderModel} running the tracker's person finder on a whole frame first
+     * ({@link #find}); its time counts in the frame's latency.
+     */
+    public FrameResult process(int[] argb, int width, int height, PoseModel model,
+                               FinderModel finderModel) {
         Plan p = plan(width, height);
         int n = manifest.inputSize * manifest.inputSize * 3;
         if (cropBuffer == null || cropBuffer.length != n) {
             cropBuffer = new float[n];
         }
         double ms = 0.0;
+        if (p.finderCrop != null) {
+            if (finderModel == null) {
+                throw new IllegalArgumentException("the tracker has a person finder ("
+                        + finder.source + ") but no finder model to run it");
+            }
+            if (finderBuffer == null || finderBuffer.length != finder.inputFloats()) {
+                finderBuffer = new float[finder.inputFloats()];
+            }
+            p.finderCrop.sample(argb, width, height, finderBuffer);
+            long t0 = System.nanoTime();
+            float[] raw = finderModel.find(finderBuffer);
+            ms += (System.nanoTime() - t0) / 1e6;
+            p = find(p, raw);
+        }
         while (true) {
             p.crop.sample(argb, width, height, cropBuffer);
             long t0 = System.nanoTime();
@@ -596,5 +727,10 @@ public final class PoseTracker {
 
     public int badFrames() {
         return badFrames;
+    }
+
+    /** Looks of the person finder so far (whole frames looked at with a finder). */
+    public int finderRuns() {
+        return finderRuns;
     }
 }

@@ -1,0 +1,297 @@
+package org.dkdtf.posedemo.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * finder.json (android_demo/tools/copy_export.py --finder), read and checked against the export's
+ * manifest, and the decoding of the person finder's raw output: the Java twin of dkd_tf's
+ * PoseTracker finder (dkd_tf.pretrained.peers.choose_person, map_keypoints and PeerRunner).
+ *
+ * <p>A finder (MoveNet MultiPose) runs on the whole-frame crop when the tracker looks for a new
+ * or lost person; its output holds up to {@code people} people, each {@code keypoints} x (y, x,
+ * score) in 0..1 of its input (scaled by input size - 1 to crop pixels), then its box and the
+ * person's score at column {@code personScore}. The person with the highest score is taken (the
+ * first of equal ones, as numpy.argmax), and its keypoints are mapped to the export's joints by
+ * the row lists of finder.json: a joint is the mean of its rows, its confidence the lowest of
+ * theirs (a derived joint such as the head from the nose). Nothing of this is a constant here:
+ * the sizes, layout and rows come from finder.json, which the Python side writes from the same
+ * functions its tracker uses, so that a changed finder is a changed file, not a changed app.
+ *
+ * <p>Bad content is a ManifestException naming the file and the problem; the .tflite it names is
+ * run only after {@link #checkFile} (its sha256).
+ */
+public final class PersonFinder {
+    public static final int SUPPORTED_FORMAT_VERSION = 1;
+    public static final String FILE_NAME = "finder.json";
+    /** The only keypoint layout decoded: MoveNet's. */
+    static final List<String> KEYPOINT_VALUES = Collections.unmodifiableList(
+            Arrays.asList("y", "x", "score"));
+    /** How the 0..1 coordinates become crop pixels (dkd_tf.pretrained.peers.Peer.predict). */
+    static final String KEYPOINT_SCALE = "input_size - 1";
+
+    public final String key;
+    public final String source;
+    /** The finder graph's file in the assets, and its sha256. */
+    public final String file;
+    public final String sha256;
+    public final String license;
+    public final int inputSize;
+    public final int people;
+    public final int values;
+    public final int keypoints;
+    public final int personScore;
+    /** Per joint of the export (manifest order), the finder's keypoint rows it is made of. */
+    public final int[][] rows;
+    private final int numJoints;
+
+    private PersonFinder(Map<String, Object> m, String source, Manifest manifest)
+            throws ManifestException {
+        Check c = new Check(source);
+        this.source = source;
+        long version = c.integer(m, "format_version");
+        if (version != SUPPORTED_FORMAT_VERSION) {
+            throw c.error("format_version is " + version + "; this app reads version "
+                    + SUPPORTED_FORMAT_VERSION);
+        }
+        key = c.string(m, "key");
+        file = c.string(m, "file");
+        sha256 = c.string(m, "sha256");
+        if (!sha256.matches("[0-9a-f]{64}")) {
+            throw c.error("sha256 " + sha256 + " is not a sha256; the app runs only files it can"
+                    + " check");
+        }
+        license = c.string(m, "license");
+        Map<String, Object> input = c.object(m, "input");
+        int h = (int) c.integer(input, "height");
+        int w = (int) c.integer(input, "width");
+        if (h != w || h <= 1) {
+            throw c.error("input is " + h + "x" + w + "; the app crops squares");
+        }
+        if (c.integer(input, "channels") != 3 || !"int32".equals(c.string(input, "dtype"))
+                || !"RGB".equals(c.string(input, "color"))) {
+            throw c.error("input must be int32 RGB with 3 channels, got " + input);
+        }
+        inputSize = h;
+        Map<String, Object> output = c.object(m, "output");
+        List<Object> shape = c.list(output, "shape");
+        if (shape.size() != 3 || c.toInteger(shape.get(0), "output.shape") != 1) {
+            throw c.error("output.shape " + shape + " is not [1, people, values]");
+        }
+        people = (int) c.toInteger(shape.get(1), "output.shape");
+        values = (int) c.toInteger(shape.get(2), "output.shape");
+        keypoints = (int) c.integer(output, "keypoints");
+        if (people < 1 || keypoints < 1 || values < 3 * keypoints + 1) {
+            throw c.error("output.shape " + shape + " cannot hold " + keypoints
+                    + " keypoints x 3 and a person score");
+        }
+        List<Object> layout = c.list(output, "keypoint_values");
+        if (!KEYPOINT_VALUES.equals(layout)) {
+            throw c.error("output.keypoint_values is " + layout + "; the app decodes "
+                    + KEYPOINT_VALUES);
+        }
+        if (!KEYPOINT_SCALE.equals(c.string(output, "keypoint_scale"))) {
+            throw c.error("output.keypoint_scale is " + output.get("keypoint_scale")
+                    + "; the app decodes '" + KEYPOINT_SCALE + "'");
+        }
+        personScore = (int) c.integer(output, "person_score");
+        if (personScore < 3 * keypoints || personScore >= values) {
+            throw c.error("output.person_score " + personScore + " is not a column after the "
+                    + "keypoints (" + (3 * keypoints) + ".." + (values - 1) + ")");
+        }
+        Map<String, Object> joints = c.object(m, "joints");
+        List<Object> names = c.list(joints, "names");
+        if (!manifest.jointNames.equals(names)) {
+            throw c.error("joints.names " + names + " are not the export's "
+                    + manifest.jointNames + " (copy the export and the finder together with"
+                    + " android_demo/tools/copy_export.py)");
+        }
+        List<Object> rowList = c.list(joints, "rows");
+        if (rowList.size() != manifest.numJoints) {
+            throw c.error("joints.rows has " + rowList.size() + " entries for "
+                    + manifest.numJoints + " joints");
+        }
+        numJoints = manifest.numJoints;
+        rows = new int[numJoints][];
+        for (int j = 0; j < numJoints; j++) {
+            Object r = rowList.get(j);
+            if (!(r instanceof List) || ((List<?>) r).isEmpty()) {
+                throw c.error("joints.rows[" + j + "] (" + names.get(j) + ") is not a non-empty"
+                        + " list of keypoint rows");
+            }
+            List<?> list = (List<?>) r;
+            rows[j] = new int[list.size()];
+            for (int i = 0; i < list.size(); i++) {
+                long row = c.toInteger(list.get(i), "joints.rows");
+                if (row < 0 || row >= keypoints) {
+                    throw c.error("joints.rows[" + j + "] holds row " + row + ", outside 0.."
+                            + (keypoints - 1));
+                }
+                rows[j][i] = (int) row;
+            }
+        }
+    }
+
+    /** Parses and checks finder.json text for {@code manifest}'s export. */
+    public static PersonFinder parse(String text, String source, Manifest manifest)
+            throws ManifestException {
+        Object root;
+        try {
+            root = Json.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ManifestException(source, "cannot parse the finder file (" + e.getMessage()
+                    + ")");
+        }
+        if (!(root instanceof Map)) {
+            throw new ManifestException(source, "the finder file must be a JSON object");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> map = (Map<String, Object>) root;
+        return new PersonFinder(map, source, manifest);
+    }
+
+    /** Reads (and closes) {@code in} and parses it as {@link #parse} does. */
+    public static PersonFinder read(InputStream in, String source, Manifest manifest)
+            throws ManifestException, IOException {
+        return parse(Json.readUtf8(in), source, manifest);
+    }
+
+    /** Reads {@code in} to the end and refuses it unless its sha256 is finder.json's. */
+    public void checkFile(InputStream in, String location) throws ManifestException, IOException {
+        String actual = Manifest.sha256Hex(in);
+        if (!actual.equals(sha256)) {
+            throw new ManifestException(location, "checksum " + actual + " differs from "
+                    + source + "'s " + sha256 + " (copy the finder again with"
+                    + " android_demo/tools/copy_export.py)");
+        }
+    }
+
+    /** Floats in the finder's raw output ([1, people, values], flat). */
+    public int outputSize() {
+        return people * values;
+    }
+
+    /** Floats in the finder's input crop (S x S x 3). */
+    public int inputFloats() {
+        return inputSize * inputSize * 3;
+    }
+
+    /**
+     * The person with the highest score (dkd_tf.pretrained.peers.choose_person, numpy.argmax: the
+     * first of equal scores, the first NaN if any). Empty slots score about 0, so some person is
+     * always chosen; the tracker judges its keypoints' confidences as any other's.
+     */
+    public int choosePerson(float[] raw) {
+        checkSize(raw);
+        int best = 0;
+        for (int p = 1; p < people; p++) {
+            float top = raw[best * values + personScore];
+            if (Float.isNaN(top)) {
+                break;
+            }
+            float v = raw[p * values + personScore];
+            if (Float.isNaN(v) || v > top) {
+                best = p;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The chosen person's keypoints mapped to the export's joints, in crop pixels (of the
+     * finder's input): x, y and conf, one per joint. float32 as numpy computes them: a keypoint
+     * is (its 0..1 value) x (S - 1); a joint the mean of its rows (summed in row order, then
+     * divided), its confidence their minimum.
+     */
+    public void decode(float[] raw, float[] x, float[] y, float[] conf) {
+        int base = choosePerson(raw) * values;
+        float scale = (float) (inputSize - 1);
+        for (int j = 0; j < numJoints; j++) {
+            int[] r = rows[j];
+            float sx = 0f;
+            float sy = 0f;
+            float c = 0f;
+            for (int i = 0; i < r.length; i++) {
+                int o = base + 3 * r[i];
+                float ky = raw[o] * scale;
+                float kx = raw[o + 1] * scale;
+                float ks = raw[o + 2];
+                sx = i == 0 ? kx : sx + kx;
+                sy = i == 0 ? ky : sy + ky;
+                c = i == 0 ? ks : Math.min(c, ks);
+            }
+            x[j] = sx / r.length;
+            y[j] = sy / r.length;
+            conf[j] = c;
+        }
+    }
+
+    private void checkSize(float[] raw) {
+        if (raw == null || raw.length != outputSize()) {
+            throw new IllegalArgumentException("the finder's output holds " + (raw == null ? 0
+                    : raw.length) + " floats, " + source + " says " + outputSize());
+        }
+    }
+
+    /** Typed access to the parsed JSON; every failure names the file and the field. */
+    private static final class Check {
+        final String source;
+
+        Check(String source) {
+            this.source = source;
+        }
+
+        ManifestException error(String problem) {
+            return new ManifestException(source, problem);
+        }
+
+        Object get(Map<String, Object> m, String key) throws ManifestException {
+            if (!m.containsKey(key)) {
+                throw error("missing field '" + key + "'");
+            }
+            return m.get(key);
+        }
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object(Map<String, Object> m, String key) throws ManifestException {
+            Object v = get(m, key);
+            if (!(v instanceof Map)) {
+                throw error("'" + key + "' must be an object, got " + v);
+            }
+            return (Map<String, Object>) v;
+        }
+
+        @SuppressWarnings("unchecked")
+        List<Object> list(Map<String, Object> m, String key) throws ManifestException {
+            Object v = get(m, key);
+            if (!(v instanceof List)) {
+                throw error("'" + key + "' must be a list, got " + v);
+            }
+            return new ArrayList<Object>((List<Object>) v);
+        }
+
+        String string(Map<String, Object> m, String key) throws ManifestException {
+            Object v = get(m, key);
+            if (!(v instanceof String)) {
+                throw error("'" + key + "' must be a string, got " + v);
+            }
+            return (String) v;
+        }
+
+        long integer(Map<String, Object> m, String key) throws ManifestException {
+            return toInteger(get(m, key), key);
+        }
+
+        long toInteger(Object v, String key) throws ManifestException {
+            if (!(v instanceof Long) || (Long) v > Integer.MAX_VALUE) {
+                throw error("'" + key + "' must be an integer, got " + v);
+            }
+            return ((Long) v).longValue();
+        }
+    }
+}
