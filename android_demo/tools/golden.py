@@ -13,9 +13,14 @@ dkd_tf.stream --motion_prior does; a start box mostly off the frame, whose confi
 frame's share scales down; the box moving on with the person's velocity, follow_velocity 1 as
 exports made since it came carry, with the second scenario's re-initializations and unreadable
 frame; a person small in a wide frame, at whom the initializer looks again after the whole
-frame while the box halves, find_refine as every whole-frame look of the others), and writes
-to DIR (default android_demo/app/src/test/resources/golden):
+frame while the box halves, find_refine as every whole-frame look of the others; the person
+finder MoveNet MultiPose (dkd_tf.stream --finder movenet_multipose) on a few frames of pose2sim's
+two-person camera (MultiPerson cam04, dkd_tf.data.footage, a quarter of its size), whose box the
+initializer starts from, and on a synthetic frame where it finds nobody, so that the initializer
+looks at the whole frame itself), and writes to DIR (default
+android_demo/app/src/test/resources/golden):
   manifest.json  the export's manifest as the app gets it (tools/copy_export.py)
+  finder.json    the finder's entry as the app gets it (copy_export.finder_entry)
   vectors.json   per scenario: tracker settings (with the follow_velocity, its memory and the
                  motion_prior the Python tracker used: the manifest's, 0 when it has none, where
                  the scenario sets none), start box, frame size; per frame: status, graph,
@@ -25,7 +30,12 @@ to DIR (default android_demo/app/src/test/resources/golden):
                  (refine_stop: shrink, no_box or max_looks; frames whose first look was at the
                  whole frame), the decoded keypoints [x, y, confidence] in frame pixels, mean
                  confidence, the last look's person box and crop region (float32 values written
-                 exactly); and the fingerprint of the Python side (sha256 of the decoding and
+                 exactly); with a finder (the scenario's 'finder' key), on frames whose first
+                 look was at the whole frame, the finder's look: the box its crop was made from,
+                 its raw output (float32 [people, 56], base64), the chosen person's keypoints
+                 mapped to the export's joints [x, y, confidence] in frame pixels and the box
+                 they span (null: none, the initializer then looked at the whole frame); and the
+                 fingerprint of the Python side (sha256 of the decoding and
                  tracker source and of manifest.json).
 The Java tests (GoldenVectorsTest) replay the heatmaps through the Java core; the Python test
 tests/test_android_golden.py fails when the fingerprint no longer matches the code, i.e. when the
@@ -55,6 +65,13 @@ SEED = 2027  # synthetic video seed: held out (the demo and the tests train on o
 FRAME_HEIGHT, FRAME_WIDTH = 120, 160
 VECTORS_FILE = "vectors.json"
 MANIFEST_FILE = "manifest.json"
+FINDER_FILE = "finder.json"
+FINDER = "movenet_multipose"
+# Two people walking: the camera where MultiPose's box matters (docs/experiments.md, "Finding one
+# whole person among several"); frames 0, 10 and 20, a quarter of their size.
+FINDER_VIDEO = "Pose2Sim/Demo_MultiPerson/videos/cam04.mp4"
+FINDER_FRAMES = (0, 10, 20)
+FINDER_SHRINK = 4
 
 
 def _sha256(data: bytes) -> str:
@@ -71,6 +88,9 @@ def fingerprint(manifest_bytes: bytes) -> dict:
     from dkd_tf.serving import tracking_policy
     from dkd_tf.data import transforms
     from dkd_tf.serving import manifest as manifest_lib
+    from dkd_tf.pretrained import peers
+    from dkd_tf.serving import runtimes
+    from copy_export import finder_entry
     parts = {
         "dkd_tf.core.codec.decode_heatmaps": inspect.getsource(codec.decode_heatmaps),
         "dkd_tf.core.codec.decode_near": inspect.getsource(codec.decode_near),
@@ -94,6 +114,16 @@ def fingerprint(manifest_bytes: bytes) -> dict:
         "dkd_tf.data.frame_crops.MIN_FRAME_SHARE": repr(frame_crops.MIN_FRAME_SHARE),
         "dkd_tf.serving.tracking_policy": inspect.getsource(tracking_policy),
         "dkd_tf.serving.manifest.DECODING": repr(manifest_lib.DECODING),
+        # the person finder: its choice, scaling and mapping of keypoints, and its file entry
+        "dkd_tf.pretrained.peers.choose_person": inspect.getsource(peers.choose_person),
+        "dkd_tf.pretrained.peers.map_keypoints": inspect.getsource(peers.map_keypoints),
+        "dkd_tf.pretrained.peers.joint_mapping": inspect.getsource(peers.joint_mapping),
+        "dkd_tf.pretrained.peers.DERIVED": repr(sorted(peers.DERIVED.items())),
+        "dkd_tf.pretrained.peers.Peer.predict": inspect.getsource(peers.Peer.predict),
+        "dkd_tf.serving.runtimes.PeerRunner": inspect.getsource(runtimes.PeerRunner),
+        "dkd_tf.tracking.pose_tracker._keypoints_of": inspect.getsource(
+            pose_tracker._keypoints_of),
+        "android_demo/tools/copy_export.py:finder_entry": inspect.getsource(finder_entry),
         "android_demo/tools/golden.py": open(os.path.abspath(__file__), encoding="utf-8").read(),
     }
     h = hashlib.sha256()
@@ -120,10 +150,28 @@ class RecordingRunner:
         return heatmaps, state
 
 
+class RecordingFinder:
+    """Passes calls to a person finder (runtimes.PeerRunner over MoveNet MultiPose) and keeps its
+    graph's raw output [people, 56] of the last call, before choose_person picked one."""
+
+    yields_keypoints = True
+
+    def __init__(self, finder):
+        self.finder, self.manifest, self.last = finder, finder.manifest, None
+
+    def initialize(self, frame):
+        out = self.finder.initialize(frame)
+        interp = self.finder.peer.interpreter
+        self.last = interp.get_tensor(interp.get_output_details()[0]["index"])[0].copy()
+        return out
+
+
 def _recording_tracker(rec, **kwargs):
     """A PoseTracker over RecordingRunner `rec` whose `looks` gets, for every graph call (a
     frame's look, its refine looks after a whole-frame one among them), the box it looked in and
-    the heatmaps it got (and the keypoints and confidences it decoded)."""
+    the heatmaps it got (and the keypoints and confidences it decoded); with a RecordingFinder
+    as kwargs' finder, `finds` gets the finder's looks: the box, its raw output, the keypoints
+    (frame px) and confidences it gave."""
     from dkd_tf.tracking import pose_tracker
 
     class RecordingTracker(pose_tracker.PoseTracker):
@@ -132,8 +180,14 @@ def _recording_tracker(rec, **kwargs):
             self.looks.append((box.copy(), rec.last[0].copy(), out[0], out[1]))
             return out
 
+        def _look(self, runner, call, image, box, *args, **kw):
+            out = super()._look(runner, call, image, box, *args, **kw)
+            if runner is self.finder:
+                self.finds.append((box.copy(), runner.last, out[0][0], out[0][1]))
+            return out
+
     tracker = RecordingTracker(rec, **kwargs)
-    tracker.looks = []
+    tracker.looks, tracker.finds = [], []
     return tracker
 
 
@@ -153,10 +207,16 @@ def _f32(values):
     return [float(v) for v in np.asarray(values, np.float32).reshape(-1)]
 
 
-def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> dict:
+def _b64(values) -> str:
+    import numpy as np
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def run_scenario(runner, frames, settings: dict, start_box, bad_frames=(), finder=None) -> dict:
     """Streams `frames` with a fresh PoseTracker; -> the scenario's vectors. settings: the
     tracker's (motion_prior and follow_velocity among them), and 'smoothing'
-    (keypoint_filter.make's settings) when the keypoints are smoothed. The settings recorded
+    (keypoint_filter.make's settings) when the keypoints are smoothed. finder: a person finder
+    (runtimes.peer_like) whose looks are recorded too. The settings recorded
     add the follow_velocity, follow_velocity_memory and motion_prior the tracker streamed with
     (without a follow_velocity or motion_prior: the manifest's, 0 when it has none; the memory
     is always the manifest's), so that the Java replay needs no manifest defaults."""
@@ -167,7 +227,8 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
     tracker_settings = {k: v for k, v in settings.items()
                         if k not in ("smoothing", "follow_velocity_memory")}
     tracker = _recording_tracker(
-        rec, keypoint_filter=keypoint_filter.make(settings.get("smoothing")), **tracker_settings)
+        rec, keypoint_filter=keypoint_filter.make(settings.get("smoothing")),
+        finder=None if finder is None else RecordingFinder(finder), **tracker_settings)
     memory = settings.get("follow_velocity_memory", tracker.velocity_memory)
     if memory != tracker.velocity_memory:
         raise ValueError(f"follow_velocity_memory {memory} is not the manifest's "
@@ -183,29 +244,60 @@ def run_scenario(runner, frames, settings: dict, start_box, bad_frames=()) -> di
             out.append({"index": i, "status": "bad_frame"})
             continue
         tracker.looks.clear()
+        tracker.finds.clear()
         whole = tracker.box is None  # the first look is at the whole frame: refine looks follow
         r = tracker.process(image, i)
         out.append({
             "index": i, "status": "ok", "graph": r.graph, "reason": r.reinit_reason,
-            "looks": [{"box": _f32(box), "heatmaps": base64.b64encode(np.ascontiguousarray(
-                hm, dtype="<f4").tobytes()).decode("ascii")} for box, hm, _, _ in tracker.looks],
+            "looks": [{"box": _f32(box), "heatmaps": _b64(hm)}
+                      for box, hm, _, _ in tracker.looks],
             "keypoints": [_f32(row) for row in np.concatenate(
                 [r.keypoints, r.confidence[:, None]], axis=1)],
             "mean_confidence": float(np.float32(r.mean_confidence)),
             "box": _f32(r.box), "crop": _f32(r.crop),
         })
-        if whole:
+        found = None
+        for box, raw, keypoints, conf in tracker.finds:
+            found = tracker._keypoint_box(keypoints, conf)
+            out[-1]["finder"] = {
+                "box": _f32(box), "raw": _b64(raw),
+                "keypoints": [_f32(row) for row in np.concatenate([keypoints, conf[:, None]], 1)],
+                "found": None if found is None else _f32(found)}
+        if whole and found is None:  # the initializer's own whole-frame look: refine looks
             out[-1]["refine_stop"] = _refine_stop(tracker)
-    return {"settings": settings,
+    return {"settings": settings, "finder": None if finder is None else finder.key,
             "start_box": None if start_box is None else _f32(start_box),
             "frame_width": int(frames[0].shape[1]), "frame_height": int(frames[0].shape[0]),
             "frames": out}
 
 
+def _finder_frames():
+    """FINDER_FRAMES of FINDER_VIDEO (dkd_tf.data.footage: the pinned pose2sim wheel, fetched
+    and cached), RGB, shrunk FINDER_SHRINK times (the app's camera frames are about that size)."""
+    import cv2
+
+    from dkd_tf.data import footage
+    cap = cv2.VideoCapture(footage.pose2sim_video(FINDER_VIDEO))
+    try:
+        out = []
+        for i in range(max(FINDER_FRAMES) + 1):
+            ok, frame = cap.read()
+            if not ok:
+                raise ValueError(f"{FINDER_VIDEO}: cannot read frame {i}")
+            if i in FINDER_FRAMES:
+                h, w = frame.shape[:2]
+                small = cv2.resize(frame, (w // FINDER_SHRINK, h // FINDER_SHRINK),
+                                   interpolation=cv2.INTER_AREA)
+                out.append(small[:, :, ::-1].copy())
+        return out
+    finally:
+        cap.release()
+
+
 def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     import numpy as np
 
-    from copy_export import open_export
+    from copy_export import finder_entry, open_export
     from dkd_tf.serving import tracking_policy
     from dkd_tf.data import synthetic
     from dkd_tf.serving import graphs as graphs_lib
@@ -333,9 +425,24 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     else:
         log("warning: no small person took a second refine look; the Java tests will not "
             "cover REFINE_SHRINK's decision to look again with this export")
+    # The person finder: on the two-person camera it finds a person whose box the initializer
+    # starts from (no refine looks); on the first synthetic frame where it finds nobody with
+    # enough confident keypoints, the initializer looks at the whole frame itself.
+    from dkd_tf.serving import runtimes
+    finder = runtimes.peer_like(FINDER, runner)
+    people = run_scenario(runner, _finder_frames(), defaults, None, finder=finder)
+    if people["frames"][0].get("finder", {}).get("found") is None:
+        raise ValueError(f"{FINDER} finds nobody on {FINDER_VIDEO}'s first frame")
+    for i, image in enumerate(frames):
+        nobody = run_scenario(runner, [image], defaults, None, finder=finder)
+        if nobody["frames"][0]["finder"]["found"] is None:
+            break
+    else:
+        raise ValueError(f"{FINDER} finds a person on every synthetic frame")
     scenarios = {"manifest_defaults_start_box": first, "reinit_full_frame_bad_frame": second,
                  "smoothed_keypoints": smoothed, "motion_prior": near, "off_frame_start": off,
-                 "follow_velocity": velocity, "small_person": small}
+                 "follow_velocity": velocity, "small_person": small,
+                 "finder_two_people": people, "finder_finds_nobody": nobody}
     if lost is not None:
         scenarios["lost_person"] = lost
     reasons = {f.get("reason") for s in scenarios.values() for f in s["frames"]}
@@ -365,11 +472,15 @@ def generate(export_dir: str, out_dir: str = DEFAULT_OUT, log=print) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, MANIFEST_FILE), "wb") as f:
         f.write(manifest_bytes)
+    with open(os.path.join(out_dir, FINDER_FILE), "w") as f:
+        json.dump(finder_entry(FINDER, manifest, finder.source), f, indent=2)
+        f.write("\n")
     with open(os.path.join(out_dir, VECTORS_FILE), "w") as f:
         json.dump(vectors, f, indent=1)
         f.write("\n")
     n = sum(len(s["frames"]) for s in scenarios.values())
-    size = sum(os.path.getsize(os.path.join(out_dir, x)) for x in (MANIFEST_FILE, VECTORS_FILE))
+    size = sum(os.path.getsize(os.path.join(out_dir, x))
+               for x in (MANIFEST_FILE, VECTORS_FILE, FINDER_FILE))
     looks = sorted({len(f["looks"]) for s in scenarios.values() for f in s["frames"]
                     if "refine_stop" in f})
     log(f"wrote {n} frames in {len(scenarios)} scenarios to {out_dir} ({size / 1024:.0f} KB); "
@@ -394,7 +505,7 @@ def main(argv=None) -> int:
         return 1
     try:
         generate(export_dir, args.out)
-    except (ManifestError, OSError, ValueError) as e:
+    except (ManifestError, OSError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

@@ -1,6 +1,7 @@
 package org.dkdtf.posedemo.core;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -21,12 +22,16 @@ import org.junit.Test;
  * (android_demo/tools/golden.py) through the Java core: keypoints must agree to 1e-4 px, the
  * confidences, mean confidences, person boxes and crop regions (to 1e-4 px) and every graph / re-initialization
  * decision exactly, and so must the looks of each frame (the refine looks after a whole-frame
- * one, find_refine): as many as Python's, each in Python's box.
+ * one, find_refine): as many as Python's, each in Python's box. With the person finder
+ * (MoveNet MultiPose, golden/finder.json), the finder's raw output Python got must give the same
+ * chosen keypoints (1e-4 px, confidences exactly) and box, and the initializer then looks where
+ * Python's did.
  */
 public class GoldenVectorsTest {
     private static final double KEYPOINT_TOLERANCE_PX = 1e-4;
     private static Manifest manifest;
     private static Map<String, Object> vectors;
+    private static PersonFinder finder;
 
     @BeforeClass
     @SuppressWarnings("unchecked")
@@ -34,6 +39,18 @@ public class GoldenVectorsTest {
         manifest = Manifest.parse(TestResources.text("/golden/manifest.json"),
                 "golden/manifest.json");
         vectors = (Map<String, Object>) Json.parse(TestResources.text("/golden/vectors.json"));
+        finder = PersonFinder.parse(TestResources.text("/golden/finder.json"),
+                "golden/finder.json", manifest);
+    }
+
+    /** The person finder the scenario streamed with (its 'finder' key), or null. */
+    private static PersonFinder finderOf(Map<String, Object> scenario) {
+        Object key = scenario.get("finder");
+        if (key == null || key == Json.NULL) {
+            return null;
+        }
+        assertEquals("golden/finder.json is another finder", finder.key, key);
+        return finder;
     }
 
     @SuppressWarnings("unchecked")
@@ -131,7 +148,8 @@ public class GoldenVectorsTest {
     /** ... and with {@code prior} instead of its motion prior. */
     private static double replay(String name, TrackerConfig config, OneEuroFilter filter,
                                  double prior) {
-        return replay(name, new PoseTracker(manifest, config, filter, prior));
+        return replay(name, new PoseTracker(manifest, config, filter, prior,
+                finderOf(scenario(name))));
     }
 
     /** Streams one scenario's frames through {@code tracker}, with its refine looks. */
@@ -162,6 +180,15 @@ public class GoldenVectorsTest {
             PoseTracker.Plan plan = tracker.plan(width, height);
             assertEquals(where + ": graph", frame.get("graph"), plan.graph);
             assertEquals(where + ": re-initialization reason", frame.get("reason"), plan.reason);
+            if (plan.finderCrop != null) {
+                assertTrue(where + ": the Java tracker runs the finder, Python did not",
+                        frame.containsKey("finder"));
+                plan = replayFinder(where, tracker, plan, (Map<String, Object>) frame.get(
+                        "finder"));
+            } else {
+                assertFalse(where + ": Python ran the finder, the Java tracker does not",
+                        frame.containsKey("finder"));
+            }
             List<Object> looks = (List<Object>) frame.get("looks");
             assertTrue(where + ": no looks", looks != null && !looks.isEmpty());
             float[] hm = null;
@@ -209,6 +236,83 @@ public class GoldenVectorsTest {
         }
         assertTrue(name + ": no frames", ok > 0);
         return worst;
+    }
+
+    /**
+     * The finder's look at a frame: its crop's box, the chosen person's keypoints and their box
+     * as Python's; returns the look that follows it.
+     */
+    @SuppressWarnings("unchecked")
+    private static PoseTracker.Plan replayFinder(String where, PoseTracker tracker,
+                                                 PoseTracker.Plan plan,
+                                                 Map<String, Object> look) {
+        assertRegion(where + ": finder box", region(look.get("box")), plan.box);
+        float[] raw = heatmaps((String) look.get("raw"));
+        assertEquals(where + ": finder output size", tracker.finder().outputSize(), raw.length);
+        PoseTracker.Finding found = tracker.finding(plan, raw);
+        List<Object> expected = (List<Object>) look.get("keypoints");
+        assertEquals(where + ": finder keypoint count", expected.size(), found.x.length);
+        for (int k = 0; k < expected.size(); k++) {
+            List<Object> e = (List<Object>) expected.get(k);
+            assertEquals(where + " finder joint " + k + ": x", f(e.get(0)), found.x[k],
+                    KEYPOINT_TOLERANCE_PX);
+            assertEquals(where + " finder joint " + k + ": y", f(e.get(1)), found.y[k],
+                    KEYPOINT_TOLERANCE_PX);
+            assertEquals(where + " finder joint " + k + ": confidence",
+                    Float.floatToIntBits(f(e.get(2))), Float.floatToIntBits(found.conf[k]));
+        }
+        Object box = look.get("found");
+        assertRegion(where + ": the finder's box", box == Json.NULL ? null : region(box),
+                found.box);
+        PoseTracker.Plan next = tracker.find(plan, raw);
+        assertEquals(where + ": the initializer looks in the finder's box", found.box != null,
+                next.found);
+        return next;
+    }
+
+    /** The finder's look, on the first frame of the two people: the box it finds, one look. */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void finderFindsOneOfTwoPeople() {
+        String name = "finder_two_people";
+        Map<String, Object> first = (Map<String, Object>) ((List<Object>) scenario(name)
+                .get("frames")).get(0);
+        Map<String, Object> look = (Map<String, Object>) first.get("finder");
+        assertTrue(name + " frame 0 has no finder look", look != null);
+        assertTrue(name + " frame 0: the finder found nobody", look.get("found") != Json.NULL);
+        List<Object> looks = (List<Object>) first.get("looks");
+        assertEquals(name + " frame 0: no refine looks after the finder's", 1, looks.size());
+        assertRegion(name + " frame 0", region(look.get("found")),
+                region(((Map<String, Object>) looks.get(0)).get("box")));
+        double worst = replay(name);
+        System.out.println("golden " + name + ": max keypoint difference " + worst + " px");
+    }
+
+    /** The finder finds nobody: the initializer looks at the whole frame, refine looks after. */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void finderFindingNobodyLeavesTheWholeFrameToTheInitializer() {
+        String name = "finder_finds_nobody";
+        Map<String, Object> first = (Map<String, Object>) ((List<Object>) scenario(name)
+                .get("frames")).get(0);
+        Map<String, Object> look = (Map<String, Object>) first.get("finder");
+        assertEquals(name + " frame 0: the finder found someone", Json.NULL, look.get("found"));
+        List<Object> looks = (List<Object>) first.get("looks");
+        assertTrue(name + " frame 0: no refine looks", looks.size() >= 2);
+        assertRegion(name + " frame 0: the initializer's whole-frame look",
+                region(look.get("box")), region(((Map<String, Object>) looks.get(0)).get("box")));
+        double worst = replay(name);
+        System.out.println("golden " + name + ": max keypoint difference " + worst + " px");
+    }
+
+    /** Without the finder, the finder scenarios do not replay (their first look differs). */
+    @Test
+    public void vectorsPinTheFinder() {
+        for (String name : new String[] {"finder_two_people", "finder_finds_nobody"}) {
+            assertPinned(name, "without the finder",
+                    () -> replay(name, new PoseTracker(manifest, settings(scenario(name)),
+                            smoothing(scenario(name)), motionPrior(scenario(name)))));
+        }
     }
 
     @Test
