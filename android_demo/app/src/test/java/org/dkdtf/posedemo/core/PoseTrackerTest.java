@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.dkdtf.posedemo.data.CropRegion;
+import org.dkdtf.posedemo.ml.FinderModel;
 import org.dkdtf.posedemo.ml.PoseModel;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -482,5 +483,130 @@ public class PoseTrackerTest {
             r += v[i];
         }
         assertEquals(Float.floatToIntBits(r / 13f), Float.floatToIntBits(Numerics.mean(v)));
+    }
+
+    /** golden/finder.json (MultiPose) for the fixture's joints (the golden export's). */
+    private static PersonFinder finder() throws Exception {
+        return PersonFinder.parse(TestResources.text("/golden/finder.json"), "finder.json",
+                manifest);
+    }
+
+    /**
+     * Answers every crop with person 0 (score 0.8) whose 17 keypoints have {@code score}, at
+     * x in 0.40..0.56 and y in 0.30..0.62 of the crop, the other slots empty.
+     */
+    private static final class FakeFinder implements FinderModel {
+        final PersonFinder spec;
+        float score;
+        int calls;
+
+        FakeFinder(PersonFinder spec, float score) {
+            this.spec = spec;
+            this.score = score;
+        }
+
+        float[] raw() {
+            float[] out = new float[spec.outputSize()];
+            for (int k = 0; k < spec.keypoints; k++) {
+                out[3 * k] = 0.30f + 0.02f * k;
+                out[3 * k + 1] = 0.40f + 0.01f * k;
+                out[3 * k + 2] = score;
+            }
+            out[spec.personScore] = 0.8f;
+            return out;
+        }
+
+        @Override
+        public float[] find(float[] crop) {
+            assertEquals(spec.inputFloats(), crop.length);
+            calls++;
+            return raw();
+        }
+
+        @Override
+        public String describe() {
+            return "fake finder";
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    public void theInitializerLooksInTheBoxTheFinderFinds() throws Exception {
+        PersonFinder spec = finder();
+        FakeFinder finderModel = new FakeFinder(spec, 0.9f);
+        FakeModel model = new FakeModel();
+        model.clustered = true; // would take refine looks after a whole-frame look
+        PoseTracker t = new PoseTracker(manifest, manifest.tracker, null,
+                manifest.tracker.motionPrior, spec);
+        int[] frame = new int[160 * 120];
+        PoseTracker.Plan whole = t.plan(160, 120);
+        assertTrue(whole.finderCrop != null);
+        assertEquals(spec.inputSize, whole.finderCrop.inputSize);
+        // the same whole frame as the initializer's crop, at the finder's input size
+        assertEquals(whole.crop.coveredRegion(), whole.finderCrop.coveredRegion());
+        PoseTracker.Finding found = t.finding(whole, finderModel.raw());
+        assertTrue("too few confident keypoints for a box", found.box != null);
+        // the finder's keypoints' box, as a refine look's (keypointBox: the same rule)
+        assertEquals(t.keypointBox(found.x, found.y, found.conf), found.box);
+        t.reset(null);
+
+        PoseTracker.FrameResult r = t.process(frame, 160, 120, model, finderModel);
+        assertEquals(1, finderModel.calls);
+        assertEquals(1, t.finderRuns());
+        List<String> one = new ArrayList<String>();
+        one.add(PoseTracker.INITIALIZER);
+        assertEquals("no refine looks after the finder's", one, model.calls);
+        assertTrue(r.found);
+        assertEquals(PoseTracker.START, r.reason);
+        assertEquals(found.box, r.box);
+        // the found box is the start box: the follow stays within follow_scale_range of it
+        for (int i = 0; i < 20; i++) {
+            r = t.process(frame, 160, 120, model, finderModel);
+            assertEquals(PoseTracker.STEPPER, r.graph);
+            assertTrue(!r.found);
+        }
+        assertEquals(1, finderModel.calls);
+        assertEquals(manifest.tracker.followScaleLow * found.box.width(), t.box().width(), 1e-3);
+
+        // a tracker with a finder needs its graph
+        try {
+            new PoseTracker(manifest, manifest.tracker, null, 0.0, spec).process(frame, 160, 120,
+                    model);
+            fail("processed a whole frame without the finder's graph");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("finder"));
+        }
+    }
+
+    @Test
+    public void aFinderThatFindsNobodyLeavesTheWholeFrameToTheInitializer() throws Exception {
+        PersonFinder spec = finder();
+        FakeFinder finderModel = new FakeFinder(spec, 0.1f); // below keypoint_threshold 0.2
+        FakeModel model = new FakeModel();
+        model.clustered = true;
+        PoseTracker t = new PoseTracker(manifest, manifest.tracker, null,
+                manifest.tracker.motionPrior, spec);
+        int[] frame = new int[160 * 120];
+        PoseTracker.Plan whole = t.plan(160, 120);
+        PoseTracker.Plan next = t.find(whole, finderModel.raw());
+        assertTrue(next.wholeFrame);
+        assertEquals(whole.box, next.box);
+        assertTrue("the finder looks once a frame", next.finderCrop == null);
+        t.reset(null);
+
+        PoseTracker.FrameResult r = t.process(frame, 160, 120, model, finderModel);
+        FakeModel alone = new FakeModel();
+        alone.clustered = true;
+        PoseTracker.FrameResult without = new PoseTracker(manifest).process(frame, 160, 120,
+                alone);
+        assertEquals(1, finderModel.calls);
+        assertEquals("the whole frame, then the refine looks", alone.calls, model.calls);
+        assertTrue(model.calls.size() > 1);
+        assertTrue(!r.found);
+        assertEquals(without.box, r.box);
+        assertEquals(without.pose.meanScore, r.pose.meanScore, 0f);
     }
 }
