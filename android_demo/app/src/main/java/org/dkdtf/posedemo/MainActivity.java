@@ -11,6 +11,7 @@ import android.widget.CompoundButton;
 import android.widget.Switch;
 import android.widget.TextView;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Locale;
@@ -19,8 +20,11 @@ import org.dkdtf.posedemo.camera.CameraSource;
 import org.dkdtf.posedemo.core.Manifest;
 import org.dkdtf.posedemo.core.ManifestException;
 import org.dkdtf.posedemo.core.OneEuroFilter;
+import org.dkdtf.posedemo.core.PersonFinder;
 import org.dkdtf.posedemo.core.PoseTracker;
+import org.dkdtf.posedemo.ml.FinderModel;
 import org.dkdtf.posedemo.ml.PoseModel;
+import org.dkdtf.posedemo.ml.TfliteFinderModel;
 import org.dkdtf.posedemo.ml.TflitePoseModel;
 
 /**
@@ -31,6 +35,12 @@ import org.dkdtf.posedemo.ml.TflitePoseModel;
  * are processed on the camera thread; the screen shows frames per second, the last per-frame
  * latency, which graph ran and the re-initialization count. The switch moves between CPU threads
  * and the GPU delegate (the model is reopened and the tracker re-initialized on the next frame).
+ *
+ * <p>When the assets hold a person finder (finder.json and finder.tflite, copied by
+ * tools/copy_export.py: MoveNet MultiPose), it is checked as the graphs are, and the "Finder"
+ * switch (on by default) has it find the person on every frame the tracker looks at whole (the
+ * start, a lost person): the initializer starts from the box of its best-scored person instead of
+ * looking at the whole frame itself, which picks one whole person where several are in view.
  */
 public final class MainActivity extends Activity implements CameraSource.Listener {
     private static final int CAMERA_REQUEST = 1;
@@ -42,11 +52,18 @@ public final class MainActivity extends Activity implements CameraSource.Listene
     private Switch gpuSwitch;
     private Switch smoothSwitch;
     private Switch priorSwitch;
+    private Switch finderSwitch;
     private Button threadsButton;
     private CameraSource camera;
     private Manifest manifest;
     private PoseTracker tracker;
     private PoseModel model;
+    /** finder.json of the assets, checked with its graph; null: the assets hold no finder. */
+    private PersonFinder finder;
+    /** The finder's graph, opened with the model on the camera thread; null when not open. */
+    private FinderModel finderModel;
+    /** Look for the person with the finder ("Finder" switch); read by the camera thread. */
+    private volatile boolean useFinder;
     private boolean front;
     private boolean resumed;
     private int threadChoice = 1;
@@ -91,6 +108,15 @@ public final class MainActivity extends Activity implements CameraSource.Listene
                 trackerSettingsChanged = true;
             }
         });
+        finderSwitch = (Switch) findViewById(R.id.finder);
+        finderSwitch.setEnabled(false); // until the assets are known to hold a finder
+        finderSwitch.setOnCheckedChangeListener(new CompoundButton.OnCheckedChangeListener() {
+            @Override
+            public void onCheckedChanged(CompoundButton button, boolean checked) {
+                useFinder = checked;
+                trackerSettingsChanged = true;
+            }
+        });
         threadsButton = (Button) findViewById(R.id.threads);
         Button flip = (Button) findViewById(R.id.flip);
         gpuSwitch.setOnCheckedChangeListener(new CompoundButton.OnCheckedChangeListener() {
@@ -125,10 +151,11 @@ public final class MainActivity extends Activity implements CameraSource.Listene
             public void run() {
                 try {
                     final Manifest m = loadManifest();
+                    final PersonFinder f = loadFinder(m);
                     runOnUiThread(new Runnable() {
                         @Override
                         public void run() {
-                            onManifestReady(m);
+                            onManifestReady(m, f);
                         }
                     });
                 } catch (ManifestException e) {
@@ -141,9 +168,17 @@ public final class MainActivity extends Activity implements CameraSource.Listene
         }, "manifest").start();
     }
 
-    /** UI thread: the export is usable; start the camera if the activity is in front. */
-    private void onManifestReady(Manifest m) {
+    /**
+     * UI thread: the export (and the finder, when there is one) is usable; start the camera if
+     * the activity is in front.
+     */
+    private void onManifestReady(Manifest m, PersonFinder f) {
         manifest = m;
+        finder = f;
+        // "Finder" starts on when the assets hold one (the listener asks for a new tracker).
+        finderSwitch.setEnabled(f != null);
+        finderSwitch.setChecked(f != null);
+        useFinder = f != null;
         overlay.setSkeleton(m.edges, m.tracker.keypointThreshold);
         // "Near last" starts as the export was scored: on with its manifest's motion_prior, off
         // for an export without one (the listener sets motionPrior and asks for a new tracker).
@@ -175,6 +210,27 @@ public final class MainActivity extends Activity implements CameraSource.Listene
             }
         }
         return m;
+    }
+
+    /**
+     * finder.json from the assets, checked against the manifest, with finder.tflite checked
+     * against its sha256; null when the assets hold no finder.json (copied with --finder none).
+     */
+    private PersonFinder loadFinder(Manifest m) throws ManifestException, IOException {
+        InputStream json;
+        try {
+            json = getAssets().open(PersonFinder.FILE_NAME);
+        } catch (FileNotFoundException e) {
+            return null;
+        }
+        PersonFinder f = PersonFinder.read(json, "assets/" + PersonFinder.FILE_NAME, m);
+        InputStream in = getAssets().open(f.file);
+        try {
+            f.checkFile(in, "assets/" + f.file);
+        } finally {
+            in.close();
+        }
+        return f;
     }
 
     @Override
@@ -239,6 +295,10 @@ public final class MainActivity extends Activity implements CameraSource.Listene
             model.close();
             model = null;
         }
+        if (finderModel != null) {
+            finderModel.close();
+            finderModel = null;
+        }
     }
 
     /** Camera thread: one frame through the tracker, then the result to the screen. */
@@ -252,7 +312,18 @@ public final class MainActivity extends Activity implements CameraSource.Listene
             } catch (IOException | RuntimeException e) {
                 onError("cannot open the TFLite graphs: " + e.getMessage());
             }
+            if (finder != null) {
+                try {
+                    finderModel = new TfliteFinderModel(this, finder, threads);
+                } catch (IOException | RuntimeException e) {
+                    onError("cannot open the finder's graph " + finder.file + ": "
+                            + e.getMessage());
+                }
+            }
             tracker.reset(null); // a new runtime starts from the initializer
+        }
+        if ((tracker.finder() != null) != (useFinder && finderModel != null)) {
+            trackerSettingsChanged = true; // the finder switched, or its graph (not) opened
         }
         if (model == null) {
             return; // could not be opened with these settings; a settings change retries
@@ -261,11 +332,12 @@ public final class MainActivity extends Activity implements CameraSource.Listene
             trackerSettingsChanged = false; // a new tracker: it starts from the initializer
             tracker = new PoseTracker(manifest, manifest.tracker,
                     smoothKeypoints ? new OneEuroFilter() : null,
-                    motionPrior ? motionPriorShare(manifest) : 0.0);
+                    motionPrior ? motionPriorShare(manifest) : 0.0,
+                    useFinder && finderModel != null ? finder : null);
         }
         PoseTracker.FrameResult r;
         try {
-            r = tracker.process(argb, width, height, model);
+            r = tracker.process(argb, width, height, model, finderModel);
         } catch (RuntimeException e) {
             tracker.markBadFrame();
             onError("frame failed: " + e.getMessage());
@@ -283,10 +355,14 @@ public final class MainActivity extends Activity implements CameraSource.Listene
         }
         final Bitmap bitmap = Bitmap.createBitmap(argb, width, height, Bitmap.Config.ARGB_8888);
         final PoseTracker.FrameResult result = r;
+        String reason = r.reason.length() == 0 ? "" : " (" + r.reason
+                + (r.found ? ", finder's box" : "") + ")";
+        String runtime = tracker.finder() == null ? model.describe()
+                : model.describe() + " + " + finderModel.describe();
         final String text = String.format(Locale.US,
                 "%.1f fps   %.1f ms   %s%s\nre-initialized %d x   %s   conf %.2f",
-                fps, r.latencyMs, r.graph, r.reason.length() > 0 ? " (" + r.reason + ")" : "",
-                tracker.reinitializations(), model.describe(), r.pose.meanScore);
+                fps, r.latencyMs, r.graph, reason, tracker.reinitializations(), runtime,
+                r.pose.meanScore);
         runOnUiThread(new Runnable() {
             @Override
             public void run() {
