@@ -99,5 +99,24 @@ class CopyExportFinderTest(tf.test.TestCase):
         self.assertIn("Apache-2.0", entry["license"])
 
 
+class GoldenFinderTest(tf.test.TestCase):
+    """The finder.json the Java golden tests read is what copy_export writes for that export."""
+
+    def test_golden_finder_rows_are_the_python_mapping(self):
+        golden = os.path.join(REPO, "android_demo", "app", "src", "test", "resources", "golden")
+        with open(os.path.join(golden, "finder.json")) as f:
+            entry = json.load(f)
+        with open(os.path.join(golden, "manifest.json")) as f:
+            joint_set = manifest_lib.joint_set(json.load(f))
+        self.assertEqual(entry["format_version"], _tool().FINDER_FORMAT_VERSION)
+        self.assertEqual(entry["joints"]["names"], list(joint_set.names))
+        self.assertEqual(entry["joints"]["rows"],
+                         peers.joint_mapping(peers.COCO_NAMES, joint_set))
+        self.assertEqual(entry["keypoint_names"], list(peers.COCO_NAMES))
+        path = _cached_multipose()
+        if path is not None:  # made from this machine's conversion: the same graph
+            self.assertEqual(entry["sha256"], fetch.sha256(path))
+
+
 if __name__ == "__main__":
     tf.test.main()
