@@ -122,11 +122,13 @@ def _define_flags():
     flags.DEFINE_string("out_json", "", "JSON of per-frame keypoints [x, y, conf] and the "
                         "summary; empty: none.")
     from dkd_tf.pretrained.peers import PEERS
-    flags.DEFINE_enum("finder", "", ["", *PEERS], "Person finder for frames seen whole (no "
-                      "--bbox, or the person lost): a published network (fetched and "
+    flags.DEFINE_enum("finder", None, ["none", *PEERS], "Person finder for frames seen whole "
+                      "(no --bbox, or the person lost): a published network (fetched and "
                       "checksummed) whose keypoints' box the initializer starts from; "
                       "movenet_multipose, for frames of several people, picks the one it is "
-                      "surest of. Empty: the initializer looks itself, twice.")
+                      "surest of. none: the initializer looks itself, twice. Default: the "
+                      "export's manifest's (movenet_multipose in the real-world preset's, none "
+                      "in others).")
     flags.DEFINE_string("bbox", "", "Start box x1,y1,x2,y2 in frame pixels around the person; "
                         "empty: the whole frame.")
     flags.DEFINE_float("reinit_threshold", None, "Re-run the initializer when a frame's mean "

@@ -49,10 +49,17 @@ def main(argv):
                   video=f.verify_video or None,
                   rewrites=rewrites_lib.from_flag(f.deconv_as_conv),
                   keep_unverified=f.keep_unverified,
-                  tracker=({"reinit_threshold": f.reinit_threshold}
-                           if f.reinit_threshold is not None else None),
+                  tracker=_tracker_overrides(f),
                   decoding=f.decoding)
     return 0
+
+
+def _tracker_overrides(f) -> dict | None:
+    """The tracker settings the flags give this export's manifest (None: the defaults)."""
+    chosen = {"reinit_threshold": f.reinit_threshold,
+              "finder": None if f.finder is None else ("" if f.finder == "none" else f.finder)}
+    chosen = {k: v for k, v in chosen.items() if v is not None}
+    return chosen or None
 
 
 def _define_flags():
@@ -89,6 +96,13 @@ def _define_flags():
                        "manifest's tracker entry carries, which the streams (dkd_tf.stream, the "
                        "Android app) use for this export: a mean peak confidence below it means "
                        "the person is lost. Default: the tracker's (0.1).", lower_bound=0.0)
+    from dkd_tf.pretrained.peers import PEERS
+    flags.DEFINE_enum("finder", None, ["none", *PEERS], "The person finder the manifest names, "
+                      "which dkd_tf.stream runs by default on frames seen whole (no box, or the "
+                      "person lost): a published network, fetched and checksummed, whose "
+                      "keypoints' box the initializer starts from (movenet_multipose: the one "
+                      "person of several it is surest of). Default and none: none, the "
+                      "initializer looks itself.")
     rewrites_lib.define_flags()
     export_flags.define_decoding()
     flags.mark_flags_as_required(["model_dir", "out_dir"])

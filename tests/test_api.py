@@ -188,6 +188,17 @@ class PoseTrackerApiTest(tf.test.TestCase):
             tracker = dkd_tf.PoseTracker.from_preset(REFERENCE, finder="movenet_multipose")
         self.assertIs(tracker.finder, finder)
         self.assertEqual(opened.call_args.args[:2], ("movenet_multipose", tracker.runner))
+        # Without one, the export's: the real-world preset's manifests name MultiPose, the
+        # synthetic presets' none; '' or 'none' asks for none.
+        with mock.patch.object(runtimes, "peer_like", return_value=finder) as opened:
+            self.assertIs(dkd_tf.PoseTracker.from_preset(REAL_VIDEO).finder, finder)
+            self.assertEqual(opened.call_args.args[0], "movenet_multipose")
+            opened.reset_mock()
+            self.assertIsNone(dkd_tf.PoseTracker.from_preset(REAL_VIDEO, finder="").finder)
+            self.assertIsNone(dkd_tf.PoseTracker.from_preset(REAL_VIDEO,
+                                                             finder="none").finder)
+            self.assertIsNone(dkd_tf.PoseTracker.from_preset(REFERENCE).finder)
+            opened.assert_not_called()
         with mock.patch.object(presets, "verify", side_effect=AssertionError("loaded")):
             with self.assertRaisesRegex(StreamError, "--finder nope: unknown; choose one of "
                                                      ".*movenet_multipose"):

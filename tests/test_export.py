@@ -139,16 +139,20 @@ class ExportTest(tf.test.TestCase):
         out = os.path.join(self.root, "export_dynamic")
         proc = _run(["export.tflite", f"--model_dir={self.model_dir}", f"--out_dir={out}",
                      "--quantize=dynamic", "--reinit_threshold=0.25",
-                     "--decoding=argmax_smoothed_log_parabola"])
+                     "--finder=movenet_multipose", "--decoding=argmax_smoothed_log_parabola"])
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self.assertIn("PASSED", proc.stdout)
         self.assertIn("stepper", proc.stdout)  # the per-frame table
         m = manifest_lib.read(out)
         self.assertEqual(m["formats"]["tflite"]["quantization"], "dynamic")
         self.assertTrue(m["verification"]["tflite"]["passed"])
-        # The export's own re-initialization threshold, the rest the tracker's defaults.
-        self.assertEqual(m["tracker"], tracking_policy.to_json(reinit_threshold=0.25))
+        # The export's own re-initialization threshold and person finder, the rest the
+        # tracker's defaults (no finder).
+        self.assertEqual(m["tracker"], tracking_policy.to_json(reinit_threshold=0.25,
+                                                               finder="movenet_multipose"))
+        self.assertEqual(tracking_policy.finder_of(m), "movenet_multipose")
         self.assertEqual(self.fp32["tracker"], tracking_policy.to_json())
+        self.assertEqual(tracking_policy.finder_of(self.fp32), "")
         # ... and its decoding rule, which every runtime (the app too) decodes by.
         self.assertEqual(m["decoding"], "argmax_smoothed_log_parabola")
         self.assertEqual(m["decoding_description"],

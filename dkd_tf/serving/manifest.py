@@ -19,7 +19,8 @@ Layout (format_version 1):
   crop:    margin (crop side = person size * margin), description
   tracker: the streaming tracker's defaults (dkd_tf.serving.tracking_policy.to_json(): re-initialization
            threshold and period, keypoint threshold, follow margin, per-frame resize bound, scale
-           range); optional, absent from manifests written before it existed
+           range, ..., the person finder: a dkd_tf.pretrained.peers key or ""); optional, absent
+           from manifests written before it existed (so are its later keys)
   joints:  dkd_tf.core.joints JointSet.to_json() (names, edges, flip_pairs, groups, torso, evaluated)
   graphs:  initializer / stepper: signature key, inputs, outputs (logical names)
   formats: tflite: {initializer: {file, sha256, signature, inputs, outputs}, stepper: ...,
@@ -357,8 +358,13 @@ def validate(manifest: dict, path="manifest") -> dict:
         _require(0 <= a < hm[3] and 0 <= b < hm[3], path, f"skeleton edge {[a, b]} out of range")
     tracker = manifest.get("tracker", {})
     _require(isinstance(tracker, dict), path, f"tracker must be an object, got {tracker!r}")
+    finder = tracker.get("finder", "")
+    from dkd_tf.pretrained.peers import PEERS
+    _require(finder == "" or finder in PEERS, path,
+             f"tracker.finder {finder!r} is not a published network this code runs (one of "
+             f"{', '.join(PEERS)}, or empty)")
     for key, value in tracker.items():
-        if key != "description":
+        if key not in ("description", "finder"):
             _require(all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
                          for v in (value if isinstance(value, list) else [value])), path,
                      f"tracker.{key} {value!r} is not a number >= 0")

@@ -17,6 +17,9 @@ copying them. Their meaning (docs/design.md, "Beyond the paper"):
                       of its old value a frame
   motion_prior        the stepper looks for each joint near where it was in the last frame:
                       its heatmap weighted by a Gaussian of this share of the crop side (0: off)
+  finder              the published network (dkd_tf.pretrained.peers key) that finds the person
+                      on a frame seen whole, the initializer starting from its keypoints' box
+                      ("": none, the initializer looks itself)
 """
 from __future__ import annotations
 
@@ -54,6 +57,11 @@ FOLLOW_VELOCITY_MEMORY = 0.8
 # feet move further between frames than the prior lets them. Like the velocity it is written
 # into the export's manifest, so an export made with another value streams with it.
 DEFAULT_MOTION_PRIOR = 0.0
+# None: on a frame seen whole the initializer looks itself. A preset trained on real people names
+# one (dkd_tf.experiments.video_preset.FINDER): with several people in view a single-person
+# network draws one skeleton over them, where MoveNet MultiPose picks one whole person
+# (docs/experiments.md, "Finding one whole person among several").
+DEFAULT_FINDER = ""
 
 
 def to_json(**overrides) -> dict:
@@ -70,6 +78,7 @@ def to_json(**overrides) -> dict:
         "follow_velocity": DEFAULT_FOLLOW_VELOCITY,
         "follow_velocity_memory": FOLLOW_VELOCITY_MEMORY,
         "motion_prior": DEFAULT_MOTION_PRIOR,
+        "finder": DEFAULT_FINDER,
         "description": "defaults of dkd_tf.tracking.pose_tracker.PoseTracker (dkd_tf/serving/tracking_policy.py): "
                        "re-initialize when the mean peak confidence is below reinit_threshold, "
                        "every reinit_every frames and after an unreadable frame; the next crop is "
@@ -82,12 +91,16 @@ def to_json(**overrides) -> dict:
                        "then becoming follow_velocity_memory x v + (1 - "
                        "follow_velocity_memory) x the centre's move; the stepper's heatmaps "
                        "are decoded near each confident joint's last position, weighted by a "
-                       "Gaussian of motion_prior x the input size (codec.decode_near)",
+                       "Gaussian of motion_prior x the input size (codec.decode_near); on a frame "
+                       "seen whole (no start box, or the person lost) the published network "
+                       "`finder` (a dkd_tf.pretrained.peers key; empty: none) finds the person "
+                       "and the initializer starts from its keypoints' box",
     }
     unknown = sorted(set(overrides) - set(entry))
     if unknown:
         raise ValueError(f"unknown tracker settings {unknown}; known: {sorted(entry)}")
-    entry.update({k: [float(x) for x in v] if isinstance(v, (list, tuple)) else float(v)
+    entry.update({k: str(v) if k == "finder" else
+                  [float(x) for x in v] if isinstance(v, (list, tuple)) else float(v)
                   for k, v in overrides.items()})
     return entry
 
@@ -112,3 +125,9 @@ def motion_prior_of(manifest: dict) -> float:
     """The motion_prior an export was scored with (its manifest's tracker entry; 0, the plain
     argmax, for exports made before it and for published peers)."""
     return float((manifest.get("tracker") or {}).get("motion_prior", 0.0))
+
+
+def finder_of(manifest: dict) -> str:
+    """The person finder an export names (its manifest's tracker entry; "" for exports made
+    before the key, for exports that name none, and for published peers)."""
+    return str((manifest.get("tracker") or {}).get("finder", DEFAULT_FINDER))

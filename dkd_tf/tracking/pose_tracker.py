@@ -222,18 +222,22 @@ class PoseTracker:
         member: the preset folder to open instead of the backend's default (presets.member_for).
         kwargs: the tracker's settings (__init__), defaults as the CLI's; finder may also be a
         published network's key (open_finder), e.g. 'movenet_multipose' for frames of several
-        people."""
+        people, or '' for none; without it, the one the export's manifest names
+        (tracking_policy.finder_of: the real-world preset's movenet_multipose), or the
+        initializer's own look where that network cannot be fetched (a warning says so)."""
         from dkd_tf import presets
         from dkd_tf.serving import runtimes
         finder = kwargs.get("finder")
-        if isinstance(finder, str) and finder not in _finder_keys():
+        if isinstance(finder, str) and finder not in ("", "none", *_finder_keys()):
             raise StreamError(f"--finder {finder}: unknown; choose one of "
                               f"{', '.join(_finder_keys())}")  # before any model loads
         meta = presets.verify(preset)
         member = member or presets.member_for(preset, backend, meta)
         runner = runtimes.open_runner(backend, presets.member_dir(preset, member, meta),
                                       num_threads)
-        if isinstance(finder, str):
+        if "finder" not in kwargs:
+            kwargs["finder"] = export_finder(runner, num_threads)
+        elif isinstance(finder, str):
             kwargs["finder"] = open_finder(finder, runner, num_threads)
         return cls(runner, **kwargs)
 
@@ -501,13 +505,30 @@ def _finder_keys() -> tuple:
 
 def open_finder(key: str, runner, num_threads=None, log=None):
     """A published network (dkd_tf.pretrained.peers key) as PoseTracker's finder, its keypoints
-    mapped to `runner`'s joints; None for an empty key."""
-    if not key:
+    mapped to `runner`'s joints; None for an empty key or 'none'."""
+    if not key or key == "none":
         return None
     from dkd_tf.serving import runtimes
     if key not in _finder_keys():
         raise StreamError(f"--finder {key}: unknown; choose one of {', '.join(_finder_keys())}")
     return runtimes.peer_like(key, runner, num_threads, log)
+
+
+def export_finder(runner, num_threads=None, log=print):
+    """The finder `runner`'s export names (tracking_policy.finder_of), opened; None when it names
+    none. Where that network cannot be fetched here (no npm, no network, a download that fails
+    its pinned checksum), one warning line and None: the initializer looks at whole frames
+    itself, as with `--finder none`; a finder the user names fails instead (open_finder)."""
+    from dkd_tf.pretrained.fetch import FetchError
+    key = tracking_policy.finder_of(runner.manifest)
+    if not key:
+        return None
+    try:
+        return open_finder(key, runner, num_threads, log)
+    except FetchError as e:
+        (log or print)(f"warning: the export's person finder {key} is unavailable ({e}); the "
+                       "initializer looks at whole frames itself (--finder none says so)")
+        return None
 
 
 def _keypoints_of(runner, output, stride, decoding):

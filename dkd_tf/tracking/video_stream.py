@@ -28,7 +28,7 @@ from dkd_tf.serving.tracking_policy import (
     DEFAULT_KEYPOINT_THRESHOLD)
 from dkd_tf.tracking import keypoint_filter, pipelining
 from dkd_tf.tracking.drawing import draw_pose
-from dkd_tf.tracking.pose_tracker import PoseTracker, open_finder
+from dkd_tf.tracking.pose_tracker import PoseTracker, export_finder, open_finder
 
 
 transforms = lazy_modules.module("dkd_tf.data.transforms")  # first use (TensorFlow)
@@ -165,7 +165,7 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                  follow_smoothing: float = DEFAULT_FOLLOW_SMOOTHING, num_threads: int | None = None,
                  max_frames: int | None = None, progress: bool = True, runner=None,
                  log=print, allow_unverified: bool = False, overlap: bool = True,
-                 stop: "StopRequest | None" = None, finder: str = "",
+                 stop: "StopRequest | None" = None, finder: str | None = None,
                  smoothing: dict | None = None, motion_prior: float | None = None,
                  follow_velocity: float | None = None) -> dict:
     """Stream `video` (file, frame folder or camera index) and return the JSON dict.
@@ -182,6 +182,10 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
     stop (stop_on_signals()'s StopRequest): when it is set, the stream ends after the current
     frame, as after a KeyboardInterrupt: the frames done are written (JSON, overlay finalized)
     and the summary says `interrupted` (and by which signal).
+
+    finder: the person finder for frames seen whole (a dkd_tf.pretrained.peers key; '' or
+    'none': the initializer looks itself); None: the one the export's manifest names
+    (pose_tracker.export_finder).
 
     smoothing: One Euro filter settings for the reported keypoints
     (dkd_tf.tracking.keypoint_filter.make); None reports them as decoded. motion_prior:
@@ -205,7 +209,9 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                               follow_margin=follow_margin,
                               follow_max_resize=follow_max_resize,
                               follow_smoothing=follow_smoothing,
-                              finder=open_finder(finder, runner, num_threads, log),
+                              finder=(export_finder(runner, num_threads, log)
+                                      if finder is None
+                                      else open_finder(finder, runner, num_threads, log)),
                               keypoint_filter=keypoint_filter.make(smoothing),
                               motion_prior=motion_prior, follow_velocity=follow_velocity)
         tracker.reset(bbox, what=f"{video}: --bbox")
@@ -315,6 +321,8 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
                      "follow_max_resize": tracker.follow_max_resize,
                      "follow_smoothing": tracker.follow_smoothing,
                      **tracker.temporal_settings(),
+                     "finder": getattr(tracker.finder, "key", None if tracker.finder is None
+                                       else type(tracker.finder).__name__),
                      "start_box": None if bbox is None else [float(v) for v in bbox]},
         "frames": entries, "summary": summary,
     }
@@ -332,7 +340,9 @@ def stream_video(model_dir: str, video, backend: str = "tflite", out_video: str 
 def format_summary(out: dict) -> str:
     s = out["summary"]
     lines = [f"{out['video']}: {s['frames']} frames through {out['runner']}"]
-    for g in ("initializer", "stepper"):
+    for g in ("finder", "initializer", "stepper"):
+        if g not in s["latency"]:
+            continue  # the finder's, where one ran
         st = s["latency"][g]
         if st["runs"]:
             lines.append(f"  {g:11s} {st['runs']:5d} runs  median {st['median_ms']:8.2f} ms  "
