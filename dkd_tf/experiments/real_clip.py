@@ -2,8 +2,9 @@
 
 `make demo` starts here: it fetches a real clip from a package registry (the pinned pose2sim
 wheel from PyPI, sha256-checked and cached by dkd_tf.data.footage; a camera no preset trained
-on), streams it with no box through a preset's TFLite export (the whole first frame, then the
-crop follows, re-initializing when confidence drops), and streams it the same way through
+on), streams it with no box through a preset's TFLite export (the person found on the whole
+first frame by the person finder the export names, MoveNet MultiPose for the real-world preset,
+then the crop follows, re-initializing when confidence drops), and streams it the same way through
 MoveNet Lightning (dkd_tf.serving.runtimes.PeerRunner), writing for each an overlay video and the
 keypoint JSON, and one PNG of the same frame side by side. There are no human labels for this
 clip: it reports how far the two agree (PCK@0.2 of ours with Lightning's keypoints as the
@@ -66,13 +67,14 @@ def run(out_dir: str, model_dir: str, name: str, video: str | None = None,
     returns {'video', 'rows': {row: summary}, 'agreement', 'png'} and writes it to
     out_dir/real_clip.json."""
     from dkd_tf.evaluation import stream_eval
-    from dkd_tf.serving import runtimes
+    from dkd_tf.serving import runtimes, tracking_policy
     os.makedirs(out_dir, exist_ok=True)
     video = video or footage.pose2sim_video(CLIP, log=log)
     ours = runtimes.open_runner("tflite", model_dir, num_threads)
     peer = runtimes.peer_like(PEER, ours, num_threads)
     outputs, summaries, overlays = {}, {}, {}
-    shared = stream_eval.shared_settings([ours, peer])  # both tracked alike
+    shared = stream_eval.shared_settings([ours, peer])  # both tracked alike, with the
+    shared["finder"] = tracking_policy.finder_of(ours.manifest)  # person finder ours names
     for label, runner, mdir in ((name, ours, model_dir), (PEER, peer, "")):
         stem = os.path.join(out_dir, f"real_{label}")
         overlays[label] = stem + ".mp4"
