@@ -58,7 +58,12 @@ UNVERIFIED = ("tflite_int8",)  # kept and streamed although their check fails
 # photos set in motion) 0.1, 0.2 and 0.3 stream alike and from 0.4 the rows move
 # (docs/experiments.md, "Losing and finding the person again").
 REINIT_THRESHOLD = 0.3
-TRACKER = {"reinit_threshold": REINIT_THRESHOLD}
+# The person finder this preset's exports name, so that `dkd_tf.stream` with no box runs it: on
+# the tuning clips (pose2sim cameras 1-3, each person labelled on their own) DKD tracked one of
+# the people at 91.4 PCK@0.2 with P's own whole-frame look, 93.5 with MoveNet Lightning finding
+# and 94.0 with MoveNet MultiPose (docs/experiments.md, "Finding one whole person among several").
+FINDER = "movenet_multipose"
+TRACKER = {"reinit_threshold": REINIT_THRESHOLD, "finder": FINDER}
 # The decoding rule this preset's exports name: its stepper's heatmaps are F's 16 x 16 map at half
 # the input size resized up to P's 32 x 32 grid, no clean Gaussian, so the three-sample step
 # jitters; on the tuning clips the smoothed rule cut DKD's jitter (2.18 -> 1.94, 2.35 -> 1.71) and
@@ -154,10 +159,12 @@ def model_card(meta: dict) -> str:
                 for a, r in by_alpha.items()))
     for test in meta.get("no_box", []):
         c = test["comparison"]
-        how = (f"`--finder {test['finder']}`: {test['finder']} finds the person on the whole "
-               "frame, the initializer starts from its box" if test.get("finder") else
-               "the initializer sees the whole first frame and looks again at the box its "
-               "keypoints span")
+        how = (f"`--finder {test['finder']}`"
+               + (" (these exports' default)" if test["finder"] == FINDER else "")
+               + f": {test['finder']} finds the person on the whole frame, the initializer "
+               "starts from its box" if test.get("finder") else
+               "`--finder none`: the initializer sees the whole first frame and looks again at "
+               "the box its keypoints span")
         lines += ["", f"### No box: {test['name']} ({c['num_videos']} clips, "
                       f"{c['num_frames']} frames)"
                   + (f", {test['finder']} as finder" if test.get("finder") else ""), "",
@@ -301,7 +308,7 @@ def export_member(model_dir: str, out: str, quantize: str, verify_video: str, lo
     int8 = quantize == "int8"
     log(f"$ python -m export.tflite --model_dir {model_dir} --out_dir {out} --quantize "
         f"{quantize} --verify_video {verify_video} --reinit_threshold {REINIT_THRESHOLD:g} "
-        f"--decoding {DECODING}"
+        f"--finder {FINDER} --decoding {DECODING}"
         + (f" --representative_data {calibration_data}" if int8 and calibration_data else "")
         + (" --keep_unverified" if keep_unverified else ""))
     try:
