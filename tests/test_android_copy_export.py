@@ -70,6 +70,20 @@ class CopyExportFinderTest(tf.test.TestCase):
             self.assertEqual(self.tool.main([self.export_dir, "--assets", self.assets,
                                              "--finder", "movenet_multipose"]), 1)
 
+    def test_the_default_is_the_finder_the_export_names(self):
+        from dkd_tf import presets
+        from dkd_tf.serving import tracking_policy
+        self.assertEqual(tracking_policy.finder_of(manifest_lib.read(self.export_dir)),
+                         "movenet_multipose")
+        synthetic = presets.member_dir("reference", "dkd_tflite")  # names none
+        self.assertEqual(tracking_policy.finder_of(manifest_lib.read(synthetic)), "")
+        notes = []
+        with mock.patch.object(peers, "tflite_file") as fetched:
+            names = self.tool.copy_export(synthetic, self.assets, log=notes.append)
+        fetched.assert_not_called()
+        self.assertNotIn("finder.json", names)
+        self.assertFalse(any("person finder" in n for n in notes), notes)
+
     def test_only_multipose_is_decoded_by_the_app(self):
         with self.assertRaisesRegex(ValueError, "movenet_thunder.*movenet_multipose only"):
             self.tool.finder_file("movenet_thunder")

