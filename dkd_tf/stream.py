@@ -1,7 +1,7 @@
 """Streaming pose estimation on a video, a folder of frames or a camera, through any backend.
 
     python -m dkd_tf.stream --video IN [--model_dir E | --preset NAME] [--backend tflite|onnx|keras]
-        [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2]
+        [--out_video OUT.mp4] [--out_json K.json] [--bbox x1,y1,x2,y2] [--finder KEY|none]
         [--reinit_threshold F] [--reinit_every N] [--keypoint_threshold F]
         [--follow_margin F] [--follow_max_resize F] [--follow_smoothing F] [--follow_velocity F]
         [--smooth_keypoints [--smooth_min_cutoff F] [--smooth_beta F]] [--motion_prior F]
@@ -23,7 +23,9 @@ evaluation, dkd_tf.data.transforms, computed with OpenCV), run the initializer o
 state carried, decode keypoints with the manifest's rule (dkd_tf.core.codec) and map them back to the
 frame. The person is followed: the box for frame t+1 is the bounding box of frame t's keypoints
 (when at least a third of them have conf >= --keypoint_threshold), expanded by
---follow_margin of its size on each side; the first box is --bbox or the whole frame. The box
+--follow_margin of its size on each side; the first box is --bbox or the whole frame, where
+the person finder the export's manifest names (--finder: the real-world preset's MoveNet
+MultiPose picks one whole person among several) gives the initializer its box. The box
 centre moves to --follow_smoothing x its old position + the rest x the keypoint box's centre (a
 collapsed left/right pair biases that centre, and an off-centre crop repeats the bias), its size
 by at most --follow_max_resize per frame and, when --bbox gave the first box, within

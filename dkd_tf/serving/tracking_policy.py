@@ -57,8 +57,8 @@ FOLLOW_VELOCITY_MEMORY = 0.8
 # feet move further between frames than the prior lets them. Like the velocity it is written
 # into the export's manifest, so an export made with another value streams with it.
 DEFAULT_MOTION_PRIOR = 0.0
-# None: on a frame seen whole the initializer looks itself. A preset trained on real people names
-# one (dkd_tf.experiments.video_preset.FINDER): with several people in view a single-person
+# No finder: on a frame seen whole the initializer looks itself. A preset trained on real people
+# names one (dkd_tf.experiments.video_preset.FINDER): with several people in view a single-person
 # network draws one skeleton over them, where MoveNet MultiPose picks one whole person
 # (docs/experiments.md, "Finding one whole person among several").
 DEFAULT_FINDER = ""

@@ -527,7 +527,8 @@ def export_finder(runner, num_threads=None, log=print):
         return open_finder(key, runner, num_threads, log)
     except FetchError as e:
         (log or print)(f"warning: the export's person finder {key} is unavailable ({e}); the "
-                       "initializer looks at whole frames itself (--finder none says so)")
+                       "initializer looks at whole frames itself (--finder none chooses this without "
+                       "a warning)")
         return None
 
 
