@@ -211,19 +211,7 @@ public final class Manifest {
 
     /** Parses and checks manifest text; {@code source} names it in messages. */
     public static Manifest parse(String text, String source) throws ManifestException {
-        Object root;
-        try {
-            root = Json.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new ManifestException(source, "cannot parse the manifest (" + e.getMessage()
-                    + ")");
-        }
-        if (!(root instanceof Map)) {
-            throw new ManifestException(source, "the manifest must be a JSON object");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> map = (Map<String, Object>) root;
-        return new Manifest(new Reader(map, source));
+        return new Manifest(new Reader(JsonFields.parseObject(text, source, "manifest"), source));
     }
 
     /** Reads (and closes) {@code in} and parses it as {@link #parse} does. */
@@ -284,73 +272,13 @@ public final class Manifest {
         return sb.append(']').toString();
     }
 
-    /** Typed access to the parsed JSON; every failure names the manifest and the field. */
-    private static final class Reader {
+    /** manifest.json's fields ({@link JsonFields}), and the shapes and tensor names it holds. */
+    private static final class Reader extends JsonFields {
         final Map<String, Object> root;
-        final String source;
 
         Reader(Map<String, Object> root, String source) {
+            super(source);
             this.root = root;
-            this.source = source;
-        }
-
-        ManifestException error(String problem) {
-            return new ManifestException(source, problem);
-        }
-
-        Object get(Map<String, Object> m, String key) throws ManifestException {
-            if (!m.containsKey(key)) {
-                throw error("missing field '" + key + "'");
-            }
-            return m.get(key);
-        }
-
-        @SuppressWarnings("unchecked")
-        Map<String, Object> object(Map<String, Object> m, String key) throws ManifestException {
-            Object v = get(m, key);
-            if (!(v instanceof Map)) {
-                throw error("'" + key + "' must be an object, got " + v);
-            }
-            return (Map<String, Object>) v;
-        }
-
-        @SuppressWarnings("unchecked")
-        List<Object> list(Map<String, Object> m, String key) throws ManifestException {
-            Object v = get(m, key);
-            if (!(v instanceof List)) {
-                throw error("'" + key + "' must be a list, got " + v);
-            }
-            return (List<Object>) v;
-        }
-
-        String string(Map<String, Object> m, String key) throws ManifestException {
-            Object v = get(m, key);
-            if (!(v instanceof String)) {
-                throw error("'" + key + "' must be a string, got " + v);
-            }
-            return (String) v;
-        }
-
-        long integer(Map<String, Object> m, String key) throws ManifestException {
-            return toInteger(get(m, key), key);
-        }
-
-        long toInteger(Object v, String key) throws ManifestException {
-            if (!(v instanceof Long)) {
-                throw error("'" + key + "' must be an integer, got " + v);
-            }
-            return ((Long) v).longValue();
-        }
-
-        double number(Map<String, Object> m, String key) throws ManifestException {
-            return toNumber(get(m, key), key);
-        }
-
-        double toNumber(Object v, String key) throws ManifestException {
-            if (!(v instanceof Number)) {
-                throw error("'" + key + "' must be a number, got " + v);
-            }
-            return ((Number) v).doubleValue();
         }
 
         int[] shape(Map<String, Object> m, String key) throws ManifestException {

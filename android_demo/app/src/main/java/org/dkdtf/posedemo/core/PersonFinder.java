@@ -2,7 +2,6 @@ package org.dkdtf.posedemo.core;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -52,7 +51,7 @@ public final class PersonFinder {
 
     private PersonFinder(Map<String, Object> m, String source, Manifest manifest)
             throws ManifestException {
-        Check c = new Check(source);
+        JsonFields c = new JsonFields(source);
         this.source = source;
         long version = c.integer(m, "format_version");
         if (version != SUPPORTED_FORMAT_VERSION) {
@@ -68,8 +67,8 @@ public final class PersonFinder {
         }
         license = c.string(m, "license");
         Map<String, Object> input = c.object(m, "input");
-        int h = (int) c.integer(input, "height");
-        int w = (int) c.integer(input, "width");
+        int h = c.integerValue(input, "height");
+        int w = c.integerValue(input, "width");
         if (h != w || h <= 1) {
             throw c.error("input is " + h + "x" + w + "; the app crops squares");
         }
@@ -83,9 +82,9 @@ public final class PersonFinder {
         if (shape.size() != 3 || c.toInteger(shape.get(0), "output.shape") != 1) {
             throw c.error("output.shape " + shape + " is not [1, people, values]");
         }
-        people = (int) c.toInteger(shape.get(1), "output.shape");
-        values = (int) c.toInteger(shape.get(2), "output.shape");
-        keypoints = (int) c.integer(output, "keypoints");
+        people = c.toInt(shape.get(1), "output.shape");
+        values = c.toInt(shape.get(2), "output.shape");
+        keypoints = c.integerValue(output, "keypoints");
         if (people < 1 || keypoints < 1 || values < 3 * keypoints + 1) {
             throw c.error("output.shape " + shape + " cannot hold " + keypoints
                     + " keypoints x 3 and a person score");
@@ -99,7 +98,7 @@ public final class PersonFinder {
             throw c.error("output.keypoint_scale is " + output.get("keypoint_scale")
                     + "; the app decodes '" + KEYPOINT_SCALE + "'");
         }
-        personScore = (int) c.integer(output, "person_score");
+        personScore = c.integerValue(output, "person_score");
         if (personScore < 3 * keypoints || personScore >= values) {
             throw c.error("output.person_score " + personScore + " is not a column after the "
                     + "keypoints (" + (3 * keypoints) + ".." + (values - 1) + ")");
@@ -140,19 +139,8 @@ public final class PersonFinder {
     /** Parses and checks finder.json text for {@code manifest}'s export. */
     public static PersonFinder parse(String text, String source, Manifest manifest)
             throws ManifestException {
-        Object root;
-        try {
-            root = Json.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new ManifestException(source, "cannot parse the finder file (" + e.getMessage()
-                    + ")");
-        }
-        if (!(root instanceof Map)) {
-            throw new ManifestException(source, "the finder file must be a JSON object");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> map = (Map<String, Object>) root;
-        return new PersonFinder(map, source, manifest);
+        return new PersonFinder(JsonFields.parseObject(text, source, "finder file"), source,
+                manifest);
     }
 
     /** Reads (and closes) {@code in} and parses it as {@link #parse} does. */
@@ -235,63 +223,6 @@ public final class PersonFinder {
         if (raw == null || raw.length != outputSize()) {
             throw new IllegalArgumentException("the finder's output holds " + (raw == null ? 0
                     : raw.length) + " floats, " + source + " says " + outputSize());
-        }
-    }
-
-    /** Typed access to the parsed JSON; every failure names the file and the field. */
-    private static final class Check {
-        final String source;
-
-        Check(String source) {
-            this.source = source;
-        }
-
-        ManifestException error(String problem) {
-            return new ManifestException(source, problem);
-        }
-
-        Object get(Map<String, Object> m, String key) throws ManifestException {
-            if (!m.containsKey(key)) {
-                throw error("missing field '" + key + "'");
-            }
-            return m.get(key);
-        }
-
-        @SuppressWarnings("unchecked")
-        Map<String, Object> object(Map<String, Object> m, String key) throws ManifestException {
-            Object v = get(m, key);
-            if (!(v instanceof Map)) {
-                throw error("'" + key + "' must be an object, got " + v);
-            }
-            return (Map<String, Object>) v;
-        }
-
-        @SuppressWarnings("unchecked")
-        List<Object> list(Map<String, Object> m, String key) throws ManifestException {
-            Object v = get(m, key);
-            if (!(v instanceof List)) {
-                throw error("'" + key + "' must be a list, got " + v);
-            }
-            return new ArrayList<Object>((List<Object>) v);
-        }
-
-        String string(Map<String, Object> m, String key) throws ManifestException {
-            Object v = get(m, key);
-            if (!(v instanceof String)) {
-                throw error("'" + key + "' must be a string, got " + v);
-            }
-            return (String) v;
-        }
-
-        long integer(Map<String, Object> m, String key) throws ManifestException {
-            return toInteger(get(m, key), key);
-        }
-
-        long toInteger(Object v, String key) throws ManifestException {
-            if (!(v instanceof Long) || (Long) v > Integer.MAX_VALUE) {
-                throw error("'" + key + "' must be an integer, got " + v);
-            }
-            return ((Long) v).longValue();
         }
     }
 }
