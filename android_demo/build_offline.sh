@@ -102,7 +102,17 @@ PY
         ) || fail "could not make the tiny export with $PYTHON"
     fi
 fi
-"$PYTHON" tools/copy_export.py "$EXPORT_DIR" --assets "$OUT/assets" || fail "copying $EXPORT_DIR failed"
+# The person finder the export names goes in only when this machine has it converted already:
+# the offline build fetches nothing (copy_export.py would fetch it with npm).
+FINDER_ARGS=()
+if ! (cd "$REPO" && "$PYTHON" -c 'import os, sys
+from dkd_tf.pretrained import fetch, peers
+sys.exit(0 if os.path.isfile(os.path.join(fetch.cache_dir(), peers.CONVERTED, "movenet_multipose.tflite")) else 1)'); then
+    FINDER_ARGS=(--finder none)
+    echo "note: no converted person finder cached here; the offline APK is built without one"
+fi
+"$PYTHON" tools/copy_export.py "$EXPORT_DIR" --assets "$OUT/assets" "${FINDER_ARGS[@]}" \
+    || fail "copying $EXPORT_DIR failed"
 
 # --- AndroidManifest.xml with the package and version (Gradle takes them from build.gradle)
 sed "s#<manifest xmlns:android=\"http://schemas.android.com/apk/res/android\">#<manifest xmlns:android=\"http://schemas.android.com/apk/res/android\" package=\"$APP_ID\" android:versionCode=\"$VERSION_CODE\" android:versionName=\"$VERSION_NAME\">#" \

@@ -15,6 +15,7 @@ from dkd_tf.core import joints
 from dkd_tf.data import lsp, photo_motion
 from dkd_tf.experiments import video_preset
 from dkd_tf.evaluation import stream_eval
+from dkd_tf.serving import manifest as manifest_lib, tracking_policy
 from tests.helpers import shipped_export_check, write_video
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
@@ -119,12 +120,18 @@ class DefaultStreamTest(tf.test.TestCase):
         write_video(video, [rng.integers(0, 255, (64, 96, 3), dtype=np.uint8) for _ in range(5)],
                     fps=10)
         out = os.path.join(root, "k.json")
+        # --finder none: its person finder (MoveNet MultiPose, fetched with npm) is the
+        # manifest's default, tested with a stand-in in tests/test_stream.py; no network here.
+        self.assertEqual(tracking_policy.finder_of(manifest_lib.read(member)),
+                         video_preset.FINDER)
         proc = subprocess.run([sys.executable, "-m", "dkd_tf.stream", "--video", video,
-                               "--out_json", out, "--noprogress"], capture_output=True,
-                              text=True, cwd=os.path.join(os.path.dirname(__file__), ".."))
+                               "--out_json", out, "--noprogress", "--finder", "none"],
+                              capture_output=True, text=True,
+                              cwd=os.path.join(os.path.dirname(__file__), ".."))
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         with open(out) as f:
             doc = json.load(f)
+        self.assertIsNone(doc["settings"]["finder"])
         self.assertLen(doc["frames"], 5)
         self.assertLen(doc["frames"][0]["keypoints"], joints.PENN_ACTION.num_joints)
 
