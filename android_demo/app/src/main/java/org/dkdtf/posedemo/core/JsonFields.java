@@ -95,6 +95,24 @@ class JsonFields {
         return toInt(get(m, key), key);
     }
 
+    /**
+     * The side of a square RGB input entry ({@code height}, {@code width}, {@code channels} 3,
+     * {@code dtype}, {@code color}), at least {@code minSide}: the app crops squares.
+     */
+    int squareRgbInput(Map<String, Object> input, String dtype, int minSide)
+            throws ManifestException {
+        int h = integerValue(input, "height");
+        int w = integerValue(input, "width");
+        if (h != w || h < minSide) {
+            throw error("input is " + h + "x" + w + "; the app crops squares");
+        }
+        if (integer(input, "channels") != 3 || !dtype.equals(string(input, "dtype"))
+                || !"RGB".equals(string(input, "color"))) {
+            throw error("input must be " + dtype + " RGB with 3 channels, got " + input);
+        }
+        return h;
+    }
+
     double number(Map<String, Object> m, String key) throws ManifestException {
         return toNumber(get(m, key), key);
     }

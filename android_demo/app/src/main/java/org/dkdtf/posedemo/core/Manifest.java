@@ -73,22 +73,13 @@ public final class Manifest {
         }
         Map<String, Object> model = r.object(m, "model");
         variant = r.string(model, "variant");
-        Map<String, Object> input = r.object(m, "input");
-        int h = (int) r.integer(input, "height");
-        int w = (int) r.integer(input, "width");
-        if (h != w || h <= 0) {
-            throw r.error("input is " + h + "x" + w + "; the app crops squares");
-        }
-        if (r.integer(input, "channels") != 3 || !"float32".equals(r.string(input, "dtype"))
-                || !"RGB".equals(r.string(input, "color"))) {
-            throw r.error("input must be float32 RGB with 3 channels, got " + input);
-        }
+        int h = r.squareRgbInput(r.object(m, "input"), "float32", 1);
         inputSize = h;
         stride = (int) r.integer(m, "stride");
         int[] hm = r.shape(m, "heatmap_shape");
-        if (stride <= 0 || hm[1] * stride != h || hm[2] * stride != w) {
+        if (stride <= 0 || hm[1] * stride != h || hm[2] * stride != h) {
             throw r.error("heatmap_shape " + shapeText(hm) + " does not match input " + h + "x"
-                    + w + " at stride " + stride);
+                    + h + " at stride " + stride);
         }
         heatmapHeight = hm[1];
         heatmapWidth = hm[2];

@@ -66,17 +66,8 @@ public final class PersonFinder {
                     + " check");
         }
         license = c.string(m, "license");
-        Map<String, Object> input = c.object(m, "input");
-        int h = c.integerValue(input, "height");
-        int w = c.integerValue(input, "width");
-        if (h != w || h <= 1) {
-            throw c.error("input is " + h + "x" + w + "; the app crops squares");
-        }
-        if (c.integer(input, "channels") != 3 || !"int32".equals(c.string(input, "dtype"))
-                || !"RGB".equals(c.string(input, "color"))) {
-            throw c.error("input must be int32 RGB with 3 channels, got " + input);
-        }
-        inputSize = h;
+        // at least 2 px: keypoints scale by input_size - 1
+        inputSize = c.squareRgbInput(c.object(m, "input"), "int32", 2);
         Map<String, Object> output = c.object(m, "output");
         List<Object> shape = c.list(output, "shape");
         if (shape.size() != 3 || c.toInteger(shape.get(0), "output.shape") != 1) {

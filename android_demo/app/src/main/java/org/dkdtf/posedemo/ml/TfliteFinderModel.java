@@ -1,16 +1,12 @@
 package org.dkdtf.posedemo.ml;
 
 import android.content.Context;
-import android.content.res.AssetFileDescriptor;
 
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 
 import org.dkdtf.posedemo.core.PersonFinder;
 import org.tensorflow.lite.Interpreter;
@@ -36,27 +32,10 @@ public final class TfliteFinderModel implements FinderModel {
         this.finder = finder;
         Interpreter.Options options = new Interpreter.Options();
         options.setNumThreads(threads);
-        interpreter = new Interpreter(map(context, finder.file), options);
+        interpreter = new Interpreter(TflitePoseModel.map(context, finder.file), options);
         in = ByteBuffer.allocateDirect(finder.inputFloats() * 4).order(ByteOrder.nativeOrder());
         out = ByteBuffer.allocateDirect(finder.outputSize() * 4).order(ByteOrder.nativeOrder());
         description = finder.key + " CPU x" + threads;
-    }
-
-    /** Memory-maps an uncompressed asset. */
-    private static MappedByteBuffer map(Context context, String asset) throws IOException {
-        AssetFileDescriptor fd = context.getAssets().openFd(asset);
-        try {
-            FileInputStream stream = new FileInputStream(fd.getFileDescriptor());
-            try {
-                FileChannel channel = stream.getChannel();
-                return channel.map(FileChannel.MapMode.READ_ONLY, fd.getStartOffset(),
-                        fd.getDeclaredLength());
-            } finally {
-                stream.close();
-            }
-        } finally {
-            fd.close();
-        }
     }
 
     @Override

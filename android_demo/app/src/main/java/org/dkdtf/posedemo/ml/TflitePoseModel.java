@@ -81,8 +81,8 @@ public final class TflitePoseModel implements PoseModel {
         return new Interpreter(map(context, asset), options);
     }
 
-    /** Memory-maps an uncompressed asset. */
-    private static MappedByteBuffer map(Context context, String asset) throws IOException {
+    /** Memory-maps an uncompressed asset (the graphs here, and TfliteFinderModel's). */
+    static MappedByteBuffer map(Context context, String asset) throws IOException {
         AssetFileDescriptor fd = context.getAssets().openFd(asset);
         try {
             FileInputStream in = new FileInputStream(fd.getFileDescriptor());
