@@ -36,8 +36,6 @@ FINDER_FORMAT_VERSION = 1  # PersonFinder.SUPPORTED_FORMAT_VERSION in the app
 # The finders whose output the app decodes (PersonFinder: MultiPose's people x (17 x (y, x,
 # score), box, score)); the single-person MoveNets and BlazePose have other layouts.
 FINDERS = ("movenet_multipose",)
-MULTIPOSE_KEYPOINTS = 17
-MULTIPOSE_PERSON_SCORE = 55  # dkd_tf.pretrained.peers.choose_person's column
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
@@ -89,8 +87,9 @@ def finder_entry(key: str, manifest: dict, tflite_path: str) -> dict:
         raise ValueError(f"{tflite_path}: input {shape} {np.dtype(inp['dtype']).name} is not "
                          "int32 [1, S, S, 3]")
     if (len(out_shape) != 3 or out_shape[0] != 1
-            or out_shape[2] <= MULTIPOSE_PERSON_SCORE or out["dtype"] != np.float32):
-        raise ValueError(f"{tflite_path}: output {out_shape} is not float32 [1, people, 56]")
+            or out_shape[2] <= peers.MULTIPOSE_PERSON_SCORE or out["dtype"] != np.float32):
+        raise ValueError(f"{tflite_path}: output {out_shape} is not float32 [1, people, "
+                         f"{peers.MULTIPOSE_VALUES}]")
     joint_set = manifest_lib.joint_set(manifest)
     files = fetch.MODELS[key]
     return {
@@ -104,9 +103,9 @@ def finder_entry(key: str, manifest: dict, tflite_path: str) -> dict:
         "sha256": fetch.sha256(tflite_path),
         "input": {"height": shape[1], "width": shape[2], "channels": 3, "dtype": "int32",
                   "color": "RGB", "range": [0, 255]},
-        "output": {"shape": out_shape, "keypoints": MULTIPOSE_KEYPOINTS,
+        "output": {"shape": out_shape, "keypoints": peers.MULTIPOSE_KEYPOINTS,
                    "keypoint_values": ["y", "x", "score"], "keypoint_scale": "input_size - 1",
-                   "person_score": MULTIPOSE_PERSON_SCORE},
+                   "person_score": peers.MULTIPOSE_PERSON_SCORE},
         "keypoint_names": list(peers.COCO_NAMES),
         "joints": {"names": list(joint_set.names),
                    "rows": peers.joint_mapping(peers.COCO_NAMES, joint_set)},

@@ -48,6 +48,10 @@ PEERS = ("movenet_lightning", "movenet_thunder", "movenet_multipose", "blazepose
 # model card recommends: 33 ms a frame on one thread of this machine's CPU, against 111 ms at
 # 384 and 183 ms at 512 (a finder runs only when the whole frame is searched).
 MULTIPOSE_INPUT = 256
+# Its output per person: 17 x (y, x, score), then the box (4) and the person's score.
+MULTIPOSE_KEYPOINTS = len(COCO_NAMES)
+MULTIPOSE_PERSON_SCORE = 3 * MULTIPOSE_KEYPOINTS + 4  # column 55
+MULTIPOSE_VALUES = MULTIPOSE_PERSON_SCORE + 1  # 56
 CONVERTED = "converted"
 
 
@@ -131,9 +135,11 @@ def choose_person(people: np.ndarray) -> np.ndarray:
     person score (column 55). Empty slots score about 0, so some person is always returned; a
     finder's caller judges its keypoints' scores as any other's."""
     people = np.asarray(people, np.float32)
-    if people.ndim != 2 or people.shape[1] != 56:
-        raise ValueError(f"MultiPose output must be [people, 56], got {people.shape}")
-    return people[int(np.argmax(people[:, 55])), :51].reshape(17, 3)
+    if people.ndim != 2 or people.shape[1] != MULTIPOSE_VALUES:
+        raise ValueError(f"MultiPose output must be [people, {MULTIPOSE_VALUES}], got "
+                         f"{people.shape}")
+    best = int(np.argmax(people[:, MULTIPOSE_PERSON_SCORE]))
+    return people[best, :3 * MULTIPOSE_KEYPOINTS].reshape(MULTIPOSE_KEYPOINTS, 3)
 
 
 def load(key: str, num_threads: int | None = None, log=None) -> Peer:

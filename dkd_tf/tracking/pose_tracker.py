@@ -228,9 +228,8 @@ class PoseTracker:
         from dkd_tf import presets
         from dkd_tf.serving import runtimes
         finder = kwargs.get("finder")
-        if isinstance(finder, str) and finder not in ("", "none", *_finder_keys()):
-            raise StreamError(f"--finder {finder}: unknown; choose one of "
-                              f"{', '.join(_finder_keys())}")  # before any model loads
+        if isinstance(finder, str):
+            check_finder_key(finder)  # before any model loads
         meta = presets.verify(preset)
         member = member or presets.member_for(preset, backend, meta)
         runner = runtimes.open_runner(backend, presets.member_dir(preset, member, meta),
@@ -503,14 +502,20 @@ def _finder_keys() -> tuple:
     return peers.PEERS
 
 
+def check_finder_key(key: str) -> None:
+    """A StreamError unless `key` names a published network (dkd_tf.pretrained.peers) or none
+    ('' or 'none')."""
+    if key not in ("", "none", *_finder_keys()):
+        raise StreamError(f"--finder {key}: unknown; choose one of {', '.join(_finder_keys())}")
+
+
 def open_finder(key: str, runner, num_threads=None, log=None):
     """A published network (dkd_tf.pretrained.peers key) as PoseTracker's finder, its keypoints
     mapped to `runner`'s joints; None for an empty key or 'none'."""
+    check_finder_key(key)
     if not key or key == "none":
         return None
     from dkd_tf.serving import runtimes
-    if key not in _finder_keys():
-        raise StreamError(f"--finder {key}: unknown; choose one of {', '.join(_finder_keys())}")
     return runtimes.peer_like(key, runner, num_threads, log)
 
 
