@@ -212,6 +212,48 @@ class DKDTest(tf.test.TestCase):
             with self.assertRaisesRegex(ValueError, "encoder_input_scale"):
                 tiny_model("dkd", encoder_input_scale=bad)
 
+    def test_stride4_encoder_reads_out_on_p_grid(self):
+        # F keeps MoveNet's stride-4 keypoint maps: at half scale they are on P's grid (no
+        # upsampling), Phi reads them pooled 2 x 2, and every weight keeps its shape, so a model
+        # trained without the option seeds one with it (--init_from).
+        movenet = dict(encoder_backbone="movenet_lightning", deconv_filters=8,
+                       encoder_input_scale=0.5, distillator_pools=1, kernel_residual=True,
+                       distillator_output="linear")
+        clip = tf.constant(random_batch()[0])
+        for variant in ("dkd", "baseline"):
+            model = tiny_model(variant, encoder_stride4=True, **movenet)
+            unrolled = model(clip, training=False)
+            self.assertEqual(unrolled.shape, (2, 3, H // 8, H // 8, 13))
+            heatmaps, state = model.initialize(clip[:, 0])
+            streamed = [heatmaps]
+            for t in range(1, 3):
+                heatmaps, state = model.step(clip[:, t], state)
+                streamed.append(heatmaps)
+            self.assertAllClose(tf.stack(streamed, axis=1), unrolled, atol=1e-5)
+            net = model.encoder if model.temporal else model.initializer
+            self.assertEqual(net(model._shrink(clip[:, 0])).shape[1], H // 8)
+            plain = tiny_model(variant, **movenet)
+            self.assertEqual([tuple(w.shape) for w in plain.weights],
+                             [tuple(w.shape) for w in model.weights])
+            path = os.path.join(self.get_temp_dir(), f"stride4_{variant}.keras")
+            model.save(path)
+            loaded = keras.models.load_model(path, safe_mode=True)
+            self.assertTrue(loaded.encoder_stride4)
+            self.assertAllEqual(loaded(clip, training=False), unrolled)
+        frame = clip[:, 0]
+        pool = lambda x: tf.nn.avg_pool2d(x, 2, 2, "VALID")  # noqa: E731
+        features = model.initializer(pool(frame))  # the Baseline: no upsampling
+        self.assertAllClose(model.initialize(frame)[0], features, atol=1e-6)
+        dkd = tiny_model("dkd", encoder_stride4=True, **movenet)
+        kernels = dkd.distillator([pool(dkd.encoder(pool(frame))), pool(dkd.initializer(frame))])
+        self.assertAllClose(dkd.initialize(frame)[1], kernels, atol=1e-5)
+        for bad in (dict(movenet, encoder_backbone="resnet10"),
+                    dict(movenet, encoder_input_scale=1.0)):
+            with self.assertRaisesRegex(ValueError, "encoder_stride4"):
+                tiny_model("dkd", encoder_stride4=True, **bad)
+        with self.assertRaisesRegex(ValueError, "encoder_stride4"):
+            tiny_model("w_lstm", encoder_stride4=True, **movenet)
+
     def test_frozen_initializer_keeps_its_weights_and_statistics(self):
         model = compile_model(tiny_model("dkd", initializer_trainable=False))
         model(tf.constant(random_batch()[0]))

@@ -25,7 +25,7 @@ from dkd_tf.core import output_paths
 from dkd_tf import presets
 from dkd_tf.data import video_frames
 from dkd_tf.tracking import video_stream
-from dkd_tf.training import run_state
+from dkd_tf.training import run_state, trainer
 from dkd_tf.training.trainer import TrainConfig
 from dkd_tf.serving import graphs as graphs_lib
 from dkd_tf.serving import manifest as manifest_lib
@@ -118,6 +118,8 @@ class PresetMemberByPathTest(tf.test.TestCase):
                     load(model_dir)
         with self.assertRaisesRegex(presets.PresetError, pattern):
             video_stream.check_model_dir(model_dir, "keras")
+        with self.assertRaisesRegex(presets.PresetError, pattern):  # as a training seed
+            trainer.load_seed(os.path.join(model_dir, "model.keras"))
 
     def test_no_command_writes_into_a_preset(self):
         export = copy_member(self.root, "dkd_tflite")

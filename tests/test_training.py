@@ -11,7 +11,7 @@ import keras
 import tensorflow as tf
 
 from dkd_tf.training import run_state, trainer
-from tests.helpers import EpochLog, tiny_config, tiny_synthetic
+from tests.helpers import EpochLog, tiny_config, tiny_model, tiny_synthetic
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -180,6 +180,30 @@ class TrainingTest(tf.test.TestCase):
             cfg, input_size=96, variant="baseline", eta=0.0, init_matcher_from="")))
         self.assertIn("encoder_input_scale", problems)  # 96 x 0.5 = 48, no multiple of 32
         self.assertIn("freeze_initializer", problems)  # a Baseline has no P to freeze
+
+    def test_init_from_seeds_every_network_of_a_trained_model(self):
+        """--init_from: a trained DKD's P, F, Phi and matching head (lambda too) start the run,
+        which then streams as it; D starts afresh. Another variant or weight shape is refused,
+        and so is --init_from beside another seed."""
+        trained = tiny_model("dkd")
+        trained.lam.assign(0.25)
+        clip = tf.random.uniform([2, 3, 64, 64, 3], 0, 255, seed=5)
+        trained(clip)
+        seed = os.path.join(self.get_temp_dir(), "trained.keras")
+        trainer.save_inference_model(trained, seed, 64)
+        cfg = tiny_config(os.path.join(self.get_temp_dir(), "tuned"), self.data, init_from=seed)
+        model = trainer.build_model(cfg, 13)
+        self.assertAllClose(model(clip, training=False), trained(clip, training=False),
+                            atol=1e-5)
+        self.assertAllClose(float(model.lam), 0.25)
+        self.assertTrue(model.adversarial)  # its D is new: the seed holds none
+        for bad, message in ((dict(variant="wo_tat", eta=0.0), "'dkd' model; this run trains"),
+                             (dict(kernel_channels=4), "other weight shapes")):
+            with self.assertRaisesRegex(ValueError, message):
+                trainer.build_model(dataclasses.replace(cfg, **bad), 13)
+        problems = dict(run_state.config_problems(dataclasses.replace(cfg,
+                                                                      init_encoder_from=seed)))
+        self.assertIn("seeds every network", problems["init_from"])
 
     def test_mirrored_strategy_on_two_logical_cpus(self):
         """Runs in a subprocess: logical devices must be set before TensorFlow starts."""

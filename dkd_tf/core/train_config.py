@@ -103,6 +103,11 @@ class TrainConfig:
         "'' (random), 'imagenet' (keras.applications backbones), 'movenet' (the "
         "movenet_* networks start from MoveNet's published weights, fetched and checked"
         " by dkd_tf.pretrained) or a file.")
+    init_from: str = setting("", ARCHITECTURE,
+        "A trained .keras model of the same variant (a preset member's or a run's) whose "
+        "networks seed all of this run's (P, F, Phi, matching head; D starts afresh): "
+        "fine-tuning it on other clips, or with a setting that keeps every weight's "
+        "shape (--encoder_stride4). Not with the other --init_*_from.")
     init_initializer_from: str = setting("", ARCHITECTURE,
         "A pretrained .keras model (e.g. MPII) whose pose network seeds P.")
     init_encoder_from: str = setting("", ARCHITECTURE,
@@ -153,6 +158,11 @@ class TrainConfig:
         "0.5 or 0.25 (P keeps --input_size; F's heatmaps are upsampled to P's grid), so"
         " a phone pays F's cost at a lower resolution.", model=True, manifest=True,
         choices=(1.0, 0.5, 0.25))
+    encoder_stride4: bool = setting(False, ARCHITECTURE,
+        "F (a movenet_* encoder, --encoder_input_scale 0.5 or 0.25) keeps MoveNet's "
+        "stride-4 keypoint maps unpooled: at 0.5 its heatmaps are read out on P's grid, "
+        "twice as fine, while Phi still reads them pooled to stride 8 of F's input.",
+        model=True, manifest=True)
     freeze_initializer: bool = setting(False, ARCHITECTURE,
         "Keep P as seeded (--init_initializer_from or --backbone_weights): frozen "
         "weights, batch norm in inference mode; F, Phi and the matching head train.", model=True)

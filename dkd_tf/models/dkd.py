@@ -21,6 +21,13 @@ still reads 256 px: the matched heatmaps [B, H/16, W/16, K] are bilinearly upsam
 centres, the grids stay aligned) to P's [B, H/8, W/8, K], and P's heatmaps are average-pooled to
 F's grid before Phi reads them. Every graph keeps one input size and one heatmap shape, so the
 streaming contract, the exports and the runtimes are unchanged.
+
+`encoder_stride4` (movenet_* F at scale 1/2 or 1/4) keeps MoveNet's keypoint branch at its own
+stride 4 instead of pooling it to stride 8: at 1/2, F's features [B, H/8, W/8, D] are on P's grid,
+so the matched heatmaps need no upsampling and are read out at twice the resolution (the 16-px
+cells of a 256-px crop, which cost PCK at 0.1 of the person size, become 8-px cells). Phi still
+reads f and h average-pooled 2 x 2, the grid (and the cost) it has without the option; only the
+matching (1x1 V, the dynamic depthwise S x S, 1x1 U) runs on the finer grid.
 """
 from __future__ import annotations
 
@@ -123,6 +130,8 @@ class DKD(keras.Model):
       foreground_weight: extra weight of heatmap pixels near joints in the pose loss (0 = the
         paper's plain l2; see weighted_mse).
       encoder_input_scale: F sees the frame scaled by this (1, 1/2 or 1/4; see above).
+      encoder_stride4: F's features at stride 4 of its input, Phi's inputs pooled back to 8
+        (see above).
       initializer_trainable: False keeps P as it was seeded (frozen weights, batch norm in
         inference mode) while F, Phi and the matching head train: P is the costliest network to
         train and, once pretrained, the one that needs it least (temporal variants only).
@@ -135,7 +144,7 @@ class DKD(keras.Model):
                  deconv_filters=256, kernel_size=7, kernel_channels=256, eta=0.1, gamma=0.1,
                  discriminator_scale=1.0, initializer_deconv_filters=0, foreground_weight=0.0,
                  distillator_pools=2, distillator_output="relu", kernel_residual=False,
-                 encoder_input_scale=1.0, initializer_trainable=True,
+                 encoder_input_scale=1.0, encoder_stride4=False, initializer_trainable=True,
                  initializer_weights=None, encoder_weights=None, **kwargs):
         super().__init__(**kwargs)
         if variant not in VARIANTS:
@@ -165,6 +174,14 @@ class DKD(keras.Model):
                 self.encoder_factor * self.encoder_input_scale != 1.0:
             raise ValueError("encoder_input_scale must be 1, 0.5 or 0.25, got "
                              f"{encoder_input_scale}")
+        self.encoder_stride4 = bool(encoder_stride4)
+        if self.encoder_stride4 and (encoder_backbone not in MOVENET_BACKBONES
+                                     or self.encoder_factor == 1 or variant == "w_lstm"):
+            raise ValueError("encoder_stride4 needs a movenet_* encoder_backbone, "
+                             "encoder_input_scale 0.5 or 0.25 and a variant other than w_lstm, "
+                             f"got {encoder_backbone!r}, {encoder_input_scale}, {variant!r}")
+        # F's grid is this many times coarser than P's (the output grid).
+        self.grid_ratio = self.encoder_factor // 2 if self.encoder_stride4 else self.encoder_factor
         self.initializer_trainable = bool(initializer_trainable)
         self.temporal = variant in TEMPORAL_VARIANTS
         if not self.initializer_trainable and not self.temporal:
@@ -181,7 +198,8 @@ class DKD(keras.Model):
                                               initializer_weights, initializer_width,
                                               name="initializer")
             self.encoder = build_pose_net(encoder_backbone, None, deconv_filters,
-                                          encoder_weights, encoder_width, name="encoder")
+                                          encoder_weights, encoder_width, name="encoder",
+                                          stride4=self.encoder_stride4)
         if self.lstm:
             # Same roles as Phi / matching: the cell folds (f_t, h_t) into the state, the head
             # reads the next frame's features with the state's hidden maps.
@@ -202,16 +220,21 @@ class DKD(keras.Model):
                                 (None, kernel_size, kernel_size, kernel_channels)))
         else:
             self.initializer = build_pose_net(encoder_backbone, k, deconv_filters,
-                                              encoder_weights, encoder_width, name="pose_net")
+                                              encoder_weights, encoder_width, name="pose_net",
+                                              stride4=self.encoder_stride4)
         if self.temporal and not self.initializer_trainable:
             self.initializer.trainable = False
+        # No weights: the config's encoder_input_scale and encoder_stride4 rebuild them on load.
         if self.encoder_factor > 1:
-            f = self.encoder_factor
-            # No weights: the config's encoder_input_scale rebuilds them on load.
-            self.encoder_shrink = layers.AveragePooling2D(f, name="encoder_shrink")
-            self.heatmap_shrink = layers.AveragePooling2D(f, name="heatmap_shrink")
-            self.heatmap_grow = layers.UpSampling2D(f, interpolation="bilinear",
+            self.encoder_shrink = layers.AveragePooling2D(self.encoder_factor,
+                                                          name="encoder_shrink")
+        if self.grid_ratio > 1:
+            r = self.grid_ratio
+            self.heatmap_shrink = layers.AveragePooling2D(r, name="heatmap_shrink")
+            self.heatmap_grow = layers.UpSampling2D(r, interpolation="bilinear",
                                                     name="heatmap_grow")
+        if self.encoder_stride4:
+            self.distillator_pool = layers.AveragePooling2D(2, name="distillator_pool")
         if self.adversarial:
             self.discriminator = build_discriminator(encoder_backbone, k, deconv_filters,
                                                      encoder_width,
@@ -239,18 +262,23 @@ class DKD(keras.Model):
 
     @property
     def encoder_stride(self) -> int:
-        """Input pixels per cell of F's features (8, or 8 / encoder_input_scale)."""
-        return STRIDE * self.encoder_factor
+        """Input pixels per cell of F's features (8, or 8 / encoder_input_scale; half that with
+        encoder_stride4)."""
+        return STRIDE * self.grid_ratio
 
     def _shrink(self, frames):  # also used by training.seed_matcher
         """Frames as F sees them (average-pooled when encoder_input_scale < 1)."""
         return self.encoder_shrink(frames) if self.encoder_factor > 1 else frames
 
     def _to_encoder_grid(self, heatmaps):
-        return self.heatmap_shrink(heatmaps) if self.encoder_factor > 1 else heatmaps
+        return self.heatmap_shrink(heatmaps) if self.grid_ratio > 1 else heatmaps
 
     def _to_output_grid(self, heatmaps):
-        return self.heatmap_grow(heatmaps) if self.encoder_factor > 1 else heatmaps
+        return self.heatmap_grow(heatmaps) if self.grid_ratio > 1 else heatmaps
+
+    def _to_distillator_grid(self, maps):
+        """F's features or heatmaps on F's grid -> the grid Phi reads (stride 8 of F's input)."""
+        return self.distillator_pool(maps) if self.encoder_stride4 else maps
 
     def _single_frame(self, frames, training):
         """The single-frame variants' network: F with a classifier, at F's input scale."""
@@ -273,10 +301,12 @@ class DKD(keras.Model):
                          dtype=features.dtype)
 
     def _distill(self, features, heatmaps, state, training):
-        """Phi(f_t, h_t) -> kernel bases; for w_lstm the ConvLSTM update of the state."""
+        """Phi(f_t, h_t) -> kernel bases, both on F's grid; for w_lstm the ConvLSTM update of the
+        state."""
         if self.lstm:
             return self.distillator([ops.concatenate([features, heatmaps], axis=-1), state])
-        return self.distillator([features, heatmaps], training=training)
+        return self.distillator([self._to_distillator_grid(features),
+                                 self._to_distillator_grid(heatmaps)], training=training)
 
     def step(self, frame, state, training=False):
         """frame [B, H, W, 3], state from the previous frame -> (heatmaps, next state)."""
@@ -435,6 +465,7 @@ class DKD(keras.Model):
             "discriminator_scale": self.discriminator_scale,
             "foreground_weight": self.foreground_weight,
             "encoder_input_scale": self.encoder_input_scale,
+            "encoder_stride4": self.encoder_stride4,
             "initializer_trainable": self.initializer_trainable,
         }
 

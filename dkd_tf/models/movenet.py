@@ -83,9 +83,9 @@ def fpn_features(backbone: keras.Model, x, name: str):
     return _separable(y, out, f"{name}_fpn_separable_conv2d_2")
 
 
-def keypoint_head(x, hidden: int, name: str):
+def keypoint_head(x, hidden: int, name: str, pool: bool = True):
     """MoveNet's keypoint-heatmap branch up to its hidden layer (separable 3x3 -> hidden, ReLU)
-    at stride 4, pooled to stride 8: the features F hands to Phi and the matching, or P's
-    classifier reads."""
+    at stride 4, pooled to stride 8 (pool=False keeps stride 4, MoveNet's own grid): the
+    features F hands to Phi and the matching, or P's classifier reads."""
     x = _separable(x, hidden, f"{name}_head")
-    return layers.AveragePooling2D(2, name=f"{name}_to_stride8")(x)
+    return layers.AveragePooling2D(2, name=f"{name}_to_stride8")(x) if pool else x

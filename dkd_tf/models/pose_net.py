@@ -30,16 +30,21 @@ def deconv_head(x, filters: int, name: str):
 
 
 def build_pose_net(backbone: str, num_joints: int | None, deconv_filters: int = 256,
-                   weights=None, width: int = 64, name: str = "pose_net") -> keras.Model:
+                   weights=None, width: int = 64, name: str = "pose_net",
+                   stride4: bool = False) -> keras.Model:
     """[B, H, W, 3] float RGB 0..255 -> [B, H/8, W/8, num_joints] heatmaps (P), or
-    -> [B, H/8, W/8, deconv_filters] features when num_joints is None (F).
+    -> [B, H/8, W/8, deconv_filters] features when num_joints is None (F); H/4 x W/4 with
+    stride4 (movenet_* backbones only: MoveNet's keypoint branch unpooled).
     """
+    if stride4 and backbone not in movenet.MOVENET_BACKBONES:
+        raise ValueError(f"stride-4 features need a movenet_* backbone, not {backbone!r}")
     inputs = keras.Input((None, None, 3), name="frame")
     x = ImagePreprocess(backbones.preprocessing_mode(backbone), name=f"{name}_preprocess")(inputs)
     net = backbones.build_backbone(backbone, 3, weights, width, model_name=f"{name}_backbone")
     activation = None
     if backbone in movenet.MOVENET_BACKBONES:
-        x = movenet.keypoint_head(movenet.fpn_features(net, x, name), deconv_filters, name)
+        x = movenet.keypoint_head(movenet.fpn_features(net, x, name), deconv_filters, name,
+                                  pool=not stride4)
         activation = "sigmoid"
     else:
         x = deconv_head(net(x), deconv_filters, name)

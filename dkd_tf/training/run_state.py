@@ -68,7 +68,8 @@ def input_size_problem(value) -> str | None:
     return INPUT_SIZE_RULE
 
 
-SEED_FIELDS = ("init_initializer_from", "init_encoder_from", "init_matcher_from")  # .keras seeds
+SEED_FIELDS = ("init_from", "init_initializer_from", "init_encoder_from",
+               "init_matcher_from")  # .keras seeds
 PATH_FIELDS = ("backbone_weights", *SEED_FIELDS, "data_dir")
 
 
@@ -115,6 +116,10 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     epochs = list(cfg.lr_decay_epochs)
     need("lr_decay_epochs", all(isinstance(e, int) and e >= 0 for e in epochs)
          and epochs == sorted(set(epochs)), "must be increasing non-negative epoch numbers")
+    need("init_from", not cfg.init_from or not any(getattr(cfg, f) for f in SEED_FIELDS
+                                                    if f != "init_from"),
+         "seeds every network: give it without --init_initializer_from, --init_encoder_from "
+         "and --init_matcher_from")
     need("backbone_weights", cfg.backbone_weights != "movenet" or any(
         b.startswith("movenet_") for b in (cfg.initializer_backbone, cfg.encoder_backbone)),
          "'movenet' maps MoveNet's weights into movenet_* backbones: choose one with "

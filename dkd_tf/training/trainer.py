@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from dkd_tf import presets
 from dkd_tf.core import joints as joints_lib
 from dkd_tf.core import run_lock
 from dkd_tf.training import run_state
@@ -77,6 +78,8 @@ def build_model(cfg: TrainConfig, num_joints: int, clips=None,
     if cfg.backbone_weights == "movenet":
         model(np.zeros((1, 2, cfg.input_size, cfg.input_size, 3), np.float32))  # build
         map_movenet(model, cfg, joint_set or datasets.joint_set_of(cfg.dataset))
+    if cfg.init_from:
+        seed_all(model, load_seed(cfg.init_from), cfg.init_from)
     if not model.temporal and cfg.init_initializer_from and cfg.init_encoder_from:
         raise ValueError(f"variant {cfg.variant!r} has one per-frame network: give "
                          "--init_initializer_from or --init_encoder_from, not both")
@@ -94,6 +97,26 @@ def build_model(cfg: TrainConfig, num_joints: int, clips=None,
             raise ValueError("--init_matcher_from needs training clips for its statistics")
         seed_matcher(model, *_seed_of(cfg.init_matcher_from), clips, target_joints)
     return model
+
+
+def seed_all(model: DKD, source: DKD, path: str = "") -> None:
+    """--init_from: every inference network of `source` (P, F, Phi, matching head, lambda) into
+    `model`, which must be the same variant with the same weight shapes; D, which shipped models
+    do not keep (save_inference_model), starts afresh."""
+    nets = ["initializer"] + (["encoder", "distillator", "matcher"] if model.temporal else [])
+    if source.variant != model.variant:
+        raise ValueError(f"--init_from is a {source.variant!r} model; this run trains "
+                         f"{model.variant!r}")
+    for name in nets:
+        theirs = [tuple(w.shape) for w in getattr(source, name).weights]
+        ours = [tuple(w.shape) for w in getattr(model, name).weights]
+        if theirs != ours:
+            raise ValueError(f"--init_from's {name} has other weight shapes than this run's "
+                             "(another architecture setting)")
+    for name in nets:
+        getattr(model, name).set_weights(getattr(source, name).get_weights())
+    model.lam.assign(source.lam)
+    logging.info("seeded %s from %s", ", ".join(nets), path or source.name)
 
 
 def _classifier_of(pose_net: keras.Model):
@@ -157,10 +180,17 @@ def seed_matcher(model: DKD, source: keras.Model, source_joints, clips,
     logging.info("seeded the matching head with the classifier of %s", source.name)
 
 
+def load_seed(path) -> DKD:
+    """A seed .keras model (--init_*_from), through the model loader's file check (a corrupt
+    seed is called corrupt, with its path); a preset member's is checked against its preset's
+    checksums first (presets.verify_path), so a changed member never seeds a run."""
+    presets.verify_path(os.path.dirname(os.path.abspath(path)))
+    return model_dir_lib.load_keras(path, DKD)
+
+
 def _pose_net_of(path):
-    """The pose network of a seed .keras file, through the model loader's file check (a corrupt
-    seed is called corrupt, with its path)."""
-    return model_dir_lib.load_keras(path, DKD).initializer
+    """The pose network of a seed .keras file (load_seed)."""
+    return load_seed(path).initializer
 
 
 def _seed_of(path):
