@@ -56,6 +56,25 @@ class ConfigsTest(tf.test.TestCase):
             self.assertEqual(cfg["dataset"], "penn_action")
             self.assertIn(name.split("_resnet")[0], readme)
 
+    def test_finetune_flagfiles_seed_from_the_shipped_members_alone(self):
+        """The fine-tuning flagfiles are their preset's training files with every network seeded
+        from the shipped member (--init_from, the other seeds cleared: both is an error)."""
+        for name, member in (("real_dkd_finetune", "dkd"),
+                             ("real_baseline_finetune", "baseline")):
+            cfg = resolved(f"configs/{name}.flags")
+            base = resolved(f"configs/real_{member}_passers.flags")
+            self.assertEqual(cfg["init_from"],
+                             f"dkd_tf/presets/dkd_movenet_video/{member}/model.keras")
+            self.assertTrue(os.path.isfile(os.path.join(ROOT, cfg["init_from"])))
+            self.assertEqual([cfg[f] for f in ("init_initializer_from", "init_encoder_from",
+                                               "init_matcher_from")], ["", "", ""])
+            changed = {k for k in cfg if cfg[k] != base[k]}  # nothing else of the recipe
+            self.assertEqual(changed - {"model_dir", "init_from", "init_initializer_from",
+                                        "init_encoder_from", "init_matcher_from", "epochs",
+                                        "lr_decay_epochs"}, set())
+            self.assertIn("init_from", changed)
+            self.assertEqual((cfg["epochs"], cfg["lr_decay_epochs"]), (4, [3]))
+
     def test_cli_dry_run_prints_the_config(self):
         out = subprocess.run([sys.executable, "-m", "dkd_tf.train",
                               "--flagfile=configs/subjhmdb.flags", "--split=2", "--dry_run"],
