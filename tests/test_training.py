@@ -204,6 +204,14 @@ class TrainingTest(tf.test.TestCase):
         problems = dict(run_state.config_problems(dataclasses.replace(cfg,
                                                                       init_encoder_from=seed)))
         self.assertIn("seeds every network", problems["init_from"])
+        # A seed whose config.json records another variant is refused with the flags, before
+        # any model is built.
+        self.assertNotIn("init_from", dict(run_state.config_problems(cfg)))
+        with open(os.path.join(os.path.dirname(seed), "config.json"), "w") as f:
+            json.dump({"variant": "baseline"}, f)
+        problems = dict(run_state.config_problems(cfg))
+        self.assertIn("is a 'baseline' model (its config.json); this run trains 'dkd'",
+                      problems["init_from"])
 
     def test_mirrored_strategy_on_two_logical_cpus(self):
         """Runs in a subprocess: logical devices must be set before TensorFlow starts."""

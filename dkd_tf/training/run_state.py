@@ -127,6 +127,17 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     return out + path_problems(cfg)
 
 
+def _recorded_variant(model_file: str) -> str | None:
+    """The variant the config.json beside a .keras model records (a run's or a preset member's),
+    or None where there is none to read: the model's own check (trainer.seed_all) then decides."""
+    try:
+        with open(os.path.join(os.path.dirname(model_file), CONFIG_FILE)) as f:
+            variant = json.load(f).get("variant")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return variant if isinstance(variant, str) else None
+
+
 def path_problems(cfg) -> list[tuple[str, str]]:
     """[(field, problem)] for the files and directories a TrainConfig names (PATH_FIELDS and
     --model_dir). Needs no TensorFlow, so a command rejects a missing file in well under a second,
@@ -143,6 +154,9 @@ def path_problems(cfg) -> list[tuple[str, str]]:
     for field in SEED_FIELDS:
         path = getattr(cfg, field)
         need(field, not path or os.path.isfile(path), "no such file (a trained .keras model)")
+    seed_variant = _recorded_variant(cfg.init_from) if os.path.isfile(cfg.init_from) else None
+    need("init_from", seed_variant in (None, cfg.variant),
+         f"is a {seed_variant!r} model (its {CONFIG_FILE}); this run trains {cfg.variant!r}")
     if cfg.dataset != "synthetic":  # only the synthetic set is generated when missing
         need("data_dir", os.path.isdir(cfg.data_dir), f"no such directory (the {cfg.dataset} "
                                                       "data set in its official layout)")
