@@ -18,6 +18,17 @@ def random_batch(batch=2, t=3, k=13, seed=0):
     return frames, targets, weights
 
 
+def streamed(model, clip):
+    """The clip's heatmaps [B, T, h, w, K] through the two streaming graphs, frame by frame:
+    initialize on frame 1, then step with the state it carries."""
+    heatmaps, state = model.initialize(clip[:, 0])
+    out = [heatmaps]
+    for t in range(1, clip.shape[1]):
+        heatmaps, state = model.step(clip[:, t], state)
+        out.append(heatmaps)
+    return tf.stack(out, axis=1)
+
+
 def snapshot(variables):
     return [v.numpy().copy() for v in variables]
 
@@ -59,13 +70,8 @@ class DKDTest(tf.test.TestCase):
             model = tiny_model(variant)
             clip = tf.constant(random_batch()[0])
             unrolled = model(clip, training=False)
-            heatmaps, state = model.initialize(clip[:, 0])
-            self.assertEqual(state.shape[1:], model.state_shape_for(H))
-            streamed = [heatmaps]
-            for t in range(1, clip.shape[1]):
-                heatmaps, state = model.step(clip[:, t], state)
-                streamed.append(heatmaps)
-            self.assertAllClose(tf.stack(streamed, axis=1), unrolled, atol=1e-5)
+            self.assertEqual(model.initialize(clip[:, 0])[1].shape[1:], model.state_shape_for(H))
+            self.assertAllClose(streamed(model, clip), unrolled, atol=1e-5)
 
     def test_state_changes_the_step(self):
         model = tiny_model("dkd")
@@ -188,13 +194,8 @@ class DKDTest(tf.test.TestCase):
             clip = tf.constant(random_batch()[0])
             unrolled = model(clip, training=False)
             self.assertEqual(unrolled.shape, (2, 3, H // 8, H // 8, 13))
-            heatmaps, state = model.initialize(clip[:, 0])
-            self.assertEqual(state.shape[1:], model.state_shape_for(H))
-            streamed = [heatmaps]
-            for t in range(1, 3):
-                heatmaps, state = model.step(clip[:, t], state)
-                streamed.append(heatmaps)
-            self.assertAllClose(tf.stack(streamed, axis=1), unrolled, atol=1e-5)
+            self.assertEqual(model.initialize(clip[:, 0])[1].shape[1:], model.state_shape_for(H))
+            self.assertAllClose(streamed(model, clip), unrolled, atol=1e-5)
             net = model.encoder if model.temporal else model.initializer
             self.assertEqual(net(model._shrink(clip[:, 0])).shape[1], H // 16)
             path = os.path.join(self.get_temp_dir(), f"half_{variant}.keras")
@@ -224,12 +225,7 @@ class DKDTest(tf.test.TestCase):
             model = tiny_model(variant, encoder_stride4=True, **movenet)
             unrolled = model(clip, training=False)
             self.assertEqual(unrolled.shape, (2, 3, H // 8, H // 8, 13))
-            heatmaps, state = model.initialize(clip[:, 0])
-            streamed = [heatmaps]
-            for t in range(1, 3):
-                heatmaps, state = model.step(clip[:, t], state)
-                streamed.append(heatmaps)
-            self.assertAllClose(tf.stack(streamed, axis=1), unrolled, atol=1e-5)
+            self.assertAllClose(streamed(model, clip), unrolled, atol=1e-5)
             net = model.encoder if model.temporal else model.initializer
             self.assertEqual(net(model._shrink(clip[:, 0])).shape[1], H // 8)
             plain = tiny_model(variant, **movenet)
