@@ -197,8 +197,10 @@ class TrainingTest(tf.test.TestCase):
                             atol=1e-5)
         self.assertAllClose(float(model.lam), 0.25)
         self.assertTrue(model.adversarial)  # its D is new: the seed holds none
-        for bad, message in ((dict(variant="wo_tat", eta=0.0), "'dkd' model; this run trains"),
-                             (dict(kernel_channels=4), "other weight shapes")):
+        for bad, message in ((dict(variant="wo_tat", eta=0.0),
+                              "trained.keras: is a 'dkd' model; this run trains 'wo_tat'"),
+                             (dict(kernel_channels=4),
+                              "trained.keras: its distillator has other weight shapes")):
             with self.assertRaisesRegex(ValueError, message):
                 trainer.build_model(dataclasses.replace(cfg, **bad), 13)
         problems = dict(run_state.config_problems(dataclasses.replace(cfg,

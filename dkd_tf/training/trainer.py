@@ -104,14 +104,15 @@ def seed_all(model: DKD, source: DKD, path: str = "") -> None:
     `model`, which must be the same variant with the same weight shapes; D, which shipped models
     do not keep (save_inference_model), starts afresh."""
     nets = ["initializer"] + (["encoder", "distillator", "matcher"] if model.temporal else [])
+    where = f"--init_from={path}" if path else "--init_from"
     if source.variant != model.variant:
-        raise ValueError(f"--init_from is a {source.variant!r} model; this run trains "
+        raise ValueError(f"{where}: is a {source.variant!r} model; this run trains "
                          f"{model.variant!r}")
     for name in nets:
         theirs = [tuple(w.shape) for w in getattr(source, name).weights]
         ours = [tuple(w.shape) for w in getattr(model, name).weights]
         if theirs != ours:
-            raise ValueError(f"--init_from's {name} has other weight shapes than this run's "
+            raise ValueError(f"{where}: its {name} has other weight shapes than this run's "
                              "(another architecture setting)")
     for name in nets:
         getattr(model, name).set_weights(getattr(source, name).get_weights())
