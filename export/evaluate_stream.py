@@ -67,7 +67,8 @@ def main(argv):
                               follow_smoothing=f.follow_smoothing, follow_margin=f.follow_margin,
                               finder=finder, smoothing=smoothing_flags.smoothing(f),
                               motion_prior=f.motion_prior, per_video=f.per_video,
-                              follow_velocity=f.follow_velocity, people_dirs=f.people_dirs)
+                              follow_velocity=f.follow_velocity, people_dirs=f.people_dirs,
+                              per_joint=f.per_joint)
     if f.out_json:
         os.makedirs(os.path.dirname(os.path.abspath(f.out_json)), exist_ok=True)
         with open(f.out_json, "w") as fh:
@@ -120,6 +121,9 @@ def _define_flags():
     flags.DEFINE_integer("num_threads", 0, "Runtime threads; 0: default.", lower_bound=0)
     flags.DEFINE_bool("per_video", False, "With several rows: also print each video's "
                       "PCK@0.2 by row (the JSON always has it).")
+    flags.DEFINE_bool("per_joint", False, "With several rows: also print each joint's PCK@0.2 "
+                      "and @0.1 by row, and their mean without the head, whose label differs "
+                      "between sources (the JSON always has them).")
     flags.DEFINE_string("out_json", "", "Write the results (without predictions) here.")
     flags.DEFINE_bool("allow_unverified", False, "Run TFLite/ONNX graphs whose manifest does not "
                       "record a passed parity check against Keras (refused otherwise).")

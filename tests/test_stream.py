@@ -926,6 +926,20 @@ class EvaluateStreamTest(tf.test.TestCase):
         self.assertIn("PCK@0.2 per video: 1 A, 2 B, 3 centre", table)
         for vid in videos:
             self.assertIn(f"  {vid:10s} {a['per_video'][vid]['pck_0.2']:6.1f}", table)
+        # Each joint's PCK by row, and their mean without the head (whose label differs
+        # between sources): the joint means are the row's PCK.
+        names = tflite_runner.manifest["joints"]["names"]
+        for alpha in ("0.2", "0.1"):
+            joints = a["per_joint"][f"pck_{alpha}"]
+            self.assertEqual(list(joints), names)
+            self.assertAllClose(np.nanmean(list(joints.values())), a[f"pck_{alpha}"])
+            self.assertAllClose(a[f"limbs_{alpha}"], np.nanmean(
+                [v for n, v in joints.items() if n != "head"]))
+        table = stream_eval.format_comparison(rows, per_joint=True)
+        self.assertIn("PCK@0.2 / @0.1 per joint: 1 A, 2 B, 3 centre", table)
+        self.assertIn(f"  {'r_ankle':12s} {a['per_joint']['pck_0.2']['r_ankle']:6.1f} / "
+                      f"{a['per_joint']['pck_0.1']['r_ankle']:5.1f}", table)
+        self.assertIn(f"  {'limbs':12s} {a['limbs_0.2']:6.1f} / {a['limbs_0.1']:5.1f}", table)
         one = stream_eval.compare_streams({"A": tflite_runner}, self.data, max_videos=1,
                                           log=_quiet)["rows"]["A"]
         self.assertEqual(list(one["per_video"]), videos[:1])
