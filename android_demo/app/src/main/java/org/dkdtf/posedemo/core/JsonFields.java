@@ -44,31 +44,27 @@ class JsonFields {
         return m.get(key);
     }
 
+    /** {@code v} as a {@code type}, or the error "'key' must be {@code what}, got v". */
+    <T> T typed(Object v, Class<T> type, String key, String what) throws ManifestException {
+        if (!type.isInstance(v)) {
+            throw error("'" + key + "' must be " + what + ", got " + v);
+        }
+        return type.cast(v);
+    }
+
     @SuppressWarnings("unchecked")
     Map<String, Object> object(Map<String, Object> m, String key) throws ManifestException {
-        Object v = get(m, key);
-        if (!(v instanceof Map)) {
-            throw error("'" + key + "' must be an object, got " + v);
-        }
-        return (Map<String, Object>) v;
+        return (Map<String, Object>) typed(get(m, key), Map.class, key, "an object");
     }
 
     /** A copy of the list, so that no caller changes the parsed file. */
     @SuppressWarnings("unchecked")
     List<Object> list(Map<String, Object> m, String key) throws ManifestException {
-        Object v = get(m, key);
-        if (!(v instanceof List)) {
-            throw error("'" + key + "' must be a list, got " + v);
-        }
-        return new ArrayList<Object>((List<Object>) v);
+        return new ArrayList<Object>((List<Object>) typed(get(m, key), List.class, key, "a list"));
     }
 
     String string(Map<String, Object> m, String key) throws ManifestException {
-        Object v = get(m, key);
-        if (!(v instanceof String)) {
-            throw error("'" + key + "' must be a string, got " + v);
-        }
-        return (String) v;
+        return typed(get(m, key), String.class, key, "a string");
     }
 
     long integer(Map<String, Object> m, String key) throws ManifestException {
@@ -76,10 +72,7 @@ class JsonFields {
     }
 
     long toInteger(Object v, String key) throws ManifestException {
-        if (!(v instanceof Long)) {
-            throw error("'" + key + "' must be an integer, got " + v);
-        }
-        return ((Long) v).longValue();
+        return typed(v, Long.class, key, "an integer").longValue();
     }
 
     /** An integer that fits a Java int (a size, an index). */
@@ -118,9 +111,6 @@ class JsonFields {
     }
 
     double toNumber(Object v, String key) throws ManifestException {
-        if (!(v instanceof Number)) {
-            throw error("'" + key + "' must be a number, got " + v);
-        }
-        return ((Number) v).doubleValue();
+        return typed(v, Number.class, key, "a number").doubleValue();
     }
 }
