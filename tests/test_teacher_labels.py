@@ -94,6 +94,23 @@ class StubTeacher:
         return np.concatenate([xy, score[:, None]], -1)
 
 
+HEAD_AT = np.array([0.5, 0.02])  # where HeadTeacher marks the head top in the bright box
+
+
+class HeadTeacher(StubTeacher):
+    """A teacher with a head-top keypoint of its own (a user's model may have one)."""
+
+    names = COCO + ("head",)
+
+    def predict(self, crop):
+        kps = super().predict(crop)
+        ys, xs = np.nonzero(crop[..., 0] > 125)
+        if len(xs) < 4:
+            return np.concatenate([kps, [[0, 0, 0.05]]])
+        lo, hi = np.array([xs.min(), ys.min()]), np.array([xs.max(), ys.max()])
+        return np.concatenate([kps, [[*(lo + HEAD_AT * (hi - lo)), 0.9]]])
+
+
 def penn(name):
     return joints.PENN_ACTION.index(name)
 
@@ -116,7 +133,8 @@ class TeacherLabelsTest(tf.test.TestCase):
         rec = penn_action.read_video(out, "0001")
         self.assertEqual(rec.image_size, (H, W))
         self.assertEqual(rec.action, "teacher_labels")
-        dropped = {penn("l_wrist"), penn("l_ankle")}
+        # Disputed, unsure, and the head, which COCO teachers only have a nose for.
+        dropped = {penn("l_wrist"), penn("l_ankle"), penn("head")}
         errors = []
         for t in range(T):
             vis = rec.visibility[t]
@@ -134,7 +152,7 @@ class TeacherLabelsTest(tf.test.TestCase):
         self.assertLess(errors.max(), 2.0)   # crop <-> frame mapping is right
         self.assertLess(errors.mean(), 1.0)
         self.assertEqual(s.kept, int(rec.visibility.sum()))
-        self.assertEqual(s.kept, (T - 1) * 11)
+        self.assertEqual(s.kept, (T - 1) * 10)
         # The evidence is stored beside the labels.
         conf = penn_action.read_field(out, "1", "confidence")
         dis = penn_action.read_field(out, "1", "disagreement")
@@ -189,7 +207,7 @@ class TeacherLabelsTest(tf.test.TestCase):
         whole = full_frame_box(H, W)
         self.assertLess(np.max(crop[BLANK + 1][2:] - crop[BLANK + 1][:2]),
                         0.8 * np.max(whole[2:] - whole[:2]))
-        self.assertEqual(penn_action.read_video(out, "0001").visibility[BLANK + 1].sum(), 11)
+        self.assertEqual(penn_action.read_video(out, "0001").visibility[BLANK + 1].sum(), 10)
         # A clip cut due on the blank frame waits for the person: one clip, not one ending
         # unlabelled and the next starting with a held box.
         out = os.path.join(self.tmp, "cut")
@@ -207,7 +225,7 @@ class TeacherLabelsTest(tf.test.TestCase):
         out = os.path.join(self.tmp, "hold1")
         s = teacher_labels.label_video(video, self.teachers(), out, 1, teacher_labels.Options(
             agree=0.15, min_score=0.3, hold_frames=1))
-        self.assertEqual((s.video_ids, s.frames, s.kept), (["0001", "0002"], 3, 2 * 11))
+        self.assertEqual((s.video_ids, s.frames, s.kept), (["0001", "0002"], 3, 2 * 10))
         self.assertAllEqual(penn_action.read_field(out, "1", "frame_index").ravel(), [0])
         self.assertAllEqual(penn_action.read_field(out, "2", "frame_index").ravel(), [4, 5])
         self.assertAllClose(penn_action.read_field(out, "2", "crop")[0], whole)
@@ -217,7 +235,7 @@ class TeacherLabelsTest(tf.test.TestCase):
         out = os.path.join(self.tmp, "hold3")
         s = teacher_labels.label_video(video, self.teachers(), out, 1, teacher_labels.Options(
             agree=0.15, min_score=0.3, hold_frames=3))
-        self.assertEqual((s.video_ids, s.frames, s.kept), (["0001"], 6, 2 * 11))
+        self.assertEqual((s.video_ids, s.frames, s.kept), (["0001"], 6, 2 * 10))
         crop = penn_action.read_field(out, "1", "crop")
         for t in (2, 3, 4):
             self.assertAllClose(crop[t], crop[1])
@@ -235,7 +253,7 @@ class TeacherLabelsTest(tf.test.TestCase):
         self.assertEqual((s.video_ids, s.frames), (["0001"], 1))
         self.assertAllClose(penn_action.read_field(out, "1", "crop")[0], box)
         self.assertAllClose(penn_action.read_field(out, "1", "start_box").ravel(), box)
-        self.assertEqual(penn_action.read_video(out, "0001").visibility[0].sum(), 11)
+        self.assertEqual(penn_action.read_video(out, "0001").visibility[0].sum(), 10)
         # A box where nobody is yet: labelling starts at the first frame that finds someone
         # in it (the walker comes in from the left), with labels on that person.
         out = os.path.join(self.tmp, "later")
@@ -257,12 +275,44 @@ class TeacherLabelsTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "start_box must be x1,y1,x2,y2"):
             teacher_labels.Options(start_box=(10, 10, 5, 20))
 
+    def test_a_joint_no_teacher_marks_itself_is_never_a_label(self):
+        # COCO teachers have a nose, not Penn Action's head (the head top): never kept, and the
+        # clip says so; teachers that mark a head themselves have it kept.
+        out = os.path.join(self.tmp, "coco")
+        teacher_labels.label_video(self.video, self.teachers(), out, 1, self.options)
+        self.assertEqual(str(penn_action.read_field(out, "1", "unmarked_joints")[0]), "head")
+        self.assertAllEqual(penn_action.read_video(out, "1").visibility[:, penn("head")],
+                            np.zeros(T))
+        out = os.path.join(self.tmp, "heads")
+        teacher_labels.label_video(self.video, [HeadTeacher(64), HeadTeacher(80)], out, 1,
+                                   self.options)
+        self.assertEqual(str(penn_action.read_field(out, "1", "unmarked_joints")[0]), "none")
+        rec = penn_action.read_video(out, "1")
+        self.assertAllEqual(rec.visibility[:, penn("head")] > 0, np.arange(T) != BLANK)
+        want = person_rect(0)[:2] + HEAD_AT * (person_rect(0)[2:] - person_rect(0)[:2])
+        self.assertAllClose(rec.joints[0, penn("head")], want, atol=2.0)
+        # A clip from before the field existed (its head was the nose) is refused by the
+        # reader, so it can neither train nor score; resuming into its folder is refused too.
+        mat_path = penn_action.label_path(os.path.join(self.tmp, "coco"), "1")
+        mat = {k: v for k, v in scipy.io.loadmat(mat_path).items()
+               if not k.startswith("__") and k != "unmarked_joints"}
+        scipy.io.savemat(mat_path, mat)
+        with self.assertRaisesRegex(penn_action.DatasetError,
+                                    "0001.mat.*older dkd_tf.label_video.*nose"):
+            penn_action.read_video(os.path.join(self.tmp, "coco"), "1")
+        with self.assertRaisesRegex(ValueError, "0001.mat: a clip of .*walk.avi labelled with "
+                                                "other settings"):
+            teacher_labels.label_or_resume(self.video, self.teachers(),
+                                           os.path.join(self.tmp, "coco"), self.options,
+                                           log=lambda *_: None)
+
     def test_a_looser_agreement_keeps_the_disputed_joint(self):
         out = os.path.join(self.tmp, "out")
         loose = teacher_labels.Options(agree=1.0, min_score=0.3)
         teacher_labels.label_video(self.video, self.teachers(), out, 1, loose)
         rec = penn_action.read_video(out, "1")
-        self.assertAllEqual(rec.visibility[0] == 0, np.arange(13) == penn("l_ankle"))
+        self.assertAllEqual(rec.visibility[0] == 0,
+                            np.isin(np.arange(13), [penn("l_ankle"), penn("head")]))
 
     def test_clips_every_and_shrunk_frames(self):
         out = os.path.join(self.tmp, "out")
@@ -278,7 +328,7 @@ class TeacherLabelsTest(tf.test.TestCase):
                           for r in recs], [[0, 2], [4, 6]])
         self.assertEqual(recs[0].image_size, (24, 32))
         keep = recs[1].visibility[0] > 0
-        self.assertEqual(keep.sum(), 11)
+        self.assertEqual(keep.sum(), 10)
         want = 0.5 * expected_keypoints(4) - 0.25  # pixel centres: x' = f x + (f - 1) / 2
         self.assertAllClose(recs[1].joints[0][keep], want[keep], atol=1.5)
         self.assertEqual(teacher_labels.next_video_id(out), 7)

@@ -26,6 +26,12 @@ JOINT_SET = joints_lib.PENN_ACTION
 NUM_JOINTS = JOINT_SET.num_joints  # 13
 _REQUIRED = ("x", "y", "visibility", "bbox", "train")
 SPLITS = ("train", "test", "all")
+# Clips written by dkd_tf.label_video: their `action`, and the field naming the joints no
+# teacher marks itself (left unlabelled). Clips of that action without the field are from before
+# it existed, when the head was labelled with the teachers' nose (Penn Action's head is the head
+# top): they are refused rather than read, so they teach or score nobody the wrong head.
+TEACHER_ACTION = "teacher_labels"
+UNMARKED_FIELD = "unmarked_joints"
 
 
 def video_dirname(video_id) -> str:
@@ -143,6 +149,12 @@ def read_video(root, video_id) -> VideoRecord:
     else:
         raise DatasetError(mat_path, f"field 'train' is {train:g}, expected 1 or -1")
 
+    action = _string(mat, "action")
+    if action == TEACHER_ACTION and UNMARKED_FIELD not in mat:
+        raise DatasetError(mat_path, "labelled by an older dkd_tf.label_video, whose 'head' is "
+                                     "the teachers' nose, not Penn Action's head top; label the "
+                                     "video again into a new --out_dir")
+
     fdir = frame_dir(root, vid)
     if not os.path.isdir(fdir):
         raise DatasetError(fdir, "frame directory is missing")
@@ -170,7 +182,7 @@ def read_video(root, video_id) -> VideoRecord:
         bboxes=bbox.astype(np.float32),
         joint_set=JOINT_SET.name,
         split=split,
-        action=_string(mat, "action"),
+        action=action,
         image_size=(int(first.shape[0]), int(first.shape[1])),
     )
     return record.validate(mat_path)

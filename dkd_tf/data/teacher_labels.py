@@ -7,7 +7,11 @@ copy its mistakes. So several independent teachers label every frame, and a join
 
   * every teacher's score exceeds `min_score`, and
   * every pair of teachers lies within `agree` x the person size (the max side of the box around
-    the joints all teachers are confident about in that frame, the person box written as bbox).
+    the joints all teachers are confident about in that frame, the person box written as bbox),
+  * and every teacher marks that joint itself: a joint a teacher only has a stand-in for
+    (peers.DERIVED: MoveNet's and BlazePose's nose for Penn Action's head, the head top) is
+    never kept, as LSP's and Penn Action's human labels would then disagree with these on the
+    head by a tenth of the person. The stand-in still helps place the crop.
 
 The label is the teachers' mean. Kept or not, each joint's evidence goes into the .mat as extra
 fields the Penn Action reader ignores (penn_action.read_field reads them):
@@ -17,6 +21,7 @@ fields the Penn Action reader ignores (penn_action.read_field reads them):
   crop          [T, 4]   the box the teachers' crops were built from (x1, y1, x2, y2)
   frame_index   [T]      the frame's index in the source video
   source, teachers, agree, min_score
+  unmarked_joints  the joints no teacher marks ('head' for the published peers; 'none')
 
 The crop follows the person: the first frame is the whole frame padded square; after that, the
 box around the previous frame's confident keypoints, grown by `margin` of its size on each side.
@@ -61,7 +66,7 @@ from dkd_tf.data.frame_crops import crop_frame, full_frame_box
 
 JOINT_SET = joints_lib.PENN_ACTION
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-ACTION = "teacher_labels"
+ACTION = penn_action.TEACHER_ACTION
 DEFAULT_TEACHERS = ("movenet_thunder", "movenet_lightning")
 
 
@@ -143,6 +148,19 @@ def teacher_keypoints(teacher, image, box):
     return transform_points(inv, xy), score
 
 
+def marked_by_all(teachers) -> np.ndarray:
+    """[K] bool: the joints every teacher marks itself. The rest (the head: COCO and BlazePose
+    mark a nose, Penn Action's head is the head top) stay unlabelled; a nose labelled as the
+    head would teach and score a point a tenth of the person away from LSP's head."""
+    return np.all([peers_lib.marked_joints(t.names, JOINT_SET) for t in teachers], axis=0)
+
+
+def unmarked_names(teachers) -> str:
+    """The .mat's UNMARKED_FIELD: comma-separated joint names, 'none' when every one is
+    marked."""
+    return ",".join(n for n, m in zip(JOINT_SET.names, marked_by_all(teachers)) if not m) or "none"
+
+
 def label_frame(teachers, image, box, options: Options) -> FrameLabel:
     """Every teacher on one frame through the crop of `box`; their agreement decides."""
     outs = [teacher_keypoints(t, image, box) for t in teachers]
@@ -158,7 +176,7 @@ def label_frame(teachers, image, box, options: Options) -> FrameLabel:
     for a, b in itertools.combinations(range(len(teachers)), 2):
         spread = np.maximum(spread, np.linalg.norm(xys[a] - xys[b], axis=-1))
     disagreement = spread / size
-    keep = confident & (disagreement <= options.agree) & found
+    keep = confident & (disagreement <= options.agree) & found & marked_by_all(teachers)
     return FrameLabel(mean.astype(np.float32), keep.astype(np.float32),
                       confidence.astype(np.float32), disagreement.astype(np.float32),
                       person.astype(np.float32), np.asarray(box, np.float32), found)
@@ -206,6 +224,7 @@ def _write(out_dir, video_id, frames, base, labels, indices, source, teachers, o
             "source": os.path.basename(os.path.normpath(os.fspath(source))),
             "teachers": ",".join(getattr(t, "key", type(t).__name__) for t in teachers),
             "agree": float(options.agree), "min_score": float(options.min_score),
+            penn_action.UNMARKED_FIELD: unmarked_names(teachers),
             **({"start_box": np.asarray(options.start_box, np.float64)}
                if options.start_box else {})})
 
@@ -293,7 +312,8 @@ SOURCES_FILE = "label_video_sources.json"  # in the output folder: the videos la
 def settings_of(teachers, options: Options, train: bool) -> dict:
     """What decides a video's labels, besides the video: its record in SOURCES_FILE."""
     settings = {"teachers": ",".join(getattr(t, "key", type(t).__name__) for t in teachers),
-                "train": bool(train), **dataclasses.asdict(options)}
+                "train": bool(train), penn_action.UNMARKED_FIELD: unmarked_names(teachers),
+                **dataclasses.asdict(options)}
     if settings["start_box"] is None:  # as recorded before start_box existed
         del settings["start_box"]
     return json.loads(json.dumps(settings))  # as SOURCES_FILE reads back (a tuple: a list)
@@ -355,12 +375,13 @@ def resume(out_dir, source, settings: dict) -> tuple[list | None, list]:
         if vid in owned:
             continue
         fields = penn_action.read_fields(out_dir, vid, ("source", "teachers", "agree",
-                                                        "min_score"))
+                                                        "min_score", penn_action.UNMARKED_FIELD))
         if _scalar(fields.pop("source")) != _source_name(source):
             continue
         mine = {k: _scalar(v) for k, v in fields.items()}
         want = {"teachers": settings["teachers"], "agree": float(settings["agree"]),
-                "min_score": float(settings["min_score"])}
+                "min_score": float(settings["min_score"]),
+                penn_action.UNMARKED_FIELD: settings[penn_action.UNMARKED_FIELD]}
         if mine != want:
             raise ValueError(f"{penn_action.label_path(out_dir, vid)}: a clip of {source} "
                              f"labelled with other settings ({mine}) is in {out_dir}; label "

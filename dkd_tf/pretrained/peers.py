@@ -167,6 +167,14 @@ def joint_mapping(names, joint_set: JointSet) -> list[list[int]]:
     return out
 
 
+def marked_joints(names, joint_set: JointSet) -> np.ndarray:
+    """[K] bool: the joints of `joint_set` a model with keypoints `names` marks itself. The
+    others come from DERIVED, a nearby point standing in (a COCO nose for Penn Action's head,
+    which is the head top): good enough to place a crop or draw a skeleton, never a label."""
+    index = set(names)
+    return np.array([name in index for name in joint_set.names])
+
+
 def map_keypoints(keypoints: np.ndarray, mapping) -> tuple[np.ndarray, np.ndarray]:
     """[N, 3] peer keypoints -> (xy [K, 2], confidence [K]) through joint_mapping's rows: a
     derived joint is the mean of its sources, its confidence the minimum of theirs."""
