@@ -125,7 +125,8 @@ class EitherPersonTest(tf.test.TestCase):
                                       {"0001": self.b}, "stub")
         self.assertEqual((one["pck_0.2"], one["pck_0.1"]), (100.0, 100.0))
         self.assertEqual(one["picked"], {"0001": f"{self.other}:0001"})
-        row = {"pck_0.2": 4.0, "pck_0.1": 1.0, "torso_0.2": 2.0,
+        row = {"pck_0.2": 4.0, "pck_0.1": 1.0, "torso_0.2": 2.0, "limbs_0.2": 3.0,
+               "limbs_0.1": 0.5,
                "jitter": {"median": 0.5}, "initializer_ms": 1.0, "stepper_ms": 1.0}
         comparison = {"rows": {"DKD": {**row, "one_of_them": one}, "peer": row},
                       "labels_jitter": {"median": 0.1}, "pairs": {}, "num_videos": 1,
@@ -134,8 +135,10 @@ class EitherPersonTest(tf.test.TestCase):
                       stream_eval.format_comparison(comparison))
         table = video_preset.format_rows(comparison).splitlines()
         self.assertIn("one of them, PCK@0.2 / @0.1", table[0])
-        self.assertEqual(table[2], "| DKD | 4.0 | 1.0 | 100.0 / 100.0 | 0.50 | 1.0 | 1.0 |")
-        self.assertEqual(table[3], "| peer | 4.0 | 1.0 | - / - | 0.50 | 1.0 | 1.0 |")
+        self.assertEqual(table[2],
+                         "| DKD | 4.0 | 1.0 | 3.0 / 0.5 | 100.0 / 100.0 | 0.50 | 1.0 | 1.0 |")
+        self.assertEqual(table[3], "| peer | 4.0 | 1.0 | 3.0 / 0.5 | - / - | 0.50 | 1.0 | 1.0 |")
+        self.assertEqual(len(table[0].split("|")), len(table[1].split("|")))
         del comparison["rows"]["DKD"]["one_of_them"]
         self.assertNotIn("one of them", video_preset.format_rows(comparison))
 

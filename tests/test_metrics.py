@@ -277,6 +277,25 @@ class PairedBootstrapTest(tf.test.TestCase):
             self.assertAllClose([r["low"], r["high"]], np.percentile(diffs, [2.5, 97.5]),
                                 atol=1e-9)
             self.assertEqual(r["share_not_ahead"], np.mean(diffs <= 0))
+            self.assertAllClose(r["difference"], a.result(norm=norm)["mean"]
+                                - b.result(norm=norm)["mean"])
+        # Over the limbs alone (no Head group): the same draws, each the mean of those joints.
+        limbs = metrics.limb_joints(PENN)
+        self.assertEqual([PENN.names[i] for i in range(K) if i not in limbs], ["head"])
+
+        def limb_mean(acc):
+            joints = acc.result()["joints"]
+            return np.nanmean([joints[PENN.names[i]] for i in limbs])
+
+        draws = np.random.default_rng(7)
+        diffs = []
+        for _ in range(50):
+            idx = draws.integers(0, a.num_videos, a.num_videos)
+            diffs.append(limb_mean(a.subset(idx)) - limb_mean(b.subset(idx)))
+        r = metrics.paired_bootstrap(a, b, samples=50, seed=7, joints=limbs)
+        self.assertAllClose([r["low"], r["high"]], np.percentile(diffs, [2.5, 97.5]), atol=1e-9)
+        self.assertAllClose(r["difference"], limb_mean(a) - limb_mean(b))
+        self.assertNotAllClose(r["difference"], a.result()["mean"] - b.result()["mean"])
 
     def test_needs_the_same_videos(self):
         with self.assertRaisesRegex(ValueError, "same test videos"):

@@ -917,6 +917,11 @@ class EvaluateStreamTest(tf.test.TestCase):
         same = rows["pairs"]["A - B"]["0.2"]
         self.assertEqual((same["difference"], same["low"], same["high"]), (0.0, 0.0, 0.0))
         self.assertIn("A - centre, PCK@0.1", stream_eval.format_comparison(rows))
+        # And on the limbs alone (the head's label differs between sources).
+        limbs = rows["pairs"]["A - centre"]["limbs_0.1"]
+        self.assertAllClose(limbs["difference"], rows["rows"]["A"]["limbs_0.1"]
+                            - rows["rows"]["centre"]["limbs_0.1"])
+        self.assertIn("A - centre, limbs PCK@0.1", stream_eval.format_comparison(rows))
         # Each video's PCK by row: the same model gives the same per video, and the table
         # printed with --per_video names every video.
         videos = list(a["per_video"])

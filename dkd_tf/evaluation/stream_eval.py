@@ -174,10 +174,15 @@ def compare_streams(runners: dict, data_dir: str, split: str = "test", crop: str
             rows[name]["one_of_them"] = one_of_them(acc.joint_set, people, records,
                                                     r["predictions"], r["runner"])
     pairs = {}
+    limbs = metrics.limb_joints(first["accumulator"].joint_set)
     for a, b in compare:
-        pairs[f"{a} - {b}"] = {str(alpha): metrics.paired_bootstrap(
-            results[a]["accumulator"], results[b]["accumulator"], "person", alpha, samples)
-            for alpha in (0.2, 0.1)}
+        acc_a, acc_b = results[a]["accumulator"], results[b]["accumulator"]
+        pairs[f"{a} - {b}"] = {
+            **{str(alpha): metrics.paired_bootstrap(acc_a, acc_b, "person", alpha, samples)
+               for alpha in (0.2, 0.1)},
+            **{f"limbs_{alpha:g}": metrics.paired_bootstrap(acc_a, acc_b, "person", alpha,
+                                                            samples, joints=limbs)
+               for alpha in (0.2, 0.1)}}
     labels = metrics.jitter(records, {r.video_id: r.joints for r in records})
     out = {"rows": rows, "labels_jitter": labels, "pairs": pairs,
            "num_videos": len(records), "num_frames": first["num_frames"], "crop": crop,
@@ -226,19 +231,26 @@ def per_video_pck(acc, records) -> dict:
     return out
 
 
+def pck_label(key: str) -> str:
+    """A pair's key in compare_streams' 'pairs' ('0.2', 'limbs_0.1') as the tables print it."""
+    return f"limbs PCK@{key[6:]}" if key.startswith("limbs_") else f"PCK@{key}"
+
+
 def per_joint_pck(acc) -> dict:
     """{'per_joint': {'pck_0.2', 'pck_0.1': {joint name: PCK by person size}}, 'limbs_0.2',
-    'limbs_0.1': the mean without the joint set's Head group}. The head is where label sources
-    disagree: LSP's photos (and so the photo clips) label the head top, the COCO teachers and
-    MoveNet give a nose (pretrained.peers.DERIVED), a tenth of the person apart, so at @0.1 a row
-    that shares the labels' convention gains a joint that says nothing of its accuracy; the
-    single-frame cards leave it out for that reason (docs/real_people.md)."""
-    head = {acc.joint_set.names[i] for i in acc.joint_set.groups.get("Head", ())}
+    'limbs_0.1': the mean over metrics.limb_joints}. The head is where label sources disagree:
+    LSP's photos (and so the photo clips) label the head top, MoveNet gives a nose
+    (pretrained.peers.DERIVED), a tenth of the person apart, so at @0.1 a row that shares the
+    labels' convention gains a joint that says nothing of its accuracy; the single-frame cards
+    leave it out for that reason (docs/real_people.md). Teacher-labelled clips label no head
+    (teacher_labels.marked_by_all), so there the two means are one."""
+    from dkd_tf.evaluation import metrics
+    limb_names = [acc.joint_set.names[i] for i in metrics.limb_joints(acc.joint_set)]
     out = {"per_joint": {}}
     for alpha in (0.2, 0.1):
         joints = acc.result(alpha, "person")["joints"]
         out["per_joint"][f"pck_{alpha:g}"] = joints
-        limbs = [v for n, v in joints.items() if n not in head and np.isfinite(v)]
+        limbs = [joints[n] for n in limb_names if np.isfinite(joints[n])]
         out[f"limbs_{alpha:g}"] = float(np.mean(limbs)) if limbs else float("nan")
     return out
 
@@ -273,9 +285,9 @@ def format_comparison(out: dict, per_video: bool = False, per_joint: bool = Fals
     lines.append(f"  jitter: median joint acceleration, % of the person size per frame^2 (the "
                  f"labels' own: {out['labels_jitter']['median']:.2f}); PCK by person size")
     for pair, by_alpha in out["pairs"].items():
-        for alpha, r in by_alpha.items():
-            lines.append(f"  {pair}, PCK@{alpha}: {r['difference']:+.1f} points (95 % interval "
-                         f"{r['low']:+.1f} to {r['high']:+.1f}, paired bootstrap over "
+        for key, r in by_alpha.items():
+            lines.append(f"  {pair}, {pck_label(key)}: {r['difference']:+.1f} points (95 % "
+                         f"interval {r['low']:+.1f} to {r['high']:+.1f}, paired bootstrap over "
                          f"{r['videos']} videos)")
     if per_video:
         names = list(out["rows"])
