@@ -681,6 +681,9 @@ class RealClipTest(tf.test.TestCase):
                            {"status": "ok", "keypoints": [[0, 0, 1]] * 3}]}
         # size 100: 10 and 0 px are within 20, 30 px is not; the lost frame is left out
         self.assertAllClose(real_clip.agreement(ours, ref), 200.0 / 3)
+        # Over chosen joints only (make demo: the limbs; the size is still the whole box's).
+        self.assertAllClose(real_clip.agreement(ours, ref, joints=[1, 2]), 50.0)
+        self.assertAllClose(real_clip.agreement(ours, ref, joints=[0]), 100.0)  # 10 px of 100
 
     def test_run_writes_both_streams_and_the_side_by_side_png(self):
         from dkd_tf.experiments import real_clip
