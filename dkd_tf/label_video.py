@@ -57,9 +57,12 @@ def main(argv):
               f"({1000 * s.seconds / max(s.frames, 1):.0f} ms a frame){skipped}", flush=True)
         next_id = next_id and next_id + len(s.video_ids)
         frames, joints, kept = frames + s.frames, joints + s.joints, kept + s.kept
+    unmarked = teacher_labels.unmarked_names(teachers)
     print(f"labelled {frames} frames of {len(sources)} video(s) with "
           f"{','.join(t.key for t in teachers)}: kept {kept}/{joints} joints "
-          f"({100 * kept / max(joints, 1):.1f} %, agree {f.agree}, min_score {f.min_score}) in "
+          f"({100 * kept / max(joints, 1):.1f} %, agree {f.agree}, min_score {f.min_score}"
+          + (f"; never {unmarked.replace(',', ', ')}, which not every teacher marks itself"
+             if unmarked != "none" else "") + f") in "
           f"{time.time() - start:.1f} s; read them with --dataset penn_action --data_dir "
           f"{f.out_dir}")
     return 0

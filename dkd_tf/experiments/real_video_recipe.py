@@ -14,7 +14,8 @@ trainings (docs/real_people.md#real-people-in-video):
    <work_dir>/vtest_src: cameras 1-3 of both scenes train, camera 4 is held out;
 2. training clips: 3,000 LSP + LSPET photos set in motion, 8 frames each, half of them with a
    second person walking past in front, and the training cameras labelled by MoveNet Thunder +
-   Lightning where they agree -> <work_dir>/real_clips_passers (both networks train on them);
+   Lightning where they agree (never the head: they mark a nose, Penn Action the head top)
+   -> <work_dir>/real_clips_passers (both networks train on them);
 3. held-out clips: LSP's test photos set in motion (human labels) -> photo_clips_test; camera 4
    labelled by MoveNet Thunder + BlazePose heavy (Lightning, a peer in the results, is no
    teacher) -> real_clips_test_tb; vtest's pedestrians the same way -> vtest_test_tb (the
