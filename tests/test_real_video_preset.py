@@ -84,6 +84,25 @@ class RealVideoPresetTest(tf.test.TestCase):
         with open(os.path.join(root, "preset.json")) as f:
             self.assertNotIn("/work/", f.read())  # no preset file names a machine's folder
 
+    def test_pair_lines_give_the_limbs_only_where_they_differ(self):
+        def interval(d):
+            return {"difference": d, "low": d - 1.0, "high": d + 1.0}
+
+        pairs = {"A - B": {"0.2": interval(1.0), "0.1": interval(2.0),
+                           "limbs_0.2": interval(1.04), "limbs_0.1": interval(3.0)},
+                 "A - C": {"0.2": interval(-1.0), "0.1": {"difference": None},
+                           "limbs_0.2": interval(-1.0), "limbs_0.1": {"difference": None}}}
+        self.assertEqual(video_preset.pair_lines({"pairs": pairs}), [
+            "- A - B: PCK@0.2 +1.0 (+0.0 to +2.0); PCK@0.1 +2.0 (+1.0 to +3.0); "
+            "limbs PCK@0.1 +3.0 (+2.0 to +4.0)",
+            "- A - C: PCK@0.2 -1.0 (-2.0 to +0.0); PCK@0.1 -"])
+        # The shipped card holds every pair of its runs (the no-box runs' too).
+        with open(os.path.join(presets.preset_dir(video_preset.NAME), "README.md")) as f:
+            card = f.read()
+        for test in self.meta["tests"] + self.meta["no_box"]:
+            for line in video_preset.pair_lines(test["comparison"]):
+                self.assertIn(line, card)
+
     def test_a_few_real_photo_clips_stream_above_the_floor(self):
         if not os.path.isdir(os.path.join(SHARED, "lsp")):
             self.skipTest(f"no real LSP photos at {os.path.abspath(SHARED)} (only this "

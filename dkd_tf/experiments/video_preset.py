@@ -117,6 +117,25 @@ def format_rows(comparison: dict) -> str:
     return "\n".join(lines)
 
 
+_PAIRS_INTRO = "Paired bootstrap over the clips (95 % interval):"
+
+
+def pair_lines(comparison: dict) -> list:
+    """One line per compared pair: each PCK's difference and interval; the limbs' only where
+    they differ from all joints' (clips with no head label give the same numbers twice)."""
+    def numbers(r):
+        return (f"{r['difference']:+.1f} ({r['low']:+.1f} to {r['high']:+.1f})"
+                if r.get("difference") is not None else "-")
+
+    out = []
+    for pair, by_key in comparison["pairs"].items():
+        shown = {k: numbers(r) for k, r in by_key.items()}
+        out.append(f"- {pair}: " + "; ".join(
+            f"{pck_label(k)} {text}" for k, text in shown.items()
+            if not (k.startswith("limbs_") and shown.get(k[6:]) == text)))
+    return out
+
+
 def format_costs(costs: dict) -> str:
     lines = ["| graph | GMACs | TFLite ms (1 thread, median) | p90 ms |", "|---|---|---|---|"]
     lines += [f"| {n} | {c['gmacs']:.3f} | {c['median_ms']:.2f} | {c['p90_ms']:.2f} |"
@@ -156,13 +175,8 @@ def model_card(meta: dict) -> str:
         c = test["comparison"]
         lines += ["", f"### {test['name']} ({c['num_videos']} clips, {c['num_frames']} frames)",
                   "", test["about"], "", format_rows(c), "",
-                  f"Labels' own jitter: {_num(c['labels_jitter']['median'], 2)}. Paired bootstrap "
-                  f"over the clips (95 % interval):", ""]
-        for pair, by_alpha in c["pairs"].items():
-            lines.append(f"- {pair}: " + "; ".join(
-                f"{pck_label(a)} {r['difference']:+.1f} ({r['low']:+.1f} to {r['high']:+.1f})"
-                if r.get("difference") is not None else f"{pck_label(a)} -"
-                for a, r in by_alpha.items()))
+                  f"Labels' own jitter: {_num(c['labels_jitter']['median'], 2)}. " + _PAIRS_INTRO,
+                  "", *pair_lines(c)]
     for test in meta.get("no_box", []):
         c = test["comparison"]
         how = (f"`--finder {test['finder']}`"
@@ -188,6 +202,8 @@ def model_card(meta: dict) -> str:
                      "dkd_tf/evaluation/either_person.py)" if test.get("people_dirs") else "")
                   + ".", "",
                   format_rows(c)]
+        if c.get("pairs"):
+            lines += ["", _PAIRS_INTRO, "", *pair_lines(c)]
     for row, check in meta.get("unverified", {}).items():
         lines += ["", f"`{row}` (full int8, not shipped) fails the export's check against Keras"
                       f" ({'; '.join(check['problems']) or 'no problem recorded'}); it is "
