@@ -290,6 +290,25 @@ class RestoreNewestTest(tf.test.TestCase):
                                                    log=lines.append))
         self.assertIn("starting from scratch", lines[0])
 
+    def test_after_a_resume_the_manager_keeps_sweeping_by_max_to_keep(self):
+        # The state restore_newest writes is read by tf.train.CheckpointManager as its own: the
+        # latest is the restored one, and saving on deletes the oldest beyond max_to_keep.
+        ckpt_dir = os.path.join(self.get_temp_dir(), "checkpoints")
+        self._save(ckpt_dir, [1.0, 2.0, 3.0])
+        v = tf.Variable(0.0)
+        ckpt = tf.train.Checkpoint(v=v)
+        prefix = run_state.restore_newest(ckpt, ckpt_dir, log=lambda *_: None)
+        self.assertEqual(os.path.basename(prefix), "ckpt-3")
+        state = tf.train.get_checkpoint_state(ckpt_dir)
+        self.assertEqual([os.path.basename(p) for p in state.all_model_checkpoint_paths],
+                         ["ckpt-1", "ckpt-2", "ckpt-3"])
+        self.assertLen(state.all_model_checkpoint_timestamps, 3)
+        manager = tf.train.CheckpointManager(ckpt, ckpt_dir, max_to_keep=3)
+        self.assertEqual(os.path.basename(manager.latest_checkpoint), "ckpt-3")
+        manager.save(checkpoint_number=4)
+        manager.save(checkpoint_number=5)
+        self.assertEqual(run_state.checkpoint_numbers(ckpt_dir), [3, 4, 5])
+
     def test_a_whole_checkpoint_of_another_model_is_an_error(self):
         ckpt_dir = os.path.join(self.get_temp_dir(), "checkpoints")
         self._save(ckpt_dir, [1.0])

@@ -438,10 +438,30 @@ def restore_newest(checkpoint, ckpt_dir: str, log=None) -> str | None:
                      if restored is None or n <= int(restored.rsplit("-", 1)[1])]
         state = os.path.join(ckpt_dir, "checkpoint")
         if remaining:
-            tf.compat.v1.train.update_checkpoint_state(ckpt_dir, remaining[-1], remaining)
+            write_checkpoint_state(ckpt_dir, remaining)
         elif os.path.exists(state):
             os.remove(state)
     return restored
+
+
+def write_checkpoint_state(ckpt_dir: str, prefixes) -> str:
+    """Write ckpt_dir/checkpoint, the state tf.train.CheckpointManager reads, listing `prefixes`
+    (oldest first, the last the latest) as the manager itself writes it: paths relative to
+    ckpt_dir, each with its save time (its .index file's), and a preserved time before them all,
+    so the manager goes on sweeping them by max_to_keep. (tf.compat.v1.train.
+    update_checkpoint_state, which did this before, is deprecated and logged so on every resume;
+    it wrote no times, and the manager then kept those checkpoints forever.) Returns the path."""
+    names = [os.path.basename(p) for p in prefixes]
+    times = [os.path.getmtime(os.path.join(ckpt_dir, n + ".index")) for n in names]
+    lines = ([f'model_checkpoint_path: "{names[-1]}"']
+             + [f'all_model_checkpoint_paths: "{n}"' for n in names]
+             + [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
+             + [f"last_preserved_timestamp: {min(times) - 1.0!r}"])
+    path = os.path.join(ckpt_dir, "checkpoint")
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)
+    return path
 
 
 # ---------------------------------------------------------------------------------- model.keras
