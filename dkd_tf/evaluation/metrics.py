@@ -150,10 +150,11 @@ class PCKAccumulator:
         counts = vis.sum(axis=0)
         return _pck(_hit_counts(dist, vis, ref, alphas), counts), counts
 
-    def result(self, alpha: float = DEFAULT_ALPHA, norm: str = "person") -> dict:
+    def result(self, alpha: float = DEFAULT_ALPHA, norm: str = "person", joints=None) -> dict:
         """PCK at one alpha: {'alpha', 'norm', 'joints': {evaluated joint name: pck},
         'groups': {group: pck}, 'mean': pck, 'counts': {evaluated joint name: visible instances}};
-        percentages, NaN where undefined (no visible instance)."""
+        percentages, NaN where undefined (no visible instance). 'mean' is over `joints`
+        (indices, e.g. limb_joints), by default the evaluated ones."""
         js = self.joint_set
         pck, counts = self._per_joint([alpha], norm)
         pck = pck[0]
@@ -165,7 +166,7 @@ class PCKAccumulator:
             "norm": norm,
             "joints": {js.names[i]: float(pck[i]) for i in js.evaluated},
             "groups": groups,
-            "mean": _nanmean(pck[list(js.evaluated)]),
+            "mean": _nanmean(pck[list(js.evaluated if joints is None else joints)]),
             "counts": {js.names[i]: int(counts[i]) for i in js.evaluated},
         }
 
@@ -361,10 +362,8 @@ def paired_bootstrap(a: PCKAccumulator, b: PCKAccumulator, norm: str = "person",
              - _drawn_mean_pck(multiplicity, *hits_b, joints))
     diffs = diffs[np.isfinite(diffs)]
     low, high = np.percentile(diffs, [2.5, 97.5]) if diffs.size else (math.nan, math.nan)
-    every = np.ones((1, v), np.int64)  # all videos once: the whole set's mean
-    difference = float(_drawn_mean_pck(every, *hits_a, joints)[0]
-                       - _drawn_mean_pck(every, *hits_b, joints)[0])
-    return {"difference": difference,
+    return {"difference": a.result(alpha, norm, joints)["mean"]
+                          - b.result(alpha, norm, joints)["mean"],
             "low": float(low), "high": float(high),
             "share_not_ahead": float(np.mean(diffs <= 0)) if diffs.size else math.nan,
             "videos": a.num_videos, "samples": samples, "norm": norm, "alpha": float(alpha)}

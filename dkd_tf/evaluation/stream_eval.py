@@ -245,13 +245,11 @@ def per_joint_pck(acc) -> dict:
     leave it out for that reason (docs/real_people.md). Teacher-labelled clips label no head
     (teacher_labels.marked_by_all), so there the two means are one."""
     from dkd_tf.evaluation import metrics
-    limb_names = [acc.joint_set.names[i] for i in metrics.limb_joints(acc.joint_set)]
+    limbs = metrics.limb_joints(acc.joint_set)
     out = {"per_joint": {}}
     for alpha in (0.2, 0.1):
-        joints = acc.result(alpha, "person")["joints"]
-        out["per_joint"][f"pck_{alpha:g}"] = joints
-        limbs = [joints[n] for n in limb_names if np.isfinite(joints[n])]
-        out[f"limbs_{alpha:g}"] = float(np.mean(limbs)) if limbs else float("nan")
+        out["per_joint"][f"pck_{alpha:g}"] = acc.result(alpha, "person")["joints"]
+        out[f"limbs_{alpha:g}"] = acc.result(alpha, "person", limbs)["mean"]
     return out
 
 
