@@ -6,7 +6,8 @@ at 60 fps, 1080 x 1920 (portrait): Pose2Sim/Demo_SinglePerson/videos/cam01.mp4 .
 Demo_MultiPerson/videos/cam01.mp4 .... `pip download --no-deps pose2sim==VERSION` is the only
 network access; the wheel's sha256 is checked against its pin before anything is extracted, and
 every extracted video is re-checked against the digest recorded beside it on each call. The cache
-is $DKD_TF_CACHE/footage, else ~/.cache/dkd_tf/footage.
+is $DKD_TF_CACHE/footage, else ~/.cache/dkd_tf/footage. Sports2D's wheel (its outdoor demo
+clip) and Debian's opencv-doc (OpenCV's street sample vtest.avi) are fetched the same way.
 """
 from __future__ import annotations
 
@@ -27,24 +28,36 @@ POSE2SIM_SHA256 = "403e0dc4065898ba6a595e72a8970950310979253d60e24c2e00b16b36bf2
 POSE2SIM_LICENSE = "BSD-3-Clause (David Pagnon, Pose2Sim)"
 SINGLE_PERSON_CAM01 = "Pose2Sim/Demo_SinglePerson/videos/cam01.mp4"
 
+# Sports2D's demo (PyPI wheel, BSD-3-Clause, by Pose2Sim's author): 230 frames at 30 fps, 1768 x
+# 994, outdoors against the low sun: a man on a box jumps down while a woman walks past below,
+# and a third person passes at the left edge. Never trained on: the recipe's outdoor test clip.
+SPORTS2D_VERSION = "0.8.34"
+SPORTS2D_WHEEL = f"sports2d-{SPORTS2D_VERSION}-py3-none-any.whl"
+SPORTS2D_SHA256 = "733b6db70742636ae9c35d870c22bd416582f579abd5881bee93a14bb0e2655d"
+SPORTS2D_LICENSE = "BSD-3-Clause (David Pagnon, Sports2D)"
+SPORTS2D_DEMO = "Sports2D/Demo/demo.mp4"
+SPORTS2D_DEMO_SHA256 = "d9a66417185647b112304b57093f0c180f37a768e6a14daca75ca541f3b78039"
+
 
 def footage_dir() -> str:
     return os.path.join(fetch.cache_dir(), "footage")
 
 
-def _wheel(log=None) -> str:
+def _wheel(package: str, version: str, name: str, pinned: str, log=None) -> str:
+    """The wheel `name` of `package`==`version` in the footage cache, downloaded by pip when it
+    is not there with its pinned sha256."""
     folder = footage_dir()
-    path = os.path.join(folder, POSE2SIM_WHEEL)
-    if os.path.isfile(path) and fetch.sha256(path) == POSE2SIM_SHA256:
+    path = os.path.join(folder, name)
+    if os.path.isfile(path) and fetch.sha256(path) == pinned:
         return path
     os.makedirs(folder, exist_ok=True)
     if log:
-        log(f"pip download --no-deps pose2sim=={POSE2SIM_VERSION} into {folder}")
+        log(f"pip download --no-deps {package}=={version} into {folder}")
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        got = _download(f"pip download pose2sim=={POSE2SIM_VERSION}",
+        got = _download(f"pip download {package}=={version}",
                         [sys.executable, "-m", "pip", "download", "--no-deps",
-                         "--disable-pip-version-check", f"pose2sim=={POSE2SIM_VERSION}", "-d",
-                         tmp], tmp, POSE2SIM_WHEEL, POSE2SIM_SHA256, path)
+                         "--disable-pip-version-check", f"{package}=={version}", "-d",
+                         tmp], tmp, name, pinned, path)
         os.replace(got, path)
     return path
 
@@ -65,26 +78,49 @@ def _download(what: str, argv, tmp: str, name: str, pinned: str, path: str) -> s
     return got
 
 
-def pose2sim_video(member: str = SINGLE_PERSON_CAM01, log=None) -> str:
-    """Local path of one video of the pinned pose2sim wheel (fetched and extracted on first
-    use). Raises FetchError naming the file when it cannot be had."""
-    path = os.path.join(footage_dir(), f"pose2sim-{POSE2SIM_VERSION}", member)
+def _wheel_member(folder: str, member: str, wheel, pinned: str | None = None) -> str:
+    """Local path of `member` of a pinned wheel, extracted under footage_dir()/`folder` on first
+    use by `wheel()` (which fetches and checks the wheel). The extracted file is re-checked on
+    every call: against `pinned` where given, else against the digest recorded when it was
+    extracted from the checked wheel."""
+    path = os.path.join(footage_dir(), folder, member)
     record = path + ".sha256"
     if os.path.isfile(path) and os.path.isfile(record):
         with open(record) as f:
-            if f.read().strip() == fetch.sha256(path):
-                return path
-    wheel = _wheel(log)
-    with zipfile.ZipFile(wheel) as z:
+            recorded = f.read().strip()
+        if recorded == fetch.sha256(path) and recorded == (pinned or recorded):
+            return path
+    archive = wheel()
+    with zipfile.ZipFile(archive) as z:
         if member not in z.namelist():
-            raise fetch.FetchError(wheel, f"has no {member}")
+            raise fetch.FetchError(archive, f"has no {member}")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with z.open(member) as src, open(path + ".part", "wb") as dst:
             shutil.copyfileobj(src, dst)
+    digest = fetch.sha256(path + ".part")
+    if pinned and digest != pinned:
+        os.remove(path + ".part")
+        raise fetch.FetchError(path, f"the extracted video has sha256 {digest}, pinned {pinned}")
     os.replace(path + ".part", path)
     with open(record, "w") as f:
-        f.write(fetch.sha256(path) + "\n")
+        f.write(digest + "\n")
     return path
+
+
+def pose2sim_video(member: str = SINGLE_PERSON_CAM01, log=None) -> str:
+    """Local path of one video of the pinned pose2sim wheel (fetched and extracted on first
+    use). Raises FetchError naming the file when it cannot be had."""
+    return _wheel_member(f"pose2sim-{POSE2SIM_VERSION}", member, lambda: _wheel(
+        "pose2sim", POSE2SIM_VERSION, POSE2SIM_WHEEL, POSE2SIM_SHA256, log))
+
+
+def sports2d_video(log=None) -> str:
+    """Local path of Sports2D's demo video (the pinned wheel fetched and the video extracted on
+    first use, both checked against their sha256). Raises FetchError naming the file when it
+    cannot be had."""
+    return _wheel_member(f"sports2d-{SPORTS2D_VERSION}", SPORTS2D_DEMO, lambda: _wheel(
+        "sports2d", SPORTS2D_VERSION, SPORTS2D_WHEEL, SPORTS2D_SHA256, log),
+        SPORTS2D_DEMO_SHA256)
 
 
 # OpenCV's street sample (795 frames of pedestrians, 768 x 576, people small) from Debian's
