@@ -4,13 +4,14 @@
         [--teachers movenet_thunder,movenet_lightning[,blazepose_full]] [--agree 0.1] \
         [--min_score 0.3] [--hold_frames 30] [--every 1] [--max_frames 0] \
         [--clip_frames 150] [--max_side 640] \
-        [--split train|test] [--first_id N] [--start_box x1,y1,x2,y2]
+        [--split train|test] [--first_id N] [--start_box x1,y1,x2,y2] [--start_frame N]
 
 D then trains and evaluates as `--dataset penn_action --data_dir D`; a second run into the same
 D adds videos after the ones there (unless --first_id says otherwise), skipping a video already
 labelled there to its end with the same settings and labelling again one whose run was cut off
 (D/label_video_sources.json records which are finished). --start_box labels the person in that
-box (video pixels) instead of whoever the whole first frame shows, until they are gone.
+box (video pixels) instead of whoever the whole first frame shows, until they are gone;
+--start_frame N starts at frame N (the box then means where that person is on frame N).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def main(argv):
     options = teacher_labels.Options(agree=f.agree, min_score=f.min_score, margin=f.margin,
                                      hold_frames=f.hold_frames, max_side=f.max_side, every=f.every,
                                      max_frames=f.max_frames, clip_frames=f.clip_frames,
-                                     start_box=_box(f.start_box))
+                                     start_box=_box(f.start_box), start_frame=f.start_frame)
     sources = teacher_labels.list_sources(f.video)
     teachers = teacher_labels.load_teachers(f.teachers, f.threads or None, log=print)
     next_id = f.first_id
@@ -118,6 +119,10 @@ def _define_flags():
                       "in this box (e.g. the second person of a scene) instead of whoever the "
                       "whole frame shows; labelling stops when they are gone. Empty: the whole "
                       "frame.")
+    flags.DEFINE_integer("start_frame", d.start_frame, "First frame of each video to label "
+                         "(0-based; the frames before it are skipped): with --start_box, the "
+                         "person in that box on this frame, e.g. one who walks in later.",
+                         lower_bound=0)
     flags.mark_flags_as_required(["video", "out_dir"])
 
 

@@ -275,6 +275,27 @@ class TeacherLabelsTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "start_box must be x1,y1,x2,y2"):
             teacher_labels.Options(start_box=(10, 10, 5, 20))
 
+    def test_a_start_frame_skips_the_frames_before_it(self):
+        # Person in frames 0 and 4 only. The same box from frame 2 on: frames 0 and 1 are not
+        # looked at, 2 and 3 find nobody in the box, 4 starts the clip (and 5, held when the
+        # video ends, is written unlabelled); from frame 0 the box labelled frame 0 alone.
+        video = write_gone_fixture(os.path.join(self.tmp, "gone.avi"))
+        opts = teacher_labels.Options(agree=0.15, min_score=0.3, hold_frames=1,
+                                      start_box=(4.0, 4.0, 28.0, 44.0), start_frame=2)
+        out = os.path.join(self.tmp, "from2")
+        s = teacher_labels.label_or_resume(video, self.teachers(), out, opts,
+                                           log=lambda *_: None)
+        self.assertEqual(s.video_ids, ["0001"])
+        self.assertAllEqual(penn_action.read_field(out, "1", "frame_index").ravel(), [4, 5])
+        self.assertEqual(penn_action.read_video(out, "0001").visibility[0].sum(), 10)
+        recorded = teacher_labels.finished_sources(out)
+        self.assertEqual([v["settings"]["start_frame"] for v in recorded.values()], [2])
+        # Settings without one are recorded as before it existed, so older labels still resume.
+        self.assertNotIn("start_frame", teacher_labels.settings_of(
+            self.teachers(), teacher_labels.Options(), True))
+        with self.assertRaisesRegex(ValueError, "start_frame >= 0"):
+            teacher_labels.Options(start_frame=-1)
+
     def test_a_joint_no_teacher_marks_itself_is_never_a_label(self):
         # COCO teachers have a nose, not Penn Action's head (the head top): never kept, and the
         # clip says so; teachers that mark a head themselves have it kept.

@@ -93,7 +93,10 @@ class Options:
       that picks either can be scored), from the first frame where the teachers find someone
       there; once that person is gone (lost for more than hold_frames), labelling of the video
       stops, as a whole-frame look could not tell them from anyone else. None: the whole
-      frame."""
+      frame.
+    start_frame: the first frame of the video looked at (the frames before it are read, not
+      labelled): with start_box, a person who comes in later is looked for where they are on
+      that frame, not through a box that something else may fill before they come."""
 
     agree: float = 0.1
     min_score: float = 0.3
@@ -105,13 +108,15 @@ class Options:
     max_frames: int = 0
     clip_frames: int = 150
     start_box: tuple | None = None
+    start_frame: int = 0
 
     def __post_init__(self):
         if self.agree <= 0 or not 0 <= self.min_score < 1 or self.margin < 0:
             raise ValueError(f"need agree > 0, 0 <= min_score < 1, margin >= 0: {self}")
-        if self.every < 1 or self.min_follow_joints < 2 or self.hold_frames < 0:
-            raise ValueError(f"need every >= 1, min_follow_joints >= 2 and hold_frames >= 0: "
-                             f"{self}")
+        if (self.every < 1 or self.min_follow_joints < 2 or self.hold_frames < 0
+                or self.start_frame < 0):
+            raise ValueError(f"need every >= 1, min_follow_joints >= 2, hold_frames >= 0 and "
+                             f"start_frame >= 0: {self}")
         if self.start_box is not None:
             box = tuple(float(v) for v in self.start_box)
             if len(box) != 4 or not (box[2] > box[0] and box[3] > box[1]):
@@ -264,7 +269,8 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
 
     with FrameSource(source, options.max_frames or None) as src:
         for item in src:
-            if item.image is None or item.index % options.every:
+            if (item.image is None or item.index % options.every
+                    or item.index < options.start_frame):
                 continue
             image = item.image
             if base is None:
@@ -316,6 +322,8 @@ def settings_of(teachers, options: Options, train: bool) -> dict:
                 **dataclasses.asdict(options)}
     if settings["start_box"] is None:  # as recorded before start_box existed
         del settings["start_box"]
+    if not settings["start_frame"]:  # ... and before start_frame
+        del settings["start_frame"]
     return json.loads(json.dumps(settings))  # as SOURCES_FILE reads back (a tuple: a list)
 
 
