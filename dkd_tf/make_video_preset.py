@@ -4,9 +4,9 @@ it (--refresh_exports: its TFLite manifests remade first), or write only its mod
 
     python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd_c32_passers \
         --baseline_dir runs/real_baseline_passers \
-        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb,runs/vtest_test_tb \
-        --find_dirs runs/real_clips_test_tb \
-        --people_dirs runs/people/test_cam04_a,runs/people/test_cam04_b \
+        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb,runs/vtest_test_tb,runs/outdoor_test_tb \
+        --find_dirs runs/real_clips_test_tb,runs/outdoor_test_tb \
+        --people_dirs runs/people/test_cam04_a,runs/people/test_cam04_b,runs/people/test_outdoor_b \
         --verify_video runs/vtest_test_tb
 
 See dkd_tf.experiments.video_preset for what it exports, scores and writes.
@@ -41,13 +41,13 @@ if __name__ == "__main__":
     flags.DEFINE_string("baseline_dir", "runs/real_baseline_passers", "The trained Baseline "
                         "run (configs/real_baseline_passers.flags).")
     flags.DEFINE_list("test_dirs", ["runs/photo_clips_test", "runs/real_clips_test_tb",
-                                    "runs/vtest_test_tb"],
+                                    "runs/vtest_test_tb", "runs/outdoor_test_tb"],
                       "Held-out Penn Action format clip dirs to score on (docs/real_video_data.md "
                       "makes them).")
-    flags.DEFINE_list("find_dirs", ["runs/real_clips_test_tb"], "Held-out clip dirs also "
-                      "streamed with no first box (as dkd_tf.stream without --bbox: the whole "
-                      "first frame, then follow; re-initializing below the stream's default "
-                      "confidence).")
+    flags.DEFINE_list("find_dirs", ["runs/real_clips_test_tb", "runs/outdoor_test_tb"],
+                      "Held-out clip dirs also streamed with no first box (as dkd_tf.stream "
+                      "without --bbox: the whole first frame, then follow; re-initializing "
+                      "below the stream's default confidence).")
     flags.DEFINE_list("people_dirs", [], "Labels of the other people in the --find_dirs "
                       "clips (dkd_tf.label_video --start_box, one dir per person; "
                       "docs/real_video_data.md): the no-box rows are also scored against the "

@@ -170,6 +170,11 @@ class EitherPersonTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, f"{elsewhere}: none of its clips comes from a "
                                                 "video of"):
             either_person.check_people_dirs(self.main, [self.other, elsewhere])
+        # With several data dirs (the card's find dirs), each people dir needs one of them.
+        either_person.check_people_dirs([self.main, elsewhere], [self.other, elsewhere])
+        with self.assertRaisesRegex(ValueError, f"{self.other}: none of its clips comes from "
+                                                f"a video of {elsewhere}'s"):
+            either_person.check_people_dirs([elsewhere], [self.other])
 
     def test_a_dir_without_frame_index_is_named(self):
         plain = tempfile.mkdtemp()

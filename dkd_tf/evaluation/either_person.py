@@ -46,18 +46,20 @@ def labelled_clips(data_dir: str, split: str = "all") -> list[LabelledClip]:
     return [_clip(data_dir, rec) for rec in penn_action.read_split(data_dir, split)]
 
 
-def check_people_dirs(data_dir: str, people_dirs) -> None:
+def check_people_dirs(data_dirs, people_dirs) -> None:
     """Before any streaming: every people dir holds label_video clips (source, frame_index)
-    and shares a source video with data_dir's clips; a dir that does not would change no score
-    (ValueError naming it)."""
+    and shares a source video with the clips of `data_dirs` (one dir or several: then each
+    people dir belongs to one of them); a dir that does not would change no score (ValueError
+    naming it)."""
     if not people_dirs:
         return
-    sources = {c.source for c in labelled_clips(data_dir)}
+    data_dirs = [data_dirs] if isinstance(data_dirs, str) else list(data_dirs)
+    sources = {c.source for d in data_dirs for c in labelled_clips(d)}
     for d in people_dirs:
         if not {c.source for c in labelled_clips(d)} & sources:
-            raise ValueError(f"{d}: none of its clips comes from a video of {data_dir}'s clips "
-                             "(their 'source'); label the people of those videos "
-                             "(dkd_tf.label_video --start_box)")
+            raise ValueError(f"{d}: none of its clips comes from a video of "
+                             f"{' or '.join(data_dirs)}'s clips (their 'source'); label the "
+                             "people of those videos (dkd_tf.label_video --start_box)")
 
 
 def _clip(data_dir, rec) -> LabelledClip:

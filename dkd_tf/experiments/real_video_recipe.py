@@ -9,9 +9,10 @@ checkpoints (dkd_tf.train). A marker written by another command (the flags chang
 error, not a skip: nothing stale is used. About 3 hours on a 2-core CPU, most of it the two
 trainings (docs/real_people.md#real-people-in-video):
 
-1. footage: the pinned pose2sim wheel's videos (PyPI, sha256-checked, cached) and OpenCV's
-   vtest.avi (Debian's opencv-doc), linked into <work_dir>/video_{train,test}_src and
-   <work_dir>/vtest_src: cameras 1-3 of both scenes train, camera 4 is held out;
+1. footage: the pinned pose2sim wheel's videos (PyPI, sha256-checked, cached), OpenCV's
+   vtest.avi (Debian's opencv-doc) and Sports2D's outdoor demo (PyPI), linked into
+   <work_dir>/video_{train,test}_src, <work_dir>/vtest_src and <work_dir>/outdoor_src: cameras
+   1-3 of both scenes train, camera 4, vtest and the outdoor clip are held out;
 2. training clips: 3,000 LSP + LSPET photos set in motion, 8 frames each, half of them with a
    second person walking past in front, and the training cameras labelled by MoveNet Thunder +
    Lightning where they agree (never the head: they mark a nose, Penn Action the head top)
@@ -21,6 +22,8 @@ trainings (docs/real_people.md#real-people-in-video):
    teacher) -> real_clips_test_tb; vtest's pedestrians the same way -> vtest_test_tb (the
    exports' parity clip); each of the two people of the two-person test camera labelled from
    their box on its first frame -> people/test_cam04_{a,b} (the no-box rows' "one of them");
+   the outdoor clip: its man from the whole frame -> outdoor_test_tb, the woman walking past
+   from her box on frame 50 -> people/test_outdoor_b;
 4. the Baseline and DKD trainings (configs/real_baseline_passers.flags,
    configs/real_dkd_passers.flags);
 5. the preset: presets.real_world_video (exports, scores beside the peers, model card).
@@ -43,6 +46,11 @@ MARKER_DIR = "recipe"
 # first frame (x1,y1,x2,y2, video pixels), as `--finder movenet_multipose` finds them: the
 # acrobat in front and the woman behind him, each labelled by the teachers on their own.
 TEST_PEOPLE = {"a": "144,469,684,1430", "b": "635,403,955,944"}
+# Sports2D's outdoor demo (held out, never trained on): the teachers label the man on the box
+# from the whole first frame; the woman walking past below is labelled on her own from frame
+# 50, the first frame where she is in view (her box there), so the no-box rows can pick either.
+OUTDOOR_VIDEO = "sports2d_demo.mp4"
+OUTDOOR_WOMAN = ("1400,480,1680,990", 50)
 
 
 class RecipeError(RuntimeError):
@@ -82,6 +90,9 @@ def link_footage(work_dir: str, log=print) -> dict:
     os.makedirs(os.path.join(work_dir, "vtest_src"), exist_ok=True)
     out["vtest_src"] = [_link(footage.vtest_video(log=log),
                               os.path.join(work_dir, "vtest_src", "vtest.avi"))]
+    os.makedirs(os.path.join(work_dir, "outdoor_src"), exist_ok=True)
+    out["outdoor_src"] = [_link(footage.sports2d_video(log=log),
+                                os.path.join(work_dir, "outdoor_src", OUTDOOR_VIDEO))]
     return out
 
 
@@ -124,6 +135,14 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
             "dkd_tf.label_video", f"--video={os.path.join(w('video_test_src'), two)}",
             f"--out_dir={w(f'people/test_cam04_{p}')}", "--split=test", "--clip_frames=25",
             thunder_heavy, hold, f"--start_box={box}")) for p, box in TEST_PEOPLE.items()],
+        Step("label_outdoor", ("dkd_tf.label_video", f"--video={w('outdoor_src')}",
+                               f"--out_dir={w('outdoor_test_tb')}", "--split=test",
+                               "--clip_frames=25", thunder_heavy, hold)),
+        Step("label_outdoor_person_b", (
+            "dkd_tf.label_video", f"--video={os.path.join(w('outdoor_src'), OUTDOOR_VIDEO)}",
+            f"--out_dir={w('people/test_outdoor_b')}", "--split=test", "--clip_frames=25",
+            thunder_heavy, hold, f"--start_box={OUTDOOR_WOMAN[0]}",
+            f"--start_frame={OUTDOOR_WOMAN[1]}")),
         Step("train_baseline", ("dkd_tf.train", "--flagfile=configs/real_baseline_passers.flags",
                                 f"--data_dir={w('real_clips_passers')}",
                                 f"--model_dir={w('real_baseline_passers')}")),
@@ -133,10 +152,11 @@ def steps(work_dir: str, data_dir: str) -> list[Step]:
         Step("ship", ("dkd_tf.make_video_preset", f"--dkd_dir={w('real_dkd_c32_passers')}",
                       f"--baseline_dir={w('real_baseline_passers')}",
                       f"--test_dirs={w('photo_clips_test')},{w('real_clips_test_tb')},"
-                      f"{w('vtest_test_tb')}",
-                      f"--find_dirs={w('real_clips_test_tb')}",
-                      "--people_dirs=" + ",".join(w(f"people/test_cam04_{p}")
-                                                  for p in TEST_PEOPLE),
+                      f"{w('vtest_test_tb')},{w('outdoor_test_tb')}",
+                      f"--find_dirs={w('real_clips_test_tb')},{w('outdoor_test_tb')}",
+                      "--people_dirs=" + ",".join([*(w(f"people/test_cam04_{p}")
+                                                     for p in TEST_PEOPLE),
+                                                   w("people/test_outdoor_b")]),
                       f"--verify_video={w('vtest_test_tb')}")),
     ]
 

@@ -2,8 +2,8 @@
 
     python -m dkd_tf.make_video_preset --dkd_dir runs/real_dkd \\
         --baseline_dir runs/real_baseline \\
-        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb,runs/vtest_test_tb \\
-        --find_dirs runs/real_clips_test_tb --verify_video runs/vtest_test_tb
+        --test_dirs runs/photo_clips_test,runs/real_clips_test_tb,runs/vtest_test_tb,runs/outdoor_test_tb \\
+        --find_dirs runs/real_clips_test_tb,runs/outdoor_test_tb --verify_video runs/vtest_test_tb
 
 Both runs are copied as inference-only Keras model directories and exported to TFLite with fp16
 weights (half the fp32 size, the same graph), verified against Keras by export.tflite on
@@ -251,6 +251,10 @@ TEST_ABOUT = {
     "vtest_test_tb": "OpenCV's vtest.avi (never trained on): pedestrians about 60 px tall "
                      "crossing a square, one person a clip, labelled by MoveNet Thunder and "
                      "BlazePose heavy where they agree (no head).",
+    "outdoor_test_tb": "Sports2D's demo clip (PyPI package `sports2d`, BSD-3-Clause; never "
+                       "trained on): outdoors against the low sun, a man on a box, whom a "
+                       "woman walks past below, until he jumps off; labelled by MoveNet "
+                       "Thunder and BlazePose heavy where they agree (no head).",
 }
 
 
@@ -316,8 +320,7 @@ def _check_dirs(test_dirs, find_dirs, verify_video, calibration_data=None,
                                                        else [])):
         penn_action.list_videos(d)  # the reader's own check of the layout
     from dkd_tf.evaluation import either_person
-    for d in find_dirs:
-        either_person.check_people_dirs(d, people_dirs)
+    either_person.check_people_dirs(find_dirs, people_dirs)  # each belongs to one find dir
     if not os.path.exists(verify_video):
         raise FileNotFoundError(f"{verify_video}: no such video for the parity clip")
 
