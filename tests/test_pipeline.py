@@ -77,6 +77,41 @@ class PipelineTest(tf.test.TestCase):
         self.assertGreater(np.abs(expected).max(), 2.0)
         self.assertAllClose(dot(0.25) - dot(0.0), expected, atol=1.0)
 
+    def test_photometric_gains_are_one_draw_per_clip_and_leave_geometry_and_targets(self):
+        rec = marked_video(self.get_temp_dir())
+        clip = {k: v[0] for k, v in pipeline.clip_table([rec], 3).items()}
+        geometric = pipeline.Augmentation((0.8, 1.4), 40.0, 1.0, 0.5, max_translation=0.2)
+        lit = pipeline.Augmentation((0.8, 1.4), 40.0, 1.0, 0.5, 0.2, photometric=0.4)
+        means = []
+        for seed in range(6):
+            seed = tf.constant([seed, 5], tf.int64)
+            plain = pipeline.make_clip_fn(joints.PENN_ACTION, 64, 8, 1.0, geometric)(clip, seed)
+            out = pipeline.make_clip_fn(joints.PENN_ACTION, 64, 8, 1.0, lit)(clip, seed)
+            self.assertAllEqual(out[1], plain[1])  # the same crop, heatmaps and weights
+            self.assertAllEqual(out[2], plain[2])
+            # the same crop, then one draw of gains for all the clip's frames
+            v = tf.random.stateless_uniform(
+                [3], seed=tf.random.experimental.stateless_fold_in(seed, 1)).numpy()
+            gains = 1.0 + (2.0 * v - 1.0) * 0.4
+            self.assertAllClose(out[0], pipeline.photometric(plain[0], tf.constant(gains)),
+                                atol=1e-3)
+            self.assertNotAllClose(out[0], plain[0])
+            means.append(gains[0])
+        self.assertGreater(max(means) - min(means), 0.1)  # the draws differ between clips
+
+    def test_photometric_is_brightness_contrast_then_saturation(self):
+        frames = tf.constant([[[[100.0, 50.0, 0.0], [200.0, 250.0, 150.0]]]])  # [1, 1, 2, 3]
+        self.assertAllClose(pipeline.photometric(frames, tf.constant([1.0, 1.0, 1.0])), frames)
+        self.assertAllClose(pipeline.photometric(frames, tf.constant([0.5, 1.0, 1.0])),
+                            frames * 0.5)
+        grey = np.sum(frames.numpy() * [0.299, 0.587, 0.114], -1, keepdims=True)
+        flat = pipeline.photometric(frames, tf.constant([1.0, 0.0, 1.0])).numpy()
+        self.assertAllClose(flat, np.full(flat.shape, grey.mean()), atol=1e-3)  # the mean grey
+        grey_out = pipeline.photometric(frames, tf.constant([1.0, 1.0, 0.0])).numpy()
+        self.assertAllClose(grey_out, np.repeat(grey, 3, -1), atol=1e-4)
+        self.assertAllClose(pipeline.photometric(frames, tf.constant([3.0, 1.0, 1.0])),
+                            np.minimum(frames.numpy() * 3, 255.0))
+
     def test_transform_marks_exact_pixel(self):
         img = np.zeros((50, 60, 1), np.float32)
         img[13, 41] = 1.0

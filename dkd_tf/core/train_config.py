@@ -213,6 +213,11 @@ class TrainConfig:
         "Random shift of the crop centre, +- this fraction of the person size (0 = the "
         "paper; 0.1 makes a follow-the-keypoints stream robust).",
         at_least=0)
+    photometric: float = setting(0.0, SAFE,
+        "Random brightness, contrast and saturation gains in 1 +- this, one draw per clip "
+        "(0 = the paper; 0.4 as MoveNet-style training, for light the training photos lack, "
+        "e.g. a person against the low sun).",
+        at_least=0, at_most=0.9)
     strategy: str = setting("default", RUN,
         "tf.distribute strategy (multi_worker reads TF_CONFIG).",
         choices=STRATEGIES)

@@ -1,8 +1,8 @@
 """Training clips as a tf.data pipeline (paper sec. 4.1).
 
 Every start position of every video is a candidate clip of T consecutive frames. A clip gets one
-augmentation draw (scale, rotation, flip) shared by all its frames, and each frame is cropped
-around its own person centre, as the paper crops "based on the person center".
+augmentation draw (scale, rotation, flip, shift, light) shared by all its frames, and each frame
+is cropped around its own person centre, as the paper crops "based on the person center".
 
 Frames: when every decoded frame of the selected videos fits in `cache_bytes` (the synthetic set,
 Sub-JHMDB) and all share one size, they are decoded once, up front, into one uint8 array that the
@@ -28,13 +28,35 @@ class Augmentation:
     """Clip-consistent augmentation; the defaults are the paper's (sec. 4.1) and SimpleBaseline's
     rotation probability. max_translation (not in the paper, 0 by default) shifts the crop centre
     by up to that fraction of the person size, so that a model streamed with crops that follow its
-    own keypoints does not depend on the person being exactly centred."""
+    own keypoints does not depend on the person being exactly centred. photometric (not in the
+    paper, 0 by default) draws brightness, contrast and saturation gains in 1 +- that."""
 
     scale_range: tuple = (0.8, 1.4)
     max_rotation: float = 40.0
     rotation_prob: float = 0.6
     flip_prob: float = 0.5
     max_translation: float = 0.0
+    photometric: float = 0.0
+
+
+def augmentation_of(cfg) -> Augmentation:
+    """The Augmentation a TrainConfig asks for."""
+    return Augmentation((cfg.scale_min, cfg.scale_max), cfg.max_rotation, cfg.rotation_prob,
+                        cfg.flip_prob, cfg.max_translation, cfg.photometric)
+
+
+def photometric(frames, gains):
+    """Frames [T, S, S, 3] in 0..255 with one clip's brightness, contrast and saturation gains
+    `gains` [3] applied in that order: contrast about each frame's mean grey, saturation about
+    each pixel's grey (ITU-R 601 weights); clipped to 0..255. The same gains for every frame, so
+    the clip's motion and its temporal cues stay real."""
+    x = frames * gains[0]
+    grey = tf.reduce_sum(x * tf.constant([0.299, 0.587, 0.114]), -1, keepdims=True)
+    mean = tf.reduce_mean(grey, axis=[1, 2, 3], keepdims=True)
+    x = mean + (x - mean) * gains[1]
+    grey = mean + (grey - mean) * gains[1]
+    x = grey + (x - grey) * gains[2]
+    return tf.clip_by_value(x, 0.0, 255.0)
 
 
 NO_AUGMENTATION = Augmentation((1.0, 1.0), 0.0, 0.0, 0.0)
@@ -132,7 +154,12 @@ def make_clip_fn(joint_set: joints_lib.JointSet, input_size: int, stride: int, s
             weights = vis * tf.cast(inside, tf.float32)
             out_maps.append(codec.encode_heatmaps(pts, weights, hm_size, hm_size, stride, sigma))
             out_weights.append(weights)
-        return tf.stack(out_frames), tf.stack(out_maps), tf.stack(out_weights)
+        out_frames = tf.stack(out_frames)
+        if aug.photometric:  # its own stream, so the geometric draws stay those of runs before
+            v = tf.random.stateless_uniform(
+                [3], seed=tf.random.experimental.stateless_fold_in(seed, 1))
+            out_frames = photometric(out_frames, 1.0 + (2.0 * v - 1.0) * aug.photometric)
+        return out_frames, tf.stack(out_maps), tf.stack(out_weights)
 
     return fn
 

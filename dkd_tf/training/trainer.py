@@ -360,8 +360,7 @@ def _run_locked(cfg: TrainConfig, callbacks, allow_changes) -> DKD:
     frame_check.check_frames(train_records, cfg.data_dir,
                              cache_path=os.path.join(cfg.model_dir, frame_check.CACHE_FILE))
     strategy = make_strategy(cfg.strategy, cfg.tpu)
-    aug = pipeline.Augmentation((cfg.scale_min, cfg.scale_max), cfg.max_rotation,
-                                cfg.rotation_prob, cfg.flip_prob, cfg.max_translation)
+    aug = pipeline.augmentation_of(cfg)
     global_batch = cfg.batch_size * strategy.num_replicas_in_sync
     n_clips = len(pipeline.clip_table(train_records, cfg.clip_length)["paths"])
     clips = cfg.clips_per_epoch or n_clips

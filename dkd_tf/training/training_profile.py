@@ -50,8 +50,7 @@ def profile(cfg: trainer.TrainConfig, runs: int = 10, fit_steps: int = 20) -> di
     keras.utils.set_random_seed(cfg.seed)
     joint_set, records = datasets.load(cfg, "train")
     arch = run_state.unseeded(cfg)
-    aug = pipeline.Augmentation((cfg.scale_min, cfg.scale_max), cfg.max_rotation,
-                                cfg.rotation_prob, cfg.flip_prob, cfg.max_translation)
+    aug = pipeline.augmentation_of(cfg)
     ds = pipeline.make_dataset(records, joint_set, cfg.input_size, cfg.clip_length,
                                cfg.batch_size, training=True, sigma=cfg.sigma, augmentation=aug,
                                clips_per_epoch=cfg.batch_size * (fit_steps + 4), seed=cfg.seed)
