@@ -265,6 +265,23 @@ class DKDTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "no pose initializer to freeze"):
             tiny_model("baseline", initializer_trainable=False)
 
+    def test_frozen_encoder_keeps_its_weights_and_statistics(self):
+        model = compile_model(tiny_model("dkd", encoder_trainable=False))
+        model(tf.constant(random_batch()[0]))
+        before = snapshot(model.encoder.weights)  # moving BN statistics included
+        self.assertEqual(model.encoder.trainable_variables, [])
+        learning = snapshot(model.distillator.trainable_variables
+                            + model.matcher.trainable_variables)
+        model.train_on_batch(*random_batch())
+        self.assertFalse(changed(before, model.encoder.weights))
+        self.assertTrue(changed(learning, model.distillator.trainable_variables
+                                + model.matcher.trainable_variables))
+        path = os.path.join(self.get_temp_dir(), "frozen_f.keras")
+        model.save(path)
+        self.assertFalse(keras.models.load_model(path, safe_mode=True).encoder.trainable)
+        with self.assertRaisesRegex(ValueError, "no frame encoder F to freeze"):
+            tiny_model("baseline", encoder_trainable=False)
+
     def test_sigmoid_matching_head(self):
         # Ends as the movenet_* classifiers end, so a head seeded from one starts as its maps.
         from dkd_tf.models.matching import PoseKernelMatching

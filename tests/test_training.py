@@ -169,10 +169,12 @@ class TrainingTest(tf.test.TestCase):
         cfg = tiny_config(os.path.join(self.get_temp_dir(), "dkd_half"), self.data,
                           init_encoder_from=seed, init_matcher_from=seed, kernel_residual=True,
                           kernel_channels=16, distillator_output="linear", distillator_pools=1,
-                          encoder_width=8, encoder_input_scale=0.5, freeze_initializer=True)
+                          encoder_width=8, encoder_input_scale=0.5, freeze_initializer=True,
+                          freeze_encoder=True)
         clips = tf.random.uniform([2, 3, 64, 64, 3], 0, 255, seed=3)
         model = trainer.build_model(cfg, 13, clips)
         self.assertFalse(model.initializer.trainable)
+        self.assertFalse(model.encoder.trainable)  # the Baseline's F, kept as it is
         heatmaps = model(clips, training=False)
         expected = pre(clips, training=False)
         self.assertAllClose(heatmaps[:, 1:], expected[:, 1:], atol=1e-4)
@@ -180,6 +182,10 @@ class TrainingTest(tf.test.TestCase):
             cfg, input_size=96, variant="baseline", eta=0.0, init_matcher_from="")))
         self.assertIn("encoder_input_scale", problems)  # 96 x 0.5 = 48, no multiple of 32
         self.assertIn("freeze_initializer", problems)  # a Baseline has no P to freeze
+        problems = dict(run_state.config_problems(dataclasses.replace(
+            cfg, variant="baseline", eta=0.0, init_matcher_from="", freeze_initializer=False,
+            freeze_encoder=True)))
+        self.assertIn("freeze_encoder", problems)  # ... nor an F apart from its one network
 
     def test_init_from_seeds_every_network_of_a_trained_model(self):
         """--init_from: a trained DKD's P, F, Phi and matching head (lambda too) start the run,

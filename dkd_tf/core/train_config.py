@@ -10,8 +10,8 @@ the model's arguments and dkd_tf.serving.manifest records the architecture:
   --allow_changes (logged).
 - RUN: how this process runs, not what it trains; never compared.
 
-model=True: an argument of models.dkd.DKD of the same name (freeze_initializer is passed as
-initializer_trainable = not it); manifest=True: recorded in an export's manifest (model section).
+model=True: an argument of models.dkd.DKD of the same name (freeze_initializer and freeze_encoder
+are passed as initializer_trainable and encoder_trainable = not it); manifest=True: recorded in an export's manifest (model section).
 This module imports nothing heavy, so the commands can validate settings before TensorFlow loads.
 """
 from __future__ import annotations
@@ -166,6 +166,10 @@ class TrainConfig:
     freeze_initializer: bool = setting(False, ARCHITECTURE,
         "Keep P as seeded (--init_initializer_from or --backbone_weights): frozen "
         "weights, batch norm in inference mode; F, Phi and the matching head train.", model=True)
+    freeze_encoder: bool = setting(False, ARCHITECTURE,
+        "Keep F as seeded (--init_encoder_from, e.g. the trained Baseline): frozen weights, "
+        "batch norm in inference mode; Phi and the matching head train, so DKD's frames are "
+        "read by exactly its Baseline's F.", model=True)
     input_size: int = setting(256, ARCHITECTURE,
         "Side of the square person crop fed to the network (256).")
     clip_length: int = setting(5, SAFE,
@@ -290,6 +294,8 @@ def model_kwargs(cfg: TrainConfig) -> dict:
             value = getattr(cfg, f.name)
             if f.name == "freeze_initializer":
                 out["initializer_trainable"] = not value
+            elif f.name == "freeze_encoder":
+                out["encoder_trainable"] = not value
             else:
                 out[f.name] = value
     return out

@@ -135,6 +135,9 @@ class DKD(keras.Model):
       initializer_trainable: False keeps P as it was seeded (frozen weights, batch norm in
         inference mode) while F, Phi and the matching head train: P is the costliest network to
         train and, once pretrained, the one that needs it least (temporal variants only).
+      encoder_trainable: False keeps F as it was seeded, the same way: with F seeded from the
+        trained Baseline, DKD reads every frame with exactly its Baseline's features, and only
+        Phi and the matching head learn (temporal variants only).
       initializer_weights, encoder_weights: backbone weights at construction ('imagenet' or a
         file); not stored in the config, since a saved model carries its trained weights.
     """
@@ -145,6 +148,7 @@ class DKD(keras.Model):
                  discriminator_scale=1.0, initializer_deconv_filters=0, foreground_weight=0.0,
                  distillator_pools=2, distillator_output="relu", kernel_residual=False,
                  encoder_input_scale=1.0, encoder_stride4=False, initializer_trainable=True,
+                 encoder_trainable=True,
                  initializer_weights=None, encoder_weights=None, **kwargs):
         super().__init__(**kwargs)
         if variant not in VARIANTS:
@@ -187,6 +191,10 @@ class DKD(keras.Model):
         if not self.initializer_trainable and not self.temporal:
             raise ValueError(f"variant {variant!r} has no pose initializer to freeze: its one "
                              "per-frame network is the model")
+        self.encoder_trainable = bool(encoder_trainable)
+        if not self.encoder_trainable and not self.temporal:
+            raise ValueError(f"variant {variant!r} has no frame encoder F to freeze: its one "
+                             "per-frame network is the model")
         self.lstm = variant == "w_lstm"
         self.adversarial = variant in ("dkd", "wo_pkd", "w_sat", "w_lstm") and self.eta > 0
         self.spatial_adversary = variant == "w_sat"
@@ -224,6 +232,8 @@ class DKD(keras.Model):
                                               stride4=self.encoder_stride4)
         if self.temporal and not self.initializer_trainable:
             self.initializer.trainable = False
+        if self.temporal and not self.encoder_trainable:
+            self.encoder.trainable = False
         # No weights: the config's encoder_input_scale and encoder_stride4 rebuild them on load.
         if self.encoder_factor > 1:
             self.encoder_shrink = layers.AveragePooling2D(self.encoder_factor,
@@ -467,6 +477,7 @@ class DKD(keras.Model):
             "encoder_input_scale": self.encoder_input_scale,
             "encoder_stride4": self.encoder_stride4,
             "initializer_trainable": self.initializer_trainable,
+            "encoder_trainable": self.encoder_trainable,
         }
 
     @classmethod

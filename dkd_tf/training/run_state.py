@@ -111,6 +111,9 @@ def config_problems(cfg) -> list[tuple[str, str]]:
     need("freeze_initializer", not cfg.freeze_initializer or cfg.variant in temporal,
          f"needs a variant with a pose initializer P ({', '.join(temporal)}); "
          f"{cfg.variant!r} has one network")
+    need("freeze_encoder", not cfg.freeze_encoder or cfg.variant in temporal,
+         f"needs a variant with a frame encoder F ({', '.join(temporal)}); "
+         f"{cfg.variant!r} has one network")
     need("scale_max", cfg.scale_max >= cfg.scale_min,
          f"must be >= --scale_min ({cfg.scale_min:g})")
     epochs = list(cfg.lr_decay_epochs)
