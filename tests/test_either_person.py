@@ -176,6 +176,24 @@ class EitherPersonTest(tf.test.TestCase):
                                                 f"a video of {elsewhere}'s"):
             either_person.check_people_dirs([elsewhere], [self.other])
 
+    def test_which_people_dirs_belong_to_a_dir_and_how_many_clips_show_another(self):
+        elsewhere = tempfile.mkdtemp()
+        penn_action.write_video(elsewhere, "0001", [np.zeros((100, 200, 3), np.uint8)] * 2,
+                                self.b[:2], np.ones((2, K)), np.tile([[0, 0, 200, 100]], (2, 1)),
+                                train=False, extra={"source": "other.mp4",
+                                                    "frame_index": np.arange(2)[None]})
+        self.assertEqual(either_person.people_dirs_of(self.main, [elsewhere, self.other]),
+                         [self.other])
+        self.assertEqual(either_person.clips_with_others(self.main, [self.other]), 1)
+        self.assertEqual(either_person.clips_with_others(self.main, [elsewhere]), 0)
+        # A second main clip that starts where B is not labelled (frame 8) shows nobody else,
+        # and a people dir that labels A again is no other person.
+        _write(self.main, "0002", self.a[8:], 8)
+        self.assertEqual(either_person.clips_with_others(self.main, [self.other]), 1)
+        again = tempfile.mkdtemp()
+        _write(again, "0001", self.a[:3] + 0.5, 0)
+        self.assertEqual(either_person.clips_with_others(self.main, [again]), 0)
+
     def test_a_dir_without_frame_index_is_named(self):
         plain = tempfile.mkdtemp()
         penn_action.write_video(plain, "0001", [np.zeros((100, 200, 3), np.uint8)] * 2,

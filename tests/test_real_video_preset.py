@@ -103,6 +103,18 @@ class RealVideoPresetTest(tf.test.TestCase):
             for line in video_preset.pair_lines(test["comparison"]):
                 self.assertIn(line, card)
 
+    def test_the_no_box_sections_say_how_many_clips_show_a_second_person(self):
+        self.assertEqual(video_preset._shared_sentence({"clips_with_others": 5}, 7),
+                         "5 of these 7 clips show a second labelled person on their first "
+                         "frame; the labels follow the one the teachers chose")
+        self.assertTrue(video_preset._shared_sentence({}, 8).startswith(  # recorded before it
+            "Half of these clips hold two people"))
+        with open(os.path.join(presets.preset_dir(video_preset.NAME), "README.md")) as f:
+            card = f.read()
+        for test in self.meta["no_box"]:
+            self.assertIn(video_preset._shared_sentence(
+                test, test["comparison"]["num_videos"]), card)
+
     def test_a_few_real_photo_clips_stream_above_the_floor(self):
         if not os.path.isdir(os.path.join(SHARED, "lsp")):
             self.skipTest(f"no real LSP photos at {os.path.abspath(SHARED)} (only this "

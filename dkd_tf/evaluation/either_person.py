@@ -62,6 +62,23 @@ def check_people_dirs(data_dirs, people_dirs) -> None:
                              "people of those videos (dkd_tf.label_video --start_box)")
 
 
+def people_dirs_of(data_dir: str, people_dirs) -> list:
+    """The people dirs of `people_dirs` whose clips come from a video of data_dir's clips (the
+    others cannot change its scores)."""
+    sources = {c.source for c in labelled_clips(data_dir)}
+    return [d for d in people_dirs if {c.source for c in labelled_clips(d)} & sources]
+
+
+def clips_with_others(data_dir: str, people_dirs) -> int:
+    """How many of data_dir's clips have another person of `people_dirs` labelled on their
+    first frame (MIN_JOINTS joints at least, as `choose` needs): the clips where 'one of them'
+    can differ from the clip's own labels."""
+    others = [c for d in people_dirs for c in labelled_clips(d)]
+    return sum(any(int((clip.visibility[i] > 0).sum()) >= MIN_JOINTS
+                   for clip, i in _others_on_first_frame(main, others))
+               for main in labelled_clips(data_dir))
+
+
 def _clip(data_dir, rec) -> LabelledClip:
     from dkd_tf.data import penn_action
     fields = penn_action.read_fields(data_dir, rec.video_id, ("source", "frame_index"))

@@ -136,6 +136,15 @@ def pair_lines(comparison: dict) -> list:
     return out
 
 
+def _shared_sentence(test: dict, clips: int) -> str:
+    """How many clips hold a second labelled person (preset.json's clips_with_others; before it
+    was recorded only camera 4 was scored with no box, where half of the clips do)."""
+    n = test.get("clips_with_others")
+    return (f"{n} of these {clips} clips show a second labelled person on their first frame"
+            if n is not None else "Half of these clips hold two people") + \
+        "; the labels follow the one the teachers chose"
+
+
 def format_costs(costs: dict) -> str:
     lines = ["| graph | GMACs | TFLite ms (1 thread, median) | p90 ms |", "|---|---|---|---|"]
     lines += [f"| {n} | {c['gmacs']:.3f} | {c['median_ms']:.2f} | {c['p90_ms']:.2f} |"
@@ -193,8 +202,7 @@ def model_card(meta: dict) -> str:
                   + (f"a mean confidence of {test['reinit_threshold']:g} (on the whole frame "
                      "when the person is lost)" if "reinit_threshold" in test else
                      "the default confidence")
-                  + ". Half of these clips hold two people; the labels follow the one the "
-                  "teachers chose"
+                  + ". " + _shared_sentence(test, c["num_videos"])
                   + (". 'One of them' scores each clip against the labelled person the row "
                      "picked on the clip's first frame, each person of the two-person clips "
                      "also labelled on their own by `label_video --start_box` (`"
@@ -397,7 +405,7 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
     (stream_eval.compare_streams), for the no-box rows' 'one of them' scores."""
     from dkd_tf.tracking import pose_tracker
     from dkd_tf.pretrained import peers as peers_lib
-    from dkd_tf.evaluation import stream_eval
+    from dkd_tf.evaluation import either_person, stream_eval
     from dkd_tf.serving import runtimes
     runners = {ROWS[k]: runtimes.open_runner("tflite", d, num_threads,
                                              allow_unverified=k[1] in UNVERIFIED)
@@ -419,16 +427,18 @@ def score(exports: dict, test_dirs, find_dirs, num_threads: int = 1, max_videos:
         finders.update({key: pose_tracker.open_finder(key, runners["DKD fp16"], num_threads)
                         for key in FINDERS})
     for d in find_dirs:
+        people = either_person.people_dirs_of(d, people_dirs)  # those of d's videos
+        shared = either_person.clips_with_others(d, people)
         for key, finder in finders.items():
             log(f"streaming {len(find_rows)} rows over {d} with no first box"
                 + (f", {key} finding the person" if key else ""))
             comparison = stream_eval.compare_streams(
                 find_rows, d, "all", "find", max_videos or None,
                 [p for p in pairs if p[0] in find_rows and p[1] in find_rows], log=log,
-                reinit_threshold=REINIT_THRESHOLD, finder=finder, people_dirs=people_dirs)
+                reinit_threshold=REINIT_THRESHOLD, finder=finder, people_dirs=people)
             no_box.append(_test_entry(d, comparison, finder=key,
                                       reinit_threshold=REINIT_THRESHOLD,
-                                      people_dirs=list(people_dirs)))
+                                      people_dirs=people, clips_with_others=shared))
     files = {}
     for (member, suffix), d in exports.items():
         if EXPORTS[suffix][1] or suffix in UNVERIFIED:
