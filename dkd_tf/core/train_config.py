@@ -11,7 +11,8 @@ the model's arguments and dkd_tf.serving.manifest records the architecture:
 - RUN: how this process runs, not what it trains; never compared.
 
 model=True: an argument of models.dkd.DKD of the same name (freeze_initializer and freeze_encoder
-are passed as initializer_trainable and encoder_trainable = not it); manifest=True: recorded in an export's manifest (model section).
+are passed as initializer_trainable and encoder_trainable = not it); manifest=True: recorded in
+an export's manifest (model section).
 This module imports nothing heavy, so the commands can validate settings before TensorFlow loads.
 """
 from __future__ import annotations
@@ -219,8 +220,8 @@ class TrainConfig:
         at_least=0)
     photometric: float = setting(0.0, SAFE,
         "Random brightness, contrast and saturation gains in 1 +- this, one draw per clip "
-        "(0 = the paper; 0.4 as MoveNet-style training, for light the training photos lack, "
-        "e.g. a person against the low sun).",
+        "(0 = the paper; e.g. 0.4 for light the training clips lack, such as a person "
+        "against the low sun).",
         at_least=0, at_most=0.9)
     strategy: str = setting("default", RUN,
         "tf.distribute strategy (multi_worker reads TF_CONFIG).",

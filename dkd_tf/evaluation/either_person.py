@@ -54,9 +54,9 @@ def check_people_dirs(data_dirs, people_dirs) -> None:
     if not people_dirs:
         return
     data_dirs = [data_dirs] if isinstance(data_dirs, str) else list(data_dirs)
-    sources = {c.source for d in data_dirs for c in labelled_clips(d)}
+    belonging = {p for d in data_dirs for p in people_dirs_of(d, people_dirs)}
     for d in people_dirs:
-        if not {c.source for c in labelled_clips(d)} & sources:
+        if d not in belonging:
             raise ValueError(f"{d}: none of its clips comes from a video of "
                              f"{' or '.join(data_dirs)}'s clips (their 'source'); label the "
                              "people of those videos (dkd_tf.label_video --start_box)")
