@@ -31,6 +31,7 @@ def main(argv):
                                      max_frames=f.max_frames, clip_frames=f.clip_frames,
                                      start_box=_box(f.start_box), start_frame=f.start_frame)
     sources = teacher_labels.list_sources(f.video)
+    teacher_labels.check_start_frame(sources, options)
     teachers = teacher_labels.load_teachers(f.teachers, f.threads or None, log=print)
     next_id = f.first_id
     start = time.time()

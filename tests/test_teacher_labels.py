@@ -466,7 +466,10 @@ class TeacherLabelsTest(tf.test.TestCase):
                 (["--video", self.video, "--start_box", "1,2,x,4"],
                  r"^error: --start_box: 1,2,x,4 is not four numbers x1,y1,x2,y2$"),
                 (["--video", self.video, "--start_box", "10,2,5,4"],
-                 r"^error: start_box must be x1,y1,x2,y2 with x2 > x1")):
+                 r"^error: start_box must be x1,y1,x2,y2 with x2 > x1"),
+                (["--video", self.video, "--start_frame", str(T)],
+                 rf"^error: {self.video}: --start_frame {T} is past its last frame "
+                 rf"\(frames 0-{T - 1} are read\)$")):
             proc = subprocess.run([sys.executable, "-m", "dkd_tf.label_video", "--out_dir",
                                    self.tmp] + args, capture_output=True, text=True,
                                   timeout=300, cwd=ROOT, env=env)

@@ -312,6 +312,19 @@ def label_video(source, teachers, out_dir, first_id: int, options: Options = Opt
                         time.time() - start, unlabelled_clips, unlabelled_frames)
 
 
+def check_start_frame(sources, options: Options) -> None:
+    """Before any teacher loads: a start_frame at or past the last frame read of a video (where
+    its frame count is known) would label nothing; ValueError naming the video."""
+    if not options.start_frame:
+        return
+    for source in sources:
+        with FrameSource(source, options.max_frames or None) as src:
+            total = src.total
+        if total is not None and options.start_frame >= total:
+            raise ValueError(f"{source}: --start_frame {options.start_frame} is past its last "
+                             f"frame (frames 0-{total - 1} are read)")
+
+
 SOURCES_FILE = "label_video_sources.json"  # in the output folder: the videos labelled to the end
 
 
