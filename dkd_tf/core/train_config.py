@@ -287,16 +287,20 @@ def help_of(name: str) -> str:
     return next(f.metadata["help"] for f in dataclasses.fields(TrainConfig) if f.name == name)
 
 
+# The --freeze_* settings -> (the DKD network each keeps as seeded: DKD's <network>_trainable is
+# not the setting, that network as the config check names it).
+FROZEN = {"freeze_initializer": ("initializer", "a pose initializer P"),
+          "freeze_encoder": ("encoder", "a frame encoder F")}
+
+
 def model_kwargs(cfg: TrainConfig) -> dict:
     """The DKD constructor arguments the settings give (model=True fields)."""
     out = {}
     for f in dataclasses.fields(TrainConfig):
         if f.metadata["model"]:
             value = getattr(cfg, f.name)
-            if f.name == "freeze_initializer":
-                out["initializer_trainable"] = not value
-            elif f.name == "freeze_encoder":
-                out["encoder_trainable"] = not value
+            if f.name in FROZEN:
+                out[f"{FROZEN[f.name][0]}_trainable"] = not value
             else:
                 out[f.name] = value
     return out

@@ -88,7 +88,7 @@ def _wheel_member(folder: str, member: str, wheel, pinned: str | None = None) ->
     if os.path.isfile(path) and os.path.isfile(record):
         with open(record) as f:
             recorded = f.read().strip()
-        if recorded == fetch.sha256(path) and recorded == (pinned or recorded):
+        if recorded == fetch.sha256(path) and (pinned is None or recorded == pinned):
             return path
     archive = wheel()
     with zipfile.ZipFile(archive) as z:

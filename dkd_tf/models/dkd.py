@@ -187,14 +187,13 @@ class DKD(keras.Model):
         # F's grid is this many times coarser than P's (the output grid).
         self.grid_ratio = self.encoder_factor // 2 if self.encoder_stride4 else self.encoder_factor
         self.initializer_trainable = bool(initializer_trainable)
-        self.temporal = variant in TEMPORAL_VARIANTS
-        if not self.initializer_trainable and not self.temporal:
-            raise ValueError(f"variant {variant!r} has no pose initializer to freeze: its one "
-                             "per-frame network is the model")
         self.encoder_trainable = bool(encoder_trainable)
-        if not self.encoder_trainable and not self.temporal:
-            raise ValueError(f"variant {variant!r} has no frame encoder F to freeze: its one "
-                             "per-frame network is the model")
+        self.temporal = variant in TEMPORAL_VARIANTS
+        for trainable, network in ((self.initializer_trainable, "pose initializer"),
+                                   (self.encoder_trainable, "frame encoder F")):
+            if not trainable and not self.temporal:
+                raise ValueError(f"variant {variant!r} has no {network} to freeze: its one "
+                                 "per-frame network is the model")
         self.lstm = variant == "w_lstm"
         self.adversarial = variant in ("dkd", "wo_pkd", "w_sat", "w_lstm") and self.eta > 0
         self.spatial_adversary = variant == "w_sat"

@@ -108,12 +108,10 @@ def config_problems(cfg) -> list[tuple[str, str]]:
          f"F's input, --input_size x this = {cfg.input_size * cfg.encoder_input_scale:g}, "
          + INPUT_SIZE_RULE)
     temporal = train_config.TEMPORAL_VARIANTS
-    need("freeze_initializer", not cfg.freeze_initializer or cfg.variant in temporal,
-         f"needs a variant with a pose initializer P ({', '.join(temporal)}); "
-         f"{cfg.variant!r} has one network")
-    need("freeze_encoder", not cfg.freeze_encoder or cfg.variant in temporal,
-         f"needs a variant with a frame encoder F ({', '.join(temporal)}); "
-         f"{cfg.variant!r} has one network")
+    for name, (_, network) in train_config.FROZEN.items():
+        need(name, not getattr(cfg, name) or cfg.variant in temporal,
+             f"needs a variant with {network} ({', '.join(temporal)}); "
+             f"{cfg.variant!r} has one network")
     need("scale_max", cfg.scale_max >= cfg.scale_min,
          f"must be >= --scale_min ({cfg.scale_min:g})")
     epochs = list(cfg.lr_decay_epochs)
